@@ -1,0 +1,781 @@
+"""The actors of the reference engine, each a `mesa.Agent`: consumers, guides, KOCs (and
+small-B nodes and employee distributors), brands and the platform.
+
+Behaviour lives in methods that read like the rule they apply; every formula is a call
+into `sim.rules`; every number comes from the scenario (`sim.params`). Money and counts go
+to the ledger through the brand (`Brand.record_order`, `Ledger.cost`) and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.params import BrandParams, CategoryParams, StrategyParams
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+# Funnel states towards one brand (model.funnel[b, i]); they partition the population.
+UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = 0, 1, 2, 3, 4
+NOT_ACQUIRED = -1
+"""`Consumer.acquired[b]` of someone who is not (or no longer) a customer of brand b."""
+STATE_NAMES = ("unaware", "aware", "customers", "members", "lapsed")
+TOUCH_KINDS = ("content", "service", "selling")
+
+
+@dataclass(slots=True)
+class Membership:
+    """A consumer's place in one brand's private domain."""
+
+    channel: str
+    joined: int
+    engagement: float
+    fatigue: float = 0.0
+    harvest: float = 0.0
+    updated: int = 0
+    muted: bool = False
+    reluctant: bool = False
+    guide: Guide | None = None
+    referrals: int = 0
+
+
+class Consumer(mesa.Agent):
+    """A person with needs per category, who learns of brands, buys, joins private domains,
+    tires of them, refers friends and lapses."""
+
+    def __init__(self, model: MarketModel, index: int, need_rates: np.ndarray,
+                 price_sensitivity: float, trust: float, slots: int, hunter: bool,
+                 tolerance: float, dropout: np.ndarray):
+        super().__init__(model)
+        self.index = index
+        self.need_rates = need_rates  # per category, per day
+        self.price_sensitivity = price_sensitivity
+        self.trust = trust
+        self.slots = slots
+        self.hunter = hunter
+        self.tolerance = tolerance
+        self.dropout = dropout  # BG/NBD p per brand
+        nb = len(model.brands)
+        self.source: list[str | None] = [None] * nb
+        self.acquired: list[int] = [NOT_ACQUIRED] * nb
+        self.purchases = model.purchases[:, index]  # a view: the model counts for the census
+        self.spend = np.zeros(nb)
+        self.cohort_spend = np.zeros((nb, 2))  # first 90 / 365 days since acquisition
+        self.cohort_pv = np.zeros((nb, 2))
+        self.last_purchase = np.full(nb, -10**6, dtype=np.int64)
+        self.memberships: dict[int, Membership] = {}
+        self.need_p = rules.daily_need_probability(need_rates)
+        self.next_need = np.full(len(need_rates), -1, dtype=np.int64)
+
+    # ------------------------------------------------------------------ state helpers
+    def state(self, b: int) -> int:
+        return int(self.model.funnel[b, self.index])
+
+    def _set_state(self, b: int, state: int) -> None:
+        self.model.funnel[b, self.index] = state
+
+    def free_slot(self) -> bool:
+        return len(self.memberships) < self.slots
+
+    def schedule_need(self, cat: int, today: int) -> None:
+        """Draw the day of the next need in a category (Poisson arrivals, discrete days).
+
+        Needs are only tracked while the consumer knows a brand of the category: an unaware
+        consumer's needs go to unmodelled brands. Arrivals are memoryless, so starting the
+        clock when awareness begins changes nothing in distribution.
+        """
+        if not self.knows_category(cat):
+            self.next_need[cat] = -1
+            return
+        p = self.need_p[cat]
+        self.next_need[cat] = today + (int(self.model.rng.geometric(p)) if p > 0 else 10**9)
+        self.model.agenda.setdefault(int(self.next_need[cat]), []).append((self, cat))
+
+    def knows_category(self, cat: int) -> bool:
+        """Aware of, or buying from, at least one brand of the category."""
+        funnel = self.model.funnel
+        return any(AWARE <= funnel[b, self.index] <= MEMBER
+                   for b in self.model.brands_in_category[cat])
+
+    def start_needs(self, cat: int) -> None:
+        """Begin tracking needs in a category if not already tracked."""
+        if self.next_need[cat] < self.model.today:
+            self.schedule_need(cat, self.model.today)
+
+    def latent_need(self, cat: int) -> float:
+        return float(rules.latent_need_probability(
+            self.need_rates[cat], self.model.scenario.population.latent_need_window))
+
+    def membership(self, b: int) -> Membership | None:
+        """The membership, with fatigue and engagement faded to today."""
+        m = self.memberships.get(b)
+        if m is not None and m.updated != self.model.today:
+            pop = self.model.scenario.population
+            days = self.model.today - m.updated
+            m.fatigue = float(rules.decay(m.fatigue, pop.fatigue_decay, days))
+            m.engagement = float(rules.decay(m.engagement, pop.engagement_decay, days))
+            m.updated = self.model.today
+        return m
+
+    # ------------------------------------------------------------------ awareness
+    def become_aware(self, b: int, source: str) -> bool:
+        """Hear of a brand (again, if lapsed). Returns True if the state changed."""
+        if self.state(b) not in (UNAWARE, LAPSED):
+            return False
+        self._set_state(b, AWARE)
+        self.source[b] = source
+        brand = self.model.brands[b]
+        self.start_needs(brand.category_index)
+        trial = brand.category.trial_on_awareness
+        if source == "ads":
+            trial = float(rules.combine_hazards(trial, self.model.scenario.platform.ad_trial_boost))
+        if trial > 0 and self.model.rng.random() < trial:
+            self.buy_from(b, prompted_by="trial", outside=False)
+        return True
+
+    def forget(self, b: int) -> None:
+        """An aware non-customer forgets the brand (back to unaware)."""
+        if self.state(b) == AWARE:
+            self._set_state(b, UNAWARE)
+            self.source[b] = None
+
+    # ------------------------------------------------------------------ buying
+    def options(self, b: int, only_pushed: bool = False) -> list[tuple[str, float, float]]:
+        """(channel, utility, price share) of each way to buy brand b now."""
+        brand = self.model.brands[b]
+        st = brand.strategy
+        pop = self.model.scenario.population
+        m = self.memberships.get(b)
+        member = m is not None and brand.private_ops
+        engagement = m.engagement if m is not None else 0.0
+        loyalty = pop.customer_loyalty if self.purchases[b] > 0 else 0.0
+        tier = float(rules.tier_discount(self.spend[b], st.tier_spend, st.tier_discount)) if member else 0.0
+        service = st.member_service * brand.category.service_need if member else 0.0
+        common = dict(
+            price_sensitivity=self.price_sensitivity,
+            relationship=pop.relationship_weight * engagement,
+            loyalty=loyalty,
+            appeal=brand.params.appeal,
+        )
+        out: list[tuple[str, float, float]] = []
+        coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
+        share = float(rules.effective_price_share(st.platform_discount, coupon, tier))
+        protection = pop.trust_weight * self.trust * self.model.scenario.platform.buyer_protection
+        out.append(("platform", float(rules.channel_utility(
+            share, convenience=pop.convenience_platform + brand.category.platform_fit, protection=protection, **common)), share))
+        if member and st.channel_policy == "separate":
+            share = float(rules.effective_price_share(st.private_discount, 0.0, tier))
+            out.append(("private", float(rules.channel_utility(
+                share, convenience=pop.convenience_private + brand.category.private_fit, service=service, **common)), share))
+        if brand.stores > 0 and self.model.store_access[b, self.index]:
+            share = float(rules.effective_price_share(0.0, 0.0, tier))
+            store_service = pop.store_service_value * brand.category.service_need + service
+            out.append(("store", float(rules.channel_utility(
+                share, convenience=pop.convenience_store + brand.category.store_fit, service=store_service, **common)), share))
+        return out
+
+    def on_need(self, cat: int) -> None:
+        """A need arises: choose among known brands of the category and their channels, or
+        the outside option (multinomial logit), then buy."""
+        model = self.model
+        choices: list[tuple[int, str, float]] = []
+        utils: list[float] = []
+        for b in model.brands_in_category[cat]:
+            if model.funnel[b, self.index] in (AWARE, CUSTOMER, MEMBER):
+                self.membership(b)
+                for channel, u, share in self.options(b):
+                    choices.append((b, channel, share))
+                    utils.append(u)
+        if choices:
+            probs = rules.logit_probabilities(np.asarray(utils), model.scenario.population.outside_utility)
+            k = int(model.rng.choice(probs.size, p=probs))
+            if k < len(choices):
+                b, channel, share = choices[k]
+                self.purchase(b, channel, share, prompted_by=None)
+        self.schedule_need(cat, model.today)
+
+    def buy_from(self, b: int, prompted_by: str | None, outside: bool = False,
+                 channel: str | None = None) -> bool:
+        """Buy brand b now (a pushed offer, a trial or a store visit): choose the channel by
+        logit among the brand's channels (or take the one given). Returns True if bought."""
+        opts = self.options(b)
+        if channel is not None:
+            opts = [o for o in opts if o[0] == channel] or opts[:1]
+        probs = rules.logit_probabilities(
+            np.asarray([u for _, u, _ in opts]),
+            self.model.scenario.population.outside_utility if outside else None,
+        )
+        k = int(self.model.rng.choice(probs.size, p=probs))
+        if k >= len(opts):
+            return False
+        name, _, share = opts[k]
+        self.purchase(b, name, share, prompted_by)
+        cat = self.model.brands[b].category_index
+        self.schedule_need(cat, self.model.today)  # the purchase met the need it pulled forward
+        return True
+
+    def purchase(self, b: int, channel: str, share: float, prompted_by: str | None) -> None:
+        """Place an order, then maybe get a package card and maybe drop out (BG/NBD)."""
+        model = self.model
+        brand = model.brands[b]
+        first = self.acquired[b] == NOT_ACQUIRED  # a new (or re-acquired) customer
+        if self.source[b] is None:
+            self.source[b] = "organic"
+        if first:
+            self.acquired[b] = model.today
+            self.cohort_spend[b] = 0.0
+            self.cohort_pv[b] = 0.0
+            model.schedule_cohort(self, b)
+        member = self.memberships.get(b)
+        price = brand.category.price * share
+        brand.record_order(self, channel, price, first=bool(first), member=member,
+                           prompted_by=prompted_by)
+        self.purchases[b] += 1
+        self.spend[b] += price
+        self.last_purchase[b] = model.today
+        age = model.today - self.acquired[b]
+        pv = price * model.discount_factor ** age
+        for h, horizon in enumerate((90, 365)):
+            if age < horizon:
+                self.cohort_spend[b, h] += price
+                self.cohort_pv[b, h] += pv
+        if self.state(b) in (AWARE, UNAWARE, LAPSED):
+            self._set_state(b, CUSTOMER)
+        if channel == "platform" and member is None and brand.private_ops:
+            if model.rng.random() < brand.strategy.package_card_rate:
+                brand.invite(self, "package_card", brand.strategy.package_card_channel)
+        elif channel == "store" and member is None and brand.private_ops:
+            brand.store_invite(self)
+        m = self.membership(b)
+        p = rules.dropout_probability(self.dropout[b], m.engagement if m else 0.0,
+                                      model.scenario.touches.member_retention)
+        if model.rng.random() < p:
+            self.lapse(b)
+
+    # ------------------------------------------------------------------ private domain
+    def join(self, b: int, channel: str, source: str, guide: Guide | None, reluctant: bool) -> None:
+        brand = self.model.brands[b]
+        start = 0.2 * (0.5 if reluctant else 1.0)
+        self.memberships[b] = Membership(channel=channel, joined=self.model.today, engagement=start,
+                                         updated=self.model.today, reluctant=reluctant, guide=guide)
+        if guide is not None:
+            guide.members.append(self)
+        if self.state(b) != MEMBER:
+            self._set_state(b, MEMBER)
+        brand.on_join(self, source, channel)
+
+    def leave(self, b: int, excluded: bool = False) -> None:
+        """Leave brand b's private domain; if `excluded` (felt harvested) also drop the brand."""
+        m = self.memberships.pop(b, None)
+        if m is None:
+            return
+        if m.guide is not None:
+            m.guide.members.remove(self)
+        if excluded:
+            self._set_state(b, LAPSED)
+        else:
+            self._set_state(b, CUSTOMER if self.purchases[b] > 0 else AWARE)
+
+    def lapse(self, b: int) -> None:
+        """Drop out as a customer (BG/NBD): no more purchases from the brand."""
+        self.model.brands[b].ledger_add("lapses")
+        if b in self.memberships:
+            self.leave(b)
+        self._set_state(b, LAPSED)
+        self.acquired[b] = NOT_ACQUIRED
+
+    def receive_touch(self, b: int, kind: str, effect: float, skill: float,
+                      guide: Guide | None) -> None:
+        """A private-domain message: content and service build engagement, everything adds
+        fatigue, selling may convert a latent need. Too much fatigue mutes; feeling
+        harvested makes the member leave and shun the brand."""
+        m = self.membership(b)
+        if m is None or m.muted:
+            return
+        model = self.model
+        brand = model.brands[b]
+        te = model.scenario.touches
+        pop = model.scenario.population
+        brand.ledger_add(f"touches_{kind}")
+        brand.ledger_add("touches_total")
+        m.fatigue += effect * getattr(te, f"fatigue_{kind}")
+        if kind == "content":
+            m.engagement = float(rules.engagement_after_touch(m.engagement, te.engagement_content * effect * skill))
+        elif kind == "service":
+            gain = te.engagement_service * brand.category.service_need * effect * skill
+            m.engagement = float(rules.engagement_after_touch(m.engagement, gain))
+        if not self.hunter:
+            m.harvest = float(rules.harvest_feeling(m.harvest, kind == "selling", pop.harvest_memory))
+        if kind == "selling":
+            cat = brand.category_index
+            p = rules.selling_conversion(te.selling_conversion, m.engagement, self.latent_need(cat),
+                                         brand.category.sku_breadth, effect, skill)
+            if model.rng.random() < p:
+                self.buy_from(b, prompted_by="guide" if guide is not None else "push")
+                if b not in self.memberships:
+                    return
+        tolerance = self.tolerance * (brand.strategy.reluctant_tolerance if m.reluctant else 1.0)
+        if m.fatigue > tolerance:
+            m.muted = True
+            brand.ledger_add("mutes")
+        elif m.harvest > pop.harvest_threshold:
+            brand.ledger_add("leaves")
+            self.leave(b, excluded=True)
+
+    def refer_friend(self, b: int) -> None:
+        """Tell a friend (a random network tie; anyone, under random mixing) about brand b."""
+        model = self.model
+        rng = model.rng
+        friends = None if model.network.mixing else model.network.friends(self.index)
+        if friends is None or friends.size == 0:
+            friend = int(rng.integers(0, model.n_consumers))
+        else:
+            friend = int(friends[rng.integers(0, friends.size)])
+        if friend != self.index:
+            model.brands[b].referral(self, self.memberships[b], model.consumers[friend])
+
+
+class Guide(mesa.Agent):
+    """A store guide: adds visitors and buyers on WeCom, serves up to `capacity` members
+    1:1, sends a daily budget of messages in the brand's content mix, earns commission."""
+
+    def __init__(self, model: MarketModel, brand: Brand, store: int, skill: float):
+        super().__init__(model)
+        self.brand = brand
+        self.store = store
+        self.skill = skill
+        self.members: list[Consumer] = []
+
+    def has_room(self) -> bool:
+        return len(self.members) < self.brand.strategy.guide_capacity
+
+    def step(self) -> None:
+        st = self.brand.strategy
+        rng = self.model.rng
+        n = int(rng.poisson(st.guide_touches_per_day))
+        reachable = [c for c in self.members if not self.brand.index_muted(c)]
+        if not reachable or n == 0:
+            return
+        picks = rng.choice(len(reachable), size=min(n, len(reachable)), replace=False)
+        kinds = self.brand.draw_kinds(len(picks))
+        for j, kind in zip(picks.tolist(), kinds, strict=True):
+            reachable[j].receive_touch(self.brand.index, kind, 1.0, self.skill, self)
+
+
+class Distributor(mesa.Agent):
+    """A KOC, small-B node or employee distributor: posts to a circle of ~100 (KOC) or a
+    few dozen (employee) people and earns commission on the sales its link brings."""
+
+    def __init__(self, model: MarketModel, brand: Brand, kind: str, circle: np.ndarray):
+        super().__init__(model)
+        self.brand = brand
+        self.kind = kind
+        self.circle = circle
+
+    def step(self) -> None:
+        st = self.brand.strategy
+        rng = self.model.rng
+        employee = self.kind == "employee"
+        rate = (st.employee_posts_per_week if employee else st.koc_posts_per_week) / 7.0
+        if rng.random() >= rate:
+            return
+        reached = self.circle[rng.random(self.circle.size) < st.koc_post_reach]
+        source = "distributor" if employee or self.kind == "small_b" else "koc"
+        for i in reached.tolist():
+            self.brand.post_reaches(self.model.consumers[i], source, self)
+
+
+class Platform(mesa.Agent):
+    """The public domain: sells traffic at a CPM that rises with total ad demand and drifts
+    up over time, takes a commission on its GMV, and protects buyers."""
+
+    def __init__(self, model: MarketModel):
+        super().__init__(model)
+        self.cpm = model.scenario.platform.base_cpm
+
+    def price_traffic(self, ad_demand: float) -> float:
+        p = self.model.scenario.platform
+        self.cpm = float(rules.traffic_cpm(p.base_cpm, p.cpm_growth_per_year, self.model.today,
+                                           ad_demand, p.reference_ad_demand, p.cpm_demand_elasticity))
+        return self.cpm
+
+
+class Brand(mesa.Agent):
+    """A brand in one category with its strategy levers as data; buys ads, runs stores,
+    guides, KOCs and a private domain, pays for all of it through the ledger, and (if
+    adaptive) imitates more profitable peers."""
+
+    def __init__(self, model: MarketModel, index: int, name: str, params: BrandParams,
+                 category: CategoryParams, category_index: int):
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.params = params
+        self.category = category
+        self.category_index = category_index
+        self.stores = params.stores
+        self.strategy: StrategyParams = params.strategy.model_copy(deep=True)
+        self.adstock = 0.0
+        self.guides: list[Guide] = []
+        self.distributors: list[Distributor] = []
+        self.fake_members = 0
+        self.koc_reach = np.zeros(model.n_consumers, dtype=bool)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def private_ops(self) -> bool:
+        return self.strategy.private_ops
+
+    @property
+    def reward_tiers(self) -> list[tuple[int, float]]:
+        return [(t.referrals, t.reward) for t in self.strategy.referral_tiers]
+
+    def ledger_add(self, column: str, amount: float = 1.0) -> None:
+        self.model.ledger.add(column, self.index, amount)
+
+    def index_muted(self, consumer: Consumer) -> bool:
+        m = consumer.memberships.get(self.index)
+        return m is None or m.muted
+
+    def draw_kinds(self, n: int) -> list[str]:
+        mix = self.strategy.content_mix
+        idx = self.model.rng.choice(3, size=n, p=[mix.content, mix.service, mix.selling])
+        return [TOUCH_KINDS[k] for k in idx.tolist()]
+
+    # ------------------------------------------------------------------ set-up
+    def staff(self) -> None:
+        """Hire guides and recruit distributors as the strategy says (re-run on change)."""
+        model = self.model
+        rng = model.rng
+        st = self.strategy
+        for g in self.guides:
+            for c in list(g.members):
+                m = c.memberships.get(self.index)
+                if m is not None:
+                    m.channel, m.guide = "group", None
+            g.remove()
+        for d in self.distributors:
+            d.remove()
+        self.guides, self.distributors = [], []
+        if not st.private_ops:
+            return
+        n_guides = round(self.stores * st.guides_per_store)
+        for j in range(n_guides):
+            skill = max(0.1, 1.0 + st.guide_skill_sd * rng.standard_normal())
+            self.guides.append(Guide(model, self, j % max(self.stores, 1), skill))
+        net = model.network
+        if st.koc_count:
+            # KOCs are people with wide circles: recruited among the best-connected
+            deg = net.degree() if not net.mixing else np.zeros(net.n)
+            order = np.lexsort((rng.random(net.n), -deg))
+            for centre in order[: st.koc_count].tolist():
+                size = int(rng.poisson(st.koc_circle))
+                self.distributors.append(Distributor(model, self, st.koc_kind,
+                                                     self._circle(centre, size)))
+        for _ in range(st.employee_distributors):
+            centre = int(rng.integers(0, net.n))
+            size = int(rng.poisson(st.employee_circle))
+            self.distributors.append(Distributor(model, self, "employee", self._circle(centre, size)))
+
+    def _circle(self, centre: int, size: int) -> np.ndarray:
+        from sim.network import circle
+
+        if self.model.network.mixing:
+            return self.model.rng.choice(self.model.n_consumers, size=size, replace=False)
+        return circle(self.model.network, centre, size, self.model.rng)
+
+    # ------------------------------------------------------------------ daily behaviour
+    def pay_fixed_costs(self) -> None:
+        st = self.strategy
+        ledger = self.model.ledger
+        if st.private_ops:
+            if self.guides:
+                ledger.cost("guide_salary", self.index, len(self.guides) * st.guide_salary_per_day)
+            if st.tooling_per_day:
+                ledger.cost("tooling", self.index, st.tooling_per_day)
+            nodes = sum(d.kind != "employee" for d in self.distributors)
+            if nodes and st.koc_fee_per_day:
+                ledger.cost("koc_fees", self.index, nodes * st.koc_fee_per_day)
+
+    def advertise(self, cpm: float) -> None:
+        """Buy impressions, carry them over (adstock), turn them into awareness (Hill)."""
+        model = self.model
+        p = model.scenario.platform
+        spend = self.strategy.ad_budget_per_day
+        impressions = spend / cpm * 1000.0 if spend > 0 else 0.0
+        if spend > 0:
+            model.ledger.cost("ads", self.index, spend)
+            self.ledger_add("impressions", impressions)
+        self.adstock = float(rules.adstock(self.adstock, impressions, p.adstock_theta))
+        h = rules.ad_awareness_hazard(self.adstock, model.n_consumers,
+                                      self.strategy.targeting_precision,
+                                      p.ad_max_hazard, p.hill_k, p.hill_s)
+        if h <= 0:
+            return
+        row = model.funnel[self.index]
+        eligible = np.flatnonzero((row == UNAWARE) | (row == LAPSED))
+        hit = eligible[model.rng.random(eligible.size) < h]
+        for i in hit.tolist():
+            model.consumers[i].become_aware(self.index, "ads")
+
+    def word_of_mouth(self) -> None:
+        """Aware non-customers forget at a daily rate; organic awareness and word of mouth
+        from customers and members to their friends at hazard
+        organic + q · (share of one's friends who are customers or members)."""
+        model = self.model
+        pop = model.scenario.population
+        row = model.funnel[self.index]
+        if pop.awareness_decay > 0:
+            aware = np.flatnonzero(row == AWARE)
+            for i in aware[model.rng.random(aware.size) < pop.awareness_decay].tolist():
+                model.consumers[i].forget(self.index)
+        advocates = (row == CUSTOMER) | (row == MEMBER)
+        eligible = np.flatnonzero((row == UNAWARE) | (row == LAPSED))
+        if eligible.size == 0:
+            return
+        net = model.network
+        if net.mixing:
+            share = np.full(eligible.size, advocates.mean())
+        else:
+            counts = np.add.reduceat(advocates[net.indices].astype(np.int64), net.indptr[:-1])
+            deg = net.degree()
+            counts = np.where(deg > 0, counts, 0)
+            share = counts[eligible] / np.maximum(deg[eligible], 1)
+        h = rules.combine_hazards(pop.organic_awareness,
+                                  rules.word_of_mouth_hazard(pop.wom_rate, share))
+        hit = eligible[model.rng.random(eligible.size) < h]
+        for i in hit.tolist():
+            model.consumers[i].become_aware(self.index, "organic")
+
+    def store_traffic(self) -> None:
+        """Store visits: visitors learn of the brand, may buy, and guides may add them."""
+        model = self.model
+        if self.stores == 0 or self.params.store_visits_per_day <= 0:
+            return
+        near = model.store_catchment[self.index]
+        if near.size == 0:
+            return
+        visits = int(model.rng.poisson(self.params.store_visits_per_day))
+        for i in model.rng.choice(near, size=visits).tolist():
+            c = model.consumers[i]
+            c.become_aware(self.index, "store")
+            if c.state(self.index) == LAPSED:
+                continue
+            p = self.params.store_conversion * c.latent_need(self.category_index)
+            if model.rng.random() < p:
+                c.buy_from(self.index, prompted_by=None, channel="store")
+            elif self.index not in c.memberships and self.private_ops:
+                self.store_invite(c)
+
+    def store_invite(self, consumer: Consumer) -> None:
+        """A guide asks a visitor or buyer to add them on WeCom; without guides, the
+        counter's QR code invites them into the mini-program."""
+        st = self.strategy
+        if not self.guides:
+            if st.qr_invite_rate > 0 and self.model.rng.random() < st.qr_invite_rate:
+                self.invite(consumer, "store", "mini_program")
+            return
+        rate = st.guide_invite_rate * (st.quota_invite_multiplier if st.guide_regime == "quota" else 1.0)
+        if self.model.rng.random() < min(rate, 1.0):
+            self.invite(consumer, "store", "guide")
+
+    def invite(self, consumer: Consumer, source: str, channel: str, bonus: float = 0.0) -> bool:
+        """Invite a consumer into the private domain; they join if they have a free
+        attention slot and the membership is worth it (quota guides push reluctant ones)."""
+        model = self.model
+        b = self.index
+        if b in consumer.memberships or consumer.state(b) == LAPSED or not self.private_ops:
+            return False
+        self.ledger_add("invites")
+        st = self.strategy
+        guide = None
+        if channel == "guide":
+            room = [g for g in self.guides if g.has_room()]
+            if room:
+                guide = room[int(model.rng.integers(0, len(room)))]
+            else:
+                channel = "group"
+        pop = model.scenario.population
+        if consumer.hunter:
+            p_join = 1.0 if (st.welcome_gift > 0 or st.referral_tiers) else 0.0
+        elif not consumer.free_slot():
+            return False
+        else:
+            discount = st.private_discount if st.channel_policy == "separate" else st.member_coupon
+            p_join = float(rules.join_probability(
+                st.welcome_gift / self.category.price, discount, self.category.service_need,
+                guide is not None, pop.join_value_weight, pop.join_service_weight,
+                pop.join_hassle, bonus))
+        rng = model.rng
+        if rng.random() < p_join:
+            consumer.join(b, channel, source, guide, reluctant=False)
+            return True
+        if guide is not None and st.guide_regime == "quota" and rng.random() < st.quota_pressure:
+            consumer.join(b, channel, source, guide, reluctant=True)
+            return True
+        return False
+
+    def on_join(self, consumer: Consumer, source: str, channel: str) -> None:
+        self.ledger_add(f"new_members_{source}")
+        self.ledger_add("new_members_total")
+        if self.strategy.welcome_gift > 0:
+            self.model.ledger.cost("welcome_gifts", self.index, self.strategy.welcome_gift)
+
+    def broadcast(self) -> None:
+        """Posts to group, mini-program and official-account members (not guide 1:1)."""
+        model = self.model
+        st = self.strategy
+        if st.broadcasts_per_week <= 0 or model.rng.random() >= st.broadcasts_per_week / 7.0:
+            return
+        kind = self.draw_kinds(1)[0]
+        te = model.scenario.touches
+        b = self.index
+        for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
+            c = model.consumers[i]
+            m = c.memberships.get(b)
+            if m is None or m.channel == "guide":
+                continue
+            effect = te.group_effect if m.channel == "group" else te.broadcast_effect
+            c.receive_touch(b, kind, effect, 1.0, None)
+
+    def members_day(self) -> None:
+        """The members' daily private-domain life, drawn for all members at once: engaged
+        members refer friends (rewards raise the rate), coupon hunters register fake
+        referrals for the reward, muted members may leave."""
+        model = self.model
+        rng = model.rng
+        te = model.scenario.touches
+        b = self.index
+        idx = rng.permutation(np.flatnonzero(model.funnel[b] == MEMBER))
+        if idx.size == 0:
+            return
+        members = [model.consumers[i] for i in idx.tolist()]
+        ms = [c.membership(b) for c in members]
+        tiers = self.reward_tiers
+        price = self.category.price
+        muted = np.array([m.muted for m in ms])
+        hunter = np.array([c.hunter for c in members])
+        engagement = np.array([m.engagement for m in ms])
+        reward = np.array([rules.next_referral_reward(m.referrals, tiers) for m in ms]) / price
+        p = np.where(
+            muted, model.scenario.population.muted_leave_rate,
+            np.where(hunter & bool(tiers), rules.hunter_fake_probability(te.hunter_fake_rate, reward),
+                     np.where(hunter, 0.0, rules.referral_probability(
+                         te.referral_rate, engagement, reward, te.reward_sensitivity))))
+        for k in np.flatnonzero(rng.random(idx.size) < p).tolist():
+            c, m = members[k], ms[k]
+            if c.memberships.get(b) is not m:
+                continue  # left earlier today (e.g. a referral chain)
+            if m.muted:
+                self.ledger_add("leaves")
+                c.leave(b)
+            elif c.hunter:
+                self.fake_referral(c, m)
+            else:
+                c.refer_friend(b)
+
+    def post_reaches(self, consumer: Consumer, source: str, node: Distributor) -> None:
+        """A KOC/distributor post reaches a consumer: awareness, maybe an order through the
+        node's link (private shop, commission), maybe an invitation to join."""
+        st = self.strategy
+        rng = self.model.rng
+        b = self.index
+        self.ledger_add("koc_reached")
+        self.koc_reach[consumer.index] = True
+        state = consumer.state(b)
+        if state in (UNAWARE, LAPSED):
+            if rng.random() < st.koc_awareness:
+                consumer.become_aware(b, source)
+            return
+        p = st.koc_conversion * consumer.latent_need(self.category_index)
+        if rng.random() < p:
+            consumer.buy_from(b, prompted_by=node.kind, channel="private" if b in consumer.memberships else None)
+            if rng.random() < st.koc_join and b not in consumer.memberships:
+                self.invite(consumer, source, "mini_program")
+
+    def referral(self, referrer: Consumer, m: Membership, friend: Consumer) -> None:
+        """A member refers a friend: the friend hears of the brand and is invited; a join
+        counts towards the referrer's reward tiers."""
+        b = self.index
+        if b in friend.memberships:
+            return
+        self.ledger_add("referrals")
+        friend.become_aware(b, "referral")
+        if self.invite(friend, "referral", "group"):
+            m.referrals += 1
+            reward = rules.reward_due(m.referrals, self.reward_tiers)
+            if reward:
+                self.model.ledger.cost("referral_rewards", b, reward)
+
+    def fake_referral(self, hunter: Consumer, m: Membership) -> None:
+        """A coupon hunter registers a fake account: it counts as a member and earns the
+        reward tier, and never buys."""
+        self.fake_members += 1
+        self.ledger_add("fake_members")
+        m.referrals += 1
+        reward = rules.reward_due(m.referrals, self.reward_tiers)
+        if reward:
+            self.model.ledger.cost("referral_rewards", self.index, reward)
+            self.ledger_add("cost_referral_rewards_hunters", reward)
+
+    def record_order(self, consumer: Consumer, channel: str, price: float, first: bool,
+                     member: Membership | None, prompted_by: str | None) -> None:
+        """Account one order: GMV by channel and source, costs it triggers (platform
+        commission, guide and KOC commission), cohorts."""
+        ledger = self.model.ledger
+        b = self.index
+        cat = self.category
+        list_price = cat.price
+        cogs = list_price * (1.0 - cat.gross_margin)
+        src = consumer.source[b] or "organic"
+        coupon = (member is not None and channel == "platform"
+                  and self.strategy.channel_policy == "assist" and self.strategy.member_coupon > 0)
+        for col, amount in (
+            (f"gmv_{channel}", price), (f"orders_{channel}", 1.0), ("gmv_total", price),
+            ("orders_total", 1.0), ("units_total", 1.0), ("cogs", cogs),
+            ("gross_profit", price - cogs), ("discounts", list_price - price),
+            (f"gmv_source_{src}", price),
+        ):
+            ledger.add(col, b, amount)
+        if first:
+            ledger.add(f"new_customers_{src}", b)
+            ledger.add("new_customers_total", b)
+            ledger.add(f"gmv_first_{src}", b, price)
+            ledger.add("first_orders", b)
+        else:
+            ledger.add("repeat_orders", b)
+            if member is not None:
+                ledger.add("repeat_orders_members", b)
+        if member is not None:
+            ledger.add("gmv_members", b, price)
+        if coupon:
+            ledger.add("gmv_assisted", b, price)
+        if channel == "platform":
+            ledger.cost("platform_commission", b, price * self.model.scenario.platform.take_rate)
+        if prompted_by in ("guide", "push"):
+            ledger.add("gmv_pushed", b, price)
+        if prompted_by == "guide":
+            ledger.add("gmv_guided", b, price)
+        if member is not None and member.guide is not None and channel in ("private", "store"):
+            ledger.cost("guide_commission", b, price * self.strategy.guide_commission)
+        if channel == "private" or coupon or prompted_by in ("guide", "push", "koc", "small_b", "employee"):
+            ledger.add("gmv_attr_private", b, price)
+            ledger.add("orders_attr_private", b)
+        elif channel == "platform":
+            ledger.add("gmv_attr_public", b, price)
+            ledger.add("orders_attr_public", b)
+        if prompted_by in ("koc", "small_b", "employee"):
+            ledger.add("gmv_koc", b, price)
+            rate = self.strategy.employee_commission if prompted_by == "employee" else self.strategy.koc_commission
+            ledger.cost("koc_commission", b, price * rate)
+
+    # ------------------------------------------------------------------ strategy review
+    def adopt(self, strategy: StrategyParams) -> None:
+        """Take over a strategy (all levers) and re-staff accordingly."""
+        self.strategy = strategy.model_copy(deep=True)
+        self.staff()

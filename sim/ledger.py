@@ -1,0 +1,148 @@
+"""The daily ledger: one tidy row per day × brand, plain numbers, the only thing KPIs read.
+
+Money and counts are accounted once, here. Flow columns are summed over the day; stock
+columns are a census taken at the end of the day. The schema is fixed (both engines write
+it), and every column is documented in `COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+
+COST_TYPES = (
+    "ads",
+    "platform_commission",
+    "guide_salary",
+    "guide_commission",
+    "koc_commission",
+    "koc_fees",
+    "referral_rewards",
+    "welcome_gifts",
+    "tooling",
+)
+"""Cash spent by the brand; `cost_total` is their sum. Discounts are foregone revenue,
+kept apart in `discounts` (GMV is recorded at the price paid)."""
+
+STOCKS = ("unaware", "aware", "customers", "members", "lapsed")
+"""Mutually exclusive funnel states towards a brand; they sum to the population."""
+
+_flow: dict[str, str] = {}
+for ch in CHANNELS:
+    _flow[f"gmv_{ch}"] = f"yuan: GMV of orders placed in the {ch} channel"
+    _flow[f"orders_{ch}"] = f"orders placed in the {ch} channel"
+for s in SOURCES_CUSTOMER:
+    _flow[f"new_customers_{s}"] = f"first orders by consumers who heard of the brand via {s}"
+    _flow[f"gmv_source_{s}"] = f"yuan: GMV from customers acquired via {s}"
+    _flow[f"gmv_first_{s}"] = f"yuan: GMV of first orders by customers acquired via {s}"
+for s in SOURCES_MEMBER:
+    _flow[f"new_members_{s}"] = f"consumers joining the private domain via {s}"
+for c in COST_TYPES:
+    _flow[f"cost_{c}"] = f"yuan: spend on {c.replace('_', ' ')}"
+for s in SOURCES_CUSTOMER:
+    for h in (90, 365):
+        _flow[f"cohort{h}_gmv_{s}"] = (
+            f"yuan: first-{h}-day GMV of {s} customers whose {h}th day since acquisition is today"
+        )
+        _flow[f"cohort{h}_n_{s}"] = f"{s} customers reaching their {h}th day since acquisition"
+        _flow[f"cohort{h}_pv_{s}"] = (
+            f"yuan: first-{h}-day GMV of those customers, discounted to acquisition day"
+        )
+
+FLOWS: dict[str, str] = {
+    **_flow,
+    "gmv_total": "yuan: GMV over all channels (summed order by order)",
+    "orders_total": "orders over all channels",
+    "units_total": "units sold",
+    "gmv_assisted": "yuan: platform GMV paid with coupons pushed from the private domain",
+    "gmv_members": "yuan: GMV placed by private-domain members (any channel)",
+    "gmv_guided": "yuan: GMV of orders prompted by a guide's message",
+    "gmv_pushed": "yuan: GMV of orders prompted by any private-domain touch",
+    "gmv_koc": "yuan: GMV of orders through KOC, small-B or employee links",
+    "gmv_attr_private": "yuan: GMV credited to the private domain: private-shop orders, orders "
+    "prompted by a private touch or a KOC link, platform orders paid with a member coupon",
+    "orders_attr_private": "orders credited to the private domain",
+    "gmv_attr_public": "yuan: platform GMV not credited to the private domain",
+    "orders_attr_public": "platform orders not credited to the private domain",
+    "gross_profit": "yuan: GMV minus cost of goods",
+    "cogs": "yuan: cost of goods sold",
+    "discounts": "yuan: list price minus price paid (foregone revenue)",
+    "first_orders": "orders that were a customer's first with the brand",
+    "repeat_orders": "orders by customers who had bought before",
+    "repeat_orders_members": "repeat orders placed by members",
+    "new_customers_total": "first orders (new customers, re-acquired lapsed included)",
+    "new_members_total": "consumers joining the private domain",
+    "fake_members": "fake accounts registered by coupon hunters' referrals",
+    "referrals": "real friends referred by members",
+    "invites": "private-domain invitations made (guides, cards, KOCs, referrals)",
+    "touches_content": "content touches delivered",
+    "touches_service": "service touches delivered",
+    "touches_selling": "selling touches delivered",
+    "touches_total": "touches delivered",
+    "mutes": "members who muted the brand",
+    "leaves": "members who left the private domain (fatigue, harvest feeling, muted leave)",
+    "lapses": "customers who dropped out (BG/NBD) after a purchase",
+    "impressions": "ad impressions bought",
+    "cpm": "yuan per 1000 impressions paid today",
+    "cost_total": "yuan: all cash spend (sum of the cost_* columns)",
+    "cost_referral_rewards_hunters": "yuan: part of referral rewards paid for fake accounts",
+    "koc_reached": "consumers reached by KOC/small-B/employee posts today (with repeats)",
+}
+
+STOCK_COLUMNS: dict[str, str] = {
+    **{f"stock_{s}": f"consumers in state {s} at day end" for s in STOCKS},
+    "stock_active_members": "members not muted who bought within the active window",
+    "stock_reachable": "members who have not muted the brand",
+    "stock_engaged": "members with engagement of at least one half",
+    "stock_muted": "members who muted the brand",
+    "stock_ever_customers": "consumers who have ever bought from the brand",
+    "stock_repeat_customers": "consumers who have bought from the brand at least twice",
+    "stock_fake_members": "fake accounts in the member list (cumulative)",
+    "stock_koc_reach": "distinct consumers ever reached by the brand's KOCs or distributors",
+    "stock_koc_nodes": "KOCs, small-B nodes and employee distributors working for the brand",
+    "stock_guides": "guides employed",
+    **{f"stock_members_{c}": f"members in the {c} channel" for c in MEMBER_CHANNELS},
+    "private_ops": "1 if the brand runs private-domain operations today",
+}
+
+COLUMNS: dict[str, str] = {**FLOWS, **STOCK_COLUMNS}
+KEY_COLUMNS = ("day", "brand", "category")
+
+
+class Ledger:
+    """Accumulates the daily table in (days × brands) arrays while a run steps."""
+
+    def __init__(self, days: int, brands: list[str], categories: list[str]):
+        self.days = days
+        self.brands = brands
+        self.categories = categories
+        self.data = {name: np.zeros((days, len(brands))) for name in COLUMNS}
+        self.day = 0
+
+    def add(self, column: str, brand: int, amount: float = 1.0) -> None:
+        """Add a flow to today's row of a brand."""
+        self.data[column][self.day, brand] += amount
+
+    def set(self, column: str, brand: int, value: float) -> None:
+        """Record a stock (census) or a rate for today's row of a brand."""
+        self.data[column][self.day, brand] = value
+
+    def cost(self, kind: str, brand: int, amount: float) -> None:
+        """Record cash spent: the typed cost column and the total together."""
+        self.data[f"cost_{kind}"][self.day, brand] += amount
+        self.data["cost_total"][self.day, brand] += amount
+
+    def to_frame(self, days: int | None = None) -> pd.DataFrame:
+        """The tidy table: one row per day × brand, columns in schema order."""
+        days = self.days if days is None else days
+        nb = len(self.brands)
+        frame = {
+            "day": np.repeat(np.arange(days, dtype=np.int32), nb),
+            "brand": pd.Categorical(np.tile(self.brands, days), categories=self.brands),
+            "category": np.tile(self.categories, days),
+        }
+        for name in COLUMNS:
+            frame[name] = self.data[name][:days].reshape(-1)
+        return pd.DataFrame(frame)

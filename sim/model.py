@@ -1,0 +1,277 @@
+"""`MarketModel`: the reference engine. One step is one day; several brands compete for
+the same consumers on one platform. It wires the agents, owns the schedule (the process
+order below, documented in docs/ODD.md) and the ledger.
+
+Process order of a day:
+ 1. the platform prices traffic from the total ad demand;
+ 2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
+ 3. KOCs, small-B nodes and employee distributors post (random order);
+ 4. guides send 1:1 messages (random order); brands broadcast to their other members;
+ 5. members live a private-domain day (referrals, fake referrals, leaving when muted);
+ 6. consumers whose need arrives today choose and buy (random order);
+ 7. acquisition cohorts reaching 90 and 365 days are booked;
+ 8. the census records the stocks; every `review_days`, adaptive brands review strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.agents import (
+    AWARE,
+    CUSTOMER,
+    LAPSED,
+    MEMBER,
+    NOT_ACQUIRED,
+    STATE_NAMES,
+    Brand,
+    Consumer,
+    Distributor,
+    Guide,
+    Membership,
+    Platform,
+)
+from sim.ledger import Ledger
+from sim.network import build_network
+from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario
+
+LONG_AGO = -(10**6)
+"""Acquisition day given to consumers who were customers before the run started."""
+
+
+class MarketModel(mesa.Model):
+    """The market: consumers, brands with their guides and distributors, the platform."""
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator | int | None = None):
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.today = 0
+        self.days = scenario.run.days
+        self.n_consumers = n = scenario.run.consumers
+        sc = scenario
+        pop = sc.population
+        self.discount_factor = rules.daily_discount_factor(sc.market.discount_rate_per_year)
+
+        cat_names = list(sc.categories)
+        brand_names = list(sc.brands)
+        self.ledger = Ledger(self.days, brand_names,
+                             [sc.brands[b].category for b in brand_names])
+        self.agenda: dict[int, list[tuple[Consumer, int]]] = {}
+        self.cohort_agenda: dict[int, list[tuple[Consumer, int, int, int]]] = {}
+
+        # ---- the network and the platform
+        self.network = build_network(sc.network, n, self.rng)
+        self.platform = Platform(self)
+
+        # ---- brands (consumers need them to exist to size their per-brand state)
+        self.brands: list[Brand] = []
+        for b, name in enumerate(brand_names):
+            bp = sc.brands[name]
+            self.brands.append(Brand(self, b, name, bp, sc.categories[bp.category],
+                                     cat_names.index(bp.category)))
+        nb = len(self.brands)
+        self.brands_in_category = [
+            [br.index for br in self.brands if br.category_index == c] for c in range(len(cat_names))
+        ]
+        self.funnel = np.zeros((nb, n), dtype=np.int8)
+        self.purchases = np.zeros((nb, n), dtype=np.int32)
+        self.store_access = np.zeros((nb, n), dtype=bool)
+        for br in self.brands:
+            if br.stores > 0:
+                self.store_access[br.index] = self.rng.random(n) < br.params.store_coverage
+        self.store_catchment = [np.flatnonzero(row) for row in self.store_access]
+
+        # ---- consumers: heterogeneity drawn as arrays, then one agent each
+        rng = self.rng
+        means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in cat_names])
+        need = rng.gamma(pop.need_shape, 1.0, size=(n, len(cat_names))) * (means / pop.need_shape)
+        alpha = self._gamma(pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
+        a, bb = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
+        trust = rng.beta(a, bb, size=n) if 0 < pop.platform_trust_mean < 1 else np.full(
+            n, pop.platform_trust_mean)
+        slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
+        hunter = rng.random(n) < pop.hunter_share
+        tolerance = self._gamma(pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
+        dropout = np.zeros((n, nb))
+        for br in self.brands:
+            cat = br.category
+            if 0 < cat.dropout_mean < 1:
+                da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
+                dropout[:, br.index] = rng.beta(da, db, size=n)
+            else:
+                dropout[:, br.index] = cat.dropout_mean
+        self.consumers: list[Consumer] = [
+            Consumer(self, i, need[i], float(alpha[i]), float(trust[i]), int(slots[i]),
+                     bool(hunter[i]), float(tolerance[i]), dropout[i])
+            for i in range(n)
+        ]
+        for br in self.brands:
+            br.staff()
+        self._initial_funnel()
+        for c in self.consumers:
+            for cat in range(len(cat_names)):
+                c.start_needs(cat)
+
+    # ------------------------------------------------------------------ set-up helpers
+    def _gamma(self, mean: float, cv: float, n: int) -> np.ndarray:
+        if cv <= 0:
+            return np.full(n, mean)
+        shape, scale = rules.gamma_shape_scale(mean, cv)
+        return self.rng.gamma(shape, scale, size=n)
+
+    def _initial_funnel(self) -> None:
+        """Day-0 funnel per brand: nested random sets aware ⊇ customers ⊇ members."""
+        n = self.n_consumers
+        for br in self.brands:
+            init = br.params.initial
+            order = self.rng.permutation(n)
+            n_aware, n_cust, n_mem = (round(init.aware * n), round(init.customers * n),
+                                      round(init.members * n))
+            for rank, i in enumerate(order[:n_aware].tolist()):
+                c = self.consumers[i]
+                self.funnel[br.index, i] = AWARE
+                c.source[br.index] = "organic"
+                if rank < n_cust:
+                    self.funnel[br.index, i] = CUSTOMER
+                    c.purchases[br.index] = 1
+                    c.acquired[br.index] = LONG_AGO
+                    c.last_purchase[br.index] = -int(self.rng.integers(1, 365))
+                if rank < n_mem and br.private_ops:
+                    channel = br.strategy.package_card_channel
+                    guide = None
+                    room = [g for g in br.guides if g.has_room()]
+                    if room:
+                        channel, guide = "guide", room[int(self.rng.integers(0, len(room)))]
+                    c.memberships[br.index] = Membership(channel=channel, joined=0,
+                                                         engagement=0.3, guide=guide)
+                    if guide is not None:
+                        guide.members.append(c)
+                    self.funnel[br.index, i] = MEMBER
+
+    def schedule_cohort(self, consumer: Consumer, b: int) -> None:
+        """Book a new customer's 90- and 365-day value when those days come."""
+        day = self.today
+        for h, horizon in enumerate((90, 365)):
+            self.cohort_agenda.setdefault(day + horizon, []).append((consumer, b, day, h))
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        sc = self.scenario
+        rng = self.rng
+        self.ledger.day = self.today
+        demand = sum(br.strategy.ad_budget_per_day for br in self.brands)
+        cpm = self.platform.price_traffic(demand)
+        brands = [self.brands[k] for k in rng.permutation(len(self.brands))]
+        for br in brands:
+            self.ledger.set("cpm", br.index, cpm)
+            br.pay_fixed_costs()
+            br.advertise(cpm)
+            br.word_of_mouth()
+            br.store_traffic()
+        distributors = list(self.agents_by_type[Distributor]) if Distributor in self.agents_by_type else []
+        for k in rng.permutation(len(distributors)).tolist():
+            distributors[k].step()
+        guides = list(self.agents_by_type[Guide]) if Guide in self.agents_by_type else []
+        for k in rng.permutation(len(guides)).tolist():
+            guides[k].step()
+        for br in brands:
+            if br.private_ops:
+                br.broadcast()
+        for br in brands:
+            if br.private_ops:
+                br.members_day()
+        due = self.agenda.pop(self.today, [])
+        for k in rng.permutation(len(due)).tolist():
+            c, cat = due[k]
+            if c.next_need[cat] == self.today:
+                c.on_need(cat)
+        self._book_cohorts()
+        self._census()
+        if (self.today + 1) % sc.market.review_days == 0:
+            self._review_strategies()
+        self.today += 1
+
+    def _book_cohorts(self) -> None:
+        for c, b, acquired, h in self.cohort_agenda.pop(self.today, []):
+            if c.acquired[b] != acquired:
+                continue  # lapsed and re-acquired since: a newer cohort counts instead
+            horizon = (90, 365)[h]
+            src = c.source[b] or "organic"
+            self.ledger.add(f"cohort{horizon}_gmv_{src}", b, c.cohort_spend[b, h])
+            self.ledger.add(f"cohort{horizon}_pv_{src}", b, c.cohort_pv[b, h])
+            self.ledger.add(f"cohort{horizon}_n_{src}", b)
+
+    def _census(self) -> None:
+        ledger = self.ledger
+        window = self.scenario.population.active_window
+        for br in self.brands:
+            b = br.index
+            counts = np.bincount(self.funnel[b], minlength=len(STATE_NAMES))
+            for s, name in enumerate(STATE_NAMES):
+                ledger.set(f"stock_{name}", b, counts[s])
+            bought = self.purchases[b]
+            ledger.set("stock_ever_customers", b, int((bought > 0).sum()))
+            ledger.set("stock_repeat_customers", b, int((bought > 1).sum()))
+            muted = active = engaged = 0
+            per_channel = dict.fromkeys(MEMBER_CHANNELS, 0)
+            for i in np.flatnonzero(self.funnel[b] == MEMBER).tolist():
+                c = self.consumers[i]
+                m = c.membership(b)
+                per_channel[m.channel] += 1
+                if m.muted:
+                    muted += 1
+                    continue
+                engaged += m.engagement >= 0.5
+                active += self.today - c.last_purchase[b] < window
+            ledger.set("stock_muted", b, muted)
+            ledger.set("stock_reachable", b, counts[MEMBER] - muted)
+            ledger.set("stock_active_members", b, active)
+            ledger.set("stock_engaged", b, engaged)
+            for ch, k in per_channel.items():
+                ledger.set(f"stock_members_{ch}", b, k)
+            ledger.set("stock_fake_members", b, br.fake_members)
+            ledger.set("stock_koc_reach", b, int(br.koc_reach.sum()))
+            ledger.set("stock_koc_nodes", b, len(br.distributors))
+            ledger.set("stock_guides", b, len(br.guides))
+            ledger.set("private_ops", b, float(br.private_ops))
+
+    def _review_strategies(self) -> None:
+        """Adaptive brands compare trailing ROI with a random peer and copy its strategy
+        with the Fermi probability; rarely they switch private operations on or off."""
+        sc = self.scenario.market
+        if len(self.brands) < 2:
+            return
+        lo = max(0, self.today + 1 - sc.review_days)
+        gp = self.ledger.data["gross_profit"][lo : self.today + 1].sum(axis=0)
+        cost = self.ledger.data["cost_total"][lo : self.today + 1].sum(axis=0)
+        roi = np.where(cost > 0, gp / np.maximum(cost, 1e-9), 0.0)
+        rng = self.rng
+        for k in rng.permutation(len(self.brands)).tolist():
+            br = self.brands[k]
+            if not br.params.adaptive:
+                continue
+            peers = [p for p in self.brands if p is not br and p.category_index == br.category_index]
+            if not peers:
+                continue
+            peer = peers[int(rng.integers(0, len(peers)))]
+            p_copy = rules.fermi_copy_probability(roi[peer.index], roi[br.index], sc.fermi_kappa)
+            if rng.random() < p_copy and peer.strategy != br.strategy:
+                br.adopt(peer.strategy)
+            elif rng.random() < sc.exploration:
+                br.adopt(br.strategy.model_copy(update={"private_ops": not br.private_ops}))
+
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Step through the scenario's horizon, calling `progress(day)` after each day."""
+        for _ in range(self.days):
+            self.step()
+            if progress is not None:
+                progress(self.today)
+
+
+__all__ = ["AWARE", "CUSTOMER", "LAPSED", "MEMBER", "NOT_ACQUIRED", "SOURCES_CUSTOMER", "MarketModel"]

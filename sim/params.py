@@ -1,0 +1,354 @@
+"""Typed scenario parameters: every number that shapes behaviour, with its default.
+
+This module is the one place where defaults live. Each field carries its unit and a
+one-line meaning in its description; `siyu validate` prints the resolved values and
+`docs/parameters.md` is generated from these classes (`siyu params`).
+
+Figures quoted in descriptions come from the domain brief's source cases (Bosideng,
+Kiehl's, brand A, Luckin, Dmall) or from the marketing-science literature named there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Pos = Annotated[float, Field(gt=0.0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosInt = Annotated[int, Field(gt=0)]
+
+SOURCES_CUSTOMER = ("ads", "store", "referral", "koc", "distributor", "organic")
+"""Where a consumer first heard of a brand; credited when it first buys."""
+SOURCES_MEMBER = ("package_card", "store", "referral", "koc", "distributor", "invite")
+"""How a consumer entered a brand's private domain."""
+CHANNELS = ("platform", "private", "store")
+"""Where an order is placed: the public platform, the brand's own shop, a physical store."""
+MEMBER_CHANNELS = ("guide", "group", "mini_program", "official_account")
+"""The private-domain channel a member sits in."""
+
+
+class Strict(BaseModel):
+    """Base for all parameter tables: unknown keys are errors, values are validated on set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def F(default, desc: str, **kw):  # noqa: N802 - short on purpose: used for every field
+    """A field with a default and a description ('unit: meaning')."""
+    return Field(default, description=desc, **kw)
+
+
+class RunParams(Strict):
+    days: PosInt = F(365, "days: simulated horizon (one step = one day)")
+    consumers: PosInt = F(3000, "people: simulated consumers")
+    seed: NonNegInt = F(1, "integer: default seed when the command line gives none")
+
+
+class NetworkParams(Strict):
+    kind: Literal["small_world", "scale_free", "complete"] = F(
+        "small_world",
+        "small_world (Watts-Strogatz), scale_free (Barabasi-Albert), or complete "
+        "(random mixing: word of mouth sees the whole population, the Bass limit)",
+    )
+    mean_degree: Annotated[int, Field(ge=2)] = F(10, "ties: average number of friends")
+    rewire: Share = F(0.1, "probability: Watts-Strogatz rewiring of each tie")
+
+
+class PopulationParams(Strict):
+    need_shape: Pos = F(
+        2.0,
+        "gamma shape: heterogeneity of purchase-need rates (the category sets the mean); "
+        "BG/NBD's r",
+    )
+    price_sensitivity_mean: Pos = F(1.0, "utility per 100% of list price: mean of alpha_i")
+    price_sensitivity_cv: NonNeg = F(0.3, "ratio: coefficient of variation of alpha_i")
+    platform_trust_mean: Share = F(0.7, "0-1: mean trust in platform buyer protection")
+    platform_trust_concentration: Pos = F(10.0, "beta concentration of platform trust")
+    attention_slots_mean: Annotated[float, Field(ge=1.0)] = F(
+        3.0, "brands: private domains a consumer keeps active (1 + Poisson)"
+    )
+    hunter_share: Share = F(0.03, "share: coupon hunters (wool party) in the population")
+    fatigue_tolerance_mean: Pos = F(6.0, "fatigue units: mean tolerance before muting")
+    fatigue_tolerance_cv: NonNeg = F(0.3, "ratio: coefficient of variation of tolerance")
+    fatigue_decay: Share = F(0.1, "share/day: fatigue that fades each day")
+    engagement_decay: Share = F(0.01, "share/day: engagement that fades each day")
+    harvest_threshold: Share = F(
+        0.5, "share: selling touches among recent touches above which a member feels harvested"
+    )
+    harvest_memory: Pos = F(30.0, "touches: memory of the harvest feeling (EWMA span)")
+    muted_leave_rate: Share = F(0.01, "probability/day: a muted member leaves the domain")
+    organic_awareness: Share = F(0.0002, "probability/day: awareness from search and shelves")
+    awareness_decay: Share = F(
+        0.01, "probability/day: an aware non-customer forgets the brand (ad memory)"
+    )
+    wom_rate: NonNeg = F(
+        0.02,
+        "per day: word-of-mouth awareness hazard times the share of friends who are customers "
+        "(the Bass q)",
+    )
+    trust_weight: NonNeg = F(1.0, "utility: weight of trust x buyer protection on the platform")
+    relationship_weight: NonNeg = F(1.5, "utility: weight of member engagement in private/store")
+    customer_loyalty: NonNeg = F(0.5, "utility: bonus for a brand already bought")
+    convenience_platform: float = F(0.5, "utility: convenience of buying on the platform")
+    convenience_private: float = F(0.3, "utility: convenience of the brand's mini-program shop")
+    convenience_store: float = F(-0.3, "utility: convenience of a trip to a store")
+    store_service_value: NonNeg = F(1.0, "utility: in-store service times category service need")
+    outside_utility: float = F(1.0, "utility: buying an unmodelled brand or waiting instead")
+    join_hassle: NonNeg = F(1.0, "utility: cost of adding a guide / joining a group")
+    join_value_weight: NonNeg = F(
+        3.0, "utility per 100% of price: value of member discounts and gifts when deciding to join"
+    )
+    join_service_weight: NonNeg = F(1.5, "utility: value of 1:1 service times service need")
+    latent_need_window: Pos = F(
+        30.0, "days: a pushed offer converts only if a need would arise within about this window"
+    )
+    active_window: PosInt = F(90, "days: a member is active if it bought within this window")
+
+
+class PlatformParams(Strict):
+    base_cpm: Pos = F(40.0, "yuan per 1000 impressions at reference demand on day 0")
+    cpm_growth_per_year: NonNeg = F(
+        0.25, "share/year: drift of traffic cost (the fading traffic dividend)"
+    )
+    cpm_demand_elasticity: NonNeg = F(
+        0.3, "elasticity: CPM rises with total ad demand over the reference"
+    )
+    reference_ad_demand: Pos = F(5000.0, "yuan/day: total ad spend at which CPM equals base")
+    take_rate: Share = F(0.05, "share of platform GMV: platform commission")
+    buyer_protection: NonNeg = F(1.0, "utility: buyer protection (times consumer trust)")
+    adstock_theta: Annotated[float, Field(ge=0.0, lt=1.0)] = F(
+        0.5, "share/day: geometric adstock carry-over of impressions"
+    )
+    ad_max_hazard: Share = F(0.008, "probability/day: awareness hazard at full saturation")
+    hill_k: Pos = F(1.0, "impressions per consumer-day: Hill half-saturation")
+    hill_s: Pos = F(1.0, "Hill shape")
+    ad_trial_boost: NonNeg = F(
+        0.0, "share: of ad-aware consumers who try at once (promotion-driven impulse)"
+    )
+
+
+class CategoryParams(Strict):
+    price: Pos = F(200.0, "yuan: list price of an average order")
+    gross_margin: Share = F(0.6, "share: gross margin at list price")
+    purchases_per_year: Pos = F(4.0, "orders/year: mean need rate of a customer")
+    sku_breadth: NonNeg = F(1.0, "multiplier: breadth of the range a push can recommend")
+    service_need: Share = F(0.5, "0-1: how much buyers value advice and after-sales care")
+    dropout_mean: Share = F(0.15, "probability: BG/NBD dropout after a purchase (mean of p)")
+    dropout_concentration: Pos = F(5.0, "beta concentration a+b of the dropout probability")
+    trial_on_awareness: Share = F(0.0, "probability: a newly aware consumer buys at once")
+    platform_fit: float = F(0.0, "utility: how well the category sells on platforms")
+    private_fit: float = F(0.0, "utility: how well it sells in a mini-program (order ahead)")
+    store_fit: float = F(0.0, "utility: how much the category is bought in stores")
+
+
+class ContentMix(Strict):
+    content: Share = F(0.6, "share of touches: brand, product and scene content")
+    service: Share = F(0.3, "share of touches: service and Q&A")
+    selling: Share = F(0.1, "share of touches: selling")
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> ContentMix:
+        total = self.content + self.service + self.selling
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"content + service + selling must sum to 1 (got {total:g})")
+        return self
+
+
+class RewardTier(Strict):
+    referrals: PosInt = F(1, "count: successful referrals that reach this tier")
+    reward: NonNeg = F(30.0, "yuan: cost of the reward paid when the tier is reached")
+
+
+class TouchEffects(Strict):
+    fatigue_content: NonNeg = F(0.3, "fatigue units added by a content touch")
+    fatigue_service: NonNeg = F(0.1, "fatigue units added by a service touch")
+    fatigue_selling: NonNeg = F(1.0, "fatigue units added by a selling touch")
+    engagement_content: Share = F(0.06, "share of the gap to 1: engagement from a content touch")
+    engagement_service: Share = F(
+        0.12, "share of the gap to 1: engagement from a service touch (times service need)"
+    )
+    selling_conversion: Share = F(
+        0.15, "probability: a selling touch to a fully engaged member with a latent need buys"
+    )
+    group_effect: Share = F(0.3, "multiplier: effect of a group post vs a 1:1 message")
+    broadcast_effect: Share = F(0.5, "multiplier: effect of a mini-program/official-account push")
+    referral_rate: NonNeg = F(0.004, "probability/day: a fully engaged member refers a friend")
+    reward_sensitivity: NonNeg = F(
+        2.0, "multiplier per 100% of price: how much the next reward raises referral"
+    )
+    hunter_fake_rate: NonNeg = F(
+        0.05, "fakes/day: fake referrals by a hunter member when the reward equals the price"
+    )
+    member_retention: Share = F(
+        0.6, "share: cut in dropout probability for a fully engaged member"
+    )
+
+
+class StrategyParams(Strict):
+    """A brand's levers. Strategies are data: a new strategy is a new table, not a class."""
+
+    private_ops: bool = F(True, "flag: the brand runs private-domain operations at all")
+    ad_budget_per_day: NonNeg = F(1000.0, "yuan/day: public-platform ad spend")
+    targeting_precision: Share = F(
+        0.1, "share: impressions that reach target consumers ('1 in 10 circles')"
+    )
+    platform_discount: Share = F(0.0, "share of price: standing discount on the platform")
+    package_card_rate: Share = F(0.0, "share of platform parcels carrying a package card")
+    package_card_channel: Literal["guide", "group", "mini_program", "official_account"] = F(
+        "group", "member channel a package card leads to"
+    )
+    guides_per_store: NonNeg = F(0.0, "guides per store (WeCom 1:1 store guides)")
+    guide_regime: Literal["quality", "quota"] = F(
+        "quality", "guide KPI: quality (natural traffic) or quota (pull-in targets)"
+    )
+    guide_capacity: PosInt = F(300, "members one guide serves")
+    guide_touches_per_day: NonNeg = F(
+        15.0, "messages/day per guide (9,000 guides, ~4M messages a month)"
+    )
+    guide_invite_rate: Share = F(0.3, "probability: a guide invites a store visitor or buyer")
+    qr_invite_rate: Share = F(
+        0.0, "probability: a store visitor or buyer is asked to scan the mini-program QR code "
+        "(where no guide serves)"
+    )
+    quota_invite_multiplier: Pos = F(2.0, "multiplier on invites under the quota regime")
+    quota_pressure: Share = F(
+        0.5, "share: of reluctant invitees who join anyway under quota pressure"
+    )
+    reluctant_tolerance: Share = F(
+        0.4, "multiplier on fatigue tolerance of members who joined reluctantly"
+    )
+    guide_salary_per_day: NonNeg = F(200.0, "yuan/day per guide")
+    guide_commission: Share = F(0.05, "share of the GMV a guide's members place in private/store")
+    guide_skill_sd: NonNeg = F(0.2, "sd of guide skill around 1")
+    content_mix: ContentMix = F(ContentMix(), "the 631 mix of touches")
+    broadcasts_per_week: NonNeg = F(2.0, "posts/week to group, mini-program and account members")
+    private_discount: Share = F(0.05, "share of price: discount in the private shop")
+    member_coupon: Share = F(
+        0.0, "share of price: coupon pushed to members (redeemed on the platform under assist)"
+    )
+    welcome_gift: NonNeg = F(10.0, "yuan: gift for joining (a cost when paid)")
+    member_service: NonNeg = F(
+        0.0, "utility: differentiated member services (cleaning, VIP returns) times service need"
+    )
+    referral_tiers: list[RewardTier] = F([], "tiered fission rewards (Kiehl's: 1 -> sample, 10 -> full size)")
+    koc_count: NonNegInt = F(0, "KOCs or small-B nodes recruited")
+    koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
+    koc_circle: Pos = F(100.0, "people: circle a KOC or small-B node radiates to")
+    koc_posts_per_week: NonNeg = F(2.0, "posts/week per KOC")
+    koc_post_reach: Share = F(0.5, "share of the circle that sees a post")
+    koc_awareness: Share = F(0.3, "probability: a reached unaware consumer becomes aware")
+    koc_conversion: Share = F(0.05, "probability: a reached consumer with a latent need buys")
+    koc_join: Share = F(0.1, "probability: a reached buyer is invited and considers joining")
+    koc_commission: Share = F(0.1, "share of GMV paid to the KOC on sales it brings")
+    koc_fee_per_day: NonNeg = F(0.0, "yuan/day per node: serving cost of a small-B node")
+    employee_distributors: NonNegInt = F(0, "employees selling to their own circles")
+    employee_circle: Pos = F(30.0, "people: circle of one employee distributor")
+    employee_posts_per_week: NonNeg = F(1.0, "posts/week per employee distributor")
+    employee_commission: Share = F(0.05, "share of GMV paid to the employee")
+    channel_policy: Literal["separate", "assist"] = F(
+        "separate",
+        "separate: the private shop is its own sales channel; assist: private pushes "
+        "platform coupons and sales land on the platform",
+    )
+    tier_spend: list[NonNeg] = F([], "yuan: cumulative spend thresholds of membership tiers")
+    tier_discount: list[Share] = F([], "share of price: extra discount at each tier")
+    tooling_per_day: NonNeg = F(0.0, "yuan/day: SCRM tooling, mini-program and ops team")
+
+    @model_validator(mode="after")
+    def _tiers_consistent(self) -> StrategyParams:
+        if len(self.tier_spend) != len(self.tier_discount):
+            raise ValueError("tier_spend and tier_discount must have the same length")
+        if list(self.tier_spend) != sorted(self.tier_spend):
+            raise ValueError("tier_spend must be increasing")
+        counts = [t.referrals for t in self.referral_tiers]
+        if counts != sorted(set(counts)):
+            raise ValueError("referral_tiers must have strictly increasing 'referrals'")
+        return self
+
+
+class InitialState(Strict):
+    aware: Share = F(0.1, "share of consumers aware of the brand on day 0")
+    customers: Share = F(0.02, "share of consumers who have bought before day 0")
+    members: Share = F(0.0, "share of consumers in the brand's private domain on day 0")
+
+    @model_validator(mode="after")
+    def _nested(self) -> InitialState:
+        if not self.members <= self.customers <= self.aware:
+            raise ValueError("initial shares must satisfy members <= customers <= aware")
+        return self
+
+
+class BrandParams(Strict):
+    category: str = F("default", "name of a [categories] table")
+    appeal: float = F(0.0, "utility: brand preference on top of price and channel")
+    stores: NonNegInt = F(0, "physical stores")
+    store_coverage: Share = F(0.3, "share of consumers living near one of its stores")
+    store_visits_per_day: NonNeg = F(0.0, "visits/day across all stores")
+    store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
+    annual_budget: NonNeg = F(
+        1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling"
+    )
+    adaptive: bool = F(False, "flag: reviews its strategy and imitates peers (Fermi rule)")
+    initial: InitialState = F(InitialState(), "funnel on day 0")
+    strategy: StrategyParams = F(StrategyParams(), "the brand's levers")
+
+
+class MarketParams(Strict):
+    review_days: PosInt = F(90, "days: how often adaptive brands review their strategy")
+    fermi_kappa: Pos = F(0.2, "ROI units: noise of imitation in the Fermi rule")
+    exploration: Share = F(0.02, "probability: a reviewing brand switches private ops at random")
+    discount_rate_per_year: NonNeg = F(0.1, "share/year: discount rate for LTV and CLV")
+
+
+class Scenario(Strict):
+    """A fully resolved scenario: what a run needs, nothing more."""
+
+    name: str = F("scenario", "short name (defaults to the file stem)")
+    description: str = F("", "what the case shows")
+    source_case: str = F("", "which source case it reflects")
+    run: RunParams = F(RunParams(), "horizon, size and seed")
+    network: NetworkParams = F(NetworkParams(), "the consumers' social network")
+    population: PopulationParams = F(PopulationParams(), "consumer heterogeneity and behaviour")
+    touches: TouchEffects = F(TouchEffects(), "effects of private-domain touches")
+    platform: PlatformParams = F(PlatformParams(), "the public domain")
+    market: MarketParams = F(MarketParams(), "market-level rules (imitation, discounting)")
+    categories: dict[str, CategoryParams] = F(
+        {"default": CategoryParams()}, "product categories by name"
+    )
+    brands: dict[str, BrandParams] = F({"brand": BrandParams()}, "competing brands by name")
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        if not self.brands:
+            raise ValueError("brands: at least one brand is needed")
+        for name, brand in self.brands.items():
+            if brand.category not in self.categories:
+                raise ValueError(
+                    f"brands.{name}.category: unknown category {brand.category!r} "
+                    f"(known: {', '.join(sorted(self.categories))})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _affordable(self) -> Scenario:
+        for name, brand in self.brands.items():
+            st = brand.strategy
+            guides = round(brand.stores * st.guides_per_store)
+            fixed = 365.0 * (
+                st.ad_budget_per_day
+                + guides * st.guide_salary_per_day
+                + st.tooling_per_day
+                + st.koc_count * st.koc_fee_per_day
+            )
+            if fixed > brand.annual_budget:
+                raise ValueError(
+                    f"brands.{name}.strategy: ads, {guides} guides, tooling and node fees cost "
+                    f"{fixed:,.0f} yuan/year, more than annual_budget {brand.annual_budget:,.0f}"
+                )
+        return self
+
+    def brand_names(self) -> list[str]:
+        return list(self.brands)

@@ -1,0 +1,728 @@
+"""The strategist's report of one run: `report.md` plus `figures/*.png`.
+
+`write_report(result, folder)` is called by `sim.runner.write_outputs`. The report is a page
+a strategist reads without the code: a headline generated from the numbers, a KPI table per
+brand and for the market, the Youzan triangle and FAST stocks, six figures with one-line
+captions on how to read them, and the definitions of every KPI as `sim.kpis` computes them.
+
+All numbers come from `result.summary["kpis"]` (whole-run KPIs) and `sim.kpis.periodic`
+(time series); nothing here re-derives a KPI formula. Figures are drawn on bare
+`matplotlib.figure.Figure` objects rendered by the Agg canvas (no pyplot state, so nothing
+stays open and the user's backend and style are left alone) inside a local seaborn style,
+so the same run always gives the same PNG bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from sim.kpis import periodic
+from sim.params import SOURCES_CUSTOMER
+
+if TYPE_CHECKING:
+    from sim.runner import RunResult
+
+DPI = 110
+FIGURES = "figures"
+MAX_BRANDS = 6
+"""With more brands than this, figures show the market plus the FOCUS_BRANDS largest."""
+FOCUS_BRANDS = 5
+MARKET = "market"
+MARKET_COLOR = "#222222"
+DASH = "–"
+
+STOCK_ORDER = ("members", "customers", "lapsed", "aware", "unaware")
+"""Funnel stocks from the most to the least valuable: the stacking order of figure 3."""
+STOCK_COLORS = {"members": "#1b7837", "customers": "#7fbf7b", "lapsed": "#c2a5cf",
+                "aware": "#9ecae1", "unaware": "#e0e0e0"}
+CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
+LINE_COLORS = {"public": "#4c72b0", "private": "#dd8452", "all": MARKET_COLOR}
+BREAK_EVEN: dict[str, Any] = {"color": "#c0392b", "lw": 1.3, "ls": ":", "zorder": 1}
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def fmt_money(v: float | None) -> str:
+    """Yuan, thousands separated, no decimals for big sums; '–' when undefined."""
+    if _is_missing(v):
+        return DASH
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"
+
+
+def fmt_ratio(v: float | None) -> str:
+    """A ratio such as ROI or ROAS (yuan per yuan), two decimals; '–' when undefined."""
+    return DASH if _is_missing(v) else f"{v:.2f}"
+
+
+def fmt_share(v: float | None) -> str:
+    """A share as a percentage; '–' when undefined."""
+    if _is_missing(v):
+        return DASH
+    return f"{100 * v:.2f}%" if 0 < abs(v) < 0.01 else f"{100 * v:.1f}%"
+
+
+def fmt_count(v: float | None) -> str:
+    """A head count, thousands separated; '–' when undefined."""
+    return DASH if _is_missing(v) else f"{v:,.0f}"
+
+
+# (label, getter key, formatter); "ltv90"/"ltv365" read the "all" entry of the dict
+KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
+    ("GMV (yuan)", "gmv", fmt_money),
+    ("private share of GMV", "private_share", fmt_share),
+    ("private-influenced share of GMV", "private_influenced_share", fmt_share),
+    ("gross profit − cost (yuan)", "contribution", fmt_money),
+    ("CAC public (yuan)", "cac_public", fmt_money),
+    ("CAC private (yuan)", "cac_private", fmt_money),
+    ("CAC blended (yuan)", "cac_blended", fmt_money),
+    ("ROAS ads", "roas_ads", fmt_ratio),
+    ("ROI public", "roi_public", fmt_ratio),
+    ("ROI private", "roi_private", fmt_ratio),
+    ("ROI total", "roi_total", fmt_ratio),
+    ("members (end)", "members", fmt_count),
+    ("reachable members (end)", "reachable", fmt_count),
+    ("active members (end)", "active_members", fmt_count),
+    ("repurchase rate", "repurchase_rate", fmt_share),
+    ("referral rate", "referral_rate", fmt_share),
+    ("fake member share", "fake_member_share", fmt_share),
+    ("LTV90, all sources (yuan)", "ltv90", fmt_money),
+    ("LTV365, all sources (yuan)", "ltv365", fmt_money),
+)
+
+
+def _kpi_value(k: dict, key: str) -> float | None:
+    v = k.get(key)
+    return v.get("all") if isinstance(v, dict) else v
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table, first column left-aligned, the others right-aligned."""
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+# --------------------------------------------------------------------------- time windows
+
+def cost_window(days: int) -> int:
+    """Window for the cost/ROI series: quarters (90 days) on runs of a year or more, else
+    months, because per-window CAC and ROI are noisy on small new-customer counts."""
+    return 90 if days >= 360 else 30
+
+
+def _series(ledger: pd.DataFrame, window: int, by_brand: bool) -> pd.DataFrame:
+    """`periodic` with the x position capped at the run's last day, the window's length in
+    days, and a trailing window shorter than half a window dropped (too few days to plot
+    without misleading; it is mentioned in the report)."""
+    out = periodic(ledger, window, by_brand=by_brand)
+    last_day = int(ledger["day"].max())
+    first_day = int(ledger["day"].min())
+    start = out["period"] * window
+    out["x"] = np.minimum(out["day"], last_day)
+    out["window_days"] = np.minimum(out["day"], last_day) - np.maximum(start, first_day) + 1
+    keep = out["window_days"] >= min(window, last_day - first_day + 1) / 2
+    return out[keep].reset_index(drop=True)
+
+
+def _tail_days(days: int, window: int) -> int:
+    """Days in the run's last, partial window (0 when the windows tile the run)."""
+    return days % window if days > window else 0
+
+
+# --------------------------------------------------------------------------- figures
+
+def _style() -> dict[str, Any]:
+    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only."""
+    rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
+    rc.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
+               "legend.frameon": False})
+    return rc
+
+
+def _figure(ncols: int, nrows: int, panel_w: float, panel_h: float,
+            **kw: Any) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(max(ncols * panel_w, 5.0), nrows * panel_h), dpi=DPI,
+                 layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _save(fig: Figure, path: Path) -> None:
+    """Write a PNG without the matplotlib version stamp (stable bytes across versions)."""
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fig.clear()
+
+
+def _brand_colors(brands: Sequence[str]) -> dict[str, Any]:
+    palette = sns.color_palette("colorblind" if len(brands) <= 10 else "husl", len(brands))
+    return {b: palette[i] for i, b in enumerate(brands)}
+
+
+def _yuan_axis(ax: Any) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _hide_unused(axes: np.ndarray, used: int) -> None:
+    for ax in axes.flat[used:]:
+        ax.set_visible(False)
+
+
+def _panels(brands: Sequence[str], focus: Sequence[str]) -> list[str]:
+    """Panels of a per-brand figure: each focus brand, then the market when there are
+    several brands (with one brand the market is that brand)."""
+    return [*focus, MARKET] if len(brands) > 1 else list(focus)
+
+
+def _rows_of(per_brand: pd.DataFrame, market: pd.DataFrame, name: str) -> pd.DataFrame:
+    return market if name == MARKET else per_brand[per_brand["brand"] == name]
+
+
+def fig_penetration(monthly: pd.DataFrame, monthly_mkt: pd.DataFrame, focus: Sequence[str],
+                    colors: dict[str, Any], several: bool, path: Path) -> None:
+    """Figure 1: private share (solid) and private-influenced share (dashed) of GMV."""
+    fig, axes = _figure(1, 1, 8.5, 4.4)
+    ax = axes[0, 0]
+    series = [(b, _rows_of(monthly, monthly_mkt, b), colors[b], 1.8) for b in focus]
+    if several:
+        series.append((MARKET, monthly_mkt, MARKET_COLOR, 2.8))
+    for name, rows, color, lw in series:
+        ax.plot(rows["x"], rows["private_share"], color=color, lw=lw, marker="o", ms=3,
+                label=name)
+        ax.plot(rows["x"], rows["private_influenced_share"], color=color, lw=lw * 0.8,
+                ls="--")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("day of run (end of 30-day window)")
+    ax.set_ylabel("share of GMV")
+    ax.set_title("Penetration path: private share of GMV")
+    handles = [Line2D([], [], color=c, lw=lw, label=n) for n, _, c, lw in series]
+    handles += [Line2D([], [], color="grey", lw=1.5, label="private share (own channels)"),
+                Line2D([], [], color="grey", lw=1.5, ls="--",
+                       label="private-influenced share")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _save(fig, path)
+
+
+def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str],
+                 window: int, path: Path) -> None:
+    """Figure 2: CAC (upper row) and ROI (lower row) per window, one column per panel;
+    more than three panels wrap into further row pairs (CAC and ROI scales shared)."""
+    ncols = min(len(panels), 3)
+    blocks = math.ceil(len(panels) / ncols)
+    fig, axes = _figure(ncols, 2 * blocks, 3.9, 3.0, sharex=True)
+    cac = (("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
+           ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
+           ("cac_blended", "blended", LINE_COLORS["all"], "--"))
+    roi = (("roi_public", "public", LINE_COLORS["public"], "-"),
+           ("roi_private", "private", LINE_COLORS["private"], "-"),
+           ("roi_total", "total", LINE_COLORS["all"], "--"))
+    for j, name in enumerate(panels):
+        rows = _rows_of(cost, cost_mkt, name)
+        block, col = divmod(j, ncols)
+        for kind, spec in ((0, cac), (1, roi)):
+            ax = axes[2 * block + kind, col]
+            if j:
+                ax.sharey(axes[kind, 0])
+            for key, label, color, ls in spec:
+                ax.plot(rows["x"], rows[key], color=color, marker="o", ms=3.5, lw=1.8,
+                        ls=ls, label=label)
+            if kind == 1:
+                ax.axhline(1.0, **BREAK_EVEN)
+            ax.set_ylabel("CAC (yuan per new customer)" if kind == 0
+                          else "ROI (gross profit per yuan)")
+            ax.label_outer(remove_inner_ticks=True) if col else None
+        axes[2 * block, col].set_title(name)
+        axes[2 * block + 1, col].set_xlabel(f"day of run (end of {window}-day window)")
+    _yuan_axis(axes[0, 0])
+    for ax in axes.flat:
+        ax.set_ylim(bottom=0)
+    for ax in axes.flat[len(panels) * 2:]:
+        pass
+    used = {(2 * (j // ncols) + k, j % ncols) for j in range(len(panels)) for k in (0, 1)}
+    for (r, c), ax in np.ndenumerate(axes):
+        if (r, c) not in used:
+            ax.set_visible(False)
+        elif c:
+            ax.set_ylabel("")
+    h0, _ = axes[0, 0].get_legend_handles_labels()
+    h1, _ = axes[1, 0].get_legend_handles_labels()
+    h1.append(Line2D([], [], **BREAK_EVEN, label="ROI = 1 (break-even)"))
+    axes[0, ncols - 1].legend(handles=h0, title="CAC", loc="upper left",
+                              bbox_to_anchor=(1.02, 1.0))
+    axes[1, ncols - 1].legend(handles=h1, title="ROI", loc="upper left",
+                              bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle("Acquisition cost and return per window", fontweight="bold")
+    _save(fig, path)
+
+
+def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
+               path: Path) -> None:
+    """Figure 3: funnel stocks towards each brand as stacked areas (they sum to the
+    population)."""
+    ncols = min(len(focus), 3)
+    nrows = math.ceil(len(focus) / ncols)
+    fig, axes = _figure(ncols, nrows, 4.6, 3.3, sharex=True, sharey=True)
+    for ax, name in zip(axes.flat, focus, strict=False):
+        rows = stocks[stocks["brand"] == name]
+        ax.stackplot(rows["x"], *[rows[f"stock_{s}"] for s in STOCK_ORDER],
+                     colors=[STOCK_COLORS[s] for s in STOCK_ORDER], labels=STOCK_ORDER,
+                     lw=0)
+        ax.set_title(name)
+        ax.set_ylim(0, consumers)
+        ax.margins(x=0)
+        _yuan_axis(ax)
+    _hide_unused(axes, len(focus))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("consumers")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("day of run")
+    handles = [Patch(color=STOCK_COLORS[s], label=s) for s in STOCK_ORDER]
+    fig.legend(handles=handles, loc="outside right upper", title="state towards the brand")
+    fig.suptitle("Funnel stocks", fontweight="bold")
+    _save(fig, path)
+
+
+def fig_gmv_channels(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str],
+                     window: int, path: Path) -> None:
+    """Figure 4: GMV per window split by channel, stacked bars; a shorter last window is
+    hatched and labelled."""
+    ncols = min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = _figure(ncols, nrows, 4.6, 3.4)
+    for ax, name in zip(axes.flat, panels, strict=False):
+        rows = _rows_of(cost, cost_mkt, name).reset_index(drop=True)
+        labels = [f"{int(x) + 1 - int(n)}–{int(x)}" for x, n in zip(
+            rows["x"], rows["window_days"], strict=True)]
+        pos = np.arange(len(rows))
+        bottom = np.zeros(len(rows))
+        partial = (rows["window_days"] < window).to_numpy()
+        for ch, color in CHANNEL_COLORS.items():
+            vals = rows[f"gmv_{ch}"].to_numpy(dtype=float)
+            bars = ax.bar(pos, vals, bottom=bottom, color=color, width=0.75, label=ch)
+            for bar, p in zip(bars, partial, strict=True):
+                if p:
+                    bar.set_hatch("//")
+                    bar.set_edgecolor("white")
+            bottom += vals
+        for i in np.flatnonzero(partial):
+            ax.annotate(f"{int(rows['window_days'][i])} days", (pos[i], bottom[i]),
+                        ha="center", va="bottom", fontsize=8, xytext=(0, 2),
+                        textcoords="offset points")
+        ax.set_xticks(pos, labels, rotation=30 if len(pos) > 4 else 0, ha="right"
+                      if len(pos) > 4 else "center")
+        ax.set_title(name)
+        ax.set_ylim(0, max(bottom.max(), 1.0) * 1.1)
+        _yuan_axis(ax)
+    _hide_unused(axes, len(panels))
+    for ax in axes[:, 0]:
+        ax.set_ylabel("GMV (yuan)")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("days of the window")
+    handles = [Patch(color=c, label=ch) for ch, c in CHANNEL_COLORS.items()]
+    fig.legend(handles=handles, loc="outside right upper", title="channel")
+    fig.suptitle(f"GMV by channel per {window}-day window", fontweight="bold")
+    _save(fig, path)
+
+
+def fig_ltv(kpis: dict, panels: Sequence[str], colors: dict[str, Any],
+            cohort_n: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
+    """Figure 5: LTV90 and LTV365 by acquisition source, grouped bars per brand."""
+    fig, axes = _figure(2, 1, 5.6, 3.8, sharey=True)
+    sources = [*SOURCES_CUSTOMER, "all"]
+    for ax, h in zip(axes.flat, (90, 365), strict=True):
+        key = f"ltv{h}"
+        got = [s for s in sources if any(
+            not _is_missing(_panel_kpis(kpis, p)[key].get(s)) for p in panels)]
+        ax.set_title(f"LTV{h}: GMV in the first {h} days")
+        if not got:
+            ax.text(0.5, 0.5, f"no customer cohort reached\nday {h} within the run",
+                    ha="center", va="center", transform=ax.transAxes, color="grey")
+            ax.set_xticks([])
+            continue
+        width = 0.8 / len(panels)
+        for j, p in enumerate(panels):
+            vals = [_panel_kpis(kpis, p)[key].get(s) for s in got]
+            pos = [i + (j - (len(panels) - 1) / 2) * width for i in range(len(got))]
+            keep = [(x, v, s) for x, v, s in zip(pos, vals, got, strict=True)
+                    if not _is_missing(v)]
+            color = MARKET_COLOR if p == MARKET else colors[p]
+            ax.bar([k[0] for k in keep], [k[1] for k in keep], width=width * 0.95,
+                   color=color, label=p)
+            if len(panels) <= 3:
+                for x, v, s in keep:
+                    n = cohort_n[p][str(h)].get(s, 0)
+                    ax.annotate(f"n={n:,.0f}", (x, v), ha="center", va="bottom",
+                                fontsize=6.5, rotation=90, xytext=(0, 2),
+                                textcoords="offset points", color="#555555")
+        ax.set_xticks(range(len(got)), got, rotation=30, ha="right")
+        ax.set_xlabel("acquisition source")
+        ax.margins(y=0.18)
+    axes[0, 0].set_ylabel("yuan per acquired customer")
+    _yuan_axis(axes[0, 0])
+    handles = [Patch(color=MARKET_COLOR if p == MARKET else colors[p], label=p) for p in panels]
+    fig.legend(handles=handles, loc="outside right upper")
+    fig.suptitle("Customer value by acquisition source", fontweight="bold")
+    _save(fig, path)
+
+
+def fig_traffic(cost: pd.DataFrame, cost_mkt: pd.DataFrame, focus: Sequence[str],
+                colors: dict[str, Any], several: bool, window: int, path: Path) -> None:
+    """Figure 6: the platform's traffic price (CPM) and each brand's first-order ROAS."""
+    fig, axes = _figure(2, 1, 4.8, 3.6)
+    ax = axes[0, 0]
+    ax.plot(cost_mkt["x"], cost_mkt["cpm"], color=MARKET_COLOR, marker="o", ms=3.5, lw=2)
+    ax.set_title("Traffic cost (CPM)")
+    ax.set_ylabel("yuan per 1000 impressions")
+    ax.set_xlabel(f"day of run (end of {window}-day window)")
+    ax.set_ylim(bottom=0)
+    ax = axes[0, 1]
+    series = [(b, _rows_of(cost, cost_mkt, b), colors[b], 1.8) for b in focus]
+    if several:
+        series.append((MARKET, cost_mkt, MARKET_COLOR, 2.8))
+    for name, rows, color, lw in series:
+        ax.plot(rows["x"], rows["roas_ads"], color=color, lw=lw, marker="o", ms=3.5,
+                label=name)
+    top = np.nanmax([np.nanmax(r["roas_ads"].to_numpy(dtype=float), initial=0.0)
+                     for _, r, _, _ in series], initial=0.0)
+    if top >= 0.5:
+        ax.axhline(1.0, **BREAK_EVEN, label="ROAS = 1")
+    else:  # keep the scale readable: the break-even line would squash every series
+        ax.set_ylim(0, max(top, 1e-9) * 1.3)
+        ax.text(0.98, 0.97, "every window is below ROAS 1 (break-even)",
+                transform=ax.transAxes, ha="right", va="top", color=BREAK_EVEN["color"],
+                fontsize=8)
+    ax.set_title("Ads ROAS (first orders)")
+    ax.set_ylabel("first-order GMV per yuan of ads")
+    ax.set_xlabel(f"day of run (end of {window}-day window)")
+    if top >= 0.5:
+        ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    _save(fig, path)
+
+
+def _panel_kpis(kpis: dict, name: str) -> dict:
+    return kpis["market"] if name == MARKET else kpis["brands"][name]
+
+
+# --------------------------------------------------------------------------- text
+
+def focus_brands(kpis: dict, limit: int = MAX_BRANDS, keep: int = FOCUS_BRANDS) -> list[str]:
+    """The brands the per-brand figures show: all of them, or with more than `limit`
+    the `keep` largest by GMV (in the scenario's order)."""
+    brands = list(kpis["brands"])
+    if len(brands) <= limit:
+        return brands
+    top = sorted(brands, key=lambda b: -(kpis["brands"][b]["gmv"] or 0.0))[:keep]
+    return [b for b in brands if b in top]
+
+
+def headline(summary: dict, days: int) -> list[str]:
+    """Sentences that state what the numbers say: GMV and private share, the best total
+    ROI, private vs public ROI per brand, CAC, the penetration path, private ops."""
+    kpis = summary["kpis"]
+    brands: dict[str, dict] = kpis["brands"]
+    m = kpis["market"]
+    out: list[str] = []
+    out.append(
+        f"Over {days} days the market sold {fmt_money(m['gmv'])} yuan of GMV: "
+        f"{fmt_share(m['private_share'])} through brand-owned channels (private share) and "
+        f"{fmt_share(m['private_influenced_share'])} credited to the private domain "
+        f"(private-influenced share); gross profit minus all costs is "
+        f"{fmt_money(m['contribution'])} yuan.")
+
+    roi = {b: k["roi_total"] for b, k in brands.items() if not _is_missing(k["roi_total"])}
+    if len(roi) > 1:
+        best = max(roi, key=lambda b: roi[b])
+        worst = min(roi, key=lambda b: roi[b])
+        out.append(f"**{best}** has the highest total ROI ({fmt_ratio(roi[best])} yuan of "
+                   f"gross profit per yuan spent), **{worst}** the lowest "
+                   f"({fmt_ratio(roi[worst])}).")
+    elif roi:
+        (b, v), = roi.items()
+        out.append(f"**{b}** earns {fmt_ratio(v)} yuan of gross profit per yuan spent "
+                   f"(total ROI).")
+    if roi:
+        above = [b for b, v in roi.items() if v >= 1.0]
+        if not above:
+            out.append("No brand's gross profit covers its spend (every total ROI is below "
+                       "1): at these budgets all brands lose money over the run.")
+        elif len(above) < len(roi):
+            out.append(f"Only {', '.join(f'**{b}**' for b in above)} cover"
+                       f"{'s' if len(above) == 1 else ''} their spend (total ROI ≥ 1).")
+
+    parts = []
+    for b, k in brands.items():
+        rp, rq = k["roi_private"], k["roi_public"]
+        if _is_missing(rp):
+            parts.append(f"**{b}** has no private ROI (no private-domain cost)")
+        elif _is_missing(rq):
+            parts.append(f"**{b}** has no public ROI (no ads or platform sales cost)")
+        else:
+            verb = "beats" if rp > rq else "trails" if rp < rq else "equals"
+            parts.append(f"**{b}**'s private ROI {verb} its public ROI "
+                         f"({fmt_ratio(rp)} vs {fmt_ratio(rq)})")
+    if parts:
+        out.append("Private vs public: " + "; ".join(parts) + ".")
+
+    cparts = []
+    for b, k in brands.items():
+        cp, cq = k["cac_private"], k["cac_public"]
+        if not _is_missing(cp) and not _is_missing(cq):
+            cheaper = "cheaper" if cp < cq else "dearer"
+            cparts.append(f"**{b}** pays {fmt_money(cp)} yuan per private-sourced customer "
+                          f"vs {fmt_money(cq)} per ad-sourced one ({cheaper})")
+    if cparts:
+        out.append("Acquisition: " + "; ".join(cparts) + ".")
+
+    first, last = m.get("private_share_first_quarter"), m.get("private_share_last_quarter")
+    if days <= 90:
+        out.append(f"The run is one quarter long, so the penetration path has one point: "
+                   f"{fmt_share(first)} private share.")
+    else:
+        tail = _tail_days(days, 90)
+        note = (f" — that last window holds only the final {tail} day"
+                f"{'s' if tail != 1 else ''} of the run, so read it with care"
+                if tail else "")
+        trend = ("rose" if not _is_missing(first) and not _is_missing(last) and last > first
+                 else "fell" if not _is_missing(first) and not _is_missing(last)
+                 and last < first else "moved")
+        out.append(f"The market's private share {trend} from {fmt_share(first)} in the first "
+                   f"90-day window to {fmt_share(last)} in the last{note}.")
+
+    n = len(brands)
+    ops_end, ops_start = m.get("private_ops_share"), m.get("private_ops_share_start")
+    if not _is_missing(ops_end):
+        running = round(ops_end * n)
+        change = ("" if _is_missing(ops_start) or ops_start == ops_end
+                  else f", against {round(ops_start * n)} on day 0")
+        out.append(f"{running} of {n} brand{'s' if n != 1 else ''} "
+                   f"({fmt_share(ops_end)}) run private-domain operations at the end of the "
+                   f"run{change}.")
+
+    fake = {b: k["fake_member_share"] for b, k in brands.items()
+            if not _is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05}
+    if fake:
+        out.append("Coupon hunters: fake accounts are " + ", ".join(
+            f"{fmt_share(v)} of **{b}**'s sign-ups" for b, v in fake.items())
+            + " (referral rewards leak to the wool party).")
+    return out
+
+
+def kpi_table(kpis: dict) -> str:
+    """KPIs (rows) per brand and for the market (columns)."""
+    cols = [*kpis["brands"], MARKET]
+    header = ["KPI", *[_md_escape(c) for c in cols]]
+    rows = []
+    for label, key, f in KPI_ROWS:
+        rows.append([label, *[f(_kpi_value(_panel_kpis(kpis, c), key)) for c in cols]])
+    return _md_table(header, rows)
+
+
+def triangle_table(kpis: dict) -> str:
+    """The Youzan triangle and FAST stocks per brand and for the market."""
+    cols = [*kpis["brands"], MARKET]
+    get = [_panel_kpis(kpis, c) for c in cols]
+    rows = [
+        ["triangle · ownership (reachable members)",
+         *[fmt_count(k["triangle"]["ownership"]) for k in get]],
+        ["triangle · single-customer value (yuan)",
+         *[fmt_money(k["triangle"]["single_customer_value"]) for k in get]],
+        ["triangle · referral rate", *[fmt_share(k["triangle"]["referral_rate"]) for k in get]],
+        ["FAST · reachable", *[fmt_count(k["fast"]["reachable"]) for k in get]],
+        ["FAST · engaged", *[fmt_count(k["fast"]["engaged"]) for k in get]],
+        ["FAST · members", *[fmt_count(k["fast"]["members"]) for k in get]],
+        ["FAST · active", *[fmt_count(k["fast"]["active"]) for k in get]],
+    ]
+    return _md_table(["", *[_md_escape(c) for c in cols]], rows)
+
+
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("GMV", "value of all orders at the price paid, over platform, private shop and stores."),
+    ("Private share", "GMV placed in the brand's own shop (mini-program) ÷ total GMV."),
+    ("Private-influenced share", "GMV credited to the private domain ÷ total GMV; credited "
+     "orders are private-shop orders, orders prompted by a guide, group, broadcast or KOC "
+     "touch or link, and platform orders paid with a member coupon."),
+    ("Gross profit − cost", "GMV minus cost of goods, minus all cash spend (ads, platform "
+     "commission, guides, KOCs, rewards, gifts, tooling). Discounts are foregone revenue, "
+     "already out of GMV."),
+    ("CAC public", "ad spend ÷ new customers acquired via ads."),
+    ("CAC private", "(referral rewards + welcome gifts + KOC commissions and fees) ÷ new "
+     "customers acquired via referral, KOC and distributors. Welcome gifts paid to members who "
+     "were already customers count here too."),
+    ("CAC blended", "(ad spend + the private acquisition costs above) ÷ all new customers "
+     "(organic and store ones included)."),
+    ("ROAS ads", "first-order GMV of ad-acquired customers ÷ ad spend (repeat orders are "
+     "not counted, so ROAS understates the value of ads; see LTV)."),
+    ("ROI public", "gross profit of platform orders not credited to the private domain ÷ "
+     "(ad spend + platform commission)."),
+    ("ROI private", "gross profit of orders credited to the private domain ÷ (guide "
+     "salaries and commissions + KOC commissions and fees + referral rewards + welcome gifts "
+     "+ tooling)."),
+    ("ROI total", "all gross profit ÷ all cash spend (store orders included); 1 is "
+     "break-even."),
+    ("Members / reachable / active", "end-of-run stocks: consumers in the private domain; "
+     "those who have not muted the brand; reachable members who bought within the active "
+     "window."),
+    ("Repurchase rate", "consumers who bought at least twice ÷ consumers who ever bought "
+     "(end of run)."),
+    ("Referral rate", "new customers acquired via referral ÷ all new customers."),
+    ("Fake member share", "fake accounts registered by coupon hunters ÷ (fakes + real new "
+     "members)."),
+    ("LTV_h", "GMV in a customer's first h days ÷ customers acquired, over the cohorts that "
+     "reached age h within the run, by acquisition source; '–' when no cohort did."),
+    ("Youzan triangle", "ownership = reachable members; single-customer value = LTV365 (or "
+     "LTV90 when no cohort reached a year) × repurchase rate; referral rate as above."),
+    ("FAST", "end-of-run stocks: reachable members, engaged members (engagement ≥ ½), "
+     "members, active members."),
+    ("CPM", "yuan per 1000 ad impressions on the platform (one market price per day; "
+     "averaged over the window)."),
+)
+
+
+def _cohort_sizes(ledger: pd.DataFrame, panels: Sequence[str]) -> dict[str, dict[str, dict]]:
+    """Customers behind each LTV bar (sums of the ledger's cohort counters), for labels."""
+    out: dict[str, dict[str, dict]] = {}
+    for p in panels:
+        rows = ledger if p == MARKET else ledger[ledger["brand"] == p]
+        per: dict[str, dict] = {}
+        for h in (90, 365):
+            n = {s: float(rows[f"cohort{h}_n_{s}"].sum()) for s in SOURCES_CUSTOMER}
+            n["all"] = sum(n.values())
+            per[str(h)] = n
+        out[p] = per
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+def write_report(result: RunResult, folder: Path) -> None:
+    """Write `report.md` and `figures/*.png` for a finished run into `folder`."""
+    folder = Path(folder)
+    figdir = folder / FIGURES
+    figdir.mkdir(parents=True, exist_ok=True)
+    summary, ledger, sc = result.summary, result.ledger, result.scenario
+    kpis = summary["kpis"]
+    days = int(ledger["day"].max()) + 1 if len(ledger) else sc.run.days
+    brands = list(kpis["brands"])
+    several = len(brands) > 1
+    focus = focus_brands(kpis)
+    panels = _panels(brands, focus)
+    colors = _brand_colors(brands)
+    window = cost_window(days)
+    stock_window = 7 if days >= 60 else 1
+
+    monthly = _series(ledger, 30, True)
+    monthly_mkt = _series(ledger, 30, False)
+    cost = _series(ledger, window, True)
+    cost_mkt = _series(ledger, window, False)
+    stocks = _series(ledger, stock_window, True)
+
+    figs: list[tuple[str, str, str]] = []
+    with matplotlib.rc_context(_style()):
+        fig_penetration(monthly, monthly_mkt, focus, colors, several, figdir / "penetration.png")
+        figs.append(("penetration.png", "Penetration path",
+                     "Share of each 30-day window's GMV placed in the brand's own channels "
+                     "(solid) and credited to the private domain (dashed)"
+                     + ("; the thick black line is the market" if several else "")
+                     + ". A rising solid line means orders are moving off the platform."))
+        fig_cost_roi(cost, cost_mkt, panels, window, figdir / "cac_roi.png")
+        figs.append(("cac_roi.png", "Acquisition cost and return",
+                     f"Top: yuan paid per new customer in each {window}-day window, by "
+                     "source (lower is better). Bottom: gross profit per yuan spent (above "
+                     "the red dotted line means the window paid for itself). Gaps mean the "
+                     "KPI is undefined in that window (no such customers or no such cost)."))
+        fig_stocks(stocks, focus, sc.run.consumers, figdir / "funnel_stocks.png")
+        figs.append(("funnel_stocks.png", "Funnel stocks",
+                     "Every consumer's state towards each brand at the end of each week "
+                     "(the bands add up to the population); a growing green base means the "
+                     "brand is turning shoppers into customers and members."))
+        fig_gmv_channels(cost, cost_mkt, panels, window, figdir / "gmv_channels.png")
+        figs.append(("gmv_channels.png", "GMV by channel",
+                     f"GMV per {window}-day window, stacked by where the order was placed; "
+                     "the orange slice is the private shop. A hatched bar is a shorter last "
+                     "window (its height is not comparable)."))
+        fig_ltv(kpis, panels, colors, _cohort_sizes(ledger, panels), figdir / "ltv.png")
+        figs.append(("ltv.png", "LTV by acquisition source",
+                     "Average GMV in a customer's first 90 (left) and 365 (right) days, by "
+                     "how the customer first heard of the brand; missing bars had no cohort "
+                     "old enough"
+                     + (", and n is the number of customers behind a bar (small n is noisy)"
+                        if len(panels) <= 3 else "") + "."))
+        fig_traffic(cost, cost_mkt, focus, colors, several, window, figdir / "traffic.png")
+        figs.append(("traffic.png", "Traffic cost and ads ROAS",
+                     "Left: the platform's price of 1000 ad impressions (the fading traffic "
+                     "dividend when it climbs). Right: first-order GMV per yuan of ads; "
+                     "below the dotted line, ads do not pay back on the first order."))
+
+    text = _markdown(result, days, focus, window, figs)
+    (folder / "report.md").write_text(text, encoding="utf-8")
+
+
+def _markdown(result: RunResult, days: int, focus: Sequence[str], window: int,
+              figs: Sequence[tuple[str, str, str]]) -> str:
+    summary = result.summary
+    kpis = summary["kpis"]
+    brands = list(kpis["brands"])
+    lines: list[str] = [f"# {summary['scenario']}", ""]
+    if summary.get("description"):
+        lines += [summary["description"], ""]
+    if summary.get("source_case"):
+        lines += [f"*Source case:* {summary['source_case']}", ""]
+    lines += [
+        f"Seed {summary['seed']} · {days} days · {summary['consumers']:,} consumers · "
+        f"{len(brands)} brand{'s' if len(brands) != 1 else ''} ({', '.join(brands)}) · "
+        f"engine `{summary['engine']}` · siyu {summary['version']}",
+        "", "## Headline", "", " ".join(headline(summary, days)), "",
+        "## KPIs over the whole run", "",
+        kpi_table(kpis), "",
+        "Money in yuan. “–” means the KPI is undefined because its denominator is zero "
+        "(for example no private-domain cost for a brand without private operations, or no "
+        "cohort old enough for an LTV). In the market column, flows are summed over brands "
+        "and end-of-run stocks too, so a consumer who is a member of two brands counts twice.",
+        "",
+        "## Youzan triangle and FAST stocks (end of run)", "",
+        triangle_table(kpis), "",
+        "## Figures", "",
+    ]
+    if len(focus) < len(brands):
+        lines += [f"With {len(brands)} brands, per-brand figures show the {len(focus)} largest "
+                  f"by GMV ({', '.join(focus)}) and the market.", ""]
+    notes = []
+    for w in sorted({30, window}):
+        tail = _tail_days(days, w)
+        if tail and tail < w / 2:
+            notes.append(f"the last {tail} day{'s' if tail != 1 else ''} of the run do not "
+                         f"fill a {w}-day window and are left out of the {w}-day series")
+    if notes:
+        lines += ["Note: " + "; ".join(notes) + " (they are in the tables above).", ""]
+    for i, (file, title, caption) in enumerate(figs, start=1):
+        lines += [f"### {i}. {title}", "", f"![{title}]({FIGURES}/{file})", "",
+                  f"*{caption}*", ""]
+    lines += ["## Definitions", "",
+              "As computed in `sim/kpis.py` from the daily ledger (`metrics.parquet`).", ""]
+    lines += [f"- **{name}**: {text}" for name, text in DEFINITIONS]
+    lines.append("")
+    return "\n".join(lines)

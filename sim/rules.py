@@ -1,0 +1,284 @@
+"""Behavioural rules: every formula of the model, once, as a pure function.
+
+Each function takes scalars or NumPy arrays alike and returns the same shape. Agents and
+engines call these; they never re-derive a formula. The docstring of each rule states the
+formula and its source. Parameters come from `sim.params` (the scenario).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def _at_most_one(p):
+    """Cap a probability at 1 (scalar or array)."""
+    return np.minimum(p, 1.0) if isinstance(p, np.ndarray) else min(p, 1.0)
+
+
+# --------------------------------------------------------------------------- public domain
+
+
+def traffic_cpm(
+    base_cpm: float,
+    growth_per_year: float,
+    day: int,
+    ad_demand: ArrayLike,
+    reference_demand: float,
+    elasticity: float,
+) -> np.ndarray | float:
+    """Cost per 1000 impressions: base · (1+g)^(day/365) · (demand/reference)^elasticity.
+
+    The time drift is the fading traffic dividend (domain brief, mechanism 1); the demand
+    term is the auction's response to total ad spend (price rises with competition). The
+    demand ratio is floored at 1 so a quiet market does not make traffic cheaper than base.
+    """
+    ratio = np.maximum(np.asarray(ad_demand, dtype=float) / reference_demand, 1.0)
+    return base_cpm * (1.0 + growth_per_year) ** (day / 365.0) * ratio**elasticity
+
+
+def adstock(previous: ArrayLike, spend: ArrayLike, theta: float) -> np.ndarray | float:
+    """Geometric adstock A_t = x_t + θ·A_{t−1} (Broadbent; PyMC-Marketing `geometric_adstock`)."""
+    return spend + theta * previous
+
+
+def hill(x: ArrayLike, k: float, s: float) -> np.ndarray | float:
+    """Hill saturation x^s / (x^s + K^s) (Meridian, Robyn, PyMC-Marketing `hill_function`)."""
+    x = np.maximum(np.asarray(x, dtype=float), 0.0)
+    xs = x**s
+    return xs / (xs + k**s)
+
+
+def ad_awareness_hazard(
+    adstocked_impressions: ArrayLike, consumers: int, precision: float,
+    max_hazard: float, k: float, s: float,
+) -> np.ndarray | float:
+    """Daily probability an unaware target consumer becomes aware from ads.
+
+    h = h_max · Hill(A · precision / N; K, s): adstocked impressions, thinned by targeting
+    precision ("of 10 circles only 1 is a target customer"), per consumer, saturated.
+    """
+    per_consumer = np.asarray(adstocked_impressions, dtype=float) * precision / max(consumers, 1)
+    return max_hazard * hill(per_consumer, k, s)
+
+
+def combine_hazards(*probabilities: ArrayLike) -> np.ndarray | float:
+    """Independent competing exposures: 1 − Π(1 − p_i)."""
+    out = np.ones_like(np.asarray(probabilities[0], dtype=float))
+    for p in probabilities:
+        out = out * (1.0 - np.asarray(p, dtype=float))
+    return 1.0 - out
+
+
+def word_of_mouth_hazard(rate: float, customer_share_of_friends: ArrayLike) -> np.ndarray | float:
+    """Bass imitation hazard q·F, with F the share of one's friends (or of everyone, under
+    random mixing) who are customers (Bass 1969; agent form: Rand & Rust 2011)."""
+    return rate * customer_share_of_friends
+
+
+def bass_cdf(t: ArrayLike, p: float, q: float) -> np.ndarray | float:
+    """Bass closed form F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p)·e^{−(p+q)t})."""
+    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+# --------------------------------------------------------------------------- needs and choice
+
+
+def daily_need_probability(rate_per_day: ArrayLike) -> np.ndarray | float:
+    """Poisson need arrivals: P(at least one need today) = 1 − e^{−λ}."""
+    return -np.expm1(-np.asarray(rate_per_day, dtype=float))
+
+
+def latent_need_probability(rate_per_day: ArrayLike, window_days: float) -> np.ndarray | float:
+    """Probability a need would arise within the window: 1 − e^{−λ·w}.
+
+    A pushed offer ("goods find people") converts only a consumer with a latent need; the
+    purchase pulls that need forward rather than inventing demand.
+    """
+    return -np.expm1(-rate_per_day * window_days)
+
+
+def channel_utility(
+    price_share: ArrayLike,
+    price_sensitivity: ArrayLike,
+    convenience: ArrayLike,
+    protection: ArrayLike = 0.0,
+    relationship: ArrayLike = 0.0,
+    loyalty: ArrayLike = 0.0,
+    appeal: ArrayLike = 0.0,
+    service: ArrayLike = 0.0,
+) -> np.ndarray | float:
+    """Deterministic utility of buying brand b through channel c (random-utility model):
+
+    V = −α_i·(p_bc / p_list) + convenience_c + trust_i·protection_c + w_rel·engagement_ib
+        + loyalty_ib + appeal_b + service_bc
+
+    Each term is already weighted by its scenario coefficient by the caller. Choice among
+    options then follows the multinomial logit (McFadden 1974), see `logit_probabilities`.
+    """
+    return (
+        -price_sensitivity * price_share
+        + convenience + protection + relationship + loyalty + appeal + service
+    )
+
+
+def logit_probabilities(utilities: ArrayLike, outside: float | None = None) -> np.ndarray:
+    """Multinomial logit shares e^{V_j} / (e^{V_0} + Σ_k e^{V_k}) along the last axis.
+
+    With `outside` given, the returned array has one more entry at the end: the outside
+    option (buy an unmodelled brand, or wait).
+    """
+    v = np.asarray(utilities, dtype=float)
+    if outside is not None:
+        v = np.concatenate([v, np.full((*v.shape[:-1], 1), outside)], axis=-1)
+    v = v - v.max(axis=-1, keepdims=True)
+    e = np.exp(v)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def effective_price_share(
+    channel_discount: ArrayLike, coupon: ArrayLike = 0.0, tier: ArrayLike = 0.0
+) -> np.ndarray | float:
+    """Price paid as a share of list price: (1 − channel discount)·(1 − coupon)·(1 − tier)."""
+    return (1.0 - channel_discount) * (1.0 - coupon) * (1.0 - tier)
+
+
+def tier_discount(spend: ArrayLike, thresholds: Sequence[float], discounts: Sequence[float]):
+    """Membership tier discount: the discount of the highest tier whose spend threshold the
+    member's cumulative spend has reached (0 below the first tier)."""
+    spend = np.asarray(spend, dtype=float)
+    if not thresholds:
+        return np.zeros_like(spend)
+    idx = np.searchsorted(np.asarray(thresholds, dtype=float), spend, side="right")
+    table = np.concatenate([[0.0], np.asarray(discounts, dtype=float)])
+    return table[idx]
+
+
+# --------------------------------------------------------------------------- private domain
+
+
+def logistic(x: ArrayLike) -> np.ndarray | float:
+    """The logistic function 1 / (1 + e^{−x})."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def join_probability(
+    gift_share: ArrayLike, discount_share: ArrayLike, service_need: ArrayLike,
+    one_to_one: ArrayLike, value_weight: float, service_weight: float, hassle: float,
+    bonus: ArrayLike = 0.0,
+) -> np.ndarray | float:
+    """P(accept an invitation to the private domain) = logistic(value − hassle).
+
+    value = w_v·(gift + private discount, as shares of price) + w_s·service_need·[1:1 guide]
+    + bonus. Joining costs attention (a slot, checked by the caller) and hassle; people join
+    only if the membership is worth it (domain brief, mechanism 7: attention is scarce).
+    """
+    value = (
+        value_weight * (np.asarray(gift_share, dtype=float) + np.asarray(discount_share, dtype=float))
+        + service_weight * np.asarray(service_need, dtype=float) * np.asarray(one_to_one, dtype=float)
+        + bonus
+    )
+    return logistic(value - hassle)
+
+
+def pressured_join_probability(p_join: ArrayLike, pressure: float) -> np.ndarray | float:
+    """Under quota KPIs a reluctant invitee joins anyway with probability `pressure`:
+    P = p + (1 − p)·pressure (Bosideng's 'adding for the sake of adding')."""
+    p = np.asarray(p_join, dtype=float)
+    return p + (1.0 - p) * pressure
+
+
+def engagement_after_touch(engagement: ArrayLike, gain: ArrayLike) -> np.ndarray | float:
+    """Engagement moves a share `gain` of the way to 1: e + g·(1 − e)."""
+    return engagement + gain * (1.0 - engagement)
+
+
+def decay(value: ArrayLike, rate: float, days: ArrayLike = 1) -> np.ndarray | float:
+    """Exponential fading: v·(1 − rate)^days (fatigue and engagement between touches)."""
+    return value * (1.0 - rate) ** days
+
+
+def harvest_feeling(previous: ArrayLike, selling: ArrayLike, span: float) -> np.ndarray | float:
+    """EWMA of the selling share of touches, h ← h + (s − h)/span: feeling 'harvested like
+    leeks' when hard selling dominates (domain brief, mechanism 7)."""
+    return previous + (selling - previous) / max(span, 1.0)
+
+
+def selling_conversion(
+    base: float, engagement: ArrayLike, latent_need: ArrayLike, sku_breadth: float,
+    effect: ArrayLike = 1.0, skill: ArrayLike = 1.0,
+) -> np.ndarray | float:
+    """P(a selling touch leads to an order) = base · e · P(latent need) · SKU · effect · skill,
+    capped at 1. SKU breadth gives a push more to recommend (domain brief, mechanism 3)."""
+    return _at_most_one(base * engagement * latent_need * sku_breadth * effect * skill)
+
+
+def dropout_probability(
+    base: ArrayLike, engagement: ArrayLike, retention_effect: float
+) -> np.ndarray | float:
+    """BG/NBD dropout after a purchase, p_i ~ Beta(a, b) (Fader, Hardie & Lee 2005), cut for
+    engaged members: p_i · (1 − retention_effect · engagement)."""
+    return base * (1.0 - retention_effect * engagement)
+
+
+def referral_probability(
+    base: float, engagement: ArrayLike, next_reward_share: ArrayLike, sensitivity: float
+) -> np.ndarray | float:
+    """Daily probability an engaged member refers a friend:
+    r · e · (1 + s·reward/price). Rewards raise the rate linearly (Kiehl's tiers)."""
+    return _at_most_one(base * engagement * (1.0 + sensitivity * next_reward_share))
+
+
+def hunter_fake_probability(rate: float, next_reward_share: ArrayLike) -> np.ndarray | float:
+    """Daily probability a coupon hunter registers a fake referral: rate · reward/price, ≤ 1.
+    Hunters respond to the reward itself, not to the brand (domain brief, mechanism 5)."""
+    return _at_most_one(rate * next_reward_share)
+
+
+def next_referral_reward(count: int, tiers: Sequence[tuple[int, float]]) -> float:
+    """The reward of the next tier a member can reach, given its successful referrals so far
+    (tiers as (referrals, reward) sorted by referrals); 0 when all tiers are reached."""
+    for needed, reward in tiers:
+        if count < needed:
+            return reward
+    return 0.0
+
+
+def reward_due(count_after: int, tiers: Sequence[tuple[int, float]]) -> float:
+    """Reward paid when a member's successful referrals reach exactly a tier's count."""
+    return sum(reward for needed, reward in tiers if needed == count_after)
+
+
+# --------------------------------------------------------------------------- firms and value
+
+
+def fermi_copy_probability(payoff_peer: ArrayLike, payoff_self: ArrayLike, kappa: float):
+    """Pairwise imitation, Fermi rule: P(copy) = 1 / (1 + e^{−(π_peer − π_self)/κ})
+    (Szabó & Tőke 1998; Traulsen et al. 2006)."""
+    diff = np.asarray(payoff_peer, dtype=float) - np.asarray(payoff_self, dtype=float)
+    return logistic(diff / kappa)
+
+
+def retention_clv(margin: float, retention: float, discount: float) -> float:
+    """Customer lifetime value with constant retention: m·r / (1 + d − r)
+    (Gupta & Lehmann 2003), margin received each period the customer is retained."""
+    return margin * retention / (1.0 + discount - retention)
+
+
+def daily_discount_factor(rate_per_year: float) -> float:
+    """Per-day discount factor equivalent to an annual rate: (1 + d)^(−1/365)."""
+    return (1.0 + rate_per_year) ** (-1.0 / 365.0)
+
+
+def gamma_shape_scale(mean: ArrayLike, cv: float) -> tuple:
+    """Gamma (shape, scale) with a given mean and coefficient of variation (cv > 0)."""
+    shape = 1.0 / cv**2
+    return shape, np.asarray(mean, dtype=float) / shape
+
+
+def beta_ab(mean: float, concentration: float) -> tuple[float, float]:
+    """Beta (a, b) from mean and concentration a + b."""
+    return mean * concentration, (1.0 - mean) * concentration

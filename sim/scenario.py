@@ -1,0 +1,276 @@
+"""Load scenario files: TOML with `extends`, command-line overrides, one-line errors.
+
+A scenario file states only what differs from the file it extends (or from the defaults
+in `sim.params`). Files are data: they are parsed with `tomllib`, never executed.
+
+Every problem is raised as one `ScenarioError` whose text is a single line
+`FILE: KEY: message`, where FILE is the file that set the offending key (a parent in an
+`extends` chain when the key came from there) or the command-line option that did
+(`--set`, `--days`, ...).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.params import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+META_KEYS = ("extends",)
+
+KeyPath = tuple[str, ...]
+Origins = dict[KeyPath, str]
+"""Which source (a file, or an option such as `--set`) last set each table and value."""
+
+
+class ScenarioError(Exception):
+    """A bad scenario or override: `str(err)` is the one line shown to the user."""
+
+    def __init__(self, file: str | Path, key: str | None, message: str):
+        self.file = str(file)
+        self.key = key
+        self.message = " ".join(str(message).split())  # one line, whatever the input
+        where = f"{self.file}: {key}: " if key else f"{self.file}: "
+        super().__init__(where + self.message)
+
+
+@dataclass(frozen=True)
+class Override:
+    """One override of a dotted key, and the source it came from (for error messages)."""
+
+    source: str
+    path: tuple[str, ...]
+    value: Any
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.path)
+
+
+def resolve_path(name: str | Path) -> Path:
+    """A scenario path, or a shipped scenario's name (`beauty_guides` -> scenarios/…toml)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    if str(name) and Path(name).name == str(name):  # a bare name: look among shipped files
+        for candidate in (SCENARIO_DIR / f"{name}.toml", SCENARIO_DIR / str(name)):
+            if candidate.is_file():
+                return candidate
+    raise ScenarioError(name, None, "no such file (and no shipped scenario of that name)")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, None, "is a folder, not a scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "not UTF-8 text") from None
+    except OSError as exc:
+        raise ScenarioError(path, None, f"cannot read: {exc.strerror}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, None, f"TOML syntax error: {exc}") from None
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (lists included) replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _origins(data: Mapping[str, Any], source: str, prefix: KeyPath = ()) -> Origins:
+    """Every key path of a (nested) table, each mapped to `source`."""
+    out: Origins = {}
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        out[path] = source
+        if isinstance(value, Mapping):
+            out.update(_origins(value, source, path))
+    return out
+
+
+def origin_of(origins: Origins, key: str, default: str) -> str:
+    """The source of a dotted key: the longest of its prefixes that some source set."""
+    parts = tuple(key.split(".")) if key else ()
+    for n in range(len(parts), 0, -1):
+        if parts[:n] in origins:
+            return origins[parts[:n]]
+    return default
+
+
+def load_raw(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Origins]:
+    """The merged table of a file and its `extends` chain, and which file set each key.
+
+    `path` is shown in messages as given; parents are shown relative to it. A table's
+    origin is the last file in the chain (the one nearest `path`) that set anything in it.
+    """
+    real = path.resolve()
+    chain_real = tuple(p.resolve() for p in _chain)
+    if real in chain_real:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ScenarioError(_chain[-1], "extends", f"cycle: {cycle}")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    origin = _origins(data, str(path))
+    if parent is None:
+        return data, origin
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(path, "extends", f"must be a file name (a string), got {parent!r}")
+    parent_path = Path(parent) if Path(parent).is_absolute() else path.parent / parent
+    if not parent_path.exists() and not parent.endswith(".toml"):
+        parent_path = parent_path.with_name(parent_path.name + ".toml")
+    if not parent_path.is_file():
+        raise ScenarioError(path, "extends", f"no such file: {parent}")
+    base, base_origin = load_raw(parent_path, (*_chain, path))
+    return deep_merge(base, data), {**base_origin, **origin}
+
+
+def parse_override(text: str, source: str = "--set") -> Override:
+    """`brands.a.strategy.private_discount=0.1` -> Override; the value is read as TOML.
+
+    Values that are not valid TOML (bare words such as `quota`) are taken as strings.
+    """
+    if "=" not in text:
+        raise ScenarioError(source, text, "expected path.to.key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    parts = tuple(part.strip() for part in key.split("."))
+    if not key or any(not part for part in parts):
+        raise ScenarioError(source, text, "expected path.to.key=value")
+    if parts[0] in META_KEYS:
+        raise ScenarioError(source, key, "cannot be overridden on the command line")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word such as quota or assist
+    return Override(source, parts, value)
+
+
+def apply_override(data: dict[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
+    """Set one dotted key in a nested table (copying, not mutating)."""
+    nested: Any = value
+    for part in reversed(path):
+        nested = {part: nested}
+    return deep_merge(data, nested)
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names valid at a location of Scenario, for 'did you mean' hints."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return []
+            model = field.annotation
+        else:  # a dict[str, Model] or list[Model] level: the part is a name or an index
+            model = getattr(model, "__args__", (None, None))[-1]
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    args = getattr(model, "__args__", ())
+    if args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+        return list(args[-1].model_fields)
+    return []
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
+    """(dotted key, message) for one pydantic error."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    key = ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        hint = difflib.get_close_matches(str(loc[-1]), _valid_keys(loc), n=1)
+        msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return key, msg
+    msg = err["msg"]
+    if err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        # validators name their own key at the start of the message when they know it
+        first, sep, rest = msg.partition(":")
+        if sep and first and " " not in first:
+            return first, rest.strip()
+        return key or "(top level)", msg
+    if "input" in err and err["type"] != "missing" and not isinstance(err["input"], dict):
+        msg += f" (got {_short(err['input'])})"
+    return key or "(top level)", msg
+
+
+def validate(
+    data: dict[str, Any], file: str | Path, origins: Origins | None = None
+) -> Scenario:
+    """Validate a merged table into a Scenario, or raise one ScenarioError.
+
+    The error names the source (from `origins`) that set the offending key, else `file`.
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        key, msg = _explain(errors[0])
+        more = len(errors) - 1
+        if more:
+            msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+        source = origin_of(origins or {}, key, str(file))
+        raise ScenarioError(source, key, msg) from None
+
+
+def _as_overrides(
+    overrides: Sequence[str | Override] | Mapping[str, Any] | None,
+) -> list[Override]:
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [Override("overrides", tuple(str(k).split(".")), v) for k, v in overrides.items()]
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return [o if isinstance(o, Override) else parse_override(o) for o in overrides]
+
+
+def load_scenario(
+    name: str | Path,
+    overrides: Sequence[str | Override] | Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load a scenario file (or shipped name), apply overrides, validate, resolve defaults.
+
+    `overrides` is a list of `path.to.key=value` strings (as on the command line, values
+    read as TOML) or `Override`s, or a mapping of dotted keys to values (Python API).
+    `name` defaults to the stem of the file named (not inherited through `extends`).
+    """
+    path = resolve_path(name)
+    data, origins = load_raw(path)
+    if origins.get(("name",)) != str(path):  # not set by the file itself: its stem
+        data["name"] = path.stem
+        origins[("name",)] = str(path)
+    for item in _as_overrides(overrides):
+        data = apply_override(data, item.path, item.value)
+        for n in range(1, len(item.path) + 1):
+            origins[item.path[:n]] = item.source
+        if isinstance(item.value, Mapping):
+            origins.update(_origins(item.value, item.source, item.path))
+    return validate(data, path, origins)
+
+
+def shipped_scenarios() -> list[Path]:
+    """The shipped scenario files, sorted by name (files starting with '_' are bases)."""
+    return sorted(p for p in SCENARIO_DIR.glob("*.toml") if not p.name.startswith("_"))
