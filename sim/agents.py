@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # Funnel states towards one brand (model.funnel[b, i]); they partition the population.
 UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = 0, 1, 2, 3, 4
+COHORT_HORIZONS = (90, 365)
+"""Days after acquisition over which customer value (LTV) is booked."""
 NOT_ACQUIRED = -1
 """`Consumer.acquired[b]` of someone who is not (or no longer) a customer of brand b."""
 STATE_NAMES = ("unaware", "aware", "customers", "members", "lapsed")
@@ -65,10 +67,16 @@ class Consumer(mesa.Agent):
         self.acquired: list[int] = [NOT_ACQUIRED] * nb
         self.purchases = model.purchases[:, index]  # a view: the model counts for the census
         self.spend = np.zeros(nb)
-        self.cohort_spend = np.zeros((nb, 2))  # first 90 / 365 days since acquisition
+        # the latest acquisition cohort per brand: its day, spend in its first 90 / 365 days
+        # (and discounted to that day), and which of the two horizons are still to be booked
+        self.cohort_day: list[int | None] = [None] * nb
+        self.cohort_source: list[str] = ["organic"] * nb
+        self.cohort_spend = np.zeros((nb, 2))
         self.cohort_pv = np.zeros((nb, 2))
+        self.cohort_pending = np.zeros((nb, 2), dtype=bool)
         self.last_purchase = np.full(nb, -10**6, dtype=np.int64)
         self.memberships: dict[int, Membership] = {}
+        self.annoyed: set[int] = set()  # brands this consumer muted: they now count against them
         self.need_p = rules.daily_need_probability(need_rates)
         self.next_need = np.full(len(need_rates), -1, dtype=np.int64)
 
@@ -152,7 +160,7 @@ class Consumer(mesa.Agent):
         pop = self.model.scenario.population
         m = self.memberships.get(b)
         member = m is not None and brand.private_ops
-        engagement = m.engagement if m is not None else 0.0
+        engagement = m.engagement if member else 0.0
         loyalty = pop.customer_loyalty if self.purchases[b] > 0 else 0.0
         tier = float(rules.tier_discount(self.spend[b], st.tier_spend, st.tier_discount)) if member else 0.0
         service = st.member_service * brand.category.service_need if member else 0.0
@@ -160,7 +168,7 @@ class Consumer(mesa.Agent):
             price_sensitivity=self.price_sensitivity,
             relationship=pop.relationship_weight * engagement,
             loyalty=loyalty,
-            appeal=brand.params.appeal,
+            appeal=brand.params.appeal - (pop.annoyance_penalty if b in self.annoyed else 0.0),
         )
         out: list[tuple[str, float, float]] = []
         coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
@@ -193,7 +201,7 @@ class Consumer(mesa.Agent):
                     utils.append(u)
         if choices:
             probs = rules.logit_probabilities(np.asarray(utils), model.scenario.population.outside_utility)
-            k = int(model.rng.choice(probs.size, p=probs))
+            k = rules.draw_index(probs.tolist(), model.rng.random())
             if k < len(choices):
                 b, channel, share = choices[k]
                 self.purchase(b, channel, share, prompted_by=None)
@@ -210,7 +218,7 @@ class Consumer(mesa.Agent):
             np.asarray([u for _, u, _ in opts]),
             self.model.scenario.population.outside_utility if outside else None,
         )
-        k = int(self.model.rng.choice(probs.size, p=probs))
+        k = rules.draw_index(probs.tolist(), self.model.rng.random())
         if k >= len(opts):
             return False
         name, _, share = opts[k]
@@ -228,9 +236,7 @@ class Consumer(mesa.Agent):
             self.source[b] = "organic"
         if first:
             self.acquired[b] = model.today
-            self.cohort_spend[b] = 0.0
-            self.cohort_pv[b] = 0.0
-            model.schedule_cohort(self, b)
+            model.start_cohort(self, b)
         member = self.memberships.get(b)
         price = brand.category.price * share
         brand.record_order(self, channel, price, first=bool(first), member=member,
@@ -238,12 +244,13 @@ class Consumer(mesa.Agent):
         self.purchases[b] += 1
         self.spend[b] += price
         self.last_purchase[b] = model.today
-        age = model.today - self.acquired[b]
-        pv = price * model.discount_factor ** age
-        for h, horizon in enumerate((90, 365)):
-            if age < horizon:
-                self.cohort_spend[b, h] += price
-                self.cohort_pv[b, h] += pv
+        if self.cohort_day[b] is not None:
+            age = model.today - self.cohort_day[b]
+            pv = price * model.discount_factor ** age
+            for h, horizon in enumerate(COHORT_HORIZONS):
+                if age < horizon:
+                    self.cohort_spend[b, h] += price
+                    self.cohort_pv[b, h] += pv
         if self.state(b) in (AWARE, UNAWARE, LAPSED):
             self._set_state(b, CUSTOMER)
         if channel == "platform" and member is None and brand.private_ops:
@@ -260,7 +267,8 @@ class Consumer(mesa.Agent):
     # ------------------------------------------------------------------ private domain
     def join(self, b: int, channel: str, source: str, guide: Guide | None, reluctant: bool) -> None:
         brand = self.model.brands[b]
-        start = 0.2 * (0.5 if reluctant else 1.0)
+        pop = self.model.scenario.population
+        start = pop.join_engagement * (pop.reluctant_engagement if reluctant else 1.0)
         self.memberships[b] = Membership(channel=channel, joined=self.model.today, engagement=start,
                                          updated=self.model.today, reluctant=reluctant, guide=guide)
         if guide is not None:
@@ -276,8 +284,10 @@ class Consumer(mesa.Agent):
             return
         if m.guide is not None:
             m.guide.members.remove(self)
-        if excluded:
-            self._set_state(b, LAPSED)
+        if excluded:  # shuns the brand: no longer a customer, nor merely aware
+            self._set_state(b, LAPSED if self.purchases[b] > 0 else UNAWARE)
+            self.acquired[b] = NOT_ACQUIRED
+            self.source[b] = None
         else:
             self._set_state(b, CUSTOMER if self.purchases[b] > 0 else AWARE)
 
@@ -322,6 +332,7 @@ class Consumer(mesa.Agent):
         tolerance = self.tolerance * (brand.strategy.reluctant_tolerance if m.reluctant else 1.0)
         if m.fatigue > tolerance:
             m.muted = True
+            self.annoyed.add(b)
             brand.ledger_add("mutes")
         elif m.harvest > pop.harvest_threshold:
             brand.ledger_add("leaves")
@@ -466,7 +477,8 @@ class Brand(mesa.Agent):
             return
         n_guides = round(self.stores * st.guides_per_store)
         for j in range(n_guides):
-            skill = max(0.1, 1.0 + st.guide_skill_sd * rng.standard_normal())
+            skill = 1.0 if st.guide_skill_sd <= 0 else float(
+                rng.gamma(*rules.gamma_shape_scale(1.0, st.guide_skill_sd)))
             self.guides.append(Guide(model, self, j % max(self.stores, 1), skill))
         net = model.network
         if st.koc_count:
@@ -564,8 +576,6 @@ class Brand(mesa.Agent):
         for i in model.rng.choice(near, size=visits).tolist():
             c = model.consumers[i]
             c.become_aware(self.index, "store")
-            if c.state(self.index) == LAPSED:
-                continue
             p = self.params.store_conversion * c.latent_need(self.category_index)
             if model.rng.random() < p:
                 c.buy_from(self.index, prompted_by=None, channel="store")
@@ -584,7 +594,7 @@ class Brand(mesa.Agent):
         if self.model.rng.random() < min(rate, 1.0):
             self.invite(consumer, "store", "guide")
 
-    def invite(self, consumer: Consumer, source: str, channel: str, bonus: float = 0.0) -> bool:
+    def invite(self, consumer: Consumer, source: str, channel: str) -> bool:
         """Invite a consumer into the private domain; they join if they have a free
         attention slot and the membership is worth it (quota guides push reluctant ones)."""
         model = self.model
@@ -610,13 +620,13 @@ class Brand(mesa.Agent):
             p_join = float(rules.join_probability(
                 st.welcome_gift / self.category.price, discount, self.category.service_need,
                 guide is not None, pop.join_value_weight, pop.join_service_weight,
-                pop.join_hassle, bonus))
-        rng = model.rng
-        if rng.random() < p_join:
-            consumer.join(b, channel, source, guide, reluctant=False)
-            return True
-        if guide is not None and st.guide_regime == "quota" and rng.random() < st.quota_pressure:
-            consumer.join(b, channel, source, guide, reluctant=True)
+                pop.join_hassle))
+        pressured = p_join
+        if guide is not None and st.guide_regime == "quota":
+            pressured = float(rules.pressured_join_probability(p_join, st.quota_pressure))
+        u = model.rng.random()
+        if u < pressured:  # above p_join: joins only because the guide pushed (reluctant)
+            consumer.join(b, channel, source, guide, reluctant=u >= p_join)
             return True
         return False
 

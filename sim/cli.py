@@ -114,7 +114,8 @@ def run(
     out: Annotated[Path | None, typer.Option(
         help="output folder (default reports/runs/<scenario>-<seed>/)")] = None,
     engine: Annotated[str, typer.Option(help="simulation engine: agents (reference)")] = "agents",
-    no_report: Annotated[bool, typer.Option("--no-report", help="skip report.md and figures")] = False,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="skip report.md and figures")] = False,
 ) -> None:
     """Run one scenario; write metrics.parquet, summary.json and report.md."""
     from sim.runner import ENGINES, default_out_dir, write_outputs
@@ -131,7 +132,8 @@ def run(
                   TextColumn("day {task.completed:.0f}/{task.total:.0f}"), TimeRemainingColumn(),
                   console=err_console, transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task(sc.name, total=sc.run.days)
-        result = run_scenario(sc, used_seed, engine, progress=lambda d: bar.update(task, completed=d))
+        result = run_scenario(sc, used_seed, engine,
+                              progress=lambda d: bar.update(task, completed=d))
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:
@@ -144,7 +146,8 @@ def run(
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override: path.to.key=value")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="override any key: path.to.key=value (repeatable)")] = None,
 ) -> None:
     """Check a scenario file and print its fully resolved parameters (JSON)."""
     sc = _load(scenario, set_)

@@ -19,9 +19,11 @@ PRIVATE_COSTS = (
     "cost_guide_salary", "cost_guide_commission", "cost_koc_commission", "cost_koc_fees",
     "cost_referral_rewards", "cost_welcome_gifts", "cost_tooling",
 )
-PRIVATE_ACQUISITION_COSTS = ("cost_referral_rewards", "cost_welcome_gifts",
-                             "cost_koc_commission", "cost_koc_fees")
-PRIVATE_RETENTION_COSTS = ("cost_guide_salary", "cost_guide_commission", "cost_tooling")
+PRIVATE_ACQUISITION_COSTS = ("cost_referral_rewards", "cost_koc_commission", "cost_koc_fees")
+"""Private costs that bring new customers (divided by customers from PRIVATE_SOURCES)."""
+PRIVATE_RETENTION_COSTS = ("cost_guide_salary", "cost_guide_commission", "cost_tooling",
+                           "cost_welcome_gifts")
+"""Private costs of serving members (divided by members' repeat orders)."""
 PRIVATE_SOURCES = ("referral", "koc", "distributor")
 
 
@@ -90,8 +92,10 @@ def ltv_by_source(t: pd.Series) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def stock_kpis(last: pd.Series, consumers: int) -> dict[str, float | None]:
-    """KPIs of the day-end stocks (a brand's or the market's last row)."""
+def stock_kpis(last: pd.Series, consumers: int, brands: int = 1) -> dict[str, float | None]:
+    """KPIs of the day-end stocks (a brand's last row, or the market's summed over brands:
+    market stocks count consumer-brand relationships, so a consumer who is a member of two
+    brands counts twice)."""
     repurchase = ratio(last["stock_repeat_customers"], last["stock_ever_customers"])
     return {
         "members": float(last["stock_members"]),
@@ -101,7 +105,8 @@ def stock_kpis(last: pd.Series, consumers: int) -> dict[str, float | None]:
         "reach_rate": ratio(last["stock_reachable"], last["stock_members"]),
         "customers": float(last["stock_customers"] + last["stock_members"]),
         "lapsed": float(last["stock_lapsed"]),
-        "aware_share": 1.0 - float(last["stock_unaware"]) / consumers if consumers else None,
+        "aware_share": 1.0 - float(last["stock_unaware"]) / (consumers * brands)
+        if consumers else None,
         "repurchase_rate": repurchase,
         "fake_members": float(last["stock_fake_members"]),
         "koc_reach": float(last["stock_koc_reach"]),
@@ -112,12 +117,13 @@ def stock_kpis(last: pd.Series, consumers: int) -> dict[str, float | None]:
 
 
 def _summary_of(rows: pd.DataFrame, consumers: int) -> dict:
+    brands = int(rows["brand"].nunique())
     flows = rows.drop(columns=["day", "brand", "category"], errors="ignore").sum()
     last_day = rows["day"].max()
     last = rows[rows["day"] == last_day].drop(
         columns=["day", "brand", "category"], errors="ignore").sum()
     out = flow_kpis(flows)
-    out.update(stock_kpis(last, consumers))
+    out.update(stock_kpis(last, consumers, brands))
     ltv = ltv_by_source(flows)
     out.update(ltv)
     value = ltv["ltv365"]["all"] if ltv["ltv365"]["all"] is not None else ltv["ltv90"]["all"]
@@ -150,9 +156,12 @@ def summarize(ledger: pd.DataFrame, consumers: int) -> dict:
     last_day = ledger["day"].max()
     market["private_ops_share"] = float(ledger.loc[ledger["day"] == last_day, "private_ops"].mean())
     market["private_ops_share_start"] = float(ledger.loc[ledger["day"] == 0, "private_ops"].mean())
-    path = periodic(ledger, 90, by_brand=False)
-    market["private_share_first_quarter"] = _clean(path["private_share"].iloc[0])
-    market["private_share_last_quarter"] = _clean(path["private_share"].iloc[-1])
+    first = ledger[ledger["day"] < 90]
+    final = ledger[ledger["day"] > last_day - 90]
+    market["private_share_first_quarter"] = ratio(first["gmv_private"].sum(), first["gmv_total"].sum())
+    market["private_share_last_quarter"] = ratio(final["gmv_private"].sum(), final["gmv_total"].sum())
+    market["private_ops_share_last_year"] = float(
+        ledger.loc[ledger["day"] > last_day - 365, "private_ops"].mean())
     return {"brands": brands, "market": market}
 
 

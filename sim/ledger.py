@@ -95,7 +95,7 @@ STOCK_COLUMNS: dict[str, str] = {
     **{f"stock_{s}": f"consumers in state {s} at day end" for s in STOCKS},
     "stock_active_members": "members not muted who bought within the active window",
     "stock_reachable": "members who have not muted the brand",
-    "stock_engaged": "members with engagement of at least one half",
+    "stock_engaged": "members whose engagement is at least population.engaged_threshold",
     "stock_muted": "members who muted the brand",
     "stock_ever_customers": "consumers who have ever bought from the brand",
     "stock_repeat_customers": "consumers who have bought from the brand at least twice",
@@ -120,19 +120,32 @@ class Ledger:
         self.categories = categories
         self.data = {name: np.zeros((days, len(brands))) for name in COLUMNS}
         self.day = 0
+        # today's rows as plain dicts (fast to update), written to the arrays by close_day
+        self._rows: list[dict[str, float]] = [{} for _ in brands]
 
     def add(self, column: str, brand: int, amount: float = 1.0) -> None:
         """Add a flow to today's row of a brand."""
-        self.data[column][self.day, brand] += amount
+        row = self._rows[brand]
+        row[column] = row.get(column, 0.0) + amount
 
     def set(self, column: str, brand: int, value: float) -> None:
         """Record a stock (census) or a rate for today's row of a brand."""
-        self.data[column][self.day, brand] = value
+        if column not in COLUMNS:
+            raise KeyError(column)
+        self._rows[brand][column] = float(value)
 
     def cost(self, kind: str, brand: int, amount: float) -> None:
         """Record cash spent: the typed cost column and the total together."""
-        self.data[f"cost_{kind}"][self.day, brand] += amount
-        self.data["cost_total"][self.day, brand] += amount
+        self.add(f"cost_{kind}", brand, amount)
+        self.add("cost_total", brand, amount)
+
+    def close_day(self) -> None:
+        """Write today's rows into the day's slot of the arrays and start the next day."""
+        for b, row in enumerate(self._rows):
+            for column, value in row.items():
+                self.data[column][self.day, b] = value
+        self._rows = [{} for _ in self.brands]
+        self.day += 1
 
     def to_frame(self, days: int | None = None) -> pd.DataFrame:
         """The tidy table: one row per day × brand, columns in schema order."""

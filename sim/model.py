@@ -23,6 +23,7 @@ import numpy as np
 from sim import rules
 from sim.agents import (
     AWARE,
+    COHORT_HORIZONS,
     CUSTOMER,
     LAPSED,
     MEMBER,
@@ -141,7 +142,7 @@ class MarketModel(mesa.Model):
                     self.funnel[br.index, i] = CUSTOMER
                     c.purchases[br.index] = 1
                     c.acquired[br.index] = LONG_AGO
-                    c.last_purchase[br.index] = -int(self.rng.integers(1, 365))
+                    c.last_purchase[br.index] = -int(self.rng.integers(1, init.last_purchase_within + 1))
                 if rank < n_mem and br.private_ops:
                     channel = br.strategy.package_card_channel
                     guide = None
@@ -149,22 +150,39 @@ class MarketModel(mesa.Model):
                     if room:
                         channel, guide = "guide", room[int(self.rng.integers(0, len(room)))]
                     c.memberships[br.index] = Membership(channel=channel, joined=0,
-                                                         engagement=0.3, guide=guide)
+                                                         engagement=self.scenario.population.join_engagement,
+                                                         guide=guide)
                     if guide is not None:
                         guide.members.append(c)
                     self.funnel[br.index, i] = MEMBER
 
-    def schedule_cohort(self, consumer: Consumer, b: int) -> None:
-        """Book a new customer's 90- and 365-day value when those days come."""
+    def start_cohort(self, consumer: Consumer, b: int) -> None:
+        """A consumer becomes a customer (again): book what is left of its previous cohort
+        (it lapsed, so its value is final) and open a new one, due at 90 and 365 days."""
+        for h in np.flatnonzero(consumer.cohort_pending[b]).tolist():
+            self.book_cohort(consumer, b, h)
         day = self.today
-        for h, horizon in enumerate((90, 365)):
+        consumer.cohort_day[b] = day
+        consumer.cohort_source[b] = consumer.source[b] or "organic"
+        consumer.cohort_spend[b] = 0.0
+        consumer.cohort_pv[b] = 0.0
+        consumer.cohort_pending[b] = True
+        for h, horizon in enumerate(COHORT_HORIZONS):
             self.cohort_agenda.setdefault(day + horizon, []).append((consumer, b, day, h))
+
+    def book_cohort(self, consumer: Consumer, b: int, h: int) -> None:
+        """Book one customer's value over its first `horizon` days into the ledger."""
+        horizon = COHORT_HORIZONS[h]
+        src = consumer.cohort_source[b]
+        self.ledger.add(f"cohort{horizon}_gmv_{src}", b, consumer.cohort_spend[b, h])
+        self.ledger.add(f"cohort{horizon}_pv_{src}", b, consumer.cohort_pv[b, h])
+        self.ledger.add(f"cohort{horizon}_n_{src}", b)
+        consumer.cohort_pending[b, h] = False
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
         sc = self.scenario
         rng = self.rng
-        self.ledger.day = self.today
         demand = sum(br.strategy.ad_budget_per_day for br in self.brands)
         cpm = self.platform.price_traffic(demand)
         brands = [self.brands[k] for k in rng.permutation(len(self.brands))]
@@ -193,19 +211,15 @@ class MarketModel(mesa.Model):
                 c.on_need(cat)
         self._book_cohorts()
         self._census()
+        self.ledger.close_day()
         if (self.today + 1) % sc.market.review_days == 0:
             self._review_strategies()
         self.today += 1
 
     def _book_cohorts(self) -> None:
-        for c, b, acquired, h in self.cohort_agenda.pop(self.today, []):
-            if c.acquired[b] != acquired:
-                continue  # lapsed and re-acquired since: a newer cohort counts instead
-            horizon = (90, 365)[h]
-            src = c.source[b] or "organic"
-            self.ledger.add(f"cohort{horizon}_gmv_{src}", b, c.cohort_spend[b, h])
-            self.ledger.add(f"cohort{horizon}_pv_{src}", b, c.cohort_pv[b, h])
-            self.ledger.add(f"cohort{horizon}_n_{src}", b)
+        for c, b, day, h in self.cohort_agenda.pop(self.today, []):
+            if c.cohort_day[b] == day and c.cohort_pending[b, h]:
+                self.book_cohort(c, b, h)
 
     def _census(self) -> None:
         ledger = self.ledger
@@ -220,15 +234,18 @@ class MarketModel(mesa.Model):
             ledger.set("stock_repeat_customers", b, int((bought > 1).sum()))
             muted = active = engaged = 0
             per_channel = dict.fromkeys(MEMBER_CHANNELS, 0)
+            fade = self.scenario.population.engagement_decay
+            threshold = self.scenario.population.engaged_threshold
+            today = self.today
             for i in np.flatnonzero(self.funnel[b] == MEMBER).tolist():
                 c = self.consumers[i]
-                m = c.membership(b)
+                m = c.memberships[b]
                 per_channel[m.channel] += 1
                 if m.muted:
                     muted += 1
                     continue
-                engaged += m.engagement >= 0.5
-                active += self.today - c.last_purchase[b] < window
+                engaged += rules.decay(m.engagement, fade, today - m.updated) >= threshold
+                active += today - c.last_purchase[b] < window
             ledger.set("stock_muted", b, muted)
             ledger.set("stock_reachable", b, counts[MEMBER] - muted)
             ledger.set("stock_active_members", b, active)
@@ -247,7 +264,7 @@ class MarketModel(mesa.Model):
         sc = self.scenario.market
         if len(self.brands) < 2:
             return
-        lo = max(0, self.today + 1 - sc.review_days)
+        lo = max(0, self.today + 1 - sc.payoff_window)
         gp = self.ledger.data["gross_profit"][lo : self.today + 1].sum(axis=0)
         cost = self.ledger.data["cost_total"][lo : self.today + 1].sum(axis=0)
         roi = np.where(cost > 0, gp / np.maximum(cost, 1e-9), 0.0)

@@ -22,7 +22,7 @@ PosInt = Annotated[int, Field(gt=0)]
 
 SOURCES_CUSTOMER = ("ads", "store", "referral", "koc", "distributor", "organic")
 """Where a consumer first heard of a brand; credited when it first buys."""
-SOURCES_MEMBER = ("package_card", "store", "referral", "koc", "distributor", "invite")
+SOURCES_MEMBER = ("package_card", "store", "referral", "koc", "distributor")
 """How a consumer entered a brand's private domain."""
 CHANNELS = ("platform", "private", "store")
 """Where an order is placed: the public platform, the brand's own shop, a physical store."""
@@ -79,6 +79,9 @@ class PopulationParams(Strict):
         0.5, "share: selling touches among recent touches above which a member feels harvested"
     )
     harvest_memory: Pos = F(30.0, "touches: memory of the harvest feeling (EWMA span)")
+    annoyance_penalty: NonNeg = F(
+        1.0, "utility: lasting dislike of a brand one has muted (spam damages the brand)"
+    )
     muted_leave_rate: Share = F(0.01, "probability/day: a muted member leaves the domain")
     organic_awareness: Share = F(0.0002, "probability/day: awareness from search and shelves")
     awareness_decay: Share = F(
@@ -97,6 +100,10 @@ class PopulationParams(Strict):
     convenience_store: float = F(-0.3, "utility: convenience of a trip to a store")
     store_service_value: NonNeg = F(1.0, "utility: in-store service times category service need")
     outside_utility: float = F(1.0, "utility: buying an unmodelled brand or waiting instead")
+    join_engagement: Share = F(0.2, "0-1: engagement of a new member (and of day-0 members)")
+    reluctant_engagement: Share = F(
+        0.5, "multiplier on the starting engagement of a member who joined reluctantly"
+    )
     join_hassle: NonNeg = F(1.0, "utility: cost of adding a guide / joining a group")
     join_value_weight: NonNeg = F(
         3.0, "utility per 100% of price: value of member discounts and gifts when deciding to join"
@@ -105,6 +112,7 @@ class PopulationParams(Strict):
     latent_need_window: Pos = F(
         30.0, "days: a pushed offer converts only if a need would arise within about this window"
     )
+    engaged_threshold: Share = F(0.3, "0-1: engagement from which a member counts as engaged")
     active_window: PosInt = F(90, "days: a member is active if it bought within this window")
 
 
@@ -218,13 +226,13 @@ class StrategyParams(Strict):
         0.5, "share: of reluctant invitees who join anyway under quota pressure"
     )
     reluctant_tolerance: Share = F(
-        0.4, "multiplier on fatigue tolerance of members who joined reluctantly"
+        0.15, "multiplier on fatigue tolerance of members who joined reluctantly"
     )
     guide_salary_per_day: NonNeg = F(200.0, "yuan/day per guide")
     guide_commission: Share = F(0.05, "share of the GMV a guide's members place in private/store")
     guide_skill_sd: NonNeg = F(0.2, "sd of guide skill around 1")
     content_mix: ContentMix = F(ContentMix(), "the 631 mix of touches")
-    broadcasts_per_week: NonNeg = F(2.0, "posts/week to group, mini-program and account members")
+    broadcasts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week to group, mini-program and account members (at most one a day)")
     private_discount: Share = F(0.05, "share of price: discount in the private shop")
     member_coupon: Share = F(
         0.0, "share of price: coupon pushed to members (redeemed on the platform under assist)"
@@ -237,7 +245,7 @@ class StrategyParams(Strict):
     koc_count: NonNegInt = F(0, "KOCs or small-B nodes recruited")
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
     koc_circle: Pos = F(100.0, "people: circle a KOC or small-B node radiates to")
-    koc_posts_per_week: NonNeg = F(2.0, "posts/week per KOC")
+    koc_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week per KOC")
     koc_post_reach: Share = F(0.5, "share of the circle that sees a post")
     koc_awareness: Share = F(0.3, "probability: a reached unaware consumer becomes aware")
     koc_conversion: Share = F(0.05, "probability: a reached consumer with a latent need buys")
@@ -246,7 +254,7 @@ class StrategyParams(Strict):
     koc_fee_per_day: NonNeg = F(0.0, "yuan/day per node: serving cost of a small-B node")
     employee_distributors: NonNegInt = F(0, "employees selling to their own circles")
     employee_circle: Pos = F(30.0, "people: circle of one employee distributor")
-    employee_posts_per_week: NonNeg = F(1.0, "posts/week per employee distributor")
+    employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(1.0, "posts/week per employee distributor")
     employee_commission: Share = F(0.05, "share of GMV paid to the employee")
     channel_policy: Literal["separate", "assist"] = F(
         "separate",
@@ -273,6 +281,9 @@ class InitialState(Strict):
     aware: Share = F(0.1, "share of consumers aware of the brand on day 0")
     customers: Share = F(0.02, "share of consumers who have bought before day 0")
     members: Share = F(0.0, "share of consumers in the brand's private domain on day 0")
+    last_purchase_within: PosInt = F(
+        365, "days: day-0 customers bought last at a uniform day within this many days"
+    )
 
     @model_validator(mode="after")
     def _nested(self) -> InitialState:
@@ -298,6 +309,7 @@ class BrandParams(Strict):
 
 class MarketParams(Strict):
     review_days: PosInt = F(90, "days: how often adaptive brands review their strategy")
+    payoff_window: PosInt = F(180, "days: trailing window of the ROI a reviewing brand compares")
     fermi_kappa: Pos = F(0.2, "ROI units: noise of imitation in the Fermi rule")
     exploration: Share = F(0.02, "probability: a reviewing brand switches private ops at random")
     discount_rate_per_year: NonNeg = F(0.1, "share/year: discount rate for LTV and CLV")

@@ -161,9 +161,10 @@ def _style() -> dict[str, Any]:
     return rc
 
 
-def _figure(ncols: int, nrows: int, panel_w: float, panel_h: float,
+def _figure(ncols: int, nrows: int, panel_w: float, panel_h: float, legend_w: float = 0.0,
             **kw: Any) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(max(ncols * panel_w, 5.0), nrows * panel_h), dpi=DPI,
+    """A constrained-layout figure of panels, `legend_w` inches wider for a side legend."""
+    fig = Figure(figsize=(max(ncols * panel_w, 5.0) + legend_w, nrows * panel_h), dpi=DPI,
                  layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
@@ -171,23 +172,50 @@ def _figure(ncols: int, nrows: int, panel_w: float, panel_h: float,
 
 
 def _save(fig: Figure, path: Path) -> None:
-    """Write a PNG without the matplotlib version stamp (stable bytes across versions)."""
+    """Write a PNG without the matplotlib version stamp in its metadata, then drop the figure."""
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     fig.clear()
 
 
 def _brand_colors(brands: Sequence[str]) -> dict[str, Any]:
+    """One colour per brand, fixed by the scenario's brand order (the market is black)."""
     palette = sns.color_palette("colorblind" if len(brands) <= 10 else "husl", len(brands))
     return {b: palette[i] for i, b in enumerate(brands)}
 
 
-def _yuan_axis(ax: Any) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+def _thousands_axis(ax: Any) -> None:
+    """Y tick labels as whole numbers with thousands separators (yuan, consumers)."""
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 or float(v).is_integer() else f"{v:.3g}"))
 
 
-def _hide_unused(axes: np.ndarray, used: int) -> None:
+def _mark_if_empty(ax: Any, frames: Iterable[pd.DataFrame], columns: Sequence[str],
+                   message: str, set_scale: bool = True) -> bool:
+    """If no window has a defined value in `columns`, say so on the panel (and, unless the
+    y axis is shared, keep a sane 0–1 scale instead of matplotlib's degenerate one).
+    True when the panel is empty."""
+    finite = any(np.isfinite(f[c].to_numpy(dtype=float)).any() for f in frames for c in columns)
+    if not finite:
+        if set_scale:
+            ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
+                color="grey", fontsize=9, wrap=True)
+    return not finite
+
+
+def _hide_unused(axes: np.ndarray, used: int, xlabel: str | None = None) -> None:
+    """Hide the panels past `used`; give the lowest used panel of each column its x tick
+    labels (a shared x axis hides them above a hidden panel) and `xlabel`."""
     for ax in axes.flat[used:]:
         ax.set_visible(False)
+    nrows, ncols = axes.shape
+    for c in range(ncols):
+        rows = [r for r in range(nrows) if r * ncols + c < used]
+        if rows:
+            ax = axes[rows[-1], c]
+            ax.xaxis.set_tick_params(labelbottom=True)
+            if xlabel:
+                ax.set_xlabel(xlabel)
 
 
 def _panels(brands: Sequence[str], focus: Sequence[str]) -> list[str]:
@@ -232,13 +260,14 @@ def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[st
     more than three panels wrap into further row pairs (CAC and ROI scales shared)."""
     ncols = min(len(panels), 3)
     blocks = math.ceil(len(panels) / ncols)
-    fig, axes = _figure(ncols, 2 * blocks, 3.9, 3.0, sharex=True)
+    fig, axes = _figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
     cac = (("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
            ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
            ("cac_blended", "blended", LINE_COLORS["all"], "--"))
     roi = (("roi_public", "public", LINE_COLORS["public"], "-"),
            ("roi_private", "private", LINE_COLORS["private"], "-"),
            ("roi_total", "total", LINE_COLORS["all"], "--"))
+    empty = [0, 0]
     for j, name in enumerate(panels):
         rows = _rows_of(cost, cost_mkt, name)
         block, col = divmod(j, ncols)
@@ -246,27 +275,32 @@ def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[st
             ax = axes[2 * block + kind, col]
             if j:
                 ax.sharey(axes[kind, 0])
+            if j or kind:
+                ax.sharex(axes[0, 0])
             for key, label, color, ls in spec:
                 ax.plot(rows["x"], rows[key], color=color, marker="o", ms=3.5, lw=1.8,
                         ls=ls, label=label)
             if kind == 1:
                 ax.axhline(1.0, **BREAK_EVEN)
-            ax.set_ylabel("CAC (yuan per new customer)" if kind == 0
-                          else "ROI (gross profit per yuan)")
-            ax.label_outer(remove_inner_ticks=True) if col else None
+            if _mark_if_empty(ax, [rows], [k for k, *_ in spec],
+                              "undefined in every window\n(no new customers)" if kind == 0
+                              else "undefined in every window\n(no cost)", set_scale=False):
+                empty[kind] += 1
+            if col == 0:
+                ax.set_ylabel("CAC (yuan per new customer)" if kind == 0
+                              else "ROI (gross profit per yuan)")
         axes[2 * block, col].set_title(name)
         axes[2 * block + 1, col].set_xlabel(f"day of run (end of {window}-day window)")
-    _yuan_axis(axes[0, 0])
+    _thousands_axis(axes[0, 0])
     for ax in axes.flat:
         ax.set_ylim(bottom=0)
-    for ax in axes.flat[len(panels) * 2:]:
-        pass
+    for kind in (0, 1):  # rows share y: fix the scale only when every panel is empty
+        if empty[kind] == len(panels):
+            axes[kind, 0].set_ylim(0, 1)
     used = {(2 * (j // ncols) + k, j % ncols) for j in range(len(panels)) for k in (0, 1)}
-    for (r, c), ax in np.ndenumerate(axes):
+    for r, c in np.ndindex(axes.shape):
         if (r, c) not in used:
-            ax.set_visible(False)
-        elif c:
-            ax.set_ylabel("")
+            axes[r, c].set_visible(False)
     h0, _ = axes[0, 0].get_legend_handles_labels()
     h1, _ = axes[1, 0].get_legend_handles_labels()
     h1.append(Line2D([], [], **BREAK_EVEN, label="ROI = 1 (break-even)"))
@@ -284,7 +318,8 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
     population)."""
     ncols = min(len(focus), 3)
     nrows = math.ceil(len(focus) / ncols)
-    fig, axes = _figure(ncols, nrows, 4.6, 3.3, sharex=True, sharey=True)
+    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.3, legend_w=1.8,
+                        sharex=True, sharey=True)
     for ax, name in zip(axes.flat, focus, strict=False):
         rows = stocks[stocks["brand"] == name]
         ax.stackplot(rows["x"], *[rows[f"stock_{s}"] for s in STOCK_ORDER],
@@ -293,12 +328,10 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
         ax.set_title(name)
         ax.set_ylim(0, consumers)
         ax.margins(x=0)
-        _yuan_axis(ax)
-    _hide_unused(axes, len(focus))
+        _thousands_axis(ax)
+    _hide_unused(axes, len(focus), "day of run")
     for ax in axes[:, 0]:
         ax.set_ylabel("consumers")
-    for ax in axes[-1, :]:
-        ax.set_xlabel("day of run")
     handles = [Patch(color=STOCK_COLORS[s], label=s) for s in STOCK_ORDER]
     fig.legend(handles=handles, loc="outside right upper", title="state towards the brand")
     fig.suptitle("Funnel stocks", fontweight="bold")
@@ -307,40 +340,35 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
 
 def fig_gmv_channels(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str],
                      window: int, path: Path) -> None:
-    """Figure 4: GMV per window split by channel, stacked bars; a shorter last window is
-    hatched and labelled."""
+    """Figure 4: GMV per window split by channel, stacked bars on the day axis (each bar
+    spans its window); a shorter last window is narrower, hatched and labelled."""
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = _figure(ncols, nrows, 4.6, 3.4)
+    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.4, legend_w=1.2,
+                        sharex=True)
     for ax, name in zip(axes.flat, panels, strict=False):
         rows = _rows_of(cost, cost_mkt, name).reset_index(drop=True)
-        labels = [f"{int(x) + 1 - int(n)}–{int(x)}" for x, n in zip(
-            rows["x"], rows["window_days"], strict=True)]
-        pos = np.arange(len(rows))
+        ndays = rows["window_days"].to_numpy(dtype=float)
+        mid = rows["x"].to_numpy(dtype=float) - (ndays - 1) / 2
         bottom = np.zeros(len(rows))
-        partial = (rows["window_days"] < window).to_numpy()
+        partial = ndays < window
         for ch, color in CHANNEL_COLORS.items():
             vals = rows[f"gmv_{ch}"].to_numpy(dtype=float)
-            bars = ax.bar(pos, vals, bottom=bottom, color=color, width=0.75, label=ch)
+            bars = ax.bar(mid, vals, bottom=bottom, color=color, width=ndays * 0.8, label=ch)
             for bar, p in zip(bars, partial, strict=True):
                 if p:
                     bar.set_hatch("//")
                     bar.set_edgecolor("white")
             bottom += vals
         for i in np.flatnonzero(partial):
-            ax.annotate(f"{int(rows['window_days'][i])} days", (pos[i], bottom[i]),
-                        ha="center", va="bottom", fontsize=8, xytext=(0, 2),
-                        textcoords="offset points")
-        ax.set_xticks(pos, labels, rotation=30 if len(pos) > 4 else 0, ha="right"
-                      if len(pos) > 4 else "center")
+            ax.annotate(f"{ndays[i]:.0f} days", (mid[i], bottom[i]), ha="center",
+                        va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
         ax.set_title(name)
-        ax.set_ylim(0, max(bottom.max(), 1.0) * 1.1)
-        _yuan_axis(ax)
-    _hide_unused(axes, len(panels))
+        ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.1)
+        _thousands_axis(ax)
+    _hide_unused(axes, len(panels), "day of run")
     for ax in axes[:, 0]:
         ax.set_ylabel("GMV (yuan)")
-    for ax in axes[-1, :]:
-        ax.set_xlabel("days of the window")
     handles = [Patch(color=c, label=ch) for ch, c in CHANNEL_COLORS.items()]
     fig.legend(handles=handles, loc="outside right upper", title="channel")
     fig.suptitle(f"GMV by channel per {window}-day window", fontweight="bold")
@@ -375,13 +403,15 @@ def fig_ltv(kpis: dict, panels: Sequence[str], colors: dict[str, Any],
                 for x, v, s in keep:
                     n = cohort_n[p][str(h)].get(s, 0)
                     ax.annotate(f"n={n:,.0f}", (x, v), ha="center", va="bottom",
-                                fontsize=6.5, rotation=90, xytext=(0, 2),
-                                textcoords="offset points", color="#555555")
+                                fontsize=7 if len(panels) == 1 else 6.5,
+                                rotation=0 if len(panels) == 1 else 90, xytext=(0, 2),
+                                textcoords="offset points", color="#444444",
+                                bbox={"fc": "white", "ec": "none", "pad": 0.4, "alpha": 0.8})
         ax.set_xticks(range(len(got)), got, rotation=30, ha="right")
         ax.set_xlabel("acquisition source")
         ax.margins(y=0.18)
     axes[0, 0].set_ylabel("yuan per acquired customer")
-    _yuan_axis(axes[0, 0])
+    _thousands_axis(axes[0, 0])
     handles = [Patch(color=MARKET_COLOR if p == MARKET else colors[p], label=p) for p in panels]
     fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle("Customer value by acquisition source", fontweight="bold")
@@ -397,7 +427,7 @@ def fig_traffic(cost: pd.DataFrame, cost_mkt: pd.DataFrame, focus: Sequence[str]
     ax.set_title("Traffic cost (CPM)")
     ax.set_ylabel("yuan per 1000 impressions")
     ax.set_xlabel(f"day of run (end of {window}-day window)")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max(np.nanmax(cost_mkt["cpm"].to_numpy(dtype=float), initial=0.0), 1.0) * 1.1)
     ax = axes[0, 1]
     series = [(b, _rows_of(cost, cost_mkt, b), colors[b], 1.8) for b in focus]
     if several:
@@ -407,7 +437,10 @@ def fig_traffic(cost: pd.DataFrame, cost_mkt: pd.DataFrame, focus: Sequence[str]
                 label=name)
     top = np.nanmax([np.nanmax(r["roas_ads"].to_numpy(dtype=float), initial=0.0)
                      for _, r, _, _ in series], initial=0.0)
-    if top >= 0.5:
+    if _mark_if_empty(ax, [r for _, r, _, _ in series], ["roas_ads"],
+                      "no ad spend: ROAS undefined"):
+        ax.set_xlim(axes[0, 0].get_xlim())
+    elif top >= 0.5:
         ax.axhline(1.0, **BREAK_EVEN, label="ROAS = 1")
     else:  # keep the scale readable: the break-even line would squash every series
         ax.set_ylim(0, max(top, 1e-9) * 1.3)
@@ -439,9 +472,11 @@ def focus_brands(kpis: dict, limit: int = MAX_BRANDS, keep: int = FOCUS_BRANDS) 
     return [b for b in brands if b in top]
 
 
-def headline(summary: dict, days: int) -> list[str]:
+def headline(summary: dict, days: int, quarterly: pd.DataFrame | None = None) -> list[str]:
     """Sentences that state what the numbers say: GMV and private share, the best total
-    ROI, private vs public ROI per brand, CAC, the penetration path, private ops."""
+    ROI, private vs public ROI per brand, CAC, the penetration path, private ops.
+    `quarterly` (the market's 90-day `periodic` series with `window_days`) lets the path end
+    on the last full quarter when the run's last 90-day window is a short tail."""
     kpis = summary["kpis"]
     brands: dict[str, dict] = kpis["brands"]
     m = kpis["market"]
@@ -466,34 +501,56 @@ def headline(summary: dict, days: int) -> list[str]:
                    f"(total ROI).")
     if roi:
         above = [b for b, v in roi.items() if v >= 1.0]
-        if not above:
+        if not above and len(roi) == 1:
+            out.append("Its gross profit does not cover its spend (total ROI below 1): at "
+                       "these budgets it loses money over the run.")
+        elif not above:
             out.append("No brand's gross profit covers its spend (every total ROI is below "
                        "1): at these budgets all brands lose money over the run.")
         elif len(above) < len(roi):
             out.append(f"Only {', '.join(f'**{b}**' for b in above)} cover"
                        f"{'s' if len(above) == 1 else ''} their spend (total ROI ≥ 1).")
 
+    detail = len(brands) <= 3
+    groups: dict[str, list[str]] = {"beats": [], "trails": [], "equals": [], "none": [],
+                                     "no_public": []}
     parts = []
     for b, k in brands.items():
         rp, rq = k["roi_private"], k["roi_public"]
         if _is_missing(rp):
+            groups["none"].append(b)
             parts.append(f"**{b}** has no private ROI (no private-domain cost)")
         elif _is_missing(rq):
-            parts.append(f"**{b}** has no public ROI (no ads or platform sales cost)")
+            groups["no_public"].append(b)
+            parts.append(f"**{b}** has no public ROI (no ads or platform commission)")
         else:
             verb = "beats" if rp > rq else "trails" if rp < rq else "equals"
+            groups[verb].append(b)
             parts.append(f"**{b}**'s private ROI {verb} its public ROI "
                          f"({fmt_ratio(rp)} vs {fmt_ratio(rq)})")
+    if not detail:
+        wording = {"beats": "private ROI beats public ROI for",
+                   "trails": "private ROI trails public ROI for",
+                   "equals": "they are equal for",
+                   "none": "there is no private ROI (no private-domain cost) for",
+                   "no_public": "there is no public ROI for"}
+        parts = [f"{wording[g]} {_names(bs)}" for g, bs in groups.items() if bs]
     if parts:
         out.append("Private vs public: " + "; ".join(parts) + ".")
 
-    cparts = []
+    cheaper, dearer, cparts = [], [], []
     for b, k in brands.items():
         cp, cq = k["cac_private"], k["cac_public"]
         if not _is_missing(cp) and not _is_missing(cq):
-            cheaper = "cheaper" if cp < cq else "dearer"
+            (cheaper if cp < cq else dearer).append(b)
             cparts.append(f"**{b}** pays {fmt_money(cp)} yuan per private-sourced customer "
-                          f"vs {fmt_money(cq)} per ad-sourced one ({cheaper})")
+                          f"vs {fmt_money(cq)} per ad-sourced one "
+                          f"({'cheaper' if cp < cq else 'dearer'})")
+    if not detail:
+        cparts = [f"private-sourced customers cost less than ad-sourced ones for "
+                  f"{_names(cheaper)}" if cheaper else "",
+                  f"more for {_names(dearer)}" if dearer else ""]
+        cparts = [c for c in cparts if c]
     if cparts:
         out.append("Acquisition: " + "; ".join(cparts) + ".")
 
@@ -503,24 +560,54 @@ def headline(summary: dict, days: int) -> list[str]:
                    f"{fmt_share(first)} private share.")
     else:
         tail = _tail_days(days, 90)
-        note = (f" — that last window holds only the final {tail} day"
-                f"{'s' if tail != 1 else ''} of the run, so read it with care"
-                if tail else "")
-        trend = ("rose" if not _is_missing(first) and not _is_missing(last) and last > first
-                 else "fell" if not _is_missing(first) and not _is_missing(last)
-                 and last < first else "moved")
-        out.append(f"The market's private share {trend} from {fmt_share(first)} in the first "
-                   f"90-day window to {fmt_share(last)} in the last{note}.")
+        full = None  # the last full quarter, when the summary's last window is a short tail
+        if tail and quarterly is not None:
+            whole = quarterly[quarterly["window_days"] >= 90]
+            if len(whole) > 1:
+                row = whole.iloc[-1]
+                full = (float(row["private_share"]), int(row["x"]) - 89, int(row["x"]))
+        end = full[0] if full else last
+        if _is_missing(first) or _is_missing(end):
+            trend = "moved"
+        else:
+            trend = "rose" if end > first else "fell" if end < first else "stayed"
+        span = "at" if trend == "stayed" else "from"
+        last_txt = (fmt_share(last) if not _is_missing(last)
+                    else "undefined (no sales in those days)")
+        if full:
+            path_txt = (f"at {fmt_share(first)} from the first quarter (days 0–89) to the last "
+                        f"full quarter (days {full[1]}–{full[2]})" if span == "at" else
+                        f"from {fmt_share(first)} in the first quarter (days 0–89) to "
+                        f"{fmt_share(full[0])} in the last full quarter "
+                        f"(days {full[1]}–{full[2]})")
+            out.append(f"The market's private share {trend} {path_txt}; over the final {tail} "
+                       f"day{'s' if tail != 1 else ''} alone (the summary's last 90-day "
+                       f"window) it is {last_txt}.")
+        else:
+            note = (f" — that last window holds only the final {tail} day"
+                    f"{'s' if tail != 1 else ''} of the run, so read it with care"
+                    if tail else "")
+            path_txt = (f"at {fmt_share(first)} from the first 90-day window to the last"
+                        if span == "at" else
+                        f"from {fmt_share(first)} in the first 90-day window to {last_txt} in "
+                        f"the last")
+            out.append(f"The market's private share {trend} {path_txt}{note}.")
 
     n = len(brands)
     ops_end, ops_start = m.get("private_ops_share"), m.get("private_ops_share_start")
-    if not _is_missing(ops_end):
+    if not _is_missing(ops_end) and n == 1:
+        (b,) = brands
+        now = "runs" if ops_end >= 0.5 else "does not run"
+        was = ("" if _is_missing(ops_start) or ops_start == ops_end
+               else " (it did not on day 0)" if ops_end >= 0.5 else " (it did on day 0)")
+        out.append(f"**{b}** {now} private-domain operations at the end of the run{was}.")
+    elif not _is_missing(ops_end):
         running = round(ops_end * n)
         change = ("" if _is_missing(ops_start) or ops_start == ops_end
                   else f", against {round(ops_start * n)} on day 0")
-        out.append(f"{running} of {n} brand{'s' if n != 1 else ''} "
-                   f"({fmt_share(ops_end)}) run private-domain operations at the end of the "
-                   f"run{change}.")
+        out.append(f"{running} of {n} brands ({fmt_share(ops_end)}) "
+                   f"run{'s' if running == 1 else ''} private-domain operations at the end of "
+                   f"the run{change}.")
 
     fake = {b: k["fake_member_share"] for b, k in brands.items()
             if not _is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05}
@@ -529,6 +616,12 @@ def headline(summary: dict, days: int) -> list[str]:
             f"{fmt_share(v)} of **{b}**'s sign-ups" for b, v in fake.items())
             + " (referral rewards leak to the wool party).")
     return out
+
+
+def _names(brands: Sequence[str]) -> str:
+    """**a**, **b** and **c**."""
+    bold = [f"**{b}**" for b in brands]
+    return bold[0] if len(bold) == 1 else ", ".join(bold[:-1]) + " and " + bold[-1]
 
 
 def kpi_table(kpis: dict) -> str:
@@ -569,9 +662,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
      "commission, guides, KOCs, rewards, gifts, tooling). Discounts are foregone revenue, "
      "already out of GMV."),
     ("CAC public", "ad spend ÷ new customers acquired via ads."),
-    ("CAC private", "(referral rewards + welcome gifts + KOC commissions and fees) ÷ new "
-     "customers acquired via referral, KOC and distributors. Welcome gifts paid to members who "
-     "were already customers count here too."),
+    ("CAC private", "(referral rewards + KOC commissions and fees) ÷ new customers acquired "
+     "via referral, KOC and distributors."),
     ("CAC blended", "(ad spend + the private acquisition costs above) ÷ all new customers "
      "(organic and store ones included)."),
     ("ROAS ads", "first-order GMV of ad-acquired customers ÷ ad spend (repeat orders are "
@@ -595,8 +687,10 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
      "reached age h within the run, by acquisition source; '–' when no cohort did."),
     ("Youzan triangle", "ownership = reachable members; single-customer value = LTV365 (or "
      "LTV90 when no cohort reached a year) × repurchase rate; referral rate as above."),
-    ("FAST", "end-of-run stocks: reachable members, engaged members (engagement ≥ ½), "
-     "members, active members."),
+    ("FAST", "end-of-run stocks: reachable members, engaged members (engagement at least "
+     "population.engaged_threshold), members, active members."),
+    ("Retention cost per repeat order", "(guide salaries and commissions + tooling + welcome "
+     "gifts) ÷ repeat orders placed by members; compare with CAC (Kotler's 5x)."),
     ("CPM", "yuan per 1000 ad impressions on the platform (one market price per day; "
      "averaged over the window)."),
 )
@@ -677,12 +771,14 @@ def write_report(result: RunResult, folder: Path) -> None:
                      "dividend when it climbs). Right: first-order GMV per yuan of ads; "
                      "below the dotted line, ads do not pay back on the first order."))
 
-    text = _markdown(result, days, focus, window, figs)
+    quarterly = cost_mkt if window == 90 else _series(ledger, 90, False)
+    text = _markdown(result, days, focus, window, figs, quarterly)
     (folder / "report.md").write_text(text, encoding="utf-8")
 
 
 def _markdown(result: RunResult, days: int, focus: Sequence[str], window: int,
-              figs: Sequence[tuple[str, str, str]]) -> str:
+              figs: Sequence[tuple[str, str, str]], quarterly: pd.DataFrame) -> str:
+    """The page: header, headline, KPI and triangle tables, figures, definitions."""
     summary = result.summary
     kpis = summary["kpis"]
     brands = list(kpis["brands"])
@@ -695,7 +791,7 @@ def _markdown(result: RunResult, days: int, focus: Sequence[str], window: int,
         f"Seed {summary['seed']} · {days} days · {summary['consumers']:,} consumers · "
         f"{len(brands)} brand{'s' if len(brands) != 1 else ''} ({', '.join(brands)}) · "
         f"engine `{summary['engine']}` · siyu {summary['version']}",
-        "", "## Headline", "", " ".join(headline(summary, days)), "",
+        "", "## Headline", "", " ".join(headline(summary, days, quarterly)), "",
         "## KPIs over the whole run", "",
         kpi_table(kpis), "",
         "Money in yuan. “–” means the KPI is undefined because its denominator is zero "

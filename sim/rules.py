@@ -95,8 +95,10 @@ def daily_need_probability(rate_per_day: ArrayLike) -> np.ndarray | float:
 def latent_need_probability(rate_per_day: ArrayLike, window_days: float) -> np.ndarray | float:
     """Probability a need would arise within the window: 1 − e^{−λ·w}.
 
-    A pushed offer ("goods find people") converts only a consumer with a latent need; the
-    purchase pulls that need forward rather than inventing demand.
+    A pushed offer ("goods find people") converts only a consumer with a latent need, so
+    frequent buyers convert more often than rare ones; the order restarts the consumer's
+    need clock (arrivals are memoryless, so pushes do add demand: the 'goods find people'
+    uplift).
     """
     return -np.expm1(-rate_per_day * window_days)
 
@@ -139,6 +141,17 @@ def logit_probabilities(utilities: ArrayLike, outside: float | None = None) -> n
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def draw_index(probabilities, u: float) -> int:
+    """Inverse-CDF draw: the first index whose cumulative probability exceeds u ∈ [0, 1).
+    With u uniform this samples an index with the given probabilities."""
+    total = 0.0
+    for k, p in enumerate(probabilities):
+        total += p
+        if u < total:
+            return k
+    return len(probabilities) - 1
+
+
 def effective_price_share(
     channel_discount: ArrayLike, coupon: ArrayLike = 0.0, tier: ArrayLike = 0.0
 ) -> np.ndarray | float:
@@ -168,18 +181,16 @@ def logistic(x: ArrayLike) -> np.ndarray | float:
 def join_probability(
     gift_share: ArrayLike, discount_share: ArrayLike, service_need: ArrayLike,
     one_to_one: ArrayLike, value_weight: float, service_weight: float, hassle: float,
-    bonus: ArrayLike = 0.0,
 ) -> np.ndarray | float:
     """P(accept an invitation to the private domain) = logistic(value − hassle).
 
-    value = w_v·(gift + private discount, as shares of price) + w_s·service_need·[1:1 guide]
-    + bonus. Joining costs attention (a slot, checked by the caller) and hassle; people join
+    value = w_v·(gift + private discount, as shares of price) + w_s·service_need·[1:1 guide].
+    Joining costs attention (a slot, checked by the caller) and hassle; people join
     only if the membership is worth it (domain brief, mechanism 7: attention is scarce).
     """
     value = (
         value_weight * (np.asarray(gift_share, dtype=float) + np.asarray(discount_share, dtype=float))
         + service_weight * np.asarray(service_need, dtype=float) * np.asarray(one_to_one, dtype=float)
-        + bonus
     )
     return logistic(value - hassle)
 

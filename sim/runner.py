@@ -1,7 +1,8 @@
 """Run a scenario and write its outputs: the Python API researchers call.
 
     from sim import load_scenario, run
-    result = run(load_scenario("beauty_guides", {"brands.kiehls.strategy.private_discount": 0.1}), seed=3)
+    sc = load_scenario("beauty_guides", {"brands.brand.strategy.private_discount": 0.1})
+    result = run(sc, seed=3)
     result.ledger        # pandas DataFrame, one row per day x brand
     result.summary       # dict of KPIs per brand and for the market
 """
@@ -47,6 +48,8 @@ def run(scenario: Scenario, seed: int | None = None, engine: str = "agents",
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     seed = scenario.run.seed if seed is None else int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer (got {seed})")
     from sim.model import MarketModel
 
     model = MarketModel(scenario, rng=run_rng(seed))
@@ -71,13 +74,21 @@ def default_out_dir(scenario: Scenario, seed: int) -> Path:
     return Path("reports") / "runs" / f"{scenario.name}-{seed}"
 
 
+def is_run_folder(path: Path) -> bool:
+    """A folder written by `write_outputs` (safe to replace): it holds a summary.json."""
+    return (path / "summary.json").is_file()
+
+
 def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: bool = True) -> Path:
     """Write metrics.parquet, summary.json, report.md and figures/ into `out`, atomically:
     everything is built in a temporary sibling folder and moved into place at the end.
     `ledger=False` leaves out metrics.parquet (curated examples stay small)."""
     out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not is_run_folder(out))):
+        raise FileExistsError(f"{out} exists and is not a previous run's output; not replacing it")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    tmp.chmod(0o755)
     try:
         if ledger:
             result.ledger.to_parquet(tmp / "metrics.parquet", index=False, compression="zstd")

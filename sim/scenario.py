@@ -49,10 +49,6 @@ class Override:
     path: tuple[str, ...]
     value: Any
 
-    @property
-    def key(self) -> str:
-        return ".".join(self.path)
-
 
 def resolve_path(name: str | Path) -> Path:
     """A scenario path, or a shipped scenario's name (`beauty_guides` -> scenarios/…toml)."""
@@ -80,7 +76,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, None, f"TOML syntax error: {exc}") from None
+        msg = str(exc)
+        if msg.endswith("(at end of document)"):  # tomllib gives no line number there
+            msg = msg.replace("(at end of document)", f"(at end of document, line {_lines(text)})")
+        raise ScenarioError(path, None, f"TOML syntax error: {msg}") from None
+
+
+def _lines(text: str) -> int:
+    return max(1, len(text.splitlines()))
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +238,33 @@ def validate(
         raise ScenarioError(source, key, msg) from None
 
 
+NAMED_TABLES = ("brands", "categories")
+"""Tables of user-named entries: an override may change an entry, not invent one by a typo."""
+
+
+def _check_named_entry(data: Mapping[str, Any], item: Override) -> None:
+    """`--set brands.NAME.key=v` must name an existing brand (a typo would add a brand).
+
+    Setting a whole entry (`--set brands.new={stores = 2}`) still defines a new one.
+    """
+    if len(item.path) < 3 or item.path[0] not in NAMED_TABLES:
+        return
+    table, name = item.path[0], item.path[1]
+    entries = data.get(table)
+    if not isinstance(entries, Mapping):
+        entries = Scenario.model_fields[table].default
+    if name in entries:
+        return
+    known = sorted(map(str, entries))
+    hint = difflib.get_close_matches(name, known, n=1)
+    what = "brand" if table == "brands" else "category"
+    raise ScenarioError(
+        item.source, ".".join(item.path[:2]),
+        f"unknown {what} {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        + f" (known: {', '.join(known)})",
+    )
+
+
 def _as_overrides(
     overrides: Sequence[str | Override] | Mapping[str, Any] | None,
 ) -> list[Override]:
@@ -263,6 +293,7 @@ def load_scenario(
         data["name"] = path.stem
         origins[("name",)] = str(path)
     for item in _as_overrides(overrides):
+        _check_named_entry(data, item)
         data = apply_override(data, item.path, item.value)
         for n in range(1, len(item.path) + 1):
             origins[item.path[:n]] = item.source

@@ -1,0 +1,358 @@
+"""Bad input gets ONE clear line on stderr (`error: FILE: KEY: message`), exit code 2,
+no traceback, and no output folder. Exercised through the real entry point
+(`sim.cli.main`, in-process and as the installed `siyu` script) and the Python API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import ScenarioError, load_scenario
+from sim.cli import main
+
+OUT = "out"
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `siyu ARGS` in-process through the console-script entry point."""
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (0 if code is None else int(code)), out, err
+
+
+def siyu_command() -> list[str]:
+    """The installed `siyu` script next to this interpreter, else `python -m sim.cli`."""
+    script = Path(sys.executable).with_name("siyu")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("siyu")
+    return [found] if found else [sys.executable, "-m", "sim.cli"]
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def assert_bad_input(code: int, err: str, folder: Path, prefix: str, *needles: str) -> str:
+    """Exit 2, exactly one non-empty stderr line starting `error: PREFIX`, no traceback,
+    containing every needle, and no output folder (neither --out nor the default)."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{err}"
+    line = lines[0]
+    assert line.startswith(f"error: {prefix}"), line
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in {line!r}"
+    assert not (folder / OUT).exists()
+    assert not (folder / "reports").exists()
+    return line
+
+
+# id -> (files, scenario file, extra args, expected "FILE: KEY: " prefix, needles)
+CASES: dict[str, tuple[dict[str, str], str, list[str], str, tuple[str, ...]]] = {
+    "toml-syntax": (
+        {"s.toml": "[run]\ndays = 60\nconsumers = = 3\n"},
+        "s.toml", [], "s.toml: TOML syntax error", ("line 3",),
+    ),
+    "toml-syntax-at-end": (
+        {"s.toml": "[run]\ndays = [1, \n"},
+        "s.toml", [], "s.toml: TOML syntax error", ("line 2",),
+    ),
+    "toml-duplicate-key": (
+        {"s.toml": "[run]\ndays = 1\ndays = 2\n"},
+        "s.toml", [], "s.toml: TOML syntax error", ("line 3",),
+    ),
+    "unknown-top-key": (
+        {"s.toml": "[runn]\ndays = 60\n"},
+        "s.toml", [], "s.toml: runn: unknown key", ("did you mean 'run'",),
+    ),
+    "unknown-nested-key": (
+        {"s.toml": "[brands.a.strategy]\nprivate_discont = 0.1\n"},
+        "s.toml", [], "s.toml: brands.a.strategy.private_discont: unknown key",
+        ("did you mean 'private_discount'",),
+    ),
+    "unknown-key-in-category": (
+        {"s.toml": "[categories.default]\nprise = 100\n"},
+        "s.toml", [], "s.toml: categories.default.prise: unknown key",
+        ("did you mean 'price'",),
+    ),
+    "unknown-key-in-list-of-tables": (
+        {"s.toml": "[[brands.a.strategy.referral_tiers]]\nreferals = 1\n"},
+        "s.toml", [], "s.toml: brands.a.strategy.referral_tiers.0.referals: unknown key",
+        ("did you mean 'referrals'",),
+    ),
+    "unknown-key-without-near-name": (
+        {"s.toml": "[brands.a]\nzzzzzz = 1\n"},
+        "s.toml", [], "s.toml: brands.a.zzzzzz: unknown key", (),
+    ),
+    "wrong-type": (
+        {"s.toml": '[run]\nconsumers = "many"\n'},
+        "s.toml", [], "s.toml: run.consumers: ", ("integer", "'many'"),
+    ),
+    "table-expected": (
+        {"s.toml": "run = 5\n"},
+        "s.toml", [], "s.toml: run: ", ("got 5",),
+    ),
+    "share-above-1": (
+        {"s.toml": "[brands.a.strategy]\nprivate_discount = 1.5\n"},
+        "s.toml", [], "s.toml: brands.a.strategy.private_discount: ", ("1.5",),
+    ),
+    "share-below-0": (
+        {"s.toml": "[population]\nhunter_share = -0.1\n"},
+        "s.toml", [], "s.toml: population.hunter_share: ", ("-0.1",),
+    ),
+    "negative-budget": (
+        {"s.toml": "[brands.a]\nannual_budget = -5\n"},
+        "s.toml", [], "s.toml: brands.a.annual_budget: ", ("greater than or equal to 0",),
+    ),
+    "negative-ad-spend": (
+        {"s.toml": "[brands.a.strategy]\nad_budget_per_day = -1\n"},
+        "s.toml", [], "s.toml: brands.a.strategy.ad_budget_per_day: ", ("-1",),
+    ),
+    "more-guides-than-affordable": (
+        {"s.toml": "[brands.a]\nstores = 50\nannual_budget = 1e6\n"
+                   "[brands.a.strategy]\nguides_per_store = 2\n"},
+        "s.toml", [], "s.toml: brands.a.strategy: ", ("100 guides", "annual_budget"),
+    ),
+    "content-mix-not-1": (
+        {"s.toml": "[brands.a.strategy.content_mix]\ncontent = 0.5\n"},
+        "s.toml", [], "s.toml: brands.a.strategy.content_mix: ", ("sum to 1", "0.9"),
+    ),
+    "initial-shares-not-nested": (
+        {"s.toml": "[brands.a.initial]\naware = 0.1\ncustomers = 0.2\n"},
+        "s.toml", [], "s.toml: brands.a.initial: ", ("customers <= aware",),
+    ),
+    "unknown-category": (
+        {"s.toml": '[brands.a]\ncategory = "shoes"\n'},
+        "s.toml", [], "s.toml: brands.a.category: ", ("'shoes'", "default"),
+    ),
+    "unknown-literal": (
+        {"s.toml": '[brands.a.strategy]\nguide_regime = "weekly"\n'},
+        "s.toml", [], "s.toml: brands.a.strategy.guide_regime: ", ("'quota'", "'weekly'"),
+    ),
+    "no-brands": (
+        {"s.toml": "[brands]\n"},
+        "s.toml", [], "s.toml: brands: ", ("at least one brand",),
+    ),
+    "error-in-parent": (
+        {"base.toml": "[brands.a.strategy]\nprivat_discount = 0.1\nad_budget_per_day = 5\n",
+         # the child sets a sibling in the same table: origin must be tracked per key
+         "child.toml": 'extends = "base.toml"\n[brands.a.strategy]\nad_budget_per_day = 9\n'},
+        "child.toml", [], "base.toml: brands.a.strategy.privat_discount: unknown key",
+        ("did you mean 'private_discount'",),
+    ),
+    "error-in-grandparent": (
+        {"lib/root.toml": '[brands.a]\ncategory = "shoes"\nstores = 1\n',
+         "lib/mid.toml": 'extends = "root"\n[brands.a]\nstores = 2\n',
+         "child.toml": 'extends = "lib/mid.toml"\n[brands.a]\nstores = 3\n'},
+        "child.toml", [], f"lib{os.sep}root.toml: brands.a.category: ", ("'shoes'",),
+    ),
+    "table-error-in-parent": (
+        {"base.toml": "[brands.a.strategy.content_mix]\ncontent = 0.2\n",
+         "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 2\n'},
+        "child.toml", [], "base.toml: brands.a.strategy.content_mix: ", ("sum to 1",),
+    ),
+    "extends-missing-file": (
+        {"s.toml": 'extends = "nope.toml"\n'},
+        "s.toml", [], "s.toml: extends: ", ("no such file", "nope.toml"),
+    ),
+    "extends-not-a-string": (
+        {"s.toml": "extends = 3\n"},
+        "s.toml", [], "s.toml: extends: ", ("string",),
+    ),
+    "extends-cycle": (
+        {"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'},
+        "a.toml", [], "b.toml: extends: cycle", ("a.toml -> b.toml -> a.toml",),
+    ),
+    "extends-self": (
+        {"a.toml": 'extends = "a.toml"\n'},
+        "a.toml", [], "a.toml: extends: cycle", (),
+    ),
+    "missing-file": ({}, "nope.toml", [], "nope.toml: ", ("no such file",)),
+    "folder-not-file": ({"dir/x.toml": ""}, "dir", [], "dir: ", ("folder",)),
+    "set-unknown-key": (
+        {"s.toml": ""}, "s.toml", ["--set", "run.dayz=3"],
+        "--set: run.dayz: unknown key", ("did you mean 'days'",),
+    ),
+    "set-unknown-brand": (
+        {"s.toml": "[brands.kiehls]\nstores = 1\n"}, "s.toml",
+        ["--set", "brands.kiehl.strategy.private_discount=0.1"],
+        "--set: brands.kiehl: unknown brand 'kiehl'", ("did you mean 'kiehls'",),
+    ),
+    "set-no-equals": ({"s.toml": ""}, "s.toml", ["--set", "run.days"], "--set: run.days: ", ()),
+    "set-empty-part": ({"s.toml": ""}, "s.toml", ["--set", "run..days=3"], "--set: ", ()),
+    "set-wrong-type": (
+        {"s.toml": ""}, "s.toml", ["--set", "run.days=abc"], "--set: run.days: ", ("'abc'",),
+    ),
+    "set-out-of-range": (
+        {"s.toml": ""}, "s.toml", ["--set", "brands.brand.strategy.private_discount=2"],
+        "--set: brands.brand.strategy.private_discount: ", ("less than or equal to 1",),
+    ),
+    "set-extends": ({"s.toml": ""}, "s.toml", ["--set", "extends=x.toml"], "--set: extends: ", ()),
+    "days-0": ({"s.toml": ""}, "s.toml", ["--days", "0"], "--days: run.days: ", ("0",)),
+    "consumers-negative": (
+        {"s.toml": ""}, "s.toml", ["--consumers", "-5"], "--consumers: run.consumers: ", (),
+    ),
+    "seed-negative": ({"s.toml": ""}, "s.toml", ["--seed", "-1"], "--seed: run.seed: ", ()),
+    "days-not-a-number": ({"s.toml": ""}, "s.toml", ["--days", "abc"], "", ("'--days'",)),
+    "unknown-option": ({"s.toml": ""}, "s.toml", ["--dayz", "3"], "", ("--dayz",)),
+    "bad-engine": (
+        {"s.toml": ""}, "s.toml", ["--engine", "warp"], "--engine: ", ("'warp'", "agents"),
+    ),
+    "markup-in-key-shown-verbatim": (
+        {"s.toml": '[run]\n"[/red]x[bold]" = 1\n'},
+        "s.toml", [], "s.toml: run.[/red]x[bold]: unknown key", (),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_run_bad_input(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`siyu run` on bad input: one line naming file and key, exit 2, nothing written."""
+    files, scenario, extra, prefix, needles = CASES[case]
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(["run", scenario, *extra, "--out", OUT, "--no-report"], capsys)
+    assert_bad_input(code, err, tmp_path, prefix, *needles)
+    assert out == ""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not CASES[c][2]])
+def test_validate_bad_file(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`siyu validate` reports bad files with the same one line (and prints no JSON)."""
+    files, scenario, _, prefix, needles = CASES[case]
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(["validate", scenario], capsys)
+    assert_bad_input(code, err, tmp_path, prefix, *needles)
+    assert out == ""
+
+
+def test_default_output_folder_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --out, bad input leaves no reports/runs/... behind either."""
+    write(tmp_path, {"s.toml": "[run]\ndays = 0\n"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(["run", "s.toml", "--no-report"], capsys)
+    assert_bad_input(code, err, tmp_path, "s.toml: run.days: ")
+
+
+def test_out_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"s.toml": "", "taken": "keep me"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(["run", "s.toml", "--out", "taken"], capsys)
+    assert_bad_input(code, err, tmp_path, "--out: taken: ", "not a folder")
+    assert (tmp_path / "taken").read_text() == "keep me"
+
+
+def test_out_is_a_foreign_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Writing replaces the output folder, so a folder that is not a run's is refused."""
+    write(tmp_path, {"s.toml": "", "mine/notes.txt": "precious"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(["run", "s.toml", "--out", "mine"], capsys)
+    assert_bad_input(code, err, tmp_path, "--out: mine: ", "refusing")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious"
+
+
+def test_long_error_is_one_line_on_a_narrow_terminal(tmp_path: Path) -> None:
+    """The real `siyu` script: no traceback, one line even when far wider than COLUMNS."""
+    long_name = "b" * 120
+    write(tmp_path, {"s.toml": f"[brands.{long_name}.strategy]\nprivate_discont = 0.1\n"})
+    env = {**os.environ, "COLUMNS": "40", "TERM": "xterm-256color", "FORCE_COLOR": "1"}
+    proc = subprocess.run(
+        [*siyu_command(), "run", "s.toml", "--out", OUT, "--no-report"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    line = assert_bad_input(
+        proc.returncode, proc.stderr, tmp_path,
+        f"s.toml: brands.{long_name}.strategy.private_discont: unknown key",
+        "did you mean 'private_discount'",
+    )
+    assert "\x1b[" not in line  # no colour codes or markup artefacts
+    assert proc.stdout == ""
+
+
+def test_real_script_usage_error(tmp_path: Path) -> None:
+    """click's own usage errors (a non-integer --days) are one line too, via the script."""
+    write(tmp_path, {"s.toml": ""})
+    proc = subprocess.run(
+        [*siyu_command(), "run", "s.toml", "--days", "x", "--out", OUT],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "COLUMNS": "40"},
+    )
+    assert_bad_input(proc.returncode, proc.stderr, tmp_path, "", "'--days'", "siyu run --help")
+
+
+def test_api_error_has_file_and_key(tmp_path: Path) -> None:
+    write(tmp_path, {"s.toml": "[brands.a.strategy]\nprivate_discont = 0.1\n"})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.toml")
+    err = info.value
+    assert err.file == str(tmp_path / "s.toml")
+    assert err.key == "brands.a.strategy.private_discont"
+    assert "did you mean 'private_discount'" in err.message
+    assert str(err) == f"{err.file}: {err.key}: {err.message}"
+    assert "\n" not in str(err)
+
+
+def test_api_error_names_parent_file(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "base.toml": "[brands.a]\nstores = 2\n[brands.a.strategy]\nbroadcasts_per_wek = 1\n",
+        "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 3\n',
+    })
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "child.toml")
+    assert Path(info.value.file) == tmp_path / "base.toml"
+    assert info.value.key == "brands.a.strategy.broadcasts_per_wek"
+    assert "did you mean 'broadcasts_per_week'" in info.value.message
+
+
+def test_api_override_errors_name_their_source(tmp_path: Path) -> None:
+    write(tmp_path, {"s.toml": ""})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.toml", {"run.days": 0})
+    assert (info.value.file, info.value.key) == ("overrides", "run.days")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.toml", ["run.consumers=lots"])
+    assert (info.value.file, info.value.key) == ("--set", "run.consumers")
+
+
+def test_file_error_not_blamed_on_unrelated_override(tmp_path: Path) -> None:
+    write(tmp_path, {"s.toml": "[brands.a.strategy.content_mix]\nselling = 0.5\n"})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.toml", ["brands.a.strategy.private_discount=0.1"])
+    assert info.value.file == str(tmp_path / "s.toml")
+    assert info.value.key == "brands.a.strategy.content_mix"
+
+
+def test_files_are_data_not_code(tmp_path: Path) -> None:
+    """Values that look like code are just (wrongly typed) strings: nothing runs."""
+    marker = tmp_path / "pwned"
+    payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    write(tmp_path, {"s.toml": f"description = '''{payload}'''\n[run]\ndays = '''{payload}'''\n"})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "s.toml")
+    assert info.value.key == "run.days"
+    assert not marker.exists()

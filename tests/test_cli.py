@@ -1,0 +1,168 @@
+"""The `siyu` command: list, validate, params and a tiny run (in-process entry point)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim.scenario as scenario_mod
+from sim.cli import main
+from sim.docs import SECTIONS
+from sim.params import Scenario
+from sim.scenario import shipped_scenarios
+
+TINY = """
+description = "tiny test market"
+[run]
+days = 60
+consumers = 300
+[brands.a]
+stores = 2
+store_visits_per_day = 5
+[brands.a.strategy]
+guides_per_store = 1
+ad_budget_per_day = 300
+[brands.b.strategy]
+private_ops = false
+ad_budget_per_day = 300
+"""
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `siyu ARGS` in-process through the console-script entry point."""
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (0 if code is None else int(code)), out, err
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_list_shows_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(["list"], capsys)
+    assert code == 0, err
+    assert "scenario" in out and "description" in out
+    for path in shipped_scenarios():
+        assert path.stem in out
+    for path in scenario_mod.SCENARIO_DIR.glob("_*.toml"):
+        assert path.stem not in out
+
+
+def test_list_skips_bases_and_flags_broken_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "_common.toml").write_text('description = "BASE DESCRIPTION"\n')
+    (tmp_path / "alpha.toml").write_text('extends = "_common.toml"\nsource_case = "Case A"\n')
+    (tmp_path / "beta.toml").write_text('description = "Beta [bold]markup[/bold] text"\n')
+    (tmp_path / "broken.toml").write_text("[run]\ndayz = 1\n")
+    monkeypatch.setattr(scenario_mod, "SCENARIO_DIR", tmp_path)
+    code, out, err = cli(["list"], capsys)
+    assert code == 0, err
+    assert "_common" not in out
+    assert "alpha" in out and "BASE DESCRIPTION" in out and "Case A" in out
+    assert "[bold]markup[/bold]" in out  # descriptions are data, not rich markup
+    assert "broken" in out and "invalid" in out and "dayz" in out
+
+
+def test_validate_prints_resolved_json(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(["validate", tiny, "--set", "brands.a.strategy.guide_regime=quota"],
+                         capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    defaults = Scenario().model_dump(mode="json")
+    assert data["name"] == "tiny"
+    assert data["run"] == {"days": 60, "consumers": 300, "seed": defaults["run"]["seed"]}
+    assert data["population"] == defaults["population"]  # defaults filled in
+    assert data["platform"] == defaults["platform"]
+    strategy = data["brands"]["a"]["strategy"]
+    assert strategy["guide_regime"] == "quota"
+    assert strategy["private_discount"] == defaults["brands"]["brand"]["strategy"][
+        "private_discount"]
+    assert data == Scenario.model_validate(data).model_dump(mode="json")  # complete and valid
+
+
+def test_validate_long_values_stay_valid_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "word " * 200
+    (tmp_path / "long.toml").write_text(f'description = "{text}"\n')
+    code, out, _ = cli(["validate", tmp_path / "long.toml"], capsys)
+    assert code == 0
+    assert json.loads(out)["description"] == text
+
+
+def test_params_prints_every_section(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(["params"], capsys)
+    assert code == 0
+    assert out.startswith("# ")
+    for title, model in SECTIONS:
+        assert f"## `{title}`" in out
+        for name in model.model_fields:
+            assert f"| `{name}` |" in out
+
+
+def test_run_writes_outputs_and_is_reproducible(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # piped output: the table's own width
+    outs = {name: tmp_path / name for name in ("first", "again", "other")}
+    seeds = {"first": 5, "again": 5, "other": 6}
+    for name, out in outs.items():
+        code, stdout, err = cli(
+            ["run", tiny, "--seed", seeds[name], "--out", out, "--no-report"], capsys)
+        assert code == 0, err
+        assert sorted(p.name for p in out.iterdir()) == ["metrics.parquet", "summary.json"]
+        assert f"wrote {out}/" in stdout
+    # the KPI table is readable when stdout is not a terminal: headers are not truncated
+    assert "private share" in stdout and "CAC private" in stdout and "repurchase" in stdout
+    assert "…" not in stdout
+
+    summary = json.loads((outs["first"] / "summary.json").read_text())
+    assert (summary["scenario"], summary["seed"]) == ("tiny", 5)
+    assert (summary["days"], summary["consumers"]) == (60, 300)
+    assert set(summary["kpis"]["brands"]) == {"a", "b"}
+    ledger = pd.read_parquet(outs["first"] / "metrics.parquet")
+    assert len(ledger) == 60 * 2
+    assert set(ledger["brand"]) == {"a", "b"}
+
+    blob = {name: (out / "metrics.parquet").read_bytes() for name, out in outs.items()}
+    assert blob["first"] == blob["again"]
+    assert blob["first"] != blob["other"]
+
+
+def test_run_options_override_the_file(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "short"
+    code, _, err = cli(["run", tiny, "--days", 20, "--consumers", 200, "--set",
+                        "brands.b.appeal=0.3", "--out", out, "--no-report"], capsys)
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["days"], summary["consumers"]) == (20, 200)
+    assert summary["parameters"]["brands"]["b"]["appeal"] == 0.3
+    assert summary["seed"] == summary["parameters"]["run"]["seed"]
+    # a previous run's folder is replaced, not merged into
+    (out / "stale.txt").write_text("old")
+    code, _, err = cli(["run", tiny, "--days", 10, "--consumers", 100, "--out", out,
+                        "--no-report"], capsys)
+    assert code == 0, err
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "summary.json").read_text())["days"] == 10
+
+
+def test_no_arguments_shows_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli([], capsys)
+    assert code == 2
+    assert "Usage" in out + err and "run" in out + err
+    code, out, _ = cli(["--help"], capsys)
+    assert code == 0 and "validate" in out

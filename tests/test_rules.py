@@ -1,0 +1,120 @@
+"""The behavioural rules: known values from their sources, and scalar/array agreement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim import rules
+
+unit = st.floats(0.0, 1.0)
+
+
+def test_hill_is_half_at_k_and_saturates():
+    assert rules.hill(2.0, 2.0, 1.5) == pytest.approx(0.5)
+    assert rules.hill(0.0, 2.0, 1.5) == 0.0
+    assert rules.hill(1e9, 2.0, 1.5) == pytest.approx(1.0)
+
+
+def test_geometric_adstock_carries_over():
+    a = 0.0
+    for x in (100.0, 0.0, 0.0):
+        a = rules.adstock(a, x, 0.5)
+    assert a == pytest.approx(25.0)
+
+
+def test_traffic_cpm_drifts_up_and_rises_with_demand():
+    base = rules.traffic_cpm(40.0, 0.25, 0, 1000.0, 5000.0, 0.3)
+    assert base == pytest.approx(40.0)  # below reference demand: floored at base
+    assert rules.traffic_cpm(40.0, 0.25, 365, 1000.0, 5000.0, 0.3) == pytest.approx(50.0)
+    assert rules.traffic_cpm(40.0, 0.0, 0, 10000.0, 5000.0, 1.0) == pytest.approx(80.0)
+
+
+def test_bass_cdf_known_values():
+    p, q = 0.03, 0.38
+    assert rules.bass_cdf(0.0, p, q) == pytest.approx(0.0)
+    assert rules.bass_cdf(1e3, p, q) == pytest.approx(1.0)
+    # the peak of adoption (inflection) is at t* = ln(q/p)/(p+q), where F = (q-p)/(2q)
+    t_star = math.log(q / p) / (p + q)
+    assert rules.bass_cdf(t_star, p, q) == pytest.approx((q - p) / (2 * q))
+
+
+def test_retention_clv_closed_form():
+    assert rules.retention_clv(100.0, 0.8, 0.0) == pytest.approx(400.0)
+    assert rules.retention_clv(100.0, 0.8, 0.1) == pytest.approx(100 * 0.8 / 0.3)
+
+
+def test_fermi_rule():
+    assert rules.fermi_copy_probability(1.0, 1.0, 0.2) == pytest.approx(0.5)
+    assert rules.fermi_copy_probability(2.0, 1.0, 0.2) > 0.99
+    assert rules.fermi_copy_probability(1.0, 2.0, 0.2) < 0.01
+
+
+def test_logit_sums_to_one_and_orders_by_utility():
+    p = rules.logit_probabilities(np.array([1.0, 0.0, -1.0]), outside=0.0)
+    assert p.sum() == pytest.approx(1.0)
+    assert p[0] > p[1] > p[2]
+    assert p[1] == pytest.approx(p[3])
+
+
+def test_draw_index_inverts_the_cdf():
+    probs = [0.2, 0.5, 0.3]
+    assert rules.draw_index(probs, 0.0) == 0
+    assert rules.draw_index(probs, 0.19) == 0
+    assert rules.draw_index(probs, 0.2) == 1
+    assert rules.draw_index(probs, 0.69) == 1
+    assert rules.draw_index(probs, 0.7) == 2
+    assert rules.draw_index(probs, 0.9999999) == 2
+
+
+def test_referral_tiers():
+    tiers = [(1, 30.0), (10, 300.0)]
+    assert rules.next_referral_reward(0, tiers) == 30.0
+    assert rules.next_referral_reward(1, tiers) == 300.0
+    assert rules.next_referral_reward(10, tiers) == 0.0
+    assert rules.reward_due(1, tiers) == 30.0
+    assert rules.reward_due(5, tiers) == 0.0
+    assert rules.reward_due(10, tiers) == 300.0
+
+
+def test_tier_discount_picks_highest_reached_tier():
+    assert rules.tier_discount(0.0, [600.0, 1500.0], [0.03, 0.06]) == 0.0
+    assert rules.tier_discount(600.0, [600.0, 1500.0], [0.03, 0.06]) == pytest.approx(0.03)
+    assert rules.tier_discount(2000.0, [600.0, 1500.0], [0.03, 0.06]) == pytest.approx(0.06)
+    assert rules.tier_discount(2000.0, [], []) == 0.0
+
+
+def test_pressured_join_only_adds_joiners():
+    assert rules.pressured_join_probability(0.3, 0.0) == pytest.approx(0.3)
+    assert rules.pressured_join_probability(0.3, 0.5) == pytest.approx(0.65)
+
+
+@given(e=unit, g=unit)
+def test_engagement_stays_in_unit_interval(e, g):
+    out = rules.engagement_after_touch(e, g)
+    assert e - 1e-12 <= out <= 1.0 + 1e-12
+
+
+@given(e=unit, latent=unit, base=unit)
+def test_probabilities_are_capped(e, latent, base):
+    assert 0.0 <= rules.selling_conversion(base, e, latent, 5.0, 1.0, 3.0) <= 1.0
+    assert 0.0 <= rules.referral_probability(base, e, 10.0, 5.0) <= 1.0
+    assert 0.0 <= rules.hunter_fake_probability(base, 50.0) <= 1.0
+
+
+@given(st.lists(st.tuples(unit, unit, unit), min_size=1, max_size=20))
+def test_rules_agree_on_scalars_and_arrays(rows):
+    e, latent, effect = (np.array(c) for c in zip(*rows, strict=True))
+    arr = rules.selling_conversion(0.2, e, latent, 1.2, effect, 1.0)
+    for k, (ek, lk, fk) in enumerate(rows):
+        assert arr[k] == pytest.approx(rules.selling_conversion(0.2, ek, lk, 1.2, fk, 1.0))
+    arr = rules.dropout_probability(latent, e, 0.6)
+    for k, (ek, lk, _) in enumerate(rows):
+        assert arr[k] == pytest.approx(rules.dropout_probability(lk, ek, 0.6))
+    arr = rules.decay(e, 0.1, 3)
+    for k, (ek, _, _) in enumerate(rows):
+        assert arr[k] == pytest.approx(rules.decay(ek, 0.1, 3))
