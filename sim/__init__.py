@@ -10,7 +10,7 @@ Python API::
 
 __version__ = "0.1.0"
 
-from sim.runner import RunResult, run  # noqa: E402
-from sim.scenario import ScenarioError, load_scenario  # noqa: E402
+from sim.runner import RunResult, run
+from sim.scenario import ScenarioError, load_scenario
 
 __all__ = ["RunResult", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -50,9 +50,18 @@ class Consumer(mesa.Agent):
     """A person with needs per category, who learns of brands, buys, joins private domains,
     tires of them, refers friends and lapses."""
 
-    def __init__(self, model: MarketModel, index: int, need_rates: np.ndarray,
-                 price_sensitivity: float, trust: float, slots: int, hunter: bool,
-                 tolerance: float, dropout: np.ndarray):
+    def __init__(
+        self,
+        model: MarketModel,
+        index: int,
+        need_rates: np.ndarray,
+        price_sensitivity: float,
+        trust: float,
+        slots: int,
+        hunter: bool,
+        tolerance: float,
+        dropout: np.ndarray,
+    ):
         super().__init__(model)
         self.index = index
         self.need_rates = need_rates  # per category, per day
@@ -74,7 +83,7 @@ class Consumer(mesa.Agent):
         self.cohort_spend = np.zeros((nb, 2))
         self.cohort_pv = np.zeros((nb, 2))
         self.cohort_pending = np.zeros((nb, 2), dtype=bool)
-        self.last_purchase = np.full(nb, -10**6, dtype=np.int64)
+        self.last_purchase = np.full(nb, -(10**6), dtype=np.int64)
         self.memberships: dict[int, Membership] = {}
         self.annoyed: set[int] = set()  # brands this consumer muted: they now count against them
         self.need_p = rules.daily_need_probability(need_rates)
@@ -107,8 +116,9 @@ class Consumer(mesa.Agent):
     def knows_category(self, cat: int) -> bool:
         """Aware of, or buying from, at least one brand of the category."""
         funnel = self.model.funnel
-        return any(AWARE <= funnel[b, self.index] <= MEMBER
-                   for b in self.model.brands_in_category[cat])
+        return any(
+            AWARE <= funnel[b, self.index] <= MEMBER for b in self.model.brands_in_category[cat]
+        )
 
     def start_needs(self, cat: int) -> None:
         """Begin tracking needs in a category if not already tracked."""
@@ -116,8 +126,11 @@ class Consumer(mesa.Agent):
             self.schedule_need(cat, self.model.today)
 
     def latent_need(self, cat: int) -> float:
-        return float(rules.latent_need_probability(
-            self.need_rates[cat], self.model.scenario.population.latent_need_window))
+        return float(
+            rules.latent_need_probability(
+                self.need_rates[cat], self.model.scenario.population.latent_need_window
+            )
+        )
 
     def membership(self, b: int) -> Membership | None:
         """The membership, with fatigue and engagement faded to today."""
@@ -162,7 +175,11 @@ class Consumer(mesa.Agent):
         member = m is not None and brand.private_ops
         engagement = m.engagement if member else 0.0
         loyalty = pop.customer_loyalty if self.purchases[b] > 0 else 0.0
-        tier = float(rules.tier_discount(self.spend[b], st.tier_spend, st.tier_discount)) if member else 0.0
+        tier = (
+            float(rules.tier_discount(self.spend[b], st.tier_spend, st.tier_discount))
+            if member
+            else 0.0
+        )
         service = st.member_service * brand.category.service_need if member else 0.0
         common = dict(
             price_sensitivity=self.price_sensitivity,
@@ -174,17 +191,53 @@ class Consumer(mesa.Agent):
         coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
         share = float(rules.effective_price_share(st.platform_discount, coupon, tier))
         protection = pop.trust_weight * self.trust * self.model.scenario.platform.buyer_protection
-        out.append(("platform", float(rules.channel_utility(
-            share, convenience=pop.convenience_platform + brand.category.platform_fit, protection=protection, **common)), share))
+        out.append(
+            (
+                "platform",
+                float(
+                    rules.channel_utility(
+                        share,
+                        convenience=pop.convenience_platform + brand.category.platform_fit,
+                        protection=protection,
+                        **common,
+                    )
+                ),
+                share,
+            )
+        )
         if member and st.channel_policy == "separate":
             share = float(rules.effective_price_share(st.private_discount, 0.0, tier))
-            out.append(("private", float(rules.channel_utility(
-                share, convenience=pop.convenience_private + brand.category.private_fit, service=service, **common)), share))
+            out.append(
+                (
+                    "private",
+                    float(
+                        rules.channel_utility(
+                            share,
+                            convenience=pop.convenience_private + brand.category.private_fit,
+                            service=service,
+                            **common,
+                        )
+                    ),
+                    share,
+                )
+            )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
             share = float(rules.effective_price_share(0.0, 0.0, tier))
             store_service = pop.store_service_value * brand.category.service_need + service
-            out.append(("store", float(rules.channel_utility(
-                share, convenience=pop.convenience_store + brand.category.store_fit, service=store_service, **common)), share))
+            out.append(
+                (
+                    "store",
+                    float(
+                        rules.channel_utility(
+                            share,
+                            convenience=pop.convenience_store + brand.category.store_fit,
+                            service=store_service,
+                            **common,
+                        )
+                    ),
+                    share,
+                )
+            )
         return out
 
     def on_need(self, cat: int) -> None:
@@ -200,15 +253,18 @@ class Consumer(mesa.Agent):
                     choices.append((b, channel, share))
                     utils.append(u)
         if choices:
-            probs = rules.logit_probabilities(np.asarray(utils), model.scenario.population.outside_utility)
+            probs = rules.logit_probabilities(
+                np.asarray(utils), model.scenario.population.outside_utility
+            )
             k = rules.draw_index(probs.tolist(), model.rng.random())
             if k < len(choices):
                 b, channel, share = choices[k]
                 self.purchase(b, channel, share, prompted_by=None)
         self.schedule_need(cat, model.today)
 
-    def buy_from(self, b: int, prompted_by: str | None, outside: bool = False,
-                 channel: str | None = None) -> bool:
+    def buy_from(
+        self, b: int, prompted_by: str | None, outside: bool = False, channel: str | None = None
+    ) -> bool:
         """Buy brand b now (a pushed offer, a trial or a store visit): choose the channel by
         logit among the brand's channels (or take the one given). Returns True if bought."""
         opts = self.options(b)
@@ -239,14 +295,15 @@ class Consumer(mesa.Agent):
             model.start_cohort(self, b)
         member = self.memberships.get(b)
         price = brand.category.price * share
-        brand.record_order(self, channel, price, first=bool(first), member=member,
-                           prompted_by=prompted_by)
+        brand.record_order(
+            self, channel, price, first=bool(first), member=member, prompted_by=prompted_by
+        )
         self.purchases[b] += 1
         self.spend[b] += price
         self.last_purchase[b] = model.today
         if self.cohort_day[b] is not None:
             age = model.today - self.cohort_day[b]
-            pv = price * model.discount_factor ** age
+            pv = price * model.discount_factor**age
             for h, horizon in enumerate(COHORT_HORIZONS):
                 if age < horizon:
                     self.cohort_spend[b, h] += price
@@ -259,8 +316,9 @@ class Consumer(mesa.Agent):
         elif channel == "store" and member is None and brand.private_ops:
             brand.store_invite(self)
         m = self.membership(b)
-        p = rules.dropout_probability(self.dropout[b], m.engagement if m else 0.0,
-                                      model.scenario.touches.member_retention)
+        p = rules.dropout_probability(
+            self.dropout[b], m.engagement if m else 0.0, model.scenario.touches.member_retention
+        )
         if model.rng.random() < p:
             self.lapse(b)
 
@@ -269,10 +327,18 @@ class Consumer(mesa.Agent):
         brand = self.model.brands[b]
         pop = self.model.scenario.population
         start = pop.join_engagement * (pop.reluctant_engagement if reluctant else 1.0)
-        self.memberships[b] = Membership(channel=channel, joined=self.model.today, engagement=start,
-                                         updated=self.model.today, reluctant=reluctant, guide=guide)
+        self.memberships[b] = Membership(
+            channel=channel,
+            joined=self.model.today,
+            engagement=start,
+            updated=self.model.today,
+            reluctant=reluctant,
+            guide=guide,
+        )
         if guide is not None:
             guide.members.append(self)
+        if reluctant:  # pushed into it: the pressure itself counts against the brand
+            self.annoyed.add(b)
         if self.state(b) != MEMBER:
             self._set_state(b, MEMBER)
         brand.on_join(self, source, channel)
@@ -299,8 +365,9 @@ class Consumer(mesa.Agent):
         self._set_state(b, LAPSED)
         self.acquired[b] = NOT_ACQUIRED
 
-    def receive_touch(self, b: int, kind: str, effect: float, skill: float,
-                      guide: Guide | None) -> None:
+    def receive_touch(
+        self, b: int, kind: str, effect: float, skill: float, guide: Guide | None
+    ) -> None:
         """A private-domain message: content and service build engagement, everything adds
         fatigue, selling may convert a latent need. Too much fatigue mutes; feeling
         harvested makes the member leave and shun the brand."""
@@ -315,16 +382,26 @@ class Consumer(mesa.Agent):
         brand.ledger_add("touches_total")
         m.fatigue += effect * getattr(te, f"fatigue_{kind}")
         if kind == "content":
-            m.engagement = float(rules.engagement_after_touch(m.engagement, te.engagement_content * effect * skill))
+            m.engagement = float(
+                rules.engagement_after_touch(m.engagement, te.engagement_content * effect * skill)
+            )
         elif kind == "service":
             gain = te.engagement_service * brand.category.service_need * effect * skill
             m.engagement = float(rules.engagement_after_touch(m.engagement, gain))
         if not self.hunter:
-            m.harvest = float(rules.harvest_feeling(m.harvest, kind == "selling", pop.harvest_memory))
+            m.harvest = float(
+                rules.harvest_feeling(m.harvest, kind == "selling", pop.harvest_memory)
+            )
         if kind == "selling":
             cat = brand.category_index
-            p = rules.selling_conversion(te.selling_conversion, m.engagement, self.latent_need(cat),
-                                         brand.category.sku_breadth, effect, skill)
+            p = rules.selling_conversion(
+                te.selling_conversion,
+                m.engagement,
+                self.latent_need(cat),
+                brand.category.sku_breadth,
+                effect,
+                skill,
+            )
             if model.rng.random() < p:
                 self.buy_from(b, prompted_by="guide" if guide is not None else "push")
                 if b not in self.memberships:
@@ -411,8 +488,16 @@ class Platform(mesa.Agent):
 
     def price_traffic(self, ad_demand: float) -> float:
         p = self.model.scenario.platform
-        self.cpm = float(rules.traffic_cpm(p.base_cpm, p.cpm_growth_per_year, self.model.today,
-                                           ad_demand, p.reference_ad_demand, p.cpm_demand_elasticity))
+        self.cpm = float(
+            rules.traffic_cpm(
+                p.base_cpm,
+                p.cpm_growth_per_year,
+                self.model.today,
+                ad_demand,
+                p.reference_ad_demand,
+                p.cpm_demand_elasticity,
+            )
+        )
         return self.cpm
 
 
@@ -421,8 +506,15 @@ class Brand(mesa.Agent):
     guides, KOCs and a private domain, pays for all of it through the ledger, and (if
     adaptive) imitates more profitable peers."""
 
-    def __init__(self, model: MarketModel, index: int, name: str, params: BrandParams,
-                 category: CategoryParams, category_index: int):
+    def __init__(
+        self,
+        model: MarketModel,
+        index: int,
+        name: str,
+        params: BrandParams,
+        category: CategoryParams,
+        category_index: int,
+    ):
         super().__init__(model)
         self.index = index
         self.name = name
@@ -477,8 +569,11 @@ class Brand(mesa.Agent):
             return
         n_guides = round(self.stores * st.guides_per_store)
         for j in range(n_guides):
-            skill = 1.0 if st.guide_skill_sd <= 0 else float(
-                rng.gamma(*rules.gamma_shape_scale(1.0, st.guide_skill_sd)))
+            skill = (
+                1.0
+                if st.guide_skill_sd <= 0
+                else float(rng.gamma(*rules.gamma_shape_scale(1.0, st.guide_skill_sd)))
+            )
             self.guides.append(Guide(model, self, j % max(self.stores, 1), skill))
         net = model.network
         if st.koc_count:
@@ -487,12 +582,15 @@ class Brand(mesa.Agent):
             order = np.lexsort((rng.random(net.n), -deg))
             for centre in order[: st.koc_count].tolist():
                 size = int(rng.poisson(st.koc_circle))
-                self.distributors.append(Distributor(model, self, st.koc_kind,
-                                                     self._circle(centre, size)))
+                self.distributors.append(
+                    Distributor(model, self, st.koc_kind, self._circle(centre, size))
+                )
         for _ in range(st.employee_distributors):
             centre = int(rng.integers(0, net.n))
             size = int(rng.poisson(st.employee_circle))
-            self.distributors.append(Distributor(model, self, "employee", self._circle(centre, size)))
+            self.distributors.append(
+                Distributor(model, self, "employee", self._circle(centre, size))
+            )
 
     def _circle(self, centre: int, size: int) -> np.ndarray:
         from sim.network import circle
@@ -524,9 +622,14 @@ class Brand(mesa.Agent):
             model.ledger.cost("ads", self.index, spend)
             self.ledger_add("impressions", impressions)
         self.adstock = float(rules.adstock(self.adstock, impressions, p.adstock_theta))
-        h = rules.ad_awareness_hazard(self.adstock, model.n_consumers,
-                                      self.strategy.targeting_precision,
-                                      p.ad_max_hazard, p.hill_k, p.hill_s)
+        h = rules.ad_awareness_hazard(
+            self.adstock,
+            model.n_consumers,
+            self.strategy.targeting_precision,
+            p.ad_max_hazard,
+            p.hill_k,
+            p.hill_s,
+        )
         if h <= 0:
             return
         row = model.funnel[self.index]
@@ -558,8 +661,9 @@ class Brand(mesa.Agent):
             deg = net.degree()
             counts = np.where(deg > 0, counts, 0)
             share = counts[eligible] / np.maximum(deg[eligible], 1)
-        h = rules.combine_hazards(pop.organic_awareness,
-                                  rules.word_of_mouth_hazard(pop.wom_rate, share))
+        h = rules.combine_hazards(
+            pop.organic_awareness, rules.word_of_mouth_hazard(pop.wom_rate, share)
+        )
         hit = eligible[model.rng.random(eligible.size) < h]
         for i in hit.tolist():
             model.consumers[i].become_aware(self.index, "organic")
@@ -590,7 +694,9 @@ class Brand(mesa.Agent):
             if st.qr_invite_rate > 0 and self.model.rng.random() < st.qr_invite_rate:
                 self.invite(consumer, "store", "mini_program")
             return
-        rate = st.guide_invite_rate * (st.quota_invite_multiplier if st.guide_regime == "quota" else 1.0)
+        rate = st.guide_invite_rate * (
+            st.quota_invite_multiplier if st.guide_regime == "quota" else 1.0
+        )
         if self.model.rng.random() < min(rate, 1.0):
             self.invite(consumer, "store", "guide")
 
@@ -617,10 +723,17 @@ class Brand(mesa.Agent):
             return False
         else:
             discount = st.private_discount if st.channel_policy == "separate" else st.member_coupon
-            p_join = float(rules.join_probability(
-                st.welcome_gift / self.category.price, discount, self.category.service_need,
-                guide is not None, pop.join_value_weight, pop.join_service_weight,
-                pop.join_hassle))
+            p_join = float(
+                rules.join_probability(
+                    st.welcome_gift / self.category.price,
+                    discount,
+                    self.category.service_need,
+                    guide is not None,
+                    pop.join_value_weight,
+                    pop.join_service_weight,
+                    pop.join_hassle,
+                )
+            )
         pressured = p_join
         if guide is not None and st.guide_regime == "quota":
             pressured = float(rules.pressured_join_probability(p_join, st.quota_pressure))
@@ -673,10 +786,20 @@ class Brand(mesa.Agent):
         engagement = np.array([m.engagement for m in ms])
         reward = np.array([rules.next_referral_reward(m.referrals, tiers) for m in ms]) / price
         p = np.where(
-            muted, model.scenario.population.muted_leave_rate,
-            np.where(hunter & bool(tiers), rules.hunter_fake_probability(te.hunter_fake_rate, reward),
-                     np.where(hunter, 0.0, rules.referral_probability(
-                         te.referral_rate, engagement, reward, te.reward_sensitivity))))
+            muted,
+            model.scenario.population.muted_leave_rate,
+            np.where(
+                hunter & bool(tiers),
+                rules.hunter_fake_probability(te.hunter_fake_rate, reward),
+                np.where(
+                    hunter,
+                    0.0,
+                    rules.referral_probability(
+                        te.referral_rate, engagement, reward, te.reward_sensitivity
+                    ),
+                ),
+            ),
+        )
         for k in np.flatnonzero(rng.random(idx.size) < p).tolist():
             c, m = members[k], ms[k]
             if c.memberships.get(b) is not m:
@@ -704,7 +827,9 @@ class Brand(mesa.Agent):
             return
         p = st.koc_conversion * consumer.latent_need(self.category_index)
         if rng.random() < p:
-            consumer.buy_from(b, prompted_by=node.kind, channel="private" if b in consumer.memberships else None)
+            consumer.buy_from(
+                b, prompted_by=node.kind, channel="private" if b in consumer.memberships else None
+            )
             if rng.random() < st.koc_join and b not in consumer.memberships:
                 self.invite(consumer, source, "mini_program")
 
@@ -733,8 +858,15 @@ class Brand(mesa.Agent):
             self.model.ledger.cost("referral_rewards", self.index, reward)
             self.ledger_add("cost_referral_rewards_hunters", reward)
 
-    def record_order(self, consumer: Consumer, channel: str, price: float, first: bool,
-                     member: Membership | None, prompted_by: str | None) -> None:
+    def record_order(
+        self,
+        consumer: Consumer,
+        channel: str,
+        price: float,
+        first: bool,
+        member: Membership | None,
+        prompted_by: str | None,
+    ) -> None:
         """Account one order: GMV by channel and source, costs it triggers (platform
         commission, guide and KOC commission), cohorts."""
         ledger = self.model.ledger
@@ -743,12 +875,21 @@ class Brand(mesa.Agent):
         list_price = cat.price
         cogs = list_price * (1.0 - cat.gross_margin)
         src = consumer.source[b] or "organic"
-        coupon = (member is not None and channel == "platform"
-                  and self.strategy.channel_policy == "assist" and self.strategy.member_coupon > 0)
+        coupon = (
+            member is not None
+            and channel == "platform"
+            and self.strategy.channel_policy == "assist"
+            and self.strategy.member_coupon > 0
+        )
         for col, amount in (
-            (f"gmv_{channel}", price), (f"orders_{channel}", 1.0), ("gmv_total", price),
-            ("orders_total", 1.0), ("units_total", 1.0), ("cogs", cogs),
-            ("gross_profit", price - cogs), ("discounts", list_price - price),
+            (f"gmv_{channel}", price),
+            (f"orders_{channel}", 1.0),
+            ("gmv_total", price),
+            ("orders_total", 1.0),
+            ("units_total", 1.0),
+            ("cogs", cogs),
+            ("gross_profit", price - cogs),
+            ("discounts", list_price - price),
             (f"gmv_source_{src}", price),
         ):
             ledger.add(col, b, amount)
@@ -773,7 +914,11 @@ class Brand(mesa.Agent):
             ledger.add("gmv_guided", b, price)
         if member is not None and member.guide is not None and channel in ("private", "store"):
             ledger.cost("guide_commission", b, price * self.strategy.guide_commission)
-        if channel == "private" or coupon or prompted_by in ("guide", "push", "koc", "small_b", "employee"):
+        if (
+            channel == "private"
+            or coupon
+            or prompted_by in ("guide", "push", "koc", "small_b", "employee")
+        ):
             ledger.add("gmv_attr_private", b, price)
             ledger.add("orders_attr_private", b)
         elif channel == "platform":
@@ -781,7 +926,11 @@ class Brand(mesa.Agent):
             ledger.add("orders_attr_public", b)
         if prompted_by in ("koc", "small_b", "employee"):
             ledger.add("gmv_koc", b, price)
-            rate = self.strategy.employee_commission if prompted_by == "employee" else self.strategy.koc_commission
+            rate = (
+                self.strategy.employee_commission
+                if prompted_by == "employee"
+                else self.strategy.koc_commission
+            )
             ledger.cost("koc_commission", b, price * rate)
 
     # ------------------------------------------------------------------ strategy review

@@ -21,10 +21,13 @@ from rich.text import Text
 from sim.params import Scenario
 from sim.scenario import Override, ScenarioError, load_scenario, shipped_scenarios
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  pretty_exceptions_show_locals=False,
-                  help="Siyu: simulate brands moving consumers from public platforms into "
-                       "private domains, and what it does to CAC, ROI and private share.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Siyu: simulate brands moving consumers from public platforms into "
+    "private domains, and what it does to CAC, ROI and private share.",
+)
 
 # click's exception classes: typer >= 0.20 vendors click, older typer uses the click package
 _BASES = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
@@ -80,11 +83,18 @@ def kpi_table(summary: dict) -> Table:
     """The short per-brand KPI table printed after a run."""
     kpis = summary["kpis"]
     table = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['days']} days")
-    cols = [("GMV", "gmv", ""), ("private share", "private_share", "pct"),
-            ("CAC public", "cac_public", ""), ("CAC private", "cac_private", ""),
-            ("ROAS ads", "roas_ads", ""), ("ROI public", "roi_public", ""),
-            ("ROI private", "roi_private", ""), ("ROI total", "roi_total", ""),
-            ("members", "members", "int"), ("repurchase", "repurchase_rate", "pct")]
+    cols = [
+        ("GMV", "gmv", ""),
+        ("private share", "private_share", "pct"),
+        ("CAC public", "cac_public", ""),
+        ("CAC private", "cac_private", ""),
+        ("ROAS ads", "roas_ads", ""),
+        ("ROI public", "roi_public", ""),
+        ("ROI private", "roi_private", ""),
+        ("ROI total", "roi_total", ""),
+        ("members", "members", "int"),
+        ("repurchase", "repurchase_rate", "pct"),
+    ]
     table.add_column("brand", no_wrap=True)
     for title, _, _ in cols:
         table.add_column(title, justify="right", no_wrap=True)
@@ -109,13 +119,17 @@ def run(
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     consumers: Annotated[int | None, typer.Option(help="override run.consumers")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="override any key: path.to.key=value (repeatable)")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="output folder (default reports/runs/<scenario>-<seed>/)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default reports/runs/<scenario>-<seed>/)")
+    ] = None,
     engine: Annotated[str, typer.Option(help="simulation engine: agents (reference)")] = "agents",
-    no_report: Annotated[bool, typer.Option(
-        "--no-report", help="skip report.md and figures")] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="skip report.md and figures")
+    ] = False,
 ) -> None:
     """Run one scenario; write metrics.parquet, summary.json and report.md."""
     from sim.runner import ENGINES, default_out_dir, write_outputs
@@ -128,12 +142,19 @@ def run(
     target = out or default_out_dir(sc, used_seed)
     _check_out(target)
     err_console = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("day {task.completed:.0f}/{task.total:.0f}"), TimeRemainingColumn(),
-                  console=err_console, transient=True, disable=not sys.stderr.isatty()) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
         task = bar.add_task(sc.name, total=sc.run.days)
-        result = run_scenario(sc, used_seed, engine,
-                              progress=lambda d: bar.update(task, completed=d))
+        result = run_scenario(
+            sc, used_seed, engine, progress=lambda d: bar.update(task, completed=d)
+        )
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:
@@ -146,8 +167,10 @@ def run(
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="override any key: path.to.key=value (repeatable)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
+    ] = None,
 ) -> None:
     """Check a scenario file and print its fully resolved parameters (JSON)."""
     sc = _load(scenario, set_)

@@ -21,22 +21,20 @@ from sim.runner import run, write_outputs
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 EXAMPLES: list[str] = [
-    "adaptive_market",
-    "beauty_guides",
-    "brand_a",
-    "coffee_miniprogram",
-    "employee_distributors",
-    "fission_hunters",
-    "fmcg_small_b",
-    "guides_at_scale",
-    "guides_quota",
-    "private_serves_public",
     "public_only",
-    "verify_bass",
-    "verify_retention",
+    "beauty_guides",
+    "guides_quota",
+    "coffee_miniprogram",
+    "fmcg_small_b",
+    "fission_hunters",
+    "brand_a",
+    "private_serves_public",
+    "adaptive_market",
 ]
-"""The curated shipped scenarios, in reading order. If emptied, every shipped scenario
-(`scenarios/*.toml` not starting with `_`) is an example."""
+"""The curated shipped scenarios, one per family, in reading order: the public baseline,
+guides, the mini-program shop, small-B distribution, fission, brand A and its fix, the
+adaptive market. If emptied, every shipped scenario (`scenarios/*.toml` not starting with
+`_`) is an example."""
 
 REPORTS_DIR = Path(__file__).resolve().parent.parent / "reports"
 EXAMPLES_DIR = REPORTS_DIR / "examples"
@@ -48,8 +46,9 @@ def default_examples() -> list[str]:
     return list(EXAMPLES) or [p.stem for p in shipped_scenarios()]
 
 
-def regenerate(names: Sequence[str] | None = None, root: Path = EXAMPLES_DIR,
-               echo: bool = True) -> list[Path]:
+def regenerate(
+    names: Sequence[str] | None = None, root: Path = EXAMPLES_DIR, echo: bool = True
+) -> list[Path]:
     """Run each named shipped scenario with its default seed and write its report into
     `root/<name>/` (no ledger); then rewrite the README beside `root`. Returns the folders."""
     names = list(names) if names else default_examples()
@@ -58,8 +57,11 @@ def regenerate(names: Sequence[str] | None = None, root: Path = EXAMPLES_DIR,
     scenarios = [load_scenario(name) for name in names]
     done: list[Path] = []
     for i, sc in enumerate(scenarios, start=1):
-        say(f"[{i}/{len(scenarios)}] {sc.name}: {sc.run.days} days, {sc.run.consumers:,} "
-            f"consumers, {len(sc.brands)} brand(s), seed {sc.run.seed} …", flush=True)
+        say(
+            f"[{i}/{len(scenarios)}] {sc.name}: {sc.run.days} days, {sc.run.consumers:,} "
+            f"consumers, {len(sc.brands)} brand(s), seed {sc.run.seed} …",
+            flush=True,
+        )
         t0 = time.perf_counter()
         result = run(sc)
         out = write_outputs(result, root / sc.name, report=True, ledger=False)
@@ -78,9 +80,11 @@ def write_readme(root: Path = EXAMPLES_DIR) -> Path:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         desc = summary.get("description") or "(no description)"
         rel = folder.relative_to(root.parent).as_posix()
-        entries.append(f"- [{folder.name}]({rel}/report.md) — {desc} (seed "
-                       f"{summary.get('seed')}, {summary.get('days')} days, "
-                       f"{summary.get('consumers'):,} consumers)")
+        entries.append(
+            f"- [{folder.name}]({rel}/report.md) — {desc} (seed "
+            f"{summary.get('seed')}, {summary.get('days')} days, "
+            f"{summary.get('consumers'):,} consumers)"
+        )
     lines = [
         "# Reports",
         "",

@@ -16,13 +16,22 @@ from sim.params import SOURCES_CUSTOMER
 
 PUBLIC_COSTS = ("cost_ads", "cost_platform_commission")
 PRIVATE_COSTS = (
-    "cost_guide_salary", "cost_guide_commission", "cost_koc_commission", "cost_koc_fees",
-    "cost_referral_rewards", "cost_welcome_gifts", "cost_tooling",
+    "cost_guide_salary",
+    "cost_guide_commission",
+    "cost_koc_commission",
+    "cost_koc_fees",
+    "cost_referral_rewards",
+    "cost_welcome_gifts",
+    "cost_tooling",
 )
 PRIVATE_ACQUISITION_COSTS = ("cost_referral_rewards", "cost_koc_commission", "cost_koc_fees")
 """Private costs that bring new customers (divided by customers from PRIVATE_SOURCES)."""
-PRIVATE_RETENTION_COSTS = ("cost_guide_salary", "cost_guide_commission", "cost_tooling",
-                           "cost_welcome_gifts")
+PRIVATE_RETENTION_COSTS = (
+    "cost_guide_salary",
+    "cost_guide_commission",
+    "cost_tooling",
+    "cost_welcome_gifts",
+)
 """Private costs of serving members (divided by members' repeat orders)."""
 PRIVATE_SOURCES = ("referral", "koc", "distributor")
 
@@ -67,10 +76,13 @@ def flow_kpis(t: pd.Series) -> dict[str, float | None]:
         "roi_private": ratio(gp_private, private_cost),
         "roi_total": ratio(t["gross_profit"], t["cost_total"]),
         "retention_cost_per_repeat_order": ratio(
-            sum(t[c] for c in PRIVATE_RETENTION_COSTS), t["repeat_orders_members"]),
+            sum(t[c] for c in PRIVATE_RETENTION_COSTS), t["repeat_orders_members"]
+        ),
         "referral_rate": ratio(t["new_customers_referral"], t["new_customers_total"]),
         "fake_member_share": ratio(t["fake_members"], t["fake_members"] + t["new_members_total"]),
-        "hunter_reward_share": ratio(t["cost_referral_rewards_hunters"], t["cost_referral_rewards"]),
+        "hunter_reward_share": ratio(
+            t["cost_referral_rewards_hunters"], t["cost_referral_rewards"]
+        ),
         "touches": float(t["touches_total"]),
         "mutes": float(t["mutes"]),
         "leaves": float(t["leaves"]),
@@ -85,7 +97,10 @@ def ltv_by_source(t: pd.Series) -> dict[str, dict[str, float | None]]:
     for h in (90, 365):
         for kind in ("gmv", "pv"):
             key = f"ltv{h}" if kind == "gmv" else f"ltv{h}_pv"
-            per = {s: ratio(t[f"cohort{h}_{kind}_{s}"], t[f"cohort{h}_n_{s}"]) for s in SOURCES_CUSTOMER}
+            per = {
+                s: ratio(t[f"cohort{h}_{kind}_{s}"], t[f"cohort{h}_n_{s}"])
+                for s in SOURCES_CUSTOMER
+            }
             n_all = sum(t[f"cohort{h}_n_{s}"] for s in SOURCES_CUSTOMER)
             per["all"] = ratio(sum(t[f"cohort{h}_{kind}_{s}"] for s in SOURCES_CUSTOMER), n_all)
             out[key] = per
@@ -106,7 +121,8 @@ def stock_kpis(last: pd.Series, consumers: int, brands: int = 1) -> dict[str, fl
         "customers": float(last["stock_customers"] + last["stock_members"]),
         "lapsed": float(last["stock_lapsed"]),
         "aware_share": 1.0 - float(last["stock_unaware"]) / (consumers * brands)
-        if consumers else None,
+        if consumers
+        else None,
         "repurchase_rate": repurchase,
         "fake_members": float(last["stock_fake_members"]),
         "koc_reach": float(last["stock_koc_reach"]),
@@ -120,8 +136,11 @@ def _summary_of(rows: pd.DataFrame, consumers: int) -> dict:
     brands = int(rows["brand"].nunique())
     flows = rows.drop(columns=["day", "brand", "category"], errors="ignore").sum()
     last_day = rows["day"].max()
-    last = rows[rows["day"] == last_day].drop(
-        columns=["day", "brand", "category"], errors="ignore").sum()
+    last = (
+        rows[rows["day"] == last_day]
+        .drop(columns=["day", "brand", "category"], errors="ignore")
+        .sum()
+    )
     out = flow_kpis(flows)
     out.update(stock_kpis(last, consumers, brands))
     ltv = ltv_by_source(flows)
@@ -130,7 +149,8 @@ def _summary_of(rows: pd.DataFrame, consumers: int) -> dict:
     out["triangle"] = {
         "ownership": float(last["stock_reachable"]),
         "single_customer_value": value * out["repurchase_rate"]
-        if value is not None and out["repurchase_rate"] is not None else None,
+        if value is not None and out["repurchase_rate"] is not None
+        else None,
         "referral_rate": out["referral_rate"],
     }
     out["fast"] = {
@@ -158,10 +178,15 @@ def summarize(ledger: pd.DataFrame, consumers: int) -> dict:
     market["private_ops_share_start"] = float(ledger.loc[ledger["day"] == 0, "private_ops"].mean())
     first = ledger[ledger["day"] < 90]
     final = ledger[ledger["day"] > last_day - 90]
-    market["private_share_first_quarter"] = ratio(first["gmv_private"].sum(), first["gmv_total"].sum())
-    market["private_share_last_quarter"] = ratio(final["gmv_private"].sum(), final["gmv_total"].sum())
+    market["private_share_first_quarter"] = ratio(
+        first["gmv_private"].sum(), first["gmv_total"].sum()
+    )
+    market["private_share_last_quarter"] = ratio(
+        final["gmv_private"].sum(), final["gmv_total"].sum()
+    )
     market["private_ops_share_last_year"] = float(
-        ledger.loc[ledger["day"] > last_day - 365, "private_ops"].mean())
+        ledger.loc[ledger["day"] > last_day - 365, "private_ops"].mean()
+    )
     return {"brands": brands, "market": market}
 
 
@@ -173,13 +198,22 @@ def periodic(ledger: pd.DataFrame, days: int = 30, by_brand: bool = True) -> pd.
     """KPI time series over windows of `days` days (per brand, or for the market)."""
     df = ledger.assign(period=ledger["day"] // days)
     keys = ["period", "brand"] if by_brand else ["period"]
-    flow_cols = [c for c in ledger.columns if not c.startswith("stock_")
-                 and c not in ("day", "brand", "category", "private_ops", "cpm")]
+    flow_cols = [
+        c
+        for c in ledger.columns
+        if not c.startswith("stock_")
+        and c not in ("day", "brand", "category", "private_ops", "cpm")
+    ]
     flows = df.groupby(keys, observed=True)[flow_cols].sum()
     last = df[df["day"] == df.groupby("period")["day"].transform("max")]
     stock_cols = [c for c in ledger.columns if c.startswith("stock_")] + ["private_ops"]
-    stocks = last.groupby(keys, observed=True)[stock_cols].sum() if by_brand else \
-        last.groupby("period")[stock_cols].agg({**{c: "sum" for c in stock_cols}, "private_ops": "mean"})
+    stocks = (
+        last.groupby(keys, observed=True)[stock_cols].sum()
+        if by_brand
+        else last.groupby("period")[stock_cols].agg(
+            {**{c: "sum" for c in stock_cols}, "private_ops": "mean"}
+        )
+    )
     rows = []
     for key, t in flows.iterrows():
         k = flow_kpis(t)

@@ -61,8 +61,7 @@ class MarketModel(mesa.Model):
 
         cat_names = list(sc.categories)
         brand_names = list(sc.brands)
-        self.ledger = Ledger(self.days, brand_names,
-                             [sc.brands[b].category for b in brand_names])
+        self.ledger = Ledger(self.days, brand_names, [sc.brands[b].category for b in brand_names])
         self.agenda: dict[int, list[tuple[Consumer, int]]] = {}
         self.cohort_agenda: dict[int, list[tuple[Consumer, int, int, int]]] = {}
 
@@ -74,11 +73,13 @@ class MarketModel(mesa.Model):
         self.brands: list[Brand] = []
         for b, name in enumerate(brand_names):
             bp = sc.brands[name]
-            self.brands.append(Brand(self, b, name, bp, sc.categories[bp.category],
-                                     cat_names.index(bp.category)))
+            self.brands.append(
+                Brand(self, b, name, bp, sc.categories[bp.category], cat_names.index(bp.category))
+            )
         nb = len(self.brands)
         self.brands_in_category = [
-            [br.index for br in self.brands if br.category_index == c] for c in range(len(cat_names))
+            [br.index for br in self.brands if br.category_index == c]
+            for c in range(len(cat_names))
         ]
         self.funnel = np.zeros((nb, n), dtype=np.int8)
         self.purchases = np.zeros((nb, n), dtype=np.int32)
@@ -94,8 +95,11 @@ class MarketModel(mesa.Model):
         need = rng.gamma(pop.need_shape, 1.0, size=(n, len(cat_names))) * (means / pop.need_shape)
         alpha = self._gamma(pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
         a, bb = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
-        trust = rng.beta(a, bb, size=n) if 0 < pop.platform_trust_mean < 1 else np.full(
-            n, pop.platform_trust_mean)
+        trust = (
+            rng.beta(a, bb, size=n)
+            if 0 < pop.platform_trust_mean < 1
+            else np.full(n, pop.platform_trust_mean)
+        )
         slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
         hunter = rng.random(n) < pop.hunter_share
         tolerance = self._gamma(pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
@@ -108,8 +112,17 @@ class MarketModel(mesa.Model):
             else:
                 dropout[:, br.index] = cat.dropout_mean
         self.consumers: list[Consumer] = [
-            Consumer(self, i, need[i], float(alpha[i]), float(trust[i]), int(slots[i]),
-                     bool(hunter[i]), float(tolerance[i]), dropout[i])
+            Consumer(
+                self,
+                i,
+                need[i],
+                float(alpha[i]),
+                float(trust[i]),
+                int(slots[i]),
+                bool(hunter[i]),
+                float(tolerance[i]),
+                dropout[i],
+            )
             for i in range(n)
         ]
         for br in self.brands:
@@ -132,8 +145,11 @@ class MarketModel(mesa.Model):
         for br in self.brands:
             init = br.params.initial
             order = self.rng.permutation(n)
-            n_aware, n_cust, n_mem = (round(init.aware * n), round(init.customers * n),
-                                      round(init.members * n))
+            n_aware, n_cust, n_mem = (
+                round(init.aware * n),
+                round(init.customers * n),
+                round(init.members * n),
+            )
             for rank, i in enumerate(order[:n_aware].tolist()):
                 c = self.consumers[i]
                 self.funnel[br.index, i] = AWARE
@@ -142,16 +158,21 @@ class MarketModel(mesa.Model):
                     self.funnel[br.index, i] = CUSTOMER
                     c.purchases[br.index] = 1
                     c.acquired[br.index] = LONG_AGO
-                    c.last_purchase[br.index] = -int(self.rng.integers(1, init.last_purchase_within + 1))
+                    c.last_purchase[br.index] = -int(
+                        self.rng.integers(1, init.last_purchase_within + 1)
+                    )
                 if rank < n_mem and br.private_ops:
                     channel = br.strategy.package_card_channel
                     guide = None
                     room = [g for g in br.guides if g.has_room()]
                     if room:
                         channel, guide = "guide", room[int(self.rng.integers(0, len(room)))]
-                    c.memberships[br.index] = Membership(channel=channel, joined=0,
-                                                         engagement=self.scenario.population.join_engagement,
-                                                         guide=guide)
+                    c.memberships[br.index] = Membership(
+                        channel=channel,
+                        joined=0,
+                        engagement=self.scenario.population.join_engagement,
+                        guide=guide,
+                    )
                     if guide is not None:
                         guide.members.append(c)
                     self.funnel[br.index, i] = MEMBER
@@ -192,7 +213,9 @@ class MarketModel(mesa.Model):
             br.advertise(cpm)
             br.word_of_mouth()
             br.store_traffic()
-        distributors = list(self.agents_by_type[Distributor]) if Distributor in self.agents_by_type else []
+        distributors = (
+            list(self.agents_by_type[Distributor]) if Distributor in self.agents_by_type else []
+        )
         for k in rng.permutation(len(distributors)).tolist():
             distributors[k].step()
         guides = list(self.agents_by_type[Guide]) if Guide in self.agents_by_type else []
@@ -273,7 +296,9 @@ class MarketModel(mesa.Model):
             br = self.brands[k]
             if not br.params.adaptive:
                 continue
-            peers = [p for p in self.brands if p is not br and p.category_index == br.category_index]
+            peers = [
+                p for p in self.brands if p is not br and p.category_index == br.category_index
+            ]
             if not peers:
                 continue
             peer = peers[int(rng.integers(0, len(peers)))]
@@ -291,4 +316,12 @@ class MarketModel(mesa.Model):
                 progress(self.today)
 
 
-__all__ = ["AWARE", "CUSTOMER", "LAPSED", "MEMBER", "NOT_ACQUIRED", "SOURCES_CUSTOMER", "MarketModel"]
+__all__ = [
+    "AWARE",
+    "CUSTOMER",
+    "LAPSED",
+    "MEMBER",
+    "NOT_ACQUIRED",
+    "SOURCES_CUSTOMER",
+    "MarketModel",
+]

@@ -73,10 +73,9 @@ def scale_free(n: int, mean_degree: int, rng: np.random.Generator) -> Network:
     filled = 0
     n_ends = 0
     for node in range(m, n):
-        if n_ends == 0:
-            targets = seed_nodes
-        else:
-            targets = np.unique(ends[rng.integers(0, n_ends, 2 * m)])[:m]
+        # the first node ties to the seed nodes; later ones sample tie ends (∝ degree)
+        sampled = ends[rng.integers(0, max(n_ends, 1), 2 * m)] if n_ends else seed_nodes
+        targets = np.unique(sampled)[:m]
         k = targets.size
         src[filled : filled + k] = node
         dst[filled : filled + k] = targets

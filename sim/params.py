@@ -36,7 +36,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-def F(default, desc: str, **kw):  # noqa: N802 - short on purpose: used for every field
+def F(default, desc: str, **kw):
     """A field with a default and a description ('unit: meaning')."""
     return Field(default, description=desc, **kw)
 
@@ -190,9 +190,7 @@ class TouchEffects(Strict):
     hunter_fake_rate: NonNeg = F(
         0.05, "fakes/day: fake referrals by a hunter member when the reward equals the price"
     )
-    member_retention: Share = F(
-        0.6, "share: cut in dropout probability for a fully engaged member"
-    )
+    member_retention: Share = F(0.6, "share: cut in dropout probability for a fully engaged member")
 
 
 class StrategyParams(Strict):
@@ -218,8 +216,9 @@ class StrategyParams(Strict):
     )
     guide_invite_rate: Share = F(0.3, "probability: a guide invites a store visitor or buyer")
     qr_invite_rate: Share = F(
-        0.0, "probability: a store visitor or buyer is asked to scan the mini-program QR code "
-        "(where no guide serves)"
+        0.0,
+        "probability: a store visitor or buyer is asked to scan the mini-program QR code "
+        "(where no guide serves)",
     )
     quota_invite_multiplier: Pos = F(2.0, "multiplier on invites under the quota regime")
     quota_pressure: Share = F(
@@ -232,7 +231,9 @@ class StrategyParams(Strict):
     guide_commission: Share = F(0.05, "share of the GMV a guide's members place in private/store")
     guide_skill_sd: NonNeg = F(0.2, "sd of guide skill around 1")
     content_mix: ContentMix = F(ContentMix(), "the 631 mix of touches")
-    broadcasts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week to group, mini-program and account members (at most one a day)")
+    broadcasts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(
+        2.0, "posts/week to group, mini-program and account members (at most one a day)"
+    )
     private_discount: Share = F(0.05, "share of price: discount in the private shop")
     member_coupon: Share = F(
         0.0, "share of price: coupon pushed to members (redeemed on the platform under assist)"
@@ -241,7 +242,9 @@ class StrategyParams(Strict):
     member_service: NonNeg = F(
         0.0, "utility: differentiated member services (cleaning, VIP returns) times service need"
     )
-    referral_tiers: list[RewardTier] = F([], "tiered fission rewards (Kiehl's: 1 -> sample, 10 -> full size)")
+    referral_tiers: list[RewardTier] = F(
+        [], "tiered fission rewards (Kiehl's: 1 -> sample, 10 -> full size)"
+    )
     koc_count: NonNegInt = F(0, "KOCs or small-B nodes recruited")
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
     koc_circle: Pos = F(100.0, "people: circle a KOC or small-B node radiates to")
@@ -254,7 +257,9 @@ class StrategyParams(Strict):
     koc_fee_per_day: NonNeg = F(0.0, "yuan/day per node: serving cost of a small-B node")
     employee_distributors: NonNegInt = F(0, "employees selling to their own circles")
     employee_circle: Pos = F(30.0, "people: circle of one employee distributor")
-    employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(1.0, "posts/week per employee distributor")
+    employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(
+        1.0, "posts/week per employee distributor"
+    )
     employee_commission: Share = F(0.05, "share of GMV paid to the employee")
     channel_policy: Literal["separate", "assist"] = F(
         "separate",

@@ -46,14 +46,20 @@ DASH = "–"
 
 STOCK_ORDER = ("members", "customers", "lapsed", "aware", "unaware")
 """Funnel stocks from the most to the least valuable: the stacking order of figure 3."""
-STOCK_COLORS = {"members": "#1b7837", "customers": "#7fbf7b", "lapsed": "#c2a5cf",
-                "aware": "#9ecae1", "unaware": "#e0e0e0"}
+STOCK_COLORS = {
+    "members": "#1b7837",
+    "customers": "#7fbf7b",
+    "lapsed": "#c2a5cf",
+    "aware": "#9ecae1",
+    "unaware": "#e0e0e0",
+}
 CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
 LINE_COLORS = {"public": "#4c72b0", "private": "#dd8452", "all": MARKET_COLOR}
 BREAK_EVEN: dict[str, Any] = {"color": "#c0392b", "lw": 1.3, "ls": ":", "zorder": 1}
 
 
 # --------------------------------------------------------------------------- formatting
+
 
 def _is_missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
@@ -114,8 +120,10 @@ def _kpi_value(k: dict, key: str) -> float | None:
 
 def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A Markdown table, first column left-aligned, the others right-aligned."""
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -125,6 +133,7 @@ def _md_escape(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- time windows
+
 
 def cost_window(days: int) -> int:
     """Window for the cost/ROI series: quarters (90 days) on runs of a year or more, else
@@ -153,19 +162,25 @@ def _tail_days(days: int, window: int) -> int:
 
 # --------------------------------------------------------------------------- figures
 
+
 def _style() -> dict[str, Any]:
     """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only."""
     rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
-    rc.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
-               "legend.frameon": False})
+    rc.update(
+        {"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "legend.frameon": False}
+    )
     return rc
 
 
-def _figure(ncols: int, nrows: int, panel_w: float, panel_h: float, legend_w: float = 0.0,
-            **kw: Any) -> tuple[Figure, np.ndarray]:
+def _figure(
+    ncols: int, nrows: int, panel_w: float, panel_h: float, legend_w: float = 0.0, **kw: Any
+) -> tuple[Figure, np.ndarray]:
     """A constrained-layout figure of panels, `legend_w` inches wider for a side legend."""
-    fig = Figure(figsize=(max(ncols * panel_w, 5.0) + legend_w, nrows * panel_h), dpi=DPI,
-                 layout="constrained")
+    fig = Figure(
+        figsize=(max(ncols * panel_w, 5.0) + legend_w, nrows * panel_h),
+        dpi=DPI,
+        layout="constrained",
+    )
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
@@ -185,12 +200,20 @@ def _brand_colors(brands: Sequence[str]) -> dict[str, Any]:
 
 def _thousands_axis(ax: Any) -> None:
     """Y tick labels as whole numbers with thousands separators (yuan, consumers)."""
-    ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 or float(v).is_integer() else f"{v:.3g}"))
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(
+            lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 or float(v).is_integer() else f"{v:.3g}"
+        )
+    )
 
 
-def _mark_if_empty(ax: Any, frames: Iterable[pd.DataFrame], columns: Sequence[str],
-                   message: str, set_scale: bool = True) -> bool:
+def _mark_if_empty(
+    ax: Any,
+    frames: Iterable[pd.DataFrame],
+    columns: Sequence[str],
+    message: str,
+    set_scale: bool = True,
+) -> bool:
     """If no window has a defined value in `columns`, say so on the panel (and, unless the
     y axis is shared, keep a sane 0–1 scale instead of matplotlib's degenerate one).
     True when the panel is empty."""
@@ -198,8 +221,17 @@ def _mark_if_empty(ax: Any, frames: Iterable[pd.DataFrame], columns: Sequence[st
     if not finite:
         if set_scale:
             ax.set_ylim(0, 1)
-        ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
-                color="grey", fontsize=9, wrap=True)
+        ax.text(
+            0.5,
+            0.5,
+            message,
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="grey",
+            fontsize=9,
+            wrap=True,
+        )
     return not finite
 
 
@@ -228,8 +260,14 @@ def _rows_of(per_brand: pd.DataFrame, market: pd.DataFrame, name: str) -> pd.Dat
     return market if name == MARKET else per_brand[per_brand["brand"] == name]
 
 
-def fig_penetration(monthly: pd.DataFrame, monthly_mkt: pd.DataFrame, focus: Sequence[str],
-                    colors: dict[str, Any], several: bool, path: Path) -> None:
+def fig_penetration(
+    monthly: pd.DataFrame,
+    monthly_mkt: pd.DataFrame,
+    focus: Sequence[str],
+    colors: dict[str, Any],
+    several: bool,
+    path: Path,
+) -> None:
     """Figure 1: private share (solid) and private-influenced share (dashed) of GMV."""
     fig, axes = _figure(1, 1, 8.5, 4.4)
     ax = axes[0, 0]
@@ -237,36 +275,40 @@ def fig_penetration(monthly: pd.DataFrame, monthly_mkt: pd.DataFrame, focus: Seq
     if several:
         series.append((MARKET, monthly_mkt, MARKET_COLOR, 2.8))
     for name, rows, color, lw in series:
-        ax.plot(rows["x"], rows["private_share"], color=color, lw=lw, marker="o", ms=3,
-                label=name)
-        ax.plot(rows["x"], rows["private_influenced_share"], color=color, lw=lw * 0.8,
-                ls="--")
+        ax.plot(rows["x"], rows["private_share"], color=color, lw=lw, marker="o", ms=3, label=name)
+        ax.plot(rows["x"], rows["private_influenced_share"], color=color, lw=lw * 0.8, ls="--")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(bottom=0)
     ax.set_xlabel("day of run (end of 30-day window)")
     ax.set_ylabel("share of GMV")
     ax.set_title("Penetration path: private share of GMV")
     handles = [Line2D([], [], color=c, lw=lw, label=n) for n, _, c, lw in series]
-    handles += [Line2D([], [], color="grey", lw=1.5, label="private share (own channels)"),
-                Line2D([], [], color="grey", lw=1.5, ls="--",
-                       label="private-influenced share")]
+    handles += [
+        Line2D([], [], color="grey", lw=1.5, label="private share (own channels)"),
+        Line2D([], [], color="grey", lw=1.5, ls="--", label="private-influenced share"),
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path)
 
 
-def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str],
-                 window: int, path: Path) -> None:
+def fig_cost_roi(
+    cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str], window: int, path: Path
+) -> None:
     """Figure 2: CAC (upper row) and ROI (lower row) per window, one column per panel;
     more than three panels wrap into further row pairs (CAC and ROI scales shared)."""
     ncols = min(len(panels), 3)
     blocks = math.ceil(len(panels) / ncols)
     fig, axes = _figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
-    cac = (("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
-           ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
-           ("cac_blended", "blended", LINE_COLORS["all"], "--"))
-    roi = (("roi_public", "public", LINE_COLORS["public"], "-"),
-           ("roi_private", "private", LINE_COLORS["private"], "-"),
-           ("roi_total", "total", LINE_COLORS["all"], "--"))
+    cac = (
+        ("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
+        ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
+        ("cac_blended", "blended", LINE_COLORS["all"], "--"),
+    )
+    roi = (
+        ("roi_public", "public", LINE_COLORS["public"], "-"),
+        ("roi_private", "private", LINE_COLORS["private"], "-"),
+        ("roi_total", "total", LINE_COLORS["all"], "--"),
+    )
     empty = [0, 0]
     for j, name in enumerate(panels):
         rows = _rows_of(cost, cost_mkt, name)
@@ -278,17 +320,32 @@ def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[st
             if j or kind:
                 ax.sharex(axes[0, 0])
             for key, label, color, ls in spec:
-                ax.plot(rows["x"], rows[key], color=color, marker="o", ms=3.5, lw=1.8,
-                        ls=ls, label=label)
+                ax.plot(
+                    rows["x"],
+                    rows[key],
+                    color=color,
+                    marker="o",
+                    ms=3.5,
+                    lw=1.8,
+                    ls=ls,
+                    label=label,
+                )
             if kind == 1:
                 ax.axhline(1.0, **BREAK_EVEN)
-            if _mark_if_empty(ax, [rows], [k for k, *_ in spec],
-                              "undefined in every window\n(no new customers)" if kind == 0
-                              else "undefined in every window\n(no cost)", set_scale=False):
+            if _mark_if_empty(
+                ax,
+                [rows],
+                [k for k, *_ in spec],
+                "undefined in every window\n(no new customers)"
+                if kind == 0
+                else "undefined in every window\n(no cost)",
+                set_scale=False,
+            ):
                 empty[kind] += 1
             if col == 0:
-                ax.set_ylabel("CAC (yuan per new customer)" if kind == 0
-                              else "ROI (gross profit per yuan)")
+                ax.set_ylabel(
+                    "CAC (yuan per new customer)" if kind == 0 else "ROI (gross profit per yuan)"
+                )
         axes[2 * block, col].set_title(name)
         axes[2 * block + 1, col].set_xlabel(f"day of run (end of {window}-day window)")
     _thousands_axis(axes[0, 0])
@@ -304,27 +361,29 @@ def fig_cost_roi(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[st
     h0, _ = axes[0, 0].get_legend_handles_labels()
     h1, _ = axes[1, 0].get_legend_handles_labels()
     h1.append(Line2D([], [], **BREAK_EVEN, label="ROI = 1 (break-even)"))
-    axes[0, ncols - 1].legend(handles=h0, title="CAC", loc="upper left",
-                              bbox_to_anchor=(1.02, 1.0))
-    axes[1, ncols - 1].legend(handles=h1, title="ROI", loc="upper left",
-                              bbox_to_anchor=(1.02, 1.0))
+    axes[0, ncols - 1].legend(handles=h0, title="CAC", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    axes[1, ncols - 1].legend(handles=h1, title="ROI", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("Acquisition cost and return per window", fontweight="bold")
     _save(fig, path)
 
 
-def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
-               path: Path) -> None:
+def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int, path: Path) -> None:
     """Figure 3: funnel stocks towards each brand as stacked areas (they sum to the
     population)."""
     ncols = min(len(focus), 3)
     nrows = math.ceil(len(focus) / ncols)
-    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.3, legend_w=1.8,
-                        sharex=True, sharey=True)
+    fig, axes = _figure(
+        ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.3, legend_w=1.8, sharex=True, sharey=True
+    )
     for ax, name in zip(axes.flat, focus, strict=False):
         rows = stocks[stocks["brand"] == name]
-        ax.stackplot(rows["x"], *[rows[f"stock_{s}"] for s in STOCK_ORDER],
-                     colors=[STOCK_COLORS[s] for s in STOCK_ORDER], labels=STOCK_ORDER,
-                     lw=0)
+        ax.stackplot(
+            rows["x"],
+            *[rows[f"stock_{s}"] for s in STOCK_ORDER],
+            colors=[STOCK_COLORS[s] for s in STOCK_ORDER],
+            labels=STOCK_ORDER,
+            lw=0,
+        )
         ax.set_title(name)
         ax.set_ylim(0, consumers)
         ax.margins(x=0)
@@ -338,14 +397,14 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int,
     _save(fig, path)
 
 
-def fig_gmv_channels(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str],
-                     window: int, path: Path) -> None:
+def fig_gmv_channels(
+    cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequence[str], window: int, path: Path
+) -> None:
     """Figure 4: GMV per window split by channel, stacked bars on the day axis (each bar
     spans its window); a shorter last window is narrower, hatched and labelled."""
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.4, legend_w=1.2,
-                        sharex=True)
+    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.4, legend_w=1.2, sharex=True)
     for ax, name in zip(axes.flat, panels, strict=False):
         rows = _rows_of(cost, cost_mkt, name).reset_index(drop=True)
         ndays = rows["window_days"].to_numpy(dtype=float)
@@ -361,8 +420,15 @@ def fig_gmv_channels(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequenc
                     bar.set_edgecolor("white")
             bottom += vals
         for i in np.flatnonzero(partial):
-            ax.annotate(f"{ndays[i]:.0f} days", (mid[i], bottom[i]), ha="center",
-                        va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+            ax.annotate(
+                f"{ndays[i]:.0f} days",
+                (mid[i], bottom[i]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
         ax.set_title(name)
         ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.1)
         _thousands_axis(ax)
@@ -375,38 +441,60 @@ def fig_gmv_channels(cost: pd.DataFrame, cost_mkt: pd.DataFrame, panels: Sequenc
     _save(fig, path)
 
 
-def fig_ltv(kpis: dict, panels: Sequence[str], colors: dict[str, Any],
-            cohort_n: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
+def fig_ltv(
+    kpis: dict,
+    panels: Sequence[str],
+    colors: dict[str, Any],
+    cohort_n: dict[str, dict[str, dict[str, float]]],
+    path: Path,
+) -> None:
     """Figure 5: LTV90 and LTV365 by acquisition source, grouped bars per brand."""
     fig, axes = _figure(2, 1, 5.6, 3.8, sharey=True)
     sources = [*SOURCES_CUSTOMER, "all"]
     for ax, h in zip(axes.flat, (90, 365), strict=True):
         key = f"ltv{h}"
-        got = [s for s in sources if any(
-            not _is_missing(_panel_kpis(kpis, p)[key].get(s)) for p in panels)]
+        got = [
+            s
+            for s in sources
+            if any(not _is_missing(_panel_kpis(kpis, p)[key].get(s)) for p in panels)
+        ]
         ax.set_title(f"LTV{h}: GMV in the first {h} days")
         if not got:
-            ax.text(0.5, 0.5, f"no customer cohort reached\nday {h} within the run",
-                    ha="center", va="center", transform=ax.transAxes, color="grey")
+            ax.text(
+                0.5,
+                0.5,
+                f"no customer cohort reached\nday {h} within the run",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                color="grey",
+            )
             ax.set_xticks([])
             continue
         width = 0.8 / len(panels)
         for j, p in enumerate(panels):
             vals = [_panel_kpis(kpis, p)[key].get(s) for s in got]
             pos = [i + (j - (len(panels) - 1) / 2) * width for i in range(len(got))]
-            keep = [(x, v, s) for x, v, s in zip(pos, vals, got, strict=True)
-                    if not _is_missing(v)]
+            keep = [(x, v, s) for x, v, s in zip(pos, vals, got, strict=True) if not _is_missing(v)]
             color = MARKET_COLOR if p == MARKET else colors[p]
-            ax.bar([k[0] for k in keep], [k[1] for k in keep], width=width * 0.95,
-                   color=color, label=p)
+            ax.bar(
+                [k[0] for k in keep], [k[1] for k in keep], width=width * 0.95, color=color, label=p
+            )
             if len(panels) <= 3:
                 for x, v, s in keep:
                     n = cohort_n[p][str(h)].get(s, 0)
-                    ax.annotate(f"n={n:,.0f}", (x, v), ha="center", va="bottom",
-                                fontsize=7 if len(panels) == 1 else 6.5,
-                                rotation=0 if len(panels) == 1 else 90, xytext=(0, 2),
-                                textcoords="offset points", color="#444444",
-                                bbox={"fc": "white", "ec": "none", "pad": 0.4, "alpha": 0.8})
+                    ax.annotate(
+                        f"n={n:,.0f}",
+                        (x, v),
+                        ha="center",
+                        va="bottom",
+                        fontsize=7 if len(panels) == 1 else 6.5,
+                        rotation=0 if len(panels) == 1 else 90,
+                        xytext=(0, 2),
+                        textcoords="offset points",
+                        color="#444444",
+                        bbox={"fc": "white", "ec": "none", "pad": 0.4, "alpha": 0.8},
+                    )
         ax.set_xticks(range(len(got)), got, rotation=30, ha="right")
         ax.set_xlabel("acquisition source")
         ax.margins(y=0.18)
@@ -418,8 +506,15 @@ def fig_ltv(kpis: dict, panels: Sequence[str], colors: dict[str, Any],
     _save(fig, path)
 
 
-def fig_traffic(cost: pd.DataFrame, cost_mkt: pd.DataFrame, focus: Sequence[str],
-                colors: dict[str, Any], several: bool, window: int, path: Path) -> None:
+def fig_traffic(
+    cost: pd.DataFrame,
+    cost_mkt: pd.DataFrame,
+    focus: Sequence[str],
+    colors: dict[str, Any],
+    several: bool,
+    window: int,
+    path: Path,
+) -> None:
     """Figure 6: the platform's traffic price (CPM) and each brand's first-order ROAS."""
     fig, axes = _figure(2, 1, 4.8, 3.6)
     ax = axes[0, 0]
@@ -433,20 +528,29 @@ def fig_traffic(cost: pd.DataFrame, cost_mkt: pd.DataFrame, focus: Sequence[str]
     if several:
         series.append((MARKET, cost_mkt, MARKET_COLOR, 2.8))
     for name, rows, color, lw in series:
-        ax.plot(rows["x"], rows["roas_ads"], color=color, lw=lw, marker="o", ms=3.5,
-                label=name)
-    top = np.nanmax([np.nanmax(r["roas_ads"].to_numpy(dtype=float), initial=0.0)
-                     for _, r, _, _ in series], initial=0.0)
-    if _mark_if_empty(ax, [r for _, r, _, _ in series], ["roas_ads"],
-                      "no ad spend: ROAS undefined"):
+        ax.plot(rows["x"], rows["roas_ads"], color=color, lw=lw, marker="o", ms=3.5, label=name)
+    top = np.nanmax(
+        [np.nanmax(r["roas_ads"].to_numpy(dtype=float), initial=0.0) for _, r, _, _ in series],
+        initial=0.0,
+    )
+    if _mark_if_empty(
+        ax, [r for _, r, _, _ in series], ["roas_ads"], "no ad spend: ROAS undefined"
+    ):
         ax.set_xlim(axes[0, 0].get_xlim())
     elif top >= 0.5:
         ax.axhline(1.0, **BREAK_EVEN, label="ROAS = 1")
     else:  # keep the scale readable: the break-even line would squash every series
         ax.set_ylim(0, max(top, 1e-9) * 1.3)
-        ax.text(0.98, 0.97, "every window is below ROAS 1 (break-even)",
-                transform=ax.transAxes, ha="right", va="top", color=BREAK_EVEN["color"],
-                fontsize=8)
+        ax.text(
+            0.98,
+            0.97,
+            "every window is below ROAS 1 (break-even)",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            color=BREAK_EVEN["color"],
+            fontsize=8,
+        )
     ax.set_title("Ads ROAS (first orders)")
     ax.set_ylabel("first-order GMV per yuan of ads")
     ax.set_xlabel(f"day of run (end of {window}-day window)")
@@ -462,6 +566,7 @@ def _panel_kpis(kpis: dict, name: str) -> dict:
 
 # --------------------------------------------------------------------------- text
 
+
 def focus_brands(kpis: dict, limit: int = MAX_BRANDS, keep: int = FOCUS_BRANDS) -> list[str]:
     """The brands the per-brand figures show: all of them, or with more than `limit`
     the `keep` largest by GMV (in the scenario's order)."""
@@ -472,11 +577,9 @@ def focus_brands(kpis: dict, limit: int = MAX_BRANDS, keep: int = FOCUS_BRANDS) 
     return [b for b in brands if b in top]
 
 
-def headline(summary: dict, days: int, quarterly: pd.DataFrame | None = None) -> list[str]:
+def headline(summary: dict, days: int) -> list[str]:
     """Sentences that state what the numbers say: GMV and private share, the best total
-    ROI, private vs public ROI per brand, CAC, the penetration path, private ops.
-    `quarterly` (the market's 90-day `periodic` series with `window_days`) lets the path end
-    on the last full quarter when the run's last 90-day window is a short tail."""
+    ROI, private vs public ROI per brand, CAC, the penetration path, private ops."""
     kpis = summary["kpis"]
     brands: dict[str, dict] = kpis["brands"]
     m = kpis["market"]
@@ -486,34 +589,47 @@ def headline(summary: dict, days: int, quarterly: pd.DataFrame | None = None) ->
         f"{fmt_share(m['private_share'])} through brand-owned channels (private share) and "
         f"{fmt_share(m['private_influenced_share'])} credited to the private domain "
         f"(private-influenced share); gross profit minus all costs is "
-        f"{fmt_money(m['contribution'])} yuan.")
+        f"{fmt_money(m['contribution'])} yuan."
+    )
 
     roi = {b: k["roi_total"] for b, k in brands.items() if not _is_missing(k["roi_total"])}
     if len(roi) > 1:
         best = max(roi, key=lambda b: roi[b])
         worst = min(roi, key=lambda b: roi[b])
-        out.append(f"**{best}** has the highest total ROI ({fmt_ratio(roi[best])} yuan of "
-                   f"gross profit per yuan spent), **{worst}** the lowest "
-                   f"({fmt_ratio(roi[worst])}).")
+        out.append(
+            f"**{best}** has the highest total ROI ({fmt_ratio(roi[best])} yuan of "
+            f"gross profit per yuan spent), **{worst}** the lowest "
+            f"({fmt_ratio(roi[worst])})."
+        )
     elif roi:
-        (b, v), = roi.items()
-        out.append(f"**{b}** earns {fmt_ratio(v)} yuan of gross profit per yuan spent "
-                   f"(total ROI).")
+        ((b, v),) = roi.items()
+        out.append(f"**{b}** earns {fmt_ratio(v)} yuan of gross profit per yuan spent (total ROI).")
     if roi:
         above = [b for b, v in roi.items() if v >= 1.0]
         if not above and len(roi) == 1:
-            out.append("Its gross profit does not cover its spend (total ROI below 1): at "
-                       "these budgets it loses money over the run.")
+            out.append(
+                "Its gross profit does not cover its spend (total ROI below 1): at "
+                "these budgets it loses money over the run."
+            )
         elif not above:
-            out.append("No brand's gross profit covers its spend (every total ROI is below "
-                       "1): at these budgets all brands lose money over the run.")
+            out.append(
+                "No brand's gross profit covers its spend (every total ROI is below "
+                "1): at these budgets all brands lose money over the run."
+            )
         elif len(above) < len(roi):
-            out.append(f"Only {', '.join(f'**{b}**' for b in above)} cover"
-                       f"{'s' if len(above) == 1 else ''} their spend (total ROI ≥ 1).")
+            out.append(
+                f"Only {', '.join(f'**{b}**' for b in above)} cover"
+                f"{'s' if len(above) == 1 else ''} their spend (total ROI ≥ 1)."
+            )
 
     detail = len(brands) <= 3
-    groups: dict[str, list[str]] = {"beats": [], "trails": [], "equals": [], "none": [],
-                                     "no_public": []}
+    groups: dict[str, list[str]] = {
+        "beats": [],
+        "trails": [],
+        "equals": [],
+        "none": [],
+        "no_public": [],
+    }
     parts = []
     for b, k in brands.items():
         rp, rq = k["roi_private"], k["roi_public"]
@@ -526,14 +642,17 @@ def headline(summary: dict, days: int, quarterly: pd.DataFrame | None = None) ->
         else:
             verb = "beats" if rp > rq else "trails" if rp < rq else "equals"
             groups[verb].append(b)
-            parts.append(f"**{b}**'s private ROI {verb} its public ROI "
-                         f"({fmt_ratio(rp)} vs {fmt_ratio(rq)})")
+            parts.append(
+                f"**{b}**'s private ROI {verb} its public ROI ({fmt_ratio(rp)} vs {fmt_ratio(rq)})"
+            )
     if not detail:
-        wording = {"beats": "private ROI beats public ROI for",
-                   "trails": "private ROI trails public ROI for",
-                   "equals": "they are equal for",
-                   "none": "there is no private ROI (no private-domain cost) for",
-                   "no_public": "there is no public ROI for"}
+        wording = {
+            "beats": "private ROI beats public ROI for",
+            "trails": "private ROI trails public ROI for",
+            "equals": "they are equal for",
+            "none": "there is no private ROI (no private-domain cost) for",
+            "no_public": "there is no public ROI for",
+        }
         parts = [f"{wording[g]} {_names(bs)}" for g, bs in groups.items() if bs]
     if parts:
         out.append("Private vs public: " + "; ".join(parts) + ".")
@@ -543,78 +662,75 @@ def headline(summary: dict, days: int, quarterly: pd.DataFrame | None = None) ->
         cp, cq = k["cac_private"], k["cac_public"]
         if not _is_missing(cp) and not _is_missing(cq):
             (cheaper if cp < cq else dearer).append(b)
-            cparts.append(f"**{b}** pays {fmt_money(cp)} yuan per private-sourced customer "
-                          f"vs {fmt_money(cq)} per ad-sourced one "
-                          f"({'cheaper' if cp < cq else 'dearer'})")
+            cparts.append(
+                f"**{b}** pays {fmt_money(cp)} yuan per private-sourced customer "
+                f"vs {fmt_money(cq)} per ad-sourced one "
+                f"({'cheaper' if cp < cq else 'dearer'})"
+            )
     if not detail:
-        cparts = [f"private-sourced customers cost less than ad-sourced ones for "
-                  f"{_names(cheaper)}" if cheaper else "",
-                  f"more for {_names(dearer)}" if dearer else ""]
+        cparts = [
+            f"private-sourced customers cost less than ad-sourced ones for {_names(cheaper)}"
+            if cheaper
+            else "",
+            f"more for {_names(dearer)}" if dearer else "",
+        ]
         cparts = [c for c in cparts if c]
     if cparts:
         out.append("Acquisition: " + "; ".join(cparts) + ".")
 
     first, last = m.get("private_share_first_quarter"), m.get("private_share_last_quarter")
     if days <= 90:
-        out.append(f"The run is one quarter long, so the penetration path has one point: "
-                   f"{fmt_share(first)} private share.")
+        out.append(
+            f"The run is one quarter long, so the penetration path has one point: "
+            f"{fmt_share(first)} private share."
+        )
     else:
-        tail = _tail_days(days, 90)
-        full = None  # the last full quarter, when the summary's last window is a short tail
-        if tail and quarterly is not None:
-            whole = quarterly[quarterly["window_days"] >= 90]
-            if len(whole) > 1:
-                row = whole.iloc[-1]
-                full = (float(row["private_share"]), int(row["x"]) - 89, int(row["x"]))
-        end = full[0] if full else last
-        if _is_missing(first) or _is_missing(end):
+        if _is_missing(first) or _is_missing(last):
             trend = "moved"
         else:
-            trend = "rose" if end > first else "fell" if end < first else "stayed"
-        span = "at" if trend == "stayed" else "from"
-        last_txt = (fmt_share(last) if not _is_missing(last)
-                    else "undefined (no sales in those days)")
-        if full:
-            path_txt = (f"at {fmt_share(first)} from the first quarter (days 0–89) to the last "
-                        f"full quarter (days {full[1]}–{full[2]})" if span == "at" else
-                        f"from {fmt_share(first)} in the first quarter (days 0–89) to "
-                        f"{fmt_share(full[0])} in the last full quarter "
-                        f"(days {full[1]}–{full[2]})")
-            out.append(f"The market's private share {trend} {path_txt}; over the final {tail} "
-                       f"day{'s' if tail != 1 else ''} alone (the summary's last 90-day "
-                       f"window) it is {last_txt}.")
-        else:
-            note = (f" — that last window holds only the final {tail} day"
-                    f"{'s' if tail != 1 else ''} of the run, so read it with care"
-                    if tail else "")
-            path_txt = (f"at {fmt_share(first)} from the first 90-day window to the last"
-                        if span == "at" else
-                        f"from {fmt_share(first)} in the first 90-day window to {last_txt} in "
-                        f"the last")
-            out.append(f"The market's private share {trend} {path_txt}{note}.")
+            trend = "rose" if last > first else "fell" if last < first else "stayed"
+        out.append(
+            f"The market's private share {trend} from {fmt_share(first)} in the first 90 days "
+            f"to {fmt_share(last)} in the last 90 days (days {days - 90}–{days - 1})."
+        )
 
     n = len(brands)
     ops_end, ops_start = m.get("private_ops_share"), m.get("private_ops_share_start")
     if not _is_missing(ops_end) and n == 1:
         (b,) = brands
         now = "runs" if ops_end >= 0.5 else "does not run"
-        was = ("" if _is_missing(ops_start) or ops_start == ops_end
-               else " (it did not on day 0)" if ops_end >= 0.5 else " (it did on day 0)")
+        was = (
+            ""
+            if _is_missing(ops_start) or ops_start == ops_end
+            else " (it did not on day 0)"
+            if ops_end >= 0.5
+            else " (it did on day 0)"
+        )
         out.append(f"**{b}** {now} private-domain operations at the end of the run{was}.")
     elif not _is_missing(ops_end):
         running = round(ops_end * n)
-        change = ("" if _is_missing(ops_start) or ops_start == ops_end
-                  else f", against {round(ops_start * n)} on day 0")
-        out.append(f"{running} of {n} brands ({fmt_share(ops_end)}) "
-                   f"run{'s' if running == 1 else ''} private-domain operations at the end of "
-                   f"the run{change}.")
+        change = (
+            ""
+            if _is_missing(ops_start) or ops_start == ops_end
+            else f", against {round(ops_start * n)} on day 0"
+        )
+        out.append(
+            f"{running} of {n} brands ({fmt_share(ops_end)}) "
+            f"run{'s' if running == 1 else ''} private-domain operations at the end of "
+            f"the run{change}."
+        )
 
-    fake = {b: k["fake_member_share"] for b, k in brands.items()
-            if not _is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05}
+    fake = {
+        b: k["fake_member_share"]
+        for b, k in brands.items()
+        if not _is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05
+    }
     if fake:
-        out.append("Coupon hunters: fake accounts are " + ", ".join(
-            f"{fmt_share(v)} of **{b}**'s sign-ups" for b, v in fake.items())
-            + " (referral rewards leak to the wool party).")
+        out.append(
+            "Coupon hunters: fake accounts are "
+            + ", ".join(f"{fmt_share(v)} of **{b}**'s sign-ups" for b, v in fake.items())
+            + " (referral rewards leak to the wool party)."
+        )
     return out
 
 
@@ -639,10 +755,14 @@ def triangle_table(kpis: dict) -> str:
     cols = [*kpis["brands"], MARKET]
     get = [_panel_kpis(kpis, c) for c in cols]
     rows = [
-        ["triangle · ownership (reachable members)",
-         *[fmt_count(k["triangle"]["ownership"]) for k in get]],
-        ["triangle · single-customer value (yuan)",
-         *[fmt_money(k["triangle"]["single_customer_value"]) for k in get]],
+        [
+            "triangle · ownership (reachable members)",
+            *[fmt_count(k["triangle"]["ownership"]) for k in get],
+        ],
+        [
+            "triangle · single-customer value (yuan)",
+            *[fmt_money(k["triangle"]["single_customer_value"]) for k in get],
+        ],
         ["triangle · referral rate", *[fmt_share(k["triangle"]["referral_rate"]) for k in get]],
         ["FAST · reachable", *[fmt_count(k["fast"]["reachable"]) for k in get]],
         ["FAST · engaged", *[fmt_count(k["fast"]["engaged"]) for k in get]],
@@ -655,44 +775,86 @@ def triangle_table(kpis: dict) -> str:
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("GMV", "value of all orders at the price paid, over platform, private shop and stores."),
     ("Private share", "GMV placed in the brand's own shop (mini-program) ÷ total GMV."),
-    ("Private-influenced share", "GMV credited to the private domain ÷ total GMV; credited "
-     "orders are private-shop orders, orders prompted by a guide, group, broadcast or KOC "
-     "touch or link, and platform orders paid with a member coupon."),
-    ("Gross profit − cost", "GMV minus cost of goods, minus all cash spend (ads, platform "
-     "commission, guides, KOCs, rewards, gifts, tooling). Discounts are foregone revenue, "
-     "already out of GMV."),
+    (
+        "Private-influenced share",
+        "GMV credited to the private domain ÷ total GMV; credited "
+        "orders are private-shop orders, orders prompted by a guide, group, broadcast or KOC "
+        "touch or link, and platform orders paid with a member coupon.",
+    ),
+    (
+        "Gross profit − cost",
+        "GMV minus cost of goods, minus all cash spend (ads, platform "
+        "commission, guides, KOCs, rewards, gifts, tooling). Discounts are foregone revenue, "
+        "already out of GMV.",
+    ),
     ("CAC public", "ad spend ÷ new customers acquired via ads."),
-    ("CAC private", "(referral rewards + KOC commissions and fees) ÷ new customers acquired "
-     "via referral, KOC and distributors."),
-    ("CAC blended", "(ad spend + the private acquisition costs above) ÷ all new customers "
-     "(organic and store ones included)."),
-    ("ROAS ads", "first-order GMV of ad-acquired customers ÷ ad spend (repeat orders are "
-     "not counted, so ROAS understates the value of ads; see LTV)."),
-    ("ROI public", "gross profit of platform orders not credited to the private domain ÷ "
-     "(ad spend + platform commission)."),
-    ("ROI private", "gross profit of orders credited to the private domain ÷ (guide "
-     "salaries and commissions + KOC commissions and fees + referral rewards + welcome gifts "
-     "+ tooling)."),
-    ("ROI total", "all gross profit ÷ all cash spend (store orders included); 1 is "
-     "break-even."),
-    ("Members / reachable / active", "end-of-run stocks: consumers in the private domain; "
-     "those who have not muted the brand; reachable members who bought within the active "
-     "window."),
-    ("Repurchase rate", "consumers who bought at least twice ÷ consumers who ever bought "
-     "(end of run)."),
+    (
+        "CAC private",
+        "(referral rewards + KOC commissions and fees) ÷ new customers acquired "
+        "via referral, KOC and distributors.",
+    ),
+    (
+        "CAC blended",
+        "(ad spend + the private acquisition costs above) ÷ all new customers "
+        "(organic and store ones included).",
+    ),
+    (
+        "ROAS ads",
+        "first-order GMV of ad-acquired customers ÷ ad spend (repeat orders are "
+        "not counted, so ROAS understates the value of ads; see LTV).",
+    ),
+    (
+        "ROI public",
+        "gross profit of platform orders not credited to the private domain ÷ "
+        "(ad spend + platform commission).",
+    ),
+    (
+        "ROI private",
+        "gross profit of orders credited to the private domain ÷ (guide "
+        "salaries and commissions + KOC commissions and fees + referral rewards + welcome gifts "
+        "+ tooling).",
+    ),
+    ("ROI total", "all gross profit ÷ all cash spend (store orders included); 1 is break-even."),
+    (
+        "Members / reachable / active",
+        "end-of-run stocks: consumers in the private domain; "
+        "those who have not muted the brand; reachable members who bought within the active "
+        "window.",
+    ),
+    (
+        "Repurchase rate",
+        "consumers who bought at least twice ÷ consumers who ever bought (end of run).",
+    ),
     ("Referral rate", "new customers acquired via referral ÷ all new customers."),
-    ("Fake member share", "fake accounts registered by coupon hunters ÷ (fakes + real new "
-     "members)."),
-    ("LTV_h", "GMV in a customer's first h days ÷ customers acquired, over the cohorts that "
-     "reached age h within the run, by acquisition source; '–' when no cohort did."),
-    ("Youzan triangle", "ownership = reachable members; single-customer value = LTV365 (or "
-     "LTV90 when no cohort reached a year) × repurchase rate; referral rate as above."),
-    ("FAST", "end-of-run stocks: reachable members, engaged members (engagement at least "
-     "population.engaged_threshold), members, active members."),
-    ("Retention cost per repeat order", "(guide salaries and commissions + tooling + welcome "
-     "gifts) ÷ repeat orders placed by members; compare with CAC (Kotler's 5x)."),
-    ("CPM", "yuan per 1000 ad impressions on the platform (one market price per day; "
-     "averaged over the window)."),
+    (
+        "Fake member share",
+        "fake accounts registered by coupon hunters ÷ (fakes + real new members).",
+    ),
+    (
+        "LTV_h",
+        "GMV in a customer's first h days ÷ customers acquired, over the cohorts that "
+        "reached age h within the run, by acquisition source; '–' when no cohort did.",
+    ),
+    (
+        "Youzan triangle",
+        "ownership = reachable members; single-customer value = LTV365 (or "
+        "LTV90 when no cohort reached a year) × repurchase rate; referral rate as above.",
+    ),
+    (
+        "FAST",
+        "end-of-run stocks: reachable members, engaged members (engagement at least "
+        "population.engaged_threshold), members, active members.",
+    ),
+    (
+        "Retention cost per repeat order",
+        "(guide salaries and commissions + tooling + welcome "
+        "gifts) ÷ repeat orders placed by members; compare with CAC (Kotler's 5x).",
+    ),
+    (
+        "CPM",
+        "yuan per 1000 ad impressions on the platform (one market price per day; "
+        "averaged over the window).",
+    ),
 )
 
 
@@ -711,6 +873,7 @@ def _cohort_sizes(ledger: pd.DataFrame, panels: Sequence[str]) -> dict[str, dict
 
 
 # --------------------------------------------------------------------------- entry point
+
 
 def write_report(result: RunResult, folder: Path) -> None:
     """Write `report.md` and `figures/*.png` for a finished run into `folder`."""
@@ -737,47 +900,85 @@ def write_report(result: RunResult, folder: Path) -> None:
     figs: list[tuple[str, str, str]] = []
     with matplotlib.rc_context(_style()):
         fig_penetration(monthly, monthly_mkt, focus, colors, several, figdir / "penetration.png")
-        figs.append(("penetration.png", "Penetration path",
-                     "Share of each 30-day window's GMV placed in the brand's own channels "
-                     "(solid) and credited to the private domain (dashed)"
-                     + ("; the thick black line is the market" if several else "")
-                     + ". A rising solid line means orders are moving off the platform."))
+        figs.append(
+            (
+                "penetration.png",
+                "Penetration path",
+                "Share of each 30-day window's GMV placed in the brand's own channels "
+                "(solid) and credited to the private domain (dashed)"
+                + ("; the thick black line is the market" if several else "")
+                + ". A rising solid line means orders are moving off the platform.",
+            )
+        )
         fig_cost_roi(cost, cost_mkt, panels, window, figdir / "cac_roi.png")
-        figs.append(("cac_roi.png", "Acquisition cost and return",
-                     f"Top: yuan paid per new customer in each {window}-day window, by "
-                     "source (lower is better). Bottom: gross profit per yuan spent (above "
-                     "the red dotted line means the window paid for itself). Gaps mean the "
-                     "KPI is undefined in that window (no such customers or no such cost)."))
+        figs.append(
+            (
+                "cac_roi.png",
+                "Acquisition cost and return",
+                f"Top: yuan paid per new customer in each {window}-day window, by "
+                "source (lower is better). Bottom: gross profit per yuan spent (above "
+                "the red dotted line means the window paid for itself). Gaps mean the "
+                "KPI is undefined in that window (no such customers or no such cost).",
+            )
+        )
         fig_stocks(stocks, focus, sc.run.consumers, figdir / "funnel_stocks.png")
-        figs.append(("funnel_stocks.png", "Funnel stocks",
-                     "Every consumer's state towards each brand at the end of each week "
-                     "(the bands add up to the population); a growing green base means the "
-                     "brand is turning shoppers into customers and members."))
+        figs.append(
+            (
+                "funnel_stocks.png",
+                "Funnel stocks",
+                "Every consumer's state towards each brand at the end of each week "
+                "(the bands add up to the population); a growing green base means the "
+                "brand is turning shoppers into customers and members.",
+            )
+        )
         fig_gmv_channels(cost, cost_mkt, panels, window, figdir / "gmv_channels.png")
-        figs.append(("gmv_channels.png", "GMV by channel",
-                     f"GMV per {window}-day window, stacked by where the order was placed; "
-                     "the orange slice is the private shop. A hatched bar is a shorter last "
-                     "window (its height is not comparable)."))
+        figs.append(
+            (
+                "gmv_channels.png",
+                "GMV by channel",
+                f"GMV per {window}-day window, stacked by where the order was placed; "
+                "the orange slice is the private shop. A hatched bar is a shorter last "
+                "window (its height is not comparable).",
+            )
+        )
         fig_ltv(kpis, panels, colors, _cohort_sizes(ledger, panels), figdir / "ltv.png")
-        figs.append(("ltv.png", "LTV by acquisition source",
-                     "Average GMV in a customer's first 90 (left) and 365 (right) days, by "
-                     "how the customer first heard of the brand; missing bars had no cohort "
-                     "old enough"
-                     + (", and n is the number of customers behind a bar (small n is noisy)"
-                        if len(panels) <= 3 else "") + "."))
+        figs.append(
+            (
+                "ltv.png",
+                "LTV by acquisition source",
+                "Average GMV in a customer's first 90 (left) and 365 (right) days, by "
+                "how the customer first heard of the brand; missing bars had no cohort "
+                "old enough"
+                + (
+                    ", and n is the number of customers behind a bar (small n is noisy)"
+                    if len(panels) <= 3
+                    else ""
+                )
+                + ".",
+            )
+        )
         fig_traffic(cost, cost_mkt, focus, colors, several, window, figdir / "traffic.png")
-        figs.append(("traffic.png", "Traffic cost and ads ROAS",
-                     "Left: the platform's price of 1000 ad impressions (the fading traffic "
-                     "dividend when it climbs). Right: first-order GMV per yuan of ads; "
-                     "below the dotted line, ads do not pay back on the first order."))
+        figs.append(
+            (
+                "traffic.png",
+                "Traffic cost and ads ROAS",
+                "Left: the platform's price of 1000 ad impressions (the fading traffic "
+                "dividend when it climbs). Right: first-order GMV per yuan of ads; "
+                "below the dotted line, ads do not pay back on the first order.",
+            )
+        )
 
-    quarterly = cost_mkt if window == 90 else _series(ledger, 90, False)
-    text = _markdown(result, days, focus, window, figs, quarterly)
+    text = _markdown(result, days, focus, window, figs)
     (folder / "report.md").write_text(text, encoding="utf-8")
 
 
-def _markdown(result: RunResult, days: int, focus: Sequence[str], window: int,
-              figs: Sequence[tuple[str, str, str]], quarterly: pd.DataFrame) -> str:
+def _markdown(
+    result: RunResult,
+    days: int,
+    focus: Sequence[str],
+    window: int,
+    figs: Sequence[tuple[str, str, str]],
+) -> str:
     """The page: header, headline, KPI and triangle tables, figures, definitions."""
     summary = result.summary
     kpis = summary["kpis"]
@@ -791,34 +992,51 @@ def _markdown(result: RunResult, days: int, focus: Sequence[str], window: int,
         f"Seed {summary['seed']} · {days} days · {summary['consumers']:,} consumers · "
         f"{len(brands)} brand{'s' if len(brands) != 1 else ''} ({', '.join(brands)}) · "
         f"engine `{summary['engine']}` · siyu {summary['version']}",
-        "", "## Headline", "", " ".join(headline(summary, days, quarterly)), "",
-        "## KPIs over the whole run", "",
-        kpi_table(kpis), "",
+        "",
+        "## Headline",
+        "",
+        " ".join(headline(summary, days)),
+        "",
+        "## KPIs over the whole run",
+        "",
+        kpi_table(kpis),
+        "",
         "Money in yuan. “–” means the KPI is undefined because its denominator is zero "
         "(for example no private-domain cost for a brand without private operations, or no "
         "cohort old enough for an LTV). In the market column, flows are summed over brands "
         "and end-of-run stocks too, so a consumer who is a member of two brands counts twice.",
         "",
-        "## Youzan triangle and FAST stocks (end of run)", "",
-        triangle_table(kpis), "",
-        "## Figures", "",
+        "## Youzan triangle and FAST stocks (end of run)",
+        "",
+        triangle_table(kpis),
+        "",
+        "## Figures",
+        "",
     ]
     if len(focus) < len(brands):
-        lines += [f"With {len(brands)} brands, per-brand figures show the {len(focus)} largest "
-                  f"by GMV ({', '.join(focus)}) and the market.", ""]
+        lines += [
+            f"With {len(brands)} brands, per-brand figures show the {len(focus)} largest "
+            f"by GMV ({', '.join(focus)}) and the market.",
+            "",
+        ]
     notes = []
     for w in sorted({30, window}):
         tail = _tail_days(days, w)
         if tail and tail < w / 2:
-            notes.append(f"the last {tail} day{'s' if tail != 1 else ''} of the run do not "
-                         f"fill a {w}-day window and are left out of the {w}-day series")
+            notes.append(
+                f"the last {tail} day{'s' if tail != 1 else ''} of the run do not "
+                f"fill a {w}-day window and are left out of the {w}-day series"
+            )
     if notes:
         lines += ["Note: " + "; ".join(notes) + " (they are in the tables above).", ""]
     for i, (file, title, caption) in enumerate(figs, start=1):
-        lines += [f"### {i}. {title}", "", f"![{title}]({FIGURES}/{file})", "",
-                  f"*{caption}*", ""]
-    lines += ["## Definitions", "",
-              "As computed in `sim/kpis.py` from the daily ledger (`metrics.parquet`).", ""]
+        lines += [f"### {i}. {title}", "", f"![{title}]({FIGURES}/{file})", "", f"*{caption}*", ""]
+    lines += [
+        "## Definitions",
+        "",
+        "As computed in `sim/kpis.py` from the daily ledger (`metrics.parquet`).",
+        "",
+    ]
     lines += [f"- **{name}**: {text}" for name, text in DEFINITIONS]
     lines.append("")
     return "\n".join(lines)

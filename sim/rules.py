@@ -52,8 +52,12 @@ def hill(x: ArrayLike, k: float, s: float) -> np.ndarray | float:
 
 
 def ad_awareness_hazard(
-    adstocked_impressions: ArrayLike, consumers: int, precision: float,
-    max_hazard: float, k: float, s: float,
+    adstocked_impressions: ArrayLike,
+    consumers: int,
+    precision: float,
+    max_hazard: float,
+    k: float,
+    s: float,
 ) -> np.ndarray | float:
     """Daily probability an unaware target consumer becomes aware from ads.
 
@@ -123,7 +127,12 @@ def channel_utility(
     """
     return (
         -price_sensitivity * price_share
-        + convenience + protection + relationship + loyalty + appeal + service
+        + convenience
+        + protection
+        + relationship
+        + loyalty
+        + appeal
+        + service
     )
 
 
@@ -179,8 +188,13 @@ def logistic(x: ArrayLike) -> np.ndarray | float:
 
 
 def join_probability(
-    gift_share: ArrayLike, discount_share: ArrayLike, service_need: ArrayLike,
-    one_to_one: ArrayLike, value_weight: float, service_weight: float, hassle: float,
+    gift_share: ArrayLike,
+    discount_share: ArrayLike,
+    service_need: ArrayLike,
+    one_to_one: ArrayLike,
+    value_weight: float,
+    service_weight: float,
+    hassle: float,
 ) -> np.ndarray | float:
     """P(accept an invitation to the private domain) = logistic(value − hassle).
 
@@ -188,10 +202,9 @@ def join_probability(
     Joining costs attention (a slot, checked by the caller) and hassle; people join
     only if the membership is worth it (domain brief, mechanism 7: attention is scarce).
     """
-    value = (
-        value_weight * (np.asarray(gift_share, dtype=float) + np.asarray(discount_share, dtype=float))
-        + service_weight * np.asarray(service_need, dtype=float) * np.asarray(one_to_one, dtype=float)
-    )
+    value = value_weight * (
+        np.asarray(gift_share, dtype=float) + np.asarray(discount_share, dtype=float)
+    ) + service_weight * np.asarray(service_need, dtype=float) * np.asarray(one_to_one, dtype=float)
     return logistic(value - hassle)
 
 
@@ -219,8 +232,12 @@ def harvest_feeling(previous: ArrayLike, selling: ArrayLike, span: float) -> np.
 
 
 def selling_conversion(
-    base: float, engagement: ArrayLike, latent_need: ArrayLike, sku_breadth: float,
-    effect: ArrayLike = 1.0, skill: ArrayLike = 1.0,
+    base: float,
+    engagement: ArrayLike,
+    latent_need: ArrayLike,
+    sku_breadth: float,
+    effect: ArrayLike = 1.0,
+    skill: ArrayLike = 1.0,
 ) -> np.ndarray | float:
     """P(a selling touch leads to an order) = base · e · P(latent need) · SKU · effect · skill,
     capped at 1. SKU breadth gives a push more to recommend (domain brief, mechanism 3)."""

@@ -1,10 +1,10 @@
 """Run a scenario and write its outputs: the Python API researchers call.
 
-    from sim import load_scenario, run
-    sc = load_scenario("beauty_guides", {"brands.brand.strategy.private_discount": 0.1})
-    result = run(sc, seed=3)
-    result.ledger        # pandas DataFrame, one row per day x brand
-    result.summary       # dict of KPIs per brand and for the market
+from sim import load_scenario, run
+sc = load_scenario("beauty_guides", {"brands.brand.strategy.private_discount": 0.1})
+result = run(sc, seed=3)
+result.ledger        # pandas DataFrame, one row per day x brand
+result.summary       # dict of KPIs per brand and for the market
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ def run_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed))
 
 
-def run(scenario: Scenario, seed: int | None = None, engine: str = "agents",
-        progress: Callable[[int], None] | None = None) -> RunResult:
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    engine: str = "agents",
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
     """Run a scenario once with a seed (default: the scenario's) on an engine."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
@@ -94,7 +98,8 @@ def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: boo
             result.ledger.to_parquet(tmp / "metrics.parquet", index=False, compression="zstd")
         (tmp / "summary.json").write_text(
             json.dumps(result.summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         if report:
             from sim.report import write_report
 

@@ -219,9 +219,7 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
     return key or "(top level)", msg
 
 
-def validate(
-    data: dict[str, Any], file: str | Path, origins: Origins | None = None
-) -> Scenario:
+def validate(data: dict[str, Any], file: str | Path, origins: Origins | None = None) -> Scenario:
     """Validate a merged table into a Scenario, or raise one ScenarioError.
 
     The error names the source (from `origins`) that set the offending key, else `file`.
@@ -259,8 +257,10 @@ def _check_named_entry(data: Mapping[str, Any], item: Override) -> None:
     hint = difflib.get_close_matches(name, known, n=1)
     what = "brand" if table == "brands" else "category"
     raise ScenarioError(
-        item.source, ".".join(item.path[:2]),
-        f"unknown {what} {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        item.source,
+        ".".join(item.path[:2]),
+        f"unknown {what} {name!r}"
+        + (f" (did you mean {hint[0]!r}?)" if hint else "")
         + f" (known: {', '.join(known)})",
     )
 

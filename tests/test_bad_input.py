@@ -63,163 +63,273 @@ def assert_bad_input(code: int, err: str, folder: Path, prefix: str, *needles: s
 CASES: dict[str, tuple[dict[str, str], str, list[str], str, tuple[str, ...]]] = {
     "toml-syntax": (
         {"s.toml": "[run]\ndays = 60\nconsumers = = 3\n"},
-        "s.toml", [], "s.toml: TOML syntax error", ("line 3",),
+        "s.toml",
+        [],
+        "s.toml: TOML syntax error",
+        ("line 3",),
     ),
     "toml-syntax-at-end": (
         {"s.toml": "[run]\ndays = [1, \n"},
-        "s.toml", [], "s.toml: TOML syntax error", ("line 2",),
+        "s.toml",
+        [],
+        "s.toml: TOML syntax error",
+        ("line 2",),
     ),
     "toml-duplicate-key": (
         {"s.toml": "[run]\ndays = 1\ndays = 2\n"},
-        "s.toml", [], "s.toml: TOML syntax error", ("line 3",),
+        "s.toml",
+        [],
+        "s.toml: TOML syntax error",
+        ("line 3",),
     ),
     "unknown-top-key": (
         {"s.toml": "[runn]\ndays = 60\n"},
-        "s.toml", [], "s.toml: runn: unknown key", ("did you mean 'run'",),
+        "s.toml",
+        [],
+        "s.toml: runn: unknown key",
+        ("did you mean 'run'",),
     ),
     "unknown-nested-key": (
         {"s.toml": "[brands.a.strategy]\nprivate_discont = 0.1\n"},
-        "s.toml", [], "s.toml: brands.a.strategy.private_discont: unknown key",
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.private_discont: unknown key",
         ("did you mean 'private_discount'",),
     ),
     "unknown-key-in-category": (
         {"s.toml": "[categories.default]\nprise = 100\n"},
-        "s.toml", [], "s.toml: categories.default.prise: unknown key",
+        "s.toml",
+        [],
+        "s.toml: categories.default.prise: unknown key",
         ("did you mean 'price'",),
     ),
     "unknown-key-in-list-of-tables": (
         {"s.toml": "[[brands.a.strategy.referral_tiers]]\nreferals = 1\n"},
-        "s.toml", [], "s.toml: brands.a.strategy.referral_tiers.0.referals: unknown key",
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.referral_tiers.0.referals: unknown key",
         ("did you mean 'referrals'",),
     ),
     "unknown-key-without-near-name": (
         {"s.toml": "[brands.a]\nzzzzzz = 1\n"},
-        "s.toml", [], "s.toml: brands.a.zzzzzz: unknown key", (),
+        "s.toml",
+        [],
+        "s.toml: brands.a.zzzzzz: unknown key",
+        (),
     ),
     "wrong-type": (
         {"s.toml": '[run]\nconsumers = "many"\n'},
-        "s.toml", [], "s.toml: run.consumers: ", ("integer", "'many'"),
+        "s.toml",
+        [],
+        "s.toml: run.consumers: ",
+        ("integer", "'many'"),
     ),
     "table-expected": (
         {"s.toml": "run = 5\n"},
-        "s.toml", [], "s.toml: run: ", ("got 5",),
+        "s.toml",
+        [],
+        "s.toml: run: ",
+        ("got 5",),
     ),
     "share-above-1": (
         {"s.toml": "[brands.a.strategy]\nprivate_discount = 1.5\n"},
-        "s.toml", [], "s.toml: brands.a.strategy.private_discount: ", ("1.5",),
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.private_discount: ",
+        ("1.5",),
     ),
     "share-below-0": (
         {"s.toml": "[population]\nhunter_share = -0.1\n"},
-        "s.toml", [], "s.toml: population.hunter_share: ", ("-0.1",),
+        "s.toml",
+        [],
+        "s.toml: population.hunter_share: ",
+        ("-0.1",),
     ),
     "negative-budget": (
         {"s.toml": "[brands.a]\nannual_budget = -5\n"},
-        "s.toml", [], "s.toml: brands.a.annual_budget: ", ("greater than or equal to 0",),
+        "s.toml",
+        [],
+        "s.toml: brands.a.annual_budget: ",
+        ("greater than or equal to 0",),
     ),
     "negative-ad-spend": (
         {"s.toml": "[brands.a.strategy]\nad_budget_per_day = -1\n"},
-        "s.toml", [], "s.toml: brands.a.strategy.ad_budget_per_day: ", ("-1",),
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.ad_budget_per_day: ",
+        ("-1",),
     ),
     "more-guides-than-affordable": (
-        {"s.toml": "[brands.a]\nstores = 50\nannual_budget = 1e6\n"
-                   "[brands.a.strategy]\nguides_per_store = 2\n"},
-        "s.toml", [], "s.toml: brands.a.strategy: ", ("100 guides", "annual_budget"),
+        {
+            "s.toml": "[brands.a]\nstores = 50\nannual_budget = 1e6\n"
+            "[brands.a.strategy]\nguides_per_store = 2\n"
+        },
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy: ",
+        ("100 guides", "annual_budget"),
     ),
     "content-mix-not-1": (
         {"s.toml": "[brands.a.strategy.content_mix]\ncontent = 0.5\n"},
-        "s.toml", [], "s.toml: brands.a.strategy.content_mix: ", ("sum to 1", "0.9"),
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.content_mix: ",
+        ("sum to 1", "0.9"),
     ),
     "initial-shares-not-nested": (
         {"s.toml": "[brands.a.initial]\naware = 0.1\ncustomers = 0.2\n"},
-        "s.toml", [], "s.toml: brands.a.initial: ", ("customers <= aware",),
+        "s.toml",
+        [],
+        "s.toml: brands.a.initial: ",
+        ("customers <= aware",),
     ),
     "unknown-category": (
         {"s.toml": '[brands.a]\ncategory = "shoes"\n'},
-        "s.toml", [], "s.toml: brands.a.category: ", ("'shoes'", "default"),
+        "s.toml",
+        [],
+        "s.toml: brands.a.category: ",
+        ("'shoes'", "default"),
     ),
     "unknown-literal": (
         {"s.toml": '[brands.a.strategy]\nguide_regime = "weekly"\n'},
-        "s.toml", [], "s.toml: brands.a.strategy.guide_regime: ", ("'quota'", "'weekly'"),
+        "s.toml",
+        [],
+        "s.toml: brands.a.strategy.guide_regime: ",
+        ("'quota'", "'weekly'"),
     ),
     "no-brands": (
         {"s.toml": "[brands]\n"},
-        "s.toml", [], "s.toml: brands: ", ("at least one brand",),
+        "s.toml",
+        [],
+        "s.toml: brands: ",
+        ("at least one brand",),
     ),
     "error-in-parent": (
-        {"base.toml": "[brands.a.strategy]\nprivat_discount = 0.1\nad_budget_per_day = 5\n",
-         # the child sets a sibling in the same table: origin must be tracked per key
-         "child.toml": 'extends = "base.toml"\n[brands.a.strategy]\nad_budget_per_day = 9\n'},
-        "child.toml", [], "base.toml: brands.a.strategy.privat_discount: unknown key",
+        {
+            "base.toml": "[brands.a.strategy]\nprivat_discount = 0.1\nad_budget_per_day = 5\n",
+            # the child sets a sibling in the same table: origin must be tracked per key
+            "child.toml": 'extends = "base.toml"\n[brands.a.strategy]\nad_budget_per_day = 9\n',
+        },
+        "child.toml",
+        [],
+        "base.toml: brands.a.strategy.privat_discount: unknown key",
         ("did you mean 'private_discount'",),
     ),
     "error-in-grandparent": (
-        {"lib/root.toml": '[brands.a]\ncategory = "shoes"\nstores = 1\n',
-         "lib/mid.toml": 'extends = "root"\n[brands.a]\nstores = 2\n',
-         "child.toml": 'extends = "lib/mid.toml"\n[brands.a]\nstores = 3\n'},
-        "child.toml", [], f"lib{os.sep}root.toml: brands.a.category: ", ("'shoes'",),
+        {
+            "lib/root.toml": '[brands.a]\ncategory = "shoes"\nstores = 1\n',
+            "lib/mid.toml": 'extends = "root"\n[brands.a]\nstores = 2\n',
+            "child.toml": 'extends = "lib/mid.toml"\n[brands.a]\nstores = 3\n',
+        },
+        "child.toml",
+        [],
+        f"lib{os.sep}root.toml: brands.a.category: ",
+        ("'shoes'",),
     ),
     "table-error-in-parent": (
-        {"base.toml": "[brands.a.strategy.content_mix]\ncontent = 0.2\n",
-         "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 2\n'},
-        "child.toml", [], "base.toml: brands.a.strategy.content_mix: ", ("sum to 1",),
+        {
+            "base.toml": "[brands.a.strategy.content_mix]\ncontent = 0.2\n",
+            "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 2\n',
+        },
+        "child.toml",
+        [],
+        "base.toml: brands.a.strategy.content_mix: ",
+        ("sum to 1",),
     ),
     "extends-missing-file": (
         {"s.toml": 'extends = "nope.toml"\n'},
-        "s.toml", [], "s.toml: extends: ", ("no such file", "nope.toml"),
+        "s.toml",
+        [],
+        "s.toml: extends: ",
+        ("no such file", "nope.toml"),
     ),
     "extends-not-a-string": (
         {"s.toml": "extends = 3\n"},
-        "s.toml", [], "s.toml: extends: ", ("string",),
+        "s.toml",
+        [],
+        "s.toml: extends: ",
+        ("string",),
     ),
     "extends-cycle": (
         {"a.toml": 'extends = "b.toml"\n', "b.toml": 'extends = "a.toml"\n'},
-        "a.toml", [], "b.toml: extends: cycle", ("a.toml -> b.toml -> a.toml",),
+        "a.toml",
+        [],
+        "b.toml: extends: cycle",
+        ("a.toml -> b.toml -> a.toml",),
     ),
     "extends-self": (
         {"a.toml": 'extends = "a.toml"\n'},
-        "a.toml", [], "a.toml: extends: cycle", (),
+        "a.toml",
+        [],
+        "a.toml: extends: cycle",
+        (),
     ),
     "missing-file": ({}, "nope.toml", [], "nope.toml: ", ("no such file",)),
     "folder-not-file": ({"dir/x.toml": ""}, "dir", [], "dir: ", ("folder",)),
     "set-unknown-key": (
-        {"s.toml": ""}, "s.toml", ["--set", "run.dayz=3"],
-        "--set: run.dayz: unknown key", ("did you mean 'days'",),
+        {"s.toml": ""},
+        "s.toml",
+        ["--set", "run.dayz=3"],
+        "--set: run.dayz: unknown key",
+        ("did you mean 'days'",),
     ),
     "set-unknown-brand": (
-        {"s.toml": "[brands.kiehls]\nstores = 1\n"}, "s.toml",
+        {"s.toml": "[brands.kiehls]\nstores = 1\n"},
+        "s.toml",
         ["--set", "brands.kiehl.strategy.private_discount=0.1"],
-        "--set: brands.kiehl: unknown brand 'kiehl'", ("did you mean 'kiehls'",),
+        "--set: brands.kiehl: unknown brand 'kiehl'",
+        ("did you mean 'kiehls'",),
     ),
     "set-no-equals": ({"s.toml": ""}, "s.toml", ["--set", "run.days"], "--set: run.days: ", ()),
     "set-empty-part": ({"s.toml": ""}, "s.toml", ["--set", "run..days=3"], "--set: ", ()),
     "set-wrong-type": (
-        {"s.toml": ""}, "s.toml", ["--set", "run.days=abc"], "--set: run.days: ", ("'abc'",),
+        {"s.toml": ""},
+        "s.toml",
+        ["--set", "run.days=abc"],
+        "--set: run.days: ",
+        ("'abc'",),
     ),
     "set-out-of-range": (
-        {"s.toml": ""}, "s.toml", ["--set", "brands.brand.strategy.private_discount=2"],
-        "--set: brands.brand.strategy.private_discount: ", ("less than or equal to 1",),
+        {"s.toml": ""},
+        "s.toml",
+        ["--set", "brands.brand.strategy.private_discount=2"],
+        "--set: brands.brand.strategy.private_discount: ",
+        ("less than or equal to 1",),
     ),
     "set-extends": ({"s.toml": ""}, "s.toml", ["--set", "extends=x.toml"], "--set: extends: ", ()),
     "days-0": ({"s.toml": ""}, "s.toml", ["--days", "0"], "--days: run.days: ", ("0",)),
     "consumers-negative": (
-        {"s.toml": ""}, "s.toml", ["--consumers", "-5"], "--consumers: run.consumers: ", (),
+        {"s.toml": ""},
+        "s.toml",
+        ["--consumers", "-5"],
+        "--consumers: run.consumers: ",
+        (),
     ),
     "seed-negative": ({"s.toml": ""}, "s.toml", ["--seed", "-1"], "--seed: run.seed: ", ()),
     "days-not-a-number": ({"s.toml": ""}, "s.toml", ["--days", "abc"], "", ("'--days'",)),
     "unknown-option": ({"s.toml": ""}, "s.toml", ["--dayz", "3"], "", ("--dayz",)),
     "bad-engine": (
-        {"s.toml": ""}, "s.toml", ["--engine", "warp"], "--engine: ", ("'warp'", "agents"),
+        {"s.toml": ""},
+        "s.toml",
+        ["--engine", "warp"],
+        "--engine: ",
+        ("'warp'", "agents"),
     ),
     "markup-in-key-shown-verbatim": (
         {"s.toml": '[run]\n"[/red]x[bold]" = 1\n'},
-        "s.toml", [], "s.toml: run.[/red]x[bold]: unknown key", (),
+        "s.toml",
+        [],
+        "s.toml: run.[/red]x[bold]: unknown key",
+        (),
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_run_bad_input(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`siyu run` on bad input: one line naming file and key, exit 2, nothing written."""
@@ -233,7 +343,9 @@ def test_run_bad_input(
 
 @pytest.mark.parametrize("case", [c for c in CASES if not CASES[c][2]])
 def test_validate_bad_file(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`siyu validate` reports bad files with the same one line (and prints no JSON)."""
@@ -283,10 +395,16 @@ def test_long_error_is_one_line_on_a_narrow_terminal(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "40", "TERM": "xterm-256color", "FORCE_COLOR": "1"}
     proc = subprocess.run(
         [*siyu_command(), "run", "s.toml", "--out", OUT, "--no-report"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     line = assert_bad_input(
-        proc.returncode, proc.stderr, tmp_path,
+        proc.returncode,
+        proc.stderr,
+        tmp_path,
         f"s.toml: brands.{long_name}.strategy.private_discont: unknown key",
         "did you mean 'private_discount'",
     )
@@ -299,7 +417,10 @@ def test_real_script_usage_error(tmp_path: Path) -> None:
     write(tmp_path, {"s.toml": ""})
     proc = subprocess.run(
         [*siyu_command(), "run", "s.toml", "--days", "x", "--out", OUT],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "COLUMNS": "40"},
     )
     assert_bad_input(proc.returncode, proc.stderr, tmp_path, "", "'--days'", "siyu run --help")
@@ -318,10 +439,13 @@ def test_api_error_has_file_and_key(tmp_path: Path) -> None:
 
 
 def test_api_error_names_parent_file(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "base.toml": "[brands.a]\nstores = 2\n[brands.a.strategy]\nbroadcasts_per_wek = 1\n",
-        "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 3\n',
-    })
+    write(
+        tmp_path,
+        {
+            "base.toml": "[brands.a]\nstores = 2\n[brands.a.strategy]\nbroadcasts_per_wek = 1\n",
+            "child.toml": 'extends = "base.toml"\n[brands.a]\nstores = 3\n',
+        },
+    )
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path / "child.toml")
     assert Path(info.value.file) == tmp_path / "base.toml"

@@ -74,8 +74,9 @@ def test_list_skips_bases_and_flags_broken_files(
 
 
 def test_validate_prints_resolved_json(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = cli(["validate", tiny, "--set", "brands.a.strategy.guide_regime=quota"],
-                         capsys)
+    code, out, err = cli(
+        ["validate", tiny, "--set", "brands.a.strategy.guide_regime=quota"], capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     defaults = Scenario().model_dump(mode="json")
@@ -85,8 +86,9 @@ def test_validate_prints_resolved_json(tiny: Path, capsys: pytest.CaptureFixture
     assert data["platform"] == defaults["platform"]
     strategy = data["brands"]["a"]["strategy"]
     assert strategy["guide_regime"] == "quota"
-    assert strategy["private_discount"] == defaults["brands"]["brand"]["strategy"][
-        "private_discount"]
+    assert (
+        strategy["private_discount"] == defaults["brands"]["brand"]["strategy"]["private_discount"]
+    )
     assert data == Scenario.model_validate(data).model_dump(mode="json")  # complete and valid
 
 
@@ -111,7 +113,9 @@ def test_params_prints_every_section(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_run_writes_outputs_and_is_reproducible(
-    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tiny: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)  # piped output: the table's own width
@@ -119,7 +123,8 @@ def test_run_writes_outputs_and_is_reproducible(
     seeds = {"first": 5, "again": 5, "other": 6}
     for name, out in outs.items():
         code, stdout, err = cli(
-            ["run", tiny, "--seed", seeds[name], "--out", out, "--no-report"], capsys)
+            ["run", tiny, "--seed", seeds[name], "--out", out, "--no-report"], capsys
+        )
         assert code == 0, err
         assert sorted(p.name for p in out.iterdir()) == ["metrics.parquet", "summary.json"]
         assert f"wrote {out}/" in stdout
@@ -144,8 +149,22 @@ def test_run_options_override_the_file(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "short"
-    code, _, err = cli(["run", tiny, "--days", 20, "--consumers", 200, "--set",
-                        "brands.b.appeal=0.3", "--out", out, "--no-report"], capsys)
+    code, _, err = cli(
+        [
+            "run",
+            tiny,
+            "--days",
+            20,
+            "--consumers",
+            200,
+            "--set",
+            "brands.b.appeal=0.3",
+            "--out",
+            out,
+            "--no-report",
+        ],
+        capsys,
+    )
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["days"], summary["consumers"]) == (20, 200)
@@ -153,8 +172,9 @@ def test_run_options_override_the_file(
     assert summary["seed"] == summary["parameters"]["run"]["seed"]
     # a previous run's folder is replaced, not merged into
     (out / "stale.txt").write_text("old")
-    code, _, err = cli(["run", tiny, "--days", 10, "--consumers", 100, "--out", out,
-                        "--no-report"], capsys)
+    code, _, err = cli(
+        ["run", tiny, "--days", 10, "--consumers", 100, "--out", out, "--no-report"], capsys
+    )
     assert code == 0, err
     assert not (out / "stale.txt").exists()
     assert json.loads((out / "summary.json").read_text())["days"] == 10

@@ -12,26 +12,40 @@ from sim.params import Scenario
 from sim.report import FIGURES, headline, kpi_table
 from sim.runner import RunResult, run, write_outputs
 
-FIGURE_FILES = ("penetration.png", "cac_roi.png", "funnel_stocks.png", "gmv_channels.png",
-                "ltv.png", "traffic.png")
+FIGURE_FILES = (
+    "penetration.png",
+    "cac_roi.png",
+    "funnel_stocks.png",
+    "gmv_channels.png",
+    "ltv.png",
+    "traffic.png",
+)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def tiny_scenario() -> Scenario:
     """Two brands, 300 consumers, 100 days: one with guides and package cards, one that
     only buys ads (so some KPIs are undefined and must show '–')."""
-    return Scenario.model_validate({
-        "name": "tiny_two_brands",
-        "description": "test: a guided brand against an ads-only brand",
-        "source_case": "none (unit test)",
-        "run": {"days": 100, "consumers": 300, "seed": 3},
-        "brands": {
-            "guided": {"stores": 2, "store_visits_per_day": 6,
-                       "strategy": {"guides_per_store": 1, "package_card_rate": 0.5,
-                                    "ad_budget_per_day": 200}},
-            "ads_only": {"strategy": {"private_ops": False, "ad_budget_per_day": 300}},
-        },
-    })
+    return Scenario.model_validate(
+        {
+            "name": "tiny_two_brands",
+            "description": "test: a guided brand against an ads-only brand",
+            "source_case": "none (unit test)",
+            "run": {"days": 100, "consumers": 300, "seed": 3},
+            "brands": {
+                "guided": {
+                    "stores": 2,
+                    "store_visits_per_day": 6,
+                    "strategy": {
+                        "guides_per_store": 1,
+                        "package_card_rate": 0.5,
+                        "ad_budget_per_day": 200,
+                    },
+                },
+                "ads_only": {"strategy": {"private_ops": False, "ad_budget_per_day": 300}},
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +91,13 @@ def test_report_content(report_dir: Path, result: RunResult) -> None:
     assert "## Headline" in text and "## Definitions" in text
     # the KPI table: header with every brand and the market, and its rows
     assert "| KPI | guided | ads_only | market |" in text
-    for row in ("| GMV (yuan) |", "| ROI total |", "| CAC public (yuan) |",
-                "| LTV90, all sources (yuan) |", "| fake member share |"):
+    for row in (
+        "| GMV (yuan) |",
+        "| ROI total |",
+        "| CAC public (yuan) |",
+        "| LTV90, all sources (yuan) |",
+        "| fake member share |",
+    ):
         assert row in text, row
     # the ads-only brand has no private domain: its private ROI is undefined and shown so
     roi_private = next(line for line in text.splitlines() if line.startswith("| ROI private |"))

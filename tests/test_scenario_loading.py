@@ -49,12 +49,15 @@ appeal = -0.2
 @pytest.fixture
 def chain(tmp_path: Path) -> Path:
     """base.toml and child.toml, the child overriding one nested key and a list."""
-    write(tmp_path, {
-        "base.toml": BASE,
-        "child.toml": 'extends = "base.toml"\n'
-                      "[brands.a.strategy]\nprivate_discount = 0.2\n"
-                      "tier_spend = [50]\ntier_discount = [0.05]\n",
-    })
+    write(
+        tmp_path,
+        {
+            "base.toml": BASE,
+            "child.toml": 'extends = "base.toml"\n'
+            "[brands.a.strategy]\nprivate_discount = 0.2\n"
+            "tier_spend = [50]\ntier_discount = [0.05]\n",
+        },
+    )
     return tmp_path / "child.toml"
 
 
@@ -86,11 +89,14 @@ def test_extends_lists_replace(chain: Path) -> None:
 
 def test_extends_chain_relative_paths_and_bare_names(tmp_path: Path) -> None:
     """Parents resolve relative to the file that names them; `.toml` may be left off."""
-    write(tmp_path, {
-        "lib/root.toml": "[run]\ndays = 10\nconsumers = 20\n[brands.a]\nstores = 1\n",
-        "lib/mid.toml": 'extends = "root"\n[run]\ndays = 11\n[brands.a]\nappeal = 1.0\n',
-        "cases/leaf.toml": 'extends = "../lib/mid.toml"\n[run]\nconsumers = 30\n',
-    })
+    write(
+        tmp_path,
+        {
+            "lib/root.toml": "[run]\ndays = 10\nconsumers = 20\n[brands.a]\nstores = 1\n",
+            "lib/mid.toml": 'extends = "root"\n[run]\ndays = 11\n[brands.a]\nappeal = 1.0\n',
+            "cases/leaf.toml": 'extends = "../lib/mid.toml"\n[run]\nconsumers = 30\n',
+        },
+    )
     sc = load_scenario(tmp_path / "cases" / "leaf.toml")
     assert (sc.run.days, sc.run.consumers) == (11, 30)
     assert (sc.brands["a"].stores, sc.brands["a"].appeal) == (1, 1.0)
@@ -98,19 +104,24 @@ def test_extends_chain_relative_paths_and_bare_names(tmp_path: Path) -> None:
 
 def test_child_can_fix_what_parent_left_invalid_on_its_own(tmp_path: Path) -> None:
     """Validation is of the merged result: a base needs not be runnable alone."""
-    write(tmp_path, {
-        "_base.toml": "[brands.a]\nstores = 100\nannual_budget = 1e5\n"
-                      "[brands.a.strategy]\nguides_per_store = 1\n",
-        "ok.toml": 'extends = "_base.toml"\n[brands.a]\nannual_budget = 1e9\n',
-    })
+    write(
+        tmp_path,
+        {
+            "_base.toml": "[brands.a]\nstores = 100\nannual_budget = 1e5\n"
+            "[brands.a.strategy]\nguides_per_store = 1\n",
+            "ok.toml": 'extends = "_base.toml"\n[brands.a]\nannual_budget = 1e9\n',
+        },
+    )
     with pytest.raises(ScenarioError):
         load_scenario(tmp_path / "_base.toml")
     assert load_scenario(tmp_path / "ok.toml").brands["a"].annual_budget == 1e9
 
 
 def test_name_defaults_to_stem(tmp_path: Path, chain: Path) -> None:
-    write(tmp_path, {"named.toml": 'name = "custom"\n',
-                     "inherits_name.toml": 'extends = "named.toml"\n'})
+    write(
+        tmp_path,
+        {"named.toml": 'name = "custom"\n', "inherits_name.toml": 'extends = "named.toml"\n'},
+    )
     assert load_scenario(chain).name == "child"
     assert load_scenario(tmp_path / "named.toml").name == "custom"
     # a child does not inherit its parent's name (its runs would overwrite the parent's)
@@ -122,17 +133,26 @@ def test_name_defaults_to_stem(tmp_path: Path, chain: Path) -> None:
     ("text", "path", "value"),
     [
         ("run.days=30", ("run", "days"), 30),
-        ("brands.a.strategy.private_discount = 0.25", ("brands", "a", "strategy",
-                                                       "private_discount"), 0.25),
+        (
+            "brands.a.strategy.private_discount = 0.25",
+            ("brands", "a", "strategy", "private_discount"),
+            0.25,
+        ),
         ("run.seed=1_000", ("run", "seed"), 1000),
         ('description="hello world"', ("description",), "hello world"),
         ("description=hello world", ("description",), "hello world"),
-        ("brands.a.strategy.guide_regime=quota", ("brands", "a", "strategy", "guide_regime"),
-         "quota"),
+        (
+            "brands.a.strategy.guide_regime=quota",
+            ("brands", "a", "strategy", "guide_regime"),
+            "quota",
+        ),
         ("brands.a.adaptive=true", ("brands", "a", "adaptive"), True),
         ("brands.a.strategy.private_ops=false", ("brands", "a", "strategy", "private_ops"), False),
-        ("brands.a.strategy.tier_spend=[100, 200]", ("brands", "a", "strategy", "tier_spend"),
-         [100, 200]),
+        (
+            "brands.a.strategy.tier_spend=[100, 200]",
+            ("brands", "a", "strategy", "tier_spend"),
+            [100, 200],
+        ),
         ("brands.a.initial={aware = 0.5}", ("brands", "a", "initial"), {"aware": 0.5}),
         ("description=a=b", ("description",), "a=b"),
     ],
@@ -144,17 +164,20 @@ def test_parse_override_reads_toml_values(text: str, path: tuple[str, ...], valu
 
 
 def test_set_overrides_apply_with_types(chain: Path) -> None:
-    sc = load_scenario(chain, [
-        "run.days=30",
-        "brands.a.strategy.private_discount=0.3",
-        "brands.a.strategy.guide_regime=quota",
-        "brands.a.adaptive=true",
-        "brands.b.strategy.private_ops=false",
-        "brands.a.strategy.tier_spend=[10, 20]",
-        "brands.a.strategy.tier_discount=[0.1, 0.2]",
-        'description="set on the command line"',
-        "brands.c={stores = 4}",
-    ])
+    sc = load_scenario(
+        chain,
+        [
+            "run.days=30",
+            "brands.a.strategy.private_discount=0.3",
+            "brands.a.strategy.guide_regime=quota",
+            "brands.a.adaptive=true",
+            "brands.b.strategy.private_ops=false",
+            "brands.a.strategy.tier_spend=[10, 20]",
+            "brands.a.strategy.tier_discount=[0.1, 0.2]",
+            'description="set on the command line"',
+            "brands.c={stores = 4}",
+        ],
+    )
     a = sc.brands["a"]
     assert sc.run.days == 30 and sc.run.consumers == 500
     assert a.strategy.private_discount == 0.3
@@ -177,8 +200,10 @@ def test_override_cannot_invent_a_brand_by_typo(chain: Path, tmp_path: Path) -> 
     assert "did you mean 'default'" in info.value.message
     # without a [brands] table the default brand is the one to override
     (tmp_path / "empty.toml").write_text("")
-    assert load_scenario(tmp_path / "empty.toml", ["brands.brand.stores=2"]).brands[
-        "brand"].stores == 2
+    assert (
+        load_scenario(tmp_path / "empty.toml", ["brands.brand.stores=2"]).brands["brand"].stores
+        == 2
+    )
 
 
 def test_later_override_wins_and_dict_api(chain: Path) -> None:
@@ -189,8 +214,13 @@ def test_later_override_wins_and_dict_api(chain: Path) -> None:
 
 def test_override_can_make_a_file_valid(tmp_path: Path) -> None:
     """Overrides are validated with the file, not after it: raising the budget is fine."""
-    write(tmp_path, {"big.toml": "[brands.a]\nstores = 100\nannual_budget = 1e5\n"
-                                 "[brands.a.strategy]\nguides_per_store = 1\n"})
+    write(
+        tmp_path,
+        {
+            "big.toml": "[brands.a]\nstores = 100\nannual_budget = 1e5\n"
+            "[brands.a.strategy]\nguides_per_store = 1\n"
+        },
+    )
     sc = load_scenario(tmp_path / "big.toml", ["brands.a.annual_budget=1e9"])
     assert sc.brands["a"].annual_budget == 1e9
 

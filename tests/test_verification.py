@@ -13,12 +13,25 @@ def _bass_p(sc) -> float:
     """The advertising hazard the Bass scenario's parameters imply (adstock θ = 0)."""
     brand = sc.brands["brand"]
     pf = sc.platform
-    cpm = rules.traffic_cpm(pf.base_cpm, pf.cpm_growth_per_year, 0, 0.0,
-                            pf.reference_ad_demand, pf.cpm_demand_elasticity)
+    cpm = rules.traffic_cpm(
+        pf.base_cpm,
+        pf.cpm_growth_per_year,
+        0,
+        0.0,
+        pf.reference_ad_demand,
+        pf.cpm_demand_elasticity,
+    )
     impressions = brand.strategy.ad_budget_per_day / cpm * 1000.0
-    return float(rules.ad_awareness_hazard(impressions, sc.run.consumers,
-                                           brand.strategy.targeting_precision,
-                                           pf.ad_max_hazard, pf.hill_k, pf.hill_s))
+    return float(
+        rules.ad_awareness_hazard(
+            impressions,
+            sc.run.consumers,
+            brand.strategy.targeting_precision,
+            pf.ad_max_hazard,
+            pf.hill_k,
+            pf.hill_s,
+        )
+    )
 
 
 def test_bass_case_follows_the_closed_form_curve():
