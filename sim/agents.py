@@ -15,6 +15,7 @@ import mesa
 import numpy as np
 
 from sim import rules
+from sim.network import circle
 from sim.params import BrandParams, CategoryParams, StrategyParams
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class Consumer(mesa.Agent):
             self.source[b] = None
 
     # ------------------------------------------------------------------ buying
-    def options(self, b: int, only_pushed: bool = False) -> list[tuple[str, float, float]]:
+    def options(self, b: int) -> list[tuple[str, float, float]]:
         """(channel, utility, price share) of each way to buy brand b now."""
         brand = self.model.brands[b]
         st = brand.strategy
@@ -280,7 +281,7 @@ class Consumer(mesa.Agent):
         name, _, share = opts[k]
         self.purchase(b, name, share, prompted_by)
         cat = self.model.brands[b].category_index
-        self.schedule_need(cat, self.model.today)  # the purchase met the need it pulled forward
+        self.schedule_need(cat, self.model.today)  # the need is met: its clock restarts
         return True
 
     def purchase(self, b: int, channel: str, share: float, prompted_by: str | None) -> None:
@@ -593,8 +594,6 @@ class Brand(mesa.Agent):
             )
 
     def _circle(self, centre: int, size: int) -> np.ndarray:
-        from sim.network import circle
-
         if self.model.network.mixing:
             return self.model.rng.choice(self.model.n_consumers, size=size, replace=False)
         return circle(self.model.network, centre, size, self.model.rng)

@@ -25,9 +25,7 @@ from sim.agents import (
     AWARE,
     COHORT_HORIZONS,
     CUSTOMER,
-    LAPSED,
     MEMBER,
-    NOT_ACQUIRED,
     STATE_NAMES,
     Brand,
     Consumer,
@@ -36,9 +34,10 @@ from sim.agents import (
     Membership,
     Platform,
 )
+from sim.kpis import ratio
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario
+from sim.params import MEMBER_CHANNELS, Scenario
 
 LONG_AGO = -(10**6)
 """Acquisition day given to consumers who were customers before the run started."""
@@ -290,7 +289,7 @@ class MarketModel(mesa.Model):
         lo = max(0, self.today + 1 - sc.payoff_window)
         gp = self.ledger.data["gross_profit"][lo : self.today + 1].sum(axis=0)
         cost = self.ledger.data["cost_total"][lo : self.today + 1].sum(axis=0)
-        roi = np.where(cost > 0, gp / np.maximum(cost, 1e-9), 0.0)
+        roi = [ratio(g, c) or 0.0 for g, c in zip(gp, cost, strict=True)]  # as KPI roi_total
         rng = self.rng
         for k in rng.permutation(len(self.brands)).tolist():
             br = self.brands[k]
@@ -314,14 +313,3 @@ class MarketModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.today)
-
-
-__all__ = [
-    "AWARE",
-    "CUSTOMER",
-    "LAPSED",
-    "MEMBER",
-    "NOT_ACQUIRED",
-    "SOURCES_CUSTOMER",
-    "MarketModel",
-]

@@ -3,6 +3,8 @@ census against the agents' own state."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,3 +98,18 @@ def test_spend_matches_the_strategy_on_a_public_brand():
     _close(frame["cost_ads"], np.full(len(frame), budget))
     take = sc.platform.take_rate
     _close(frame["cost_platform_commission"], frame["gmv_platform"] * take)
+
+
+def _parquet_bytes(path, seed: int) -> bytes:
+    sc = load_scenario(path, SHORT)
+    model = MarketModel(sc, rng=run_rng(seed))
+    model.run()
+    buf = io.BytesIO()
+    model.ledger.to_frame().to_parquet(buf, index=False, compression="zstd")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("path", shipped_scenarios(), ids=lambda p: p.stem)
+def test_same_seed_same_bytes_other_seed_differs(path):
+    assert _parquet_bytes(path, 3) == _parquet_bytes(path, 3)
+    assert _parquet_bytes(path, 3) != _parquet_bytes(path, 4)
