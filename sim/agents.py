@@ -254,10 +254,8 @@ class Consumer(mesa.Agent):
                     choices.append((b, channel, share))
                     utils.append(u)
         if choices:
-            probs = rules.logit_probabilities(
-                np.asarray(utils), model.scenario.population.outside_utility
-            )
-            k = rules.draw_index(probs.tolist(), model.rng.random())
+            probs = rules.logit_probabilities(utils, model.scenario.population.outside_utility)
+            k = rules.draw_index(probs, model.rng.random())
             if k < len(choices):
                 b, channel, share = choices[k]
                 self.purchase(b, channel, share, prompted_by=None)
@@ -272,10 +270,10 @@ class Consumer(mesa.Agent):
         if channel is not None:
             opts = [o for o in opts if o[0] == channel] or opts[:1]
         probs = rules.logit_probabilities(
-            np.asarray([u for _, u, _ in opts]),
+            [u for _, u, _ in opts],
             self.model.scenario.population.outside_utility if outside else None,
         )
-        k = rules.draw_index(probs.tolist(), self.model.rng.random())
+        k = rules.draw_index(probs, self.model.rng.random())
         if k >= len(opts):
             return False
         name, _, share = opts[k]
@@ -777,12 +775,17 @@ class Brand(mesa.Agent):
         if idx.size == 0:
             return
         members = [model.consumers[i] for i in idx.tolist()]
-        ms = [c.membership(b) for c in members]
+        ms = [c.memberships[b] for c in members]
         tiers = self.reward_tiers
         price = self.category.price
         muted = np.array([m.muted for m in ms])
         hunter = np.array([c.hunter for c in members])
-        engagement = np.array([m.engagement for m in ms])
+        faded_days = model.today - np.array([m.updated for m in ms])
+        engagement = rules.decay(
+            np.array([m.engagement for m in ms]),
+            model.scenario.population.engagement_decay,
+            faded_days,
+        )
         reward = np.array([rules.next_referral_reward(m.referrals, tiers) for m in ms]) / price
         p = np.where(
             muted,

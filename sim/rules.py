@@ -7,6 +7,7 @@ formula and its source. Parameters come from `sim.params` (the scenario).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -70,9 +71,9 @@ def ad_awareness_hazard(
 
 def combine_hazards(*probabilities: ArrayLike) -> np.ndarray | float:
     """Independent competing exposures: 1 − Π(1 − p_i)."""
-    out = np.ones_like(np.asarray(probabilities[0], dtype=float))
+    out = 1.0
     for p in probabilities:
-        out = out * (1.0 - np.asarray(p, dtype=float))
+        out = out * (1.0 - p)
     return 1.0 - out
 
 
@@ -136,12 +137,18 @@ def channel_utility(
     )
 
 
-def logit_probabilities(utilities: ArrayLike, outside: float | None = None) -> np.ndarray:
+def logit_probabilities(utilities, outside: float | None = None):
     """Multinomial logit shares e^{V_j} / (e^{V_0} + Σ_k e^{V_k}) along the last axis.
 
-    With `outside` given, the returned array has one more entry at the end: the outside
-    option (buy an unmodelled brand, or wait).
+    With `outside` given, the result has one more entry at the end: the outside option (buy
+    an unmodelled brand, or wait). A list of floats gives a list; an array gives an array.
     """
+    if isinstance(utilities, list):  # a handful of options: plain floats are faster
+        vals = utilities if outside is None else [*utilities, outside]
+        top = max(vals)
+        exps = [math.exp(u - top) for u in vals]
+        total = sum(exps)
+        return [x / total for x in exps]
     v = np.asarray(utilities, dtype=float)
     if outside is not None:
         v = np.concatenate([v, np.full((*v.shape[:-1], 1), outside)], axis=-1)
