@@ -522,6 +522,7 @@ class Brand(mesa.Agent):
         self.category_index = category_index
         self.stores = params.stores
         self.strategy: StrategyParams = params.strategy.model_copy(deep=True)
+        self.strategy_since = 0  # day the current strategy was adopted
         self.adstock = 0.0
         self.guides: list[Guide] = []
         self.distributors: list[Distributor] = []
@@ -592,8 +593,6 @@ class Brand(mesa.Agent):
             )
 
     def _circle(self, centre: int, size: int) -> np.ndarray:
-        if self.model.network.mixing:
-            return self.model.rng.choice(self.model.n_consumers, size=size, replace=False)
         return circle(self.model.network, centre, size, self.model.rng)
 
     # ------------------------------------------------------------------ daily behaviour
@@ -697,6 +696,16 @@ class Brand(mesa.Agent):
         if self.model.rng.random() < min(rate, 1.0):
             self.invite(consumer, "store", "guide")
 
+    def place_member(self, channel: str) -> tuple[str, Guide | None]:
+        """Where a new member goes: a random guide with room if the channel is 'guide'
+        (the group if every guide is full), else the channel itself."""
+        if channel != "guide":
+            return channel, None
+        room = [g for g in self.guides if g.has_room()]
+        if not room:
+            return "group", None
+        return "guide", room[int(self.model.rng.integers(0, len(room)))]
+
     def invite(self, consumer: Consumer, source: str, channel: str) -> bool:
         """Invite a consumer into the private domain; they join if they have a free
         attention slot and the membership is worth it (quota guides push reluctant ones)."""
@@ -706,13 +715,7 @@ class Brand(mesa.Agent):
             return False
         self.ledger_add("invites")
         st = self.strategy
-        guide = None
-        if channel == "guide":
-            room = [g for g in self.guides if g.has_room()]
-            if room:
-                guide = room[int(model.rng.integers(0, len(room)))]
-            else:
-                channel = "group"
+        channel, guide = self.place_member(channel)
         pop = model.scenario.population
         if consumer.hunter:
             p_join = 1.0 if (st.welcome_gift > 0 or st.referral_tiers) else 0.0
@@ -879,6 +882,7 @@ class Brand(mesa.Agent):
         src = consumer.source[b] or "organic"
         coupon = (
             member is not None
+            and self.private_ops
             and channel == "platform"
             and self.strategy.channel_policy == "assist"
             and self.strategy.member_coupon > 0
@@ -939,4 +943,5 @@ class Brand(mesa.Agent):
     def adopt(self, strategy: StrategyParams) -> None:
         """Take over a strategy (all levers) and re-staff accordingly."""
         self.strategy = strategy.model_copy(deep=True)
+        self.strategy_since = self.model.today + 1
         self.staff()

@@ -45,6 +45,7 @@ for s in SOURCES_CUSTOMER:
     for h in (90, 365):
         _flow[f"cohort{h}_gmv_{s}"] = (
             f"yuan: first-{h}-day GMV of {s} customers whose {h}th day since acquisition is today"
+            " (a customer who lapsed and came back keeps its old cohort, booked on its day)"
         )
         _flow[f"cohort{h}_n_{s}"] = f"{s} customers reaching their {h}th day since acquisition"
         _flow[f"cohort{h}_pv_{s}"] = (
@@ -82,7 +83,7 @@ FLOWS: dict[str, str] = {
     "touches_selling": "selling touches delivered",
     "touches_total": "touches delivered",
     "mutes": "members who muted the brand",
-    "leaves": "members who left the private domain (fatigue, harvest feeling, muted leave)",
+    "leaves": "members who left the private domain (feeling harvested, or muted and then gone)",
     "lapses": "customers who dropped out (BG/NBD) after a purchase",
     "impressions": "ad impressions bought",
     "cpm": "yuan per 1000 impressions paid today",

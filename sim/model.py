@@ -62,7 +62,9 @@ class MarketModel(mesa.Model):
         brand_names = list(sc.brands)
         self.ledger = Ledger(self.days, brand_names, [sc.brands[b].category for b in brand_names])
         self.agenda: dict[int, list[tuple[Consumer, int]]] = {}
-        self.cohort_agenda: dict[int, list[tuple[Consumer, int, int, int]]] = {}
+        # due day -> cohorts to book: (consumer, brand, acquisition day, horizon index), or
+        # (None, brand, source, (spend, present value), horizon index) for a frozen cohort
+        self.cohort_agenda: dict[int, list[tuple]] = {}
 
         # ---- the network and the platform
         self.network = build_network(sc.network, n, self.rng)
@@ -161,11 +163,10 @@ class MarketModel(mesa.Model):
                         self.rng.integers(1, init.last_purchase_within + 1)
                     )
                 if rank < n_mem and br.private_ops:
-                    channel = br.strategy.package_card_channel
-                    guide = None
-                    room = [g for g in br.guides if g.has_room()]
-                    if room:
-                        channel, guide = "guide", room[int(self.rng.integers(0, len(room)))]
+                    # existing WeCom friends of guides if the brand has guides, else where its
+                    # package cards lead
+                    preferred = "guide" if br.guides else br.strategy.package_card_channel
+                    channel, guide = br.place_member(preferred)
                     c.memberships[br.index] = Membership(
                         channel=channel,
                         joined=0,
@@ -177,10 +178,16 @@ class MarketModel(mesa.Model):
                     self.funnel[br.index, i] = MEMBER
 
     def start_cohort(self, consumer: Consumer, b: int) -> None:
-        """A consumer becomes a customer (again): book what is left of its previous cohort
-        (it lapsed, so its value is final) and open a new one, due at 90 and 365 days."""
+        """A consumer becomes a customer (again) and opens a cohort due at 90 and 365 days.
+        A previous cohort still open (the customer lapsed and came back) is frozen — its
+        value is final — and booked on its own due days, so every cohort counts at its age."""
+        old = consumer.cohort_day[b]
         for h in np.flatnonzero(consumer.cohort_pending[b]).tolist():
-            self.book_cohort(consumer, b, h)
+            frozen = (consumer.cohort_spend[b, h], consumer.cohort_pv[b, h])
+            due = old + COHORT_HORIZONS[h]
+            self.cohort_agenda.setdefault(due, []).append(
+                (None, b, consumer.cohort_source[b], frozen, h)
+            )
         day = self.today
         consumer.cohort_day[b] = day
         consumer.cohort_source[b] = consumer.source[b] or "organic"
@@ -188,16 +195,14 @@ class MarketModel(mesa.Model):
         consumer.cohort_pv[b] = 0.0
         consumer.cohort_pending[b] = True
         for h, horizon in enumerate(COHORT_HORIZONS):
-            self.cohort_agenda.setdefault(day + horizon, []).append((consumer, b, day, h))
+            self.cohort_agenda.setdefault(day + horizon, []).append((consumer, b, day, None, h))
 
-    def book_cohort(self, consumer: Consumer, b: int, h: int) -> None:
+    def book_cohort(self, b: int, source: str, spend: float, pv: float, h: int) -> None:
         """Book one customer's value over its first `horizon` days into the ledger."""
         horizon = COHORT_HORIZONS[h]
-        src = consumer.cohort_source[b]
-        self.ledger.add(f"cohort{horizon}_gmv_{src}", b, consumer.cohort_spend[b, h])
-        self.ledger.add(f"cohort{horizon}_pv_{src}", b, consumer.cohort_pv[b, h])
-        self.ledger.add(f"cohort{horizon}_n_{src}", b)
-        consumer.cohort_pending[b, h] = False
+        self.ledger.add(f"cohort{horizon}_gmv_{source}", b, spend)
+        self.ledger.add(f"cohort{horizon}_pv_{source}", b, pv)
+        self.ledger.add(f"cohort{horizon}_n_{source}", b)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -239,9 +244,12 @@ class MarketModel(mesa.Model):
         self.today += 1
 
     def _book_cohorts(self) -> None:
-        for c, b, day, h in self.cohort_agenda.pop(self.today, []):
-            if c.cohort_day[b] == day and c.cohort_pending[b, h]:
-                self.book_cohort(c, b, h)
+        for c, b, tag, frozen, h in self.cohort_agenda.pop(self.today, []):
+            if c is None:  # a frozen cohort of a customer who lapsed and came back
+                self.book_cohort(b, tag, frozen[0], frozen[1], h)
+            elif c.cohort_day[b] == tag and c.cohort_pending[b, h]:
+                self.book_cohort(b, c.cohort_source[b], c.cohort_spend[b, h], c.cohort_pv[b, h], h)
+                c.cohort_pending[b, h] = False
 
     def _census(self) -> None:
         ledger = self.ledger
@@ -281,8 +289,9 @@ class MarketModel(mesa.Model):
             ledger.set("private_ops", b, float(br.private_ops))
 
     def _review_strategies(self) -> None:
-        """Adaptive brands compare trailing ROI with a random peer and copy its strategy
-        with the Fermi probability; rarely they switch private operations on or off."""
+        """Adaptive brands that have run their strategy for a whole payoff window compare
+        its trailing ROI with a random peer's and copy the peer's strategy with the Fermi
+        probability; rarely they switch private operations on or off instead."""
         sc = self.scenario.market
         if len(self.brands) < 2:
             return
@@ -293,8 +302,8 @@ class MarketModel(mesa.Model):
         rng = self.rng
         for k in rng.permutation(len(self.brands)).tolist():
             br = self.brands[k]
-            if not br.params.adaptive:
-                continue
+            if not br.params.adaptive or self.today + 1 - br.strategy_since < sc.payoff_window:
+                continue  # judge a strategy only once it has run a whole payoff window
             peers = [
                 p for p in self.brands if p is not br and p.category_index == br.category_index
             ]

@@ -99,6 +99,9 @@ def circle(net: Network, centre: int, size: int, rng: np.random.Generator) -> np
     """The ~`size` people a KOC or distributor radiates to: friends first, then friends of
     friends (breadth first), then random people if the network runs out."""
     size = min(size, net.n - 1)
+    if net.mixing:  # no ties: anyone but the centre
+        others = rng.choice(net.n - 1, size=size, replace=False)
+        return np.where(others >= centre, others + 1, others).astype(np.int64)
     seen = {centre}
     out: list[int] = []
     frontier = [centre]

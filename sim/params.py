@@ -314,7 +314,11 @@ class BrandParams(Strict):
 
 class MarketParams(Strict):
     review_days: PosInt = F(90, "days: how often adaptive brands review their strategy")
-    payoff_window: PosInt = F(180, "days: trailing window of the ROI a reviewing brand compares")
+    payoff_window: PosInt = F(
+        180,
+        "days: trailing window of the ROI a reviewing brand compares; a brand reviews "
+        "only a strategy it has run this long",
+    )
     fermi_kappa: Pos = F(0.2, "ROI units: noise of imitation in the Fermi rule")
     exploration: Share = F(0.02, "probability: a reviewing brand switches private ops at random")
     discount_rate_per_year: NonNeg = F(0.1, "share/year: discount rate for LTV and CLV")
