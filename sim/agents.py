@@ -458,10 +458,13 @@ class Distributor(mesa.Agent):
     """A KOC, small-B node or employee distributor: posts to a circle of ~100 (KOC) or a
     few dozen (employee) people and earns commission on the sales its link brings."""
 
-    def __init__(self, model: MarketModel, brand: Brand, kind: str, circle: np.ndarray):
+    def __init__(
+        self, model: MarketModel, brand: Brand, kind: str, person: int, circle: np.ndarray
+    ):
         super().__init__(model)
         self.brand = brand
         self.kind = kind
+        self.person = person  # the consumer who is this KOC, node owner or employee
         self.circle = circle
 
     def step(self) -> None:
@@ -583,13 +586,13 @@ class Brand(mesa.Agent):
             for centre in order[: st.koc_count].tolist():
                 size = int(rng.poisson(st.koc_circle))
                 self.distributors.append(
-                    Distributor(model, self, st.koc_kind, self._circle(centre, size))
+                    Distributor(model, self, st.koc_kind, centre, self._circle(centre, size))
                 )
         for _ in range(st.employee_distributors):
             centre = int(rng.integers(0, net.n))
             size = int(rng.poisson(st.employee_circle))
             self.distributors.append(
-                Distributor(model, self, "employee", self._circle(centre, size))
+                Distributor(model, self, "employee", centre, self._circle(centre, size))
             )
 
     def _circle(self, centre: int, size: int) -> np.ndarray:

@@ -205,6 +205,230 @@ def params() -> None:
     sys.stdout.write(parameter_reference())
 
 
+def _progress_bar(label: str) -> Progress:
+    """A bar on stderr driven by completed runs, with elapsed time and an ETA."""
+    from rich.progress import MofNCompleteColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _log_progress(done: int, total: int, t0: float, start: int = 0) -> None:
+    """Without a terminal (a log, CI): a line at every tenth of the runs, with an ETA from
+    the runs finished in this session (`start` were done before it)."""
+    import time as _time
+
+    if sys.stderr.isatty() or total == 0 or done <= start:
+        return
+    step = max(1, total // 10)
+    if done % step and done != total:
+        return
+    spent = _time.perf_counter() - t0
+    left = spent / (done - start) * (total - done)
+    print(f"{done}/{total} runs, {spent:.0f} s, ETA {left:.0f} s", file=sys.stderr, flush=True)
+
+
+def _executor(workers: int | None, scheduler: str | None) -> Any:
+    from sim.experiments.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(workers, scheduler)
+    except ExecutorError as exc:
+        _fail(
+            str(exc)
+            if str(exc).startswith("--")
+            else f"--scheduler: {exc}"
+            if scheduler
+            else str(exc)
+        )
+
+
+def _executor_name(ex: Any) -> str:
+    if ex.name == "dask":
+        return f"Dask cluster {ex.address} ({ex.workers} threads)"
+    return "serial" if ex.name == "serial" else f"{ex.workers} local processes"
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[str, typer.Argument(help="experiment file, or a shipped one's name")],
+    workers: Annotated[
+        int | None, typer.Option(help="local processes (1: serial; default: all cores)")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="results folder (default reports/sweeps/<name>/)")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="complete an interrupted sweep in --out")
+    ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="skip the analysis, report.md and figures")
+    ] = False,
+) -> None:
+    """Run an experiment's design (grid, lhs, sobol, morris) into a resumable results store."""
+    import time as _time
+
+    from sim.experiments.design import build_design
+    from sim.experiments.report import write_sweep_report
+    from sim.experiments.spec import load_experiment
+    from sim.experiments.sweep import StoreError, prepare, run_sweep
+
+    try:
+        exp = load_experiment(experiment)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    target = out or Path("reports") / "sweeps" / exp.name
+    design = build_design(exp)
+    try:
+        manifest = prepare(exp, target, resume, design)
+    except StoreError as exc:
+        _fail(f"--out: {exc}")
+    todo = int((manifest["status"] != "done").sum())
+    ex = _executor(workers, scheduler)
+    t0 = _time.perf_counter()
+    print(
+        f"{exp.name}: {len(manifest)} runs ({len(design)} points x {exp.replicates} "
+        f"replicates), {todo} to run on {_executor_name(ex)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    state = {"done": len(manifest) - todo, "total": len(manifest)}
+    with _progress_bar(exp.name) as bar:
+        task = bar.add_task(exp.name, total=len(manifest))
+
+        def progress(done: int, total: int) -> None:
+            state.update(done=done, total=total)
+            bar.update(task, completed=done, total=total)
+            _log_progress(done, total, t0, len(manifest) - todo)
+
+        try:
+            result = run_sweep(exp, target, ex, resume=resume, progress=progress)
+        except KeyboardInterrupt:
+            print(
+                f"interrupted: {state['done']} of {state['total']} runs are in {target}/; "
+                f"finish with: siyu sweep {experiment} --out {target} --resume",
+                file=sys.stderr,
+            )
+            raise typer.Exit(130) from None
+        except StoreError as exc:
+            _fail(f"--out: {exc}")
+    if not no_report:
+        try:
+            write_sweep_report(
+                exp, result.design, result.manifest, result.results, target, _executor_name(ex)
+            )
+        except Exception as exc:  # the runs are safe in the store; say so in one line
+            _fail(
+                f"report: {type(exc).__name__}: {exc} (the runs are in {target}/; "
+                "rerun with --resume to retry the report)",
+                code=1,
+            )
+    failed = len(result.failed)
+    took = _time.perf_counter() - t0
+    print(
+        f"wrote {target}/ ({result.ran} runs in {took:.0f} s, {result.skipped} already done, "
+        f"{failed} failed: results.parquet, manifest.parquet"
+        + (", report.md, figures/" if not no_report else "")
+        + ")",
+        flush=True,
+    )
+    if failed:
+        print(
+            f"warning: {failed} run(s) failed; their errors are in {target}/manifest.parquet",
+            file=sys.stderr,
+        )
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[str], typer.Argument(help="two or more scenarios; the first is the reference")
+    ],
+    replicates: Annotated[int, typer.Option(help="paired runs of each scenario")] = 5,
+    seed: Annotated[int, typer.Option(help="root seed of the common random numbers")] = 0,
+    days: Annotated[int | None, typer.Option(help="override run.days of every scenario")] = None,
+    consumers: Annotated[
+        int | None, typer.Option(help="override run.consumers of every scenario")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a key in every scenario (repeatable)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="local processes (1: serial; default: all cores)")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default reports/compare/<a>-vs-<b>/)")
+    ] = None,
+) -> None:
+    """Compare strategies with common random numbers: paired KPI differences with 95% CIs."""
+    from sim.experiments.compare import run_compare, write_compare
+
+    if len(scenarios) < 2:
+        _fail("SCENARIO: give at least two scenarios (the first is the reference)")
+    if replicates < 1:
+        _fail(f"--replicates: must be at least 1 (got {replicates})")
+    if seed < 0:
+        _fail(f"--seed: must be a non-negative integer (got {seed})")
+    loaded = [_load(s, set_, days=days, consumers=consumers) for s in scenarios]
+    target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
+    if target.exists() and not target.is_dir():
+        _fail(f"--out: {target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / "differences.csv").exists():
+        _fail(f"--out: {target}: folder exists and is not a comparison's output")
+    ex = _executor(workers, scheduler)
+    with _progress_bar("compare") as bar:
+        task = bar.add_task("compare", total=len(loaded) * replicates)
+        try:
+            res = run_compare(
+                loaded,
+                replicates,
+                ex,
+                seed=seed,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+            )
+        except KeyboardInterrupt:
+            print("interrupted: nothing written", file=sys.stderr)
+            raise typer.Exit(130) from None
+    write_compare(res, target, days=days)
+    table = Table(title=f"difference from {res.labels[0]} ({replicates} paired replicates)")
+    for col in ("scenario", "brand", "KPI", "difference", "95% CI"):
+        table.add_column(col, justify="left" if col in ("scenario", "brand", "KPI") else "right")
+    from sim.experiments.compare import _shown
+
+    for r in _shown(res.differences).itertuples():
+        ci = f"[{r.low:.3g}, {r.high:.3g}]" if r.low == r.low else "–"
+        table.add_row(r.scenario, r.brand, r.metric, f"{r.diff:.3g}", ci)
+    out_console().print(table)
+    print(f"wrote {target}/ (report.md, figures/, results.parquet, differences.csv)", flush=True)
+
+
+def _add_workshop_commands() -> None:
+    """`siyu app` and `siyu game …` live in sim.workshop.cli."""
+    from sim.workshop.cli import register
+
+    register(app)
+
+
+_add_workshop_commands()
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: bad input exits with code 2 and one line on stderr, never a traceback.
 

@@ -1,0 +1,613 @@
+"""Analysis of a sweep's results: response plots and heatmaps for grids, rank correlations
+for Latin hypercubes, Sobol' and Morris indices with bootstrap confidence intervals (SALib).
+
+Everything works on replicate means: the KPI of a design point is the mean over its
+finished replicates. Figures use the run report's style (`sim.report`: bare matplotlib
+Figures on the Agg canvas in a local seaborn style), so they are deterministic.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.experiments.design import Design
+from sim.experiments.spec import MARKET, Experiment, parse_metric
+from sim.report import _figure, _save, _style
+
+FIGURES = "figures"
+MAX_SERIES = 6
+"""At most this many KPI series get their own response figure."""
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (relative path, caption)
+
+
+def series_name(brand: str, metric: str) -> str:
+    return f"{MARKET}.{metric}" if brand == MARKET else f"brands.{brand}.{metric}"
+
+
+def short(key: str, keys: list[str]) -> str:
+    """The last part of a dotted key, or the last two where the last is ambiguous."""
+    last = key.split(".")[-1]
+    if sum(k.split(".")[-1] == last for k in keys) > 1:
+        return ".".join(key.split(".")[-2:])
+    return last
+
+
+def point_means(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per (point, brand, metric): mean, sd and count of finished replicates."""
+    g = results.groupby(["point", "brand", "metric"], sort=True)["value"]
+    return g.agg(mean="mean", sd="std", n="count").reset_index()
+
+
+def series_list(exp: Experiment, results: pd.DataFrame) -> list[tuple[str, str]]:
+    """(brand, metric) series in the order of the experiment's metrics."""
+    present = set(zip(results["brand"], results["metric"], strict=True))
+    out: list[tuple[str, str]] = []
+    for m in exp.metrics:
+        who, name = parse_metric(m, ())
+        brands = sorted({b for b, k in present if k == name and b != MARKET})
+        for b in [MARKET] if who == MARKET else (brands if who == "*" else [who]):
+            if (b, name) in present and (b, name) not in out:
+                out.append((b, name))
+    return out
+
+
+def matrix(means: pd.DataFrame, brand: str, metric: str, n_points: int) -> np.ndarray:
+    """Replicate means of one series by point index (NaN where no replicate finished)."""
+    s = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")["mean"]
+    return s.reindex(range(n_points)).to_numpy(dtype=float)
+
+
+def _fmt(v: float) -> str:
+    if v is None or not np.isfinite(v):
+        return "–"
+    if abs(v) >= 1e4:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:,.1f}"
+    return f"{v:.3g}"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _design_frame(exp: Experiment, design: Design) -> pd.DataFrame:
+    """Design points as labels (one column per factor) indexed by point."""
+    return pd.DataFrame(
+        [{k: exp.factors[k].label(p[k]) for k in design.keys} for p in design.points]
+    )
+
+
+def _numeric(exp: Experiment, key: str) -> bool:
+    f = exp.factors[key]
+    if f.values is None:
+        return True
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in f.values)
+
+
+# --------------------------------------------------------------------------- grid
+
+
+def _level_order(exp: Experiment, key: str, design: Design) -> list[str]:
+    f = exp.factors[key]
+    levels = f.grid_levels() if exp.design == "grid" else sorted({p[key] for p in design.points})
+    return [f.label(v) for v in levels]
+
+
+def fig_responses(
+    exp: Experiment, design: Design, results: pd.DataFrame, brand: str, metric: str, path: Path
+) -> None:
+    """One panel per factor: the KPI's mean over runs at each level, with a 95% CI."""
+    keys = design.keys
+    labels = _design_frame(exp, design)
+    runs = results[(results["brand"] == brand) & (results["metric"] == metric)]
+    runs = runs.join(labels.add_suffix("_label"), on="point")
+    with matplotlib.rc_context(_style()):
+        fig, axes = _figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.2, 2.7)
+        for ax, key in zip(axes.flat, keys, strict=False):
+            col = key + "_label"
+            order = _level_order(exp, key, design)
+            g = runs.groupby(col)["value"]
+            mean = g.mean().reindex(order)
+            n = g.count().reindex(order)
+            sem = g.std().reindex(order) / np.sqrt(n)
+            half = sem * stats.t.ppf(0.975, np.maximum(n - 1, 1))
+            x = np.arange(len(order))
+            ax.errorbar(x, mean, yerr=half, marker="o", capsize=3, color="#4c72b0")
+            ax.set_xticks(x, order, rotation=30 if max(map(len, order)) > 6 else 0)
+            ax.set_xlabel(short(key, keys))
+            if metric.startswith("roi"):
+                ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
+        for ax in axes.flat[len(keys) :]:
+            ax.set_visible(False)
+        axes.flat[0].set_ylabel(series_name(brand, metric))
+        fig.suptitle(f"{series_name(brand, metric)} by factor (mean of runs, 95% CI)")
+        _save(fig, path)
+
+
+def fig_heatmap(
+    exp: Experiment,
+    design: Design,
+    means: pd.DataFrame,
+    x: str,
+    y: str,
+    facet: str | None,
+    brand: str,
+    metric: str,
+    path: Path,
+) -> pd.DataFrame:
+    """Mean KPI over x × y (averaged over the other factors), one panel per facet level."""
+    labels = _design_frame(exp, design)
+    vals = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")
+    df = labels.join(vals["mean"])
+    facets = _level_order(exp, facet, design) if facet else [None]
+    xo, yo = _level_order(exp, x, design), _level_order(exp, y, design)
+    tables = []
+    for lev in facets:
+        sub = df if lev is None else df[df[facet] == lev]
+        tables.append(
+            sub.pivot_table(index=y, columns=x, values="mean", dropna=False).reindex(
+                index=yo, columns=xo
+            )
+        )
+    finite = np.concatenate([t.to_numpy().ravel() for t in tables])
+    finite = finite[np.isfinite(finite)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    kw: dict[str, Any] = {"cmap": "viridis", "vmin": lo, "vmax": hi}
+    if metric.startswith("roi"):  # break-even (1) in the middle of a red-to-green scale
+        from matplotlib.colors import TwoSlopeNorm
+
+        lo, hi = min(lo, 1.0 - 1e-3), max(hi, 1.0 + 1e-3)
+        kw = {"cmap": "RdYlGn", "norm": TwoSlopeNorm(1.0, lo, hi)}
+    with matplotlib.rc_context({**_style(), "axes.grid": False}):
+        fig, axes = _figure(len(facets), 1, 3.6, 3.3, legend_w=0.8)
+        for ax, lev, t in zip(axes.flat, facets, tables, strict=True):
+            im = ax.imshow(t.to_numpy(dtype=float), origin="lower", aspect="auto", **kw)
+            ax.set_xticks(range(len(xo)), xo)
+            ax.set_yticks(range(len(yo)), yo)
+            ax.set_xlabel(short(x, design.keys))
+            ax.set_ylabel(short(y, design.keys))
+            for (i, j), v in np.ndenumerate(t.to_numpy(dtype=float)):
+                ax.text(
+                    j,
+                    i,
+                    _fmt(v),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black",
+                    bbox={"facecolor": "white", "alpha": 0.6, "lw": 0, "pad": 1},
+                )
+            if lev is not None:
+                ax.set_title(f"{short(facet or '', design.keys)} = {lev}")
+        fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=series_name(brand, metric))
+        fig.suptitle(f"{series_name(brand, metric)}: mean over replicates")
+        _save(fig, path)
+    out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
+    return out
+
+
+def analyse_grid(
+    exp: Experiment, design: Design, results: pd.DataFrame, folder: Path
+) -> list[Section]:
+    means = point_means(results)
+    sections: list[Section] = []
+    series = series_list(exp, results)
+    heatmaps = list(exp.analysis.heatmaps)
+    if not heatmaps and len(design.keys) >= 2 and series:
+        b, m = series[0]
+        heatmaps = [
+            _Heat(design.keys[0], design.keys[1], series_name(b, m), None)  # type: ignore[list-item]
+        ]
+    for i, h in enumerate(heatmaps):
+        for brand, metric in _targets(h.metric, series):
+            name = f"heatmap_{i + 1}_{brand}_{metric}.png".replace("/", "_")
+            table = fig_heatmap(
+                exp, design, means, h.x, h.y, h.facet, brand, metric, folder / FIGURES / name
+            )
+            sec = Section(
+                f"{series_name(brand, metric)} over {short(h.x, design.keys)} × "
+                f"{short(h.y, design.keys)}"
+                + (f" by {short(h.facet, design.keys)}" if h.facet else "")
+            )
+            sec.figures.append((f"{FIGURES}/{name}", _heat_caption(h, design, metric)))
+            sec.text.append(_best_text(exp, design, means, brand, metric))
+            if getattr(h, "band", None) is not None:
+                sec.text.append(_band_text(exp, design, means, brand, metric, h.band))
+            sections.append(sec)
+            del table
+    if exp.analysis.responses:
+        for brand, metric in series[:MAX_SERIES]:
+            name = f"response_{brand}_{metric}.png".replace("/", "_")
+            fig_responses(exp, design, results, brand, metric, folder / FIGURES / name)
+            sec = Section(f"How {series_name(brand, metric)} responds to each factor")
+            sec.figures.append(
+                (
+                    f"{FIGURES}/{name}",
+                    "Each panel: the KPI's mean over all runs at each level of "
+                    "one factor (the others averaged over), with a 95% t-interval over runs.",
+                )
+            )
+            sections.append(sec)
+    sections.append(points_table(exp, design, means, series))
+    return sections
+
+
+@dataclass
+class _Heat:
+    x: str
+    y: str
+    metric: str
+    facet: str | None
+
+
+def _targets(metric: str, series: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    who, name = parse_metric(metric, ())
+    return [(b, m) for b, m in series if m == name and (who in ("*", b))]
+
+
+def _heat_caption(h: Any, design: Design, metric: str) -> str:
+    text = (
+        f"Each cell: the mean over replicates (and over the other factors) at one "
+        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination."
+    )
+    if metric.startswith("roi"):
+        text += " Green pays back (ROI above 1, gross profit per yuan of cost), red does not."
+    return text
+
+
+def _best_text(exp: Experiment, design: Design, means: pd.DataFrame, brand: str, metric: str):
+    vals = matrix(means, brand, metric, len(design))
+    if not np.isfinite(vals).any():
+        return "No finished run defines this KPI."
+    best, worst = int(np.nanargmax(vals)), int(np.nanargmin(vals))
+
+    def where(p: int) -> str:
+        return ", ".join(
+            f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
+            for k in design.keys
+        )
+
+    return (
+        f"Highest {series_name(brand, metric)}: **{_fmt(vals[best])}** at {where(best)}; "
+        f"lowest: **{_fmt(vals[worst])}** at {where(worst)}."
+    )
+
+
+def _band_text(
+    exp: Experiment,
+    design: Design,
+    means: pd.DataFrame,
+    brand: str,
+    metric: str,
+    band: tuple[float, float],
+) -> str:
+    """Which design points reach a target range of the KPI (and which go beyond it)."""
+    vals = matrix(means, brand, metric, len(design))
+    lo, hi = band
+
+    def where(p: int) -> str:
+        cell = ", ".join(
+            f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
+            for k in design.keys
+        )
+        return f"{cell} ({_fmt(vals[p])})"
+
+    inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
+    above = [where(p) for p in range(len(design)) if vals[p] > hi]
+    text = f"Target {_fmt(lo)}–{_fmt(hi)} of {series_name(brand, metric)}: "
+    text += ("reached at " + "; ".join(inside)) if inside else "reached at no point"
+    if above:
+        text += ". Beyond it at " + "; ".join(above)
+    return text + "."
+
+
+def points_table(
+    exp: Experiment, design: Design, means: pd.DataFrame, series: list[tuple[str, str]]
+) -> Section:
+    labels = _design_frame(exp, design)
+    cols = series[:8]
+    header = [short(k, design.keys) for k in design.keys] + [series_name(b, m) for b, m in cols]
+    rows = []
+    for p in range(min(len(design), 60)):
+        rows.append(
+            [labels.at[p, k] for k in design.keys]
+            + [_fmt(matrix(means, b, m, len(design))[p]) for b, m in cols]
+        )
+    sec = Section("Design points (mean over replicates)")
+    sec.text.append(_md_table(header, rows))
+    if len(design) > 60:
+        sec.text.append(f"({len(design) - 60} more points in results.parquet)")
+    return sec
+
+
+# --------------------------------------------------------------------------- lhs
+
+
+def analyse_lhs(
+    exp: Experiment, design: Design, results: pd.DataFrame, folder: Path
+) -> list[Section]:
+    means = point_means(results)
+    series = series_list(exp, results)
+    keys = design.keys
+    rows = []
+    for b, m in series:
+        y = matrix(means, b, m, len(design))
+        cells = [series_name(b, m)]
+        for k in keys:
+            x = _codes(exp, design, k)
+            ok = np.isfinite(y)
+            rho = stats.spearmanr(x[ok], y[ok]).statistic if ok.sum() > 2 else np.nan
+            cells.append(_fmt(float(rho)))
+        rows.append(cells)
+    sec = Section("Rank correlation of each KPI with each factor (Spearman, point means)")
+    sec.text.append(_md_table(["KPI", *[short(k, keys) for k in keys]], rows))
+    sections = [sec]
+    if exp.analysis.responses:
+        for b, m in series[:MAX_SERIES]:
+            name = f"scatter_{b}_{m}.png"
+            fig_scatter(exp, design, means, b, m, folder / FIGURES / name)
+            s = Section(f"{series_name(b, m)} across the sampled points")
+            s.figures.append(
+                (
+                    f"{FIGURES}/{name}",
+                    "Each dot: one design point's mean over replicates, against each factor.",
+                )
+            )
+            sections.append(s)
+    return sections
+
+
+def _codes(exp: Experiment, design: Design, key: str) -> np.ndarray:
+    """Factor values as numbers: the value for a numeric factor, the level index otherwise."""
+    f = exp.factors[key]
+    if _numeric(exp, key):
+        return np.array([float(p[key]) for p in design.points])
+    index = {f.label(v): i for i, v in enumerate(f.values or [])}
+    return np.array([index[f.label(p[key])] for p in design.points], dtype=float)
+
+
+def fig_scatter(
+    exp: Experiment, design: Design, means: pd.DataFrame, brand: str, metric: str, path: Path
+) -> None:
+    keys = design.keys
+    y = matrix(means, brand, metric, len(design))
+    with matplotlib.rc_context(_style()):
+        fig, axes = _figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.0, 2.6)
+        for ax, key in zip(axes.flat, keys, strict=False):
+            ax.scatter(_codes(exp, design, key), y, s=12, alpha=0.7, color="#4c72b0")
+            ax.set_xlabel(short(key, keys))
+            if not _numeric(exp, key):
+                vals = exp.factors[key].values or []
+                ax.set_xticks(range(len(vals)), [exp.factors[key].label(v) for v in vals])
+            if metric.startswith("roi"):
+                ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
+        for ax in axes.flat[len(keys) :]:
+            ax.set_visible(False)
+        axes.flat[0].set_ylabel(series_name(brand, metric))
+        _save(fig, path)
+
+
+# --------------------------------------------------------------------------- sobol / morris
+
+
+def sensitivity_indices(exp: Experiment, design: Design, y: np.ndarray) -> pd.DataFrame | None:
+    """Sobol' (S1, ST) or Morris (mu*, sigma) indices with bootstrap CIs, one row per factor;
+    None when some point has no finished run or the KPI does not vary."""
+    if not np.isfinite(y).all() or np.nanstd(y) == 0:
+        return None
+    cl, nr = exp.analysis.conf_level, exp.analysis.resamples
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        if exp.design == "sobol":
+            from SALib.analyze import sobol
+
+            si = sobol.analyze(
+                design.problem,
+                y,
+                calc_second_order=False,
+                num_resamples=nr,
+                conf_level=cl,
+                seed=exp.seed,
+            )
+            cols = ["S1", "S1_conf", "ST", "ST_conf"]
+        else:
+            from SALib.analyze import morris
+
+            si = morris.analyze(
+                design.problem,
+                design.unit,
+                y,
+                num_resamples=nr,
+                conf_level=cl,
+                num_levels=exp.levels,
+                seed=exp.seed,
+            )
+            cols = ["mu", "mu_star", "mu_star_conf", "sigma"]
+    return pd.DataFrame({c: np.asarray(si[c], dtype=float) for c in cols}, index=design.keys)
+
+
+def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
+    with matplotlib.rc_context(_style()):
+        n = len(tables)
+        fig, axes = _figure(min(n, 2), (n + 1) // 2, 4.6, 0.45 * len(keys) + 1.4)
+        for ax, (name, t) in zip(axes.flat, tables.items(), strict=False):
+            yy = np.arange(len(keys))
+            ax.barh(
+                yy - 0.2,
+                t["S1"],
+                0.4,
+                xerr=t["S1_conf"],
+                label="first order S1",
+                color="#4c72b0",
+                capsize=2,
+            )
+            ax.barh(
+                yy + 0.2,
+                t["ST"],
+                0.4,
+                xerr=t["ST_conf"],
+                label="total ST",
+                color="#dd8452",
+                capsize=2,
+            )
+            ax.set_yticks(yy, [short(k, keys) for k in keys])
+            ax.invert_yaxis()
+            ax.axvline(0, color="#444", lw=0.8)
+            ax.set_title(name, fontsize=9)
+            ax.set_xlabel("share of variance")
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        axes.flat[0].legend(loc="lower right", fontsize=8)
+        _save(fig, path)
+
+
+def fig_morris(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
+    with matplotlib.rc_context(_style()):
+        n = len(tables)
+        fig, axes = _figure(min(n, 2), (n + 1) // 2, 4.2, 3.4)
+        for ax, (name, t) in zip(axes.flat, tables.items(), strict=False):
+            ax.errorbar(
+                t["mu_star"],
+                t["sigma"],
+                xerr=t["mu_star_conf"],
+                fmt="o",
+                color="#4c72b0",
+                capsize=2,
+            )
+            for k, row in t.iterrows():
+                ax.annotate(
+                    short(str(k), keys),
+                    (row["mu_star"], row["sigma"]),
+                    fontsize=7,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
+            ax.set_xlabel("mu* (mean |elementary effect|)")
+            ax.set_ylabel("sigma (interaction / non-linearity)")
+            ax.set_title(name, fontsize=9)
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        _save(fig, path)
+
+
+def analyse_sensitivity(
+    exp: Experiment, design: Design, results: pd.DataFrame, folder: Path
+) -> list[Section]:
+    means = point_means(results)
+    series = series_list(exp, results)
+    tables: dict[str, pd.DataFrame] = {}
+    skipped = []
+    for b, m in series:
+        t = sensitivity_indices(exp, design, matrix(means, b, m, len(design)))
+        if t is None:
+            skipped.append(series_name(b, m))
+        else:
+            tables[series_name(b, m)] = t
+    keys = design.keys
+    pct = f"{100 * exp.analysis.conf_level:.0f}%"
+    sections = []
+    if exp.design == "sobol":
+        sec = Section("Sobol' indices (first order S1 and total ST)")
+        sec.text.append(
+            f"Indices of the replicate means, {exp.samples} base samples × "
+            f"({len(keys)} + 2) = {len(design)} points; ± is the {pct} bootstrap interval "
+            f"({exp.analysis.resamples} resamples). S1: share of the KPI's variance a factor "
+            "explains alone; ST: including its interactions. ST well above S1 means the "
+            "factor matters through interactions; indices within their interval of 0 do not "
+            "matter here."
+        )
+        for name, t in tables.items():
+            order = t.sort_values("ST", ascending=False)
+            rows = [
+                [
+                    short(str(k), keys),
+                    f"{r.S1:.2f} ± {r.S1_conf:.2f}",
+                    f"{r.ST:.2f} ± {r.ST_conf:.2f}",
+                ]
+                for k, r in order.iterrows()
+            ]
+            top = order.iloc[0]
+            lead = (
+                f"**{name}**: the largest total effect is "
+                f"{short(str(order.index[0]), keys)} (ST {top.ST:.2f} ± {top.ST_conf:.2f})"
+            )
+            if order["ST_conf"].max() > 0.2:
+                lead += (
+                    "; the intervals are wide at this many samples (raise `samples` to "
+                    "sharpen the ranking)"
+                )
+            sec.text.append(
+                lead + ". Ranked by total effect:\n\n" + _md_table(["factor", "S1", "ST"], rows)
+            )
+        if tables:
+            fig_sobol(tables, keys, folder / FIGURES / "sobol.png")
+            sec.figures.append(
+                (
+                    f"{FIGURES}/sobol.png",
+                    f"Bars: S1 and ST with {pct} bootstrap intervals (whiskers).",
+                )
+            )
+    else:
+        sec = Section("Morris elementary effects (mu*, sigma)")
+        sec.text.append(
+            f"{exp.samples} trajectories on {exp.levels} levels ({len(design)} points); effects "
+            "are per full range of each factor (the unit cube), so mu* compares factors "
+            f"directly; ± is the {pct} bootstrap interval of mu*."
+        )
+        for name, t in tables.items():
+            order = t.sort_values("mu_star", ascending=False)
+            rows = [
+                [
+                    short(str(k), keys),
+                    f"{r.mu_star:.3g} ± {r.mu_star_conf:.2g}",
+                    f"{r.mu:.3g}",
+                    f"{r.sigma:.3g}",
+                ]
+                for k, r in order.iterrows()
+            ]
+            sec.text.append(f"**{name}**:\n\n" + _md_table(["factor", "mu*", "mu", "sigma"], rows))
+        if tables:
+            fig_morris(tables, keys, folder / FIGURES / "morris.png")
+            sec.figures.append(
+                (
+                    f"{FIGURES}/morris.png",
+                    "Right: strong effect; up: the effect "
+                    "depends on the other factors (interactions, non-linearity).",
+                )
+            )
+    if skipped:
+        sec.text.append(
+            "Not analysed (a point without finished runs, an undefined KPI, or no "
+            "variation): " + ", ".join(skipped) + "."
+        )
+    sections.append(sec)
+    return sections
+
+
+def analyse(exp: Experiment, design: Design, results: pd.DataFrame, folder: Path) -> list[Section]:
+    """The sections of a sweep report; figures are written under `folder/figures/`."""
+    (folder / FIGURES).mkdir(parents=True, exist_ok=True)
+    if results.empty:
+        return [Section("No finished runs", ["Nothing to analyse yet."])]
+    if exp.design == "grid":
+        return analyse_grid(exp, design, results, folder)
+    if exp.design == "lhs":
+        return analyse_lhs(exp, design, results, folder)
+    return analyse_sensitivity(exp, design, results, folder)

@@ -1,0 +1,271 @@
+"""Compare strategies with common random numbers: replicate k of every scenario runs with the
+same seed, so differences between strategies are paired and their noise mostly cancels.
+
+For each scenario after the first (the reference), each brand they share (and the market)
+and each KPI: the mean paired difference over replicates, with a t-based confidence interval.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.experiments.analysis import _fmt, _md_table
+from sim.experiments.seeds import compare_seed
+from sim.experiments.spec import MARKET, _flat_kpis
+from sim.experiments.store import atomic_write, write_parquet
+from sim.params import Scenario
+from sim.report import _figure, _save, _style
+
+HEADLINE = (
+    "gmv",
+    "private_share",
+    "contribution",
+    "roi_total",
+    "roi_private",
+    "cac_blended",
+    "members",
+    "repurchase_rate",
+)
+"""The KPIs the table and the figure show (results.parquet keeps every KPI)."""
+LOWER_IS_BETTER = frozenset({"cac_blended", "cac_public", "cac_private"})
+
+
+def execute_scenario(scenario: Scenario, seed: int, label: str, replicate: int) -> pd.DataFrame:
+    """Run one scenario with one seed; every scalar KPI per brand and for the market."""
+    from sim.runner import run
+
+    kpis = run(scenario, seed).summary["kpis"]
+    rows = [(MARKET, k, v) for k, v in _flat_kpis(kpis["market"]).items()]
+    for brand, k in kpis["brands"].items():
+        rows += [(brand, name, v) for name, v in _flat_kpis(k).items()]
+    df = pd.DataFrame(rows, columns=["brand", "metric", "value"])
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    df.insert(0, "seed", seed)
+    df.insert(0, "replicate", replicate)
+    df.insert(0, "scenario", label)
+    return df
+
+
+def labels_of(scenarios: list[Scenario]) -> list[str]:
+    """Unique names for the scenarios (a repeated name gets #2, #3 …)."""
+    out: list[str] = []
+    for sc in scenarios:
+        name, n = sc.name, 2
+        while name in out:
+            name, n = f"{sc.name}#{n}", n + 1
+        out.append(name)
+    return out
+
+
+def paired_differences(runs: pd.DataFrame, labels: list[str], conf: float = 0.95) -> pd.DataFrame:
+    """Mean paired difference (scenario − reference) per brand and KPI, with a t-interval."""
+    ref = labels[0]
+    wide = runs.pivot_table(
+        index=["brand", "metric", "replicate"], columns="scenario", values="value", dropna=False
+    )
+    out = []
+    for label in labels[1:]:
+        if label not in wide or ref not in wide:
+            continue
+        both = wide[[ref, label]].dropna()
+        d = (both[label] - both[ref]).groupby(level=["brand", "metric"])
+        agg = pd.DataFrame(
+            {
+                "reference": both[ref].groupby(level=["brand", "metric"]).mean(),
+                "value": both[label].groupby(level=["brand", "metric"]).mean(),
+                "diff": d.mean(),
+                "sd": d.std(),
+                "n": d.count(),
+            }
+        )
+        half = (
+            stats.t.ppf(0.5 + conf / 2, np.maximum(agg["n"] - 1, 1)) * agg["sd"] / np.sqrt(agg["n"])
+        )
+        half[agg["n"] < 2] = np.nan
+        agg["low"] = agg["diff"] - half
+        agg["high"] = agg["diff"] + half
+        agg.insert(0, "scenario", label)
+        agg.insert(1, "vs", ref)
+        out.append(agg.reset_index())
+    if not out:
+        return pd.DataFrame(
+            columns=[
+                "scenario",
+                "vs",
+                "brand",
+                "metric",
+                "reference",
+                "value",
+                "diff",
+                "sd",
+                "n",
+                "low",
+                "high",
+            ]
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+@dataclass
+class CompareResult:
+    labels: list[str]
+    runs: pd.DataFrame
+    differences: pd.DataFrame
+    replicates: int
+    seconds: float
+
+
+def run_compare(
+    scenarios: list[Scenario],
+    replicates: int,
+    executor: Any,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> CompareResult:
+    """Run every scenario `replicates` times with common random numbers and pair them."""
+    t0 = time.perf_counter()
+    labels = labels_of(scenarios)
+    futures = []
+    for k in range(replicates):
+        s = compare_seed(seed, k)
+        for sc, label in zip(scenarios, labels, strict=True):
+            futures.append(executor.submit(execute_scenario, sc, s, label, k))
+    total, frames = len(futures), []
+    if progress:
+        progress(0, total)
+    try:
+        for i, fut in enumerate(executor.as_completed(futures), 1):
+            frames.append(fut.result())
+            if progress:
+                progress(i, total)
+    except BaseException:
+        executor.shutdown(cancel=True)
+        raise
+    executor.shutdown()
+    runs = pd.concat(frames, ignore_index=True)
+    order = {label: i for i, label in enumerate(labels)}
+    runs = runs.sort_values(
+        ["scenario", "replicate", "brand", "metric"],
+        key=lambda c: c.map(order) if c.name == "scenario" else c,
+        kind="stable",
+    ).reset_index(drop=True)
+    diffs = paired_differences(runs, labels)
+    return CompareResult(labels, runs, diffs, replicates, time.perf_counter() - t0)
+
+
+def _shown(diffs: pd.DataFrame) -> pd.DataFrame:
+    """The headline KPIs; the market rows are left out where one brand is compared (they
+    would repeat the brand's)."""
+    d = diffs[diffs["metric"].isin(HEADLINE)].copy()
+    brands = d[d["brand"] != MARKET].groupby("scenario")["brand"].nunique()
+    single = set(brands[brands == 1].index)
+    d = d[~((d["brand"] == MARKET) & d["scenario"].isin(single))]
+    d["order"] = d["metric"].map({m: i for i, m in enumerate(HEADLINE)})
+    d["is_market"] = d["brand"] == MARKET
+    return d.sort_values(["scenario", "is_market", "brand", "order"], kind="stable")
+
+
+def fig_differences(res: CompareResult, path: Path) -> None:
+    """One panel per KPI: each scenario's mean difference from the reference, with its CI."""
+    d = _shown(res.differences)
+    metrics = [m for m in HEADLINE if m in set(d["metric"])]
+    rows = d[["scenario", "brand"]].drop_duplicates().values.tolist()
+    names = [f"{s} · {b}" for s, b in rows]
+    with matplotlib.rc_context(_style()):
+        fig, axes = _figure(
+            4, math.ceil(len(metrics) / 4), 2.9, 0.38 * len(rows) + 1.3, sharey=True
+        )
+        for ax, m in zip(axes.flat, metrics, strict=False):
+            sub = d[d["metric"] == m].set_index(["scenario", "brand"])
+            for i, (s, b) in enumerate(rows):
+                if (s, b) not in sub.index:
+                    continue
+                r = sub.loc[(s, b)]
+                lo, hi = r["low"], r["high"]
+                sure = np.isfinite(lo) and (lo > 0 or hi < 0)
+                better = (r["diff"] < 0) if m in LOWER_IS_BETTER else (r["diff"] > 0)
+                color = ("#1b7837" if better else "#c0392b") if sure else "#777"
+                if np.isfinite(lo):
+                    ax.plot([lo, hi], [i, i], color=color, lw=2)
+                ax.plot([r["diff"]], [i], "o", color=color)
+            ax.axvline(0, color="#222", lw=0.8)
+            ax.set_title(m, fontsize=9)
+            ax.set_yticks(range(len(rows)), names)
+            ax.invert_yaxis() if ax is axes.flat[0] else None
+        for ax in axes.flat[len(metrics) :]:
+            ax.set_visible(False)
+        fig.suptitle(
+            f"Difference from {res.labels[0]} (mean of {res.replicates} paired replicates, 95% CI)"
+        )
+        _save(fig, path)
+
+
+def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Path:
+    """results.parquet (every KPI of every run), differences.csv, report.md, figure."""
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    write_parquet(out / "results.parquet", res.runs)
+    atomic_write(out / "differences.csv", lambda p: res.differences.to_csv(p, index=False))
+    fig_differences(res, out / "figures" / "differences.png")
+    ref = res.labels[0]
+    lines = [
+        f"# Comparison: {' vs '.join(res.labels)}",
+        "",
+        f"Each scenario ran {res.replicates} times; replicate *k* of every scenario used the "
+        "same seed (common random numbers), so each difference below is a mean of "
+        f"{res.replicates} paired differences from **{ref}**, with a 95% t-interval. "
+        "An interval that excludes 0 means the sign is clear at this many replicates."
+        + (f" Horizon: {days} days." if days else ""),
+        "",
+        "![differences](figures/differences.png)",
+        "",
+        "*Dots: mean difference; bars: 95% interval; green: clearly better than the "
+        "reference (higher, or lower for a cost such as CAC), red: clearly worse, grey: not "
+        "distinguishable from it at this many replicates.*",
+        "",
+    ]
+    d = _shown(res.differences)
+    for label in res.labels[1:]:
+        sub = d[d["scenario"] == label]
+        if sub.empty:
+            continue
+        lines += [f"## {label} − {ref}", ""]
+        rows = []
+        for r in sub.itertuples():
+            ci = f"[{_fmt(r.low)}, {_fmt(r.high)}]" if np.isfinite(r.low) else "–"
+            sure = np.isfinite(r.low) and (r.low > 0 or r.high < 0)
+            rows.append(
+                [
+                    r.brand,
+                    r.metric,
+                    _fmt(r.reference),
+                    _fmt(r.value),
+                    ("**" + _fmt(r.diff) + "**") if sure else _fmt(r.diff),
+                    ci,
+                    str(r.n),
+                ]
+            )
+        lines += [_md_table(["brand", "KPI", ref, label, "difference", "95% CI", "n"], rows), ""]
+    lines += [
+        "`results.parquet`: every KPI of every run (scenario, replicate, seed, brand, metric, "
+        "value); `differences.csv`: the paired differences for every KPI.",
+        "",
+    ]
+    path = out / "report.md"
+    atomic_write(path, lambda p: p.write_text("\n".join(lines), encoding="utf-8"))
+    return path
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1

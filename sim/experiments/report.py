@@ -1,0 +1,113 @@
+"""`report.md` of a sweep (and of a comparison): what was run, how it went, what it shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.experiments.analysis import Section, _md_table, analyse, short
+from sim.experiments.design import Design
+from sim.experiments.spec import Experiment
+from sim.experiments.store import atomic_write
+
+
+def _factor_row(exp: Experiment, key: str) -> list[str]:
+    f = exp.factors[key]
+    if f.values is not None:
+        what = ", ".join(f.label(v) for v in f.values)
+    else:
+        lo, hi = f.range or (0, 0)
+        what = f"{lo:g} … {hi:g}" + (f" ({f.steps} steps)" if f.steps else "")
+        what += " (integer)" if f.integer else ""
+    return [f"`{key}`", short(key, list(exp.factors)), what]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def render_sections(sections: list[Section]) -> list[str]:
+    lines: list[str] = []
+    for sec in sections:
+        lines += [f"## {sec.title}", ""]
+        for text in sec.text:
+            lines += [text, ""]
+        for path, caption in sec.figures:
+            lines += [f"![{sec.title}]({path})", "", f"*{caption}*", ""]
+    return lines
+
+
+def write_sweep_report(
+    exp: Experiment,
+    design: Design,
+    manifest: pd.DataFrame,
+    results: pd.DataFrame,
+    folder: Path,
+    executor: str = "",
+) -> Path:
+    """Analyse the finished runs and write `folder/report.md` (figures in folder/figures/)."""
+    folder = Path(folder)
+    sections = analyse(exp, design, results, folder)
+    done = int((manifest["status"] == "done").sum())
+    failed = manifest[manifest["status"] == "failed"]
+    pending = int((manifest["status"] == "pending").sum())
+    busy = pd.to_numeric(manifest["duration_s"], errors="coerce")
+    lines = [f"# Sweep: {exp.name}", ""]
+    if exp.description:
+        lines += [exp.description, ""]
+    if exp.question:
+        lines += [f"**Question.** {exp.question}", ""]
+    lines += [
+        f"Base scenario `{Path(exp.base_path).name}`"
+        + (f", {exp.days} days" if exp.days else "")
+        + (f", {exp.consumers:,} consumers" if exp.consumers else "")
+        + f"; design **{exp.design}**, {len(design)} points × {exp.replicates} replicate"
+        + ("s" if exp.replicates > 1 else "")
+        + f" = {len(manifest)} runs (root seed {exp.seed}).",
+        "",
+        f"Runs finished: **{done}**, failed: **{len(failed)}**"
+        + (f", not yet run: **{pending}** (complete with `--resume`)" if pending else "")
+        + f". Compute time {_duration(float(busy.sum()))} over runs"
+        + (f" (mean {busy.mean():.1f} s a run)" if busy.notna().any() else "")
+        + (f"; executor: {executor}" if executor else "")
+        + ".",
+        "",
+        "| factor | short name | values |",
+        "|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(_factor_row(exp, k)) + " |" for k in exp.factors]
+    if exp.set:
+        lines += [
+            "",
+            "Fixed for every run: " + ", ".join(f"`{k}` = {v!r}" for k, v in exp.set.items()) + ".",
+        ]
+    lines.append("")
+    if len(failed):
+        lines += ["## Failed runs", ""]
+        rows = [
+            [r.run_id, str(r.seed), str(r.error)[:200].replace("|", "\\|")]
+            for r in failed.head(20).itertuples()
+        ]
+        lines += [_md_table(["run", "seed", "error"], rows), ""]
+    lines += render_sections(sections)
+    lines += [
+        "## Data",
+        "",
+        "`results.parquet` is the tidy table (one row per run × brand × KPI, with the factor "
+        "values); `manifest.parquet` lists every run with its seed, status, error and timings; "
+        "`runs/` holds one file per finished run.",
+        "",
+        "```python",
+        "import pandas as pd",
+        f'df = pd.read_parquet("{folder.name}/results.parquet")',
+        'df.groupby(["point", "brand", "metric"])["value"].mean()',
+        "# or: duckdb.sql(\"select * from 'results.parquet'\")",
+        "```",
+        "",
+    ]
+    path = folder / "report.md"
+    atomic_write(path, lambda p: p.write_text("\n".join(lines), encoding="utf-8"))
+    return path

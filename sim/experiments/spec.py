@@ -1,0 +1,546 @@
+"""Experiment files: schema, loading and validation before any run.
+
+An experiment file is TOML, read as data:
+
+    name = "where_private_pays"
+    description = "..."
+    base = "beauty_guides"            # a scenario file (relative to this file) or shipped name
+    design = "grid"                   # grid | lhs | sobol | morris
+    samples = 16                      # lhs: points; sobol: base samples N; morris: trajectories
+    replicates = 2
+    days = 365                        # run.days of every run (optional)
+    consumers = 600                   # run.consumers of every run (optional)
+    seed = 1                          # root of every run's SeedSequence
+    metrics = ["brands.brand.roi_private", "market.private_share"]
+
+    [set]                             # fixed overrides, dotted keys
+    "brands.brand.strategy.tooling_per_day" = 50.0
+
+    [factors]                         # dotted scenario keys ('*' = every brand / category)
+    "categories.beauty.purchases_per_year" = [2.0, 4.0, 8.0]
+    "brands.brand.strategy.private_discount" = { range = [0.0, 0.2], steps = 5 }
+    "brands.brand.strategy.guide_regime" = { values = ["quality", "quota"] }
+
+    [analysis]
+    heatmaps = [{ x = "...", y = "...", metric = "brands.brand.roi_private" }]
+
+Every problem is a `ScenarioError` whose text is one line `FILE: KEY: message`. Each factor
+is checked by loading the base scenario with the factor at each of its values (a range: at
+both bounds), so a bad key or an out-of-range value fails before any run starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.scenario import (
+    SCENARIO_DIR,
+    Override,
+    ScenarioError,
+    load_scenario,
+    resolve_path,
+)
+
+EXPERIMENT_DIR = Path(__file__).resolve().parent.parent.parent / "experiments"
+FACTOR_SPEC_KEYS = frozenset({"values", "range", "steps", "integer", "labels"})
+MARKET = "market"
+WILDCARD_TABLES = ("brands", "categories")
+SET_SOURCE = "<experiment set>"
+FACTOR_SOURCE = "<experiment factor>"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Factor(_Strict):
+    """One varied scenario key: a list of values (any TOML values), or a numeric range."""
+
+    values: list[Any] | None = None
+    range: tuple[float, float] | None = None
+    steps: Annotated[int, Field(ge=2)] | None = None
+    integer: bool = False
+    labels: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Factor:
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give either values = [...] or range = [low, high]")
+        if self.values is not None:
+            if not self.values:
+                raise ValueError("values: at least one value is needed")
+            if self.steps is not None or self.integer:
+                raise ValueError("steps and integer go with a range, not with values")
+            if self.labels is not None and len(self.labels) != len(self.values):
+                raise ValueError("labels: one label per value is needed")
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+                raise ValueError(f"range: low must be below high (got [{lo:g}, {hi:g}])")
+            if self.labels is not None:
+                raise ValueError("labels go with values, not with a range")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """'choice' (a list of values), 'int' or 'float' (a range)."""
+        if self.values is not None:
+            return "choice"
+        return "int" if self.integer else "float"
+
+    def grid_levels(self) -> list[Any]:
+        """The values a grid visits (a range needs `steps`)."""
+        if self.values is not None:
+            return list(self.values)
+        assert self.range is not None and self.steps is not None
+        return self._cast(np.linspace(self.range[0], self.range[1], self.steps), unique=True)
+
+    def check_values(self) -> list[Any]:
+        """The values checked against the scenario before any run: all values, or both bounds."""
+        if self.values is not None:
+            return list(self.values)
+        assert self.range is not None
+        return self._cast(np.asarray(self.range, dtype=float), unique=True)
+
+    def from_unit(self, u: np.ndarray) -> list[Any]:
+        """Map points of [0, 1] to values: a range linearly, a list by equal-width bins."""
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        if self.values is not None:
+            idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
+            return [self.values[i] for i in idx]
+        assert self.range is not None
+        lo, hi = self.range
+        return self._cast(lo + u * (hi - lo))
+
+    def _cast(self, x: np.ndarray, unique: bool = False) -> list[Any]:
+        vals = [int(v) for v in np.rint(x)] if self.integer else [float(round(v, 12)) for v in x]
+        if unique:
+            vals = list(dict.fromkeys(vals))
+        return vals
+
+    def label(self, value: Any) -> str:
+        """A short text for a value (plots, tables)."""
+        if self.values is not None and self.labels is not None:
+            for v, lab in zip(self.values, self.labels, strict=True):
+                if v == value:
+                    return lab
+        if isinstance(value, float):
+            return f"{value:g}"
+        if isinstance(value, str | int | bool):
+            return str(value)
+        return json.dumps(value, separators=(",", ":"))
+
+    def is_scalar(self) -> bool:
+        return self.values is None or all(
+            isinstance(v, bool | int | float | str) for v in self.values
+        )
+
+
+class Heatmap(_Strict):
+    x: str
+    y: str
+    metric: str
+    facet: str | None = None
+    band: tuple[float, float] | None = None
+    """A target range of the metric (e.g. [0.4, 0.5]): the report lists the points in it."""
+
+    @model_validator(mode="after")
+    def _band(self) -> Heatmap:
+        if self.band is not None and self.band[0] > self.band[1]:
+            raise ValueError("band: low must not exceed high")
+        return self
+
+
+class Analysis(_Strict):
+    heatmaps: list[Heatmap] = []
+    responses: bool = True
+    conf_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+    resamples: Annotated[int, Field(ge=100)] = 1000
+
+
+class Experiment(_Strict):
+    """A validated experiment: what `siyu sweep` needs, nothing more."""
+
+    name: str = "experiment"
+    description: str = ""
+    question: str = ""
+    base: str
+    design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: Annotated[int, Field(ge=1)] | None = None
+    levels: Annotated[int, Field(ge=2)] = 4
+    replicates: Annotated[int, Field(ge=1)] = 1
+    days: Annotated[int, Field(ge=1)] | None = None
+    consumers: Annotated[int, Field(ge=1)] | None = None
+    seed: Annotated[int, Field(ge=0)] = 0
+    set: dict[str, Any] = {}
+    factors: dict[str, Factor]
+    metrics: Annotated[list[str], Field(min_length=1)]
+    analysis: Analysis = Analysis()
+
+    # resolved by load_experiment (not read from the file)
+    file: str = Field("", exclude=True)
+    base_path: str = Field("", exclude=True)
+
+    def fixed_overrides(self) -> dict[str, Any]:
+        """Overrides every run gets: `set` plus days and consumers."""
+        out = dict(self.set)
+        if self.days is not None:
+            out["run.days"] = self.days
+        if self.consumers is not None:
+            out["run.consumers"] = self.consumers
+        return out
+
+    def run_overrides(self, point: Mapping[str, Any]) -> dict[str, Any]:
+        """The overrides of one design point (factor keys with '*' expanded)."""
+        out = self.fixed_overrides()
+        for key, value in point.items():
+            for k in expand_key(key, self.base_path):
+                out[k] = value
+        return out
+
+    def digest(self) -> str:
+        """A hash of the experiment and the resolved base scenario: a resumed sweep must match."""
+        base = load_scenario(self.base_path, self.fixed_overrides()).model_dump(mode="json")
+        text = json.dumps(
+            {"experiment": self.model_dump(mode="json"), "base": base},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _flatten_factors(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """[factors] may use quoted dotted keys or nested tables; a table holding factor spec keys
+    (values, range …) is a factor, any other table is a level of the key path."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and not (set(value) & FACTOR_SPEC_KEYS):
+            out.update(_flatten_factors(value, path))
+        elif isinstance(value, list):
+            out[path] = {"values": value}
+        else:
+            out[path] = value
+    return out
+
+
+def _flatten_set(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            out.update(_flatten_set(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def _base_names(base_path: str, table: str) -> list[str]:
+    sc = load_scenario(base_path)
+    return list(getattr(sc, table))
+
+
+def expand_key(key: str, base_path: str) -> list[str]:
+    """`brands.*.strategy.x` -> one key per brand of the base scenario."""
+    parts = key.split(".")
+    if len(parts) >= 2 and parts[1] == "*" and parts[0] in WILDCARD_TABLES:
+        rest = ".".join(parts[2:])
+        return [
+            f"{parts[0]}.{name}" + (f".{rest}" if rest else "")
+            for name in _base_names(base_path, parts[0])
+        ]
+    return [key]
+
+
+def resolve_base(base: str, file: Path) -> Path:
+    """The base scenario: a path relative to the experiment file, or a shipped name."""
+    for candidate in (file.parent / base, Path(base)):
+        if candidate.is_file():
+            return candidate
+        if not candidate.suffix and candidate.with_suffix(".toml").is_file():
+            return candidate.with_suffix(".toml")
+    return resolve_path(base)  # shipped name, or ScenarioError
+
+
+def resolve_experiment_path(name: str | Path) -> Path:
+    """An experiment path, or a shipped experiment's name (`fission_reward`)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if str(name) and path.name == str(name):
+        for candidate in (EXPERIMENT_DIR / f"{name}.toml", EXPERIMENT_DIR / str(name)):
+            if candidate.is_file():
+                return candidate
+    if path.is_dir():
+        raise ScenarioError(name, None, "is a folder, not an experiment file")
+    raise ScenarioError(name, None, "no such file (and no shipped experiment of that name)")
+
+
+def shipped_experiments() -> list[Path]:
+    return sorted(p for p in EXPERIMENT_DIR.glob("*.toml") if not p.name.startswith("_"))
+
+
+def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    # factor keys are dotted themselves: keep them whole
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
+    key = key.replace(".[", "[")
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        fields: list[str] = []
+        if len(loc) == 1:
+            fields = list(Experiment.model_fields)
+        elif loc[0] == "factors":
+            fields = list(Factor.model_fields)
+        elif loc[0] == "analysis":
+            fields = list(Analysis.model_fields if len(loc) == 2 else Heatmap.model_fields)
+        fields = [f for f in fields if f not in ("file", "base_path")]
+        hint = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    elif loc[0] == "factors" and len(loc) == 2 and err["type"] == "model_type":
+        msg = f"a factor needs values = [...] or range = [low, high] (got {err['input']!r})"
+    elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], dict):
+        text = repr(err["input"])
+        msg += f" (got {text if len(text) < 60 else text[:59] + '…'})"
+    return key or "(top level)", msg
+
+
+# --------------------------------------------------------------------------- KPI names
+
+
+def _flat_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in kpis.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            out.update(_flat_kpis(value, name))
+        else:
+            out[name] = value
+    return out
+
+
+@lru_cache(maxsize=8)
+def kpi_names(base_path: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(brand KPI names, market KPI names, brand names) that `summarize` gives for a base
+    scenario, from a two-day run of 50 consumers (names do not depend on the numbers)."""
+    from sim.runner import run
+
+    sc = load_scenario(base_path, {"run.days": 2, "run.consumers": 50})
+    kpis = run(sc, 0).summary["kpis"]
+    brand_names = tuple(kpis["brands"])
+    first = next(iter(kpis["brands"].values()))
+    return tuple(_flat_kpis(first)), tuple(_flat_kpis(kpis["market"])), brand_names
+
+
+def parse_metric(metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
+    """`market.roi_total` -> ('market', 'roi_total'); `brands.NAME.kpi` -> (NAME, 'kpi');
+    `brands.*.kpi` -> ('*', 'kpi')."""
+    parts = metric.split(".")
+    if parts[0] == MARKET and len(parts) >= 2:
+        return MARKET, ".".join(parts[1:])
+    if parts[0] == "brands" and len(parts) >= 3:
+        return parts[1], ".".join(parts[2:])
+    raise ValueError("expected market.KPI or brands.NAME.KPI (NAME may be '*')")
+
+
+def metric_values(kpis: Mapping[str, Any], metrics: list[str]) -> list[tuple[str, str, float]]:
+    """(brand or 'market', KPI name, value) for each kept metric; an undefined KPI is NaN."""
+    rows: list[tuple[str, str, float]] = []
+    market = _flat_kpis(kpis["market"])
+    brands = {name: _flat_kpis(k) for name, k in kpis["brands"].items()}
+    for metric in metrics:
+        who, name = parse_metric(metric, tuple(brands))
+        targets = [MARKET] if who == MARKET else (list(brands) if who == "*" else [who])
+        for t in targets:
+            value = (market if t == MARKET else brands[t]).get(name)
+            rows.append((t, name, float("nan") if value is None else float(value)))
+    return rows
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _check_scenario(exp: Experiment, file: str, overrides: dict[str, Any], key: str) -> None:
+    items = [Override(SET_SOURCE, tuple(k.split(".")), v) for k, v in exp.set.items()]
+    for opt in ("days", "consumers"):
+        if getattr(exp, opt) is not None:
+            items.append(Override(f"<{opt}>", ("run", opt), getattr(exp, opt)))
+    items += [Override(FACTOR_SOURCE, tuple(k.split(".")), v) for k, v in overrides.items()]
+    try:
+        load_scenario(exp.base_path, items)
+    except ScenarioError as exc:
+        if exc.file == SET_SOURCE:
+            raise ScenarioError(file, f"set.{exc.key}", exc.message) from None
+        if exc.file == FACTOR_SOURCE:
+            value = next(iter(overrides.values()))
+            detail = exc.message if exc.key in overrides else f"{exc.key}: {exc.message}"
+            raise ScenarioError(file, key, f"value {value!r}: {detail}") from None
+        if exc.file.startswith("<"):
+            raise ScenarioError(file, exc.file.strip("<>"), exc.message) from None
+        where = f"{exc.file}: {exc.key}: " if exc.key else f"{exc.file}: "
+        raise ScenarioError(file, "base", where + exc.message) from None
+
+
+def _check_keys(exp: Experiment, file: str) -> None:
+    """Every `set` and factor key must name a scenario parameter of the base scenario."""
+    for key in [*exp.set, *exp.factors]:
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[1] == "*" and parts[0] not in WILDCARD_TABLES:
+            where = "set" if key in exp.set else "factors"
+            raise ScenarioError(file, f"{where}.{key}", "'*' only stands for a brand or category")
+
+
+def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
+    """Validate a parsed experiment table; raise one ScenarioError (FILE: KEY: message)."""
+    file = str(file)
+    data = dict(data)
+    if isinstance(data.get("factors"), Mapping):
+        data["factors"] = _flatten_factors(data["factors"])
+    if isinstance(data.get("set"), Mapping):
+        data["set"] = _flatten_set(data["set"])
+    for k in ("file", "base_path"):
+        if k in data:
+            raise ScenarioError(file, k, "unknown key")
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        key, msg = _explain(errors[0])
+        if len(errors) > 1:
+            msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise ScenarioError(file, key, msg) from None
+    exp.file = file
+    try:
+        exp.base_path = str(resolve_base(exp.base, Path(file)))
+    except ScenarioError as exc:
+        raise ScenarioError(file, "base", f"{exp.base}: {exc.message}") from None
+    if not exp.factors:
+        raise ScenarioError(file, "factors", "at least one factor is needed")
+    _check_keys(exp, file)
+    # the base scenario with `set`, days and consumers
+    _check_scenario(exp, file, {}, "set")
+    # each factor at each of its values (a range: at both bounds)
+    for key, factor in exp.factors.items():
+        expanded = expand_key(key, exp.base_path)
+        for value in factor.check_values():
+            _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}")
+    _check_design(exp, file)
+    _check_metrics(exp, file)
+    _check_analysis(exp, file)
+    return exp
+
+
+def _check_design(exp: Experiment, file: str) -> None:
+    if exp.design == "grid":
+        for key, f in exp.factors.items():
+            if f.range is not None and f.steps is None:
+                raise ScenarioError(
+                    file, f"factors.{key}", "a grid needs steps = N with a range (or values)"
+                )
+        if exp.samples is not None:
+            raise ScenarioError(file, "samples", "a grid has no samples (it visits every level)")
+        return
+    if exp.samples is None:
+        what = {"lhs": "points", "sobol": "base samples N", "morris": "trajectories"}
+        raise ScenarioError(
+            file, "samples", f"design {exp.design!r} needs samples = N ({what[exp.design]})"
+        )
+    if exp.design == "sobol" and exp.samples & (exp.samples - 1):
+        raise ScenarioError(
+            file, "samples", f"a Sobol design needs a power of 2 (got {exp.samples})"
+        )
+    if exp.design in ("sobol", "morris") and len(exp.factors) < 2:
+        raise ScenarioError(file, "factors", f"a {exp.design} design needs at least 2 factors")
+    for key, f in exp.factors.items():
+        if f.steps is not None:
+            raise ScenarioError(
+                file, f"factors.{key}", f"steps only apply to a grid (design is {exp.design!r})"
+            )
+
+
+def _check_metrics(exp: Experiment, file: str) -> None:
+    brand_kpis, market_kpis, brands = kpi_names(exp.base_path)
+    for i, metric in enumerate(exp.metrics):
+        key = f"metrics[{i}]"
+        try:
+            who, name = parse_metric(metric, brands)
+        except ValueError as exc:
+            raise ScenarioError(file, key, f"{metric!r}: {exc}") from None
+        if who not in (MARKET, "*") and who not in brands:
+            hint = difflib.get_close_matches(who, brands, n=1)
+            raise ScenarioError(
+                file,
+                key,
+                f"{metric!r}: unknown brand {who!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f" (known: {', '.join(brands)})",
+            )
+        names = market_kpis if who == MARKET else brand_kpis
+        if name not in names:
+            hint = difflib.get_close_matches(name, names, n=1)
+            raise ScenarioError(
+                file,
+                key,
+                f"{metric!r}: unknown KPI {name!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + " (see docs/KPIS.md)",
+            )
+    if len(set(exp.metrics)) != len(exp.metrics):
+        raise ScenarioError(file, "metrics", "a metric is listed twice")
+
+
+def _check_analysis(exp: Experiment, file: str) -> None:
+    for i, h in enumerate(exp.analysis.heatmaps):
+        key = f"analysis.heatmaps[{i}]"
+        if exp.design != "grid":
+            raise ScenarioError(file, key, "heatmaps need a grid design")
+        for attr in ("x", "y", "facet"):
+            v = getattr(h, attr)
+            if v is not None and v not in exp.factors:
+                raise ScenarioError(file, f"{key}.{attr}", f"{v!r} is not a factor")
+        if h.metric not in exp.metrics:
+            raise ScenarioError(file, f"{key}.metric", f"{h.metric!r} is not in metrics")
+        if len({h.x, h.y, h.facet} - {None}) != len([v for v in (h.x, h.y, h.facet) if v]):
+            raise ScenarioError(file, key, "x, y and facet must be different factors")
+
+
+def load_experiment(name: str | Path) -> Experiment:
+    """Read, validate and check an experiment file (or a shipped experiment's name)."""
+    path = resolve_experiment_path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "not UTF-8 text") from None
+    except OSError as exc:
+        raise ScenarioError(path, None, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(path, None, f"TOML syntax error: {exc}") from None
+    return validate_experiment(data, path)
+
+
+__all__ = [
+    "SCENARIO_DIR",
+    "Experiment",
+    "Factor",
+    "expand_key",
+    "kpi_names",
+    "load_experiment",
+    "metric_values",
+    "shipped_experiments",
+]

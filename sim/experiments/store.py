@@ -1,0 +1,129 @@
+"""The results store of a sweep: one folder, written so that a crash loses at most the runs
+in flight and `--resume` re-runs only what is missing.
+
+    OUT/
+      experiment.json       the experiment as loaded, its digest, the design, package version
+      manifest.parquet      one row per run: run_id, point, replicate, seed, the factor values
+                            (typed columns), status (pending / done / failed), error, timings
+      runs/<run_id>.parquet the finished run's tidy KPI rows
+                            (run_id, point, replicate, seed, brand, metric, value)
+      results.parquet       all finished runs' rows joined with their factor values
+
+Every file is written to a temporary name in the same folder and moved into place with
+`os.replace`, so a reader never sees half a file. A run file exists only for a run that
+finished; it is the truth `--resume` trusts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RUNS = "runs"
+MANIFEST = "manifest.parquet"
+EXPERIMENT = "experiment.json"
+RESULTS = "results.parquet"
+ROW_COLUMNS = ["run_id", "point", "replicate", "seed", "brand", "metric", "value"]
+STATUS = ("pending", "done", "failed")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary sibling of `path`, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    atomic_write(path, lambda p: df.to_parquet(p, index=False))
+
+
+def is_store(path: Path) -> bool:
+    return (path / EXPERIMENT).is_file()
+
+
+def rows_table(rows: list[tuple[str, str, float]], run: dict[str, Any]) -> pa.Table:
+    """A run's tidy KPI rows (ROW_COLUMNS) as an Arrow table with the run's identity."""
+    n = len(rows)
+    return pa.table(
+        {
+            "run_id": pa.array([str(run["run_id"])] * n, pa.string()),
+            "point": pa.array([int(run["point"])] * n, pa.int64()),
+            "replicate": pa.array([int(run["replicate"])] * n, pa.int64()),
+            "seed": pa.array([int(run["seed"])] * n, pa.int64()),
+            "brand": pa.array([r[0] for r in rows], pa.string()),
+            "metric": pa.array([r[1] for r in rows], pa.string()),
+            "value": pa.array([float(r[2]) for r in rows], pa.float64()),
+        }
+    )
+
+
+class Store:
+    """A sweep's folder: manifest, run files, consolidated results."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.runs = self.root / RUNS
+
+    def run_path(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}.parquet"
+
+    def finished(self) -> set[str]:
+        """Run ids with a run file (written atomically after the run finished)."""
+        if not self.runs.is_dir():
+            return set()
+        return {p.stem for p in self.runs.glob("*.parquet")}
+
+    def read_manifest(self) -> pd.DataFrame:
+        return pd.read_parquet(self.root / MANIFEST)
+
+    def write_manifest(self, manifest: pd.DataFrame) -> None:
+        write_parquet(self.root / MANIFEST, manifest)
+
+    def read_experiment(self) -> dict[str, Any]:
+        return json.loads((self.root / EXPERIMENT).read_text(encoding="utf-8"))
+
+    def write_experiment(self, data: dict[str, Any]) -> None:
+        write_json(self.root / EXPERIMENT, data)
+
+    def write_run(self, run_id: str, rows: pa.Table) -> None:
+        atomic_write(self.run_path(run_id), lambda p: pq.write_table(rows, p))
+
+    def consolidate(self, manifest: pd.DataFrame, factor_columns: list[str]) -> pd.DataFrame:
+        """results.parquet: every finished run's rows with its factor values, sorted."""
+        done = manifest.loc[manifest["status"] == "done", "run_id"].tolist()
+        tables = [pq.read_table(self.run_path(r)) for r in sorted(done)]
+        if tables:
+            rows = pa.concat_tables(tables).to_pandas()
+        else:
+            rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in ROW_COLUMNS})
+        params = manifest[["run_id", *factor_columns]]
+        out = rows.merge(params, on="run_id", how="left")
+        out = out.sort_values(["point", "replicate", "brand", "metric"], kind="stable")
+        out = out.reset_index(drop=True)
+        write_parquet(self.root / RESULTS, out)
+        return out
+
+    def read_results(self) -> pd.DataFrame:
+        return pd.read_parquet(self.root / RESULTS)

@@ -1,0 +1,565 @@
+"""The Siyu workshop app (Solara): `siyu app [SCENARIO] [--game DIR]`.
+
+Pages:
+- `/`            the live model: the social network coloured by each consumer's state
+                 towards a chosen brand (hover or click a consumer for its state), live plots,
+                 levers, category, play / step / reset, seed;
+- `/game`        the facilitator: who has submitted, run the round, market dashboard, ranking;
+- `/game/team/X` team X: the decision form and its own round report.
+
+Plots are matplotlib images and the network an SVG drawn by a small Vue template, so the
+app works in a classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and
+needs a Mesa space, which this model, with its network as arrays, does not have).
+
+Configuration comes from the environment (set by `siyu app`): SIYU_APP_SCENARIO,
+SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_GAME_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import solara
+
+from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
+from sim.workshop import live as lv
+from sim.workshop.game import SPLIT_ITEMS, Decision, Game, GameError, GameRules
+from sim.workshop.report import (
+    SCORE_RULE,
+    market_figure,
+    market_markdown,
+    team_markdown,
+    waterfall_figure,
+    write_round_reports,
+)
+
+SCENARIO = os.environ.get("SIYU_APP_SCENARIO", "beauty_guides")
+CONSUMERS = int(os.environ["SIYU_APP_CONSUMERS"]) if os.environ.get("SIYU_APP_CONSUMERS") else None
+SEED = int(os.environ.get("SIYU_APP_SEED", "1"))
+GAME_DIR = os.environ.get("SIYU_GAME_DIR")
+DAYS_PER_STEP = 7
+
+
+def Md(text: str, classes: list[str] | None = None, **kwargs: Any) -> None:
+    """Markdown in a div carrying CSS classes (Solara's Markdown takes none)."""
+    with solara.Column(classes=classes or [], gap="0px"):
+        solara.Markdown(text, **kwargs)
+
+
+@solara.component_vue("network.vue")
+def NetworkSvg(
+    points: list,
+    guides: list,
+    edges: str,
+    size: int,
+    event_pick: Any = None,
+):
+    pass
+
+
+# ------------------------------------------------------------------------ the live page
+def _scenario_names() -> list[str]:
+    return [p.stem for p in shipped_scenarios()]
+
+
+@solara.component
+def LivePage():
+    scenario_name = solara.use_reactive(SCENARIO)
+    category = solara.use_reactive("")
+    seed = solara.use_reactive(SEED)
+    live = solara.use_reactive(None)
+    tick = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    brand = solara.use_reactive(0)
+    picked = solara.use_reactive(None)
+    error = solara.use_reactive("")
+
+    def build():
+        try:
+            sc = lv.live_scenario(scenario_name.value, CONSUMERS, category.value or None)
+        except ScenarioError as exc:
+            error.set(str(exc))
+            return
+        error.set("")
+        playing.set(False)
+        brand.set(0)
+        picked.set(None)
+        live.set(lv.Live(sc, int(seed.value)))
+        tick.set(tick.value + 1)
+
+    solara.use_effect(build, [scenario_name.value, category.value])
+
+    def play_loop():
+        if not playing.value:
+            return
+        stop = threading.Event()
+
+        def loop():
+            while not stop.is_set() and playing.value and live.value is not None:
+                live.value.step(DAYS_PER_STEP)
+                tick.set(tick.value + 1)
+                if live.value.day >= live.value.model.days:
+                    playing.set(False)
+                time.sleep(0.3)
+
+        threading.Thread(target=loop, daemon=True).start()
+        return stop.set
+
+    solara.use_effect(play_loop, [playing.value])
+
+    def step():
+        if live.value is not None:
+            live.value.step(DAYS_PER_STEP)
+            tick.set(tick.value + 1)
+
+    with solara.Column(style={"padding": "12px"}):
+        solara.Title("Siyu · live market")
+        with solara.Row():
+            Md("## Siyu · live market")
+            if GAME_DIR:
+                solara.Button("Game pages", href="/game", text=True)
+        if error.value:
+            solara.Error(error.value)
+        m = live.value
+        if m is None:
+            solara.Info("building the market …")
+            return
+        names = [br.name for br in m.model.brands]
+        b = min(brand.value, len(names) - 1)
+        with solara.Columns([1, 3]):
+            with solara.Column():
+                Controls(m, b, names, brand, scenario_name, category, seed, tick, build)
+                with solara.Row():
+                    solara.Button(
+                        "Pause" if playing.value else "Play",
+                        on_click=lambda: playing.set(not playing.value),
+                        color="primary",
+                        classes=["siyu-play"],
+                    )
+                    solara.Button(
+                        f"Step {DAYS_PER_STEP} days", on_click=step, classes=["siyu-step"]
+                    )
+                    solara.Button("Reset", on_click=build, classes=["siyu-reset"])
+            with solara.Column():
+                Md(
+                    f"**Day {m.day}** · {m.scenario.name} · {m.model.n_consumers} consumers · "
+                    f"seed {m.seed}",
+                    style={"font-size": "16px"},
+                )
+                with solara.Row():
+                    points, guides = lv.network_points(m, b)
+                    with solara.Column():
+                        NetworkSvg(
+                            points=points,
+                            guides=guides,
+                            edges=m.edges,
+                            size=lv.SVG_SIZE,
+                            event_pick=lambda i: picked.set(int(i)),
+                        )
+                        Legend()
+                    with solara.Column(style={"max-width": "380px"}):
+                        Md("**Consumer** (hover a dot; click to pin)")
+                        if picked.value is not None and picked.value < m.model.n_consumers:
+                            Md(
+                                "\n".join(
+                                    f"- {part}"
+                                    for part in lv.consumer_text(m.model, picked.value).split("; ")
+                                ),
+                                classes=["siyu-picked"],
+                            )
+                        else:
+                            solara.Text("none picked")
+                        Kpis(m, b)
+                fig = lv.live_figure(m, b)
+                solara.FigureMatplotlib(fig, format="png", dependencies=[tick.value, b])
+
+
+@solara.component
+def Legend():
+    items = " ".join(
+        f'<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+        f'background:{c};margin:0 3px 0 8px"></span>{label}'
+        for c, label in zip(lv.STATE_COLORS, lv.STATE_LABELS, strict=True)
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=items + " &nbsp; ◆ guide &nbsp; black ring: KOC &nbsp; "
+        "green ring: served by a guide",
+        style={"font-size": "12px"},
+    )
+
+
+@solara.component
+def Kpis(m: lv.Live, b: int):
+    if m.day == 0:
+        return
+    from sim.kpis import summarize
+
+    frame = m.model.ledger.to_frame(m.day)
+    k = summarize(frame, m.model.n_consumers)["brands"][m.model.brands[b].name]
+
+    def f(v, fmt="{:,.0f}"):
+        return "–" if v is None else fmt.format(v)
+
+    Md(
+        "\n".join(
+            [
+                "| KPI (so far) | value |",
+                "|---|---:|",
+                f"| GMV | {f(k['gmv'])} |",
+                f"| private share | {f(k['private_share'], '{:.1%}')} |",
+                f"| CAC public / private | {f(k['cac_public'])} / {f(k['cac_private'])} |",
+                f"| ROI public / private | {f(k['roi_public'], '{:.2f}')} / "
+                f"{f(k['roi_private'], '{:.2f}')} |",
+                f"| members (reachable) | {f(k['members'])} ({f(k['reachable'])}) |",
+                f"| contribution | {f(k['contribution'])} |",
+            ]
+        ),
+        classes=["siyu-kpis"],
+    )
+
+
+@solara.component
+def Controls(m, b, names, brand, scenario_name, category, seed, tick, rebuild):
+    lev = m.levers(b)
+
+    def setter(name):
+        def set_(value):
+            m.set_lever(b, name, value)
+            tick.set(tick.value + 1)
+
+        return set_
+
+    solara.Select("scenario", values=_scenario_names(), value=scenario_name)
+    cats = list(m.scenario.categories)
+    solara.Select(
+        "category (all brands; rebuilds)",
+        values=["", *cats],
+        value=category.value,
+        on_value=category.set,
+    )
+    solara.InputInt("seed (reset to apply)", value=seed)
+    solara.Select(
+        "brand shown and steered",
+        values=names,
+        value=names[b],
+        on_value=lambda v: brand.set(names.index(v)),
+    )
+    solara.Checkbox(
+        label="private-domain operations", value=lev["private_ops"], on_value=setter("private_ops")
+    )
+    with solara.Column(classes=["siyu-ad-budget"]):
+        solara.SliderFloat(
+            "ad budget (yuan/day)",
+            thumb_label="always",
+            value=lev["ad_budget_per_day"],
+            min=0,
+            max=3000,
+            step=50,
+            on_value=setter("ad_budget_per_day"),
+        )
+    solara.SliderFloat(
+        "guides per store",
+        thumb_label="always",
+        value=lev["guides_per_store"],
+        min=0,
+        max=3,
+        step=0.1,
+        on_value=setter("guides_per_store"),
+    )
+    solara.Select(
+        "guide KPI regime",
+        values=["quality", "quota"],
+        value=lev["guide_regime"],
+        on_value=setter("guide_regime"),
+    )
+    solara.SliderFloat(
+        "selling share of touches",
+        thumb_label="always",
+        value=lev["selling_share"],
+        min=0,
+        max=1,
+        step=0.05,
+        on_value=setter("selling_share"),
+    )
+    solara.SliderFloat(
+        "broadcasts per week",
+        thumb_label="always",
+        value=lev["broadcasts_per_week"],
+        min=0,
+        max=7,
+        step=0.5,
+        on_value=setter("broadcasts_per_week"),
+    )
+    solara.SliderFloat(
+        "private discount",
+        thumb_label="always",
+        value=lev["private_discount"],
+        min=0,
+        max=0.5,
+        step=0.01,
+        on_value=setter("private_discount"),
+    )
+    solara.SliderFloat(
+        "referral reward (yuan)",
+        thumb_label="always",
+        value=lev["referral_reward"],
+        min=0,
+        max=300,
+        step=5,
+        on_value=setter("referral_reward"),
+    )
+    solara.SliderInt(
+        "KOCs", value=int(lev["koc_count"]), min=0, max=30, on_value=setter("koc_count")
+    )
+    solara.Select(
+        "channel policy",
+        values=["separate", "assist"],
+        value=lev["channel_policy"],
+        on_value=setter("channel_policy"),
+    )
+
+
+# ------------------------------------------------------------------------ the game pages
+_LOCK = threading.RLock()
+_CACHE: dict[str, Any] = {"game": None, "mtime": None}
+
+
+def current_game() -> Game | None:
+    """The game of SIYU_GAME_DIR, reloaded (by replay) when game.json changed on disk."""
+    if not GAME_DIR:
+        return None
+    path = Path(GAME_DIR) / "game.json"
+    with _LOCK:
+        mtime = path.stat().st_mtime_ns if path.exists() else None
+        if _CACHE["game"] is None or mtime != _CACHE["mtime"]:
+            _CACHE["game"] = Game.load(GAME_DIR)
+            _CACHE["mtime"] = path.stat().st_mtime_ns
+        return _CACHE["game"]
+
+
+def _saved(game: Game) -> None:
+    _CACHE["mtime"] = (Path(game.folder) / "game.json").stat().st_mtime_ns
+
+
+@solara.component
+def GameNav(game: Game):
+    with solara.Row():
+        solara.Button("Facilitator", href="/game", text=True)
+        for t in game.teams:
+            solara.Button(f"Team {t}", href=f"/game/team/{t}", text=True)
+        solara.Button("Live model", href="/", text=True)
+
+
+@solara.component
+def FacilitatorPage():
+    tick = solara.use_reactive(0)
+    message = solara.use_reactive("")
+    game = current_game()
+    solara.Title("Siyu · facilitator")
+    if game is None:
+        solara.Error("No game: start the app with `siyu app SCENARIO --game DIR --teams A,B`.")
+        return
+
+    def run_round():
+        with _LOCK:  # set reactives only after releasing it: setting one re-renders
+            try:
+                game.run_round()
+                write_round_reports(game)
+                _saved(game)
+                text = f"Round {game.round} played."
+            except GameError as exc:
+                text = f"Refused: {exc.message}"
+        message.set(text)
+        tick.set(tick.value + 1)
+
+    with solara.Column(style={"padding": "12px"}):
+        GameNav(game)
+        Md(f"## Facilitator · {game.state['name']} · round {game.round} of {game.rules.rounds}")
+        waiting = game.waiting_for()
+        if game.finished:
+            solara.Success("The game is over.")
+        else:
+            submitted = [t for t in game.teams if t not in waiting]
+            Md(
+                f"Round {game.round + 1}: submitted **{', '.join(submitted) or '–'}**; "
+                f"waiting for **{', '.join(waiting) or '– (ready)'}**",
+                classes=["siyu-status"],
+            )
+            solara.Button(
+                f"Run round {game.round + 1}",
+                on_click=run_round,
+                disabled=bool(waiting),
+                color="primary",
+                classes=["siyu-run-round"],
+            )
+            solara.Button("Refresh", on_click=lambda: tick.set(tick.value + 1), text=True)
+        if message.value:
+            (solara.Error if message.value.startswith("Refused") else solara.Info)(message.value)
+        if game.round:
+            Md(market_markdown(game), classes=["siyu-market"])
+            solara.FigureMatplotlib(
+                market_figure(game), format="png", dependencies=[game.round, tick.value]
+            )
+        else:
+            Md(SCORE_RULE.format(member_value=game.rules.member_value) + ".")
+
+
+@solara.component
+def TeamPage(team: str):
+    tick = solara.use_reactive(0)
+    message = solara.use_reactive("")
+    game = current_game()
+    solara.Title(f"Siyu · team {team}")
+    known = game is not None and team in game.teams
+    last = game.last_decision(team) if known else Decision(budget=0, split={"ads": 1.0})
+    budget = solara.use_reactive(last.budget)
+    shares = {k: solara.use_reactive(getattr(last.split, k)) for k in SPLIT_ITEMS}
+    regime = solara.use_reactive(last.guide_regime)
+    policy = solara.use_reactive(last.channel_policy)
+    mix = {
+        k: solara.use_reactive(getattr(last.content_mix, k))
+        for k in ("content", "service", "selling")
+    }
+    research = {s: solara.use_reactive(s in last.research) for s in ("survey", "panel")}
+    if not known:
+        solara.Error(f"No team {team!r} in this game.")
+        return
+    rules: GameRules = game.rules
+
+    def submit():
+        data = {
+            "budget": budget.value,
+            "split": {k: v.value for k, v in shares.items()},
+            "guide_regime": regime.value,
+            "channel_policy": policy.value,
+            "content_mix": {k: v.value for k, v in mix.items()},
+            "research": [s for s, v in research.items() if v.value],
+        }
+        with _LOCK:  # set reactives only after releasing it: setting one re-renders
+            try:
+                game.submit(team, data, where="form")
+                _saved(game)
+                text = f"Submitted for round {game.round + 1}."
+            except GameError as exc:
+                text = f"Refused: {exc.key + ': ' if exc.key else ''}{exc.message}"
+        message.set(text)
+        tick.set(tick.value + 1)
+
+    with solara.Column(style={"padding": "12px"}):
+        GameNav(game)
+        Md(
+            f"## Team {team} · {game.state['name']} · "
+            + (
+                f"decision for round {game.round + 1} of {rules.rounds}"
+                if not game.finished
+                else "game over"
+            )
+        )
+        with solara.Columns([2, 3]):
+            with solara.Column():
+                if not game.finished:
+                    total = sum(v.value for v in shares.values())
+                    Md(
+                        f"Budget at most **{rules.budget_per_round:,.0f} yuan** a round, research "
+                        f"included (survey {rules.survey_cost:,.0f}, "
+                        f"panel {rules.panel_cost:,.0f})."
+                        f" Shares sum to **{total:.2f}** (must be 1)."
+                    )
+                    solara.InputFloat("budget (yuan)", value=budget, classes=["siyu-budget"])
+                    for k, v in shares.items():
+                        solara.InputFloat(
+                            f"share: {k}",
+                            value=v,
+                            classes=[f"siyu-share-{k}"],
+                            continuous_update=True,
+                        )
+                    solara.Select("guide KPI regime", values=["quality", "quota"], value=regime)
+                    solara.Select("channel policy", values=["separate", "assist"], value=policy)
+                    with solara.Row():
+                        for k, v in mix.items():
+                            solara.InputFloat(f"mix: {k}", value=v)
+                    with solara.Row():
+                        for s, v in research.items():
+                            with solara.Column(classes=[f"siyu-buy-{s}"]):
+                                solara.Checkbox(label=f"buy {s}", value=v)
+                    solara.Button(
+                        "Submit decision", on_click=submit, color="primary", classes=["siyu-submit"]
+                    )
+                    pending = team in game.state["pending"]
+                    Md(
+                        "Your decision for this round is **in**."
+                        if pending
+                        else "No decision submitted for this round yet.",
+                        classes=["siyu-pending"],
+                    )
+                if message.value:
+                    if message.value.startswith("Refused"):
+                        solara.Error(message.value, classes=["siyu-refused"])
+                    else:
+                        solara.Success(message.value, classes=["siyu-ok"])
+            with solara.Column():
+                if game.round:
+                    t = game.results(game.round)["teams"][team]
+                    solara.FigureMatplotlib(
+                        waterfall_figure(t, f"Team {team} · round {game.round} · P&L"),
+                        format="png",
+                        dependencies=[game.round, team],
+                    )
+                    Md(team_markdown(game, team), classes=["siyu-report"])
+                else:
+                    solara.Info("Your report appears here after the first round.")
+
+
+@solara.component
+def Page():
+    router = solara.use_router()
+    parts = [p for p in router.parts if p]
+    if parts[:1] == ["game"]:
+        if len(parts) >= 3 and parts[1] == "team":
+            TeamPage(parts[2])
+        else:
+            FacilitatorPage()
+    else:
+        LivePage()
+
+
+@solara.component
+def Layout(children: list | None = None):
+    """No app bar: each page brings its own navigation."""
+    with solara.Column(children=children or []):
+        pass
+
+
+def _team_names() -> list[str]:
+    """Teams of the game (read from game.json without replaying it)."""
+    if not GAME_DIR:
+        return []
+    try:
+        return list(json.loads((Path(GAME_DIR) / "game.json").read_text("utf-8"))["teams"])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+load_scenario(SCENARIO)  # a bad scenario fails at start, not in the browser
+routes = [
+    solara.Route(path="/", component=Page, label="Live model"),
+    solara.Route(
+        path="game",
+        component=Page,
+        label="Game",
+        children=[
+            solara.Route(path="/", component=Page),
+            solara.Route(
+                path="team",
+                component=Page,
+                children=[solara.Route(path=t, component=Page) for t in _team_names()],
+            ),
+        ],
+    ),
+]

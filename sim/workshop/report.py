@@ -1,0 +1,228 @@
+"""Round reports of the workshop game: each team's results (P&L waterfall from list-price
+sales to contribution, funnel, CAC, ROI, private share, members, research bought) and the
+facilitator's market dashboard and ranking. Text is Markdown (for paper workshops and the
+CLI); figures are matplotlib (for the app), in the style of `sim.report`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from sim.workshop.game import Game
+
+SCORE_RULE = (
+    "score = cumulative contribution after research costs "
+    "+ {member_value:g} yuan per reachable member at the end of the round"
+)
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def money(v: float | None) -> str:
+    return "–" if v is None else f"{(0.0 if abs(v) < 0.5 else v):,.0f}"
+
+
+def ratio(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def waterfall(t: dict[str, Any]) -> list[tuple[str, float, str]]:
+    """(label, amount, kind) from list-price sales down to contribution after research:
+    kind is "total" (a level) or "step" (a signed change)."""
+    rows: list[tuple[str, float, str]] = [
+        ("sales at list price", t["list_sales"], "total"),
+        ("discounts", -t["discounts"], "step"),
+        ("GMV", t["gmv"], "total"),
+        ("cost of goods", -t["cogs"], "step"),
+        ("gross profit", t["gross_profit"], "total"),
+    ]
+    rows += [(name, -v, "step") for name, v in t["costs"].items()]
+    rows.append(("contribution", t["contribution"], "total"))
+    rows.append(("research", -t.get("research_cost", 0.0), "step"))
+    rows.append(("after research", t["contribution_after_research"], "total"))
+    return rows
+
+
+def waterfall_figure(t: dict[str, Any], title: str = "") -> Figure:
+    fig = Figure(figsize=(8, 3.6), dpi=90, layout="constrained")
+    ax = fig.subplots()
+    level = 0.0
+    labels = []
+    for j, (label, amount, kind) in enumerate(waterfall(t)):
+        if kind == "total":
+            ax.bar(j, amount, color="#4c72b0")
+            level = amount
+        else:
+            ax.bar(j, amount, bottom=level, color="#55a868" if amount >= 0 else "#c44e52")
+            level += amount
+        labels.append(label)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("yuan")
+    ax.set_title(title or "P&L waterfall", fontsize=10)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    return fig
+
+
+def team_markdown(game: Game, team: str, k: int | None = None) -> str:
+    """One team's report for round k (default: the last round played)."""
+    k = k or game.round
+    if not k:
+        return f"# Team {team}\n\nNo round played yet.\n"
+    t = game.results(k)["teams"][team]
+    d = game.decision(k, team)
+    rank = [name for name, _ in game.ranking_after(k)].index(team) + 1
+    lines = [
+        f"# Team {team} · round {k} of {game.rules.rounds} ({game.state['name']})",
+        "",
+        f"Score {money(t['score'])} (rank {rank} of {len(game.teams)}); "
+        f"contribution after research this round {money(t['contribution_after_research'])} yuan, "
+        f"cumulative {money(t['cumulative_contribution'])} yuan.",
+        "",
+        "## P&L (yuan, this round)",
+        "",
+        "| line | yuan |",
+        "|---|---:|",
+        *[f"| {label} | {money(v)} |" for label, v, _ in waterfall(t)],
+        "",
+        "## KPIs",
+        "",
+        "| KPI | value |",
+        "|---|---:|",
+        f"| GMV platform / private / store | {money(t['gmv_platform'])} / "
+        f"{money(t['gmv_private'])} / {money(t['gmv_store'])} |",
+        f"| private share of GMV | {pct(t['private_share'])} |",
+        f"| new customers / new members | {money(t['new_customers'])} / "
+        f"{money(t['new_members'])} |",
+        f"| CAC public / private / blended | {ratio(t['cac_public'])} / "
+        f"{ratio(t['cac_private'])} / {ratio(t['cac_blended'])} |",
+        f"| ROAS ads | {ratio(t['roas_ads'])} |",
+        f"| ROI public / private / total | {ratio(t['roi_public'])} / "
+        f"{ratio(t['roi_private'])} / {ratio(t['roi_total'])} |",
+        f"| members (reachable) | {money(t['members'])} ({money(t['reachable'])}) |",
+        f"| mutes / leaves this round | {money(t['mutes'])} / {money(t['leaves'])} |",
+        f"| guides / KOCs working | {money(t['guides'])} / {money(t['kocs'])} |",
+        "",
+        "## Funnel at the end of the round (consumers)",
+        "",
+        "| " + " | ".join(t["funnel"]) + " |",
+        "|" + "---:|" * len(t["funnel"]),
+        "| " + " | ".join(money(v) for v in t["funnel"].values()) + " |",
+        "",
+        "## Your decision",
+        "",
+        f"Budget {money(d.budget)} yuan: "
+        + ", ".join(f"{name} {100 * getattr(d.split, name):.0f}%" for name in d.split.__dict__)
+        + f"; guides {d.guide_regime}; channel policy {d.channel_policy}; content mix "
+        f"{d.content_mix.content:g}/{d.content_mix.service:g}/{d.content_mix.selling:g}.",
+    ]
+    research = t.get("research") or {}
+    if research:
+        lines += ["", "## Research", ""]
+        lines += research_markdown(research)
+    return "\n".join(lines) + "\n"
+
+
+def research_markdown(research: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if "survey" in research:
+        s = research["survey"]
+        lines += [
+            f"Survey of {s['sample']} consumers (95% margins):",
+            "",
+            "| brand | aware | members |",
+            "|---|---:|---:|",
+        ]
+        for name, v in s["brands"].items():
+            lines.append(
+                f"| {name} | {pct(v['aware'])} ± {pct(v['aware_margin'])} | "
+                f"{pct(v['member'])} ± {pct(v['member_margin'])} |"
+            )
+        lines.append("")
+    if "panel" in research:
+        p = research["panel"]
+        lines += [
+            f"Channel panel: {p['sample']} orders of the round, by brand and channel:",
+            "",
+            "| brand | platform | private | store |",
+            "|---|---:|---:|---:|",
+        ]
+        for name, v in p["brands"].items():
+            lines.append(f"| {name} | {v['platform']} | {v['private']} | {v['store']} |")
+        lines.append("")
+    return lines
+
+
+def market_markdown(game: Game, k: int | None = None) -> str:
+    """The facilitator's dashboard: ranking by the stated score and every team's KPIs."""
+    k = k or game.round
+    head = f"# Market · {game.state['name']} · round {k} of {game.rules.rounds}"
+    if not k:
+        return head + "\n\nNo round played yet.\n"
+    teams = game.results(k)["teams"]
+    lines = [
+        head,
+        "",
+        SCORE_RULE.format(member_value=game.rules.member_value) + ".",
+        "",
+        "| rank | team | score | cumulative contribution | GMV | private share | members | "
+        "CAC blended | ROI total |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for j, (team, score) in enumerate(game.ranking_after(k), 1):
+        t = teams[team]
+        lines.append(
+            f"| {j} | {team} | {money(score)} | {money(t['cumulative_contribution'])} | "
+            f"{money(t['gmv'])} | {pct(t['private_share'])} | {money(t['members'])} | "
+            f"{ratio(t['cac_blended'])} | {ratio(t['roi_total'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def history(game: Game, key: str) -> dict[str, list[float]]:
+    """One result per round per team (None as NaN)."""
+    out: dict[str, list[float]] = {t: [] for t in game.teams}
+    for k in range(1, game.round + 1):
+        for t, v in game.results(k)["teams"].items():
+            value = v[key]
+            out[t].append(float("nan") if value is None else float(value))
+    return out
+
+
+def market_figure(game: Game) -> Figure:
+    """Per round and team: GMV, private share, members, cumulative contribution."""
+    fig = Figure(figsize=(10, 5.2), dpi=85, layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
+    panels = (
+        ("gmv", "GMV per round (yuan)"),
+        ("private_share", "private share of GMV"),
+        ("members", "members"),
+        ("cumulative_contribution", "cumulative contribution (yuan)"),
+    )
+    rounds = list(range(1, game.round + 1))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        for j, (team, values) in enumerate(history(game, key).items()):
+            ax.plot(rounds, values, marker="o", color=COLORS[j % len(COLORS)], label=team)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("round")
+        ax.set_xticks(rounds or [1])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def write_round_reports(game: Game, k: int | None = None) -> Path:
+    """Write round-K/<team>.md and round-K/market.md into the game folder (for paper)."""
+    k = k or game.round
+    folder = game.folder / f"round-{k}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for team in game.teams:
+        (folder / f"{team}.md").write_text(team_markdown(game, team, k), encoding="utf-8")
+    (folder / "market.md").write_text(market_markdown(game, k), encoding="utf-8")
+    return folder

@@ -1,0 +1,107 @@
+"""`siyu compare`: common random numbers, paired differences with t-intervals, the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import load_scenario
+from sim.cli import main
+from sim.experiments.compare import paired_differences, run_compare, write_compare
+from sim.experiments.executors import SerialExecutor
+
+SMALL = {"run.days": 40, "run.consumers": 200}
+
+
+@pytest.fixture(scope="module")
+def result():
+    scenarios = [load_scenario(n, SMALL) for n in ("public_only", "beauty_guides", "public_only")]
+    return run_compare(scenarios, 4, SerialExecutor(), seed=5)
+
+
+def row(res, scenario: str, brand: str, metric: str):
+    d = res.differences
+    return d[(d["scenario"] == scenario) & (d["brand"] == brand) & (d["metric"] == metric)].iloc[0]
+
+
+def test_common_random_numbers_same_scenario_differs_by_zero(result) -> None:
+    assert result.labels == ["public_only", "beauty_guides", "public_only#2"]
+    same = result.differences[result.differences["scenario"] == "public_only#2"]
+    assert len(same) > 20
+    assert np.allclose(same["diff"].fillna(0), 0.0)
+    assert np.allclose(same["low"].dropna(), 0.0) and np.allclose(same["high"].dropna(), 0.0)
+    seeds = result.runs.groupby(["scenario", "replicate"])["seed"].first().unstack(0)
+    assert (seeds.nunique(axis=1) == 1).all()  # replicate k: one seed for every scenario
+
+
+def test_known_sign_difference_ci_covers_truth(result) -> None:
+    # public_only runs no private domain: its private share is exactly 0, so the true
+    # difference is beauty_guides' own (positive) private share
+    r = row(result, "beauty_guides", "brand", "private_share")
+    assert r["reference"] == 0.0
+    assert r["n"] == 4
+    assert r["low"] > 0 and r["low"] <= r["diff"] <= r["high"]
+    assert r["diff"] == pytest.approx(r["value"])
+
+
+def test_paired_ci_from_differences() -> None:
+    import pandas as pd
+
+    runs = pd.DataFrame(
+        {
+            "scenario": ["a"] * 3 + ["b"] * 3,
+            "replicate": [0, 1, 2] * 2,
+            "brand": "x",
+            "metric": "m",
+            "value": [1.0, 2.0, 3.0, 2.0, 4.0, 3.0],
+        }
+    )
+    d = paired_differences(runs, ["a", "b"]).iloc[0]
+    diffs = np.array([1.0, 2.0, 0.0])
+    half = 4.302652729911275 * diffs.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert d["diff"] == pytest.approx(1.0)
+    assert d["low"] == pytest.approx(1.0 - half) and d["high"] == pytest.approx(1.0 + half)
+
+
+def test_write_compare_report(result, tmp_path: Path) -> None:
+    write_compare(result, tmp_path, days=40)
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "# Comparison: public_only vs beauty_guides" in report
+    assert "figures/differences.png" in report
+    assert (tmp_path / "figures" / "differences.png").stat().st_size > 10_000
+    assert (tmp_path / "results.parquet").is_file() and (tmp_path / "differences.csv").is_file()
+
+
+def test_cli_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    args = [
+        "compare",
+        "public_only",
+        "beauty_guides",
+        "--replicates",
+        "2",
+        "--days",
+        "30",
+        "--consumers",
+        "150",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    ]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    stdout, err = capsys.readouterr()
+    assert (info.value.code or 0) == 0, err
+    assert "private_share" in stdout and (out / "report.md").is_file()
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "public_only", "--out", str(tmp_path / "x")])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2 and "at least two" in err
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "public_only", "nope_scenario", "--out", str(tmp_path / "y")])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -1,0 +1,207 @@
+"""Experiment files: validation before any run (one line, exit 2, nothing written), designs
+and seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.experiments.design import build_design
+from sim.experiments.seeds import compare_seed, run_seed
+from sim.experiments.spec import load_experiment, shipped_experiments, validate_experiment
+from sim.experiments.sweep import plan
+from sim.scenario import ScenarioError
+
+GOOD = """
+name = "tiny"
+base = "beauty_guides"
+design = "grid"
+replicates = 2
+days = 20
+consumers = 100
+seed = 3
+metrics = ["brands.brand.roi_private", "market.private_share"]
+[factors]
+"brands.brand.strategy.private_discount" = { range = [0.0, 0.2], steps = 3 }
+"categories.beauty.purchases_per_year" = [2.0, 8.0]
+"""
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (0 if code is None else int(code)), out, err
+
+
+BAD = {
+    "unknown top-level key": (
+        "replicats = 3\n" + GOOD,
+        "replicats: unknown key (did you mean 'replicates'?)",
+    ),
+    "bad design": (GOOD.replace('"grid"', '"factorial"'), "design:"),
+    "bad factor key": (
+        GOOD.replace("private_discount", "private_discout"),
+        "factors.brands.brand.strategy.private_discout: ",
+    ),
+    "unknown brand in factor": (
+        GOOD.replace("brands.brand.strategy", "brands.brnad.strategy"),
+        "factors.brands.brnad.strategy.private_discount: ",
+    ),
+    "value out of range": (
+        GOOD.replace("[0.0, 0.2]", "[0.0, 1.5]"),
+        "factors.brands.brand.strategy.private_discount: value 1.5:",
+    ),
+    "empty range": (GOOD.replace("[0.0, 0.2]", "[0.3, 0.2]"), "range: low must be below high"),
+    "grid range without steps": (GOOD.replace(", steps = 3", ""), "a grid needs steps"),
+    "choice value of the wrong type": (
+        GOOD.replace("[2.0, 8.0]", '[2.0, "often"]'),
+        "factors.categories.beauty.purchases_per_year: value 'often':",
+    ),
+    "sobol not a power of 2": (
+        GOOD.replace('"grid"', '"sobol"\nsamples = 12').replace(", steps = 3", ""),
+        "samples: a Sobol design needs a power of 2",
+    ),
+    "sampled design without samples": (
+        GOOD.replace('"grid"', '"lhs"').replace(", steps = 3", ""),
+        "samples: design 'lhs' needs samples",
+    ),
+    "unknown metric": (
+        GOOD.replace("market.private_share", "market.private_shar"),
+        "metrics[1]: 'market.private_shar': unknown KPI 'private_shar' (did you mean "
+        "'private_share'?)",
+    ),
+    "unknown metric brand": (GOOD.replace("brands.brand.roi", "brands.bran.roi"), "metrics[0]:"),
+    "missing base": (GOOD.replace('"beauty_guides"', '"no_such_base"'), "base: no_such_base"),
+    "bad set key": (GOOD + '\n[set]\n"run.dayz" = 3\n', "set.run.dayz: unknown key"),
+    "toml syntax": (GOOD + "\nfactors = [\n", "TOML syntax error"),
+    "bad days": (GOOD.replace("days = 20", "days = 0"), "days:"),
+    "factor not a list or table": (GOOD + '"population.hunter_share" = 0.1\n', "needs values"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_experiment_one_line_exit_2_nothing_written(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, expected = BAD[case]
+    path = tmp_path / "x.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code, _stdout, err = cli(["sweep", path, "--out", out, "--workers", "1"], capsys)
+    assert code == 2, (case, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: {path}: "), err
+    assert expected in lines[0], (expected, err)
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_experiment_api_raises_scenario_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        validate_experiment({"base": "beauty_guides", "factors": {}, "metrics": []}, "e.toml")
+    assert str(info.value).startswith("e.toml: metrics: ")
+
+
+def test_missing_experiment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(["sweep", tmp_path / "nope.toml"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no such file" in err
+
+
+def test_nested_factor_tables_and_wildcards(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        '"brands.brand.strategy.private_discount" = { range = [0.0, 0.2], steps = 3 }\n', ""
+    )
+    text += "[factors.brands.'*'.strategy]\nprivate_discount = { range = [0.0, 0.2], steps = 3 }\n"
+    path = tmp_path / "nested.toml"
+    path.write_text(text, encoding="utf-8")
+    exp = load_experiment(path)
+    assert set(exp.factors) == {
+        "categories.beauty.purchases_per_year",
+        "brands.*.strategy.private_discount",
+    }
+    point = build_design(exp).points[-1]
+    assert exp.run_overrides(point)["brands.brand.strategy.private_discount"] == 0.2
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "e.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_grid_design_points(tmp_path: Path) -> None:
+    exp = load_experiment(write(tmp_path, GOOD))
+    d = build_design(exp)
+    assert len(d) == 6
+    assert d.points[0] == {
+        "brands.brand.strategy.private_discount": 0.0,
+        "categories.beauty.purchases_per_year": 2.0,
+    }
+    assert sorted({p["brands.brand.strategy.private_discount"] for p in d.points}) == [
+        0.0,
+        0.1,
+        0.2,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("design", "samples", "n"), [("sobol", 8, 8 * 4), ("morris", 3, 3 * 3), ("lhs", 7, 7)]
+)
+def test_sampled_designs_sizes_bounds_and_types(
+    tmp_path: Path, design: str, samples: int, n: int
+) -> None:
+    text = (
+        GOOD.replace('"grid"', f'"{design}"\nsamples = {samples}')
+        .replace(", steps = 3", "")
+        .replace("[2.0, 8.0]", "{ range = [1, 12], integer = true }")
+    )
+    exp = load_experiment(write(tmp_path, text))
+    d = build_design(exp)
+    assert len(d) == n
+    for p in d.points:
+        assert 0.0 <= p["brands.brand.strategy.private_discount"] <= 0.2
+        v = p["categories.beauty.purchases_per_year"]
+        assert isinstance(v, int) and 1 <= v <= 12
+    assert build_design(exp).points == d.points  # deterministic
+
+
+def test_choice_factor_in_sampled_design(tmp_path: Path) -> None:
+    text = GOOD.replace('"grid"', '"lhs"\nsamples = 20').replace(", steps = 3", "")
+    text += '"brands.brand.strategy.guide_regime" = ["quality", "quota"]\n'
+    exp = load_experiment(write(tmp_path, text))
+    regimes = [p["brands.brand.strategy.guide_regime"] for p in build_design(exp).points]
+    assert set(regimes) == {"quality", "quota"}
+
+
+def test_seeds_keyed_by_identity_stable_when_replicates_added(tmp_path: Path) -> None:
+    exp = load_experiment(write(tmp_path, GOOD))
+    two = plan(exp)
+    four = plan(exp.model_copy(update={"replicates": 4}))
+    merged = four.merge(two, on="run_id", suffixes=("", "_2"))
+    assert len(merged) == len(two)
+    assert (merged["seed"] == merged["seed_2"]).all()
+    assert four["seed"].is_unique
+    assert run_seed(3, 1, 0) == run_seed(3, 1, 0) != run_seed(3, 0, 1)
+    assert compare_seed(0, 2) == compare_seed(0, 2) != compare_seed(0, 3)
+    assert all(0 <= s < 2**32 for s in four["seed"])
+    assert isinstance(run_seed(0, 0, 0), int)
+    assert np.issubdtype(four["seed"].dtype, np.integer)
+
+
+def test_shipped_experiments_are_valid() -> None:
+    names = {p.stem for p in shipped_experiments()}
+    assert {
+        "where_private_pays",
+        "fission_reward",
+        "private_roi_drivers",
+        "penetration_conditions",
+    } <= names
+    for path in shipped_experiments():
+        exp = load_experiment(path)
+        assert len(build_design(exp)) >= 2

@@ -1,0 +1,254 @@
+"""The workshop app in a real headless browser (Debian's Chromium driven by Selenium) against
+the Solara server on localhost: the live page reacts to a lever and a step; two teams play
+two rounds through the pages, with a server restart between rounds and a refused decision.
+
+Skipped (with the reason) where Chromium, chromedriver, selenium or solara is missing; CI
+installs them (.ci/run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+    pytest.skip(
+        "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[app]')")
+pytest.importorskip("solara", reason="solara is not installed (pip install -e '.[app]')")
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from sim.scenario import load_scenario  # noqa: E402
+from sim.workshop.game import Game  # noqa: E402
+
+APP = Path(__file__).resolve().parent.parent / "sim" / "workshop" / "app.py"
+WAIT = 40.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`solara run` of the app in a subprocess on a free localhost port."""
+
+    def __init__(self, game_dir: Path, log: Path):
+        self.game_dir = game_dir
+        self.log = log
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = dict(
+            os.environ,
+            SIYU_APP_SCENARIO="beauty_guides",
+            SIYU_APP_CONSUMERS="200",
+            SIYU_GAME_DIR=str(self.game_dir),
+        )
+        cmd = [sys.executable, "-m", "solara", "run", str(APP), "--host", "127.0.0.1",
+               "--port", str(self.port), "--production", "--no-open"]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("server did not start in 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+@pytest.fixture(scope="module")
+def game_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("workshop") / "game"
+    sc = load_scenario("beauty_guides", {"run.consumers": 300})
+    Game.new(folder, sc, ["A", "B"], seed=5)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(game_dir: Path) -> Iterator[Server]:
+    srv = Server(game_dir, game_dir.parent / "server.log")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--window-size=1500,1100",
+    ):  # fmt: skip
+        opts.add_argument(arg)
+    profile = tempfile.mkdtemp(prefix="siyu-chromium-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(cond: Callable[[], object], what: str, timeout: float = WAIT):
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = cond()
+            if value:
+                return value
+        except Exception as exc:  # the page is re-rendering: try again
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} ({last!r})")
+
+
+def text(driver: webdriver.Chrome) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def plot_src(driver: webdriver.Chrome) -> str:
+    imgs = driver.find_elements(By.CSS_SELECTOR, "img")
+    return max((i.get_attribute("src") or "" for i in imgs), key=len)
+
+
+def click(driver: webdriver.Chrome, css: str) -> None:
+    el = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, css), css)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    el.click()
+
+
+def test_live_page_reacts_to_a_lever_and_a_step(server: Server, browser: webdriver.Chrome) -> None:
+    browser.get(server.url + "/")
+    wait_for(lambda: "Day 0" in text(browser), "the live page")
+    nodes = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "circle.siyu-node"), "network")
+    assert len(nodes) == 200
+    click(browser, ".siyu-step")
+    wait_for(lambda: "Day 7" in text(browser), "day 7 after a step")
+    before = wait_for(lambda: plot_src(browser), "the plots")
+    # move the ad budget lever with the keyboard (the slider thumb), then step again
+    track = browser.find_element(By.CSS_SELECTOR, ".siyu-ad-budget .v-slider")
+    label = browser.find_element(By.CSS_SELECTOR, ".siyu-ad-budget").text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", track)
+    ActionChains(browser).move_to_element_with_offset(
+        track, track.size["width"] // 4, 0
+    ).click().perform()
+    wait_for(
+        lambda: browser.find_element(By.CSS_SELECTOR, ".siyu-ad-budget").text != label,
+        "the lever to move",
+    )
+    click(browser, ".siyu-step")
+    wait_for(lambda: "Day 14" in text(browser), "day 14 after a second step")
+    wait_for(lambda: plot_src(browser) != before, "the plots to change")
+    # clicking a consumer shows its state
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
+        browser.find_element(By.CSS_SELECTOR, "circle.siyu-node-0"),
+    )
+    picked = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, ".siyu-picked").text, "pick")
+    assert "consumer 0" in picked and "brand:" in picked
+    browser.save_screenshot(str(server.game_dir.parent / "live.png"))
+
+
+def set_input(driver: webdriver.Chrome, css: str, value: float) -> None:
+    el = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, f"{css} input"), css)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    el.click()
+    el.send_keys(Keys.END, *[Keys.BACKSPACE] * (len(el.get_attribute("value") or "") + 2))
+    el.send_keys(str(value), Keys.ENTER)
+    wait_for(lambda: el.get_attribute("value") == str(value), f"{css} to read {value}")
+
+
+def submit_team(
+    driver: webdriver.Chrome, server: Server, team: str, shares: dict, total: str = "1.00"
+) -> str:
+    driver.get(f"{server.url}/game/team/{team}")
+    wait_for(lambda: f"Team {team}" in text(driver), f"team {team}'s page")
+    for name, value in shares.items():
+        set_input(driver, f".siyu-share-{name}", value)
+    wait_for(lambda: f"Shares sum to {total}" in text(driver), f"shares summing to {total}")
+    click(driver, ".siyu-submit")
+    return wait_for(
+        lambda: (driver.find_elements(By.CSS_SELECTOR, ".siyu-refused")
+                 or driver.find_elements(By.CSS_SELECTOR, ".siyu-ok"))[0].text,
+        f"team {team}'s submission answer",
+    )  # fmt: skip
+
+
+def run_round(driver: webdriver.Chrome, server: Server, k: int) -> None:
+    driver.get(f"{server.url}/game")
+    wait_for(lambda: "waiting for – (ready)" in text(driver), "all teams submitted")
+    click(driver, ".siyu-run-round")
+    wait_for(lambda: f"Round {k} played" in text(driver), f"round {k} to run")
+    assert "| rank |" not in text(driver) and "rank" in text(driver)
+
+
+def test_two_teams_play_two_rounds_through_the_pages(
+    server: Server, browser: webdriver.Chrome
+) -> None:
+    # a decision that breaks the rules is refused with the reason; the round waits
+    answer = submit_team(browser, server, "A", {"ads": 0.5}, "0.50")
+    assert "Refused" in answer and "shares must sum to 1" in answer
+    answer = submit_team(browser, server, "A", {"ads": 0.5, "guides": 0.3, "content": 0.2})
+    assert "Submitted for round 1" in answer
+    assert "Submitted for round 1" in submit_team(browser, server, "B", {})
+    run_round(browser, server, 1)
+    browser.save_screenshot(str(server.game_dir.parent / "facilitator.png"))
+
+    server.stop()  # the game survives a restart between rounds
+    server.start()
+    browser.get(f"{server.url}/game")
+    wait_for(lambda: "round 1 of 8" in text(browser), "the restored game")
+    assert "Submitted for round 2" in submit_team(browser, server, "A", {})
+    assert "Submitted for round 2" in submit_team(
+        browser, server, "B", {"ads": 0.6, "discounts": 0.4}
+    )
+    run_round(browser, server, 2)
+    browser.get(f"{server.url}/game/team/A")
+    report = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, ".siyu-report").text, "report")
+    assert "round 2 of 8" in report and "gross profit" in report
+    browser.save_screenshot(str(server.game_dir.parent / "team.png"))
+    game = Game.load(server.game_dir)
+    assert game.round == 2 and game.decision(1, "A").split.guides == pytest.approx(0.3)

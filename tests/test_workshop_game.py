@@ -1,0 +1,165 @@
+"""The workshop game: decisions, refusals, rounds, saving and exact restore by replay, research
+noise from its own Generator, and the `siyu game` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.scenario import SCENARIO_DIR, load_scenario
+from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
+from sim.workshop.report import market_markdown, team_markdown, waterfall
+
+SMALL = {"run.consumers": 400}
+A = {
+    "budget": 60_000,
+    "split": {
+        "ads": 0.4,
+        "guides": 0.3,
+        "content": 0.1,
+        "discounts": 0.1,
+        "rewards": 0.05,
+        "kocs": 0.05,
+    },
+    "research": ["survey", "panel"],
+}
+B = {"budget": 80_000, "split": {"ads": 1.0}}
+
+
+def new_game(folder: Path, seed: int = 3) -> Game:
+    return Game.new(folder, load_scenario("beauty_guides", SMALL), ["A", "B"], seed=seed)
+
+
+def play(game: Game, decisions: dict) -> dict:
+    for team, d in decisions.items():
+        game.submit(team, d)
+    return game.run_round()
+
+
+def test_decision_validation_names_the_key() -> None:
+    with pytest.raises(
+        GameError, match=r"decision: split: shares must sum to 1 \(they sum to 0.7\)"
+    ):
+        parse_decision({"budget": 1, "split": {"ads": 0.7}})
+    with pytest.raises(GameError, match=r"split.adz: unknown key"):
+        parse_decision({"budget": 1, "split": {"ads": 1, "adz": 0}})
+    with pytest.raises(GameError, match=r"budget: missing"):
+        parse_decision({"split": {"ads": 1}})
+    with pytest.raises(GameError, match=r"research.0: "):
+        parse_decision({"budget": 1, "split": {"ads": 1}, "research": ["focus group"]})
+
+
+def test_levers_follow_the_published_rules(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    d = parse_decision(A)
+    st = game.template["A"]
+    lv = levers(d, st, 10, game.rules)
+    assert lv["ad_budget_per_day"] == pytest.approx(60_000 * 0.4 / 90)
+    assert lv["guides_per_store"] * 10 == int(60_000 * 0.3 // (90 * st.guide_salary_per_day))
+    assert lv["private_discount"] == pytest.approx(6_000 / 2_000 / 100)
+    assert lv["referral_tiers"][0].reward == pytest.approx(3_000 / 50)
+    assert lv["koc_count"] == (3_000 // (90 * 30))
+    assert levers(parse_decision(B), st, 10, game.rules)["private_ops"] is False
+
+
+def test_bad_decisions_are_refused_and_the_round_does_not_advance(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    cap = game.rules.budget_per_round
+    with pytest.raises(GameError, match=r"budget: .* over the budget of"):
+        game.submit("A", {**A, "budget": cap})  # research on top breaks the cap
+    with pytest.raises(GameError, match="unknown team 'C'"):
+        game.submit("C", A)
+    game.submit("A", A)
+    with pytest.raises(GameError, match="waits for team"):
+        game.run_round()
+    assert game.round == 0
+    assert Game.load(game.folder).state["pending"].keys() == {"A"}
+
+
+def test_a_restart_between_rounds_restores_the_game_exactly(tmp_path: Path) -> None:
+    one = new_game(tmp_path / "one")
+    play(one, {"A": A, "B": B})
+    restored = Game.load(one.folder)  # a new process would do the same
+    assert restored.round == 1
+    assert restored.state["rounds"] == json.loads((one.folder / "game.json").read_text())["rounds"]
+    r_cont = play(one, {"A": B, "B": A})
+    r_rest = play(restored, {"A": B, "B": A})
+    assert r_cont == r_rest
+    # and an uninterrupted game from the same seed is the same market
+    other = new_game(tmp_path / "other")
+    play(other, {"A": A, "B": B})
+    assert play(other, {"A": B, "B": A}) == r_cont
+    assert [t for t, _ in restored.ranking()] == [t for t, _ in one.ranking()]
+
+
+def test_replay_detects_a_tampered_save(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    state = json.loads((game.folder / "game.json").read_text())
+    state["rounds"][0]["results"]["teams"]["A"]["gmv"] += 1
+    (game.folder / "game.json").write_text(json.dumps(state))
+    with pytest.raises(GameError, match=r"rounds.1: replaying the saved decisions"):
+        Game.load(game.folder)
+
+
+def test_research_noise_does_not_change_the_market(tmp_path: Path) -> None:
+    with_research = play(new_game(tmp_path / "a"), {"A": A, "B": B})
+    without = play(new_game(tmp_path / "b"), {"A": {**A, "research": []}, "B": B})
+    for team in ("A", "B"):
+        assert with_research["teams"][team]["gmv"] == without["teams"][team]["gmv"]
+    survey = with_research["teams"]["A"]["research"]["survey"]
+    assert survey["sample"] == 200 and set(survey["brands"]) == {"A", "B"}
+    panel = with_research["teams"]["A"]["research"]["panel"]
+    assert sum(sum(v.values()) for v in panel["brands"].values()) == 300
+
+
+def test_reports_add_up(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    t = game.results(1)["teams"]["A"]
+    rows = waterfall(t)
+    steps = {label: v for label, v, _ in rows}
+    assert steps["GMV"] == pytest.approx(steps["sales at list price"] + steps["discounts"])
+    costs = sum(v for label, v, kind in rows[5:-3] if kind == "step")
+    assert steps["contribution"] == pytest.approx(steps["gross profit"] + costs)
+    assert steps["after research"] == pytest.approx(steps["contribution"] - 13_000)
+    assert "P&L" in team_markdown(game, "A") and "| rank |" in market_markdown(game)
+
+
+def cli(args: list, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+def test_game_commands_play_on_paper(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scen = tmp_path / "small.toml"
+    scen.write_text(f'extends = "{SCENARIO_DIR / "beauty_guides.toml"}"\n[run]\nconsumers = 300\n')
+    d = tmp_path / "game"
+    code, out, _ = cli(["game", "new", scen, "--teams", "A,B", "--dir", d, "--rounds", "2"], capsys)
+    assert code == 0 and "waiting for A, B" in out
+    code, form, _ = cli(["game", "form", d, "--team", "A"], capsys)
+    assert code == 0
+    good = tmp_path / "a.toml"
+    good.write_text(form)
+    assert read_decision(good).split.ads == 1.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(form.replace("ads = 1", "ads = 0.5"))
+    code, _, err = cli(["game", "submit", d, "--team", "A", "--file", bad], capsys)
+    assert (
+        code == 2 and err.strip() == f"error: {bad}: split: shares must sum to 1 (they sum to 0.5)"
+    )
+    code, _, err = cli(["game", "run", d], capsys)
+    assert code == 2 and "waits for team(s) A, B" in err and err.count("\n") == 1
+    for team in ("A", "B"):
+        assert cli(["game", "submit", d, "--team", team, "--file", good], capsys)[0] == 0
+    code, out, _ = cli(["game", "run", d], capsys)
+    assert code == 0 and "| rank |" in out and (d / "round-1" / "A.md").exists()
+    code, out, _ = cli(["game", "status", d], capsys)
+    assert "round 1 of 2 played" in out and "1. " in out
+    code, _, err = cli(["game", "status", tmp_path / "nowhere"], capsys)
+    assert code == 2 and "no game here" in err
