@@ -189,55 +189,33 @@ class Consumer(mesa.Agent):
             appeal=brand.params.appeal - (pop.annoyance_penalty if b in self.annoyed else 0.0),
         )
         out: list[tuple[str, float, float]] = []
+
+        def offer(channel: str, share: float, convenience: float, **terms: float) -> None:
+            utility = rules.channel_utility(share, convenience=convenience, **terms, **common)
+            out.append((channel, float(utility), float(share)))
+
+        cat = brand.category
         coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
-        share = float(rules.effective_price_share(st.platform_discount, coupon, tier))
-        protection = pop.trust_weight * self.trust * self.model.scenario.platform.buyer_protection
-        out.append(
-            (
-                "platform",
-                float(
-                    rules.channel_utility(
-                        share,
-                        convenience=pop.convenience_platform + brand.category.platform_fit,
-                        protection=protection,
-                        **common,
-                    )
-                ),
-                share,
-            )
+        protection = self.model.scenario.platform.buyer_protection
+        offer(
+            "platform",
+            rules.effective_price_share(st.platform_discount, coupon, tier),
+            pop.convenience_platform + cat.platform_fit,
+            protection=pop.trust_weight * self.trust * protection,
         )
         if member and st.channel_policy == "separate":
-            share = float(rules.effective_price_share(st.private_discount, 0.0, tier))
-            out.append(
-                (
-                    "private",
-                    float(
-                        rules.channel_utility(
-                            share,
-                            convenience=pop.convenience_private + brand.category.private_fit,
-                            service=service,
-                            **common,
-                        )
-                    ),
-                    share,
-                )
+            offer(
+                "private",
+                rules.effective_price_share(st.private_discount, 0.0, tier),
+                pop.convenience_private + cat.private_fit,
+                service=service,
             )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
-            share = float(rules.effective_price_share(0.0, 0.0, tier))
-            store_service = pop.store_service_value * brand.category.service_need + service
-            out.append(
-                (
-                    "store",
-                    float(
-                        rules.channel_utility(
-                            share,
-                            convenience=pop.convenience_store + brand.category.store_fit,
-                            service=store_service,
-                            **common,
-                        )
-                    ),
-                    share,
-                )
+            offer(
+                "store",
+                rules.effective_price_share(0.0, 0.0, tier),
+                pop.convenience_store + cat.store_fit,
+                service=pop.store_service_value * cat.service_need + service,
             )
         return out
 

@@ -259,15 +259,17 @@ def _executor_name(ex: Any) -> str:
     return "serial" if ex.name == "serial" else f"{ex.workers} local processes"
 
 
+WorkersOption = Annotated[
+    int | None, typer.Option(help="local processes (1: serial; default: all cores)")
+]
+SchedulerOption = Annotated[str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")]
+
+
 @app.command()
 def sweep(
     experiment: Annotated[str, typer.Argument(help="experiment file, or a shipped one's name")],
-    workers: Annotated[
-        int | None, typer.Option(help="local processes (1: serial; default: all cores)")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option(help="results folder (default reports/sweeps/<name>/)")
     ] = None,
@@ -367,12 +369,8 @@ def compare(
         list[str] | None,
         typer.Option("--set", help="override a key in every scenario (repeatable)"),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="local processes (1: serial; default: all cores)")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option(help="output folder (default reports/compare/<a>-vs-<b>/)")
     ] = None,
