@@ -13,18 +13,9 @@ from pathlib import Path
 import pytest
 
 from sim import ScenarioError, load_scenario
-from sim.cli import main
+from tests.helpers import cli
 
 OUT = "out"
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run `siyu ARGS` in-process through the console-script entry point."""
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (0 if code is None else int(code)), out, err
 
 
 def siyu_command() -> list[str]:

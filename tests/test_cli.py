@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import sim.scenario as scenario_mod
-from sim.cli import main
 from sim.docs import SECTIONS
 from sim.params import Scenario
 from sim.scenario import shipped_scenarios
+from tests.helpers import cli
 
 TINY = """
 description = "tiny test market"
@@ -29,15 +29,6 @@ ad_budget_per_day = 300
 private_ops = false
 ad_budget_per_day = 300
 """
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run `siyu ARGS` in-process through the console-script entry point."""
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (0 if code is None else int(code)), out, err
 
 
 @pytest.fixture

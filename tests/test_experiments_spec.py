@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
 from sim.experiments.design import build_design
 from sim.experiments.seeds import compare_seed, run_seed
 from sim.experiments.spec import load_experiment, shipped_experiments, validate_experiment
 from sim.experiments.sweep import plan
 from sim.scenario import ScenarioError
+from tests.helpers import cli
 
 GOOD = """
 name = "tiny"
@@ -28,14 +28,6 @@ metrics = ["brands.brand.roi_private", "market.private_share"]
 "brands.brand.strategy.private_discount" = { range = [0.0, 0.2], steps = 3 }
 "categories.beauty.purchases_per_year" = [2.0, 8.0]
 """
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (0 if code is None else int(code)), out, err
 
 
 BAD = {

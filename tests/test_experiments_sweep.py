@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
 from sim.experiments.executors import (
     DaskExecutor,
     ProcessExecutor,
@@ -19,6 +18,7 @@ from sim.experiments.spec import load_experiment
 from sim.experiments.store import Store
 from sim.experiments.sweep import run_sweep
 from sim.runner import run
+from tests.helpers import cli
 
 TINY = """
 name = "tiny"
@@ -181,13 +181,6 @@ def test_failing_run_is_recorded_and_sweep_goes_on(
     # the manifest on disk says the same
     on_disk = Store(tmp_path / "out").read_manifest()
     assert (on_disk["status"] == "failed").sum() == 4
-
-
-def cli(args: list, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_cli_sweep_report_and_refusals(

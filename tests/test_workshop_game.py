@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
 from sim.scenario import SCENARIO_DIR, load_scenario
 from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
 from sim.workshop.report import market_markdown, team_markdown, waterfall
+from tests.helpers import cli
 
 SMALL = {"run.consumers": 400}
 A = {
@@ -127,13 +127,6 @@ def test_reports_add_up(tmp_path: Path) -> None:
     assert steps["contribution"] == pytest.approx(steps["gross profit"] + costs)
     assert steps["after research"] == pytest.approx(steps["contribution"] - 13_000)
     assert "P&L" in team_markdown(game, "A") and "| rank |" in market_markdown(game)
-
-
-def cli(args: list, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_game_commands_play_on_paper(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,6 +45,15 @@ GAME_DIR = os.environ.get("SIYU_GAME_DIR")
 DAYS_PER_STEP = 7
 
 
+LEVER_SLIDERS = (
+    ("selling share of touches", "selling_share", 1.0, 0.05),
+    ("broadcasts per week", "broadcasts_per_week", 7.0, 0.5),
+    ("private discount", "private_discount", 0.5, 0.01),
+    ("referral reward (yuan)", "referral_reward", 300.0, 5.0),
+)
+"""Lever sliders of the live page: label, lever, upper bound, step (lower bound 0)."""
+
+
 def Md(text: str, classes: list[str] | None = None, **kwargs: Any) -> None:
     """Markdown in a div carrying CSS classes (Solara's Markdown takes none)."""
     with solara.Column(classes=classes or [], gap="0px"):
@@ -278,42 +287,16 @@ def Controls(m, b, names, brand, scenario_name, category, seed, tick, rebuild):
         value=lev["guide_regime"],
         on_value=setter("guide_regime"),
     )
-    solara.SliderFloat(
-        "selling share of touches",
-        thumb_label="always",
-        value=lev["selling_share"],
-        min=0,
-        max=1,
-        step=0.05,
-        on_value=setter("selling_share"),
-    )
-    solara.SliderFloat(
-        "broadcasts per week",
-        thumb_label="always",
-        value=lev["broadcasts_per_week"],
-        min=0,
-        max=7,
-        step=0.5,
-        on_value=setter("broadcasts_per_week"),
-    )
-    solara.SliderFloat(
-        "private discount",
-        thumb_label="always",
-        value=lev["private_discount"],
-        min=0,
-        max=0.5,
-        step=0.01,
-        on_value=setter("private_discount"),
-    )
-    solara.SliderFloat(
-        "referral reward (yuan)",
-        thumb_label="always",
-        value=lev["referral_reward"],
-        min=0,
-        max=300,
-        step=5,
-        on_value=setter("referral_reward"),
-    )
+    for label, key, top, step in LEVER_SLIDERS:
+        solara.SliderFloat(
+            label,
+            thumb_label="always",
+            value=lev[key],
+            min=0,
+            max=top,
+            step=step,
+            on_value=setter(key),
+        )
     solara.SliderInt(
         "KOCs", value=int(lev["koc_count"]), min=0, max=30, on_value=setter("koc_count")
     )
