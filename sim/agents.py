@@ -516,8 +516,10 @@ class Brand(mesa.Agent):
         return self.strategy.private_ops
 
     @property
-    def reward_tiers(self) -> list[tuple[int, float]]:
-        return [(t.referrals, t.reward) for t in self.strategy.referral_tiers]
+    def reward_tiers(self) -> tuple[list[int], list[float]]:
+        """Referral reward tiers as (referral counts needed, rewards)."""
+        tiers = self.strategy.referral_tiers
+        return [t.referrals for t in tiers], [t.reward for t in tiers]
 
     def ledger_add(self, column: str, amount: float = 1.0) -> None:
         self.model.ledger.add(column, self.index, amount)
@@ -770,12 +772,12 @@ class Brand(mesa.Agent):
             model.scenario.population.engagement_decay,
             faded_days,
         )
-        reward = np.array([rules.next_referral_reward(m.referrals, tiers) for m in ms]) / price
+        reward = np.array([rules.next_referral_reward(m.referrals, *tiers) for m in ms]) / price
         p = np.where(
             muted,
             model.scenario.population.muted_leave_rate,
             np.where(
-                hunter & bool(tiers),
+                hunter & bool(tiers[0]),
                 rules.hunter_fake_probability(te.hunter_fake_rate, reward),
                 np.where(
                     hunter,
@@ -829,7 +831,7 @@ class Brand(mesa.Agent):
         friend.become_aware(b, "referral")
         if self.invite(friend, "referral", "group"):
             m.referrals += 1
-            reward = rules.reward_due(m.referrals, self.reward_tiers)
+            reward = rules.reward_due(m.referrals, *self.reward_tiers)
             if reward:
                 self.model.ledger.cost("referral_rewards", b, reward)
 
@@ -839,7 +841,7 @@ class Brand(mesa.Agent):
         self.fake_members += 1
         self.ledger_add("fake_members")
         m.referrals += 1
-        reward = rules.reward_due(m.referrals, self.reward_tiers)
+        reward = rules.reward_due(m.referrals, *self.reward_tiers)
         if reward:
             self.model.ledger.cost("referral_rewards", self.index, reward)
             self.ledger_add("cost_referral_rewards_hunters", reward)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -126,7 +127,10 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="output folder (default reports/runs/<scenario>-<seed>/)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="simulation engine: agents (reference)")] = "agents",
+    engine: Annotated[
+        str,
+        typer.Option(help="simulation engine: fast (arrays, compiled) or agents (Mesa reference)"),
+    ] = "fast",
     no_report: Annotated[
         bool, typer.Option("--no-report", help="skip report.md and figures")
     ] = False,
@@ -152,9 +156,24 @@ def run(
         disable=not sys.stderr.isatty(),
     ) as bar:
         task = bar.add_task(sc.name, total=sc.run.days)
-        result = run_scenario(
-            sc, used_seed, engine, progress=lambda d: bar.update(task, completed=d)
+        # the fast engine compiles once per install (about a minute): say so if it does
+        notice = threading.Timer(
+            5.0,
+            lambda: err_console.print(
+                "compiling the fast engine (once per install and version, about a minute)…"
+            ),
         )
+        if engine == "fast":
+            notice.start()
+
+        def progress(day: int) -> None:
+            notice.cancel()
+            bar.update(task, completed=day)
+
+        try:
+            result = run_scenario(sc, used_seed, engine, progress=progress)
+        finally:
+            notice.cancel()
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.params import NetworkParams
@@ -33,57 +34,220 @@ class Network:
         return np.diff(self.indptr)
 
 
+# Construction runs in numba kernels over compact arrays, so that a network of tens of
+# millions of consumers builds in seconds. Every random number is still drawn through the
+# run's Generator by the same calls, in the same order and with the same results, as the
+# plain NumPy construction these kernels replace (tests/test_network_scale.py keeps that
+# version and checks both agree exactly, Generator state included).
+
+_CHUNK = 1 << 22  # draws per NumPy call: bounds the temporaries, and yields the same stream
+# numba's Generator.integers draws what NumPy's does while high - low - 1 fits in 32 bits
+# (both then use Lemire's method on 32-bit draws); beyond that their 64-bit paths differ
+_NUMBA_SAME_RANGE = 0xFFFFFFFF
+
+
+def _id_dtype(n: int) -> type:
+    """The narrowest integer type that holds every node id."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+@numba.njit(cache=True)
+def _sort_small(buf: np.ndarray) -> None:
+    """Sort in place: insertion sort for the short runs here, numba's sort otherwise."""
+    if buf.size > 32:
+        buf.sort()
+        return
+    for i in range(1, buf.size):
+        v = buf[i]
+        j = i - 1
+        while j >= 0 and buf[j] > v:
+            buf[j + 1] = buf[j]
+            j -= 1
+        buf[j + 1] = v
+
+
+@numba.njit(cache=True)
+def _group_ties(n, src, dst, half):
+    """Each distinct tie once as (lo, hi), lo < hi, grouped by lo: the his of lo are
+    grp[gptr[lo]:gptr[lo + 1]], ascending. Self-loops are dropped. Tie t joins src[t] and
+    dst[t], or t // half and dst[t] when half > 0 (src is then not read)."""
+    gptr = np.zeros(n + 1, np.int64)
+    for t in range(dst.size):
+        a = t // half if half > 0 else np.int64(src[t])
+        b = np.int64(dst[t])
+        if a != b:
+            gptr[min(a, b) + 1] += 1
+    for i in range(n):
+        gptr[i + 1] += gptr[i]
+    grp = np.empty(gptr[n], dst.dtype)
+    for t in range(dst.size):  # counting sort by lo: gptr[lo] walks lo's group
+        a = t // half if half > 0 else np.int64(src[t])
+        b = np.int64(dst[t])
+        if a != b:
+            lo, hi = min(a, b), max(a, b)
+            grp[gptr[lo]] = hi
+            gptr[lo] += 1
+    for i in range(n, 0, -1):  # gptr[lo] now ends lo's group: shift back to starts
+        gptr[i] = gptr[i - 1]
+    gptr[0] = 0
+    w = 0  # sort each group, drop repeated ties, and close the gaps they leave
+    start = 0
+    for lo in range(n):
+        stop = gptr[lo + 1]
+        g = grp[start:stop]
+        _sort_small(g)
+        gptr[lo] = w
+        for j in range(g.size):
+            if j == 0 or g[j] != grp[w - 1]:
+                grp[w] = g[j]
+                w += 1
+        start = stop
+    gptr[n] = w
+    return gptr, grp[:w]
+
+
+@numba.njit(cache=True)
+def _csr_from_groups(n, gptr, grp):
+    """Symmetric CSR from distinct ties grouped by one end, ascending, with the other ends of
+    each group ascending and all above the group's node, or all below it. Filling rows in
+    group order then leaves every row sorted: a node's lower friends arrive (ascending)
+    before its higher ones (ascending)."""
+    indptr = np.zeros(n + 1, np.int64)
+    for g in range(n):
+        indptr[g + 1] += gptr[g + 1] - gptr[g]
+        for p in range(gptr[g], gptr[g + 1]):
+            indptr[grp[p] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    indices = np.empty(indptr[n], np.int32)
+    for g in range(n):  # indptr[i] walks row i
+        for p in range(gptr[g], gptr[g + 1]):
+            other = grp[p]
+            indices[indptr[g]] = other
+            indptr[g] += 1
+            indices[indptr[other]] = g
+            indptr[other] += 1
+    for i in range(n, 0, -1):
+        indptr[i] = indptr[i - 1]
+    indptr[0] = 0
+    return indptr, indices
+
+
 def _csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Network:
     """Symmetric CSR from an edge list, dropping self-loops and duplicate ties."""
-    keep = a != b
-    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    pairs = np.unique(lo.astype(np.int64) * n + hi)
-    lo, hi = pairs // n, pairs % n
-    src = np.concatenate([lo, hi])
-    dst = np.concatenate([hi, lo])
-    order = np.lexsort((dst, src))
-    src, dst = src[order], dst[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, src + 1, 1)
-    return Network(n, np.cumsum(indptr), dst.astype(np.int32))
+    a = np.asarray(a, dtype=np.int64)
+    gptr, grp = _group_ties(n, a, np.asarray(b, dtype=np.int64), 0)
+    return Network(n, *_csr_from_groups(n, gptr, grp))
+
+
+@numba.njit(cache=True)
+def _ring(dst, n, half):
+    """Tie t = i * half + j - 1 of the ring joins i to (i + j) % n."""
+    for t in range(dst.size):
+        dst[t] = (t // half + t % half + 1) % n
+
+
+@numba.njit(cache=True)
+def _rewire(dst, moved, targets, t):
+    """Give the next len(targets) moved ties, from tie t on, their new far ends."""
+    for target in targets:
+        while not moved[t]:
+            t += 1
+        dst[t] = target
+        t += 1
+    return t
 
 
 def small_world(n: int, mean_degree: int, rewire: float, rng: np.random.Generator) -> Network:
     """Watts & Strogatz (1998): a ring where each node ties to its k/2 nearest on each side,
     each tie's far end rewired to a uniform random node with probability `rewire`."""
     half = max(mean_degree // 2, 1)
-    src = np.repeat(np.arange(n), half)
-    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
-    moved = rng.random(src.size) < rewire
-    dst = dst.copy()
-    dst[moved] = rng.integers(0, n, int(moved.sum()))
-    return _csr_from_edges(n, src, dst)
+    ties = n * half
+    dst = np.empty(ties, dtype=_id_dtype(n))
+    _ring(dst, n, half)
+    # the draws of rng.random(ties) and then rng.integers(0, n, n_moved), in chunks
+    moved = np.empty(ties, dtype=bool)
+    for lo in range(0, ties, _CHUNK):
+        np.less(rng.random(min(_CHUNK, ties - lo)), rewire, out=moved[lo : lo + _CHUNK])
+    n_moved = int(np.count_nonzero(moved))
+    t = 0
+    for lo in range(0, n_moved, _CHUNK):
+        t = _rewire(dst, moved, rng.integers(0, n, min(_CHUNK, n_moved - lo)), t)
+    del moved
+    gptr, grp = _group_ties(n, np.empty(0, dst.dtype), dst, half)
+    del dst
+    return Network(n, *_csr_from_groups(n, gptr, grp))
+
+
+@numba.njit(cache=True)
+def _attach(rng, ends, gptr, m, node, n_ends, limit):
+    """Preferential attachment from `node` on (see `_scale_free`), drawing through rng as
+    NumPy would; stops early, before a draw whose range exceeds `limit`."""
+    n = gptr.size - 1
+    buf = np.empty(2 * m, ends.dtype)
+    while node < n:
+        if n_ends - 1 > limit:
+            break
+        idx = rng.integers(0, n_ends, 2 * m)
+        for j in range(2 * m):
+            buf[j] = ends[idx[j]]
+        _sort_small(buf)
+        k = 0  # the m smallest distinct sampled ends
+        for j in range(2 * m):
+            if k == 0 or buf[j] != ends[n_ends + k - 1]:
+                ends[n_ends + k] = buf[j]
+                k += 1
+                if k == m:
+                    break
+        for j in range(k):
+            ends[n_ends + k + j] = node
+        n_ends += 2 * k
+        gptr[node + 1] = gptr[node] + k
+        node += 1
+    return node, n_ends
+
+
+@numba.njit(cache=True)
+def _targets_only(ends, gptr, m):
+    """Pack each node's targets (the first half of its block of tie ends) to the front."""
+    for node in range(m, gptr.size - 1):
+        k = gptr[node + 1] - gptr[node]
+        for j in range(k):
+            ends[gptr[node] + j] = ends[2 * gptr[node] + j]
 
 
 def scale_free(n: int, mean_degree: int, rng: np.random.Generator) -> Network:
     """Barabási & Albert (1999): each new node ties to m = k/2 existing nodes chosen with
     probability proportional to degree (sampling from the list of tie ends)."""
+    return _scale_free(n, mean_degree, rng)
+
+
+def _scale_free(
+    n: int, mean_degree: int, rng: np.random.Generator, numba_limit: int = _NUMBA_SAME_RANGE
+) -> Network:
+    """`scale_free`; draws whose range exceeds `numba_limit` are left to NumPy (a parameter
+    so that the tests can reach that path at small sizes)."""
     m = max(mean_degree // 2, 1)
     if n <= m:
         return small_world(n, mean_degree, 0.0, rng)
-    ends = np.empty(2 * m * n, dtype=np.int64)
-    src = np.empty(m * n, dtype=np.int64)
-    dst = np.empty(m * n, dtype=np.int64)
-    seed_nodes = np.arange(m)
-    filled = 0
-    n_ends = 0
-    for node in range(m, n):
-        # the first node ties to the seed nodes; later ones sample tie ends (∝ degree)
-        sampled = ends[rng.integers(0, max(n_ends, 1), 2 * m)] if n_ends else seed_nodes
-        targets = np.unique(sampled)[:m]
+    # ends lists every tie's two ends, node by node: its targets, then itself once per target
+    ends = np.empty(2 * m * (n - m), dtype=_id_dtype(n))
+    gptr = np.zeros(n + 1, dtype=np.int64)  # node's targets: gptr[node]:gptr[node + 1]
+    ends[:m] = np.arange(m)  # the first node ties to the seed nodes, without a draw
+    ends[m : 2 * m] = m
+    gptr[m + 1] = m
+    node, n_ends = _attach(rng, ends, gptr, m, m + 1, 2 * m, numba_limit)
+    while node < n:  # beyond numba's exact range (over 2**32 tie ends): NumPy, as it was
+        targets = np.unique(ends[rng.integers(0, n_ends, 2 * m)])[:m]
         k = targets.size
-        src[filled : filled + k] = node
-        dst[filled : filled + k] = targets
-        filled += k
         ends[n_ends : n_ends + k] = targets
         ends[n_ends + k : n_ends + 2 * k] = node
         n_ends += 2 * k
-    return _csr_from_edges(n, src[:filled], dst[:filled])
+        gptr[node + 1] = gptr[node] + k
+        node += 1
+    _targets_only(ends, gptr, m)  # tie i joins targets[i] to the node whose range holds i
+    grp = ends[: gptr[n]]
+    return Network(n, *_csr_from_groups(n, gptr, grp))
 
 
 def build_network(params: NetworkParams, n: int, rng: np.random.Generator) -> Network:

@@ -1,14 +1,16 @@
 """Behavioural rules: every formula of the model, once, as a pure function.
 
-Each function takes scalars or NumPy arrays alike and returns the same shape. Agents and
-engines call these; they never re-derive a formula. The docstring of each rule states the
-formula and its source. Parameters come from `sim.params` (the scenario).
+Each function takes scalars or NumPy arrays alike and returns the same shape, and is
+written in the subset of Python that Numba compiles (no `isinstance`, no `np.asarray` of a
+scalar), so the reference engine calls it as plain Python and the fast engine calls the
+very same function compiled (`sim.fast.jit`). Engines never re-derive a formula. The
+docstring of each rule states the formula and its source. Parameters come from
+`sim.params` (the scenario).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -16,7 +18,7 @@ from numpy.typing import ArrayLike
 
 def _at_most_one(p):
     """Cap a probability at 1 (scalar or array)."""
-    return np.minimum(p, 1.0) if isinstance(p, np.ndarray) else min(p, 1.0)
+    return np.minimum(p, 1.0)
 
 
 # --------------------------------------------------------------------------- public domain
@@ -36,7 +38,7 @@ def traffic_cpm(
     term is the auction's response to total ad spend (price rises with competition). The
     demand ratio is floored at 1 so a quiet market does not make traffic cheaper than base.
     """
-    ratio = np.maximum(np.asarray(ad_demand, dtype=float) / reference_demand, 1.0)
+    ratio = np.maximum(ad_demand / reference_demand, 1.0)
     return base_cpm * (1.0 + growth_per_year) ** (day / 365.0) * ratio**elasticity
 
 
@@ -47,8 +49,7 @@ def adstock(previous: ArrayLike, spend: ArrayLike, theta: float) -> np.ndarray |
 
 def hill(x: ArrayLike, k: float, s: float) -> np.ndarray | float:
     """Hill saturation x^s / (x^s + K^s) (Meridian, Robyn, PyMC-Marketing `hill_function`)."""
-    x = np.maximum(np.asarray(x, dtype=float), 0.0)
-    xs = x**s
+    xs = np.maximum(x, 0.0) ** s
     return xs / (xs + k**s)
 
 
@@ -65,16 +66,13 @@ def ad_awareness_hazard(
     h = h_max · Hill(A · precision / N; K, s): adstocked impressions, thinned by targeting
     precision ("of 10 circles only 1 is a target customer"), per consumer, saturated.
     """
-    per_consumer = np.asarray(adstocked_impressions, dtype=float) * precision / max(consumers, 1)
+    per_consumer = adstocked_impressions * precision / max(consumers, 1)
     return max_hazard * hill(per_consumer, k, s)
 
 
-def combine_hazards(*probabilities: ArrayLike) -> np.ndarray | float:
-    """Independent competing exposures: 1 − Π(1 − p_i)."""
-    out = 1.0
-    for p in probabilities:
-        out = out * (1.0 - p)
-    return 1.0 - out
+def combine_hazards(p: ArrayLike, q: ArrayLike) -> np.ndarray | float:
+    """Two independent competing exposures: 1 − (1 − p)(1 − q)."""
+    return 1.0 - (1.0 - p) * (1.0 - q)
 
 
 def word_of_mouth_hazard(rate: float, customer_share_of_friends: ArrayLike) -> np.ndarray | float:
@@ -85,7 +83,7 @@ def word_of_mouth_hazard(rate: float, customer_share_of_friends: ArrayLike) -> n
 
 def bass_cdf(t: ArrayLike, p: float, q: float) -> np.ndarray | float:
     """Bass closed form F(t) = (1 − e^{−(p+q)t}) / (1 + (q/p)·e^{−(p+q)t})."""
-    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    e = np.exp(-(p + q) * np.asarray(t, dtype=float))  # closed form: Python only
     return (1.0 - e) / (1.0 + (q / p) * e)
 
 
@@ -94,7 +92,7 @@ def bass_cdf(t: ArrayLike, p: float, q: float) -> np.ndarray | float:
 
 def daily_need_probability(rate_per_day: ArrayLike) -> np.ndarray | float:
     """Poisson need arrivals: P(at least one need today) = 1 − e^{−λ}."""
-    return -np.expm1(-np.asarray(rate_per_day, dtype=float))
+    return -np.expm1(-rate_per_day)
 
 
 def latent_need_probability(rate_per_day: ArrayLike, window_days: float) -> np.ndarray | float:
@@ -137,18 +135,34 @@ def channel_utility(
     )
 
 
-def logit_probabilities(utilities, outside: float | None = None):
-    """Multinomial logit shares e^{V_j} / (e^{V_0} + Σ_k e^{V_k}) along the last axis.
+def logit_shares(utilities, outside: float, out) -> None:
+    """Multinomial logit shares e^{V_j} / (e^{V_0} + Σ_k e^{V_k}) of a handful of options,
+    written into `out` (length len(utilities) + 1; the last entry is the outside option:
+    buy an unmodelled brand, or wait). Pass outside = -inf for no outside option.
+    A loop over plain floats: fast in Python for a few options, and compiled by Numba."""
+    top = outside
+    for u in utilities:
+        top = max(top, u)
+    total = 0.0
+    for k in range(len(utilities)):
+        out[k] = math.exp(utilities[k] - top)
+        total += out[k]
+    out[len(utilities)] = math.exp(outside - top)
+    total += out[len(utilities)]
+    for k in range(len(utilities) + 1):
+        out[k] = out[k] / total
 
-    With `outside` given, the result has one more entry at the end: the outside option (buy
-    an unmodelled brand, or wait). A list of floats gives a list; an array gives an array.
+
+def logit_probabilities(utilities, outside: float | None = None):
+    """Multinomial logit shares along the last axis (McFadden 1974), see `logit_shares`.
+
+    With `outside` given, the result has one more entry at the end: the outside option. A
+    list of floats gives a list; an array gives an array.
     """
     if isinstance(utilities, list):  # a handful of options: plain floats are faster
-        vals = utilities if outside is None else [*utilities, outside]
-        top = max(vals)
-        exps = [math.exp(u - top) for u in vals]
-        total = sum(exps)
-        return [x / total for x in exps]
+        out = [0.0] * (len(utilities) + 1)
+        logit_shares(utilities, -math.inf if outside is None else outside, out)
+        return out if outside is not None else out[:-1]
     v = np.asarray(utilities, dtype=float)
     if outside is not None:
         v = np.concatenate([v, np.full((*v.shape[:-1], 1), outside)], axis=-1)
@@ -161,8 +175,8 @@ def draw_index(probabilities, u: float) -> int:
     """Inverse-CDF draw: the first index whose cumulative probability exceeds u ∈ [0, 1).
     With u uniform this samples an index with the given probabilities."""
     total = 0.0
-    for k, p in enumerate(probabilities):
-        total += p
+    for k in range(len(probabilities)):
+        total += probabilities[k]
         if u < total:
             return k
     return len(probabilities) - 1
@@ -175,15 +189,14 @@ def effective_price_share(
     return (1.0 - channel_discount) * (1.0 - coupon) * (1.0 - tier)
 
 
-def tier_discount(spend: ArrayLike, thresholds: Sequence[float], discounts: Sequence[float]):
+def tier_discount(spend: float, thresholds, discounts) -> float:
     """Membership tier discount: the discount of the highest tier whose spend threshold the
-    member's cumulative spend has reached (0 below the first tier)."""
-    spend = np.asarray(spend, dtype=float)
-    if not thresholds:
-        return np.zeros_like(spend)
-    idx = np.searchsorted(np.asarray(thresholds, dtype=float), spend, side="right")
-    table = np.concatenate([[0.0], np.asarray(discounts, dtype=float)])
-    return table[idx]
+    member's cumulative spend has reached (0 below the first tier; thresholds increase)."""
+    out = 0.0
+    for k in range(len(thresholds)):
+        if spend >= thresholds[k]:
+            out = discounts[k]
+    return out
 
 
 # --------------------------------------------------------------------------- private domain
@@ -191,7 +204,7 @@ def tier_discount(spend: ArrayLike, thresholds: Sequence[float], discounts: Sequ
 
 def logistic(x: ArrayLike) -> np.ndarray | float:
     """The logistic function 1 / (1 + e^{−x})."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def join_probability(
@@ -209,17 +222,16 @@ def join_probability(
     Joining costs attention (a slot, checked by the caller) and hassle; people join
     only if the membership is worth it (domain brief, mechanism 7: attention is scarce).
     """
-    value = value_weight * (
-        np.asarray(gift_share, dtype=float) + np.asarray(discount_share, dtype=float)
-    ) + service_weight * np.asarray(service_need, dtype=float) * np.asarray(one_to_one, dtype=float)
+    value = (
+        value_weight * (gift_share + discount_share) + service_weight * service_need * one_to_one
+    )
     return logistic(value - hassle)
 
 
 def pressured_join_probability(p_join: ArrayLike, pressure: float) -> np.ndarray | float:
     """Under quota KPIs a reluctant invitee joins anyway with probability `pressure`:
     P = p + (1 − p)·pressure (Bosideng's 'adding for the sake of adding')."""
-    p = np.asarray(p_join, dtype=float)
-    return p + (1.0 - p) * pressure
+    return p_join + (1.0 - p_join) * pressure
 
 
 def engagement_after_touch(engagement: ArrayLike, gain: ArrayLike) -> np.ndarray | float:
@@ -273,18 +285,23 @@ def hunter_fake_probability(rate: float, next_reward_share: ArrayLike) -> np.nda
     return _at_most_one(rate * next_reward_share)
 
 
-def next_referral_reward(count: int, tiers: Sequence[tuple[int, float]]) -> float:
+def next_referral_reward(count: int, needed, rewards) -> float:
     """The reward of the next tier a member can reach, given its successful referrals so far
-    (tiers as (referrals, reward) sorted by referrals); 0 when all tiers are reached."""
-    for needed, reward in tiers:
-        if count < needed:
-            return reward
+    (tiers as referral counts `needed`, increasing, with their `rewards`); 0 when all tiers
+    are reached."""
+    for k in range(len(needed)):
+        if count < needed[k]:
+            return rewards[k]
     return 0.0
 
 
-def reward_due(count_after: int, tiers: Sequence[tuple[int, float]]) -> float:
+def reward_due(count_after: int, needed, rewards) -> float:
     """Reward paid when a member's successful referrals reach exactly a tier's count."""
-    return sum(reward for needed, reward in tiers if needed == count_after)
+    total = 0.0
+    for k in range(len(needed)):
+        if needed[k] == count_after:
+            total += rewards[k]
+    return total
 
 
 # --------------------------------------------------------------------------- firms and value
@@ -293,8 +310,7 @@ def reward_due(count_after: int, tiers: Sequence[tuple[int, float]]) -> float:
 def fermi_copy_probability(payoff_peer: ArrayLike, payoff_self: ArrayLike, kappa: float):
     """Pairwise imitation, Fermi rule: P(copy) = 1 / (1 + e^{−(π_peer − π_self)/κ})
     (Szabó & Tőke 1998; Traulsen et al. 2006)."""
-    diff = np.asarray(payoff_peer, dtype=float) - np.asarray(payoff_self, dtype=float)
-    return logistic(diff / kappa)
+    return logistic((payoff_peer - payoff_self) / kappa)
 
 
 def retention_clv(margin: float, retention: float, discount: float) -> float:

@@ -23,7 +23,8 @@ from sim import __version__
 from sim.kpis import summarize
 from sim.params import Scenario
 
-ENGINES = ("agents",)
+ENGINES = ("fast", "agents")
+"""fast: arrays and compiled kernels (sim.fast, the default); agents: the Mesa reference."""
 
 
 @dataclass
@@ -45,7 +46,7 @@ def run_rng(seed: int) -> np.random.Generator:
 def run(
     scenario: Scenario,
     seed: int | None = None,
-    engine: str = "agents",
+    engine: str = "fast",
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run a scenario once with a seed (default: the scenario's) on an engine."""
@@ -54,9 +55,12 @@ def run(
     seed = scenario.run.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
-    from sim.model import MarketModel
+    if engine == "fast":
+        from sim.fast import FastModel as Model
+    else:
+        from sim.model import MarketModel as Model
 
-    model = MarketModel(scenario, rng=run_rng(seed))
+    model = Model(scenario, rng=run_rng(seed))
     model.run(progress)
     ledger = model.ledger.to_frame()
     summary = {

@@ -1,5 +1,5 @@
-"""Accounting identities of the ledger, on every shipped scenario (short runs), and the
-census against the agents' own state."""
+"""Accounting identities of the ledger, on every shipped scenario (short runs) and on both
+engines, and the census against each engine's own state."""
 
 from __future__ import annotations
 
@@ -12,24 +12,27 @@ import pytest
 from sim import load_scenario
 from sim.agents import MEMBER
 from sim.ledger import COLUMNS, COST_TYPES, STOCKS
+from sim.fast import FastModel
 from sim.model import MarketModel
 from sim.params import CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
-from sim.runner import run_rng
+from sim.runner import ENGINES, run_rng
 from sim.scenario import shipped_scenarios
 
 SHORT = {"run.days": 60, "run.consumers": 400}
+MODELS = {"agents": MarketModel, "fast": FastModel}
+CASES = [(path, engine) for path in shipped_scenarios() for engine in ENGINES]
 
 
-def _short_run(path) -> tuple[MarketModel, pd.DataFrame]:
+def _short_run(path, engine: str) -> tuple[MarketModel | FastModel, pd.DataFrame]:
     sc = load_scenario(path, SHORT)
-    model = MarketModel(sc, rng=run_rng(7))
+    model = MODELS[engine](sc, rng=run_rng(7))
     model.run()
     return model, model.ledger.to_frame()
 
 
-@pytest.fixture(scope="module", params=shipped_scenarios(), ids=lambda p: p.stem)
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0].stem}-{c[1]}")
 def short_run(request):
-    return _short_run(request.param)
+    return _short_run(*request.param)
 
 
 def _close(a, b) -> None:
@@ -39,7 +42,7 @@ def _close(a, b) -> None:
 def test_schema_is_complete(short_run):
     model, led = short_run
     assert list(led.columns) == ["day", "brand", "category", *COLUMNS]
-    assert len(led) == model.days * len(model.brands)
+    assert len(led) == model.days * len(model.scenario.brands)
     assert not led[list(COLUMNS)].isna().any().any()
 
 
@@ -79,6 +82,20 @@ def test_costs_sum_to_spend(short_run):
 def test_census_matches_the_agents(short_run):
     model, led = short_run
     last = led[led["day"] == led["day"].max()].set_index("brand")
+    if isinstance(model, FastModel):  # the arrays' own state
+        W = model.W
+        for b, name in enumerate(model.brand_names):
+            members = W.m_channel[b] >= 0
+            assert members.sum() == last.loc[name, "stock_members"]
+            assert (W.funnel[b][members] == MEMBER).all()
+            assert (W.funnel[b] == MEMBER).sum() == members.sum()
+            assert (W.purchases[b] > 0).sum() == last.loc[name, "stock_ever_customers"]
+            assert (W.m_guide[b] >= 0).sum() == last.loc[name, "stock_members_guide"]
+            guides = slice(W.b_glo[b], W.b_ghi[b])
+            assert W.g_n[guides].sum() == last.loc[name, "stock_members_guide"]
+            reachable = members & ~W.m_muted[b] & (W.m_guide[b] >= 0)
+            assert W.g_len[guides].sum() == reachable.sum()
+        return
     for br in model.brands:
         members = [c for c in model.consumers if br.index in c.memberships]
         assert len(members) == last.loc[br.name, "stock_members"]
@@ -100,16 +117,16 @@ def test_spend_matches_the_strategy_on_a_public_brand():
     _close(frame["cost_platform_commission"], frame["gmv_platform"] * take)
 
 
-def _parquet_bytes(path, seed: int) -> bytes:
+def _parquet_bytes(path, seed: int, engine: str) -> bytes:
     sc = load_scenario(path, SHORT)
-    model = MarketModel(sc, rng=run_rng(seed))
+    model = MODELS[engine](sc, rng=run_rng(seed))
     model.run()
     buf = io.BytesIO()
     model.ledger.to_frame().to_parquet(buf, index=False, compression="zstd")
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("path", shipped_scenarios(), ids=lambda p: p.stem)
-def test_same_seed_same_bytes_other_seed_differs(path):
-    assert _parquet_bytes(path, 3) == _parquet_bytes(path, 3)
-    assert _parquet_bytes(path, 3) != _parquet_bytes(path, 4)
+@pytest.mark.parametrize(("path", "engine"), CASES, ids=lambda c: getattr(c, "stem", c))
+def test_same_seed_same_bytes_other_seed_differs(path, engine):
+    assert _parquet_bytes(path, 3, engine) == _parquet_bytes(path, 3, engine)
+    assert _parquet_bytes(path, 3, engine) != _parquet_bytes(path, 4, engine)

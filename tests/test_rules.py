@@ -72,13 +72,13 @@ def test_draw_index_inverts_the_cdf():
 
 
 def test_referral_tiers():
-    tiers = [(1, 30.0), (10, 300.0)]
-    assert rules.next_referral_reward(0, tiers) == 30.0
-    assert rules.next_referral_reward(1, tiers) == 300.0
-    assert rules.next_referral_reward(10, tiers) == 0.0
-    assert rules.reward_due(1, tiers) == 30.0
-    assert rules.reward_due(5, tiers) == 0.0
-    assert rules.reward_due(10, tiers) == 300.0
+    tiers = ([1, 10], [30.0, 300.0])  # referral counts needed, rewards
+    assert rules.next_referral_reward(0, *tiers) == 30.0
+    assert rules.next_referral_reward(1, *tiers) == 300.0
+    assert rules.next_referral_reward(10, *tiers) == 0.0
+    assert rules.reward_due(1, *tiers) == 30.0
+    assert rules.reward_due(5, *tiers) == 0.0
+    assert rules.reward_due(10, *tiers) == 300.0
 
 
 def test_tier_discount_picks_highest_reached_tier():
@@ -118,3 +118,55 @@ def test_rules_agree_on_scalars_and_arrays(rows):
     arr = rules.decay(e, 0.1, 3)
     for k, (ek, _, _) in enumerate(rows):
         assert arr[k] == pytest.approx(rules.decay(ek, 0.1, 3))
+
+
+# the fast engine compiles these very functions (sim.fast.jit): same values as plain Python
+_COMPILED_CASES = [
+    ("traffic_cpm", (40.0, 0.25, 100, 8000.0, 5000.0, 0.5)),
+    ("ad_awareness_hazard", (2500.0, 1000, 0.4, 0.008, 1.0, 1.5)),
+    ("combine_hazards", (0.1, 0.25)),
+    ("daily_need_probability", (0.02,)),
+    ("latent_need_probability", (0.02, 30.0)),
+    ("channel_utility", (0.9, 1.2, 0.5, 0.7, 0.3, 0.5, -0.2, 0.1)),
+    ("effective_price_share", (0.1, 0.05, 0.03)),
+    ("join_probability", (0.05, 0.08, 0.5, 1.0, 3.0, 1.5, 1.0)),
+    ("pressured_join_probability", (0.3, 0.5)),
+    ("engagement_after_touch", (0.2, 0.06)),
+    ("decay", (0.8, 0.1, 7)),
+    ("harvest_feeling", (0.1, 1.0, 30.0)),
+    ("selling_conversion", (0.15, 0.6, 0.4, 1.2, 0.5, 1.1)),
+    ("dropout_probability", (0.15, 0.5, 0.6)),
+    ("referral_probability", (0.004, 0.7, 0.3, 2.0)),
+    ("hunter_fake_probability", (0.05, 0.3)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), _COMPILED_CASES, ids=[c[0] for c in _COMPILED_CASES])
+def test_compiled_rules_equal_python(name, args):
+    from sim.fast import jit
+
+    assert getattr(jit, name)(*args) == pytest.approx(getattr(rules, name)(*args), rel=1e-12)
+
+
+def test_compiled_choice_rules_equal_python():
+    from sim.fast import jit
+
+    utils = [1.0, 0.4, -0.3]
+    out = np.zeros(4)
+    jit.logit_shares(np.array(utils), 0.8, out)
+    assert out.tolist() == pytest.approx(rules.logit_probabilities(utils, 0.8), rel=1e-12)
+    for u in (0.0, 0.3, 0.9, 0.999):
+        assert jit.draw_index(out, u) == rules.draw_index(out.tolist(), u)
+    needed, rewards = np.array([1, 10]), np.array([30.0, 300.0])
+    for count in (0, 1, 5, 10, 11):
+        assert jit.next_referral_reward(count, needed, rewards) == rules.next_referral_reward(
+            count, [1, 10], [30.0, 300.0]
+        )
+        assert jit.reward_due(count, needed, rewards) == rules.reward_due(
+            count, [1, 10], [30.0, 300.0]
+        )
+    spend = np.array([600.0, 1500.0])
+    for s in (0.0, 600.0, 1000.0, 2000.0):
+        assert jit.tier_discount(s, spend, np.array([0.03, 0.06])) == rules.tier_discount(
+            s, [600.0, 1500.0], [0.03, 0.06]
+        )

@@ -11,6 +11,7 @@ An experiment file is TOML, read as data:
     days = 365                        # run.days of every run (optional)
     consumers = 600                   # run.consumers of every run (optional)
     seed = 1                          # root of every run's SeedSequence
+    engine = "fast"                   # fast (default) | agents (the Mesa reference engine)
     metrics = ["brands.brand.roi_private", "market.private_share"]
 
     [set]                             # fixed overrides, dotted keys
@@ -183,6 +184,7 @@ class Experiment(_Strict):
     days: Annotated[int, Field(ge=1)] | None = None
     consumers: Annotated[int, Field(ge=1)] | None = None
     seed: Annotated[int, Field(ge=0)] = 0
+    engine: Literal["fast", "agents"] = "fast"
     set: dict[str, Any] = {}
     factors: dict[str, Factor]
     metrics: Annotated[list[str], Field(min_length=1)]

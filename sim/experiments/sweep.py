@@ -58,8 +58,11 @@ def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, 
     try:
         scenario = load_scenario(task["base"], task["overrides"])
         if run_fn is None:
-            from sim.runner import run as run_fn
-        result = run_fn(scenario, task["seed"])
+            from sim.runner import run
+
+            result = run(scenario, task["seed"], engine=task.get("engine", "fast"))
+        else:
+            result = run_fn(scenario, task["seed"])
         out["rows"] = metric_values(result.summary["kpis"], task["metrics"])
         out["status"] = "done"
         out["error"] = ""
@@ -221,6 +224,7 @@ def run_sweep(
                 "base": exp.base_path,
                 "overrides": exp.run_overrides(point),
                 "seed": int(row["seed"]),
+                "engine": exp.engine,
                 "metrics": metrics,
             }
             futures.append(

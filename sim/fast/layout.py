@@ -1,0 +1,324 @@
+"""The fast engine's data layout: every agent is a row in flat arrays, grouped in three
+named tuples that the compiled kernels receive.
+
+- `World`: consumers (per consumer, and per brand × consumer), the social network,
+  guides, distributors and store catchments;
+- `Brands`: one entry per brand for each lever and brand/category constant (updated in
+  place when an adaptive brand adopts a peer's strategy);
+- `Globals`: the scenario's population, touch and platform constants.
+
+The kernels receive each group as a Numba StructRef (`as_struct`): a pointer to the
+arrays, so compiling a kernel does not grow with the number of fields.
+
+Codes replace the reference engine's strings (funnel states are the same integers).
+Per-consumer floats are float32 and flags int8/bool: 68 bytes per consumer and brand,
+15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
+benchmarks/bench_fast.py measures the peak per consumer.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numba.core import types
+from numba.experimental import structref
+
+from sim.ledger import COLUMNS
+from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+
+# ---- codes (indices into the tuples of sim.params, so ledger column names follow)
+PLATFORM, PRIVATE, STORE = (CHANNELS.index(c) for c in ("platform", "private", "store"))
+GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH, OFFICIAL_CH = (
+    MEMBER_CHANNELS.index(c) for c in ("guide", "group", "mini_program", "official_account")
+)
+SRC_ADS, SRC_STORE, SRC_REFERRAL, SRC_KOC, SRC_DISTRIBUTOR, SRC_ORGANIC = (
+    SOURCES_CUSTOMER.index(s) for s in ("ads", "store", "referral", "koc", "distributor", "organic")
+)
+MSRC = {s: SOURCES_MEMBER.index(s) for s in SOURCES_MEMBER}
+"""Member sources share names with customer sources ('store', 'referral', ...): a join's
+source code is the customer-source code; MEMBER_SOURCE_COLUMN maps it to its column."""
+PACKAGE_CARD = len(SOURCES_CUSTOMER)  # a member source that is not a customer source
+# what prompted an order
+BY_NONE, BY_TRIAL, BY_GUIDE, BY_PUSH, BY_KOC, BY_SMALL_B, BY_EMPLOYEE = range(7)
+# touch kinds (sim.agents.TOUCH_KINDS) and distributor kinds
+CONTENT, SERVICE, SELLING = range(3)
+KOC, SMALL_B, EMPLOYEE = range(3)
+DISTRIBUTOR_KINDS = ("koc", "small_b", "employee")
+NOT_ACQUIRED = -1
+NO_COHORT = -(2**31)
+NEVER = 2**31 - 1
+"""next_need of a consumer whose need rate is 0."""
+
+# ---- ledger columns by index
+COLUMN_INDEX = {name: k for k, name in enumerate(COLUMNS)}
+
+
+def col(name: str) -> int:
+    return COLUMN_INDEX[name]
+
+
+def cols(template: str, names) -> np.ndarray:
+    return np.array([COLUMN_INDEX[template.format(x)] for x in names], dtype=np.int64)
+
+
+MEMBER_SOURCE_COLUMN = np.full(len(SOURCES_CUSTOMER) + 1, -1, dtype=np.int64)
+for _s in SOURCES_MEMBER:
+    _code = PACKAGE_CARD if _s == "package_card" else SOURCES_CUSTOMER.index(_s)
+    MEMBER_SOURCE_COLUMN[_code] = COLUMN_INDEX[f"new_members_{_s}"]
+
+
+class World(NamedTuple):
+    """Agents as arrays. [n] per consumer; [nb, n] per brand × consumer; m_* is the
+    consumer's membership of the brand's private domain (m_channel −1: not a member)."""
+
+    # consumers
+    need_rate: np.ndarray  # [n, ncat] f4, needs per day
+    need_p: np.ndarray  # [n, ncat] f4, P(a need today)
+    next_need: np.ndarray  # [n, ncat] i4, day of the next need; −1 untracked
+    alpha: np.ndarray  # [n] f4 price sensitivity
+    trust: np.ndarray  # [n] f4 platform trust
+    tolerance: np.ndarray  # [n] f4 fatigue tolerance
+    slots: np.ndarray  # [n] i1 attention slots
+    hunter: np.ndarray  # [n] bool coupon hunter
+    n_memb: np.ndarray  # [n] i1 memberships held
+    # consumer × brand
+    funnel: np.ndarray  # [nb, n] i1 state (sim.agents.UNAWARE ...)
+    purchases: np.ndarray  # [nb, n] i4
+    source: np.ndarray  # [nb, n] i1 customer source code, −1 none
+    acquired: np.ndarray  # [nb, n] i4 acquisition day, NOT_ACQUIRED
+    spend: np.ndarray  # [nb, n] f4 cumulative spend
+    last_purchase: np.ndarray  # [nb, n] i4
+    cohort_day: np.ndarray  # [nb, n] i4, NO_COHORT
+    cohort_src: np.ndarray  # [nb, n] i1
+    dropout: np.ndarray  # [nb, n] f4 BG/NBD p
+    store_access: np.ndarray  # [nb, n] bool
+    annoyed: np.ndarray  # [nb, n] bool
+    koc_reach: np.ndarray  # [nb, n] bool
+    advocates: np.ndarray  # [nb, n] i4 friends who are customers or members
+    m_channel: np.ndarray  # [nb, n] i1 member channel code, −1 none
+    m_joined: np.ndarray  # [nb, n] i4 join stamp (day·16 + phase)
+    m_eng: np.ndarray  # [nb, n] f4 engagement
+    m_fat: np.ndarray  # [nb, n] f4 fatigue
+    m_harv: np.ndarray  # [nb, n] f4 harvest feeling
+    m_upd: np.ndarray  # [nb, n] i4 day engagement and fatigue were last faded
+    m_muted: np.ndarray  # [nb, n] bool
+    m_reluct: np.ndarray  # [nb, n] bool
+    m_guide: np.ndarray  # [nb, n] i4 guide index, −1
+    m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list
+    m_refs: np.ndarray  # [nb, n] i4 successful referrals
+    # network (CSR)
+    indptr: np.ndarray
+    indices: np.ndarray
+    # guides: members of guide g (reachable ones) are g_list[g_off[g] : g_off[g] + g_len[g]]
+    g_brand: np.ndarray
+    g_skill: np.ndarray
+    g_n: np.ndarray  # all members (muted ones too: they take room)
+    g_len: np.ndarray  # reachable members
+    g_off: np.ndarray
+    g_cap: np.ndarray
+    g_list: np.ndarray
+    b_glo: np.ndarray  # [nb] guides of brand b are g_lo..g_hi−1
+    b_ghi: np.ndarray
+    b_full: np.ndarray  # [nb] guides without room
+    # distributors: circle of d is d_idx[d_ptr[d] : d_ptr[d+1]]
+    d_brand: np.ndarray
+    d_kind: np.ndarray
+    d_ptr: np.ndarray
+    d_idx: np.ndarray
+    # store catchments: c_idx[c_ptr[b] : c_ptr[b+1]]
+    c_ptr: np.ndarray
+    c_idx: np.ndarray
+    # brand state
+    adstock: np.ndarray  # [nb] f8
+    fake_members: np.ndarray  # [nb] i8
+    n_advocates: np.ndarray  # [nb] i8 customers + members
+    n_koc_reach: np.ndarray  # [nb] i8 distinct consumers ever reached by distributors
+    n_state: np.ndarray  # [nb, 5] i8 consumers in each funnel state
+    n_ever: np.ndarray  # [nb] i8 consumers who ever bought
+    n_repeat: np.ndarray  # [nb] i8 consumers who bought at least twice
+    scratch_i: np.ndarray  # [3, w] i8 buffers for the choice sets of on_need / buy_from
+    scratch_f: np.ndarray  # [6, w] f8
+    phase: np.ndarray  # [1] i8 the day's current phase (see kernels.PHASE_*)
+
+
+class Brands(NamedTuple):
+    """Per brand (index b): levers of its current strategy and its fixed traits."""
+
+    private_ops: np.ndarray
+    ad_budget: np.ndarray
+    precision: np.ndarray
+    platform_discount: np.ndarray
+    package_card_rate: np.ndarray
+    package_card_channel: np.ndarray
+    guide_touches: np.ndarray
+    guide_invite_rate: np.ndarray
+    qr_invite_rate: np.ndarray
+    quota: np.ndarray
+    quota_multiplier: np.ndarray
+    quota_pressure: np.ndarray
+    reluctant_tolerance: np.ndarray
+    guide_salary: np.ndarray
+    guide_commission: np.ndarray
+    mix: np.ndarray  # [nb, 3] content, service, selling
+    broadcasts: np.ndarray
+    private_discount: np.ndarray
+    member_coupon: np.ndarray
+    assist: np.ndarray
+    welcome_gift: np.ndarray
+    member_service: np.ndarray
+    tier_needed: np.ndarray  # [nb, T] referral counts of the reward tiers
+    tier_reward: np.ndarray  # [nb, T]
+    n_reward_tiers: np.ndarray
+    tier_spend: np.ndarray  # [nb, K] spend thresholds of the membership tiers
+    tier_discount: np.ndarray  # [nb, K]
+    n_spend_tiers: np.ndarray
+    koc_posts: np.ndarray
+    koc_post_reach: np.ndarray
+    koc_awareness: np.ndarray
+    koc_conversion: np.ndarray
+    koc_join: np.ndarray
+    koc_commission: np.ndarray
+    koc_fee: np.ndarray
+    employee_posts: np.ndarray
+    employee_commission: np.ndarray
+    tooling: np.ndarray
+    guide_capacity: np.ndarray
+    # brand and category traits
+    appeal: np.ndarray
+    stores: np.ndarray
+    store_visits: np.ndarray
+    store_conversion: np.ndarray
+    category: np.ndarray
+    price: np.ndarray
+    gross_margin: np.ndarray
+    service_need: np.ndarray
+    sku_breadth: np.ndarray
+    trial: np.ndarray
+    platform_fit: np.ndarray
+    private_fit: np.ndarray
+    store_fit: np.ndarray
+    cat_brands: np.ndarray  # [ncat, max brands per category], −1 padded
+    cat_nbrands: np.ndarray  # [ncat]
+
+
+class Globals(NamedTuple):
+    """Scenario constants (population, touches, platform) the kernels read."""
+
+    n: int
+    days: int
+    mixing: bool
+    discount_factor: float
+    # population
+    fatigue_pow: np.ndarray  # (1 − fatigue_decay)^d for d = 0..days
+    engagement_pow: np.ndarray  # (1 − engagement_decay)^d
+    engagement_decay: float
+    harvest_threshold: float
+    harvest_memory: float
+    annoyance_penalty: float
+    muted_leave_rate: float
+    organic_awareness: float
+    awareness_decay: float
+    wom_rate: float
+    trust_weight: float
+    relationship_weight: float
+    customer_loyalty: float
+    convenience_platform: float
+    convenience_private: float
+    convenience_store: float
+    store_service_value: float
+    outside_utility: float
+    join_engagement: float
+    reluctant_engagement: float
+    join_hassle: float
+    join_value_weight: float
+    join_service_weight: float
+    latent_need_window: float
+    engaged_threshold: float
+    active_window: int
+    # touches
+    fatigue_touch: np.ndarray  # [3] by touch kind
+    engagement_content: float
+    engagement_service: float
+    selling_conversion: float
+    group_effect: float
+    broadcast_effect: float
+    referral_rate: float
+    reward_sensitivity: float
+    hunter_fake_rate: float
+    member_retention: float
+    # platform
+    base_cpm: float
+    cpm_growth: float
+    reference_demand: float
+    cpm_elasticity: float
+    take_rate: float
+    buyer_protection: float
+    adstock_theta: float
+    ad_max_hazard: float
+    hill_k: float
+    hill_s: float
+    ad_trial_boost: float
+
+
+# ---- the StructRef forms the kernels receive (same fields, passed by reference)
+class _StructType(types.StructRef):
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+@structref.register
+class WorldType(_StructType):
+    pass
+
+
+@structref.register
+class BrandsType(_StructType):
+    pass
+
+
+@structref.register
+class GlobalsType(_StructType):
+    pass
+
+
+class WorldRef(structref.StructRefProxy):
+    pass
+
+
+class BrandsRef(structref.StructRefProxy):
+    pass
+
+
+class GlobalsRef(structref.StructRefProxy):
+    pass
+
+
+structref.define_proxy(WorldRef, WorldType, list(World._fields))
+structref.define_proxy(BrandsRef, BrandsType, list(Brands._fields))
+structref.define_proxy(GlobalsRef, GlobalsType, list(Globals._fields))
+
+
+# StructRefProxy's own constructor is compiled afresh in every process; these are cached.
+@njit(cache=True)
+def _world_ref(t):
+    return WorldRef(*t)
+
+
+@njit(cache=True)
+def _brands_ref(t):
+    return BrandsRef(*t)
+
+
+@njit(cache=True)
+def _globals_ref(t):
+    return GlobalsRef(*t)
+
+
+_MAKERS = {World: _world_ref, Brands: _brands_ref, Globals: _globals_ref}
+
+
+def as_struct(group: World | Brands | Globals):
+    """The StructRef holding the same arrays (and scalars) as a layout tuple."""
+    return _MAKERS[type(group)](group)
