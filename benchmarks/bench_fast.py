@@ -1,6 +1,6 @@
 """Benchmark of the fast engine: against the reference engine, and at national scale.
 
-    python benchmarks/bench_fast.py                # all four measurements (~15 min)
+    python benchmarks/bench_fast.py                # every measurement (~6 min on 2 cores)
     python benchmarks/bench_fast.py --skip-15m     # all but the 15-million-consumer year
     python benchmarks/bench_fast.py --quick        # small sizes, ~1 min: checks the set-up
     python benchmarks/bench_fast.py --quick --engine agents   # the same without the fast engine

@@ -11,8 +11,8 @@ import pytest
 
 from sim import load_scenario
 from sim.agents import MEMBER
-from sim.ledger import COLUMNS, COST_TYPES, STOCKS
 from sim.fast import FastModel
+from sim.ledger import COLUMNS, COST_TYPES, STOCKS
 from sim.model import MarketModel
 from sim.params import CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
 from sim.runner import ENGINES, run_rng
