@@ -471,6 +471,7 @@ class FastModel:
         if (self.today + 1) % self.scenario.market.review_days == 0:
             self._review_strategies()
         self.today += 1
+        self.close()
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Step through the horizon; `progress(day)` after each chunk of days."""
