@@ -3,9 +3,10 @@
 Nothing here is a formula: each name is the function of `sim.rules` with the same name,
 compiled into the kernels that call it. The kernels' compiled code is cached on disk
 (`sim/fast/__pycache__`, or Numba's user-wide cache where the package is read-only) and
-stamped with a hash of every source it is built from (this file, sim/rules.py and the
-sim/fast modules), so editing any of them recompiles; Numba's own stamp would only
-notice a change to the file of the entry point.
+stamped with a hash of every source it is built from (the sim/fast modules, sim/rules.py,
+and sim/ledger.py and sim/params.py, whose column and code tables become constants), so
+editing any of them recompiles; Numba's own stamp would only notice a change to the file
+of the entry point.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from numba.core import caching
 
 from sim import rules
 
-_SOURCES = [*sorted(Path(__file__).parent.glob("*.py")), Path(rules.__file__)]
+_SIM = Path(rules.__file__).parent
+_SOURCES = [*sorted(Path(__file__).parent.glob("*.py"))] + [
+    _SIM / name for name in ("rules.py", "ledger.py", "params.py")
+]
+"""What the compiled code is built from: the engine, the rules, and the ledger's columns and
+the parameters' codes, which the kernels hold as constants."""
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 
 
