@@ -154,21 +154,16 @@ def logit_shares(utilities, outside: float, out) -> None:
 
 
 def logit_probabilities(utilities, outside: float | None = None):
-    """Multinomial logit shares along the last axis (McFadden 1974), see `logit_shares`.
+    """Multinomial logit shares of a few options (McFadden 1974), see `logit_shares`.
 
     With `outside` given, the result has one more entry at the end: the outside option. A
-    list of floats gives a list; an array gives an array.
+    list gives a list; a 1-D array gives an array.
     """
-    if isinstance(utilities, list):  # a handful of options: plain floats are faster
-        out = [0.0] * (len(utilities) + 1)
-        logit_shares(utilities, -math.inf if outside is None else outside, out)
-        return out if outside is not None else out[:-1]
-    v = np.asarray(utilities, dtype=float)
-    if outside is not None:
-        v = np.concatenate([v, np.full((*v.shape[:-1], 1), outside)], axis=-1)
-    v = v - v.max(axis=-1, keepdims=True)
-    e = np.exp(v)
-    return e / e.sum(axis=-1, keepdims=True)
+    values = [float(u) for u in utilities]
+    out = [0.0] * (len(values) + 1)
+    logit_shares(values, -math.inf if outside is None else outside, out)
+    out = out if outside is not None else out[:-1]
+    return np.asarray(out) if isinstance(utilities, np.ndarray) else out
 
 
 def draw_index(probabilities, u: float) -> int:
