@@ -171,6 +171,18 @@ def test_run_options_override_the_file(
     assert json.loads((out / "summary.json").read_text())["days"] == 10
 
 
+def test_run_engine_default_is_fast_and_agents_still_runs(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for engine in (None, "agents"):
+        out = tmp_path / (engine or "default")
+        extra = ["--engine", engine] if engine else []
+        args = ["run", tiny, "--days", 10, "--consumers", 100, "--out", out, "--no-report"]
+        code, _, err = cli([*args, *extra], capsys)
+        assert code == 0, err
+        assert json.loads((out / "summary.json").read_text())["engine"] == (engine or "fast")
+
+
 def test_no_arguments_shows_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli([], capsys)
     assert code == 2
