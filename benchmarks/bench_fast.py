@@ -333,27 +333,21 @@ def summary_rows(results: dict[str, Result], judged: bool) -> list[tuple[str, st
             add(f"(a) {cand.engine} consumer-days/s, {sfx}", _fmt_rate(cand.consumer_days_per_s))
             add(f"(a) speed-up {cand.engine} / {ref.engine}", f"{ratio:.1f}x", speedup,
                 ratio >= TARGET_SPEEDUP)  # fmt: skip
-    big = results.get("b")
     rate = f">= {TARGET_CDPS / 1e6:.0f}M"
-    if big is not None:
-        sfx = f"{big.consumers:,} consumers x {big.days} d, 3 brands"
-        if big.error:
-            add(f"(b) consumer-days/s, {sfx}", f"failed: {big.error}", rate, False)
-        else:
-            cdps = big.consumer_days_per_s
-            add(f"(b) {big.engine} consumer-days/s, {sfx}", _fmt_rate(cdps), rate,
-                cdps >= TARGET_CDPS)  # fmt: skip
-            per = f"{big.bytes_per_consumer:,.0f} B (peak {_gb(big.peak_rss)})"
+    for key, what in (("b", "3 brands"), ("b2", "3 brands, national staff density")):
+        res = results.get(key)
+        if res is None:
+            continue
+        sfx = f"{res.consumers:,} consumers x {res.days} d, {what}"
+        if res.error:
+            add(f"({key}) consumer-days/s, {sfx}", f"failed: {res.error}", rate, False)
+            continue
+        cdps = res.consumer_days_per_s
+        add(f"({key}) {res.engine} consumer-days/s, {sfx}", _fmt_rate(cdps), rate,
+            cdps >= TARGET_CDPS)  # fmt: skip
+        if key == "b":
+            per = f"{res.bytes_per_consumer:,.0f} B (peak {_gb(res.peak_rss)})"
             add(f"(c) peak memory per consumer, {sfx}", per, "(reported)")
-    dense = results.get("b2")
-    if dense is not None:
-        sfx = f"{dense.consumers:,} consumers x {dense.days} d, 3 brands, national staff density"
-        if dense.error:
-            add(f"(b2) consumer-days/s, {sfx}", f"failed: {dense.error}", rate, False)
-        else:
-            cdps = dense.consumer_days_per_s
-            add(f"(b2) {dense.engine} consumer-days/s, {sfx}", _fmt_rate(cdps), rate,
-                cdps >= TARGET_CDPS)  # fmt: skip
     nat = results.get("d")
     minutes = f"< {TARGET_15M_SECONDS / 60:.0f} min"
     memory = f"< {TARGET_15M_BYTES / 1e9:.0f} GB"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim import rules
+from sim import population, rules
 from sim.agents import (
     AWARE,
     COHORT_HORIZONS,
@@ -55,7 +55,6 @@ class MarketModel(mesa.Model):
         self.days = scenario.run.days
         self.n_consumers = n = scenario.run.consumers
         sc = scenario
-        pop = sc.population
         self.discount_factor = rules.daily_discount_factor(sc.market.discount_rate_per_year)
 
         cat_names = list(sc.categories)
@@ -91,38 +90,19 @@ class MarketModel(mesa.Model):
         self.store_catchment = [np.flatnonzero(row) for row in self.store_access]
 
         # ---- consumers: heterogeneity drawn as arrays, then one agent each
-        rng = self.rng
-        means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in cat_names])
-        need = rng.gamma(pop.need_shape, 1.0, size=(n, len(cat_names))) * (means / pop.need_shape)
-        alpha = self._gamma(pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
-        a, bb = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
-        trust = (
-            rng.beta(a, bb, size=n)
-            if 0 < pop.platform_trust_mean < 1
-            else np.full(n, pop.platform_trust_mean)
-        )
-        slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
-        hunter = rng.random(n) < pop.hunter_share
-        tolerance = self._gamma(pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
-        dropout = np.zeros((n, nb))
-        for br in self.brands:
-            cat = br.category
-            if 0 < cat.dropout_mean < 1:
-                da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
-                dropout[:, br.index] = rng.beta(da, db, size=n)
-            else:
-                dropout[:, br.index] = cat.dropout_mean
+        need = population.need_rates(sc, cat_names, n, self.rng)
+        t = population.traits(sc, brand_names, n, self.rng)
         self.consumers: list[Consumer] = [
             Consumer(
                 self,
                 i,
                 need[i],
-                float(alpha[i]),
-                float(trust[i]),
-                int(slots[i]),
-                bool(hunter[i]),
-                float(tolerance[i]),
-                dropout[i],
+                float(t.alpha[i]),
+                float(t.trust[i]),
+                int(t.slots[i]),
+                bool(t.hunter[i]),
+                float(t.tolerance[i]),
+                t.dropout[:, i],
             )
             for i in range(n)
         ]
@@ -134,12 +114,6 @@ class MarketModel(mesa.Model):
                 c.start_needs(cat)
 
     # ------------------------------------------------------------------ set-up helpers
-    def _gamma(self, mean: float, cv: float, n: int) -> np.ndarray:
-        if cv <= 0:
-            return np.full(n, mean)
-        shape, scale = rules.gamma_shape_scale(mean, cv)
-        return self.rng.gamma(shape, scale, size=n)
-
     def _initial_funnel(self) -> None:
         """Day-0 funnel per brand: nested random sets aware ⊇ customers ⊇ members."""
         n = self.n_consumers

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim import rules
+from sim import population, rules
 from sim.fast import kernels as K
 from sim.fast.layout import (
     DISTRIBUTOR_KINDS,
@@ -47,7 +47,6 @@ class FastModel:
         self.today = 0
         self.days = sc.run.days
         self.n_consumers = n = sc.run.consumers
-        pop = sc.population
         # needs are tracked only in categories some brand sells (as in the reference
         # engine, where a category no brand sells is never known, so never tracked)
         cat_names = [c for c in sc.categories if any(b.category == c for b in sc.brands.values())]
@@ -66,32 +65,14 @@ class FastModel:
         self.B = self._brands(cat_names)
         self.G = self._globals()
 
-        # ---- consumers, drawn as in MarketModel.__init__
+        # ---- consumers, drawn as in MarketModel.__init__ (store catchments first)
         ncat = len(cat_names)
-        means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in cat_names])
-        need = rng.gamma(pop.need_shape, 1.0, size=(n, ncat)) * (means / pop.need_shape)
         store_access = np.zeros((nb, n), dtype=bool)
         for b, bp in enumerate(self.brand_params):
             if bp.stores > 0:
                 store_access[b] = rng.random(n) < bp.store_coverage
-        alpha = self._gamma(pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
-        a, bb = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
-        trust = (
-            rng.beta(a, bb, size=n)
-            if 0 < pop.platform_trust_mean < 1
-            else np.full(n, pop.platform_trust_mean)
-        )
-        slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
-        hunter = rng.random(n) < pop.hunter_share
-        tolerance = self._gamma(pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
-        dropout = np.zeros((nb, n), dtype=np.float32)
-        for b, bp in enumerate(self.brand_params):
-            cat = sc.categories[bp.category]
-            if 0 < cat.dropout_mean < 1:
-                da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
-                dropout[b] = rng.beta(da, db, size=n)
-            else:
-                dropout[b] = cat.dropout_mean
+        need = population.need_rates(sc, cat_names, n, rng)
+        t = population.traits(sc, self.brand_names, n, rng)
         catchments = [np.flatnonzero(row).astype(np.int32) for row in store_access]
         c_ptr = np.zeros(nb + 1, dtype=np.int64)
         c_ptr[1:] = np.cumsum([c.size for c in catchments])
@@ -104,11 +85,11 @@ class FastModel:
             need_rate=need.astype(np.float32),
             need_p=rules.daily_need_probability(need).astype(np.float32),
             next_need=np.full((n, ncat), -1, dtype=np.int32),
-            alpha=alpha.astype(np.float32),
-            trust=trust.astype(np.float32),
-            tolerance=tolerance.astype(np.float32),
-            slots=np.minimum(slots, 127).astype(np.int8),
-            hunter=hunter,
+            alpha=t.alpha.astype(np.float32),
+            trust=t.trust.astype(np.float32),
+            tolerance=t.tolerance.astype(np.float32),
+            slots=np.minimum(t.slots, 127).astype(np.int8),
+            hunter=t.hunter,
             n_memb=np.zeros(n, dtype=np.int8),
             funnel=per_brand(np.int8),
             purchases=per_brand(np.int32),
@@ -118,7 +99,7 @@ class FastModel:
             last_purchase=per_brand(np.int32, -(10**6)),
             cohort_day=per_brand(np.int32, NO_COHORT),
             cohort_src=per_brand(np.int8),
-            dropout=dropout,
+            dropout=t.dropout.astype(np.float32),
             store_access=store_access,
             annoyed=per_brand(np.bool_),
             koc_reach=per_brand(np.bool_),
@@ -180,12 +161,6 @@ class FastModel:
             self._refs = (as_struct(self.W), as_struct(self.B), as_struct(self.G))
         return self._refs
 
-    def _gamma(self, mean: float, cv: float, n: int) -> np.ndarray:
-        if cv <= 0:
-            return np.full(n, mean)
-        shape, scale = rules.gamma_shape_scale(mean, cv)
-        return self.rng.gamma(shape, scale, size=n)
-
     def _globals(self) -> Globals:
         sc = self.scenario
         pop, te, p = sc.population, sc.touches, sc.platform
@@ -197,7 +172,6 @@ class FastModel:
             discount_factor=rules.daily_discount_factor(sc.market.discount_rate_per_year),
             fatigue_pow=rules.decay(1.0, pop.fatigue_decay, span).astype(np.float64),
             engagement_pow=rules.decay(1.0, pop.engagement_decay, span).astype(np.float64),
-            engagement_decay=pop.engagement_decay,
             harvest_threshold=pop.harvest_threshold,
             harvest_memory=pop.harvest_memory,
             annoyance_penalty=pop.annoyance_penalty,

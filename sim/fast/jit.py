@@ -29,8 +29,9 @@ the parameters' codes, which the kernels hold as constants."""
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 
 
-class _StampedInTree(caching.InTreeCacheLocator):
-    """Numba's cache next to the source, stamped with all the engine's sources."""
+class _Stamped:
+    """A Numba cache locator for this package's files only, stamped with all the engine's
+    sources instead of the one file's modification time."""
 
     def get_source_stamp(self):
         return _STAMP
@@ -42,17 +43,12 @@ class _StampedInTree(caching.InTreeCacheLocator):
         return super().from_function(py_func, py_file)
 
 
-class _StampedUserWide(caching.UserWideCacheLocator):
-    """Numba's user-wide cache (read-only installs), stamped the same way."""
+class _StampedInTree(_Stamped, caching.InTreeCacheLocator):
+    """Next to the source (`sim/fast/__pycache__`)."""
 
-    def get_source_stamp(self):
-        return _STAMP
 
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        if Path(py_file).parent != Path(__file__).parent:
-            return None
-        return super().from_function(py_func, py_file)
+class _StampedUserWide(_Stamped, caching.UserWideCacheLocator):
+    """Numba's user-wide cache, where the package is read-only."""
 
 
 caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]

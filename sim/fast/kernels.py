@@ -55,6 +55,7 @@ from sim.fast.layout import (
     col,
     cols,
 )
+from sim.ledger import COST_TYPES
 from sim.params import CHANNELS, SOURCES_CUSTOMER
 
 UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = 0, 1, 2, 3, 4  # as sim.agents
@@ -89,30 +90,12 @@ C_GMV_PRIV, C_ORD_PRIV, C_GMV_PUB, C_ORD_PUB = (
     for c in ("gmv_attr_private", "orders_attr_private", "gmv_attr_public", "orders_attr_public")
 )
 C_COST_TOTAL = col("cost_total")
-(
-    C_ADS,
-    C_PLATFORM_COMMISSION,
-    C_GUIDE_SALARY,
-    C_GUIDE_COMMISSION,
-    C_KOC_COMMISSION,
-    C_KOC_FEES,
-    C_REFERRAL_REWARDS,
-    C_WELCOME_GIFTS,
-    C_TOOLING,
-) = (
-    col(f"cost_{c}")
-    for c in (
-        "ads",
-        "platform_commission",
-        "guide_salary",
-        "guide_commission",
-        "koc_commission",
-        "koc_fees",
-        "referral_rewards",
-        "welcome_gifts",
-        "tooling",
-    )
-)
+_COST = {c: col(f"cost_{c}") for c in COST_TYPES}  # Ledger.cost's typed columns
+C_ADS, C_PLATFORM_COMMISSION = _COST["ads"], _COST["platform_commission"]
+C_GUIDE_SALARY, C_GUIDE_COMMISSION = _COST["guide_salary"], _COST["guide_commission"]
+C_KOC_COMMISSION, C_KOC_FEES = _COST["koc_commission"], _COST["koc_fees"]
+C_REFERRAL_REWARDS, C_WELCOME_GIFTS = _COST["referral_rewards"], _COST["welcome_gifts"]
+C_TOOLING = _COST["tooling"]
 C_HUNTER_REWARDS = col("cost_referral_rewards_hunters")
 C_NEW_MEMBERS, C_FAKES, C_REFERRALS, C_INVITES = (
     col(c) for c in ("new_members_total", "fake_members", "referrals", "invites")
@@ -233,51 +216,59 @@ def options(W, B, G, i, b, chan, util, share, at):
     relationship = G.relationship_weight * engagement
     alpha = np.float64(W.alpha[i])
     coupon = B.member_coupon[b] if member and B.assist[b] else 0.0
-    s = R.effective_price_share(B.platform_discount[b], coupon, tier)
-    chan[at] = PLATFORM
-    share[at] = s
-    util[at] = R.channel_utility(
-        s,
-        alpha,
+    common = (alpha, relationship, loyalty, appeal)
+    at = offer(
+        chan,
+        util,
+        share,
+        at,
+        np.int64(PLATFORM),
+        R.effective_price_share(B.platform_discount[b], coupon, tier),
         G.convenience_platform + B.platform_fit[b],
         G.trust_weight * np.float64(W.trust[i]) * G.buyer_protection,
-        relationship,
-        loyalty,
-        appeal,
         0.0,
+        common,
     )
-    at += 1
     if member and not B.assist[b]:
-        s = R.effective_price_share(B.private_discount[b], 0.0, tier)
-        chan[at] = PRIVATE
-        share[at] = s
-        util[at] = R.channel_utility(
-            s,
-            alpha,
+        at = offer(
+            chan,
+            util,
+            share,
+            at,
+            np.int64(PRIVATE),
+            R.effective_price_share(B.private_discount[b], 0.0, tier),
             G.convenience_private + B.private_fit[b],
             0.0,
-            relationship,
-            loyalty,
-            appeal,
             service,
+            common,
         )
-        at += 1
     if B.stores[b] > 0 and W.store_access[b, i]:
-        s = R.effective_price_share(0.0, 0.0, tier)
-        chan[at] = STORE
-        share[at] = s
-        util[at] = R.channel_utility(
-            s,
-            alpha,
+        at = offer(
+            chan,
+            util,
+            share,
+            at,
+            np.int64(STORE),
+            R.effective_price_share(0.0, 0.0, tier),
             G.convenience_store + B.store_fit[b],
             0.0,
-            relationship,
-            loyalty,
-            appeal,
             G.store_service_value * B.service_need[b] + service,
+            common,
         )
-        at += 1
     return at
+
+
+@_jit
+def offer(chan, util, share, at, channel, price_share, convenience, protection, service, common):
+    """One way to buy (Consumer.options' offer): its channel, utility and price share at
+    position `at`; `common` = (α, relationship, loyalty, appeal). Returns at + 1."""
+    alpha, relationship, loyalty, appeal = common
+    chan[at] = channel
+    share[at] = price_share
+    util[at] = R.channel_utility(
+        price_share, alpha, convenience, protection, relationship, loyalty, appeal, service
+    )
+    return at + 1
 
 
 @_jit
@@ -507,12 +498,12 @@ def place_member(W, b, channel, rng):
 
 
 @_jit
-def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
-    """Consumer.join and Brand.on_join."""
-    start = G.join_engagement * (G.reluctant_engagement if reluctant else 1.0)
+def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
+    """Make consumer i a member of brand b's private domain (a fresh Membership), with
+    guide g (−1: none) taking it on."""
     W.m_channel[b, i] = channel
-    W.m_joined[b, i] = today * 16 + W.phase[0]
-    W.m_eng[b, i] = start
+    W.m_joined[b, i] = stamp
+    W.m_eng[b, i] = engagement
     W.m_fat[b, i] = 0.0
     W.m_harv[b, i] = 0.0
     W.m_upd[b, i] = today
@@ -526,9 +517,16 @@ def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
         if W.g_n[g] == W.g_cap[g]:
             W.b_full[b] += 1
         guide_add_reachable(W, g, b, i)
+    set_state(W, G, b, i, np.int64(MEMBER))
+
+
+@_jit
+def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
+    """Consumer.join and Brand.on_join."""
+    start = G.join_engagement * (G.reluctant_engagement if reluctant else 1.0)
+    admit(W, G, b, i, channel, g, start, today, today * 16 + W.phase[0], reluctant)
     if reluctant:
         W.annoyed[b, i] = True
-    set_state(W, G, b, i, np.int64(MEMBER))
     L[today, MEMBER_SOURCE_COLUMN[source], b] += 1.0
     L[today, C_NEW_MEMBERS, b] += 1.0
     if B.welcome_gift[b] > 0:
@@ -1111,18 +1109,9 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
             W.last_purchase[b, i] = -rng.integers(1, within + 1)
         if rank < n_mem and B.private_ops[b]:
             channel, g = place_member(W, b, preferred, rng)
-            W.m_channel[b, i] = channel
-            W.m_joined[b, i] = 0
-            W.m_eng[b, i] = G.join_engagement
-            W.m_upd[b, i] = 0
-            W.m_guide[b, i] = g
-            W.n_memb[i] += 1
-            if g >= 0:
-                W.g_n[g] += 1
-                if W.g_n[g] == W.g_cap[g]:
-                    W.b_full[b] += 1
-                guide_add_reachable(W, g, b, i)
-            set_state(W, G, b, i, np.int64(MEMBER))
+            admit(
+                W, G, b, i, channel, g, G.join_engagement, np.int64(0), np.int64(0), np.bool_(False)
+            )
 
 
 @_entry

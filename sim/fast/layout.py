@@ -30,16 +30,16 @@ from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMB
 
 # ---- codes (indices into the tuples of sim.params, so ledger column names follow)
 PLATFORM, PRIVATE, STORE = (CHANNELS.index(c) for c in ("platform", "private", "store"))
-GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH, OFFICIAL_CH = (
-    MEMBER_CHANNELS.index(c) for c in ("guide", "group", "mini_program", "official_account")
+GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH = (
+    MEMBER_CHANNELS.index(c) for c in ("guide", "group", "mini_program")
 )
 SRC_ADS, SRC_STORE, SRC_REFERRAL, SRC_KOC, SRC_DISTRIBUTOR, SRC_ORGANIC = (
     SOURCES_CUSTOMER.index(s) for s in ("ads", "store", "referral", "koc", "distributor", "organic")
 )
-MSRC = {s: SOURCES_MEMBER.index(s) for s in SOURCES_MEMBER}
+PACKAGE_CARD = len(SOURCES_CUSTOMER)
 """Member sources share names with customer sources ('store', 'referral', ...): a join's
-source code is the customer-source code; MEMBER_SOURCE_COLUMN maps it to its column."""
-PACKAGE_CARD = len(SOURCES_CUSTOMER)  # a member source that is not a customer source
+source code is the customer-source code, or PACKAGE_CARD (a member source only);
+MEMBER_SOURCE_COLUMN maps it to its column."""
 # what prompted an order
 BY_NONE, BY_TRIAL, BY_GUIDE, BY_PUSH, BY_KOC, BY_SMALL_B, BY_EMPLOYEE = range(7)
 # touch kinds (sim.agents.TOUCH_KINDS) and distributor kinds
@@ -213,7 +213,6 @@ class Globals(NamedTuple):
     # population
     fatigue_pow: np.ndarray  # (1 − fatigue_decay)^d for d = 0..days
     engagement_pow: np.ndarray  # (1 − engagement_decay)^d
-    engagement_decay: float
     harvest_threshold: float
     harvest_memory: float
     annoyance_penalty: float

@@ -485,3 +485,23 @@ def assert_docks(name: str, heavy: bool = False) -> DockReport:
         )
     assert report.ok, "\n" + message
     return report
+
+
+def docking_tests(group: str):
+    """The two tests of a docking file: one per scenario of `group`, and the heavy variant
+    (more replicates at the shipped size). Each group is its own file so that xdist
+    (`--dist loadfile`) spreads the groups over workers."""
+    import pytest
+
+    names = scenarios_in(group)
+
+    @pytest.mark.parametrize("name", names, ids=names)
+    def test_docks(name: str) -> None:
+        assert_docks(name)
+
+    @pytest.mark.heavy
+    @pytest.mark.parametrize("name", names, ids=names)
+    def test_docks_heavy(name: str) -> None:
+        assert_docks(name, heavy=True)
+
+    return test_docks, test_docks_heavy

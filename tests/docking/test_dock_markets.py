@@ -6,21 +6,6 @@ Rule, tolerances, engines and cost: tests/docking/common.py. One test per scenar
 heavy variant (`pytest -m heavy tests/docking`) uses more replicates at the shipped size.
 """
 
-from __future__ import annotations
+from tests.docking.common import docking_tests
 
-import pytest
-
-from tests.docking.common import assert_docks, scenarios_in
-
-NAMES = scenarios_in("markets")
-
-
-@pytest.mark.parametrize("name", NAMES, ids=NAMES)
-def test_docks(name: str) -> None:
-    assert_docks(name)
-
-
-@pytest.mark.heavy
-@pytest.mark.parametrize("name", NAMES, ids=NAMES)
-def test_docks_heavy(name: str) -> None:
-    assert_docks(name, heavy=True)
+test_docks, test_docks_heavy = docking_tests("markets")

@@ -1,0 +1,63 @@
+"""The consumers' heterogeneity, drawn as arrays from the run's Generator: both engines
+draw their population here, in the same order (need rates, then traits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import rules
+from sim.params import Scenario
+
+
+@dataclass(frozen=True)
+class Traits:
+    """Per consumer: price sensitivity α, platform trust, attention slots, coupon hunter,
+    fatigue tolerance; per brand × consumer: the BG/NBD dropout probability."""
+
+    alpha: np.ndarray
+    trust: np.ndarray
+    slots: np.ndarray
+    hunter: np.ndarray
+    tolerance: np.ndarray
+    dropout: np.ndarray  # [brands, consumers]
+
+
+def gamma(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
+    """n draws with a given mean and coefficient of variation (all `mean` when cv is 0)."""
+    if cv <= 0:
+        return np.full(n, mean)
+    shape, scale = rules.gamma_shape_scale(mean, cv)
+    return rng.gamma(shape, scale, size=n)
+
+
+def need_rates(sc: Scenario, categories: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    """[n, categories] needs per day: Gamma(need_shape) around purchases_per_year / 365."""
+    pop = sc.population
+    means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in categories])
+    return rng.gamma(pop.need_shape, 1.0, size=(n, len(categories))) * (means / pop.need_shape)
+
+
+def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) -> Traits:
+    """The traits of n consumers towards the named brands (in that order)."""
+    pop = sc.population
+    alpha = gamma(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
+    a, b = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
+    trust = (
+        rng.beta(a, b, size=n)
+        if 0 < pop.platform_trust_mean < 1
+        else np.full(n, pop.platform_trust_mean)
+    )
+    slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
+    hunter = rng.random(n) < pop.hunter_share
+    tolerance = gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
+    dropout = np.zeros((len(brands), n))
+    for k, name in enumerate(brands):
+        cat = sc.categories[sc.brands[name].category]
+        if 0 < cat.dropout_mean < 1:
+            da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
+            dropout[k] = rng.beta(da, db, size=n)
+        else:
+            dropout[k] = cat.dropout_mean
+    return Traits(alpha, trust, slots, hunter, tolerance, dropout)
