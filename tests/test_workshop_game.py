@@ -101,7 +101,7 @@ def test_replay_detects_a_tampered_save(tmp_path: Path) -> None:
     state = json.loads((game.folder / "game.json").read_text())
     state["rounds"][0]["results"]["teams"]["A"]["gmv"] += 1
     (game.folder / "game.json").write_text(json.dumps(state))
-    with pytest.raises(GameError, match=r"rounds.1: replaying the saved decisions"):
+    with pytest.raises(GameError, match=r"rounds.1.results: edited results"):
         Game.load(game.folder)
 
 

@@ -4,8 +4,12 @@ Pages:
 - `/`            the live model: the social network coloured by each consumer's state
                  towards a chosen brand (hover or click a consumer for its state), live plots,
                  levers, category, play / step / reset, seed;
-- `/game`        the facilitator: who has submitted, run the round, market dashboard, ranking;
-- `/game/team/X` team X: the decision form and its own round report.
+- `/game?key=F`  the facilitator: who has submitted, run the round, market dashboard, ranking;
+- `/game/team/X?key=T` team X: the decision form and its own round report.
+
+The game pages open only with the secret of their link (`siyu game links DIR`); a wrong or
+missing one gets "this link is not valid". No game page links to another, and the actions
+(submit, run a round) check the secret again on the server when they happen (`access`).
 
 Plots are matplotlib images and the network an SVG drawn by a small Vue template, so the
 app works in a classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and
@@ -23,11 +27,13 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import solara
 
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 from sim.workshop import live as lv
+from sim.workshop.access import NOT_VALID, GameDesk, NotAllowed
 from sim.workshop.game import SPLIT_ITEMS, Decision, Game, GameError, GameRules
 from sim.workshop.report import (
     SCORE_RULE,
@@ -35,7 +41,6 @@ from sim.workshop.report import (
     market_markdown,
     team_markdown,
     waterfall_figure,
-    write_round_reports,
 )
 
 SCENARIO = os.environ.get("SIYU_APP_SCENARIO", "beauty_guides")
@@ -128,10 +133,7 @@ def LivePage():
 
     with solara.Column(style={"padding": "12px"}):
         solara.Title("Siyu · live market")
-        with solara.Row():
-            Md("## Siyu · live market")
-            if GAME_DIR:
-                solara.Button("Game pages", href="/game", text=True)
+        Md("## Siyu · live market")
         if error.value:
             solara.Error(error.value)
         m = live.value
@@ -309,60 +311,64 @@ def Controls(m, b, names, brand, scenario_name, category, seed, tick, rebuild):
 
 
 # ------------------------------------------------------------------------ the game pages
-_LOCK = threading.RLock()
-_CACHE: dict[str, Any] = {"game": None, "mtime": None}
-
-
-def current_game() -> Game | None:
-    """The game of SIYU_GAME_DIR, reloaded (by replay) when game.json changed on disk."""
-    if not GAME_DIR:
-        return None
-    path = Path(GAME_DIR) / "game.json"
-    with _LOCK:
-        mtime = path.stat().st_mtime_ns if path.exists() else None
-        if _CACHE["game"] is None or mtime != _CACHE["mtime"]:
-            _CACHE["game"] = Game.load(GAME_DIR)
-            _CACHE["mtime"] = path.stat().st_mtime_ns
-        return _CACHE["game"]
-
-
-def _saved(game: Game) -> None:
-    _CACHE["mtime"] = (Path(game.folder) / "game.json").stat().st_mtime_ns
+DESK = GameDesk(GAME_DIR) if GAME_DIR else None
+"""The game of SIYU_GAME_DIR: re-read from its save before every draw and every action."""
 
 
 @solara.component
-def GameNav(game: Game):
-    with solara.Row():
-        solara.Button("Facilitator", href="/game", text=True)
-        for t in game.teams:
-            solara.Button(f"Team {t}", href=f"/game/team/{t}", text=True)
-        solara.Button("Live model", href="/", text=True)
+def InvalidLink():
+    """What a wrong or missing secret (or an unknown team) gets: nothing about the game."""
+    solara.Title("Siyu")
+    with solara.Column(style={"padding": "12px"}):
+        Md(
+            f"## {NOT_VALID[0].upper()}{NOT_VALID[1:]}\n\n"
+            "Check that you typed the whole link, or ask the facilitator for your team's link.",
+            classes=["siyu-invalid"],
+        )
 
 
 @solara.component
-def FacilitatorPage():
+def GameUnavailable(text: str):
+    solara.Title("Siyu")
+    with solara.Column(style={"padding": "12px"}):
+        solara.Error(text, classes=["siyu-game-error"])
+
+
+@solara.component
+def FacilitatorPage(key: str | None):
     tick = solara.use_reactive(0)
     message = solara.use_reactive("")
-    game = current_game()
-    solara.Title("Siyu · facilitator")
-    if game is None:
-        solara.Error("No game: start the app with `siyu app SCENARIO --game DIR --teams A,B`.")
+    if DESK is None:
+        GameUnavailable("No game: start the app with `siyu app SCENARIO --game DIR --teams A,B`.")
         return
+    with DESK.lock:  # the game re-read and held for this draw; set no reactive in here
+        try:
+            game = DESK.fresh()
+        except GameError as exc:
+            GameUnavailable(str(exc))
+            return
+        if not game.allows(key):
+            InvalidLink()
+            return
+        FacilitatorView(game, key, tick, message)
+
+
+def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> None:
+    """The facilitator's page body (drawn while the desk holds the game)."""
 
     def run_round():
-        with _LOCK:  # set reactives only after releasing it: setting one re-renders
-            try:
-                game.run_round()
-                write_round_reports(game)
-                _saved(game)
-                text = f"Round {game.round} played."
-            except GameError as exc:
-                text = f"Refused: {exc.message}"
+        try:
+            played, note = DESK.run_round(key)
+            text = f"Round {played} played." + (f" {note}" if note else "")
+        except GameError as exc:
+            text = f"Refused: {exc.message}"
         message.set(text)
         tick.set(tick.value + 1)
 
+    solara.Title("Siyu · facilitator")
     with solara.Column(style={"padding": "12px"}):
-        GameNav(game)
+        with solara.Row():
+            solara.Button("Live model", href="/", text=True)
         Md(f"## Facilitator · {game.state['name']} · round {game.round} of {game.rules.rounds}")
         waiting = game.waiting_for()
         if game.finished:
@@ -394,48 +400,66 @@ def FacilitatorPage():
 
 
 @solara.component
-def TeamPage(team: str):
+def TeamPage(team: str, key: str | None):
     tick = solara.use_reactive(0)
     message = solara.use_reactive("")
-    game = current_game()
-    solara.Title(f"Siyu · team {team}")
-    known = game is not None and team in game.teams
-    last = game.last_decision(team) if known else Decision(budget=0, split={"ads": 1.0})
-    budget = solara.use_reactive(last.budget)
-    shares = {k: solara.use_reactive(getattr(last.split, k)) for k in SPLIT_ITEMS}
-    regime = solara.use_reactive(last.guide_regime)
-    policy = solara.use_reactive(last.channel_policy)
-    mix = {
-        k: solara.use_reactive(getattr(last.content_mix, k))
-        for k in ("content", "service", "selling")
-    }
-    research = {s: solara.use_reactive(s in last.research) for s in ("survey", "panel")}
-    if not known:
-        solara.Error(f"No team {team!r} in this game.")
+    if DESK is None:
+        GameUnavailable("No game is being played on this server.")
         return
+    with DESK.lock:  # the game re-read and held for this draw; set no reactive in here
+        try:
+            game, problem = DESK.fresh(), ""
+        except GameError as exc:
+            game, problem = None, str(exc)
+        known = game is not None and game.allows(key, team)
+        last = game.last_decision(team) if known else Decision(budget=0, split={"ads": 1.0})
+        # hooks run on every draw, in the same order, whatever the link
+        form = {
+            "budget": solara.use_reactive(last.budget),
+            "shares": {k: solara.use_reactive(getattr(last.split, k)) for k in SPLIT_ITEMS},
+            "regime": solara.use_reactive(last.guide_regime),
+            "policy": solara.use_reactive(last.channel_policy),
+            "mix": {
+                k: solara.use_reactive(getattr(last.content_mix, k))
+                for k in ("content", "service", "selling")
+            },
+            "research": {s: solara.use_reactive(s in last.research) for s in ("survey", "panel")},
+        }
+        if game is None:
+            GameUnavailable(problem)
+            return
+        if not known:
+            InvalidLink()
+            return
+        TeamView(game, team, key, form, tick, message)
+
+
+def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, message: Any) -> None:
+    """A team's page body (drawn while the desk holds the game)."""
     rules: GameRules = game.rules
+    budget, shares, research = form["budget"], form["shares"], form["research"]
 
     def submit():
         data = {
             "budget": budget.value,
             "split": {k: v.value for k, v in shares.items()},
-            "guide_regime": regime.value,
-            "channel_policy": policy.value,
-            "content_mix": {k: v.value for k, v in mix.items()},
+            "guide_regime": form["regime"].value,
+            "channel_policy": form["policy"].value,
+            "content_mix": {k: v.value for k, v in form["mix"].items()},
             "research": [s for s, v in research.items() if v.value],
         }
-        with _LOCK:  # set reactives only after releasing it: setting one re-renders
-            try:
-                game.submit(team, data, where="form")
-                _saved(game)
-                text = f"Submitted for round {game.round + 1}."
-            except GameError as exc:
-                text = f"Refused: {exc.key + ': ' if exc.key else ''}{exc.message}"
+        try:
+            _, k = DESK.submit(team, key, data)
+            text = f"Submitted for round {k}."
+        except NotAllowed:
+            text = f"Refused: {NOT_VALID}"
+        except GameError as exc:
+            text = f"Refused: {exc.key + ': ' if exc.key else ''}{exc.message}"
         message.set(text)
         tick.set(tick.value + 1)
 
+    solara.Title(f"Siyu · team {team}")
     with solara.Column(style={"padding": "12px"}):
-        GameNav(game)
         Md(
             f"## Team {team} · {game.state['name']} · "
             + (
@@ -462,10 +486,14 @@ def TeamPage(team: str):
                             classes=[f"siyu-share-{k}"],
                             continuous_update=True,
                         )
-                    solara.Select("guide KPI regime", values=["quality", "quota"], value=regime)
-                    solara.Select("channel policy", values=["separate", "assist"], value=policy)
+                    solara.Select(
+                        "guide KPI regime", values=["quality", "quota"], value=form["regime"]
+                    )
+                    solara.Select(
+                        "channel policy", values=["separate", "assist"], value=form["policy"]
+                    )
                     with solara.Row():
-                        for k, v in mix.items():
+                        for k, v in form["mix"].items():
                             solara.InputFloat(f"mix: {k}", value=v)
                     with solara.Row():
                         for s, v in research.items():
@@ -503,11 +531,14 @@ def TeamPage(team: str):
 def Page():
     router = solara.use_router()
     parts = [p for p in router.parts if p]
+    key = parse_qs(router.search or "").get("key", [None])[0]
     if parts[:1] == ["game"]:
-        if len(parts) >= 3 and parts[1] == "team":
-            TeamPage(parts[2])
+        if len(parts) == 3 and parts[1] == "team":
+            TeamPage(parts[2], key)
+        elif len(parts) == 1:
+            FacilitatorPage(key)
         else:
-            FacilitatorPage()
+            InvalidLink()
     else:
         LivePage()
 

@@ -1,12 +1,13 @@
 """Workshop commands for `siyu`: `siyu app` (the live browser app, and a game's pages) and
-`siyu game new|form|submit|run|status` (the game from the command line, with decision files,
-so a workshop can also run on paper). Bad input: one line `error: FILE: KEY: message`, exit 2.
+`siyu game new|links|form|submit|run|report|status` (the game from the command line, with
+decision files, so a workshop can also run on paper). Bad input, a corrupt save or a disk
+fault: one line `error: FILE: KEY: message`, exit 2. Commands that change a game hold its
+writers' lock, so they can be mixed with the app's pages.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,8 @@ game_app = typer.Typer(
 )
 
 APP_FILE = Path(__file__).with_name("app.py")
+DEFAULT_PORT = 8765
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
 def _fail(message: str, code: int = 2):
@@ -93,9 +96,43 @@ def game_new(
     rounds: Annotated[int | None, typer.Option(help="rounds (quarters) in the game")] = None,
     budget: Annotated[float | None, typer.Option(help="yuan a team may commit a round")] = None,
 ) -> None:
-    """Create a game: one brand per team, cloned from a scenario brand."""
+    """Create a game: one brand per team, cloned from a scenario brand. Prints the links
+    (with their secrets) for `siyu app --game DIR`: keep the facilitator's to yourself."""
     game = _new_game(scenario, teams, dir_, seed, brand, rounds, budget)
     _print_status(game)
+    _print_links(game, DEFAULT_URL)
+
+
+def _print_links(game, url: str) -> None:
+    links = game.links(url)
+    print("links (each opens one page; hand each team only its own):")
+    print(f"  facilitator: {links.pop('facilitator')}")
+    for team, link in links.items():
+        print(f"  team {team}: {link}")
+
+
+@game_app.command("links")
+def game_links(
+    dir_: Annotated[Path, typer.Argument(help="the game folder")],
+    url: Annotated[
+        str, typer.Option(help="address the app is reached at, as participants type it")
+    ] = DEFAULT_URL,
+    renew: Annotated[
+        bool, typer.Option("--renew", help="new secrets: every old link stops working")
+    ] = False,
+) -> None:
+    """Print the facilitator's link and each team's link (each carries its secret)."""
+    from sim.workshop.game import Game, GameError
+
+    if not url.startswith(("http://", "https://")):
+        _fail(f"--url: must start with http:// or https:// (got {url!r})")
+    try:
+        with Game.edit(dir_) as game:
+            if renew:
+                game.renew_secrets()
+    except GameError as exc:
+        _fail(str(exc))
+    _print_links(game, url)
 
 
 @game_app.command("form")
@@ -120,15 +157,16 @@ def game_submit(
 ) -> None:
     """Submit a team's decision for the next round (refused with the reason if it breaks
     the rules; the round does not advance)."""
-    from sim.workshop.game import GameError, read_decision
+    from sim.workshop.game import Game, GameError, read_decision
 
-    game = _load_game(dir_)
     try:
-        if team not in game.teams:
-            raise GameError(
-                "--team", None, f"unknown team {team!r} (teams: {', '.join(game.teams)})"
-            )
-        game.submit(team, read_decision(file), where=file)
+        decision = read_decision(file)
+        with Game.edit(dir_) as game:
+            if team not in game.teams:
+                raise GameError(
+                    "--team", None, f"unknown team {team!r} (teams: {', '.join(game.teams)})"
+                )
+            game.submit(team, decision, where=file)
     except GameError as exc:
         _fail(str(exc))
     _print_status(game)
@@ -137,17 +175,45 @@ def game_submit(
 @game_app.command("run")
 def game_run(dir_: Annotated[Path, typer.Argument(help="the game folder")]) -> None:
     """Run the next round once every team has submitted; write round-N/*.md reports."""
-    from sim.workshop.game import GameError
-    from sim.workshop.report import market_markdown, write_round_reports
+    from sim.workshop.game import Game, GameError
+    from sim.workshop.report import market_markdown
 
-    game = _load_game(dir_)
     try:
-        game.run_round()
+        with Game.edit(dir_) as game:
+            game.run_round()
     except GameError as exc:
         _fail(str(exc))
-    folder = write_round_reports(game)
     sys.stdout.write(market_markdown(game))
+    _write_reports(game, game.round, saved=True)
+
+
+def _write_reports(game, k: int, saved: bool = False) -> None:
+    from sim.workshop.game import GameError
+    from sim.workshop.report import write_round_reports
+
+    try:
+        folder = write_round_reports(game, k)
+    except GameError as exc:
+        hint = f" (round {k} is saved: `siyu game report {game.folder}` writes them again)"
+        _fail(str(exc) + (hint if saved else ""))
     print(f"wrote {folder}/ (one report per team, market.md)")
+
+
+@game_app.command("report")
+def game_report(
+    dir_: Annotated[Path, typer.Argument(help="the game folder")],
+    round_: Annotated[
+        int | None, typer.Option("--round", help="only this round (default: every round played)")
+    ] = None,
+) -> None:
+    """Write the round-N/*.md reports again from the save (after a disk fault, say)."""
+    game = _load_game(dir_)
+    if not game.round:
+        _fail(f"{dir_}: no round has been played yet")
+    if round_ is not None and not 1 <= round_ <= game.round:
+        _fail(f"--round: round {round_} has not been played (played: 1 to {game.round})")
+    for k in [round_] if round_ is not None else range(1, game.round + 1):
+        _write_reports(game, k)
 
 
 @game_app.command("status")
@@ -160,8 +226,11 @@ def app_command(
     scenario: Annotated[
         str, typer.Argument(help="scenario for the live page (file or shipped name)")
     ] = "beauty_guides",
-    port: Annotated[int, typer.Option(help="port on localhost")] = 8765,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = DEFAULT_PORT,
+    host: Annotated[
+        str,
+        typer.Option(help="address to listen on: 0.0.0.0 lets other computers on the network in"),
+    ] = "127.0.0.1",
     consumers: Annotated[
         int | None, typer.Option(help="consumers on the live page (default 600: classroom size)")
     ] = None,
@@ -188,18 +257,23 @@ def app_command(
         env["SIYU_APP_CONSUMERS"] = str(consumers)
     if seed is not None:
         env["SIYU_APP_SEED"] = str(seed)
+    the_game = None
     if game is not None:
         if teams and not (game / "game.json").exists():
-            _new_game(scenario, teams, game, seed, None, None, None)
+            the_game = _new_game(scenario, teams, game, seed, None, None, None)
         else:
-            _load_game(game)
+            the_game = _load_game(game)
         env["SIYU_GAME_DIR"] = str(game.resolve())
     elif teams:
         _fail("--teams: needs --game DIR")
-    where = f"http://{host}:{port}/"
-    print(f"Siyu workshop app on {where} (live model)", flush=True)
-    if game is not None:
-        print(f"  facilitator: {where}game   teams: {where}game/team/NAME", flush=True)
+    if not 0 < port < 65536:
+        _fail(f"--port: must be 1 to 65535 (got {port})")
+    where = f"http://{host}:{port}"
+    print(f"Siyu workshop app on {where}/ (live model); stop it with Ctrl-C", flush=True)
+    if the_game is not None:
+        if host in ("0.0.0.0", "::"):
+            print("  participants: replace the address with this computer's on the network")
+        _print_links(the_game, where)
     cmd = [
         sys.executable,
         "-m",
@@ -213,10 +287,9 @@ def app_command(
         "--production",
         "--no-open",
     ]
-    try:
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    from sim.workshop.serve import serve
+
+    raise typer.Exit(serve(cmd, env))
 
 
 def register(app: typer.Typer) -> None:

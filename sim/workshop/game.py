@@ -13,7 +13,10 @@ A game is saved to a folder as JSON (`game.json`: the scenario, seed, rules, dec
 each round's results) after every submission and round. Loading rebuilds the model by
 replaying the rounds from the seed: the same seed and decisions give the same market, and
 the replayed results are checked against the saved ones, so a restart between rounds
-restores the game exactly.
+restores the game exactly. Each played round carries checksums of its decisions and results,
+so an edited save is reported as edited, not as a changed simulator. The save also holds the
+secrets of the links (one per team, one for the facilitator): see `savefile` and the
+facilitator guide's threat model.
 
 Randomness: the market steps on the run's Generator (`sim.runner.run_rng(seed)`); research
 noise comes from a Generator derived from (seed, round, team, study), so buying a study
@@ -22,10 +25,12 @@ never changes the market.
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import json
 import math
-import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,9 +40,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.agents import AWARE, CUSTOMER, MEMBER
 from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams
+from sim.workshop.savefile import (
+    FORMAT_VERSION,
+    GAME_FILE,
+    GameError,
+    digest,
+    explain,
+    locked,
+    new_secrets,
+    read_state,
+    round_checks,
+    write_state,
+)
 
-GAME_FILE = "game.json"
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "GAME_FILE", "Decision", "Game", "GameError", "GameRules"]
+
 STUDIES = ("survey", "panel")
 SPLIT_ITEMS = ("ads", "guides", "content", "discounts", "rewards", "kocs")
 STAFFING_FIELDS = (
@@ -54,16 +71,6 @@ STAFFING_FIELDS = (
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
-
-
-class GameError(Exception):
-    """A refused action: `str(err)` is one line `WHERE: KEY: message`."""
-
-    def __init__(self, where: str | Path, key: str | None, message: str):
-        self.where = str(where)
-        self.key = key
-        self.message = " ".join(str(message).split())
-        super().__init__(f"{self.where}: {key}: {self.message}" if key else f"{where}: {message}")
 
 
 class _Strict(BaseModel):
@@ -138,23 +145,7 @@ class Decision(_Strict):
         return self.budget * getattr(self.split, item)
 
 
-def _explain(err: dict[str, Any]) -> tuple[str, str]:
-    loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
-    key = ".".join(loc) or "(top level)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        return key, "unknown key"
-    if err["type"] == "missing":
-        return key, "missing"
-    if err["type"] == "value_error":
-        msg = msg.removeprefix("Value error, ")
-        first, sep, rest = msg.partition(":")
-        if sep and " " not in first:
-            key = ".".join([*loc, first]) if loc and loc[-1] != first else first
-            return key, rest.strip()
-    if "input" in err and not isinstance(err["input"], dict):
-        msg += f" (got {err['input']!r})"
-    return key, msg
+_explain = explain
 
 
 def parse_decision(data: dict[str, Any], where: str | Path = "decision") -> Decision:
@@ -243,18 +234,26 @@ def apply_strategy(brand: Any, strategy: StrategyParams) -> None:
 
 
 # ---------------------------------------------------------------- building the market
+def team_names_problem(teams: list[str]) -> str | None:
+    """What is wrong with a list of team names (they go into links and file names), or None."""
+    if not teams:
+        return "at least one team is needed"
+    for t in teams:
+        if not t or not t.isascii() or not all(ch.isalnum() or ch in "_-" for ch in t):
+            return f"team name {t!r}: use letters, digits, _ or -"
+    if len(set(teams)) != len(teams):
+        return "team names must be different"
+    return None
+
+
 def game_scenario(
     scenario: Scenario, teams: list[str], brand: str | None, rules: GameRules
 ) -> Scenario:
     """The game's market: one brand per team, each a copy of the template brand (not
     adaptive), the horizon long enough for all rounds."""
-    if not teams:
-        raise GameError("--teams", None, "at least one team is needed")
-    for t in teams:
-        if not t or not all(ch.isalnum() or ch in "_-" for ch in t):
-            raise GameError("--teams", None, f"team name {t!r}: use letters, digits, _ or -")
-    if len(set(teams)) != len(teams):
-        raise GameError("--teams", None, "team names must be different")
+    problem = team_names_problem(teams)
+    if problem:
+        raise GameError("--teams", None, problem)
     name = brand or next(iter(scenario.brands))
     if name not in scenario.brands:
         known = ", ".join(scenario.brands)
@@ -276,35 +275,145 @@ def suggested_budget(scenario: Scenario, brand: str | None, rules: GameRules) ->
     return float(max(20_000.0, round(1.5 * daily * rules.round_days, -3)))
 
 
+def _validated(model: type[BaseModel], data: Any, path: Path, prefix: str) -> Any:
+    """`model` validated from a saved table, or one GameError naming the saved key."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        key, msg = explain(exc.errors()[0], prefix)
+        raise GameError(path, key, msg) from None
+
+
+def _replay_mismatch(rnd: dict[str, Any]) -> str:
+    if rnd.get("sha256") is not None:  # decisions and results match their checksums
+        return (
+            "replaying the saved decisions gives other results than those saved: the "
+            "simulator changed since the game was saved (the save itself is intact)"
+        )
+    return (
+        "replaying the saved decisions does not reproduce the saved results: the save was "
+        "edited, or the simulator changed since it was saved"
+    )
+
+
 # ---------------------------------------------------------------- the game
+def _needs_upgrade(state: dict[str, Any]) -> bool:
+    """A save from before links had secrets and rounds had checksums (format 1)."""
+    return (
+        state["format"] != FORMAT_VERSION
+        or state.get("secrets") is None
+        or any(rnd.get("sha256") is None for rnd in state["rounds"])
+    )
+
+
 class Game:
-    """A game in a folder. `Game.new` creates it, `Game.load` restores it by replay."""
+    """A game in a folder. `Game.new` creates it, `Game.load` restores it by replay,
+    `Game.edit` holds the writers' lock around a fresh load, `reload` re-reads the save."""
 
     def __init__(self, folder: Path, state: dict[str, Any], check: bool = True):
+        """Build the game from a save that `read_state` accepted: check what it means
+        (teams, decisions, checksums), then replay its rounds and compare the results.
+        A format-1 save gets its secrets and checksums here (`upgraded` is then True)."""
         from sim.model import MarketModel
         from sim.runner import run_rng
 
         self.folder = Path(folder)
+        path = self.folder / GAME_FILE
         self.state = state
-        self.scenario = Scenario.model_validate(state["scenario"])
-        self.rules = GameRules.model_validate(state["rules"])
+        self.scenario = _validated(Scenario, state["scenario"], path, "scenario")
+        self.rules = _validated(GameRules, state["rules"], path, "rules")
         self.seed = int(state["seed"])
         self.teams: list[str] = list(state["teams"])
-        self.model = MarketModel(self.scenario, rng=run_rng(self.seed))
-        self.brand_of = {br.name: br for br in self.model.brands}
+        problem = team_names_problem(self.teams)
+        if problem:
+            raise GameError(path, "teams", problem)
+        if list(self.scenario.brands) != self.teams:
+            raise GameError(path, "teams", "do not match the brands of the game's scenario")
+        if len(state["rounds"]) > self.rules.rounds:
+            raise GameError(
+                path,
+                "rounds",
+                f"{len(state['rounds'])} rounds saved, the game has {self.rules.rounds}",
+            )
         self.template = {t: self.scenario.brands[t].strategy for t in self.teams}
         saved = state["rounds"]
+        played = [self._saved_decisions(k, rnd) for k, rnd in enumerate(saved, 1)]
+        self._check_pending(state)
+        self.upgraded = _needs_upgrade(state)
+        if state.get("secrets") is None:
+            state["secrets"] = new_secrets(self.teams)
+        self._check_secrets(state)
+        self.model = MarketModel(self.scenario, rng=run_rng(self.seed))
+        self.brand_of = {br.name: br for br in self.model.brands}
         state["rounds"] = []
-        for k, rnd in enumerate(saved):
-            decisions = {t: Decision.model_validate(d) for t, d in rnd["decisions"].items()}
+        for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
             results = self._play(decisions)
-            if check and _fingerprint(results) != _fingerprint(rnd["results"]):
+            if check and digest(results) != digest(rnd["results"]):
+                raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
+        # keep the saved rounds (equal to the replayed ones), with checksums
+        for rnd in saved:
+            if rnd.get("sha256") is None:
+                rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
+        state["rounds"] = saved
+        state["format"] = FORMAT_VERSION
+
+    def _saved_decisions(self, k: int, rnd: dict[str, Any]) -> dict[str, Decision]:
+        """Round k's decisions, checked: every team's, valid, within the rules, unedited."""
+        path = self.folder / GAME_FILE
+        where = f"rounds.{k}.decisions"
+        for team in rnd["decisions"]:
+            if team not in self.teams:
+                raise GameError(path, f"{where}.{team}", "not a team of this game")
+        for team in self.teams:
+            if team not in rnd["decisions"]:
+                raise GameError(path, f"{where}.{team}", "missing")
+        checks = rnd.get("sha256")
+        if checks is not None and set(checks["decisions"]) != set(self.teams):
+            raise GameError(path, f"rounds.{k}.sha256.decisions", "do not match the teams")
+        out = {}
+        for team in self.teams:
+            data = rnd["decisions"][team]
+            out[team] = self._valid_decision(data, team, f"{where}.{team}", "edited decision")
+            if checks is not None and digest(data) != checks["decisions"][team]:
                 raise GameError(
-                    self.folder / GAME_FILE,
-                    f"rounds.{k + 1}",
-                    "replaying the saved decisions does not reproduce the saved results "
-                    "(the simulator changed since the game was saved)",
+                    path,
+                    f"{where}.{team}",
+                    "edited decision: it no longer matches the checksum saved when round "
+                    f"{k} was played (restore the original or start a new game)",
                 )
+        if checks is not None and digest(rnd["results"]) != checks["results"]:
+            raise GameError(
+                path,
+                f"rounds.{k}.results",
+                "edited results: they no longer match the checksum saved when the round was played",
+            )
+        return out
+
+    def _valid_decision(self, data: dict, team: str, where: str, what: str) -> Decision:
+        path = self.folder / GAME_FILE
+        try:
+            decision = parse_decision(data)
+        except GameError as exc:
+            raise GameError(
+                path, f"{where}.{exc.key}", f"{what} is invalid: {exc.message}"
+            ) from None
+        problem = self._rule_problem(team, decision)
+        if problem:
+            key, msg = problem
+            raise GameError(path, f"{where}.{key}", f"{what} breaks the rules: {msg}")
+        return decision
+
+    def _check_pending(self, state: dict[str, Any]) -> None:
+        for team, data in state["pending"].items():
+            if team not in self.teams:
+                raise GameError(
+                    self.folder / GAME_FILE, f"pending.{team}", "not a team of this game"
+                )
+            self._valid_decision(data, team, f"pending.{team}", "submitted decision")
+
+    def _check_secrets(self, state: dict[str, Any]) -> None:
+        if set(state["secrets"]["teams"]) != set(self.teams):
+            raise GameError(self.folder / GAME_FILE, "secrets.teams", "do not match the teams")
 
     # ------------------------------------------------------------ create / load / save
     @classmethod
@@ -318,8 +427,6 @@ class Game:
         rules: GameRules | dict | None = None,
     ) -> Game:
         folder = Path(folder)
-        if (folder / GAME_FILE).exists():
-            raise GameError(folder, None, "a game already exists in this folder")
         if folder.exists() and not folder.is_dir():
             raise GameError(folder, None, "exists and is not a folder")
         rules_data = dict(rules or {}) if not isinstance(rules, GameRules) else rules.model_dump()
@@ -337,38 +444,82 @@ class Game:
             "scenario": sc.model_dump(mode="json"),
             "rounds": [],
             "pending": {},
+            "secrets": new_secrets(list(teams)),
         }
-        game = cls(folder, state)
-        game.save()
+        with locked(folder):
+            if (folder / GAME_FILE).exists():
+                raise GameError(folder, None, "a game already exists in this folder")
+            game = cls(folder, state)
+            game.save()
         return game
 
     @classmethod
     def load(cls, folder: str | Path) -> Game:
-        path = Path(folder) / GAME_FILE
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GameError(folder, None, f"no game here (no {GAME_FILE})") from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GameError(path, None, f"cannot read the game: {exc}") from None
-        if state.get("format") != FORMAT_VERSION:
-            raise GameError(path, "format", f"unsupported game format {state.get('format')!r}")
-        try:
+        """The game saved in `folder`, rebuilt by replay and checked; a format-1 save is
+        upgraded (secrets and checksums added) and written back, under the lock."""
+        state = read_state(folder)
+        if not _needs_upgrade(state):
             return cls(Path(folder), state)
-        except ValidationError as exc:
-            key, msg = _explain(exc.errors()[0])
-            raise GameError(path, key, msg) from None
+        with locked(folder):
+            game = cls(Path(folder), read_state(folder))
+            if game.upgraded:
+                game.save()
+                game.upgraded = False
+            return game
+
+    @classmethod
+    @contextlib.contextmanager
+    def edit(cls, folder: str | Path) -> Iterator[Game]:
+        """The game freshly loaded under the writers' lock, for an action that saves."""
+        with locked(folder):
+            yield cls.load(folder)
+
+    def reload(self) -> None:
+        """Re-read the save (another process may have written it). Cheap when only the
+        submissions or secrets changed; a full replay when rounds were played elsewhere."""
+        state = read_state(self.folder)
+        same = not _needs_upgrade(state) and all(
+            state[k] == self.state[k] for k in ("seed", "teams", "rules", "scenario", "rounds")
+        )
+        if same:
+            self._check_pending(state)
+            self._check_secrets(state)
+            self.state["pending"] = state["pending"]
+            self.state["secrets"] = state["secrets"]
+            self.state["name"] = state["name"]
+            return
+        fresh = Game.load(self.folder)
+        self.__dict__.update(fresh.__dict__)
 
     def save(self) -> None:
-        """Write game.json atomically (and the round reports as Markdown for paper)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / GAME_FILE
-        tmp = path.with_name(f".{GAME_FILE}.tmp")
-        tmp.write_text(
-            json.dumps(self.state, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
-            encoding="utf-8",
-        )
-        os.replace(tmp, path)
+        """Write game.json atomically (callers that change the game hold the lock)."""
+        write_state(self.folder, self.state)
+
+    # ------------------------------------------------------------ access
+    def secret(self, team: str | None = None) -> str:
+        """The secret of a team's link, or of the facilitator's (team None)."""
+        s = self.state["secrets"]
+        return s["facilitator"] if team is None else s["teams"][team]
+
+    def allows(self, key: str | None, team: str | None = None) -> bool:
+        """Whether `key` (from a link) opens the facilitator's page (team None) or the
+        page of `team`. Compared in constant time; a missing or unknown team never passes."""
+        if not key or (team is not None and team not in self.teams):
+            return False
+        return hmac.compare_digest(key.encode("utf-8"), self.secret(team).encode("utf-8"))
+
+    def links(self, base_url: str) -> dict[str, str]:
+        """The links to hand out: "facilitator" and one per team, each with its secret."""
+        base = base_url.rstrip("/")
+        out = {"facilitator": f"{base}/game?key={self.secret()}"}
+        for team in self.teams:
+            out[team] = f"{base}/game/team/{team}?key={self.secret(team)}"
+        return out
+
+    def renew_secrets(self) -> None:
+        """New secrets for every link (the old links stop working); saves."""
+        self.state["secrets"] = new_secrets(self.teams)
+        self.save()
 
     # ------------------------------------------------------------ state
     @property
@@ -402,6 +553,21 @@ class Game:
         return default_decision(self.template[team], self.rules)
 
     # ------------------------------------------------------------ actions
+    def _rule_problem(self, team: str, decision: Decision) -> tuple[str, str] | None:
+        """(key, reason) if the decision breaks the game's rules for this team, else None."""
+        cap = self.rules.budget_per_round
+        research = research_cost(decision, self.rules)
+        if decision.budget + research > cap + 1e-6:
+            extra = f" plus research {research:,.0f}" if research else ""
+            return (
+                "budget",
+                f"{decision.budget:,.0f}{extra} yuan is over the budget of {cap:,.0f} yuan a round",
+            )
+        stores = self.scenario.brands[team].stores
+        if decision.split.guides > 0 and stores == 0:
+            return "split.guides", "the brand has no stores, so it cannot hire guides"
+        return None
+
     def check(self, team: str, decision: Decision, where: str | Path = "decision") -> None:
         """Refuse a decision that breaks the rules (one GameError with the reason)."""
         if team not in self.teams:
@@ -412,25 +578,15 @@ class Game:
             raise GameError(
                 where, None, f"the game is over (all {self.rules.rounds} rounds played)"
             )
-        cap = self.rules.budget_per_round
-        research = research_cost(decision, self.rules)
-        if decision.budget + research > cap + 1e-6:
-            extra = f" plus research {research:,.0f}" if research else ""
-            raise GameError(
-                where,
-                "budget",
-                f"{decision.budget:,.0f}{extra} yuan is over the budget of {cap:,.0f} yuan a round",
-            )
-        stores = self.scenario.brands[team].stores
-        if decision.split.guides > 0 and stores == 0:
-            raise GameError(
-                where, "split.guides", "the brand has no stores, so it cannot hire guides"
-            )
+        problem = self._rule_problem(team, decision)
+        if problem:
+            raise GameError(where, *problem)
 
     def submit(
         self, team: str, decision: Decision | dict, where: str | Path = "decision"
     ) -> Decision:
-        """Record a team's decision for the next round (replacing an earlier submission)."""
+        """Record a team's decision for the next round (replacing an earlier submission).
+        Callers sharing the folder hold the lock around a fresh load (`Game.edit`)."""
         if not isinstance(decision, Decision):
             decision = parse_decision(decision, where)
         self.check(team, decision, where)
@@ -451,6 +607,8 @@ class Game:
             )
         decisions = self.pending
         results = self._play(decisions)
+        rnd = self.state["rounds"][-1]
+        rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
         self.state["pending"] = {}
         self.save()
         return results

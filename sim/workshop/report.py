@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sim.workshop.game import Game
+from sim.workshop.savefile import GameError, write_atomic
 
 SCORE_RULE = (
     "score = cumulative contribution after research costs "
@@ -218,11 +219,19 @@ def market_figure(game: Game) -> Figure:
 
 
 def write_round_reports(game: Game, k: int | None = None) -> Path:
-    """Write round-K/<team>.md and round-K/market.md into the game folder (for paper)."""
+    """Write round-K/<team>.md and round-K/market.md into the game folder (for paper), each
+    file atomically; a disk fault is one GameError (the round itself is already saved, and
+    `siyu game report DIR` writes the reports again)."""
     k = k or game.round
+    if not 1 <= k <= game.round:
+        raise GameError(game.folder, "--round", f"round {k} has not been played")
     folder = game.folder / f"round-{k}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for team in game.teams:
-        (folder / f"{team}.md").write_text(team_markdown(game, team, k), encoding="utf-8")
-    (folder / "market.md").write_text(market_markdown(game, k), encoding="utf-8")
+    try:
+        for team in game.teams:
+            write_atomic(folder / f"{team}.md", team_markdown(game, team, k))
+        write_atomic(folder / "market.md", market_markdown(game, k))
+    except OSError as exc:
+        raise GameError(
+            folder, None, f"cannot write the round reports: {exc.strerror or exc}"
+        ) from None
     return folder
