@@ -1,6 +1,8 @@
 """The workshop app in a real headless browser (Debian's Chromium driven by Selenium) against
-the Solara server on localhost: the live page reacts to a lever and a step; two teams play
-two rounds through the pages, with a server restart between rounds and a refused decision.
+the Solara server on localhost: the live page reacts to a lever and a step; a team's link
+opens only its own form (another team's page, or the facilitator's, is refused); two teams
+play two rounds through the pages (the facilitator's link runs them), with a server restart
+between rounds and a refused decision.
 
 Skipped (with the reason) where Chromium, chromedriver, selenium or solara is missing; CI
 installs them (.ci/run)."""
@@ -201,10 +203,15 @@ def set_input(driver: webdriver.Chrome, css: str, value: float) -> None:
     wait_for(lambda: el.get_attribute("value") == str(value), f"{css} to read {value}")
 
 
+def link(server: Server, who: str = "facilitator") -> str:
+    """The link the facilitator hands out (with its secret), as `siyu game links` prints it."""
+    return Game.load(server.game_dir).links(server.url)[who]
+
+
 def submit_team(
     driver: webdriver.Chrome, server: Server, team: str, shares: dict, total: str = "1.00"
 ) -> str:
-    driver.get(f"{server.url}/game/team/{team}")
+    driver.get(link(server, team))
     wait_for(lambda: f"Team {team}" in text(driver), f"team {team}'s page")
     for name, value in shares.items():
         set_input(driver, f".siyu-share-{name}", value)
@@ -218,11 +225,42 @@ def submit_team(
 
 
 def run_round(driver: webdriver.Chrome, server: Server, k: int) -> None:
-    driver.get(f"{server.url}/game")
+    driver.get(link(server))
     wait_for(lambda: "waiting for – (ready)" in text(driver), "all teams submitted")
     click(driver, ".siyu-run-round")
     wait_for(lambda: f"Round {k} played" in text(driver), f"round {k} to run")
     assert "| rank |" not in text(driver) and "rank" in text(driver)
+
+
+def invalid(driver: webdriver.Chrome) -> str:
+    return wait_for(
+        lambda: driver.find_element(By.CSS_SELECTOR, ".siyu-invalid").text, "the refusal"
+    )
+
+
+def test_a_team_link_opens_only_its_own_form(server: Server, browser: webdriver.Chrome) -> None:
+    links = Game.load(server.game_dir).links(server.url)
+    browser.get(links["A"])
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".siyu-submit"), "team A's form")
+    body = text(browser)
+    assert "Team A" in body and "Team B" not in body
+    assert not browser.find_elements(By.CSS_SELECTOR, ".siyu-run-round")
+    hrefs = [a.get_attribute("href") or "" for a in browser.find_elements(By.TAG_NAME, "a")]
+    assert not [h for h in hrefs if "/game" in h], hrefs  # no way to the others' pages
+    # team A's secret does not open team B's form, nor the facilitator's page
+    key_a = links["A"].split("key=")[1]
+    for url in (f"{server.url}/game/team/B?key={key_a}", f"{server.url}/game?key={key_a}"):
+        browser.get(url)
+        assert "not valid" in invalid(browser)
+        body = text(browser)
+        assert "Submit decision" not in body and "Run round" not in body and "Team B" not in body
+    for url in (f"{server.url}/game/team/A", f"{server.url}/game"):  # no secret
+        browser.get(url)
+        assert "not valid" in invalid(browser)
+    browser.get(links["facilitator"])
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".siyu-run-round"), "RUN ROUND")
+    hrefs = [a.get_attribute("href") or "" for a in browser.find_elements(By.TAG_NAME, "a")]
+    assert not [h for h in hrefs if "/game/team" in h], hrefs
 
 
 def test_two_teams_play_two_rounds_through_the_pages(
@@ -239,14 +277,14 @@ def test_two_teams_play_two_rounds_through_the_pages(
 
     server.stop()  # the game survives a restart between rounds
     server.start()
-    browser.get(f"{server.url}/game")
+    browser.get(link(server))
     wait_for(lambda: "round 1 of 8" in text(browser), "the restored game")
     assert "Submitted for round 2" in submit_team(browser, server, "A", {})
     assert "Submitted for round 2" in submit_team(
         browser, server, "B", {"ads": 0.6, "discounts": 0.4}
     )
     run_round(browser, server, 2)
-    browser.get(f"{server.url}/game/team/A")
+    browser.get(link(server, "A"))
     report = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, ".siyu-report").text, "report")
     assert "round 2 of 8" in report and "gross profit" in report
     browser.save_screenshot(str(server.game_dir.parent / "team.png"))

@@ -74,7 +74,11 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """No unknown keys, no coercion ("3" is not a number, "yes" not a bool), no NaN or inf."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
+    )
 
 
 class GameRules(_Strict):

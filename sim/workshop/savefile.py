@@ -147,7 +147,11 @@ def read_state(folder: str | Path) -> dict[str, Any]:
     try:
         SaveFile.model_validate(state)
     except ValidationError as exc:
-        key, msg = explain(exc.errors()[0])
+        err = exc.errors()[0]
+        loc = list(err["loc"])
+        if loc[:1] == ["rounds"] and len(loc) > 1 and isinstance(loc[1], int):
+            loc[1] += 1  # rounds are counted from 1, as everywhere else
+        key, msg = explain({**err, "loc": tuple(loc)})
         raise GameError(path, key, msg) from None
     return state
 
