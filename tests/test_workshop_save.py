@@ -230,9 +230,9 @@ def test_one_writer_at_a_time(tmp_path: Path) -> None:
     thread.start()
     try:
         assert held.wait(30)
-        with pytest.raises(GameError, match=r"busy: another command has held the game"):
-            with locked(folder, wait=0.2):
-                outcome.append("entered")
+        busy = pytest.raises(GameError, match=r"busy: another command has held the game")
+        with busy, locked(folder, wait=0.2):
+            outcome.append("entered")
     finally:
         release.set()
         thread.join(30)
