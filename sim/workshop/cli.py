@@ -105,7 +105,10 @@ def game_new(
 
 def _print_links(game, url: str) -> None:
     links = game.links(url)
-    print("links (each opens one page; hand each team only its own):")
+    print(
+        "links (each opens one page; hand each team only its own; another address: "
+        f"siyu game links {game.folder} --url URL):"
+    )
     print(f"  facilitator: {links.pop('facilitator')}")
     for team, link in links.items():
         print(f"  team {team}: {link}")
