@@ -254,7 +254,11 @@ def test_a_team_link_opens_only_its_own_form(server: Server, browser: webdriver.
         assert "not valid" in invalid(browser)
         body = text(browser)
         assert "Submit decision" not in body and "Run round" not in body and "Team B" not in body
-    for url in (f"{server.url}/game/team/A", f"{server.url}/game"):  # no secret
+    for url in (  # no secret, or no such team
+        f"{server.url}/game/team/A",
+        f"{server.url}/game",
+        f"{server.url}/game/team/Z?key={key_a}",
+    ):
         browser.get(url)
         assert "not valid" in invalid(browser)
     browser.get(links["facilitator"])

@@ -21,11 +21,9 @@ SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_GAME_DIR.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -528,7 +526,8 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
 
 
 @solara.component
-def Page():
+def Page(_rest=None):  # solara passes a path part it did not match (untyped: no cast)
+    """Picks the page from the path: `/game/team/NAME`, `/game` or the live page."""
     router = solara.use_router()
     parts = [p for p in router.parts if p]
     key = parse_qs(router.search or "").get("key", [None])[0]
@@ -550,16 +549,6 @@ def Layout(children: list | None = None):
         pass
 
 
-def _team_names() -> list[str]:
-    """Teams of the game (read from game.json without replaying it)."""
-    if not GAME_DIR:
-        return []
-    try:
-        return list(json.loads((Path(GAME_DIR) / "game.json").read_text("utf-8"))["teams"])
-    except (OSError, ValueError, KeyError):
-        return []
-
-
 load_scenario(SCENARIO)  # a bad scenario fails at start, not in the browser
 routes = [
     solara.Route(path="/", component=Page, label="Live model"),
@@ -567,13 +556,10 @@ routes = [
         path="game",
         component=Page,
         label="Game",
+        # /game/team/NAME: NAME (any name) reaches Page as an argument; Page reads the path
         children=[
             solara.Route(path="/", component=Page),
-            solara.Route(
-                path="team",
-                component=Page,
-                children=[solara.Route(path=t, component=Page) for t in _team_names()],
-            ),
+            solara.Route(path="team", component=Page),
         ],
     ),
 ]
