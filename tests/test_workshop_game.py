@@ -50,6 +50,13 @@ def test_decision_validation_names_the_key() -> None:
         parse_decision({"split": {"ads": 1}})
     with pytest.raises(GameError, match=r"research.0: "):
         parse_decision({"budget": 1, "split": {"ads": 1}, "research": ["focus group"]})
+    # no coercion, no NaN or inf: a decision says what it means
+    with pytest.raises(GameError, match=r"budget: Input should be a valid number \(got '6'\)"):
+        parse_decision({"budget": "6", "split": {"ads": 1}})
+    with pytest.raises(GameError, match=r"budget: Input should be a finite number"):
+        parse_decision({"budget": float("nan"), "split": {"ads": 1}})
+    with pytest.raises(GameError, match=r"split.ads: Input should be a valid number"):
+        parse_decision({"budget": 1, "split": {"ads": True}})
 
 
 def test_levers_follow_the_published_rules(tmp_path: Path) -> None:
@@ -135,6 +142,7 @@ def test_game_commands_play_on_paper(tmp_path: Path, capsys: pytest.CaptureFixtu
     d = tmp_path / "game"
     code, out, _ = cli(["game", "new", scen, "--teams", "A,B", "--dir", d, "--rounds", "2"], capsys)
     assert code == 0 and "waiting for A, B" in out
+    assert f"team A: http://127.0.0.1:8765/game/team/A?key={Game.load(d).secret('A')}" in out
     code, form, _ = cli(["game", "form", d, "--team", "A"], capsys)
     assert code == 0
     good = tmp_path / "a.toml"

@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import solara
 
@@ -533,7 +533,7 @@ def Page(_rest=None):  # solara passes a path part it did not match (untyped: no
     key = parse_qs(router.search or "").get("key", [None])[0]
     if parts[:1] == ["game"]:
         if len(parts) == 3 and parts[1] == "team":
-            TeamPage(parts[2], key)
+            TeamPage(unquote(parts[2]), key)
         elif len(parts) == 1:
             FacilitatorPage(key)
         else:

@@ -33,6 +33,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -243,7 +244,7 @@ def team_names_problem(teams: list[str]) -> str | None:
     if not teams:
         return "at least one team is needed"
     for t in teams:
-        if not t or not t.isascii() or not all(ch.isalnum() or ch in "_-" for ch in t):
+        if not t or not all(ch.isalnum() or ch in "_-" for ch in t):
             return f"team name {t!r}: use letters, digits, _ or -"
     if len(set(teams)) != len(teams):
         return "team names must be different"
@@ -517,7 +518,7 @@ class Game:
         base = base_url.rstrip("/")
         out = {"facilitator": f"{base}/game?key={self.secret()}"}
         for team in self.teams:
-            out[team] = f"{base}/game/team/{team}?key={self.secret(team)}"
+            out[team] = f"{base}/game/team/{quote(team)}?key={self.secret(team)}"
         return out
 
     def renew_secrets(self) -> None:
