@@ -292,6 +292,7 @@ def app_command(
     ]
     from sim.workshop.serve import serve
 
+    sys.stdout.flush()  # the links before anything the server prints
     raise typer.Exit(serve(cmd, env))
 
 
