@@ -106,12 +106,19 @@ def kpi_table(summary: dict) -> Table:
 
 
 def _check_out(target: Path) -> None:
-    """Refuse an --out that is a file, or a non-empty folder that is not a run's output
-    (writing replaces the folder)."""
+    """Refuse an --out that is a file, a non-empty folder that is not a run's output
+    (writing replaces the folder), or a place we cannot write in; all before any run."""
+    from sim.runner import check_writable
+
     if target.exists() and not target.is_dir():
         _fail(f"--out: {target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
         _fail(f"--out: {target}: folder exists and is not a run's output (refusing to replace it)")
+    try:
+        check_writable(target)
+    except OSError as exc:
+        where = f" in {exc.filename}" if exc.filename else ""
+        _fail(f"--out: {target}: cannot write{where}: {exc.strerror or exc}")
 
 
 @app.command()
@@ -176,8 +183,8 @@ def run(
             notice.cancel()
     try:
         path = write_outputs(result, target, report=not no_report)
-    except OSError as exc:
-        _fail(f"--out: {target}: cannot write: {exc.strerror or exc}")
+    except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
+        _fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     out_console().print(kpi_table(result.summary))
     written = "metrics.parquet, summary.json" + (", report.md, figures/" if not no_report else "")
     print(f"wrote {path}/ ({written})", flush=True)

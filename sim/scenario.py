@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +340,18 @@ def _check_named_entry(data: Mapping[str, Any], item: Override) -> None:
     )
 
 
+def plain(value: Any) -> Any:
+    """NumPy scalars (an np.int64 from a loop over np.arange, say) as the Python numbers
+    they are, inside lists and tables too; anything else unchanged (and still validated)."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        return value.item()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def _as_overrides(
     overrides: Sequence[str | Override] | Mapping[str, Any] | None,
 ) -> list[Override]:
@@ -369,6 +381,7 @@ def load_scenario(
         origins[("name",)] = str(path)
     for item in _as_overrides(overrides):
         check_depth(item.value, item.source, item.path)
+        item = replace(item, value=plain(item.value))
         _check_named_entry(data, item)
         data = apply_override(data, item.path, item.value)
         for n in range(1, len(item.path) + 1):
