@@ -108,7 +108,10 @@ def check_writable(out: Path) -> None:
     holder = _existing_ancestor(out.parent if out.exists() else out)
     if not holder.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(holder))
-    probe = tempfile.mkdtemp(prefix=".siyu-probe-", dir=holder)
+    try:
+        probe = tempfile.mkdtemp(prefix=".siyu-probe-", dir=holder)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(holder)) from None
     os.rmdir(probe)
 
 

@@ -276,7 +276,7 @@ def _short(value: Any, limit: int = 60) -> str:
 def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
     """(dotted key, message) for one pydantic error."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    key = ".".join(str(p) for p in loc)
+    key = ".".join(str(p) if p != "" else '""' for p in loc)  # an empty key shows as ""
     if err["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _valid_keys(loc), n=1)
         msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
 from sim.scenario import (
@@ -69,8 +69,12 @@ MAX_RUNS = 1_000_000
 MAX_RESAMPLES = 100_000
 """Most bootstrap resamples of the sensitivity analysis unless SIYU_ALLOW_LARGE=1."""
 
-Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
-"""[low, high]: two finite numbers (TOML has no tuples)."""
+Pair = Annotated[
+    list[float],
+    Field(min_length=2, max_length=2),
+    BeforeValidator(lambda v: list(v) if isinstance(v, tuple) else v),
+]
+"""[low, high]: two finite numbers (a TOML array; a tuple from Python is fine too)."""
 
 
 class _Strict(BaseModel):
