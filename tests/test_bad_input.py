@@ -4,6 +4,7 @@ no traceback, and no output folder. Exercised through the real entry point
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -820,3 +821,125 @@ def test_set_nan_through_the_script(tmp_path: Path) -> None:
         proc.returncode, proc.stderr, tmp_path, "--set: brands.brand.appeal: ", "finite number"
     )
     assert proc.stdout == ""
+
+
+# --------------------------------------------------------------------------- output faults
+
+TINY = "[run]\ndays = 4\nconsumers = 60\n"
+
+
+def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any simulation fail the test: --out must be refused before one starts."""
+    import sim.runner
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated before checking --out")
+
+    monkeypatch.setattr(sim.runner, "run", refuse)
+
+
+def test_unwritable_out_refused_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A place where nothing can be created (permissions, a read-only disk) is found by a
+    probe before the run, not after it."""
+    import tempfile
+
+    write(tmp_path, {"s.toml": TINY})
+    monkeypatch.chdir(tmp_path)
+    _no_simulation(monkeypatch)
+
+    def denied(*args: object, dir: str | None = None, **kwargs: object) -> str:
+        raise PermissionError(errno.EACCES, "Permission denied", str(Path(str(dir)) / "probe"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    code, out, err = cli(["run", "s.toml", "--out", "a/b/out", "--no-report"], capsys)
+    assert_bad_input(code, err, tmp_path, f"--out: a/b/out: cannot write in {tmp_path}: ")
+    assert "Permission denied" in err and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_folder_refused_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"s.toml": TINY})
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    monkeypatch.chdir(tmp_path)
+    _no_simulation(monkeypatch)
+    try:
+        code, _, err = cli(["run", "s.toml", "--out", "locked/out", "--no-report"], capsys)
+    finally:
+        locked.chmod(0o755)
+    assert_bad_input(code, err, tmp_path, "--out: locked/out: cannot write in ", "ermission")
+    assert list(locked.iterdir()) == []
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing the ledger fills the disk: part of a file is written, then ENOSPC."""
+    import pandas as pd
+
+    def full(self: object, path: object, *args: object, **kwargs: object) -> None:
+        Path(str(path)).write_bytes(b"PAR1 half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+
+
+@pytest.mark.parametrize("out", [["--out", "deep/er/out"], []], ids=["out", "default"])
+def test_disk_full_while_writing_leaves_nothing(
+    out: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A full disk after the run: one line, exit 2, no temporary folder, no half-written
+    output and none of the parent folders the write created (reports/ included)."""
+    write(tmp_path, {"s.toml": TINY})
+    monkeypatch.chdir(tmp_path)
+    _disk_full(monkeypatch)
+    code, stdout, err = cli(["run", "s.toml", "--engine", "agents", *out, "--no-report"], capsys)
+    target = out[1] if out else str(Path("reports") / "runs" / "s-1")
+    assert_bad_input(
+        code, err, tmp_path, f"--out: {target}: cannot write: ", "No space left", "nothing written"
+    )
+    assert stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_disk_full_keeps_the_previous_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rewriting a run's folder that fails leaves the previous run's output as it was."""
+    write(tmp_path, {"s.toml": TINY})
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "s.toml", "--engine", "agents", "--out", OUT, "--no-report"]
+    code, _, err = cli(args, capsys)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in (tmp_path / OUT).iterdir()}
+    _disk_full(monkeypatch)
+    code, _, err = cli([*args, "--seed", "2"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "No space left" in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / OUT).iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [OUT, "s.toml"]
+
+
+def test_write_outputs_failure_removes_what_it_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API: a report that fails half-way leaves no temporary folder and no parents."""
+    import sim.report
+    from sim.runner import run, write_outputs
+
+    result = run(load_scenario("beauty_guides", {"run.days": 3, "run.consumers": 50}), 1, "agents")
+
+    def broken(res: object, folder: Path) -> None:
+        (folder / "report.md").write_text("half", encoding="utf-8")
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(sim.report, "write_report", broken)
+    with pytest.raises(OSError, match="Input/output"):
+        write_outputs(result, tmp_path / "a" / "b" / "run")
+    assert list(tmp_path.iterdir()) == []
