@@ -112,10 +112,10 @@ def F(default, desc: str, **kw):
 
 class RunParams(Strict):
     days: Annotated[int, Field(gt=0), _size("run.days")] = F(
-        365, "days: simulated horizon (one step = one day; at most 36,500, see Limits)"
+        365, "days: simulated horizon (one step = one day; at most 36,500: see the limits below)"
     )
     consumers: Annotated[int, Field(gt=0), _size("run.consumers")] = F(
-        3000, "people: simulated consumers (at most 100 million, see Limits)"
+        3000, "people: simulated consumers (at most 100 million: see the limits below)"
     )
     seed: Seed = F(1, "integer: default seed when the command line gives none")
 
