@@ -65,8 +65,23 @@ class Override:
     value: Any
 
 
+def check_file_name(name: str | Path, source: str | Path | None = None, key: str | None = None):
+    """Refuse a name the system cannot look up (too long, a NUL byte) in one line, instead
+    of the OSError or ValueError that `Path.exists` raises for it."""
+    try:
+        Path(name).exists()
+    except (OSError, ValueError) as exc:
+        text = str(name)
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        reason = getattr(exc, "strerror", None) or str(exc)
+        if source is None:
+            raise ScenarioError(shown, None, f"not a usable file name ({reason})") from None
+        raise ScenarioError(source, key, f"{shown}: not a usable file name ({reason})") from None
+
+
 def resolve_path(name: str | Path) -> Path:
     """A scenario path, or a shipped scenario's name (`beauty_guides` -> scenarios/…toml)."""
+    check_file_name(name)
     path = Path(name)
     if path.exists():
         return path
@@ -208,6 +223,7 @@ def load_raw(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(path, "extends", f"must be a file name (a string), got {parent!r}")
     parent_path = Path(parent) if Path(parent).is_absolute() else path.parent / parent
+    check_file_name(parent_path, path, "extends")
     if not parent_path.exists() and not parent.endswith(".toml"):
         parent_path = parent_path.with_name(parent_path.name + ".toml")
     if not parent_path.is_file():

@@ -736,6 +736,27 @@ TABLE: dict[str, tuple[dict[str, str | bytes], str, list[str], str, tuple[str, .
     "consumers-inf": ({"s.toml": ""}, "s.toml", ["--consumers", "inf"], "", ("'--consumers'",)),
     "seed-float": ({"s.toml": ""}, "s.toml", ["--seed", "1.5"], "", ("'--seed'",)),
     "days-empty": ({"s.toml": ""}, "s.toml", ["--days", ""], "", ("'--days'",)),
+    "file-name-too-long": (
+        {},
+        "a" * 5000,
+        [],
+        "a" * 59 + "…: ",
+        ("not a usable file name",),
+    ),
+    "extends-name-too-long": (
+        {"s.toml": f'extends = "{"c" * 5000}"\n'},
+        "s.toml",
+        [],
+        "s.toml: extends: ",
+        ("not a usable file name",),
+    ),
+    "out-name-too-long": (
+        {"s.toml": ""},
+        "s.toml",
+        ["--out", "o" * 5000],
+        "--out: " + "o" * 239 + "…: cannot write",
+        (),
+    ),
     "out-under-a-file": (
         {"s.toml": ""},
         "s.toml",
@@ -768,7 +789,8 @@ def test_table_bad_input(
     assert_bad_input(code, err, tmp_path, prefix, *needles)
     assert out == ""
     if "--out" in TABLE[case][2]:
-        assert not (tmp_path / "s.toml").is_dir() and (tmp_path / "s.toml").read_text() == ""
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+        assert (tmp_path / "s.toml").read_text() == ""
 
 
 def test_binary_experiment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,6 +53,7 @@ from sim.scenario import (
     Override,
     ScenarioError,
     check_depth,
+    check_file_name,
     load_scenario,
     read_toml_file,
     resolve_path,
@@ -291,6 +292,7 @@ def expand_key(key: str, base_path: str) -> list[str]:
 
 def resolve_base(base: str, file: Path) -> Path:
     """The base scenario: a path relative to the experiment file, or a shipped name."""
+    check_file_name(file.parent / base, file, "base")
     for candidate in (file.parent / base, Path(base)):
         if candidate.is_file():
             return candidate
@@ -301,6 +303,7 @@ def resolve_base(base: str, file: Path) -> Path:
 
 def resolve_experiment_path(name: str | Path) -> Path:
     """An experiment path, or a shipped experiment's name (`fission_reward`)."""
+    check_file_name(name)
     path = Path(name)
     if path.is_file():
         return path
