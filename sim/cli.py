@@ -105,13 +105,31 @@ def kpi_table(summary: dict) -> Table:
     return table
 
 
+def _shown(path: object, limit: int = 240) -> str:
+    """A path as shown in a message: cut short when absurdly long."""
+    text = str(path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_out(target: Path) -> None:
-    """Refuse an --out that is a file, or a non-empty folder that is not a run's output
-    (writing replaces the folder)."""
-    if target.exists() and not target.is_dir():
-        _fail(f"--out: {target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
-        _fail(f"--out: {target}: folder exists and is not a run's output (refusing to replace it)")
+    """Refuse an --out that is a file, a non-empty folder that is not a run's output
+    (writing replaces the folder), or a place we cannot write in; all before any run."""
+    from sim.runner import check_writable
+
+    shown = _shown(target)
+    try:
+        if target.exists() and not target.is_dir():
+            _fail(f"--out: {shown}: exists and is not a folder")
+        if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
+            _fail(
+                f"--out: {shown}: folder exists and is not a run's output (refusing to replace it)"
+            )
+        check_writable(target)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        filename = getattr(exc, "filename", None)
+        where = f" in {_shown(filename)}" if filename and str(filename) != str(target) else ""
+        reason = getattr(exc, "strerror", None) or exc
+        _fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
 @app.command()
@@ -176,8 +194,8 @@ def run(
             notice.cancel()
     try:
         path = write_outputs(result, target, report=not no_report)
-    except OSError as exc:
-        _fail(f"--out: {target}: cannot write: {exc.strerror or exc}")
+    except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
+        _fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     out_console().print(kpi_table(result.summary))
     written = "metrics.parquet, summary.json" + (", report.md, figures/" if not no_report else "")
     print(f"wrote {path}/ ({written})", flush=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from sim.params import (
+    ALLOW_LARGE_ENV,
+    HARD_LIMIT,
+    SIZE_LIMITS,
     BrandParams,
     CategoryParams,
     ContentMix,
@@ -70,4 +73,33 @@ def parameter_reference() -> str:
             desc = (field.description or "").replace("|", "\\|")
             lines.append(f"| `{name}` | `{_default(field.default)}` | {desc} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + limits_section())
+
+
+def limits_section() -> list[str]:
+    """The input rules and size limits, from the constants the validators use."""
+    from sim.experiments.spec import MAX_RESAMPLES, MAX_RUNS
+
+    rows = [(key, limit, unit) for key, (limit, unit) in SIZE_LIMITS.items()]
+    rows += [
+        ("experiment: design points x replicates", MAX_RUNS, "runs"),
+        ("experiment: [analysis] resamples", MAX_RESAMPLES, "resamples"),
+    ]
+    lines = [
+        "## Input rules and limits",
+        "",
+        'Types are strict: a quoted number (`days = "30"`) or a quoted flag',
+        '(`private_ops = "yes"`) is refused, in files, `--set` values and experiment files;',
+        "an integer where a number is expected is fine. Numbers must be finite: `nan` and",
+        "`inf` are refused. Tables and arrays may nest at most 32 deep.",
+        "",
+        "Sizes that cost memory or time in proportion are limited; above a limit the input is",
+        f"refused with one line unless the environment sets `{ALLOW_LARGE_ENV}=1` (on every",
+        "machine that runs it: sweep workers validate their runs too). Even then no count may",
+        f"exceed {HARD_LIMIT:,}, what the engines' indices hold.",
+        "",
+        "| key | limit | unit |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{key}` | {limit:,} | {unit} |" for key, limit, unit in rows]
+    return [*lines, ""]

@@ -10,15 +10,71 @@ Kiehl's, brand A, Luckin, Dmall) or from the marketing-science literature named 
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+ALLOW_LARGE_ENV = "SIYU_ALLOW_LARGE"
+"""Environment variable: set to 1 to lift the size limits below (for those who mean it)."""
+HARD_LIMIT = 2**31 - 1
+"""The most any size may be even with the override: what the engines' indices can count."""
+
+
+def allow_large() -> bool:
+    """Whether the user lifted the size limits (SIYU_ALLOW_LARGE set, and not to 0)."""
+    return os.environ.get(ALLOW_LARGE_ENV, "").strip() not in ("", "0")
+
+
+def _count(value: int) -> str:
+    """A readable count, short even for absurd values (10**30 prints as 'about 1e+30')."""
+    text = str(value)
+    return f"{value:,}" if len(text) <= 15 else f"about 1e+{len(text) - 1}"
+
+
+def check_size(value: int, limit: int, unit: str) -> int:
+    """Refuse a size above `limit` (unless the override is set) or above HARD_LIMIT.
+
+    The message has no colon, so that error reports keep the key pydantic located.
+    """
+    if value > limit and not allow_large():
+        raise ValueError(
+            f"{_count(value)} {unit} is above the limit of {limit:,} "
+            f"(set {ALLOW_LARGE_ENV}=1 in the environment if you mean it)"
+        )
+    if value > HARD_LIMIT:
+        raise ValueError(
+            f"{_count(value)} {unit} is more than the engines can count ({HARD_LIMIT:,})"
+        )
+    return value
+
+
+def Capped(limit: int, unit: str) -> AfterValidator:
+    """A pydantic validator: the size limit of `check_size` for one field."""
+    return AfterValidator(lambda v: check_size(v, limit, unit))
+
+
+SIZE_LIMITS: dict[str, tuple[int, str]] = {
+    "run.days": (36_500, "days"),
+    "run.consumers": (100_000_000, "consumers"),
+    "network.mean_degree": (10_000, "ties"),
+    "brands.NAME.stores": (1_000_000, "stores"),
+    "brands.NAME.strategy.guides_per_store (times stores)": (10_000_000, "guides"),
+    "brands.NAME.strategy.koc_count": (10_000_000, "nodes"),
+    "brands.NAME.strategy.employee_distributors": (10_000_000, "employees"),
+}
+"""Sizes that cost memory or time in proportion: key -> (limit, unit). Above its limit a
+scenario is refused unless SIYU_ALLOW_LARGE=1 (36,500 days is 100 years)."""
+
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Pos = Annotated[float, Field(gt=0.0)]
-NonNegInt = Annotated[int, Field(ge=0)]
-PosInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0, le=HARD_LIMIT)]
+PosInt = Annotated[int, Field(gt=0, le=HARD_LIMIT)]
+Seed = Annotated[int, Field(ge=0, lt=2**63)]
+Rate = Annotated[float, Field(ge=0.0, le=HARD_LIMIT)]
+"""A count per day or a circle size drawn as a Poisson mean: finite and countable."""
 
 SOURCES_CUSTOMER = ("ads", "store", "referral", "koc", "distributor", "organic")
 """Where a consumer first heard of a brand; credited when it first buys."""
@@ -30,10 +86,23 @@ MEMBER_CHANNELS = ("guide", "group", "mini_program", "official_account")
 """The private-domain channel a member sits in."""
 
 
-class Strict(BaseModel):
-    """Base for all parameter tables: unknown keys are errors, values are validated on set."""
+GUIDES_KEY = "brands.NAME.strategy.guides_per_store (times stores)"
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+def _size(key: str) -> AfterValidator:
+    return Capped(*SIZE_LIMITS[key])
+
+
+class Strict(BaseModel):
+    """Base for all parameter tables: unknown keys are errors, values are validated on set.
+
+    Types are strict (a string is never read as a number or a flag; an integer is fine where
+    a number is expected) and numbers must be finite (NaN and infinities are refused).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False
+    )
 
 
 def F(default, desc: str, **kw):
@@ -42,9 +111,13 @@ def F(default, desc: str, **kw):
 
 
 class RunParams(Strict):
-    days: PosInt = F(365, "days: simulated horizon (one step = one day)")
-    consumers: PosInt = F(3000, "people: simulated consumers")
-    seed: NonNegInt = F(1, "integer: default seed when the command line gives none")
+    days: Annotated[int, Field(gt=0), _size("run.days")] = F(
+        365, "days: simulated horizon (one step = one day; at most 36,500: see the limits below)"
+    )
+    consumers: Annotated[int, Field(gt=0), _size("run.consumers")] = F(
+        3000, "people: simulated consumers (at most 100 million: see the limits below)"
+    )
+    seed: Seed = F(1, "integer: default seed when the command line gives none")
 
 
 class NetworkParams(Strict):
@@ -53,7 +126,9 @@ class NetworkParams(Strict):
         "small_world (Watts-Strogatz), scale_free (Barabasi-Albert), or complete "
         "(random mixing: word of mouth sees the whole population, the Bass limit)",
     )
-    mean_degree: Annotated[int, Field(ge=2)] = F(10, "ties: average number of friends")
+    mean_degree: Annotated[int, Field(ge=2), _size("network.mean_degree")] = F(
+        10, "ties: average number of friends"
+    )
     rewire: Share = F(0.1, "probability: Watts-Strogatz rewiring of each tie")
 
 
@@ -67,7 +142,7 @@ class PopulationParams(Strict):
     price_sensitivity_cv: NonNeg = F(0.3, "ratio: coefficient of variation of alpha_i")
     platform_trust_mean: Share = F(0.7, "0-1: mean trust in platform buyer protection")
     platform_trust_concentration: Pos = F(10.0, "beta concentration of platform trust")
-    attention_slots_mean: Annotated[float, Field(ge=1.0)] = F(
+    attention_slots_mean: Annotated[Rate, Field(ge=1.0)] = F(
         3.0, "brands: private domains a consumer keeps active (1 + Poisson)"
     )
     hunter_share: Share = F(0.03, "share: coupon hunters (wool party) in the population")
@@ -211,7 +286,7 @@ class StrategyParams(Strict):
         "quality", "guide KPI: quality (natural traffic) or quota (pull-in targets)"
     )
     guide_capacity: PosInt = F(300, "members one guide serves")
-    guide_touches_per_day: NonNeg = F(
+    guide_touches_per_day: Rate = F(
         15.0, "messages/day per guide (9,000 guides, ~4M messages a month)"
     )
     guide_invite_rate: Share = F(0.3, "probability: a guide invites a store visitor or buyer")
@@ -245,9 +320,13 @@ class StrategyParams(Strict):
     referral_tiers: list[RewardTier] = F(
         [], "tiered fission rewards (Kiehl's: 1 -> sample, 10 -> full size)"
     )
-    koc_count: NonNegInt = F(0, "KOCs or small-B nodes recruited")
+    koc_count: Annotated[int, Field(ge=0), _size("brands.NAME.strategy.koc_count")] = F(
+        0, "KOCs or small-B nodes recruited"
+    )
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
-    koc_circle: Pos = F(100.0, "people: circle a KOC or small-B node radiates to")
+    koc_circle: Annotated[Rate, Field(gt=0.0)] = F(
+        100.0, "people: circle a KOC or small-B node radiates to"
+    )
     koc_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week per KOC")
     koc_post_reach: Share = F(0.5, "share of the circle that sees a post")
     koc_awareness: Share = F(0.3, "probability: a reached unaware consumer becomes aware")
@@ -255,8 +334,12 @@ class StrategyParams(Strict):
     koc_join: Share = F(0.1, "probability: a reached buyer is invited and considers joining")
     koc_commission: Share = F(0.1, "share of GMV paid to the KOC on sales it brings")
     koc_fee_per_day: NonNeg = F(0.0, "yuan/day per node: serving cost of a small-B node")
-    employee_distributors: NonNegInt = F(0, "employees selling to their own circles")
-    employee_circle: Pos = F(30.0, "people: circle of one employee distributor")
+    employee_distributors: Annotated[
+        int, Field(ge=0), _size("brands.NAME.strategy.employee_distributors")
+    ] = F(0, "employees selling to their own circles")
+    employee_circle: Annotated[Rate, Field(gt=0.0)] = F(
+        30.0, "people: circle of one employee distributor"
+    )
     employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(
         1.0, "posts/week per employee distributor"
     )
@@ -300,9 +383,9 @@ class InitialState(Strict):
 class BrandParams(Strict):
     category: str = F("default", "name of a [categories] table")
     appeal: float = F(0.0, "utility: brand preference on top of price and channel")
-    stores: NonNegInt = F(0, "physical stores")
+    stores: Annotated[int, Field(ge=0), _size("brands.NAME.stores")] = F(0, "physical stores")
     store_coverage: Share = F(0.3, "share of consumers living near one of its stores")
-    store_visits_per_day: NonNeg = F(0.0, "visits/day across all stores")
+    store_visits_per_day: Rate = F(0.0, "visits/day across all stores")
     store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
     annual_budget: NonNeg = F(
         1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling"
@@ -358,6 +441,10 @@ class Scenario(Strict):
         for name, brand in self.brands.items():
             st = brand.strategy
             guides = round(brand.stores * st.guides_per_store)
+            try:
+                check_size(guides, *SIZE_LIMITS[GUIDES_KEY])
+            except ValueError as exc:
+                raise ValueError(f"brands.{name}.strategy.guides_per_store: {exc}") from None
             fixed = 365.0 * (
                 st.ad_budget_per_day
                 + guides * st.guide_salary_per_day

@@ -7,6 +7,10 @@ Every problem is raised as one `ScenarioError` whose text is a single line
 `FILE: KEY: message`, where FILE is the file that set the offending key (a parent in an
 `extends` chain when the key came from there) or the command-line option that did
 (`--set`, `--days`, ...).
+
+Files are read as UTF-8 (a leading byte-order mark is allowed). Values nested deeper than
+`MAX_DEPTH` levels are refused before anything walks them, so that a hostile or broken file
+gives one line rather than a RecursionError.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,8 @@ from sim.params import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 META_KEYS = ("extends",)
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays a scenario or override may use (real files use 6)."""
 
 KeyPath = tuple[str, ...]
 Origins = dict[KeyPath, str]
@@ -36,9 +42,18 @@ class ScenarioError(Exception):
     def __init__(self, file: str | Path, key: str | None, message: str):
         self.file = str(file)
         self.key = key
-        self.message = " ".join(str(message).split())  # one line, whatever the input
-        where = f"{self.file}: {key}: " if key else f"{self.file}: "
+        self.message = printable(message)  # one line, whatever the input
+        where = f"{printable(self.file)}: {printable(key)}: " if key else f"{printable(file)}: "
         super().__init__(where + self.message)
+
+
+def printable(text: object) -> str:
+    """One line of printable text: whitespace runs become one space, other control
+    characters (a terminal escape in a key name, say) are shown escaped."""
+    line = " ".join(str(text).split())
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 @dataclass(frozen=True)
@@ -50,8 +65,23 @@ class Override:
     value: Any
 
 
+def check_file_name(name: str | Path, source: str | Path | None = None, key: str | None = None):
+    """Refuse a name the system cannot look up (too long, a NUL byte) in one line, instead
+    of the OSError or ValueError that `Path.exists` raises for it."""
+    try:
+        Path(name).exists()
+    except (OSError, ValueError) as exc:
+        text = str(name)
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        reason = getattr(exc, "strerror", None) or str(exc)
+        if source is None:
+            raise ScenarioError(shown, None, f"not a usable file name ({reason})") from None
+        raise ScenarioError(source, key, f"{shown}: not a usable file name ({reason})") from None
+
+
 def resolve_path(name: str | Path) -> Path:
     """A scenario path, or a shipped scenario's name (`beauty_guides` -> scenarios/…toml)."""
+    check_file_name(name)
     path = Path(name)
     if path.exists():
         return path
@@ -62,24 +92,81 @@ def resolve_path(name: str | Path) -> Path:
     raise ScenarioError(name, None, "no such file (and no shipped scenario of that name)")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> KeyPath | None:
+    """The key path at which `value` nests tables or arrays deeper than `limit`, or None.
+
+    Iterative and bounded (it never looks below `limit`), so it is safe on any input.
+    """
+    stack: list[tuple[Any, KeyPath]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, Mapping | list | tuple) and len(path) >= limit:
+            return path
+        if isinstance(item, Mapping):
+            stack.extend((v, (*path, str(k))) for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(item))
+    return None
+
+
+def _depth_key(path: KeyPath) -> str:
+    """A short key for a too-deep value: its table keys down to the first array index."""
+    keys: list[str] = []
+    for part in path[:4]:
+        if part.isdigit() and keys:
+            break
+        keys.append(part)
+    return ".".join(keys) or "(top level)"
+
+
+def check_depth(value: Any, source: str | Path, prefix: KeyPath = ()) -> None:
+    """Raise one ScenarioError if `value` nests deeper than MAX_DEPTH."""
+    path = too_deep(value, MAX_DEPTH - len(prefix))
+    if path is not None:
+        key = _depth_key((*prefix, *path))
+        raise ScenarioError(source, key, f"tables or arrays nested more than {MAX_DEPTH} deep")
+
+
+def _deep_line(text: str) -> tuple[str | None, str]:
+    """For a file too deep to parse: the key (if one is seen) and line where brackets pile up."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.count("[") + line.count("{") > MAX_DEPTH:
+            key = line.split("=", 1)[0].strip().strip("\"'") if "=" in line else ""
+            if not key or len(key) > 60 or "[" in key or "{" in key:
+                return None, f" (line {n})"
+            return key, f" (line {n})"
+    return None, ""
+
+
+def read_toml_file(path: Path, what: str = "scenario file") -> dict[str, Any]:
+    """Parse a TOML file into a table checked for depth, or raise one ScenarioError.
+
+    A byte-order mark at the start is accepted; binary, non-UTF-8, unreadable and
+    recursion-deep files are refused with one line naming the file.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(path, None, "no such file") from None
     except IsADirectoryError:
-        raise ScenarioError(path, None, "is a folder, not a scenario file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, None, "not UTF-8 text") from None
+        raise ScenarioError(path, None, f"is a folder, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, None, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise ScenarioError(path, None, f"cannot read: {exc.strerror}") from None
+        raise ScenarioError(path, None, f"cannot read: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         if msg.endswith("(at end of document)"):  # tomllib gives no line number there
             msg = msg.replace("(at end of document)", f"(at end of document, line {_lines(text)})")
         raise ScenarioError(path, None, f"TOML syntax error: {msg}") from None
+    except RecursionError:
+        key, where = _deep_line(text)
+        msg = f"tables or arrays nested too deep to read{where}"
+        raise ScenarioError(path, key, msg) from None
+    check_depth(data, path)
+    return data
 
 
 def _lines(text: str) -> int:
@@ -128,7 +215,7 @@ def load_raw(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     if real in chain_real:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(_chain[-1], "extends", f"cycle: {cycle}")
-    data = _read_toml(path)
+    data = read_toml_file(path)
     parent = data.pop("extends", None)
     origin = _origins(data, str(path))
     if parent is None:
@@ -136,6 +223,7 @@ def load_raw(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(path, "extends", f"must be a file name (a string), got {parent!r}")
     parent_path = Path(parent) if Path(parent).is_absolute() else path.parent / parent
+    check_file_name(parent_path, path, "extends")
     if not parent_path.exists() and not parent.endswith(".toml"):
         parent_path = parent_path.with_name(parent_path.name + ".toml")
     if not parent_path.is_file():
@@ -163,6 +251,9 @@ def parse_override(text: str, source: str = "--set") -> Override:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word such as quota or assist
+    except RecursionError:
+        raise ScenarioError(source, key, "value nested too deep to read") from None
+    check_depth(value, source, parts)
     return Override(source, parts, value)
 
 
@@ -201,7 +292,7 @@ def _short(value: Any, limit: int = 60) -> str:
 def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
     """(dotted key, message) for one pydantic error."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    key = ".".join(str(p) for p in loc)
+    key = ".".join(str(p) if p != "" else '""' for p in loc)  # an empty key shows as ""
     if err["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _valid_keys(loc), n=1)
         msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
@@ -265,6 +356,18 @@ def _check_named_entry(data: Mapping[str, Any], item: Override) -> None:
     )
 
 
+def plain(value: Any) -> Any:
+    """NumPy scalars (an np.int64 from a loop over np.arange, say) as the Python numbers
+    they are, inside lists and tables too; anything else unchanged (and still validated)."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        return value.item()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def _as_overrides(
     overrides: Sequence[str | Override] | Mapping[str, Any] | None,
 ) -> list[Override]:
@@ -293,6 +396,8 @@ def load_scenario(
         data["name"] = path.stem
         origins[("name",)] = str(path)
     for item in _as_overrides(overrides):
+        check_depth(item.value, item.source, item.path)
+        item = replace(item, value=plain(item.value))
         _check_named_entry(data, item)
         data = apply_override(data, item.path, item.value)
         for n in range(1, len(item.path) + 1):

@@ -189,3 +189,12 @@ def test_no_arguments_shows_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Usage" in out + err and "run" in out + err
     code, out, _ = cli(["--help"], capsys)
     assert code == 0 and "validate" in out
+
+
+def test_set_values_are_toml_literals(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--set run.days=30` is the integer 30; `--set 'run.days="30"'` is a string: refused."""
+    code, out, err = cli(["validate", tiny, "--set", "run.days=30"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["run"]["days"] == 30
+    code, out, err = cli(["validate", tiny, "--set", 'run.days="30"'], capsys)
+    assert code == 2 and out == "" and err.startswith("error: --set: run.days: ")

@@ -197,3 +197,29 @@ def test_shipped_experiments_are_valid() -> None:
     for path in shipped_experiments():
         exp = load_experiment(path)
         assert len(build_design(exp)) >= 2
+
+
+def test_run_count_checked_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """design_size counts what build_design makes; above MAX_RUNS a sweep is refused (no
+    design built) unless SIYU_ALLOW_LARGE=1."""
+    from sim.experiments.spec import MAX_RUNS, check_size, design_size
+
+    exp = load_experiment(write(tmp_path, GOOD))
+    assert design_size(exp) == len(build_design(exp)) == 6
+    for design, samples, n in (("sobol", 8, 32), ("morris", 3, 9), ("lhs", 7, 7)):
+        text = GOOD.replace('"grid"', f'"{design}"\nsamples = {samples}').replace(", steps = 3", "")
+        sampled = load_experiment(write(tmp_path, text))
+        assert design_size(sampled) == len(build_design(sampled)) == n
+    huge = exp.model_copy(update={"replicates": MAX_RUNS})
+    monkeypatch.delenv("SIYU_ALLOW_LARGE", raising=False)
+    with pytest.raises(ScenarioError) as info:
+        build_design(huge)
+    assert info.value.key == "factors" and "SIYU_ALLOW_LARGE=1" in info.value.message
+    monkeypatch.setenv("SIYU_ALLOW_LARGE", "1")
+    check_size(huge, "e.toml")  # allowed now
+
+
+def test_byte_order_mark_in_experiment(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(("\ufeff" + GOOD).encode())
+    assert load_experiment(path).name == "tiny"

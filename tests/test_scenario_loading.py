@@ -244,3 +244,71 @@ def test_shipped_scenario_validates(path: Path) -> None:
     assert sc.name
     assert sc.run.days > 0 and sc.run.consumers > 0
     assert load_scenario(path.stem) == sc  # and by its name
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """Editors on Windows may save a BOM: it is not 'Invalid statement (line 1, column 1)'."""
+    (tmp_path / "bom.toml").write_bytes("\ufeff[run]\ndays = 30\n".encode())
+    assert load_scenario(tmp_path / "bom.toml").run.days == 30
+
+
+def test_integers_are_numbers_strings_are_not(tmp_path: Path) -> None:
+    """An integer where a number is expected stays fine; a quoted number or flag does not."""
+    write(tmp_path, {"s.toml": "[categories.default]\nprice = 200\n[brands.a]\nappeal = 1\n"})
+    sc = load_scenario(tmp_path / "s.toml", ["run.days=30", "brands.a.strategy.private_ops=false"])
+    assert sc.categories["default"].price == 200.0 and isinstance(sc.brands["a"].appeal, float)
+    assert sc.run.days == 30 and sc.brands["a"].strategy.private_ops is False
+    for bad in ('run.days="30"', 'brands.a.strategy.private_ops="false"', "run.days=30.0"):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(tmp_path / "s.toml", [bad])
+        assert info.value.file == "--set" and info.value.key == bad.split("=")[0]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_api_refuses_non_finite_numbers(value: float) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("beauty_guides", {"brands.brand.appeal": value})
+    assert info.value.key == "brands.brand.appeal" and "finite" in info.value.message
+
+
+def test_api_takes_numpy_scalars() -> None:
+    """A loop over np.arange gives np.int64: it is an integer, not a string."""
+    np = pytest.importorskip("numpy")
+    sc = load_scenario(
+        "beauty_guides",
+        {"run.days": np.int64(30), "brands.brand.strategy.private_ops": np.bool_(False)},
+    )
+    assert sc.run.days == 30 and type(sc.run.days) is int
+    assert sc.brands["brand"].strategy.private_ops is False
+    with pytest.raises(ScenarioError, match="finite"):
+        load_scenario("beauty_guides", {"brands.brand.appeal": np.float64("nan")})
+
+
+def test_size_limits_and_their_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes above the documented limits need SIYU_ALLOW_LARGE=1; the engines' own index
+    range holds even then."""
+    big = {"run.days": 36_501, "run.consumers": 100_000_001, "network.mean_degree": 10_001}
+    monkeypatch.delenv("SIYU_ALLOW_LARGE", raising=False)
+    for key, value in big.items():
+        with pytest.raises(ScenarioError) as info:
+            load_scenario("beauty_guides", {key: value})
+        assert info.value.key == key and "SIYU_ALLOW_LARGE=1" in info.value.message
+    assert load_scenario("beauty_guides", {"run.days": 36_500}).run.days == 36_500
+    monkeypatch.setenv("SIYU_ALLOW_LARGE", "0")
+    with pytest.raises(ScenarioError):
+        load_scenario("beauty_guides", {"run.days": 36_501})
+    monkeypatch.setenv("SIYU_ALLOW_LARGE", "1")
+    sc = load_scenario("beauty_guides", big)
+    assert (sc.run.days, sc.run.consumers, sc.network.mean_degree) == tuple(big.values())
+    with pytest.raises(ScenarioError, match="more than the engines can count"):
+        load_scenario("beauty_guides", {"run.days": 2**31})
+
+
+def test_depth_check_is_bounded_on_cyclic_input() -> None:
+    """A self-containing table from Python is refused, not walked forever."""
+    loop: dict = {}
+    loop["again"] = loop
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("beauty_guides", {"brands.brand.strategy": loop})
+    assert info.value.key is not None and info.value.key.startswith("brands.brand.strategy")
+    assert "nested more than" in info.value.message

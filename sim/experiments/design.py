@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.spec import Experiment
+from sim.experiments.spec import Experiment, check_size
 
 
 @dataclass
@@ -45,7 +45,11 @@ def _from_unit(exp: Experiment, unit: np.ndarray) -> list[dict[str, Any]]:
 
 
 def build_design(exp: Experiment) -> Design:
-    """The design points of an experiment, in a fixed order (a point's index is its identity)."""
+    """The design points of an experiment, in a fixed order (a point's index is its identity).
+
+    The size is checked first (a ScenarioError above the limit), before anything is built.
+    """
+    check_size(exp, exp.file or "experiment")
     keys = list(exp.factors)
     if exp.design == "grid":
         levels = [exp.factors[k].grid_levels() for k in keys]

@@ -27,7 +27,10 @@ An experiment file is TOML, read as data:
 
 Every problem is a `ScenarioError` whose text is one line `FILE: KEY: message`. Each factor
 is checked by loading the base scenario with the factor at each of its values (a range: at
-both bounds), so a bad key or an out-of-range value fails before any run starts.
+both bounds), so a bad key or an out-of-range value fails before any run starts. Types are
+strict and numbers finite, as in scenario files. A sweep may have at most `MAX_RUNS` runs
+(design points times replicates), counted before any design is built; SIYU_ALLOW_LARGE=1
+lifts the limit.
 """
 
 from __future__ import annotations
@@ -36,20 +39,23 @@ import difflib
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
 from sim.scenario import (
     SCENARIO_DIR,
     Override,
     ScenarioError,
+    check_depth,
+    check_file_name,
     load_scenario,
+    read_toml_file,
     resolve_path,
 )
 
@@ -59,17 +65,30 @@ MARKET = "market"
 WILDCARD_TABLES = ("brands", "categories")
 SET_SOURCE = "<experiment set>"
 FACTOR_SOURCE = "<experiment factor>"
+MAX_RUNS = 1_000_000
+"""Most runs (design points x replicates) a sweep may have unless SIYU_ALLOW_LARGE=1."""
+MAX_RESAMPLES = 100_000
+"""Most bootstrap resamples of the sensitivity analysis unless SIYU_ALLOW_LARGE=1."""
+
+Pair = Annotated[
+    list[float],
+    Field(min_length=2, max_length=2),
+    BeforeValidator(lambda v: list(v) if isinstance(v, tuple) else v),
+]
+"""[low, high]: two finite numbers (a TOML array; a tuple from Python is fine too)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors; no string is read as a number or flag; numbers are finite."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Factor(_Strict):
     """One varied scenario key: a list of values (any TOML values), or a numeric range."""
 
     values: list[Any] | None = None
-    range: tuple[float, float] | None = None
+    range: Pair | None = None
     steps: Annotated[int, Field(ge=2)] | None = None
     integer: bool = False
     labels: list[str] | None = None
@@ -87,8 +106,10 @@ class Factor(_Strict):
                 raise ValueError("labels: one label per value is needed")
         if self.range is not None:
             lo, hi = self.range
-            if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+            if lo >= hi:
                 raise ValueError(f"range: low must be below high (got [{lo:g}, {hi:g}])")
+            if not math.isfinite(hi - lo):
+                raise ValueError(f"range: too wide to divide (got [{lo:g}, {hi:g}])")
             if self.labels is not None:
                 raise ValueError("labels go with values, not with a range")
         return self
@@ -153,7 +174,7 @@ class Heatmap(_Strict):
     y: str
     metric: str
     facet: str | None = None
-    band: tuple[float, float] | None = None
+    band: Pair | None = None
     """A target range of the metric (e.g. [0.4, 0.5]): the report lists the points in it."""
 
     @model_validator(mode="after")
@@ -167,23 +188,24 @@ class Analysis(_Strict):
     heatmaps: list[Heatmap] = []
     responses: bool = True
     conf_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
-    resamples: Annotated[int, Field(ge=100)] = 1000
+    resamples: Annotated[int, Field(ge=100), Capped(MAX_RESAMPLES, "resamples")] = 1000
 
 
 class Experiment(_Strict):
     """A validated experiment: what `siyu sweep` needs, nothing more."""
 
-    name: str = "experiment"
+    name: Annotated[str, Field(pattern=r"^\w[\w.-]*$", max_length=100)] = "experiment"
+    """Also the results folder's name: letters, digits, _ . and - only."""
     description: str = ""
     question: str = ""
     base: str
     design: Literal["grid", "lhs", "sobol", "morris"] = "grid"
     samples: Annotated[int, Field(ge=1)] | None = None
-    levels: Annotated[int, Field(ge=2)] = 4
+    levels: Annotated[int, Field(ge=2, le=HARD_LIMIT)] = 4
     replicates: Annotated[int, Field(ge=1)] = 1
     days: Annotated[int, Field(ge=1)] | None = None
     consumers: Annotated[int, Field(ge=1)] | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     engine: Literal["fast", "agents"] = "fast"
     set: dict[str, Any] = {}
     factors: dict[str, Factor]
@@ -270,6 +292,7 @@ def expand_key(key: str, base_path: str) -> list[str]:
 
 def resolve_base(base: str, file: Path) -> Path:
     """The base scenario: a path relative to the experiment file, or a shipped name."""
+    check_file_name(file.parent / base, file, "base")
     for candidate in (file.parent / base, Path(base)):
         if candidate.is_file():
             return candidate
@@ -280,6 +303,7 @@ def resolve_base(base: str, file: Path) -> Path:
 
 def resolve_experiment_path(name: str | Path) -> Path:
     """An experiment path, or a shipped experiment's name (`fission_reward`)."""
+    check_file_name(name)
     path = Path(name)
     if path.is_file():
         return path
@@ -409,6 +433,7 @@ def _check_keys(exp: Experiment, file: str) -> None:
 def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
     """Validate a parsed experiment table; raise one ScenarioError (FILE: KEY: message)."""
     file = str(file)
+    check_depth(data, file)
     data = dict(data)
     if isinstance(data.get("factors"), Mapping):
         data["factors"] = _flatten_factors(data["factors"])
@@ -433,6 +458,8 @@ def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
     if not exp.factors:
         raise ScenarioError(file, "factors", "at least one factor is needed")
     _check_keys(exp, file)
+    _check_design(exp, file)
+    check_size(exp, file)
     # the base scenario with `set`, days and consumers
     _check_scenario(exp, file, {}, "set")
     # each factor at each of its values (a range: at both bounds)
@@ -440,7 +467,6 @@ def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
         expanded = expand_key(key, exp.base_path)
         for value in factor.check_values():
             _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}")
-    _check_design(exp, file)
     _check_metrics(exp, file)
     _check_analysis(exp, file)
     return exp
@@ -472,6 +498,46 @@ def _check_design(exp: Experiment, file: str) -> None:
             raise ScenarioError(
                 file, f"factors.{key}", f"steps only apply to a grid (design is {exp.design!r})"
             )
+
+
+def design_size(exp: Experiment) -> int:
+    """How many design points `build_design` will make, counted without building them."""
+    k = len(exp.factors)
+    if exp.design == "grid":
+        return math.prod(
+            len(f.values) if f.values is not None else (f.steps or 0) for f in exp.factors.values()
+        )
+    samples = exp.samples or 0
+    if exp.design == "sobol":
+        return samples * (k + 2)  # Saltelli without second order: N (D + 2)
+    if exp.design == "morris":
+        return samples * (k + 1)  # trajectories of D + 1 points
+    return samples
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**15 else f"about 1e+{len(str(n)) - 1}"
+
+
+def check_size(exp: Experiment, file: str) -> None:
+    """Refuse a sweep of more than MAX_RUNS runs before anything the size of it is built."""
+    points = design_size(exp)
+    runs = points * exp.replicates
+    if runs <= MAX_RUNS or (allow_large() and runs <= HARD_LIMIT):
+        return
+    if exp.replicates > MAX_RUNS:
+        key = "replicates"
+    else:
+        key = "factors" if exp.design == "grid" else "samples"
+    what = f"{_count(points)} design points x {_count(exp.replicates)} replicates"
+    if runs > HARD_LIMIT and allow_large():
+        raise ScenarioError(file, key, f"{what} is more runs than a sweep can hold")
+    raise ScenarioError(
+        file,
+        key,
+        f"{what} = {_count(runs)} runs, above the limit of {MAX_RUNS:,} runs per sweep "
+        f"(set {ALLOW_LARGE_ENV}=1 in the environment if you mean it)",
+    )
 
 
 def _check_metrics(exp: Experiment, file: str) -> None:
@@ -523,17 +589,7 @@ def _check_analysis(exp: Experiment, file: str) -> None:
 def load_experiment(name: str | Path) -> Experiment:
     """Read, validate and check an experiment file (or a shipped experiment's name)."""
     path = resolve_experiment_path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(path, None, "not UTF-8 text") from None
-    except OSError as exc:
-        raise ScenarioError(path, None, f"cannot read: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, None, f"TOML syntax error: {exc}") from None
-    return validate_experiment(data, path)
+    return validate_experiment(read_toml_file(path, "experiment file"), path)
 
 
 __all__ = [
