@@ -111,7 +111,8 @@ class Consumer(mesa.Agent):
             self.next_need[cat] = -1
             return
         p = self.need_p[cat]
-        self.next_need[cat] = today + (int(self.model.rng.geometric(p)) if p > 0 else 10**9)
+        wait = int(self.model.rng.geometric(p)) if p > 0 else rules.NEVER_DAY
+        self.next_need[cat] = rules.need_day(today, wait)
         self.model.agenda.setdefault(int(self.next_need[cat]), []).append((self, cat))
 
     def knows_category(self, cat: int) -> bool:

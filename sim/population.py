@@ -33,10 +33,14 @@ def gamma(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarra
 
 
 def need_rates(sc: Scenario, categories: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
-    """[n, categories] needs per day: Gamma(need_shape) around purchases_per_year / 365."""
-    pop = sc.population
+    """[n, categories] needs per day: Gamma(need_shape) around purchases_per_year / 365.
+
+    The shape is bounded by `rules.bounded_gamma_shape` (unchanged for any shape within
+    [1e-300, 1e300]), so that mean/shape stays finite: a shape of 5e-324 would give inf
+    scales and NaN rates."""
+    shape = rules.bounded_gamma_shape(sc.population.need_shape)
     means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in categories])
-    return rng.gamma(pop.need_shape, 1.0, size=(n, len(categories))) * (means / pop.need_shape)
+    return rng.gamma(shape, 1.0, size=(n, len(categories))) * (means / shape)
 
 
 def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) -> Traits:

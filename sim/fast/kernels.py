@@ -115,17 +115,12 @@ def cost(L, today, b, column, amount):
 
 
 @_jit
-def skip_scale(h):
-    """1 / log(1 − h): the constant of `skip` for hazard h (0 < h ≤ 1)."""
-    return 1.0 / np.log1p(-h) if h < 1.0 else 0.0
-
-
-@_jit
-def skip(rng, scale):
-    """Steps to the next success of Bernoulli(h) trials: a geometric(h) draw by inversion,
-    1 + ⌊log(U) / log(1 − h)⌋ with U uniform on (0, 1] (Devroye 1986, §X.2), scale from
-    `skip_scale` (three times faster than Generator.geometric in a loop)."""
-    return 1 + np.int64(np.log(1.0 - rng.random()) * scale)
+def skip(rng, scale, horizon):
+    """Steps to the next success of Bernoulli(h) trials, scale = R.skip_scale(h): the rule
+    `geometric_skip` on one uniform draw (three times faster than Generator.geometric in a
+    loop); horizon + 1 when beyond `horizon` steps, so a loop over `horizon` consumers
+    ends there and tiny hazards cannot overflow an index."""
+    return R.geometric_skip(rng.random(), scale, horizon)
 
 
 @_jit
@@ -172,8 +167,8 @@ def schedule_need(W, B, i, cat, today, rng):
     if p <= 0:
         W.next_need[i, cat] = NEVER
         return
-    wait = skip(rng, 1.0 / np.log1p(-np.float64(p))) if p < 1 else 1
-    W.next_need[i, cat] = today + wait if wait < NEVER - today else NEVER
+    wait = skip(rng, R.skip_scale(np.float64(p)), NEVER - today) if p < 1 else 1
+    W.next_need[i, cat] = R.need_day(today, wait)
 
 
 @_jit
@@ -741,13 +736,13 @@ def advertise(W, B, G, L, book, today, rng, b, cpm):
     if h <= 0:
         return
     funnel = W.funnel[b]  # row views, read in place (hot loops keep them local)
-    scale = skip_scale(h)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(h)
+    i = skip(rng, scale, G.n) - 1
     while i < G.n:
         s = funnel[i]
         if s == UNAWARE or s == LAPSED:
             become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ADS))
-        i += skip(rng, scale)
+        i += skip(rng, scale, G.n)
 
 
 @_jit
@@ -758,40 +753,40 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     n = G.n
     funnel = W.funnel[b]
     if G.awareness_decay > 0:
-        scale = skip_scale(G.awareness_decay)
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(G.awareness_decay)
+        i = skip(rng, scale, n) - 1
         while i < n:
             if funnel[i] == AWARE:
                 set_state(W, G, b, i, np.int64(UNAWARE))
                 W.source[b, i] = -1
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
     if G.organic_awareness > 0:
-        scale = skip_scale(G.organic_awareness)
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(G.organic_awareness)
+        i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
             if s == UNAWARE or s == LAPSED:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
     if G.mixing:
         q = R.word_of_mouth_hazard(G.wom_rate, W.n_advocates[b] / n)
         if q <= 0:
             return
-        scale = skip_scale(min(q, 1.0))
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(min(q, 1.0))
+        i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
             if s == UNAWARE or s == LAPSED:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
         return
     q = R.word_of_mouth_hazard(G.wom_rate, 1.0)  # the ceiling: every friend advocates
     if q <= 0 or W.n_advocates[b] == 0:
         return
     advocates, indptr = W.advocates[b], W.indptr
     q = min(q, 1.0)
-    scale = skip_scale(q)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(q)
+    i = skip(rng, scale, n) - 1
     while i < n:
         s = funnel[i]
         a = advocates[i]
@@ -800,7 +795,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
             h = R.word_of_mouth_hazard(G.wom_rate, a / deg)
             if rng.random() * q < h:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-        i += skip(rng, scale)
+        i += skip(rng, scale, n)
 
 
 @_jit
@@ -926,8 +921,8 @@ def members_day(W, B, G, L, book, today, rng, b):
     stamp = today * 16 + PHASE_MEMBERS
     channel, joined = W.m_channel[b], W.m_joined[b]
     ceiling = min(ceiling, 1.0)
-    scale = skip_scale(ceiling)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(ceiling)
+    i = skip(rng, scale, G.n) - 1
     while i < G.n:
         if channel[i] >= 0 and joined[i] != stamp:
             if W.m_muted[b, i]:
@@ -951,7 +946,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                     fake_referral(W, B, L, today, i, b)
                 else:
                     refer_friend(W, B, G, L, book, today, rng, i, b)
-        i += skip(rng, scale)
+        i += skip(rng, scale, G.n)
 
 
 @_jit
