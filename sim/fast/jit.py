@@ -95,6 +95,7 @@ for _name in _NAMES:
     _copy.__module__, _copy.__qualname__, _copy.__doc__ = _f.__module__, _name, _f.__doc__
     _namespace[_name] = njit(nogil=True)(_copy)
 
+hill = _namespace["hill"]
 skip_scale = _namespace["skip_scale"]
 geometric_skip = _namespace["geometric_skip"]
 need_day = _namespace["need_day"]
