@@ -42,6 +42,10 @@ below this one is drawn at this shape, whose draws are 0 but for a vanishing sha
 scale mean/shape stays finite (the limit of an ever wider spread around the same mean)."""
 
 
+BETA_PARAM_MIN = 1e-300
+"""Smallest Beta parameter drawn (`beta_ab`)."""
+
+
 def bounded_gamma_shape(shape: float) -> float:
     """A Gamma shape clamped to [GAMMA_SHAPE_MIN, GAMMA_SHAPE_MAX]; see those limits. Shapes
     within them (every shape a scenario means literally) are returned unchanged."""
@@ -416,5 +420,12 @@ def gamma_shape_scale(mean: ArrayLike, cv: float) -> tuple:
 
 
 def beta_ab(mean: float, concentration: float) -> tuple[float, float]:
-    """Beta (a, b) from mean and concentration a + b."""
-    return mean * concentration, (1.0 - mean) * concentration
+    """Beta (a, b) from mean and concentration a + b.
+
+    Limits: a and b are at least BETA_PARAM_MIN: a vanishing concentration (5e-324 times a
+    share underflows to 0, which no Beta distribution allows) then draws almost surely 0 or
+    1, the limit of a concentration going to 0. Values at or above the floor are unchanged.
+    """
+    return max(mean * concentration, BETA_PARAM_MIN), max(
+        (1.0 - mean) * concentration, BETA_PARAM_MIN
+    )

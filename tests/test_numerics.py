@@ -107,6 +107,15 @@ def test_bounded_gamma_shape():
     assert rules.bounded_gamma_shape(0.1) == 0.1
 
 
+def test_beta_parameters_stay_positive():
+    """A concentration of 5e-324 once gave b = 0 and a ValueError from the draw."""
+    a, b = rules.beta_ab(0.7, 5e-324)
+    assert a > 0 and b > 0
+    draws = np.random.default_rng(2).beta(a, b, size=50)
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    assert rules.beta_ab(0.7, 10.0) == (0.7 * 10.0, (1.0 - 0.7) * 10.0)
+
+
 @pytest.mark.parametrize(
     ("x", "k", "s"),
     [
@@ -148,6 +157,7 @@ CRASHED = [
     ("beauty_guides", "population.need_shape", 0.1),
     ("beauty_guides", "population.price_sensitivity_cv", 1e-160),
     ("beauty_guides", "brands.brand.strategy.guide_skill_sd", 1e-170),
+    ("beauty_guides", "population.platform_trust_concentration", 5e-324),
     ("adaptive_market", "brands.tea_1.strategy.ad_budget_per_day", 0.0),
 ]
 
