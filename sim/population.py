@@ -53,7 +53,7 @@ def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) ->
         if 0 < pop.platform_trust_mean < 1
         else np.full(n, pop.platform_trust_mean)
     )
-    slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
+    slots = 1 + rng.poisson(rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0), size=n)
     hunter = rng.random(n) < pop.hunter_share
     tolerance = gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
     dropout = np.zeros((len(brands), n))

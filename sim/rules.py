@@ -46,6 +46,21 @@ BETA_PARAM_MIN = 1e-300
 """Smallest Beta parameter drawn (`beta_ab`)."""
 
 
+POISSON_MEAN_MAX = 1e9
+"""Largest Poisson mean drawn (`bounded_poisson_mean`)."""
+
+
+def bounded_poisson_mean(lam: float) -> float:
+    """A Poisson mean (messages, visits or circle members per draw) capped at
+    POISSON_MEAN_MAX: Generator.poisson refuses means above ~9.2e18 and the compiled draw
+    overflows into negative counts. Every count drawn from such a mean is at most a
+    population or a member list, far below the cap, except store visits, which the scenario
+    schema must bound. Means within the cap are returned unchanged."""
+    if lam > POISSON_MEAN_MAX:
+        return POISSON_MEAN_MAX
+    return lam
+
+
 def bounded_gamma_shape(shape: float) -> float:
     """A Gamma shape clamped to [GAMMA_SHAPE_MIN, GAMMA_SHAPE_MAX]; see those limits. Shapes
     within them (every shape a scenario means literally) are returned unchanged."""

@@ -107,6 +107,12 @@ def test_bounded_gamma_shape():
     assert rules.bounded_gamma_shape(0.1) == 0.1
 
 
+def test_poisson_means_are_capped():
+    assert rules.bounded_poisson_mean(15.0) == 15.0
+    assert rules.bounded_poisson_mean(1e20) == rules.POISSON_MEAN_MAX
+    assert np.random.default_rng(3).poisson(rules.bounded_poisson_mean(1e300)) > 0
+
+
 def test_beta_parameters_stay_positive():
     """A concentration of 5e-324 once gave b = 0 and a ValueError from the draw."""
     a, b = rules.beta_ab(0.7, 5e-324)
@@ -158,6 +164,9 @@ CRASHED = [
     ("beauty_guides", "population.price_sensitivity_cv", 1e-160),
     ("beauty_guides", "brands.brand.strategy.guide_skill_sd", 1e-170),
     ("beauty_guides", "population.platform_trust_concentration", 5e-324),
+    ("beauty_guides", "population.attention_slots_mean", 1e20),
+    ("beauty_guides", "brands.brand.strategy.guide_touches_per_day", 1e20),
+    ("employee_distributors", "brands.retailer.strategy.employee_circle", 1e20),
     ("adaptive_market", "brands.tea_1.strategy.ad_budget_per_day", 0.0),
 ]
 

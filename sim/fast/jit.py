@@ -56,6 +56,7 @@ caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]
 _NAMES = (
     "_at_most_one",
     "skip_scale",
+    "bounded_poisson_mean",
     "geometric_skip",
     "need_day",
     "hill",
@@ -97,6 +98,7 @@ for _name in _NAMES:
 
 hill = _namespace["hill"]
 skip_scale = _namespace["skip_scale"]
+bounded_poisson_mean = _namespace["bounded_poisson_mean"]
 geometric_skip = _namespace["geometric_skip"]
 need_day = _namespace["need_day"]
 traffic_cpm = _namespace["traffic_cpm"]

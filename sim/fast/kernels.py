@@ -806,7 +806,7 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     lo, hi = W.c_ptr[b], W.c_ptr[b + 1]
     if hi == lo:
         return
-    visits = rng.poisson(B.store_visits[b])
+    visits = rng.poisson(R.bounded_poisson_mean(B.store_visits[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_STORE))
@@ -853,7 +853,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
     """Guide.step: a Poisson number of 1:1 messages to distinct reachable members, kinds
     drawn from the content mix."""
     b = np.int64(W.g_brand[g])
-    n = rng.poisson(B.guide_touches[b])
+    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches[b]))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
