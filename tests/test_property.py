@@ -61,6 +61,8 @@ STAFF_MAX = {"stores": 4, "koc_count": 8, "employee_distributors": 8}
 a population of 100 (the schema leaves them unbounded)."""
 INT_MAX = {"mean_degree": 12}
 """Friends per consumer stay well below the smallest population drawn."""
+DENSITIES = (0.02, 0.1, 0.3, 1.0)
+"""Share of a scenario's behavioural keys set in one example: a few, or all at once."""
 SKIP = {"category"}
 """Fields that name another table rather than set a behaviour."""
 
@@ -87,16 +89,19 @@ def _within(x: float, lo, hi, lo_in: bool, hi_in: bool) -> bool:
     return not (hi is not None and (x > hi or (x == hi and not hi_in)))
 
 
-def float_values(info) -> st.SearchStrategy[float]:
+def float_values(info, edges_only: bool = False) -> st.SearchStrategy[float]:
     """Values a float field may take: its edges (0, 1, tiny, its bounds) where allowed, and
-    uniform draws within its bounds; an unbounded end stops at 10 times the default (at
-    least 1), so that money and rates stay in the ranges a scenario means."""
+    (unless `edges_only`) uniform draws within its bounds; an unbounded end stops at 10
+    times the default (at least 1), so that money and rates stay in the ranges a scenario
+    means."""
     lo, hi, lo_in, hi_in = _bounds(info)
     default = abs(float(info.default)) if isinstance(info.default, int | float) else 1.0
     span = max(10.0 * default, 1.0)
     low = lo if lo is not None else -span
     high = hi if hi is not None else (low + span if lo is not None else span)
     edges = [x for x in (0.0, 1.0, *TINY, low, high) if _within(x, lo, hi, lo_in, hi_in)]
+    if edges_only and edges:
+        return st.sampled_from(edges)
     inner = st.floats(
         low,
         high,
@@ -140,8 +145,11 @@ def nested_initial_shares() -> st.SearchStrategy[dict[str, float]]:
     )
 
 
-def field_values(model: type[BaseModel], prefix: str) -> dict[str, st.SearchStrategy]:
-    """Dotted key -> strategy for every behavioural leaf of a parameter table."""
+def field_values(
+    model: type[BaseModel], prefix: str, edges_only: bool = False
+) -> dict[str, st.SearchStrategy]:
+    """Dotted key -> strategy for every behavioural leaf of a parameter table (float fields
+    at their edges only, with `edges_only`)."""
     out: dict[str, st.SearchStrategy] = {}
     for name, info in model.model_fields.items():
         key, ann = f"{prefix}.{name}", info.annotation
@@ -154,22 +162,22 @@ def field_values(model: type[BaseModel], prefix: str) -> dict[str, st.SearchStra
         elif ann is int:
             out[key] = int_values(name, info)
         elif ann is float:
-            out[key] = float_values(info)
+            out[key] = float_values(info, edges_only)
         elif ann is ContentMix:
             out[key] = shares_summing_to_one()
         elif ann is InitialState:
             out[key] = nested_initial_shares()
-            out.update(field_values(InitialState, key))
+            out.update(field_values(InitialState, key, edges_only))
             for share in ("aware", "customers", "members"):
                 out.pop(f"{key}.{share}")
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
-            out.update(field_values(ann, key))
+            out.update(field_values(ann, key, edges_only))
         # lists (reward tiers, membership tiers) keep the base scenario's values
     return out
 
 
 @cache
-def candidates(path: Path) -> dict[str, st.SearchStrategy]:
+def candidates(path: Path, edges_only: bool = False) -> dict[str, st.SearchStrategy]:
     """Every behavioural key of a shipped scenario, with the strategy of its values."""
     sc = load_scenario(path)
     out: dict[str, st.SearchStrategy] = {}
@@ -183,18 +191,21 @@ def candidates(path: Path) -> dict[str, st.SearchStrategy]:
     tables += [(CategoryParams, f"categories.{c}") for c in sc.categories]
     tables += [(BrandParams, f"brands.{b}") for b in sc.brands]
     for model, prefix in tables:
-        out.update(field_values(model, prefix))
+        out.update(field_values(model, prefix, edges_only))
     assert StrategyParams.model_fields  # brands' strategies are reached through BrandParams
     return out
 
 
 @st.composite
 def cases(draw):
-    """(base scenario, engine, seed, overrides) with small runs and random behaviour."""
+    """(base scenario, engine, seed, overrides) with small runs and random behaviour; in
+    half the cases every float drawn is an edge value (0, 1, tiny, a bound), so that the
+    limits are met often, also in combination."""
     path = draw(st.sampled_from(BASES))
     engine = draw(st.sampled_from(ENGINES))
-    table = candidates(path)
-    keys = draw(st.lists(st.sampled_from(sorted(table)), max_size=12, unique=True))
+    table = candidates(path, edges_only=draw(st.booleans()))
+    density = draw(st.sampled_from(DENSITIES))
+    keys = [k for k in sorted(table) if draw(st.floats(0.0, 1.0)) < density]
     overrides = {
         "run.consumers": draw(st.integers(100, 300)),
         "run.days": draw(st.integers(20, 60)),
@@ -224,6 +235,7 @@ COMMON = {
         HealthCheck.too_slow,
         HealthCheck.filter_too_much,
         HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
     ],
 }
 
