@@ -1,8 +1,9 @@
 """Property-based test: valid scenarios never crash either engine.
 
 Every shipped scenario is a base; on top of it Hypothesis sets random behavioural
-parameters, each drawn from the schema (`sim.params`) within its declared bounds, with the
-edge values 0, 1 and denormal-small (5e-324, 1e-300, 1e-20) wherever the bounds allow them.
+parameters (from a few to all of the scenario's keys), each drawn from the schema
+(`sim.params`) within its declared bounds, with the edge values 0, 1 and denormal-small
+(5e-324, 1e-300, 1e-20) wherever the bounds allow them (in half the examples, edges only).
 Runs are small (100-300 consumers, 20-60 days). For every drawn scenario that validates,
 on either engine:
 
