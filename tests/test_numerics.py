@@ -152,8 +152,8 @@ def test_compiled_bounded_rules_equal_python():
         assert jit.hill(*args) == rules.hill(*args)
 
 
-# runs that crashed before the rules were bounded (segfault on the fast engine,
-# OverflowError or ZeroDivisionError on the reference)
+# runs that crashed before the rules were bounded, at a size where they still crashed
+# (segfault on the fast engine; OverflowError, ZeroDivisionError or ValueError elsewhere)
 CRASHED = [
     ("beauty_guides", "population.organic_awareness", 1e-20),
     ("beauty_guides", "population.awareness_decay", 1e-20),
@@ -161,20 +161,23 @@ CRASHED = [
     ("beauty_guides", "brands.brand.strategy.targeting_precision", 1e-20),
     ("beauty_guides", "platform.ad_max_hazard", 1e-20),
     ("beauty_guides", "population.need_shape", 0.1),
-    ("beauty_guides", "population.price_sensitivity_cv", 1e-160),
+    ("beauty_guides", "population.price_sensitivity_cv", 1e-170),
     ("beauty_guides", "brands.brand.strategy.guide_skill_sd", 1e-170),
     ("beauty_guides", "population.platform_trust_concentration", 5e-324),
     ("beauty_guides", "population.attention_slots_mean", 1e20),
     ("beauty_guides", "brands.brand.strategy.guide_touches_per_day", 1e20),
     ("employee_distributors", "brands.retailer.strategy.employee_circle", 1e20),
+    # brands that copy tea_1 stop advertising: their fading ad memory is a tiny hazard
     ("adaptive_market", "brands.tea_1.strategy.ad_budget_per_day", 0.0),
 ]
+DAYS = {"adaptive_market": 300}
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("name", "key", "value"), CRASHED, ids=[c[1] for c in CRASHED])
 def test_runs_that_crashed_now_finish(name, key, value, engine):
-    sc = load_scenario(name, {key: value, "run.consumers": 300, "run.days": 120})
+    days = DAYS.get(name, 120)
+    sc = load_scenario(name, {key: value, "run.consumers": 300, "run.days": days})
     result = run(sc, 1, engine)
-    assert len(result.ledger) == 120 * len(sc.brands)
+    assert len(result.ledger) == days * len(sc.brands)
     check_kpis_defined_or_none(result.summary["kpis"])
