@@ -7,7 +7,9 @@ Two devices make a day cost far less than one draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
   awareness) is sampled by skipping: the next consumer hit is a geometric(h) step ahead,
-  the state is checked only there (the same Bernoulli(h) per consumer, O(n·h) work);
+  the state is checked only there (the same Bernoulli(h) per consumer, O(n·h) work); a
+  step beyond the last consumer is "never" (`sim.rules.geometric_skip`, bounded before
+  any integer conversion, so a tiny h cannot overflow into an index outside the arrays);
 - a hazard that varies by consumer but has a known ceiling (word of mouth: q·share of
   friends who advocate ≤ q; members' referrals, fakes and leaving ≤ p_max) is sampled by
   thinning: candidates at the ceiling, accepted with p_i / ceiling (Lewis & Shedler 1979).
