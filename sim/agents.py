@@ -111,7 +111,8 @@ class Consumer(mesa.Agent):
             self.next_need[cat] = -1
             return
         p = self.need_p[cat]
-        self.next_need[cat] = today + (int(self.model.rng.geometric(p)) if p > 0 else 10**9)
+        wait = int(self.model.rng.geometric(p)) if p > 0 else rules.NEVER_DAY
+        self.next_need[cat] = rules.need_day(today, wait)
         self.model.agenda.setdefault(int(self.next_need[cat]), []).append((self, cat))
 
     def knows_category(self, cat: int) -> bool:
@@ -422,7 +423,7 @@ class Guide(mesa.Agent):
     def step(self) -> None:
         st = self.brand.strategy
         rng = self.model.rng
-        n = int(rng.poisson(st.guide_touches_per_day))
+        n = int(rng.poisson(rules.bounded_poisson_mean(st.guide_touches_per_day)))
         reachable = [c for c in self.members if not self.brand.index_muted(c)]
         if not reachable or n == 0:
             return
@@ -564,13 +565,13 @@ class Brand(mesa.Agent):
             deg = net.degree() if not net.mixing else np.zeros(net.n)
             order = np.lexsort((rng.random(net.n), -deg))
             for centre in order[: st.koc_count].tolist():
-                size = int(rng.poisson(st.koc_circle))
+                size = int(rng.poisson(rules.bounded_poisson_mean(st.koc_circle)))
                 self.distributors.append(
                     Distributor(model, self, st.koc_kind, centre, self._circle(centre, size))
                 )
         for _ in range(st.employee_distributors):
             centre = int(rng.integers(0, net.n))
-            size = int(rng.poisson(st.employee_circle))
+            size = int(rng.poisson(rules.bounded_poisson_mean(st.employee_circle)))
             self.distributors.append(
                 Distributor(model, self, "employee", centre, self._circle(centre, size))
             )
@@ -655,7 +656,9 @@ class Brand(mesa.Agent):
         near = model.store_catchment[self.index]
         if near.size == 0:
             return
-        visits = int(model.rng.poisson(self.params.store_visits_per_day))
+        visits = int(
+            model.rng.poisson(rules.bounded_poisson_mean(self.params.store_visits_per_day))
+        )
         for i in model.rng.choice(near, size=visits).tolist():
             c = model.consumers[i]
             c.become_aware(self.index, "store")

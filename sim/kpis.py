@@ -37,8 +37,13 @@ PRIVATE_SOURCES = ("referral", "koc", "distributor")
 
 
 def ratio(num: float, den: float) -> float | None:
-    """num/den, or None (JSON null) when the denominator is zero: an undefined KPI."""
-    return float(num) / float(den) if den else None
+    """num/den, or None (JSON null) when the denominator is zero: an undefined KPI. A quotient
+    beyond the float range (a denominator of a few denormal yuan, e.g. a 5e-324 take rate)
+    is undefined too, rather than inf."""
+    if not den:
+        return None
+    value = float(num) / float(den)
+    return value if math.isfinite(value) else None
 
 
 def _unit_cogs(t: pd.Series | pd.DataFrame) -> float:

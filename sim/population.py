@@ -33,10 +33,14 @@ def gamma(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarra
 
 
 def need_rates(sc: Scenario, categories: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
-    """[n, categories] needs per day: Gamma(need_shape) around purchases_per_year / 365."""
-    pop = sc.population
+    """[n, categories] needs per day: Gamma(need_shape) around purchases_per_year / 365.
+
+    The shape is bounded by `rules.bounded_gamma_shape` (unchanged for any shape within
+    [1e-300, 1e300]), so that mean/shape stays finite: a shape of 5e-324 would give inf
+    scales and NaN rates."""
+    shape = rules.bounded_gamma_shape(sc.population.need_shape)
     means = np.array([sc.categories[c].purchases_per_year / 365.0 for c in categories])
-    return rng.gamma(pop.need_shape, 1.0, size=(n, len(categories))) * (means / pop.need_shape)
+    return rng.gamma(shape, 1.0, size=(n, len(categories))) * (means / shape)
 
 
 def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) -> Traits:
@@ -49,7 +53,7 @@ def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) ->
         if 0 < pop.platform_trust_mean < 1
         else np.full(n, pop.platform_trust_mean)
     )
-    slots = 1 + rng.poisson(pop.attention_slots_mean - 1.0, size=n)
+    slots = 1 + rng.poisson(rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0), size=n)
     hunter = rng.random(n) < pop.hunter_share
     tolerance = gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
     dropout = np.zeros((len(brands), n))

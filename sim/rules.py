@@ -21,6 +21,96 @@ def _at_most_one(p):
     return np.minimum(p, 1.0)
 
 
+# --------------------------------------------------------------------------- bounded numerics
+
+NEVER_DAY = 2**31 - 1
+"""The day of an event that will not happen: beyond any horizon a run can have, and small
+enough that a day plus a skip never leaves int64."""
+
+HILL_POWER_MAX = 1e300
+"""Cap on the powers x^s and K^s in `hill`: their sum stays finite."""
+
+GAMMA_SHAPE_MAX = 1e300
+"""Largest Gamma shape drawn: a spread (cv) below 1e-150 would need a larger one (1/cv²
+overflows to inf and, below ~1e-162, cv² underflows to 0 and 1/cv² divides by zero). At this
+shape a draw equals its mean to within ~1e-150 of it: the degenerate distribution at the mean,
+which is the limit of a vanishing spread."""
+
+GAMMA_SHAPE_MIN = 1e-300
+"""Smallest Gamma shape drawn: a spread above 1e150 (cv² overflows) or a shape parameter
+below this one is drawn at this shape, whose draws are 0 but for a vanishing share, so the
+scale mean/shape stays finite (the limit of an ever wider spread around the same mean)."""
+
+
+BETA_PARAM_MIN = 1e-300
+"""Smallest Beta parameter drawn (`beta_ab`)."""
+
+
+POISSON_MEAN_MAX = 1e9
+"""Largest Poisson mean drawn (`bounded_poisson_mean`)."""
+
+
+def bounded_poisson_mean(lam: float) -> float:
+    """A Poisson mean (messages, visits or circle members per draw) capped at
+    POISSON_MEAN_MAX: Generator.poisson refuses means above ~9.2e18 and the compiled draw
+    overflows into negative counts. Every count drawn from such a mean is at most a
+    population or a member list, far below the cap, except store visits, which the scenario
+    schema must bound. Means within the cap are returned unchanged."""
+    if lam > POISSON_MEAN_MAX:
+        return POISSON_MEAN_MAX
+    return lam
+
+
+def bounded_gamma_shape(shape: float) -> float:
+    """A Gamma shape clamped to [GAMMA_SHAPE_MIN, GAMMA_SHAPE_MAX]; see those limits. Shapes
+    within them (every shape a scenario means literally) are returned unchanged."""
+    if shape < GAMMA_SHAPE_MIN:
+        return GAMMA_SHAPE_MIN
+    if shape > GAMMA_SHAPE_MAX:
+        return GAMMA_SHAPE_MAX
+    return shape
+
+
+def skip_scale(h: float) -> float:
+    """The constant 1 / log(1 − h) of `geometric_skip` for a daily hazard h.
+
+    h ≥ 1 gives 0 (every trial succeeds: skips of 1); h ≤ 0 (or NaN) gives −inf, so that
+    every skip is beyond its horizon ("never"), and a hazard so small that 1 / log(1 − h)
+    overflows (h below ~1e-308) gives −inf too, with the same meaning.
+    """
+    if h >= 1.0:
+        return 0.0
+    if h > 0.0:
+        return 1.0 / np.log1p(-h)
+    return -np.inf
+
+
+def geometric_skip(u: float, scale: float, horizon: int) -> int:
+    """Trials up to the first success of Bernoulli(h) trials (a geometric(h) draw), by
+    inversion: 1 + ⌊log(1 − u) · scale⌋ with u uniform on [0, 1) and scale = skip_scale(h)
+    (Devroye 1986, §X.2); or horizon + 1 when the first success lies beyond `horizon` trials.
+
+    A skip beyond the horizon means "never within it". The comparison is made on the float
+    before any conversion to an integer: for h below ~1e-16 the float exceeds 2⁶³, and
+    converting it first would wrap to a negative integer (an index outside the arrays, a
+    need scheduled in the past). NaN (h = 0 with u = 0) counts as beyond. Below the horizon
+    the result is exactly the unbounded draw, so bounding changes no run's draws.
+    """
+    x = np.log(1.0 - u) * scale
+    if x < horizon:
+        return 1 + np.int64(x)
+    return horizon + 1
+
+
+def need_day(today: int, wait: int) -> int:
+    """The day of the next need, `wait` days (≥ 1) from today, or NEVER_DAY when that lies at
+    or beyond it: a geometric wait of a tiny need rate can reach 2⁶³ (the reference engine's
+    Generator.geometric returns up to 2⁶³ − 1), and today + wait must not leave int64."""
+    if wait < NEVER_DAY - today:
+        return today + wait
+    return NEVER_DAY
+
+
 # --------------------------------------------------------------------------- public domain
 
 
@@ -48,9 +138,15 @@ def adstock(previous: ArrayLike, spend: ArrayLike, theta: float) -> np.ndarray |
 
 
 def hill(x: ArrayLike, k: float, s: float) -> np.ndarray | float:
-    """Hill saturation x^s / (x^s + K^s) (Meridian, Robyn, PyMC-Marketing `hill_function`)."""
-    xs = np.maximum(x, 0.0) ** s
-    return xs / (xs + k**s)
+    """Hill saturation x^s / (x^s + K^s) (Meridian, Robyn, PyMC-Marketing `hill_function`).
+
+    Limits: x^s and K^s are capped at HILL_POWER_MAX, so a power that overflows gives a
+    saturation in [0, 1] instead of inf/inf; where both underflow to 0 the saturation is 0
+    (no response below the float range) instead of 0/0.
+    """
+    xs = np.minimum(np.maximum(x, 0.0) ** s, HILL_POWER_MAX)
+    ks = np.minimum(np.power(k, s), HILL_POWER_MAX)
+    return xs / np.maximum(xs + ks, 5e-324)
 
 
 def ad_awareness_hazard(
@@ -320,11 +416,31 @@ def daily_discount_factor(rate_per_year: float) -> float:
 
 
 def gamma_shape_scale(mean: ArrayLike, cv: float) -> tuple:
-    """Gamma (shape, scale) with a given mean and coefficient of variation (cv > 0)."""
-    shape = 1.0 / cv**2
+    """Gamma (shape, scale) with a given mean and coefficient of variation: shape 1/cv²,
+    scale mean/shape.
+
+    Limits: the shape is kept within [GAMMA_SHAPE_MIN, GAMMA_SHAPE_MAX] (`bounded_gamma_shape`),
+    so a vanishing spread (cv ≤ 1e-150, where cv² underflows and 1/cv² would divide by zero,
+    and cv ≤ 0) gives the degenerate distribution at the mean, and a spread beyond 1e150
+    (where cv² overflows) the widest shape drawn. Callers that mean "no spread" (cv ≤ 0)
+    skip the draw altogether.
+    """
+    if 1e-150 < cv <= 1e150:
+        shape = bounded_gamma_shape(1.0 / cv**2)
+    elif cv > 1e150:
+        shape = GAMMA_SHAPE_MIN
+    else:
+        shape = GAMMA_SHAPE_MAX
     return shape, np.asarray(mean, dtype=float) / shape
 
 
 def beta_ab(mean: float, concentration: float) -> tuple[float, float]:
-    """Beta (a, b) from mean and concentration a + b."""
-    return mean * concentration, (1.0 - mean) * concentration
+    """Beta (a, b) from mean and concentration a + b.
+
+    Limits: a and b are at least BETA_PARAM_MIN: a vanishing concentration (5e-324 times a
+    share underflows to 0, which no Beta distribution allows) then draws almost surely 0 or
+    1, the limit of a concentration going to 0. Values at or above the floor are unchanged.
+    """
+    return max(mean * concentration, BETA_PARAM_MIN), max(
+        (1.0 - mean) * concentration, BETA_PARAM_MIN
+    )

@@ -348,11 +348,11 @@ class FastModel:
             top = top[np.argsort(-key[top])]
             kind = DISTRIBUTOR_KINDS.index(st.koc_kind)
             for centre in top.tolist():
-                size = int(rng.poisson(st.koc_circle))
+                size = int(rng.poisson(rules.bounded_poisson_mean(st.koc_circle)))
                 self._distributors[b].append((kind, circle(net, centre, size, rng)))
         for _ in range(st.employee_distributors):
             centre = int(rng.integers(0, net.n))
-            size = int(rng.poisson(st.employee_circle))
+            size = int(rng.poisson(rules.bounded_poisson_mean(st.employee_circle)))
             self._distributors[b].append((2, circle(net, centre, size, rng)))
 
     def _layout_staff(self) -> None:

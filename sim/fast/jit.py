@@ -55,6 +55,10 @@ caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]
 
 _NAMES = (
     "_at_most_one",
+    "skip_scale",
+    "bounded_poisson_mean",
+    "geometric_skip",
+    "need_day",
     "hill",
     "logistic",
     "traffic_cpm",
@@ -92,6 +96,11 @@ for _name in _NAMES:
     _copy.__module__, _copy.__qualname__, _copy.__doc__ = _f.__module__, _name, _f.__doc__
     _namespace[_name] = njit(nogil=True)(_copy)
 
+hill = _namespace["hill"]
+skip_scale = _namespace["skip_scale"]
+bounded_poisson_mean = _namespace["bounded_poisson_mean"]
+geometric_skip = _namespace["geometric_skip"]
+need_day = _namespace["need_day"]
 traffic_cpm = _namespace["traffic_cpm"]
 adstock = _namespace["adstock"]
 ad_awareness_hazard = _namespace["ad_awareness_hazard"]

@@ -7,7 +7,9 @@ Two devices make a day cost far less than one draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
   awareness) is sampled by skipping: the next consumer hit is a geometric(h) step ahead,
-  the state is checked only there (the same Bernoulli(h) per consumer, O(n·h) work);
+  the state is checked only there (the same Bernoulli(h) per consumer, O(n·h) work); a
+  step beyond the last consumer is "never" (`sim.rules.geometric_skip`, bounded before
+  any integer conversion, so a tiny h cannot overflow into an index outside the arrays);
 - a hazard that varies by consumer but has a known ceiling (word of mouth: q·share of
   friends who advocate ≤ q; members' referrals, fakes and leaving ≤ p_max) is sampled by
   thinning: candidates at the ceiling, accepted with p_i / ceiling (Lewis & Shedler 1979).
@@ -115,17 +117,12 @@ def cost(L, today, b, column, amount):
 
 
 @_jit
-def skip_scale(h):
-    """1 / log(1 − h): the constant of `skip` for hazard h (0 < h ≤ 1)."""
-    return 1.0 / np.log1p(-h) if h < 1.0 else 0.0
-
-
-@_jit
-def skip(rng, scale):
-    """Steps to the next success of Bernoulli(h) trials: a geometric(h) draw by inversion,
-    1 + ⌊log(U) / log(1 − h)⌋ with U uniform on (0, 1] (Devroye 1986, §X.2), scale from
-    `skip_scale` (three times faster than Generator.geometric in a loop)."""
-    return 1 + np.int64(np.log(1.0 - rng.random()) * scale)
+def skip(rng, scale, horizon):
+    """Steps to the next success of Bernoulli(h) trials, scale = R.skip_scale(h): the rule
+    `geometric_skip` on one uniform draw (three times faster than Generator.geometric in a
+    loop); horizon + 1 when beyond `horizon` steps, so a loop over `horizon` consumers
+    ends there and tiny hazards cannot overflow an index."""
+    return R.geometric_skip(rng.random(), scale, horizon)
 
 
 @_jit
@@ -172,8 +169,8 @@ def schedule_need(W, B, i, cat, today, rng):
     if p <= 0:
         W.next_need[i, cat] = NEVER
         return
-    wait = skip(rng, 1.0 / np.log1p(-np.float64(p))) if p < 1 else 1
-    W.next_need[i, cat] = today + wait if wait < NEVER - today else NEVER
+    wait = skip(rng, R.skip_scale(np.float64(p)), NEVER - today) if p < 1 else 1
+    W.next_need[i, cat] = R.need_day(today, wait)
 
 
 @_jit
@@ -741,13 +738,13 @@ def advertise(W, B, G, L, book, today, rng, b, cpm):
     if h <= 0:
         return
     funnel = W.funnel[b]  # row views, read in place (hot loops keep them local)
-    scale = skip_scale(h)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(h)
+    i = skip(rng, scale, G.n) - 1
     while i < G.n:
         s = funnel[i]
         if s == UNAWARE or s == LAPSED:
             become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ADS))
-        i += skip(rng, scale)
+        i += skip(rng, scale, G.n)
 
 
 @_jit
@@ -758,40 +755,40 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     n = G.n
     funnel = W.funnel[b]
     if G.awareness_decay > 0:
-        scale = skip_scale(G.awareness_decay)
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(G.awareness_decay)
+        i = skip(rng, scale, n) - 1
         while i < n:
             if funnel[i] == AWARE:
                 set_state(W, G, b, i, np.int64(UNAWARE))
                 W.source[b, i] = -1
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
     if G.organic_awareness > 0:
-        scale = skip_scale(G.organic_awareness)
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(G.organic_awareness)
+        i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
             if s == UNAWARE or s == LAPSED:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
     if G.mixing:
         q = R.word_of_mouth_hazard(G.wom_rate, W.n_advocates[b] / n)
         if q <= 0:
             return
-        scale = skip_scale(min(q, 1.0))
-        i = skip(rng, scale) - 1
+        scale = R.skip_scale(min(q, 1.0))
+        i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
             if s == UNAWARE or s == LAPSED:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-            i += skip(rng, scale)
+            i += skip(rng, scale, n)
         return
     q = R.word_of_mouth_hazard(G.wom_rate, 1.0)  # the ceiling: every friend advocates
     if q <= 0 or W.n_advocates[b] == 0:
         return
     advocates, indptr = W.advocates[b], W.indptr
     q = min(q, 1.0)
-    scale = skip_scale(q)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(q)
+    i = skip(rng, scale, n) - 1
     while i < n:
         s = funnel[i]
         a = advocates[i]
@@ -800,7 +797,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
             h = R.word_of_mouth_hazard(G.wom_rate, a / deg)
             if rng.random() * q < h:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
-        i += skip(rng, scale)
+        i += skip(rng, scale, n)
 
 
 @_jit
@@ -811,7 +808,7 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     lo, hi = W.c_ptr[b], W.c_ptr[b + 1]
     if hi == lo:
         return
-    visits = rng.poisson(B.store_visits[b])
+    visits = rng.poisson(R.bounded_poisson_mean(B.store_visits[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_STORE))
@@ -858,7 +855,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
     """Guide.step: a Poisson number of 1:1 messages to distinct reachable members, kinds
     drawn from the content mix."""
     b = np.int64(W.g_brand[g])
-    n = rng.poisson(B.guide_touches[b])
+    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches[b]))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
@@ -926,8 +923,8 @@ def members_day(W, B, G, L, book, today, rng, b):
     stamp = today * 16 + PHASE_MEMBERS
     channel, joined = W.m_channel[b], W.m_joined[b]
     ceiling = min(ceiling, 1.0)
-    scale = skip_scale(ceiling)
-    i = skip(rng, scale) - 1
+    scale = R.skip_scale(ceiling)
+    i = skip(rng, scale, G.n) - 1
     while i < G.n:
         if channel[i] >= 0 and joined[i] != stamp:
             if W.m_muted[b, i]:
@@ -951,7 +948,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                     fake_referral(W, B, L, today, i, b)
                 else:
                     refer_friend(W, B, G, L, book, today, rng, i, b)
-        i += skip(rng, scale)
+        i += skip(rng, scale, G.n)
 
 
 @_jit

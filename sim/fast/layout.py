@@ -27,6 +27,7 @@ from numba.experimental import structref
 
 from sim.ledger import COLUMNS
 from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+from sim.rules import NEVER_DAY
 
 # ---- codes (indices into the tuples of sim.params, so ledger column names follow)
 PLATFORM, PRIVATE, STORE = (CHANNELS.index(c) for c in ("platform", "private", "store"))
@@ -48,8 +49,8 @@ KOC, SMALL_B, EMPLOYEE = range(3)
 DISTRIBUTOR_KINDS = ("koc", "small_b", "employee")
 NOT_ACQUIRED = -1
 NO_COHORT = -(2**31)
-NEVER = 2**31 - 1
-"""next_need of a consumer whose need rate is 0."""
+NEVER = NEVER_DAY
+"""next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
 
 # ---- ledger columns by index
 COLUMN_INDEX = {name: k for k, name in enumerate(COLUMNS)}
