@@ -26,13 +26,17 @@ def allow_large() -> bool:
     return os.environ.get(ALLOW_LARGE_ENV, "").strip() not in ("", "0")
 
 
-def _count(value: int) -> str:
+def _count(value: float) -> str:
     """A readable count, short even for absurd values (10**30 prints as 'about 1e+30')."""
-    text = str(value)
-    return f"{value:,}" if len(text) <= 15 else f"about 1e+{len(text) - 1}"
+    digits = len(str(int(value)))
+    if digits > 15:
+        return f"about 1e+{digits - 1}"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.7g}"
 
 
-def check_size(value: int, limit: int, unit: str) -> int:
+def check_size(value: float, limit: int, unit: str) -> float:
     """Refuse a size above `limit` (unless the override is set) or above HARD_LIMIT.
 
     The message has no colon, so that error reports keep the key pydantic located.
@@ -62,9 +66,15 @@ SIZE_LIMITS: dict[str, tuple[int, str]] = {
     "brands.NAME.strategy.guides_per_store (times stores)": (10_000_000, "guides"),
     "brands.NAME.strategy.koc_count": (10_000_000, "nodes"),
     "brands.NAME.strategy.employee_distributors": (10_000_000, "employees"),
+    "population.attention_slots_mean": (1_000, "brands"),
+    "brands.NAME.strategy.guide_touches_per_day": (10_000, "messages a day"),
+    "brands.NAME.strategy.koc_circle": (10_000_000, "people"),
+    "brands.NAME.strategy.employee_circle": (10_000_000, "people"),
+    "brands.NAME.store_visits_per_day": (10_000_000, "visits a day"),
 }
 """Sizes that cost memory or time in proportion: key -> (limit, unit). Above its limit a
-scenario is refused unless SIYU_ALLOW_LARGE=1 (36,500 days is 100 years)."""
+scenario is refused unless SIYU_ALLOW_LARGE=1 (36,500 days is 100 years). The daily counts
+and circle sizes are here too: each unit is a loop step (or an allocation) every day."""
 
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -142,7 +152,9 @@ class PopulationParams(Strict):
     price_sensitivity_cv: NonNeg = F(0.3, "ratio: coefficient of variation of alpha_i")
     platform_trust_mean: Share = F(0.7, "0-1: mean trust in platform buyer protection")
     platform_trust_concentration: Pos = F(10.0, "beta concentration of platform trust")
-    attention_slots_mean: Annotated[Rate, Field(ge=1.0)] = F(
+    attention_slots_mean: Annotated[
+        Rate, Field(ge=1.0), _size("population.attention_slots_mean")
+    ] = F(
         3.0, "brands: private domains a consumer keeps active (1 + Poisson)"
     )
     hunter_share: Share = F(0.03, "share: coupon hunters (wool party) in the population")
@@ -286,7 +298,9 @@ class StrategyParams(Strict):
         "quality", "guide KPI: quality (natural traffic) or quota (pull-in targets)"
     )
     guide_capacity: PosInt = F(300, "members one guide serves")
-    guide_touches_per_day: Rate = F(
+    guide_touches_per_day: Annotated[
+        Rate, _size("brands.NAME.strategy.guide_touches_per_day")
+    ] = F(
         15.0, "messages/day per guide (9,000 guides, ~4M messages a month)"
     )
     guide_invite_rate: Share = F(0.3, "probability: a guide invites a store visitor or buyer")
@@ -324,7 +338,9 @@ class StrategyParams(Strict):
         0, "KOCs or small-B nodes recruited"
     )
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
-    koc_circle: Annotated[Rate, Field(gt=0.0)] = F(
+    koc_circle: Annotated[
+        Rate, Field(gt=0.0), _size("brands.NAME.strategy.koc_circle")
+    ] = F(
         100.0, "people: circle a KOC or small-B node radiates to"
     )
     koc_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week per KOC")
@@ -337,7 +353,9 @@ class StrategyParams(Strict):
     employee_distributors: Annotated[
         int, Field(ge=0), _size("brands.NAME.strategy.employee_distributors")
     ] = F(0, "employees selling to their own circles")
-    employee_circle: Annotated[Rate, Field(gt=0.0)] = F(
+    employee_circle: Annotated[
+        Rate, Field(gt=0.0), _size("brands.NAME.strategy.employee_circle")
+    ] = F(
         30.0, "people: circle of one employee distributor"
     )
     employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(
@@ -385,7 +403,9 @@ class BrandParams(Strict):
     appeal: float = F(0.0, "utility: brand preference on top of price and channel")
     stores: Annotated[int, Field(ge=0), _size("brands.NAME.stores")] = F(0, "physical stores")
     store_coverage: Share = F(0.3, "share of consumers living near one of its stores")
-    store_visits_per_day: Rate = F(0.0, "visits/day across all stores")
+    store_visits_per_day: Annotated[Rate, _size("brands.NAME.store_visits_per_day")] = F(
+        0.0, "visits/day across all stores"
+    )
     store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
     annual_budget: NonNeg = F(
         1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling"
