@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import load_scenario, rules
+from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT
 from sim.runner import ENGINES, run
 from tests.ledger_checks import check_kpis_defined_or_none
 
@@ -164,9 +165,11 @@ CRASHED = [
     ("beauty_guides", "population.price_sensitivity_cv", 1e-170),
     ("beauty_guides", "brands.brand.strategy.guide_skill_sd", 1e-170),
     ("beauty_guides", "population.platform_trust_concentration", 5e-324),
-    ("beauty_guides", "population.attention_slots_mean", 1e20),
-    ("beauty_guides", "brands.brand.strategy.guide_touches_per_day", 1e20),
-    ("employee_distributors", "brands.retailer.strategy.employee_circle", 1e20),
+    # 1e20 crashed; the schema now stops daily counts at HARD_LIMIT (and, without
+    # SIYU_ALLOW_LARGE, far lower): the largest value it can let through must still run
+    ("beauty_guides", "population.attention_slots_mean", float(HARD_LIMIT)),
+    ("beauty_guides", "brands.brand.strategy.guide_touches_per_day", float(HARD_LIMIT)),
+    ("employee_distributors", "brands.retailer.strategy.employee_circle", float(HARD_LIMIT)),
     # brands that copy tea_1 stop advertising: their fading ad memory is a tiny hazard
     ("adaptive_market", "brands.tea_1.strategy.ad_budget_per_day", 0.0),
 ]
@@ -175,7 +178,8 @@ DAYS = {"adaptive_market": 300}
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("name", "key", "value"), CRASHED, ids=[c[1] for c in CRASHED])
-def test_runs_that_crashed_now_finish(name, key, value, engine):
+def test_runs_that_crashed_now_finish(name, key, value, engine, monkeypatch):
+    monkeypatch.setenv(ALLOW_LARGE_ENV, "1")
     days = DAYS.get(name, 120)
     sc = load_scenario(name, {key: value, "run.consumers": 300, "run.days": days})
     result = run(sc, 1, engine)
