@@ -43,11 +43,18 @@ HEADLINE = (
 LOWER_IS_BETTER = frozenset({"cac_blended", "cac_public", "cac_private"})
 
 
-def execute_scenario(scenario: Scenario, seed: int, label: str, replicate: int) -> pd.DataFrame:
-    """Run one scenario with one seed; every scalar KPI per brand and for the market."""
+def execute_scenario(
+    scenario: Scenario,
+    seed: int,
+    label: str,
+    replicate: int,
+    run_fn: Callable[..., Any] | None = None,
+) -> pd.DataFrame:
+    """Run one scenario with one seed; every scalar KPI per brand and for the market.
+    `run_fn(scenario, seed)` replaces `sim.runner.run` (tests)."""
     from sim.runner import run
 
-    kpis = run(scenario, seed).summary["kpis"]
+    kpis = (run_fn or run)(scenario, seed).summary["kpis"]
     rows = [(MARKET, k, v) for k, v in _flat_kpis(kpis["market"]).items()]
     for brand, k in kpis["brands"].items():
         rows += [(brand, name, v) for name, v in _flat_kpis(k).items()]
@@ -144,6 +151,7 @@ def run_compare(
     executor: Any,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    run_fn: Callable[..., Any] | None = None,
 ) -> CompareResult:
     """Run every scenario `replicates` times with common random numbers and pair them.
 
@@ -153,7 +161,7 @@ def run_compare(
     t0 = time.perf_counter()
     labels = labels_of(scenarios)
     items = (
-        ((label, k, s), (sc, s, label, k))
+        ((label, k, s), (sc, s, label, k) if run_fn is None else (sc, s, label, k, run_fn))
         for k in range(replicates)
         for s in [compare_seed(seed, k)]
         for sc, label in zip(scenarios, labels, strict=True)
