@@ -260,6 +260,8 @@ def _log_progress(done: int, total: int, t0: float, start: int = 0) -> None:
 def _executor(workers: int | None, scheduler: str | None, no_workers_s: float | None = None) -> Any:
     from sim.experiments.executors import NO_WORKERS_S, ExecutorError, make_executor
 
+    if scheduler:
+        _quiet_dask()
     try:
         return make_executor(
             workers, scheduler, NO_WORKERS_S if no_workers_s is None else no_workers_s
@@ -272,6 +274,20 @@ def _executor(workers: int | None, scheduler: str | None, no_workers_s: float | 
             if scheduler
             else str(exc)
         )
+
+
+def _quiet_dask() -> None:
+    """Dask logs a lost connection as tracebacks on stderr; the sweep reports it in one line
+    of its own, so the command keeps only Dask's critical messages."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401  (configures its loggers on import)
+    except ImportError:
+        return
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _executor_name(ex: Any) -> str:

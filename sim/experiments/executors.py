@@ -34,6 +34,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,8 @@ class DaskExecutor:
         fut = self._client.submit(package_version, pure=False)
         try:
             theirs = fut.result(timeout=self.no_workers_s)
+        except CancelledError:
+            raise ExecutorError(f"lost the Dask scheduler at {self.address}") from None
         except TimeoutError:
             raise ExecutorError(
                 f"no Dask worker ran a task within {self.no_workers_s:g} s at {self.address} "
@@ -352,6 +355,8 @@ class DaskExecutor:
                     done = wait(list(flight), timeout=1.0, return_when="FIRST_COMPLETED").done
             except TimeoutError:
                 done = set()
+            except CancelledError:  # the client cancels every future when it loses the scheduler
+                raise ExecutorError(f"lost the Dask scheduler at {self.address}") from None
             now = time.monotonic()
             if self._client.status != "running":
                 lost_since = lost_since or now
