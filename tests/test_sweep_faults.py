@@ -181,8 +181,9 @@ def test_ctrl_c_stops_keeps_finished_runs_and_resumes(
     )
     try:
         wait_for(
-            lambda: any(marks.iterdir())
-            and len(list((out / "runs").glob("*.parquet"))) == RUNS - 1,
+            lambda: (
+                any(marks.iterdir()) and len(list((out / "runs").glob("*.parquet"))) == RUNS - 1
+            ),
             "every other run to finish",
         )
         blocked = int(next(marks.iterdir()).name.split("-")[1])
@@ -410,6 +411,7 @@ def test_compare_with_failing_runs_on_the_command_line(
     # one replicate fails: the other pair is reported, exit 3
     monkeypatch.setenv(FAULT, fault("raise", compare_seed(3, 0)))
     code, stdout, err = cli([*args, "--out", tmp_path / "some"], capsys)
+    assert "private_share" in stdout
     assert code == 3, err
     assert "2 run(s) failed" in err and "RuntimeError: test fault" in err
     report = (tmp_path / "some" / "report.md").read_text(encoding="utf-8")
