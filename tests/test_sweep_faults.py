@@ -411,7 +411,7 @@ def test_compare_with_failing_runs_on_the_command_line(
     # one replicate fails: the other pair is reported, exit 3
     monkeypatch.setenv(FAULT, fault("raise", compare_seed(3, 0)))
     code, stdout, err = cli([*args, "--out", tmp_path / "some"], capsys)
-    assert "private_share" in stdout
+    assert "difference from public_only" in stdout
     assert code == 3, err
     assert "2 run(s) failed" in err and "RuntimeError: test fault" in err
     report = (tmp_path / "some" / "report.md").read_text(encoding="utf-8")
@@ -421,3 +421,27 @@ def test_compare_with_failing_runs_on_the_command_line(
     code, _, err = cli([*args, "--out", tmp_path / "none"], capsys)
     assert code == 3 and len(err.splitlines()) == 1 and "every run failed" in err, err
     assert not (tmp_path / "none").exists()
+
+
+def test_dask_workers_without_the_package_is_one_line(
+    exp_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    import sim.experiments.executors as executors
+
+    def missing() -> str:
+        raise ModuleNotFoundError("No module named 'sim'")
+
+    # the probe a worker runs first, as it fails on a worker without the package
+    monkeypatch.setattr(executors, "package_version", missing)
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        args = ["sweep", exp_path, "--out", tmp_path / "o", "--scheduler"]
+        code, _, err = cli([*args, cluster.scheduler_address], capsys)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "cannot import siyu" in err and "siyu[cluster]" in err
+    assert not (tmp_path / "o").exists()
