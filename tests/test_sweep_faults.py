@@ -159,12 +159,13 @@ def test_attempts_cap_stops_retrying(
     assert third.ran == 0 and third.given_up["attempts"].tolist() == [2]
     # the command line: failed runs exit 3, the run at the cap is named as not retried
     code, stdout, err = cli(
-        ["sweep", exp_path, "--out", out, "--resume", "--max-attempts", "2", "--no-report"],
-        capsys,
+        ["sweep", exp_path, "--out", out, "--resume", "--max-attempts", "2"], capsys
     )
     assert code == 3, err
     assert "0 runs" in stdout and "1 failed" in stdout
     assert "not retried" in err and BAD in err and "Traceback" not in err
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert f"| {BAD} | {BAD_SEED} | 2 | RuntimeError: test fault" in report
 
 
 # --------------------------------------------------------------------------- Ctrl-C, kill
