@@ -203,8 +203,9 @@ def test_ctrl_c_stops_keeps_finished_runs_and_resumes(
     resume_equals_serial(exp_path, out, serial)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_parent_leaves_no_workers(
-    exp_path: Path, serial: pd.DataFrame, tmp_path: Path
+    exp_path: Path, serial: pd.DataFrame, tmp_path: Path, signum: int
 ) -> None:
     out, marks = tmp_path / "out", tmp_path / "marks"
     marks.mkdir()
@@ -216,7 +217,7 @@ def test_killed_parent_leaves_no_workers(
         wait_for(lambda: len(list(marks.iterdir())) == 2, "both workers to start a run")
         workers = [int(p.name.split("-")[1]) for p in marks.iterdir()]
         assert all(alive(pid) for pid in workers)
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, signum)
         proc.wait(timeout=WAIT_S)
     finally:
         if proc.poll() is None:
