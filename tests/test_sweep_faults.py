@@ -447,3 +447,34 @@ def test_dask_workers_without_the_package_is_one_line(
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "cannot import siyu" in err and "siyu[cluster]" in err
     assert not (tmp_path / "o").exists()
+
+
+class PathlessCheck(SerialExecutor):
+    """A serial executor that first checks every task as a remote worker would get it: no
+    file path in it, and it runs from its pickled bytes alone."""
+
+    def __init__(self, forbidden: list[str]) -> None:
+        self.forbidden = forbidden
+
+    def imap(self, fn, items):
+        import pickle
+
+        def checked():
+            for key, args in items:
+                data = pickle.dumps(args)
+                for text in self.forbidden:
+                    assert text.encode() not in data, f"{text} shipped to a worker"
+                yield key, pickle.loads(data)
+
+        return super().imap(fn, checked())
+
+
+def test_scenarios_are_shipped_as_data(
+    exp_path: Path, serial: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = load_experiment(exp_path)
+    # the base scenario's file and the experiment's folder never reach a worker
+    monkeypatch.chdir(tmp_path)
+    ex = PathlessCheck([exp.base_path, str(exp_path.parent), "beauty_guides.toml"])
+    res = run_sweep(exp, tmp_path / "out", ex)
+    pd.testing.assert_frame_equal(res.results, serial)
