@@ -1,7 +1,7 @@
 """Test-only faults for sweeps (never imported by the product): a run function that
 misbehaves on chosen runs, and a `siyu` entry point whose sweeps use it.
 
-`SIYU_TEST_FAULT` holds `KIND:SEED[,SEED…]` (`*` for every run); KIND is
+`SIYU_TEST_FAULT` (or `faulty(KIND, SEED…)`) holds `KIND:SEED[,SEED…]` (`*` for every run); KIND is
 `abort` (os.abort: SIGABRT), `segv` (a real segmentation fault), `kill` (SIGKILL of its own
 worker, as the kernel's out-of-memory killer does), `raise` (a Python exception) or `block`
 (write `started-<pid>-<seed>` in `SIYU_TEST_MARKS` and sleep until killed). Workers inherit
@@ -30,11 +30,17 @@ def fault(kind: str, *seeds: int) -> str:
     return f"{kind}:" + (",".join(str(s) for s in seeds) if seeds else "*")
 
 
-def faulty_run(scenario: Any, seed: int) -> Any:
-    """`sim.runner.run`, except on the runs SIYU_TEST_FAULT names."""
+def faulty(kind: str, *seeds: int) -> functools.partial:
+    """A run function with its fault built in (for sweeps in this process: pool workers come
+    from a fork server that may have started before an environment variable was set)."""
+    return functools.partial(faulty_run, spec=fault(kind, *seeds))
+
+
+def faulty_run(scenario: Any, seed: int, spec: str | None = None) -> Any:
+    """`sim.runner.run`, except on the runs `spec` (default: SIYU_TEST_FAULT) names."""
     from sim.runner import run
 
-    kind, _, which = os.environ.get(FAULT, "").partition(":")
+    kind, _, which = (spec or os.environ.get(FAULT, "")).partition(":")
     if kind and (which == "*" or str(seed) in which.split(",")):
         if kind == "abort":
             os.abort()

@@ -23,7 +23,7 @@ from sim.experiments.spec import load_experiment
 from sim.experiments.store import Store, locked
 from sim.experiments.sweep import StoreWriteError, run_sweep
 from tests.helpers import cli
-from tests.sweep_hooks import FAULT, MARKS, fault, faulty_run
+from tests.sweep_hooks import FAULT, MARKS, fault, faulty
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = """
@@ -125,9 +125,9 @@ def test_run_that_kills_its_worker_is_recorded(
     workers: int,
     signame: str,
 ) -> None:
-    monkeypatch.setenv(FAULT, fault(kind, BAD_SEED))
     out = tmp_path / "out"
-    res = run_sweep(load_experiment(exp_path), out, ProcessExecutor(workers), run_fn=faulty_run)
+    run_fn = faulty(kind, BAD_SEED)
+    res = run_sweep(load_experiment(exp_path), out, ProcessExecutor(workers), run_fn=run_fn)
     failed = res.failed
     assert failed["run_id"].tolist() == [BAD]
     assert failed["error"].iloc[0].startswith(f"worker died: signal {signame}")
@@ -136,7 +136,6 @@ def test_run_that_kills_its_worker_is_recorded(
     pd.testing.assert_frame_equal(res.results, without(serial, BAD))
     on_disk = Store(out).read_manifest().set_index("run_id")
     assert on_disk.at[BAD, "status"] == "failed" and signame in on_disk.at[BAD, "error"]
-    monkeypatch.delenv(FAULT)
     manifest = resume_equals_serial(exp_path, out, serial).set_index("run_id")
     assert manifest.at[BAD, "attempts"] == 2 and manifest.at[BAD, "error"] == ""
 
@@ -147,9 +146,8 @@ def test_attempts_cap_stops_retrying(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv(FAULT, fault("raise", BAD_SEED))
     exp, out = load_experiment(exp_path), tmp_path / "out"
-    sweep = functools.partial(run_sweep, run_fn=faulty_run, max_attempts=2)
+    sweep = functools.partial(run_sweep, run_fn=faulty("raise", BAD_SEED), max_attempts=2)
     first = sweep(exp, out, SerialExecutor())
     assert first.failed["run_id"].tolist() == [BAD] and first.given_up.empty
     second = sweep(exp, out, SerialExecutor(), resume=True)
@@ -239,7 +237,6 @@ def test_dask_worker_killed_mid_sweep(
     distributed = pytest.importorskip("dask.distributed")
     import dask
 
-    monkeypatch.setenv(FAULT, fault("kill", BAD_SEED))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), *sys.path]))
     out = tmp_path / "out"
     # one task per worker thread at a time, and no retry of a task whose worker died: only
@@ -259,11 +256,10 @@ def test_dask_worker_killed_mid_sweep(
         ) as cluster,
     ):
         ex = DaskExecutor(cluster.scheduler_address)
-        res = run_sweep(load_experiment(exp_path), out, ex, run_fn=faulty_run)
+        res = run_sweep(load_experiment(exp_path), out, ex, run_fn=faulty("kill", BAD_SEED))
     assert res.failed["run_id"].tolist() == [BAD]
     assert res.failed["error"].iloc[0].startswith("worker died")
     pd.testing.assert_frame_equal(res.results, without(serial, BAD))
-    monkeypatch.delenv(FAULT)
     resume_equals_serial(exp_path, out, serial)
 
 
@@ -389,8 +385,8 @@ def test_compare_survives_a_crashing_run(tmp_path: Path, monkeypatch: pytest.Mon
     small = {"run.days": 20, "run.consumers": 120}
     scenarios = [load_scenario(n, small) for n in ("public_only", "beauty_guides")]
     clean = run_compare(scenarios, 3, SerialExecutor(), seed=5)
-    monkeypatch.setenv(FAULT, fault("segv", compare_seed(5, 1)))
-    res = run_compare(scenarios, 3, ProcessExecutor(2), seed=5, run_fn=faulty_run)
+    run_fn = faulty("segv", compare_seed(5, 1))
+    res = run_compare(scenarios, 3, ProcessExecutor(2), seed=5, run_fn=run_fn)
     assert sorted(res.failed["scenario"]) == ["beauty_guides", "public_only"]
     assert set(res.failed["replicate"]) == {1}
     assert res.failed["error"].str.startswith("worker died: signal SIGSEGV").all()
@@ -405,13 +401,15 @@ def test_compare_with_failing_runs_on_the_command_line(
 ) -> None:
     import sim.experiments.compare as compare
 
-    monkeypatch.setattr(
-        compare, "run_compare", functools.partial(compare.run_compare, run_fn=faulty_run)
-    )
+    run_compare = compare.run_compare
     args = ["compare", "public_only", "beauty_guides", "--replicates", "2", "--days", "10"]
     args += ["--consumers", "80", "--workers", "1", "--seed", "3"]
     # one replicate fails: the other pair is reported, exit 3
-    monkeypatch.setenv(FAULT, fault("raise", compare_seed(3, 0)))
+    monkeypatch.setattr(
+        compare,
+        "run_compare",
+        functools.partial(run_compare, run_fn=faulty("raise", compare_seed(3, 0))),
+    )
     code, stdout, err = cli([*args, "--out", tmp_path / "some"], capsys)
     assert "difference from public_only" in stdout
     assert code == 3, err
@@ -419,7 +417,9 @@ def test_compare_with_failing_runs_on_the_command_line(
     report = (tmp_path / "some" / "report.md").read_text(encoding="utf-8")
     assert "2 run(s) failed" in report
     # every run fails: one line, nothing written
-    monkeypatch.setenv(FAULT, fault("raise"))
+    monkeypatch.setattr(
+        compare, "run_compare", functools.partial(run_compare, run_fn=faulty("raise"))
+    )
     code, _, err = cli([*args, "--out", tmp_path / "none"], capsys)
     assert code == 3 and len(err.splitlines()) == 1 and "every run failed" in err, err
     assert not (tmp_path / "none").exists()

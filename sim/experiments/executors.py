@@ -5,11 +5,13 @@
 - serial (`SerialExecutor`): runs each task in this process, one by one (the library's
   simplest executor; the command line's `--workers 1` is a pool of one worker process, so
   that a run that crashes the interpreter cannot take the sweep down);
-- processes (`ProcessExecutor`, default): long-lived worker processes of our own, fed one task
-  at a time over a pipe. A worker that dies (a segfault, `os.abort()`, SIGKILL, the kernel's
-  out-of-memory killer) fails only the task it held, with the signal as its cause; the pool
-  starts a replacement and goes on. Workers die with their parent (Linux: PR_SET_PDEATHSIG;
-  elsewhere they exit when their pipe closes) and ignore Ctrl-C, which the parent handles;
+- processes (`ProcessExecutor`, default): long-lived worker processes of our own (forked from
+  a fork server that has imported the simulator), fed one task at a time over a pipe. A
+  worker that dies (a segfault, `os.abort()`, SIGKILL, the kernel's out-of-memory killer)
+  fails only the task it held, with the signal as its cause; the pool starts a replacement
+  and goes on. Workers die with the sweep (each watches the sweep's process and exits with
+  it; Linux also kills them with the fork server, PR_SET_PDEATHSIG) and ignore Ctrl-C, which
+  the sweep handles;
 - dask (`DaskExecutor`, `scheduler="tcp://HOST:PORT"`): a `dask.distributed.Client` on a
   running cluster (the optional extra `siyu[cluster]`; imported only when asked for). A task
   that keeps killing its workers fails with its cause; a lost scheduler, no workers for
@@ -28,6 +30,7 @@ import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
+import select
 import signal
 import sys
 import threading
@@ -123,13 +126,36 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
+def _exit_with(pid: int) -> None:
+    """End this process as soon as process `pid` (the sweep) ends: a worker forked by the
+    fork server is not the sweep's child, so the kernel's parent-death signal covers only the
+    fork server. Watches a pidfd (Linux), else polls once a second."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+        os._exit(1)
+
+    threading.Thread(target=watch, name="siyu-exit-with-sweep", daemon=True).start()
+
+
 def _worker_main(conn: multiprocessing.connection.Connection, parent: int) -> None:
     """A pool worker: receive `(fn, args)`, send back `("ok", result)` or `("err", cause)`,
     until told to stop (None) or until the pipe to the parent closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    if os.getppid() != parent:  # the parent died before the death signal was set
-        return
+    _exit_with(parent)
     while True:
         try:
             msg = conn.recv()
@@ -153,6 +179,23 @@ def _worker_main(conn: multiprocessing.connection.Connection, parent: int) -> No
             conn.send(("err", f"cannot send the result back: {describe(exc)}"))
 
 
+PRELOAD = ("sim.experiments.sweep", "sim.runner", "sim.fast")
+"""Modules the fork server imports once, so that a new worker (the first ones, or one that
+replaces a worker that died) starts in a fraction of a second instead of importing them."""
+
+
+def worker_context() -> Any:
+    """Where workers come from: a fork server that has imported PRELOAD (where the platform
+    has one), else fresh interpreters (spawn). Either way a worker never inherits the
+    sweep's threads, and a script that starts a pool needs the `__main__` guard. The fork
+    server is started once per process: workers see the environment of that moment."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ctx
+
+
 @dataclass
 class _Worker:
     proc: Any
@@ -168,7 +211,7 @@ class ProcessExecutor:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = worker_context()
         self._pool: list[_Worker] = []
 
     def _start(self) -> _Worker:
