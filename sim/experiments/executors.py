@@ -205,7 +205,8 @@ class _Worker:
 
 
 class ProcessExecutor:
-    """A pool of local worker processes (spawned, long-lived) that survives its tasks."""
+    """A pool of long-lived local worker processes that survives its tasks: a worker that
+    dies fails only the task it held, and is replaced when there is more to do."""
 
     name = "processes"
 
@@ -215,8 +216,9 @@ class ProcessExecutor:
         self._pool: list[_Worker] = []
 
     def _start(self) -> _Worker:
-        """A new worker. It is started with SIGINT ignored (kept across exec), so a Ctrl-C
-        while it imports cannot kill it with a traceback; the parent stops it instead."""
+        """A new worker. It is started with SIGINT ignored (which a new fork server and the
+        worker keep), so a Ctrl-C while it starts cannot kill it with a traceback; the parent
+        stops it instead."""
         here, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=_worker_main, args=(child, os.getpid()), daemon=True, name="siyu-worker"
@@ -226,7 +228,7 @@ class ProcessExecutor:
         try:
             proc.start()
         finally:
-            if main:
+            if main and old is not None:
                 signal.signal(signal.SIGINT, old)
         child.close()
         worker = _Worker(proc, here)
