@@ -321,11 +321,11 @@ EXIT_CODES = (
 )
 
 
-def _report_failures(failed: Any, target: Path, max_attempts: int, what: str = "run") -> None:
+def _report_failures(failed: Any, target: Path, max_attempts: int) -> None:
     """Warn (stderr) about failed runs: how many, the first causes, what --resume does."""
     given_up = int((failed["attempts"] >= max_attempts).sum()) if "attempts" in failed else 0
     print(
-        f"warning: {len(failed)} {what}(s) failed; causes in {target}/manifest.parquet"
+        f"warning: {len(failed)} run(s) failed; causes in {target}/manifest.parquet"
         + (f"; {given_up} had all {max_attempts} attempts and are not retried" if given_up else "")
         + (
             f"; --resume retries the other {len(failed) - given_up}"
