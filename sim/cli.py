@@ -275,11 +275,15 @@ def _log_progress(done: int, total: int, t0: float, start: int = 0) -> None:
     print(f"{done}/{total} runs, {spent:.0f} s, ETA {left:.0f} s", file=sys.stderr, flush=True)
 
 
-def _executor(workers: int | None, scheduler: str | None) -> Any:
-    from sim.experiments.executors import ExecutorError, make_executor
+def _executor(workers: int | None, scheduler: str | None, no_workers_s: float | None = None) -> Any:
+    from sim.experiments.executors import NO_WORKERS_S, ExecutorError, make_executor
 
+    if scheduler:
+        _quiet_dask()
     try:
-        return make_executor(workers, scheduler)
+        return make_executor(
+            workers, scheduler, NO_WORKERS_S if no_workers_s is None else no_workers_s
+        )
     except ExecutorError as exc:
         _fail(
             str(exc)
@@ -290,10 +294,26 @@ def _executor(workers: int | None, scheduler: str | None) -> Any:
         )
 
 
+def _quiet_dask() -> None:
+    """Dask logs a lost connection as tracebacks on stderr; the sweep reports it in one line
+    of its own, so the command keeps only Dask's critical messages."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401  (configures its loggers on import)
+    except ImportError:
+        return
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _executor_name(ex: Any) -> str:
     if ex.name == "dask":
         return f"Dask cluster {ex.address} ({ex.workers} threads)"
-    return "serial" if ex.name == "serial" else f"{ex.workers} local processes"
+    if ex.name == "serial":
+        return "serial (in this process)"
+    return "1 worker process (serial)" if ex.workers == 1 else f"{ex.workers} local processes"
 
 
 WorkersOption = Annotated[
@@ -302,7 +322,41 @@ WorkersOption = Annotated[
 SchedulerOption = Annotated[str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT")]
 
 
-@app.command()
+NoWorkersOption = Annotated[
+    float | None,
+    typer.Option(
+        "--no-workers-timeout",
+        help="with --scheduler: stop when no Dask worker is there for this many seconds "
+        "(default 60)",
+    ),
+]
+
+EXIT_CODES = (
+    "Exit codes: 0 every run done; 3 some runs failed (causes in manifest.parquet; --resume "
+    "retries them); 2 bad input, or an --out that is unusable, not writable or locked by "
+    "another sweep; 1 the executor was lost (--resume continues) or the report failed; "
+    "130 interrupted (Ctrl-C; --resume continues)."
+)
+
+
+def _report_failures(failed: Any, target: Path, max_attempts: int) -> None:
+    """Warn (stderr) about failed runs: how many, the first causes, what --resume does."""
+    given_up = int((failed["attempts"] >= max_attempts).sum()) if "attempts" in failed else 0
+    print(
+        f"warning: {len(failed)} run(s) failed; causes in {target}/manifest.parquet"
+        + (f"; {given_up} had all {max_attempts} attempts and are not retried" if given_up else "")
+        + (
+            f"; --resume retries the other {len(failed) - given_up}"
+            if len(failed) > given_up
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    for r in failed.head(3).itertuples():
+        print(f"  {r.run_id}: {_one_line(r.error)[:200]}", file=sys.stderr)
+
+
+@app.command(epilog=EXIT_CODES)
 def sweep(
     experiment: Annotated[str, typer.Argument(help="experiment file, or a shipped one's name")],
     workers: WorkersOption = None,
@@ -311,32 +365,51 @@ def sweep(
         Path | None, typer.Option(help="results folder (default reports/sweeps/<name>/)")
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="complete an interrupted sweep in --out")
+        bool,
+        typer.Option("--resume", help="complete an interrupted sweep in --out, retry failed runs"),
     ] = False,
+    max_attempts: Annotated[
+        int,
+        typer.Option(help="attempts a run gets in all before --resume stops retrying it"),
+    ] = 3,
+    no_workers_timeout: NoWorkersOption = None,
     no_report: Annotated[
         bool, typer.Option("--no-report", help="skip the analysis, report.md and figures")
     ] = False,
 ) -> None:
-    """Run an experiment's design (grid, lhs, sobol, morris) into a resumable results store."""
+    """Run an experiment's design (grid, lhs, sobol, morris) into a resumable results store.
+
+    Each run is isolated: a run that fails, crashes or kills its worker is recorded as failed
+    with its cause and the sweep goes on.
+    """
     import time as _time
 
     from sim.experiments.design import build_design
+    from sim.experiments.executors import ExecutorError
     from sim.experiments.report import write_sweep_report
     from sim.experiments.spec import load_experiment
-    from sim.experiments.sweep import StoreError, prepare, run_sweep
+    from sim.experiments.store import check_writable
+    from sim.experiments.sweep import StoreError, StoreWriteError, prepare, run_sweep
 
     try:
         exp = load_experiment(experiment)
     except ScenarioError as exc:
         _fail(str(exc))
+    if max_attempts < 1:
+        _fail(f"--max-attempts: must be at least 1 (got {max_attempts})")
+    if no_workers_timeout is not None and not no_workers_timeout > 0:
+        _fail(
+            f"--no-workers-timeout: must be a positive number of seconds (got {no_workers_timeout})"
+        )
     target = out or Path("reports") / "sweeps" / exp.name
     design = build_design(exp)
     try:
-        manifest = prepare(exp, target, resume, design)
+        manifest = prepare(exp, target, resume, design, max_attempts)
+        check_writable(target)
     except StoreError as exc:
         _fail(f"--out: {exc}")
-    todo = int((manifest["status"] != "done").sum())
-    ex = _executor(workers, scheduler)
+    todo = int((manifest["status"] == "pending").sum())
+    ex = _executor(workers, scheduler, no_workers_timeout)
     t0 = _time.perf_counter()
     print(
         f"{exp.name}: {len(manifest)} runs ({len(design)} points x {exp.replicates} "
@@ -344,6 +417,7 @@ def sweep(
         file=sys.stderr,
         flush=True,
     )
+    hint = f"siyu sweep {experiment} --out {target} --resume"
     state = {"done": len(manifest) - todo, "total": len(manifest)}
     with _progress_bar(exp.name) as bar:
         task = bar.add_task(exp.name, total=len(manifest))
@@ -354,16 +428,27 @@ def sweep(
             _log_progress(done, total, t0, len(manifest) - todo)
 
         try:
-            result = run_sweep(exp, target, ex, resume=resume, progress=progress)
+            result = run_sweep(
+                exp, target, ex, resume=resume, progress=progress, max_attempts=max_attempts
+            )
         except KeyboardInterrupt:
             print(
                 f"interrupted: {state['done']} of {state['total']} runs are in {target}/; "
-                f"finish with: siyu sweep {experiment} --out {target} --resume",
+                f"finish with: {hint}",
                 file=sys.stderr,
             )
             raise typer.Exit(130) from None
+        except StoreWriteError as exc:
+            _fail(f"--out: {exc}; the finished runs are kept: make room and finish with: {hint}")
         except StoreError as exc:
+            ex.shutdown(cancel=True)
             _fail(f"--out: {exc}")
+        except ExecutorError as exc:
+            _fail(
+                f"{'--scheduler: ' if scheduler else ''}{exc}; the finished runs are kept in "
+                f"{target}/: finish with: {hint}",
+                code=1,
+            )
     if not no_report:
         try:
             write_sweep_report(
@@ -375,23 +460,25 @@ def sweep(
                 "rerun with --resume to retry the report)",
                 code=1,
             )
-    failed = len(result.failed)
+    failed = result.failed
     took = _time.perf_counter() - t0
     print(
         f"wrote {target}/ ({result.ran} runs in {took:.0f} s, {result.skipped} already done, "
-        f"{failed} failed: results.parquet, manifest.parquet"
+        f"{len(failed)} failed: results.parquet, manifest.parquet"
         + (", report.md, figures/" if not no_report else "")
         + ")",
         flush=True,
     )
-    if failed:
-        print(
-            f"warning: {failed} run(s) failed; their errors are in {target}/manifest.parquet",
-            file=sys.stderr,
-        )
+    if len(failed):
+        _report_failures(failed, target, max_attempts)
+        raise typer.Exit(3)
 
 
-@app.command()
+@app.command(
+    epilog="Exit codes: 0 every run done; 3 some runs failed (the differences use the pairs "
+    "that finished; if none did, nothing is written); 2 bad input or an --out that cannot be "
+    "written; 1 the executor was lost; 130 interrupted."
+)
 def compare(
     scenarios: Annotated[
         list[str], typer.Argument(help="two or more scenarios; the first is the reference")
@@ -413,7 +500,9 @@ def compare(
     ] = None,
 ) -> None:
     """Compare strategies with common random numbers: paired KPI differences with 95% CIs."""
-    from sim.experiments.compare import run_compare, write_compare
+    from sim.experiments.compare import CompareError, run_compare, write_compare
+    from sim.experiments.executors import ExecutorError
+    from sim.experiments.store import StoreError, cannot_write, check_writable
 
     if len(scenarios) < 2:
         _fail("SCENARIO: give at least two scenarios (the first is the reference)")
@@ -427,6 +516,10 @@ def compare(
         _fail(f"--out: {target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / "differences.csv").exists():
         _fail(f"--out: {target}: folder exists and is not a comparison's output")
+    try:
+        check_writable(target)
+    except StoreError as exc:
+        _fail(f"--out: {exc}")
     ex = _executor(workers, scheduler)
     with _progress_bar("compare") as bar:
         task = bar.add_task("compare", total=len(loaded) * replicates)
@@ -441,7 +534,14 @@ def compare(
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)
             raise typer.Exit(130) from None
-    write_compare(res, target, days=days)
+        except CompareError as exc:
+            _fail(f"compare: {exc}; nothing written", code=3)
+        except ExecutorError as exc:
+            _fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
+    try:
+        write_compare(res, target, days=days)
+    except OSError as exc:
+        _fail(f"--out: {cannot_write(target, exc)}")
     table = Table(title=f"difference from {res.labels[0]} ({replicates} paired replicates)")
     for col in ("scenario", "brand", "KPI", "difference", "95% CI"):
         table.add_column(col, justify="left" if col in ("scenario", "brand", "KPI") else "right")
@@ -452,6 +552,18 @@ def compare(
         table.add_row(r.scenario, r.brand, r.metric, f"{r.diff:.3g}", ci)
     out_console().print(table)
     print(f"wrote {target}/ (report.md, figures/, results.parquet, differences.csv)", flush=True)
+    if len(res.failed):
+        print(
+            f"warning: {len(res.failed)} run(s) failed; the differences leave their pairs out "
+            f"(listed in {target}/report.md)",
+            file=sys.stderr,
+        )
+        for r in res.failed.head(3).itertuples():
+            print(
+                f"  {r.scenario} replicate {r.replicate}: {_one_line(r.error)[:200]}",
+                file=sys.stderr,
+            )
+        raise typer.Exit(3)
 
 
 def _add_workshop_commands() -> None:

@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,11 @@ import pandas as pd
 from scipy import stats
 
 from sim.experiments.analysis import _fmt, _md_table
+from sim.experiments.executors import TaskFailed
 from sim.experiments.seeds import compare_seed
 from sim.experiments.spec import MARKET, _flat_kpis
 from sim.experiments.store import atomic_write, write_parquet
+from sim.experiments.sweep import second_interrupt_exits
 from sim.params import Scenario
 from sim.report import _figure, _save, _style
 
@@ -41,11 +43,18 @@ HEADLINE = (
 LOWER_IS_BETTER = frozenset({"cac_blended", "cac_public", "cac_private"})
 
 
-def execute_scenario(scenario: Scenario, seed: int, label: str, replicate: int) -> pd.DataFrame:
-    """Run one scenario with one seed; every scalar KPI per brand and for the market."""
+def execute_scenario(
+    scenario: Scenario,
+    seed: int,
+    label: str,
+    replicate: int,
+    run_fn: Callable[..., Any] | None = None,
+) -> pd.DataFrame:
+    """Run one scenario with one seed; every scalar KPI per brand and for the market.
+    `run_fn(scenario, seed)` replaces `sim.runner.run` (tests)."""
     from sim.runner import run
 
-    kpis = run(scenario, seed).summary["kpis"]
+    kpis = (run_fn or run)(scenario, seed).summary["kpis"]
     rows = [(MARKET, k, v) for k, v in _flat_kpis(kpis["market"]).items()]
     for brand, k in kpis["brands"].items():
         rows += [(brand, name, v) for name, v in _flat_kpis(k).items()]
@@ -117,6 +126,9 @@ def paired_differences(runs: pd.DataFrame, labels: list[str], conf: float = 0.95
     return pd.concat(out, ignore_index=True)
 
 
+FAILED_COLUMNS = ["scenario", "replicate", "seed", "error"]
+
+
 @dataclass
 class CompareResult:
     labels: list[str]
@@ -124,6 +136,13 @@ class CompareResult:
     differences: pd.DataFrame
     replicates: int
     seconds: float
+    failed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILED_COLUMNS))
+    """Runs that produced nothing: scenario, replicate, seed, error (their pairs are left
+    out of the differences)."""
+
+
+class CompareError(Exception):
+    """No pair of runs finished: there is nothing to compare."""
 
 
 def run_compare(
@@ -132,27 +151,39 @@ def run_compare(
     executor: Any,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    run_fn: Callable[..., Any] | None = None,
 ) -> CompareResult:
-    """Run every scenario `replicates` times with common random numbers and pair them."""
+    """Run every scenario `replicates` times with common random numbers and pair them.
+
+    A run that fails (an exception, or the death of its worker) is recorded in `failed` and
+    the others go on; the differences use the replicates where both runs of a pair finished.
+    Raises CompareError if no scenario has a finished pair with the reference."""
     t0 = time.perf_counter()
     labels = labels_of(scenarios)
-    futures = []
-    for k in range(replicates):
-        s = compare_seed(seed, k)
-        for sc, label in zip(scenarios, labels, strict=True):
-            futures.append(executor.submit(execute_scenario, sc, s, label, k))
-    total, frames = len(futures), []
+    items = (
+        ((label, k, s), (sc, s, label, k) if run_fn is None else (sc, s, label, k, run_fn))
+        for k in range(replicates)
+        for s in [compare_seed(seed, k)]
+        for sc, label in zip(scenarios, labels, strict=True)
+    )
+    total, frames, failed = len(scenarios) * replicates, [], []
     if progress:
         progress(0, total)
     try:
-        for i, fut in enumerate(executor.as_completed(futures), 1):
-            frames.append(fut.result())
+        for i, ((label, k, s), result) in enumerate(executor.imap(execute_scenario, items), 1):
+            if isinstance(result, TaskFailed):
+                failed.append((label, k, s, result.cause))
+            else:
+                frames.append(result)
             if progress:
                 progress(i, total)
     except BaseException:
-        executor.shutdown(cancel=True)
+        with second_interrupt_exits():
+            executor.shutdown(cancel=True)
         raise
     executor.shutdown()
+    if not frames:
+        raise CompareError(f"every run failed (first: {failed[0][3]})")
     runs = pd.concat(frames, ignore_index=True)
     order = {label: i for i, label in enumerate(labels)}
     runs = runs.sort_values(
@@ -161,7 +192,17 @@ def run_compare(
         kind="stable",
     ).reset_index(drop=True)
     diffs = paired_differences(runs, labels)
-    return CompareResult(labels, runs, diffs, replicates, time.perf_counter() - t0)
+    if diffs.empty or not (diffs["n"] > 0).any():
+        raise CompareError(
+            "no replicate finished for both the reference and another scenario "
+            f"({len(failed)} run(s) failed, first: {failed[0][3] if failed else '?'})"
+        )
+    fails = pd.DataFrame(failed, columns=FAILED_COLUMNS).sort_values(
+        ["scenario", "replicate"], key=lambda c: c.map(order) if c.name == "scenario" else c
+    )
+    return CompareResult(
+        labels, runs, diffs, replicates, time.perf_counter() - t0, fails.reset_index(drop=True)
+    )
 
 
 def _shown(diffs: pd.DataFrame) -> pd.DataFrame:
@@ -235,6 +276,25 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         "distinguishable from it at this many replicates.*",
         "",
     ]
+    if len(res.failed):
+        lines += [
+            f"**{len(res.failed)} run(s) failed**; the differences leave their pairs out "
+            "(see `n`):",
+            "",
+            _md_table(
+                ["scenario", "replicate", "seed", "error"],
+                [
+                    [
+                        r.scenario,
+                        str(r.replicate),
+                        str(r.seed),
+                        str(r.error)[:200].replace("|", "\\|"),
+                    ]
+                    for r in res.failed.itertuples()
+                ],
+            ),
+            "",
+        ]
     d = _shown(res.differences)
     for label in res.labels[1:]:
         sub = d[d["scenario"] == label]

@@ -88,10 +88,22 @@ def write_sweep_report(
     if len(failed):
         lines += ["## Failed runs", ""]
         rows = [
-            [r.run_id, str(r.seed), str(r.error)[:200].replace("|", "\\|")]
+            [
+                r.run_id,
+                str(r.seed),
+                str(getattr(r, "attempts", "")),
+                str(r.error)[:200].replace("|", "\\|"),
+            ]
             for r in failed.head(20).itertuples()
         ]
-        lines += [_md_table(["run", "seed", "error"], rows), ""]
+        lines += [
+            "A failed run's cause is the exception it raised, or `worker died: signal …` when "
+            "it crashed or was killed (out of memory, by a person). `--resume` retries it until "
+            "it has had `--max-attempts` attempts.",
+            "",
+            _md_table(["run", "seed", "attempts", "last error"], rows),
+            "",
+        ]
     lines += render_sections(sections)
     lines += [
         "## Data",

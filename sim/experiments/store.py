@@ -8,6 +8,8 @@ in flight and `--resume` re-runs only what is missing.
       runs/<run_id>.parquet the finished run's tidy KPI rows
                             (run_id, point, replicate, seed, brand, metric, value)
       results.parquet       all finished runs' rows joined with their factor values
+      .lock                 held (flock) by the process writing the store; a second one is
+                            refused, and the kernel releases it when that process dies
 
 Every file is written to a temporary name in the same folder and moved into place with
 `os.replace`, so a reader never sees half a file. A run file exists only for a run that
@@ -16,10 +18,12 @@ finished; it is the truth `--resume` trusts.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,108 @@ MANIFEST = "manifest.parquet"
 EXPERIMENT = "experiment.json"
 RESULTS = "results.parquet"
 ROW_COLUMNS = ["run_id", "point", "replicate", "seed", "brand", "metric", "value"]
+LOCK = ".lock"
 STATUS = ("pending", "done", "failed")
+PROBE_BYTES = 64 * 1024
+"""Bytes written (and removed) to check that an output folder takes files before any run."""
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: stores are not locked there
+    fcntl = None  # type: ignore[assignment]
+
+
+class StoreError(Exception):
+    """An output folder that cannot be used (not a sweep's, a different experiment's, not
+    writable, locked by another process)."""
+
+
+class StoreLocked(StoreError):
+    """The store is being written by another live process."""
+
+
+def cannot_write(path: Path, exc: OSError) -> str:
+    """An OSError while writing under `path`, as one line."""
+    what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the device"
+    return f"{path}: cannot write: {what}"
+
+
+def check_writable(folder: Path) -> None:
+    """Raise StoreError unless files can be written in `folder` (or, if it does not exist
+    yet, in the nearest folder above it that does); writes nothing that stays."""
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise StoreError(f"{probe}: exists and is not a folder")
+    if probe != folder:
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise StoreError(f"{folder}: cannot create it: {probe} is not writable")
+        return
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".probe.") as f:
+            f.write(b"\0" * PROBE_BYTES)
+            f.flush()
+    except OSError as exc:
+        raise StoreError(cannot_write(folder, exc)) from None
+
+
+def is_empty(folder: Path) -> bool:
+    """A folder with nothing in it but (possibly) a store's lock file."""
+    return all(p.name == LOCK for p in Path(folder).iterdir())
+
+
+def _holder(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, 32).decode(errors="replace").strip() or "?"
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the store's lock while writing it (created with the folder if needed); raise
+    StoreLocked naming the pid that holds it. A lock left by a dead process does not count:
+    the kernel drops an flock with its holder."""
+    root = Path(root)
+    if fcntl is None:
+        yield
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(cannot_write(root, exc)) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreLocked(
+                f"{root}: locked by pid {_holder(fd)} (another sweep is writing it)"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a new holder)
+
+
+def check_unlocked(root: Path) -> None:
+    """Raise StoreLocked if a live process holds the store's lock (checks, holds nothing)."""
+    path = Path(root) / LOCK
+    if fcntl is None or not path.is_file():
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreLocked(
+                f"{root}: locked by pid {_holder(fd)} (another sweep is writing it)"
+            ) from None
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -3,16 +3,28 @@
 A run's identity is (design point, replicate): its id `p00012-r001`, its seed
 `SeedSequence(experiment.seed, spawn_key=(point, replicate))`. The same experiment gives the
 same runs whatever the executor, and adding replicates adds runs without changing any.
+
+Each run's scenario is resolved here, in the driver, and shipped to the worker as data (the
+validated parameters), so a worker needs the package but none of the files.
+
+Faults: a run that raises, or whose worker dies (a crash, a kill, out of memory), is recorded
+as failed with its cause and the sweep goes on; `--resume` retries failed runs until they
+have had `MAX_ATTEMPTS` attempts in all (the manifest's `attempts` column; `error` keeps the
+last cause). An interruption (Ctrl-C), a lost executor or a full disk stops the sweep with
+the finished runs kept and the runs in flight left pending. One process at a time writes a
+store (a lock).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
+import threading
 import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +34,23 @@ import pandas as pd
 
 from sim import __version__
 from sim.experiments.design import Design, build_design
+from sim.experiments.executors import TaskFailed, describe
 from sim.experiments.seeds import run_seed
 from sim.experiments.spec import Experiment, metric_values
-from sim.experiments.store import Store, is_store, rows_table
+from sim.experiments.store import (
+    Store,
+    StoreError,
+    StoreLocked,
+    cannot_write,
+    check_unlocked,
+    check_writable,
+    is_empty,
+    is_store,
+    locked,
+    rows_table,
+)
+
+__all__ = ["StoreError", "StoreLocked", "StoreWriteError", "plan", "prepare", "run_sweep"]
 
 RunFn = Callable[..., Any]
 """`run_fn(scenario, seed)` -> an object with `.summary["kpis"]` (default `sim.runner.run`)."""
@@ -34,9 +60,17 @@ MANIFEST_EVERY_S = 0.5
 """The manifest is rewritten at most this often while runs finish (and always at the end or
 on an interruption); after a hard crash, runs finished since the last write are redone."""
 
+MAX_ATTEMPTS = 3
+"""Attempts a run gets in all (the first and the `--resume` retries) before `--resume` stops
+retrying it (`--max-attempts`); a run at the cap stays failed and is reported."""
 
-class StoreError(Exception):
-    """An output folder that cannot be used (not a sweep's, or a different experiment's)."""
+OUTCOME = ("status", "error", "started", "finished", "duration_s", "worker")
+"""The manifest columns a run's outcome sets."""
+
+
+class StoreWriteError(StoreError):
+    """The store could not be written during a sweep (a full disk, a folder made read-only):
+    the runs finished before are safe, `--resume` completes the sweep."""
 
 
 def run_id(point: int, replicate: int) -> str:
@@ -49,14 +83,17 @@ def _now() -> str:
 
 def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, Any]:
     """Run one task (in any process or on any worker) and return its outcome; an exception
-    inside the run is caught and returned as a failed outcome with its error."""
-    from sim.scenario import load_scenario
+    inside the run is caught and returned as a failed outcome with its error.
+
+    `task["scenario"]` is the run's validated scenario as a parameter dict (data, not a
+    path): it is rebuilt here with `Scenario.model_validate`."""
+    from sim.params import Scenario
 
     started = _now()
     t0 = time.perf_counter()
     out: dict[str, Any] = {"run_id": task["run_id"], "started": started}
     try:
-        scenario = load_scenario(task["base"], task["overrides"])
+        scenario = Scenario.model_validate(task["scenario"])
         if run_fn is None:
             from sim.runner import run
 
@@ -68,14 +105,46 @@ def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, 
         out["error"] = ""
     except Exception as exc:
         out["status"] = "failed"
-        tb = traceback.extract_tb(exc.__traceback__)
-        where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
-        out["error"] = " ".join(f"{type(exc).__name__}: {exc}{where}".split())
+        out["error"] = describe(exc)
         out["rows"] = []
     out["finished"] = _now()
     out["duration_s"] = time.perf_counter() - t0
     out["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return out
+
+
+def failed_outcome(run: str, cause: str) -> dict[str, Any]:
+    """The outcome of a run that returned nothing (its worker died, its scenario failed)."""
+    now = _now()
+    return {
+        "run_id": run,
+        "status": "failed",
+        "error": cause,
+        "rows": [],
+        "started": "",
+        "finished": now,
+        "duration_s": float("nan"),
+        "worker": "",
+    }
+
+
+@contextlib.contextmanager
+def second_interrupt_exits(code: int = 130) -> Iterator[None]:
+    """While cleaning up after a Ctrl-C: a second Ctrl-C exits at once (the store is safe:
+    every file in it is written atomically, and the run files are the truth)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def now(signum: int, frame: Any) -> None:
+        os.write(2, b"interrupted again: stopped at once\n")
+        os._exit(code)
+
+    old = signal.signal(signal.SIGINT, now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def factor_column(value: Any, exp: Experiment, key: str) -> Any:
@@ -98,11 +167,11 @@ def plan(exp: Experiment, design: Design | None = None) -> pd.DataFrame:
             for key in design.keys:
                 row[key] = factor_column(point[key], exp, key)
             row["params_json"] = json.dumps(point, sort_keys=True, ensure_ascii=False)
-            row.update(status="pending", error="", started="", finished="")
+            row.update(status="pending", error="", attempts=0, started="", finished="")
             row.update(duration_s=float("nan"), worker="", version=__version__)
             rows.append(row)
     df = pd.DataFrame(rows)
-    for col in ("point", "replicate", "seed"):
+    for col in ("point", "replicate", "seed", "attempts"):
         df[col] = df[col].astype("int64")
     return df
 
@@ -141,46 +210,77 @@ class SweepResult:
     ran: int
     skipped: int
     seconds: float
+    max_attempts: int = MAX_ATTEMPTS
 
     @property
     def failed(self) -> pd.DataFrame:
         return self.manifest[self.manifest["status"] == "failed"]
 
+    @property
+    def given_up(self) -> pd.DataFrame:
+        """Failed runs that have had every attempt: `--resume` will not retry them."""
+        f = self.failed
+        return f[f["attempts"] >= self.max_attempts]
 
-def prepare(exp: Experiment, out: Path, resume: bool, design: Design) -> pd.DataFrame:
-    """Check the output folder and return the manifest to run from (done runs kept)."""
+
+def _previous(store: Store) -> pd.DataFrame:
+    try:
+        previous = store.read_manifest().set_index("run_id")
+    except FileNotFoundError:
+        return pd.DataFrame()
+    if "attempts" not in previous:  # a store written before attempts were counted
+        previous["attempts"] = (previous["status"] != "pending").astype("int64")
+    return previous
+
+
+def prepare(
+    exp: Experiment,
+    out: Path,
+    resume: bool,
+    design: Design,
+    max_attempts: int = MAX_ATTEMPTS,
+    check_lock: bool = True,
+) -> pd.DataFrame:
+    """Check the output folder and return the manifest to run from: done runs kept, failed
+    runs pending again (with their attempts and last cause) unless they have had
+    `max_attempts`, in which case they stay failed."""
     out = Path(out)
     fresh = plan(exp, design)
     if out.exists() and not out.is_dir():
         raise StoreError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not is_store(out):
-            raise StoreError(f"{out}: folder exists and is not a sweep's results store")
-        store = Store(out)
-        if not resume:
-            raise StoreError(f"{out}: holds a sweep already (add --resume to complete it)")
-        old = store.read_experiment()
-        if old.get("digest") != digest(exp):
-            raise StoreError(
-                f"{out}: holds a sweep of a different experiment (or base scenario); "
-                "use another --out"
-            )
-        finished = store.finished()
-        try:
-            previous = store.read_manifest().set_index("run_id")
-        except FileNotFoundError:
-            previous = pd.DataFrame()
-        rows = []
-        for _, row in fresh.iterrows():
-            rid = row["run_id"]
-            if rid in finished and rid in previous.index and previous.at[rid, "status"] == "done":
-                keep = previous.loc[rid]
-                for col in ("status", "error", "started", "finished", "duration_s", "worker"):
-                    row[col] = keep[col]
-                row["version"] = keep["version"]
-            rows.append(row)
-        return pd.DataFrame(rows).reset_index(drop=True).astype(fresh.dtypes.to_dict())
-    return fresh
+    if not out.is_dir() or is_empty(out):
+        return fresh
+    if not is_store(out):
+        raise StoreError(f"{out}: folder exists and is not a sweep's results store")
+    store = Store(out)
+    if not resume:
+        raise StoreError(f"{out}: holds a sweep already (add --resume to complete it)")
+    if check_lock:
+        check_unlocked(out)
+    old = store.read_experiment()
+    if old.get("digest") != digest(exp):
+        raise StoreError(
+            f"{out}: holds a sweep of a different experiment (or base scenario); use another --out"
+        )
+    finished = store.finished()
+    previous = _previous(store)
+    keep = (*OUTCOME, "version")
+    rows = []
+    for _, row in fresh.iterrows():
+        rid = row["run_id"]
+        if rid in previous.index:
+            prev = previous.loc[rid]
+            row["attempts"] = int(prev["attempts"])
+            if prev["status"] == "done" and rid in finished:
+                for col in keep:
+                    row[col] = prev[col]
+            elif prev["status"] == "failed":
+                row["error"] = prev["error"]
+                if row["attempts"] >= max_attempts:
+                    for col in keep:
+                        row[col] = prev[col]
+        rows.append(row)
+    return pd.DataFrame(rows).reset_index(drop=True).astype(fresh.dtypes.to_dict())
 
 
 def run_sweep(
@@ -191,71 +291,130 @@ def run_sweep(
     progress: Callable[[int, int], None] | None = None,
     run_fn: RunFn | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> SweepResult:
     """Run every missing run of the experiment on `executor` into the store at `out`.
 
     Finished runs are written (run file, then manifest) as they complete; a run that raises
-    is recorded as failed with its error and the sweep goes on. `on_result` is called after
-    each recorded run (a test hook: raising there interrupts the sweep like Ctrl-C).
+    or whose worker dies is recorded as failed with its cause and the sweep goes on. On any
+    interruption the workers are stopped, the manifest is written and the exception goes on
+    (runs in flight stay pending). `on_result` is called after each recorded run (a test
+    hook: raising there interrupts the sweep like Ctrl-C).
+
+    Raises StoreError (a folder that is not a store, another experiment's, not writable),
+    StoreLocked (another process is writing the store), StoreWriteError (a write failed
+    during the sweep), ExecutorError (the executor was lost), KeyboardInterrupt.
     """
     t0 = time.perf_counter()
     out = Path(out)
     design = build_design(exp)
-    manifest = prepare(exp, out, resume, design)
+    prepare(exp, out, resume, design, max_attempts)  # refuse a bad folder before creating it
+    check_writable(out)
+    with locked(out):
+        return _locked_sweep(
+            exp, out, executor, resume, design, progress, run_fn, on_result, max_attempts, t0
+        )
+
+
+def _locked_sweep(
+    exp: Experiment,
+    out: Path,
+    executor: Any,
+    resume: bool,
+    design: Design,
+    progress: Callable[[int, int], None] | None,
+    run_fn: RunFn | None,
+    on_result: Callable[[dict[str, Any]], None] | None,
+    max_attempts: int,
+    t0: float,
+) -> SweepResult:
+    from sim.scenario import load_scenario
+
+    manifest = prepare(exp, out, resume, design, max_attempts, check_lock=False)
     store = Store(out)
-    out.mkdir(parents=True, exist_ok=True)
-    store.write_experiment(experiment_record(exp, design))
-    store.write_manifest(manifest)
-    todo = manifest.index[manifest["status"] != "done"].tolist()
-    total = len(manifest)
-    done = total - len(todo)
-    if progress:
-        progress(done, total)
-    metrics = list(exp.metrics)
-    index = {rid: i for i, rid in enumerate(manifest["run_id"])}
-    futures = []
-    last_save = time.perf_counter()
+
+    def save() -> None:
+        try:
+            store.write_manifest(manifest)
+        except OSError as exc:
+            raise StoreWriteError(cannot_write(out, exc)) from None
+
     try:
+        store.write_experiment(experiment_record(exp, design))
+    except OSError as exc:
+        raise StoreError(cannot_write(out, exc)) from None
+    save()
+    todo = manifest.index[manifest["status"] == "pending"].tolist()
+    total = len(manifest)
+    state = {"done": total - len(todo), "saved": time.perf_counter()}
+    if progress:
+        progress(state["done"], total)
+    metrics = list(exp.metrics)
+
+    def record(i: int, outcome: dict[str, Any]) -> None:
+        row = manifest.loc[i].to_dict()
+        if outcome["status"] == "done":
+            try:
+                store.write_run(outcome["run_id"], rows_table(outcome["rows"], row))
+            except OSError as exc:
+                raise StoreWriteError(cannot_write(out, exc)) from None
+        for col in OUTCOME:
+            manifest.at[i, col] = outcome[col]
+        manifest.at[i, "attempts"] = int(row["attempts"]) + 1
+        manifest.at[i, "version"] = __version__
+        if time.perf_counter() - state["saved"] >= MANIFEST_EVERY_S:
+            save()
+            state["saved"] = time.perf_counter()
+        state["done"] += 1
+        if progress:
+            progress(state["done"], total)
+        if on_result:
+            on_result(outcome)
+
+    def tasks() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """The runs to do, built one at a time as the executor asks for them; a point whose
+        scenario does not validate fails here without reaching a worker."""
         for i in todo:
-            row = manifest.loc[i]
-            point = design.points[int(row["point"])]
+            rid, point = manifest.at[i, "run_id"], int(manifest.at[i, "point"])
+            try:
+                overrides = exp.run_overrides(design.points[point])
+                scenario = load_scenario(exp.base_path, overrides).model_dump()
+            except Exception as exc:
+                record(i, failed_outcome(rid, describe(exc)))
+                continue
             task = {
-                "run_id": row["run_id"],
-                "base": exp.base_path,
-                "overrides": exp.run_overrides(point),
-                "seed": int(row["seed"]),
+                "run_id": rid,
+                "scenario": scenario,
+                "seed": int(manifest.at[i, "seed"]),
                 "engine": exp.engine,
                 "metrics": metrics,
             }
-            futures.append(
-                executor.submit(execute_run, task)
-                if run_fn is None
-                else executor.submit(execute_run, task, run_fn)
-            )
-        for fut in executor.as_completed(futures):
-            outcome = fut.result()
-            i = index[outcome["run_id"]]
-            row = manifest.loc[i].to_dict()
-            if outcome["status"] == "done":
-                store.write_run(outcome["run_id"], rows_table(outcome["rows"], row))
-            for col in ("status", "error", "started", "finished", "duration_s", "worker"):
-                manifest.at[i, col] = outcome[col]
-            manifest.at[i, "version"] = __version__
-            if time.perf_counter() - last_save >= MANIFEST_EVERY_S:
-                store.write_manifest(manifest)
-                last_save = time.perf_counter()
-            done += 1
-            if progress:
-                progress(done, total)
-            if on_result:
-                on_result(outcome)
+            yield i, ((task,) if run_fn is None else (task, run_fn))
+
+    try:
+        for i, result in executor.imap(execute_run, tasks()):
+            if isinstance(result, TaskFailed):
+                result = failed_outcome(str(manifest.at[i, "run_id"]), result.cause)
+            record(i, result)
     except BaseException:
-        store.write_manifest(manifest)
-        executor.shutdown(cancel=True)
+        with second_interrupt_exits():
+            executor.shutdown(cancel=True)
+            with contextlib.suppress(OSError):
+                store.write_manifest(manifest)
         raise
-    store.write_manifest(manifest)
     executor.shutdown()
-    results = store.consolidate(manifest, list(design.keys))
+    save()
+    try:
+        results = store.consolidate(manifest, list(design.keys))
+    except OSError as exc:
+        raise StoreWriteError(cannot_write(out, exc)) from None
     return SweepResult(
-        store, manifest, results, design, len(todo), total - len(todo), time.perf_counter() - t0
+        store,
+        manifest,
+        results,
+        design,
+        len(todo),
+        total - len(todo),
+        time.perf_counter() - t0,
+        max_attempts,
     )
