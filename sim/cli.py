@@ -474,6 +474,22 @@ def sweep(
         raise typer.Exit(3)
 
 
+def _check_compare_size(scenarios: int, replicates: int) -> None:
+    """Refuse a comparison of more runs than a sweep may have (the same limit and override)."""
+    from sim.experiments.spec import MAX_RUNS
+    from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, allow_large
+
+    runs = scenarios * replicates
+    if runs <= MAX_RUNS or (allow_large() and runs <= HARD_LIMIT):
+        return
+    hint = "" if allow_large() else f" (set {ALLOW_LARGE_ENV}=1 in the environment if you mean it)"
+    limit = HARD_LIMIT if allow_large() else MAX_RUNS
+    _fail(
+        f"--replicates: {scenarios} scenarios x {replicates:,} replicates = {runs:,} runs, "
+        f"above the limit of {limit:,}{hint}"
+    )
+
+
 @app.command(
     epilog="Exit codes: 0 every run done; 3 some runs failed (the differences use the pairs "
     "that finished; if none did, nothing is written); 2 bad input or an --out that cannot be "
@@ -508,6 +524,7 @@ def compare(
         _fail("SCENARIO: give at least two scenarios (the first is the reference)")
     if replicates < 1:
         _fail(f"--replicates: must be at least 1 (got {replicates})")
+    _check_compare_size(len(scenarios), replicates)
     if seed < 0:
         _fail(f"--seed: must be a non-negative integer (got {seed})")
     loaded = [_load(s, set_, days=days, consumers=consumers) for s in scenarios]

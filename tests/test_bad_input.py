@@ -965,3 +965,15 @@ def test_write_outputs_failure_removes_what_it_created(
     with pytest.raises(OSError, match="Input/output"):
         write_outputs(result, tmp_path / "a" / "b" / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_too_many_runs_refused_before_any_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`compare` has the sweep's run limit: 10^9 replicates are refused at once, not run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SIYU_ALLOW_LARGE", raising=False)
+    args = ["compare", "public_only", "beauty_guides", "--replicates", "1000000000"]
+    code, out, err = cli([*args, "--out", OUT], capsys)
+    assert_bad_input(code, err, tmp_path, "--replicates: ", "2,000,000,000 runs", "1,000,000")
+    assert out == ""
