@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_parameter_reference_is_current() -> None:
-    """docs/parameters.md is `siyu params` verbatim (regenerate: siyu params > docs/parameters.md)."""
+    """docs/parameters.md is `siyu params` verbatim (regenerate it with that command)."""
     on_disk = (ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
     assert on_disk == parameter_reference(), (
         "docs/parameters.md is stale: run `siyu params > docs/parameters.md`"
