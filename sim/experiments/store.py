@@ -110,17 +110,23 @@ def locked(root: Path) -> Iterator[None]:
     except OSError as exc:
         raise StoreError(cannot_write(root, exc)) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreLocked(
-                f"{root}: locked by pid {_holder(fd)} (another sweep is writing it)"
-            ) from None
+        _try_lock(fd, root, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
         os.close(fd)  # releases the lock; the file stays (removing it would race a new holder)
+
+
+def _try_lock(fd: int, root: Path, mode: int) -> None:
+    """Take `mode` (shared or exclusive) on the store's lock file without waiting, or raise
+    StoreLocked naming the process that holds it."""
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise StoreLocked(
+            f"{root}: locked by pid {_holder(fd)} (another sweep is writing it)"
+        ) from None
 
 
 def check_unlocked(root: Path) -> None:
@@ -130,12 +136,7 @@ def check_unlocked(root: Path) -> None:
         return
     fd = os.open(path, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreLocked(
-                f"{root}: locked by pid {_holder(fd)} (another sweep is writing it)"
-            ) from None
+        _try_lock(fd, root, fcntl.LOCK_SH)
     finally:
         os.close(fd)
 
