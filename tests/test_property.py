@@ -37,6 +37,7 @@ from sim.fast import FastModel
 from sim.kpis import summarize
 from sim.model import MarketModel
 from sim.params import (
+    HARD_LIMIT,
     BrandParams,
     CategoryParams,
     ContentMix,
@@ -81,6 +82,8 @@ def _bounds(info) -> tuple[float | None, float | None, bool, bool]:
             hi, hi_in = m.le, True
         if getattr(m, "lt", None) is not None:
             hi, hi_in = m.lt, False
+    if hi is not None and hi >= HARD_LIMIT:
+        hi = None  # what the engines can count, not a range of behaviour: drawn as unbounded
     return lo, hi, lo_in, hi_in
 
 

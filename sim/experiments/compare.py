@@ -24,8 +24,9 @@ from sim.experiments.analysis import _fmt, _md_table
 from sim.experiments.executors import TaskFailed
 from sim.experiments.seeds import compare_seed
 from sim.experiments.spec import MARKET, _flat_kpis
-from sim.experiments.store import atomic_write, write_parquet
+from sim.experiments.store import write_parquet
 from sim.experiments.sweep import second_interrupt_exits
+from sim.files import atomic_write
 from sim.params import Scenario
 from sim.report import _figure, _save, _style
 

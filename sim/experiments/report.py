@@ -9,7 +9,7 @@ import pandas as pd
 from sim.experiments.analysis import Section, _md_table, analyse, short
 from sim.experiments.design import Design
 from sim.experiments.spec import Experiment
-from sim.experiments.store import atomic_write
+from sim.files import atomic_write
 
 
 def _factor_row(exp: Experiment, key: str) -> list[str]:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from sim.files import atomic_write
 
 GAME_FILE = "game.json"
 LOCK_FILE = ".game.lock"
@@ -158,19 +159,17 @@ def read_state(folder: str | Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- writing
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part;
+    flushed to disk before it replaces the old one (a save outlives a power cut), and
+    readable by its owner only (it holds the links' secrets)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(path, write, mode=0o600)
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
