@@ -8,9 +8,8 @@ Python API::
     result.summary   # KPIs per brand and for the market
 """
 
-__version__ = "0.1.0"
-
 from sim.runner import RunResult, run
 from sim.scenario import ScenarioError, load_scenario
+from sim.version import __version__
 
 __all__ = ["RunResult", "ScenarioError", "__version__", "load_scenario", "run"]

@@ -7,7 +7,6 @@ Bad input (a bad scenario file, override or option) prints ONE line on stderr,
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 from pathlib import Path
@@ -19,8 +18,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from sim.params import Scenario
-from sim.scenario import Override, ScenarioError, load_scenario, shipped_scenarios
+from sim.command import fail, load_or_fail
+from sim.present.console import out_console, run_kpi_table
+from sim.present.format import clip, one_line
+from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 app = typer.Typer(
     add_completion=False,
@@ -35,101 +36,26 @@ _BASES = {cls.__name__: cls for cls in typer.BadParameter.__mro__}
 UsageError: type[Exception] = _BASES["UsageError"]
 ClickException: type[Exception] = _BASES["ClickException"]
 
-PIPE_WIDTH = 150
-"""Width of tables printed when stdout is not a terminal (a pipe, a file, a CI log)."""
-
-
-def out_console() -> Console:
-    """A console on the current stdout; wide enough for the KPI table when piped."""
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
-    return Console(file=sys.stdout, width=width)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """Print one plain line on stderr (never wrapped, no markup) and exit."""
-    print(f"error: {_one_line(message)}", file=sys.stderr, flush=True)
-    raise typer.Exit(code)
-
-
-def _load(scenario: str, overrides: list[str] | None, **options: Any) -> Scenario:
-    """Load a scenario with `--set` overrides and options such as `--days` (run.days)."""
-    items: list[str | Override] = list(overrides or [])
-    for option, value in options.items():
-        if value is not None:
-            items.append(Override(f"--{option}", ("run", option), value))
-    try:
-        return load_scenario(scenario, items)
-    except ScenarioError as exc:
-        _fail(str(exc))
-
-
-def _fmt(v: float | None, kind: str = "") -> str:
-    """A KPI cell: `kind` is "pct" (a share), "int" (a count) or "" (money, ratios)."""
-    if v is None:
-        return "–"
-    if kind == "pct":
-        return f"{100 * v:.1f}%"
-    if kind == "int":
-        return f"{v:,.0f}"
-    if abs(v) >= 1e4:
-        return f"{v:,.0f}"
-    return f"{v:.2f}"
-
-
-def kpi_table(summary: dict) -> Table:
-    """The short per-brand KPI table printed after a run."""
-    kpis = summary["kpis"]
-    table = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['days']} days")
-    cols = [
-        ("GMV", "gmv", ""),
-        ("private share", "private_share", "pct"),
-        ("CAC public", "cac_public", ""),
-        ("CAC private", "cac_private", ""),
-        ("ROAS ads", "roas_ads", ""),
-        ("ROI public", "roi_public", ""),
-        ("ROI private", "roi_private", ""),
-        ("ROI total", "roi_total", ""),
-        ("members", "members", "int"),
-        ("repurchase", "repurchase_rate", "pct"),
-    ]
-    table.add_column("brand", no_wrap=True)
-    for title, _, _ in cols:
-        table.add_column(title, justify="right", no_wrap=True)
-    rows = [*kpis["brands"].items(), ("market", kpis["market"])]
-    for name, k in rows:
-        table.add_row(Text(str(name)), *[_fmt(k.get(key), kind) for _, key, kind in cols])
-    return table
-
-
-def _shown(path: object, limit: int = 240) -> str:
-    """A path as shown in a message: cut short when absurdly long."""
-    text = str(path)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 def _check_out(target: Path) -> None:
     """Refuse an --out that is a file, a non-empty folder that is not a run's output
     (writing replaces the folder), or a place we cannot write in; all before any run."""
-    from sim.runner import check_writable
+    from sim.outputs import check_writable
 
-    shown = _shown(target)
+    shown = clip(target)
     try:
         if target.exists() and not target.is_dir():
-            _fail(f"--out: {shown}: exists and is not a folder")
+            fail(f"--out: {shown}: exists and is not a folder")
         if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
-            _fail(
+            fail(
                 f"--out: {shown}: folder exists and is not a run's output (refusing to replace it)"
             )
         check_writable(target)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
         filename = getattr(exc, "filename", None)
-        where = f" in {_shown(filename)}" if filename and str(filename) != str(target) else ""
+        where = f" in {clip(filename)}" if filename and str(filename) != str(target) else ""
         reason = getattr(exc, "strerror", None) or exc
-        _fail(f"--out: {shown}: cannot write{where}: {reason}")
+        fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
 @app.command()
@@ -154,12 +80,13 @@ def run(
     ] = False,
 ) -> None:
     """Run one scenario; write metrics.parquet, summary.json and report.md."""
-    from sim.runner import ENGINES, default_out_dir, write_outputs
+    from sim.outputs import default_out_dir, write_outputs
+    from sim.runner import ENGINES
     from sim.runner import run as run_scenario
 
     if engine not in ENGINES:
-        _fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
-    sc = _load(scenario, set_, days=days, consumers=consumers, seed=seed)
+        fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
     used_seed = sc.run.seed
     target = out or default_out_dir(sc, used_seed)
     _check_out(target)
@@ -195,8 +122,8 @@ def run(
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
-        _fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
-    out_console().print(kpi_table(result.summary))
+        fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
+    out_console().print(run_kpi_table(result.summary))
     written = "metrics.parquet, summary.json" + (", report.md, figures/" if not no_report else "")
     print(f"wrote {path}/ ({written})", flush=True)
 
@@ -210,7 +137,7 @@ def validate(
     ] = None,
 ) -> None:
     """Check a scenario file and print its fully resolved parameters (JSON)."""
-    sc = _load(scenario, set_)
+    sc = load_or_fail(scenario, set_)
     text = json.dumps(sc.model_dump(mode="json"), ensure_ascii=False, indent=2)
     if sys.stdout.isatty():
         out_console().print_json(text, soft_wrap=True)
@@ -285,7 +212,7 @@ def _executor(workers: int | None, scheduler: str | None, no_workers_s: float | 
             workers, scheduler, NO_WORKERS_S if no_workers_s is None else no_workers_s
         )
     except ExecutorError as exc:
-        _fail(
+        fail(
             str(exc)
             if str(exc).startswith("--")
             else f"--scheduler: {exc}"
@@ -353,7 +280,7 @@ def _report_failures(failed: Any, target: Path, max_attempts: int) -> None:
         file=sys.stderr,
     )
     for r in failed.head(3).itertuples():
-        print(f"  {r.run_id}: {_one_line(r.error)[:200]}", file=sys.stderr)
+        print(f"  {r.run_id}: {one_line(r.error)[:200]}", file=sys.stderr)
 
 
 @app.command(epilog=EXIT_CODES)
@@ -394,11 +321,11 @@ def sweep(
     try:
         exp = load_experiment(experiment)
     except ScenarioError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if max_attempts < 1:
-        _fail(f"--max-attempts: must be at least 1 (got {max_attempts})")
+        fail(f"--max-attempts: must be at least 1 (got {max_attempts})")
     if no_workers_timeout is not None and not no_workers_timeout > 0:
-        _fail(
+        fail(
             f"--no-workers-timeout: must be a positive number of seconds (got {no_workers_timeout})"
         )
     target = out or Path("reports") / "sweeps" / exp.name
@@ -407,7 +334,7 @@ def sweep(
         manifest = prepare(exp, target, resume, design, max_attempts)
         check_writable(target)
     except StoreError as exc:
-        _fail(f"--out: {exc}")
+        fail(f"--out: {exc}")
     todo = int((manifest["status"] == "pending").sum())
     ex = _executor(workers, scheduler, no_workers_timeout)
     t0 = _time.perf_counter()
@@ -439,12 +366,12 @@ def sweep(
             )
             raise typer.Exit(130) from None
         except StoreWriteError as exc:
-            _fail(f"--out: {exc}; the finished runs are kept: make room and finish with: {hint}")
+            fail(f"--out: {exc}; the finished runs are kept: make room and finish with: {hint}")
         except StoreError as exc:
             ex.shutdown(cancel=True)
-            _fail(f"--out: {exc}")
+            fail(f"--out: {exc}")
         except ExecutorError as exc:
-            _fail(
+            fail(
                 f"{'--scheduler: ' if scheduler else ''}{exc}; the finished runs are kept in "
                 f"{target}/: finish with: {hint}",
                 code=1,
@@ -455,7 +382,7 @@ def sweep(
                 exp, result.design, result.manifest, result.results, target, _executor_name(ex)
             )
         except Exception as exc:  # the runs are safe in the store; say so in one line
-            _fail(
+            fail(
                 f"report: {type(exc).__name__}: {exc} (the runs are in {target}/; "
                 "rerun with --resume to retry the report)",
                 code=1,
@@ -484,7 +411,7 @@ def _check_compare_size(scenarios: int, replicates: int) -> None:
         return
     hint = "" if allow_large() else f" (set {ALLOW_LARGE_ENV}=1 in the environment if you mean it)"
     limit = HARD_LIMIT if allow_large() else MAX_RUNS
-    _fail(
+    fail(
         f"--replicates: {scenarios} scenarios x {replicates:,} replicates = {runs:,} runs, "
         f"above the limit of {limit:,}{hint}"
     )
@@ -516,27 +443,32 @@ def compare(
     ] = None,
 ) -> None:
     """Compare strategies with common random numbers: paired KPI differences with 95% CIs."""
-    from sim.experiments.compare import CompareError, run_compare, write_compare
+    from sim.experiments.compare import (
+        CompareError,
+        run_compare,
+        shown_differences,
+        write_compare,
+    )
     from sim.experiments.executors import ExecutorError
     from sim.experiments.store import StoreError, cannot_write, check_writable
 
     if len(scenarios) < 2:
-        _fail("SCENARIO: give at least two scenarios (the first is the reference)")
+        fail("SCENARIO: give at least two scenarios (the first is the reference)")
     if replicates < 1:
-        _fail(f"--replicates: must be at least 1 (got {replicates})")
+        fail(f"--replicates: must be at least 1 (got {replicates})")
     _check_compare_size(len(scenarios), replicates)
     if seed < 0:
-        _fail(f"--seed: must be a non-negative integer (got {seed})")
-    loaded = [_load(s, set_, days=days, consumers=consumers) for s in scenarios]
+        fail(f"--seed: must be a non-negative integer (got {seed})")
+    loaded = [load_or_fail(s, set_, days=days, consumers=consumers) for s in scenarios]
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
-        _fail(f"--out: {target}: exists and is not a folder")
+        fail(f"--out: {target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / "differences.csv").exists():
-        _fail(f"--out: {target}: folder exists and is not a comparison's output")
+        fail(f"--out: {target}: folder exists and is not a comparison's output")
     try:
         check_writable(target)
     except StoreError as exc:
-        _fail(f"--out: {exc}")
+        fail(f"--out: {exc}")
     ex = _executor(workers, scheduler)
     with _progress_bar("compare") as bar:
         task = bar.add_task("compare", total=len(loaded) * replicates)
@@ -552,19 +484,17 @@ def compare(
             print("interrupted: nothing written", file=sys.stderr)
             raise typer.Exit(130) from None
         except CompareError as exc:
-            _fail(f"compare: {exc}; nothing written", code=3)
+            fail(f"compare: {exc}; nothing written", code=3)
         except ExecutorError as exc:
-            _fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
+            fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
     try:
         write_compare(res, target, days=days)
     except OSError as exc:
-        _fail(f"--out: {cannot_write(target, exc)}")
+        fail(f"--out: {cannot_write(target, exc)}")
     table = Table(title=f"difference from {res.labels[0]} ({replicates} paired replicates)")
     for col in ("scenario", "brand", "KPI", "difference", "95% CI"):
         table.add_column(col, justify="left" if col in ("scenario", "brand", "KPI") else "right")
-    from sim.experiments.compare import _shown
-
-    for r in _shown(res.differences).itertuples():
+    for r in shown_differences(res.differences).itertuples():
         ci = f"[{r.low:.3g}, {r.high:.3g}]" if r.low == r.low else "–"
         table.add_row(r.scenario, r.brand, r.metric, f"{r.diff:.3g}", ci)
     out_console().print(table)
@@ -577,7 +507,7 @@ def compare(
         )
         for r in res.failed.head(3).itertuples():
             print(
-                f"  {r.scenario} replicate {r.replicate}: {_one_line(r.error)[:200]}",
+                f"  {r.scenario} replicate {r.replicate}: {one_line(r.error)[:200]}",
                 file=sys.stderr,
             )
         raise typer.Exit(3)
@@ -607,13 +537,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
             print(ctx.get_help(), file=sys.stderr)  # `siyu` alone: the help
             sys.exit(2)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        print(f"error: {_one_line(exc.format_message())}{hint}", file=sys.stderr)
+        print(f"error: {one_line(exc.format_message())}{hint}", file=sys.stderr)
         sys.exit(2)
     except ClickException as exc:
-        print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
+        print(f"error: {one_line(exc.format_message())}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", 1))
-    except ScenarioError as exc:  # _load handles these; belt and braces
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+    except ScenarioError as exc:  # load_or_fail handles these; belt and braces
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
         print("aborted", file=sys.stderr)

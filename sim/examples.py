@@ -17,7 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.runner import run, write_outputs
+from sim.outputs import write_outputs
+from sim.runner import run
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 EXAMPLES: list[str] = [

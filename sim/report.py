@@ -1,48 +1,53 @@
 """The strategist's report of one run: `report.md` plus `figures/*.png`.
 
-`write_report(result, folder)` is called by `sim.runner.write_outputs`. The report is a page
+`write_report(result, folder)` is called by `sim.outputs.write_outputs`. The report is a page
 a strategist reads without the code: a headline generated from the numbers, a KPI table per
 brand and for the market, the Youzan triangle and FAST stocks, six figures with one-line
 captions on how to read them, and the definitions of every KPI as `sim.kpis` computes them.
 
 All numbers come from `result.summary["kpis"]` (whole-run KPIs) and `sim.kpis.periodic`
-(time series); nothing here re-derives a KPI formula. Figures are drawn on bare
-`matplotlib.figure.Figure` objects rendered by the Agg canvas (no pyplot state, so nothing
-stays open and the user's backend and style are left alone) inside a local seaborn style,
-so the same run always gives the same PNG bytes.
+(time series); nothing here re-derives a KPI formula. Number formats, tables and the
+figure style come from `sim.present` (bare `matplotlib.figure.Figure` objects on the Agg
+canvas inside a local seaborn style, so the same run always gives the same PNG bytes).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from sim.kpis import periodic
 from sim.params import SOURCES_CUSTOMER
+from sim.present.figures import (
+    brand_colors,
+    figure,
+    hide_unused,
+    mark_if_empty,
+    save,
+    style,
+    thousands_axis,
+)
+from sim.present.format import fmt_count, fmt_money, fmt_ratio, fmt_share, is_missing
+from sim.present.tables import md_escape, md_table
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
-DPI = 110
 FIGURES = "figures"
 MAX_BRANDS = 6
 """With more brands than this, figures show the market plus the FOCUS_BRANDS largest."""
 FOCUS_BRANDS = 5
 MARKET = "market"
 MARKET_COLOR = "#222222"
-DASH = "–"
 
 STOCK_ORDER = ("members", "customers", "lapsed", "aware", "unaware")
 """Funnel stocks from the most to the least valuable: the stacking order of figure 3."""
@@ -56,37 +61,6 @@ STOCK_COLORS = {
 CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
 LINE_COLORS = {"public": "#4c72b0", "private": "#dd8452", "all": MARKET_COLOR}
 BREAK_EVEN: dict[str, Any] = {"color": "#c0392b", "lw": 1.3, "ls": ":", "zorder": 1}
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _is_missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-def fmt_money(v: float | None) -> str:
-    """Yuan, thousands separated, no decimals for big sums; '–' when undefined."""
-    if _is_missing(v):
-        return DASH
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}"
-
-
-def fmt_ratio(v: float | None) -> str:
-    """A ratio such as ROI or ROAS (yuan per yuan), two decimals; '–' when undefined."""
-    return DASH if _is_missing(v) else f"{v:.2f}"
-
-
-def fmt_share(v: float | None) -> str:
-    """A share as a percentage; '–' when undefined."""
-    if _is_missing(v):
-        return DASH
-    return f"{100 * v:.2f}%" if 0 < abs(v) < 0.01 else f"{100 * v:.1f}%"
-
-
-def fmt_count(v: float | None) -> str:
-    """A head count, thousands separated; '–' when undefined."""
-    return DASH if _is_missing(v) else f"{v:,.0f}"
 
 
 # (label, getter key, formatter); "ltv90"/"ltv365" read the "all" entry of the dict
@@ -116,20 +90,6 @@ KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
 def _kpi_value(k: dict, key: str) -> float | None:
     v = k.get(key)
     return v.get("all") if isinstance(v, dict) else v
-
-
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown table, first column left-aligned, the others right-aligned."""
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|",
-    ]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 # --------------------------------------------------------------------------- time windows
@@ -163,93 +123,6 @@ def _tail_days(days: int, window: int) -> int:
 # --------------------------------------------------------------------------- figures
 
 
-def _style() -> dict[str, Any]:
-    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only."""
-    rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
-    rc.update(
-        {"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "legend.frameon": False}
-    )
-    return rc
-
-
-def _figure(
-    ncols: int, nrows: int, panel_w: float, panel_h: float, legend_w: float = 0.0, **kw: Any
-) -> tuple[Figure, np.ndarray]:
-    """A constrained-layout figure of panels, `legend_w` inches wider for a side legend."""
-    fig = Figure(
-        figsize=(max(ncols * panel_w, 5.0) + legend_w, nrows * panel_h),
-        dpi=DPI,
-        layout="constrained",
-    )
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    return fig, axes
-
-
-def _save(fig: Figure, path: Path) -> None:
-    """Write a PNG without the matplotlib version stamp in its metadata, then drop the figure."""
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    fig.clear()
-
-
-def _brand_colors(brands: Sequence[str]) -> dict[str, Any]:
-    """One colour per brand, fixed by the scenario's brand order (the market is black)."""
-    palette = sns.color_palette("colorblind" if len(brands) <= 10 else "husl", len(brands))
-    return {b: palette[i] for i, b in enumerate(brands)}
-
-
-def _thousands_axis(ax: Any) -> None:
-    """Y tick labels as whole numbers with thousands separators (yuan, consumers)."""
-    ax.yaxis.set_major_formatter(
-        FuncFormatter(
-            lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 or float(v).is_integer() else f"{v:.3g}"
-        )
-    )
-
-
-def _mark_if_empty(
-    ax: Any,
-    frames: Iterable[pd.DataFrame],
-    columns: Sequence[str],
-    message: str,
-    set_scale: bool = True,
-) -> bool:
-    """If no window has a defined value in `columns`, say so on the panel (and, unless the
-    y axis is shared, keep a sane 0–1 scale instead of matplotlib's degenerate one).
-    True when the panel is empty."""
-    finite = any(np.isfinite(f[c].to_numpy(dtype=float)).any() for f in frames for c in columns)
-    if not finite:
-        if set_scale:
-            ax.set_ylim(0, 1)
-        ax.text(
-            0.5,
-            0.5,
-            message,
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color="grey",
-            fontsize=9,
-            wrap=True,
-        )
-    return not finite
-
-
-def _hide_unused(axes: np.ndarray, used: int, xlabel: str | None = None) -> None:
-    """Hide the panels past `used`; give the lowest used panel of each column its x tick
-    labels (a shared x axis hides them above a hidden panel) and `xlabel`."""
-    for ax in axes.flat[used:]:
-        ax.set_visible(False)
-    nrows, ncols = axes.shape
-    for c in range(ncols):
-        rows = [r for r in range(nrows) if r * ncols + c < used]
-        if rows:
-            ax = axes[rows[-1], c]
-            ax.xaxis.set_tick_params(labelbottom=True)
-            if xlabel:
-                ax.set_xlabel(xlabel)
-
-
 def _panels(brands: Sequence[str], focus: Sequence[str]) -> list[str]:
     """Panels of a per-brand figure: each focus brand, then the market when there are
     several brands (with one brand the market is that brand)."""
@@ -269,7 +142,7 @@ def fig_penetration(
     path: Path,
 ) -> None:
     """Figure 1: private share (solid) and private-influenced share (dashed) of GMV."""
-    fig, axes = _figure(1, 1, 8.5, 4.4)
+    fig, axes = figure(1, 1, 8.5, 4.4)
     ax = axes[0, 0]
     series = [(b, _rows_of(monthly, monthly_mkt, b), colors[b], 1.8) for b in focus]
     if several:
@@ -288,7 +161,7 @@ def fig_penetration(
         Line2D([], [], color="grey", lw=1.5, ls="--", label="private-influenced share"),
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _save(fig, path)
+    save(fig, path)
 
 
 def fig_cost_roi(
@@ -298,7 +171,7 @@ def fig_cost_roi(
     more than three panels wrap into further row pairs (CAC and ROI scales shared)."""
     ncols = min(len(panels), 3)
     blocks = math.ceil(len(panels) / ncols)
-    fig, axes = _figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
+    fig, axes = figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
     cac = (
         ("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
         ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
@@ -332,7 +205,7 @@ def fig_cost_roi(
                 )
             if kind == 1:
                 ax.axhline(1.0, **BREAK_EVEN)
-            if _mark_if_empty(
+            if mark_if_empty(
                 ax,
                 [rows],
                 [k for k, *_ in spec],
@@ -348,7 +221,7 @@ def fig_cost_roi(
                 )
         axes[2 * block, col].set_title(name)
         axes[2 * block + 1, col].set_xlabel(f"day of run (end of {window}-day window)")
-    _thousands_axis(axes[0, 0])
+    thousands_axis(axes[0, 0])
     for ax in axes.flat:
         ax.set_ylim(bottom=0)
     for kind in (0, 1):  # rows share y: fix the scale only when every panel is empty
@@ -364,7 +237,7 @@ def fig_cost_roi(
     axes[0, ncols - 1].legend(handles=h0, title="CAC", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     axes[1, ncols - 1].legend(handles=h1, title="ROI", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("Acquisition cost and return per window", fontweight="bold")
-    _save(fig, path)
+    save(fig, path)
 
 
 def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int, path: Path) -> None:
@@ -372,7 +245,7 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int, path:
     population)."""
     ncols = min(len(focus), 3)
     nrows = math.ceil(len(focus) / ncols)
-    fig, axes = _figure(
+    fig, axes = figure(
         ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.3, legend_w=1.8, sharex=True, sharey=True
     )
     for ax, name in zip(axes.flat, focus, strict=False):
@@ -387,14 +260,14 @@ def fig_stocks(stocks: pd.DataFrame, focus: Sequence[str], consumers: int, path:
         ax.set_title(name)
         ax.set_ylim(0, consumers)
         ax.margins(x=0)
-        _thousands_axis(ax)
-    _hide_unused(axes, len(focus), "day of run")
+        thousands_axis(ax)
+    hide_unused(axes, len(focus), "day of run")
     for ax in axes[:, 0]:
         ax.set_ylabel("consumers")
     handles = [Patch(color=STOCK_COLORS[s], label=s) for s in STOCK_ORDER]
     fig.legend(handles=handles, loc="outside right upper", title="state towards the brand")
     fig.suptitle("Funnel stocks", fontweight="bold")
-    _save(fig, path)
+    save(fig, path)
 
 
 def fig_gmv_channels(
@@ -404,7 +277,7 @@ def fig_gmv_channels(
     spans its window); a shorter last window is narrower, hatched and labelled."""
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = _figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.4, legend_w=1.2, sharex=True)
+    fig, axes = figure(ncols, nrows, 6.5 if ncols == 1 else 4.6, 3.4, legend_w=1.2, sharex=True)
     for ax, name in zip(axes.flat, panels, strict=False):
         rows = _rows_of(cost, cost_mkt, name).reset_index(drop=True)
         ndays = rows["window_days"].to_numpy(dtype=float)
@@ -431,14 +304,14 @@ def fig_gmv_channels(
             )
         ax.set_title(name)
         ax.set_ylim(0, max(bottom.max(initial=0.0), 1.0) * 1.1)
-        _thousands_axis(ax)
-    _hide_unused(axes, len(panels), "day of run")
+        thousands_axis(ax)
+    hide_unused(axes, len(panels), "day of run")
     for ax in axes[:, 0]:
         ax.set_ylabel("GMV (yuan)")
     handles = [Patch(color=c, label=ch) for ch, c in CHANNEL_COLORS.items()]
     fig.legend(handles=handles, loc="outside right upper", title="channel")
     fig.suptitle(f"GMV by channel per {window}-day window", fontweight="bold")
-    _save(fig, path)
+    save(fig, path)
 
 
 def fig_ltv(
@@ -449,14 +322,14 @@ def fig_ltv(
     path: Path,
 ) -> None:
     """Figure 5: LTV90 and LTV365 by acquisition source, grouped bars per brand."""
-    fig, axes = _figure(2, 1, 5.6, 3.8, sharey=True)
+    fig, axes = figure(2, 1, 5.6, 3.8, sharey=True)
     sources = [*SOURCES_CUSTOMER, "all"]
     for ax, h in zip(axes.flat, (90, 365), strict=True):
         key = f"ltv{h}"
         got = [
             s
             for s in sources
-            if any(not _is_missing(_panel_kpis(kpis, p)[key].get(s)) for p in panels)
+            if any(not is_missing(_panel_kpis(kpis, p)[key].get(s)) for p in panels)
         ]
         ax.set_title(f"LTV{h}: GMV in the first {h} days")
         if not got:
@@ -475,7 +348,7 @@ def fig_ltv(
         for j, p in enumerate(panels):
             vals = [_panel_kpis(kpis, p)[key].get(s) for s in got]
             pos = [i + (j - (len(panels) - 1) / 2) * width for i in range(len(got))]
-            keep = [(x, v, s) for x, v, s in zip(pos, vals, got, strict=True) if not _is_missing(v)]
+            keep = [(x, v, s) for x, v, s in zip(pos, vals, got, strict=True) if not is_missing(v)]
             color = MARKET_COLOR if p == MARKET else colors[p]
             ax.bar(
                 [k[0] for k in keep], [k[1] for k in keep], width=width * 0.95, color=color, label=p
@@ -499,11 +372,11 @@ def fig_ltv(
         ax.set_xlabel("acquisition source")
         ax.margins(y=0.18)
     axes[0, 0].set_ylabel("yuan per acquired customer")
-    _thousands_axis(axes[0, 0])
+    thousands_axis(axes[0, 0])
     handles = [Patch(color=MARKET_COLOR if p == MARKET else colors[p], label=p) for p in panels]
     fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle("Customer value by acquisition source", fontweight="bold")
-    _save(fig, path)
+    save(fig, path)
 
 
 def fig_traffic(
@@ -516,7 +389,7 @@ def fig_traffic(
     path: Path,
 ) -> None:
     """Figure 6: the platform's traffic price (CPM) and each brand's first-order ROAS."""
-    fig, axes = _figure(2, 1, 4.8, 3.6)
+    fig, axes = figure(2, 1, 4.8, 3.6)
     ax = axes[0, 0]
     ax.plot(cost_mkt["x"], cost_mkt["cpm"], color=MARKET_COLOR, marker="o", ms=3.5, lw=2)
     ax.set_title("Traffic cost (CPM)")
@@ -533,9 +406,7 @@ def fig_traffic(
         [np.nanmax(r["roas_ads"].to_numpy(dtype=float), initial=0.0) for _, r, _, _ in series],
         initial=0.0,
     )
-    if _mark_if_empty(
-        ax, [r for _, r, _, _ in series], ["roas_ads"], "no ad spend: ROAS undefined"
-    ):
+    if mark_if_empty(ax, [r for _, r, _, _ in series], ["roas_ads"], "no ad spend: ROAS undefined"):
         ax.set_xlim(axes[0, 0].get_xlim())
     elif top >= 0.5:
         ax.axhline(1.0, **BREAK_EVEN, label="ROAS = 1")
@@ -557,7 +428,7 @@ def fig_traffic(
     if top >= 0.5:
         ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    _save(fig, path)
+    save(fig, path)
 
 
 def _panel_kpis(kpis: dict, name: str) -> dict:
@@ -592,7 +463,7 @@ def headline(summary: dict, days: int) -> list[str]:
         f"{fmt_money(m['contribution'])} yuan."
     )
 
-    roi = {b: k["roi_total"] for b, k in brands.items() if not _is_missing(k["roi_total"])}
+    roi = {b: k["roi_total"] for b, k in brands.items() if not is_missing(k["roi_total"])}
     if len(roi) > 1:
         best = max(roi, key=lambda b: roi[b])
         worst = min(roi, key=lambda b: roi[b])
@@ -633,10 +504,10 @@ def headline(summary: dict, days: int) -> list[str]:
     parts = []
     for b, k in brands.items():
         rp, rq = k["roi_private"], k["roi_public"]
-        if _is_missing(rp):
+        if is_missing(rp):
             groups["none"].append(b)
             parts.append(f"**{b}** has no private ROI (no private-domain cost)")
-        elif _is_missing(rq):
+        elif is_missing(rq):
             groups["no_public"].append(b)
             parts.append(f"**{b}** has no public ROI (no ads or platform commission)")
         else:
@@ -660,7 +531,7 @@ def headline(summary: dict, days: int) -> list[str]:
     cheaper, dearer, cparts = [], [], []
     for b, k in brands.items():
         cp, cq = k["cac_private"], k["cac_public"]
-        if not _is_missing(cp) and not _is_missing(cq):
+        if not is_missing(cp) and not is_missing(cq):
             (cheaper if cp < cq else dearer).append(b)
             cparts.append(
                 f"**{b}** pays {fmt_money(cp)} yuan per private-sourced customer "
@@ -685,7 +556,7 @@ def headline(summary: dict, days: int) -> list[str]:
             f"{fmt_share(first)} private share."
         )
     else:
-        if _is_missing(first) or _is_missing(last):
+        if is_missing(first) or is_missing(last):
             trend = "moved"
         else:
             trend = "rose" if last > first else "fell" if last < first else "stayed"
@@ -696,22 +567,22 @@ def headline(summary: dict, days: int) -> list[str]:
 
     n = len(brands)
     ops_end, ops_start = m.get("private_ops_share"), m.get("private_ops_share_start")
-    if not _is_missing(ops_end) and n == 1:
+    if not is_missing(ops_end) and n == 1:
         (b,) = brands
         now = "runs" if ops_end >= 0.5 else "does not run"
         was = (
             ""
-            if _is_missing(ops_start) or ops_start == ops_end
+            if is_missing(ops_start) or ops_start == ops_end
             else " (it did not on day 0)"
             if ops_end >= 0.5
             else " (it did on day 0)"
         )
         out.append(f"**{b}** {now} private-domain operations at the end of the run{was}.")
-    elif not _is_missing(ops_end):
+    elif not is_missing(ops_end):
         running = round(ops_end * n)
         change = (
             ""
-            if _is_missing(ops_start) or ops_start == ops_end
+            if is_missing(ops_start) or ops_start == ops_end
             else f", against {round(ops_start * n)} on day 0"
         )
         out.append(
@@ -723,7 +594,7 @@ def headline(summary: dict, days: int) -> list[str]:
     fake = {
         b: k["fake_member_share"]
         for b, k in brands.items()
-        if not _is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05
+        if not is_missing(k["fake_member_share"]) and k["fake_member_share"] >= 0.05
     }
     if fake:
         out.append(
@@ -743,11 +614,11 @@ def _names(brands: Sequence[str]) -> str:
 def kpi_table(kpis: dict) -> str:
     """KPIs (rows) per brand and for the market (columns)."""
     cols = [*kpis["brands"], MARKET]
-    header = ["KPI", *[_md_escape(c) for c in cols]]
+    header = ["KPI", *[md_escape(c) for c in cols]]
     rows = []
     for label, key, f in KPI_ROWS:
         rows.append([label, *[f(_kpi_value(_panel_kpis(kpis, c), key)) for c in cols]])
-    return _md_table(header, rows)
+    return md_table(header, rows)
 
 
 def triangle_table(kpis: dict) -> str:
@@ -769,7 +640,7 @@ def triangle_table(kpis: dict) -> str:
         ["FAST · members", *[fmt_count(k["fast"]["members"]) for k in get]],
         ["FAST · active", *[fmt_count(k["fast"]["active"]) for k in get]],
     ]
-    return _md_table(["", *[_md_escape(c) for c in cols]], rows)
+    return md_table(["", *[md_escape(c) for c in cols]], rows)
 
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
@@ -887,7 +758,7 @@ def write_report(result: RunResult, folder: Path) -> None:
     several = len(brands) > 1
     focus = focus_brands(kpis)
     panels = _panels(brands, focus)
-    colors = _brand_colors(brands)
+    colors = brand_colors(brands)
     window = cost_window(days)
     stock_window = 7 if days >= 60 else 1
 
@@ -898,7 +769,7 @@ def write_report(result: RunResult, folder: Path) -> None:
     stocks = _series(ledger, stock_window, True)
 
     figs: list[tuple[str, str, str]] = []
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(style()):
         fig_penetration(monthly, monthly_mkt, focus, colors, several, figdir / "penetration.png")
         figs.append(
             (

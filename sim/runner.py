@@ -1,4 +1,5 @@
-"""Run a scenario and write its outputs: the Python API researchers call.
+"""Run a scenario: the Python API researchers call (the computing layer; writing a run's
+outputs is `sim.outputs.write_outputs`, a layer above).
 
 from sim import load_scenario, run
 sc = load_scenario("beauty_guides", {"brands.brand.strategy.private_discount": 0.1})
@@ -9,21 +10,15 @@ result.summary       # dict of KPIs per brand and for the market
 
 from __future__ import annotations
 
-import errno
-import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim import __version__
 from sim.kpis import summarize
 from sim.params import Scenario
+from sim.version import __version__
 
 ENGINES = ("fast", "agents")
 """fast: arrays and compiled kernels (sim.fast, the default); agents: the Mesa reference."""
@@ -78,105 +73,3 @@ def run(
         "parameters": scenario.model_dump(mode="json"),
     }
     return RunResult(scenario, seed, engine, ledger, summary)
-
-
-def default_out_dir(scenario: Scenario, seed: int) -> Path:
-    return Path("reports") / "runs" / f"{scenario.name}-{seed}"
-
-
-def is_run_folder(path: Path) -> bool:
-    """A folder written by `write_outputs` (safe to replace): it holds a summary.json."""
-    return (path / "summary.json").is_file()
-
-
-def _existing_ancestor(path: Path) -> Path:
-    """The nearest of `path` and its parents that exists (the folder new ones go into)."""
-    path = Path(os.path.abspath(path))
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
-def check_writable(out: Path) -> None:
-    """Raise OSError if `write_outputs(…, out)` could not write: the folder that will hold
-    the output (or the nearest existing ancestor of it) must be a folder we can create in.
-
-    The check creates and removes an empty probe folder, so a read-only disk or mount is
-    caught too, not only permission bits; nothing is left behind.
-    """
-    out = Path(out)
-    holder = _existing_ancestor(out.parent if out.exists() else out)
-    if not holder.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(holder))
-    try:
-        probe = tempfile.mkdtemp(prefix=".siyu-probe-", dir=holder)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror or str(exc), str(holder)) from None
-    os.rmdir(probe)
-
-
-def _make_parents(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; return those created, outermost first."""
-    missing: list[Path] = []
-    path = Path(os.path.abspath(folder))
-    while not path.exists() and path.parent != path:
-        missing.append(path)
-        path = path.parent
-    missing.reverse()
-    for m in missing:
-        m.mkdir(exist_ok=True)
-    return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in reversed(folders):
-        try:
-            folder.rmdir()
-        except OSError:
-            break
-
-
-def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: bool = True) -> Path:
-    """Write metrics.parquet, summary.json, report.md and figures/ into `out`, atomically:
-    everything is built in a temporary sibling folder and moved into place at the end.
-    `ledger=False` leaves out metrics.parquet (curated examples stay small).
-
-    On any failure (a full disk, a permission fault, an interrupt) nothing is left behind:
-    not the temporary folder, not the parents this call created, and a previous run's
-    output in `out` is put back as it was. The error is raised for the caller to report.
-    """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not is_run_folder(out))):
-        raise FileExistsError(f"{out} exists and is not a previous run's output; not replacing it")
-    created = _make_parents(out.parent)
-    tmp: Path | None = None
-    old: Path | None = None
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        tmp.chmod(0o755)
-        if ledger:
-            result.ledger.to_parquet(tmp / "metrics.parquet", index=False, compression="zstd")
-        (tmp / "summary.json").write_text(
-            json.dumps(result.summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-            encoding="utf-8",
-        )
-        if report:
-            from sim.report import write_report
-
-            write_report(result, tmp)
-        if out.exists():  # a previous run's output: set aside until the new one is in place
-            old = tmp.with_name(tmp.name + "-old")
-            out.rename(old)
-        tmp.rename(out)
-        tmp = None
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():
-            old.rename(out)
-            old = None
-        _remove_empty(created)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out

@@ -953,7 +953,8 @@ def test_write_outputs_failure_removes_what_it_created(
 ) -> None:
     """The API: a report that fails half-way leaves no temporary folder and no parents."""
     import sim.report
-    from sim.runner import run, write_outputs
+    from sim.outputs import write_outputs
+    from sim.runner import run
 
     result = run(load_scenario("beauty_guides", {"run.days": 3, "run.consumers": 50}), 1, "agents")
 

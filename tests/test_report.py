@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.outputs import write_outputs
 from sim.params import Scenario
 from sim.report import FIGURES, headline, kpi_table
-from sim.runner import RunResult, run, write_outputs
+from sim.runner import RunResult, run
 
 FIGURE_FILES = (
     "penetration.png",

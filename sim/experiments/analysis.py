@@ -2,7 +2,7 @@
 for Latin hypercubes, Sobol' and Morris indices with bootstrap confidence intervals (SALib).
 
 Everything works on replicate means: the KPI of a design point is the mean over its
-finished replicates. Figures use the run report's style (`sim.report`: bare matplotlib
+finished replicates. Figures use the reports' style (`sim.present.figures`: bare matplotlib
 Figures on the Agg canvas in a local seaborn style), so they are deterministic.
 """
 
@@ -20,7 +20,9 @@ from scipy import stats
 
 from sim.experiments.design import Design
 from sim.experiments.spec import MARKET, Experiment, parse_metric
-from sim.report import _figure, _save, _style
+from sim.present.figures import figure, save, style
+from sim.present.format import fmt_number, short
+from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
 MAX_SERIES = 6
@@ -36,14 +38,6 @@ class Section:
 
 def series_name(brand: str, metric: str) -> str:
     return f"{MARKET}.{metric}" if brand == MARKET else f"brands.{brand}.{metric}"
-
-
-def short(key: str, keys: list[str]) -> str:
-    """The last part of a dotted key, or the last two where the last is ambiguous."""
-    last = key.split(".")[-1]
-    if sum(k.split(".")[-1] == last for k in keys) > 1:
-        return ".".join(key.split(".")[-2:])
-    return last
 
 
 def point_means(results: pd.DataFrame) -> pd.DataFrame:
@@ -69,22 +63,6 @@ def matrix(means: pd.DataFrame, brand: str, metric: str, n_points: int) -> np.nd
     """Replicate means of one series by point index (NaN where no replicate finished)."""
     s = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")["mean"]
     return s.reindex(range(n_points)).to_numpy(dtype=float)
-
-
-def _fmt(v: float) -> str:
-    if v is None or not np.isfinite(v):
-        return "–"
-    if abs(v) >= 1e4:
-        return f"{v:,.0f}"
-    if abs(v) >= 100:
-        return f"{v:,.1f}"
-    return f"{v:.3g}"
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def _design_frame(exp: Experiment, design: Design) -> pd.DataFrame:
@@ -118,8 +96,8 @@ def fig_responses(
     labels = _design_frame(exp, design)
     runs = results[(results["brand"] == brand) & (results["metric"] == metric)]
     runs = runs.join(labels.add_suffix("_label"), on="point")
-    with matplotlib.rc_context(_style()):
-        fig, axes = _figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.2, 2.7)
+    with matplotlib.rc_context(style()):
+        fig, axes = figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.2, 2.7)
         for ax, key in zip(axes.flat, keys, strict=False):
             col = key + "_label"
             order = _level_order(exp, key, design)
@@ -138,7 +116,7 @@ def fig_responses(
             ax.set_visible(False)
         axes.flat[0].set_ylabel(series_name(brand, metric))
         fig.suptitle(f"{series_name(brand, metric)} by factor (mean of runs, 95% CI)")
-        _save(fig, path)
+        save(fig, path)
 
 
 def fig_heatmap(
@@ -175,8 +153,8 @@ def fig_heatmap(
 
         lo, hi = min(lo, 1.0 - 1e-3), max(hi, 1.0 + 1e-3)
         kw = {"cmap": "RdYlGn", "norm": TwoSlopeNorm(1.0, lo, hi)}
-    with matplotlib.rc_context({**_style(), "axes.grid": False}):
-        fig, axes = _figure(len(facets), 1, 3.6, 3.3, legend_w=0.8)
+    with matplotlib.rc_context({**style(), "axes.grid": False}):
+        fig, axes = figure(len(facets), 1, 3.6, 3.3, legend_w=0.8)
         for ax, lev, t in zip(axes.flat, facets, tables, strict=True):
             im = ax.imshow(t.to_numpy(dtype=float), origin="lower", aspect="auto", **kw)
             ax.set_xticks(range(len(xo)), xo)
@@ -187,7 +165,7 @@ def fig_heatmap(
                 ax.text(
                     j,
                     i,
-                    _fmt(v),
+                    fmt_number(v),
                     ha="center",
                     va="center",
                     fontsize=8,
@@ -198,7 +176,7 @@ def fig_heatmap(
                 ax.set_title(f"{short(facet or '', design.keys)} = {lev}")
         fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=series_name(brand, metric))
         fig.suptitle(f"{series_name(brand, metric)}: mean over replicates")
-        _save(fig, path)
+        save(fig, path)
     out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
     return out
 
@@ -285,8 +263,8 @@ def _best_text(exp: Experiment, design: Design, means: pd.DataFrame, brand: str,
         )
 
     return (
-        f"Highest {series_name(brand, metric)}: **{_fmt(vals[best])}** at {where(best)}; "
-        f"lowest: **{_fmt(vals[worst])}** at {where(worst)}."
+        f"Highest {series_name(brand, metric)}: **{fmt_number(vals[best])}** at {where(best)}; "
+        f"lowest: **{fmt_number(vals[worst])}** at {where(worst)}."
     )
 
 
@@ -307,11 +285,11 @@ def _band_text(
             f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
             for k in design.keys
         )
-        return f"{cell} ({_fmt(vals[p])})"
+        return f"{cell} ({fmt_number(vals[p])})"
 
     inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
     above = [where(p) for p in range(len(design)) if vals[p] > hi]
-    text = f"Target {_fmt(lo)}–{_fmt(hi)} of {series_name(brand, metric)}: "
+    text = f"Target {fmt_number(lo)}–{fmt_number(hi)} of {series_name(brand, metric)}: "
     text += ("reached at " + "; ".join(inside)) if inside else "reached at no point"
     if above:
         text += ". Beyond it at " + "; ".join(above)
@@ -328,10 +306,10 @@ def points_table(
     for p in range(min(len(design), 60)):
         rows.append(
             [labels.at[p, k] for k in design.keys]
-            + [_fmt(matrix(means, b, m, len(design))[p]) for b, m in cols]
+            + [fmt_number(matrix(means, b, m, len(design))[p]) for b, m in cols]
         )
     sec = Section("Design points (mean over replicates)")
-    sec.text.append(_md_table(header, rows))
+    sec.text.append(md_table_plain(header, rows))
     if len(design) > 60:
         sec.text.append(f"({len(design) - 60} more points in results.parquet)")
     return sec
@@ -354,10 +332,10 @@ def analyse_lhs(
             x = _codes(exp, design, k)
             ok = np.isfinite(y)
             rho = stats.spearmanr(x[ok], y[ok]).statistic if ok.sum() > 2 else np.nan
-            cells.append(_fmt(float(rho)))
+            cells.append(fmt_number(float(rho)))
         rows.append(cells)
     sec = Section("Rank correlation of each KPI with each factor (Spearman, point means)")
-    sec.text.append(_md_table(["KPI", *[short(k, keys) for k in keys]], rows))
+    sec.text.append(md_table_plain(["KPI", *[short(k, keys) for k in keys]], rows))
     sections = [sec]
     if exp.analysis.responses:
         for b, m in series[:MAX_SERIES]:
@@ -388,8 +366,8 @@ def fig_scatter(
 ) -> None:
     keys = design.keys
     y = matrix(means, brand, metric, len(design))
-    with matplotlib.rc_context(_style()):
-        fig, axes = _figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.0, 2.6)
+    with matplotlib.rc_context(style()):
+        fig, axes = figure(min(len(keys), 4), (len(keys) + 3) // 4, 3.0, 2.6)
         for ax, key in zip(axes.flat, keys, strict=False):
             ax.scatter(_codes(exp, design, key), y, s=12, alpha=0.7, color="#4c72b0")
             ax.set_xlabel(short(key, keys))
@@ -401,7 +379,7 @@ def fig_scatter(
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
         axes.flat[0].set_ylabel(series_name(brand, metric))
-        _save(fig, path)
+        save(fig, path)
 
 
 # --------------------------------------------------------------------------- sobol / morris
@@ -444,9 +422,9 @@ def sensitivity_indices(exp: Experiment, design: Design, y: np.ndarray) -> pd.Da
 
 
 def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(style()):
         n = len(tables)
-        fig, axes = _figure(min(n, 2), (n + 1) // 2, 4.6, 0.45 * len(keys) + 1.4)
+        fig, axes = figure(min(n, 2), (n + 1) // 2, 4.6, 0.45 * len(keys) + 1.4)
         for ax, (name, t) in zip(axes.flat, tables.items(), strict=False):
             yy = np.arange(len(keys))
             ax.barh(
@@ -475,13 +453,13 @@ def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> N
         for ax in axes.flat[n:]:
             ax.set_visible(False)
         axes.flat[0].legend(loc="lower right", fontsize=8)
-        _save(fig, path)
+        save(fig, path)
 
 
 def fig_morris(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(style()):
         n = len(tables)
-        fig, axes = _figure(min(n, 2), (n + 1) // 2, 4.2, 3.4)
+        fig, axes = figure(min(n, 2), (n + 1) // 2, 4.2, 3.4)
         for ax, (name, t) in zip(axes.flat, tables.items(), strict=False):
             ax.errorbar(
                 t["mu_star"],
@@ -504,7 +482,7 @@ def fig_morris(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> 
             ax.set_title(name, fontsize=9)
         for ax in axes.flat[n:]:
             ax.set_visible(False)
-        _save(fig, path)
+        save(fig, path)
 
 
 def analyse_sensitivity(
@@ -554,7 +532,9 @@ def analyse_sensitivity(
                     "sharpen the ranking)"
                 )
             sec.text.append(
-                lead + ". Ranked by total effect:\n\n" + _md_table(["factor", "S1", "ST"], rows)
+                lead
+                + ". Ranked by total effect:\n\n"
+                + md_table_plain(["factor", "S1", "ST"], rows)
             )
         if tables:
             fig_sobol(tables, keys, folder / FIGURES / "sobol.png")
@@ -582,7 +562,9 @@ def analyse_sensitivity(
                 ]
                 for k, r in order.iterrows()
             ]
-            sec.text.append(f"**{name}**:\n\n" + _md_table(["factor", "mu*", "mu", "sigma"], rows))
+            sec.text.append(
+                f"**{name}**:\n\n" + md_table_plain(["factor", "mu*", "mu", "sigma"], rows)
+            )
         if tables:
             fig_morris(tables, keys, folder / FIGURES / "morris.png")
             sec.figures.append(

@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.analysis import _fmt, _md_table
 from sim.experiments.executors import TaskFailed
 from sim.experiments.seeds import compare_seed
-from sim.experiments.spec import MARKET, _flat_kpis
+from sim.experiments.spec import MARKET, flat_kpis
 from sim.experiments.store import write_parquet
 from sim.experiments.sweep import second_interrupt_exits
 from sim.files import atomic_write
 from sim.params import Scenario
-from sim.report import _figure, _save, _style
+from sim.present.figures import figure, save, style
+from sim.present.format import fmt_number
+from sim.present.tables import md_table_plain
 
 HEADLINE = (
     "gmv",
@@ -56,9 +57,9 @@ def execute_scenario(
     from sim.runner import run
 
     kpis = (run_fn or run)(scenario, seed).summary["kpis"]
-    rows = [(MARKET, k, v) for k, v in _flat_kpis(kpis["market"]).items()]
+    rows = [(MARKET, k, v) for k, v in flat_kpis(kpis["market"]).items()]
     for brand, k in kpis["brands"].items():
-        rows += [(brand, name, v) for name, v in _flat_kpis(k).items()]
+        rows += [(brand, name, v) for name, v in flat_kpis(k).items()]
     df = pd.DataFrame(rows, columns=["brand", "metric", "value"])
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
     df.insert(0, "seed", seed)
@@ -206,7 +207,7 @@ def run_compare(
     )
 
 
-def _shown(diffs: pd.DataFrame) -> pd.DataFrame:
+def shown_differences(diffs: pd.DataFrame) -> pd.DataFrame:
     """The headline KPIs; the market rows are left out where one brand is compared (they
     would repeat the brand's)."""
     d = diffs[diffs["metric"].isin(HEADLINE)].copy()
@@ -220,14 +221,12 @@ def _shown(diffs: pd.DataFrame) -> pd.DataFrame:
 
 def fig_differences(res: CompareResult, path: Path) -> None:
     """One panel per KPI: each scenario's mean difference from the reference, with its CI."""
-    d = _shown(res.differences)
+    d = shown_differences(res.differences)
     metrics = [m for m in HEADLINE if m in set(d["metric"])]
     rows = d[["scenario", "brand"]].drop_duplicates().values.tolist()
     names = [f"{s} · {b}" for s, b in rows]
-    with matplotlib.rc_context(_style()):
-        fig, axes = _figure(
-            4, math.ceil(len(metrics) / 4), 2.9, 0.38 * len(rows) + 1.3, sharey=True
-        )
+    with matplotlib.rc_context(style()):
+        fig, axes = figure(4, math.ceil(len(metrics) / 4), 2.9, 0.38 * len(rows) + 1.3, sharey=True)
         for ax, m in zip(axes.flat, metrics, strict=False):
             sub = d[d["metric"] == m].set_index(["scenario", "brand"])
             for i, (s, b) in enumerate(rows):
@@ -250,7 +249,7 @@ def fig_differences(res: CompareResult, path: Path) -> None:
         fig.suptitle(
             f"Difference from {res.labels[0]} (mean of {res.replicates} paired replicates, 95% CI)"
         )
-        _save(fig, path)
+        save(fig, path)
 
 
 def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Path:
@@ -282,7 +281,7 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
             f"**{len(res.failed)} run(s) failed**; the differences leave their pairs out "
             "(see `n`):",
             "",
-            _md_table(
+            md_table_plain(
                 ["scenario", "replicate", "seed", "error"],
                 [
                     [
@@ -296,7 +295,7 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
             ),
             "",
         ]
-    d = _shown(res.differences)
+    d = shown_differences(res.differences)
     for label in res.labels[1:]:
         sub = d[d["scenario"] == label]
         if sub.empty:
@@ -304,20 +303,23 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         lines += [f"## {label} − {ref}", ""]
         rows = []
         for r in sub.itertuples():
-            ci = f"[{_fmt(r.low)}, {_fmt(r.high)}]" if np.isfinite(r.low) else "–"
+            ci = f"[{fmt_number(r.low)}, {fmt_number(r.high)}]" if np.isfinite(r.low) else "–"
             sure = np.isfinite(r.low) and (r.low > 0 or r.high < 0)
             rows.append(
                 [
                     r.brand,
                     r.metric,
-                    _fmt(r.reference),
-                    _fmt(r.value),
-                    ("**" + _fmt(r.diff) + "**") if sure else _fmt(r.diff),
+                    fmt_number(r.reference),
+                    fmt_number(r.value),
+                    ("**" + fmt_number(r.diff) + "**") if sure else fmt_number(r.diff),
                     ci,
                     str(r.n),
                 ]
             )
-        lines += [_md_table(["brand", "KPI", ref, label, "difference", "95% CI", "n"], rows), ""]
+        lines += [
+            md_table_plain(["brand", "KPI", ref, label, "difference", "95% CI", "n"], rows),
+            "",
+        ]
     lines += [
         "`results.parquet`: every KPI of every run (scenario, replicate, seed, brand, metric, "
         "value); `differences.csv`: the paired differences for every KPI.",

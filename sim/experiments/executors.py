@@ -316,7 +316,7 @@ class ProcessExecutor:
 
 def package_version() -> str:
     """The package version a worker runs (sent to Dask workers to check they have it)."""
-    from sim import __version__
+    from sim.version import __version__
 
     return __version__
 
@@ -350,7 +350,7 @@ class DaskExecutor:
 
     def _check_workers(self) -> None:
         """Wait for a worker and check it imports this package at this version."""
-        from sim import __version__
+        from sim.version import __version__
 
         fut = self._client.submit(package_version, pure=False)
         try:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.analysis import Section, _md_table, analyse, short
+from sim.experiments.analysis import Section, analyse
 from sim.experiments.design import Design
 from sim.experiments.spec import Experiment
 from sim.files import atomic_write
+from sim.present.format import short
+from sim.present.tables import md_table_plain
 
 
 def _factor_row(exp: Experiment, key: str) -> list[str]:
@@ -101,7 +103,7 @@ def write_sweep_report(
             "it crashed or was killed (out of memory, by a person). `--resume` retries it until "
             "it has had `--max-attempts` attempts.",
             "",
-            _md_table(["run", "seed", "attempts", "last error"], rows),
+            md_table_plain(["run", "seed", "attempts", "last error"], rows),
             "",
         ]
     lines += render_sections(sections)

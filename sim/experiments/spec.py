@@ -348,12 +348,13 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
 # --------------------------------------------------------------------------- KPI names
 
 
-def _flat_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A run's nested KPI dict as dotted names (`ltv90.all`), the names metrics use."""
     out: dict[str, Any] = {}
     for key, value in kpis.items():
         name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, Mapping):
-            out.update(_flat_kpis(value, name))
+            out.update(flat_kpis(value, name))
         else:
             out[name] = value
     return out
@@ -369,7 +370,7 @@ def kpi_names(base_path: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[s
     kpis = run(sc, 0).summary["kpis"]
     brand_names = tuple(kpis["brands"])
     first = next(iter(kpis["brands"].values()))
-    return tuple(_flat_kpis(first)), tuple(_flat_kpis(kpis["market"])), brand_names
+    return tuple(flat_kpis(first)), tuple(flat_kpis(kpis["market"])), brand_names
 
 
 def parse_metric(metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
@@ -386,8 +387,8 @@ def parse_metric(metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
 def metric_values(kpis: Mapping[str, Any], metrics: list[str]) -> list[tuple[str, str, float]]:
     """(brand or 'market', KPI name, value) for each kept metric; an undefined KPI is NaN."""
     rows: list[tuple[str, str, float]] = []
-    market = _flat_kpis(kpis["market"])
-    brands = {name: _flat_kpis(k) for name, k in kpis["brands"].items()}
+    market = flat_kpis(kpis["market"])
+    brands = {name: flat_kpis(k) for name, k in kpis["brands"].items()}
     for metric in metrics:
         who, name = parse_metric(metric, tuple(brands))
         targets = [MARKET] if who == MARKET else (list(brands) if who == "*" else [who])

@@ -32,7 +32,6 @@ from typing import Any
 
 import pandas as pd
 
-from sim import __version__
 from sim.experiments.design import Design, build_design
 from sim.experiments.executors import TaskFailed, describe
 from sim.experiments.seeds import run_seed
@@ -49,6 +48,7 @@ from sim.experiments.store import (
     locked,
     rows_table,
 )
+from sim.version import __version__
 
 __all__ = ["StoreError", "StoreLocked", "StoreWriteError", "plan", "prepare", "run_sweep"]
 

@@ -14,6 +14,9 @@ from typing import Annotated
 
 import typer
 
+from sim.command import fail, load_or_fail
+from sim.present.format import fmt_whole_money
+
 game_app = typer.Typer(
     no_args_is_help=True,
     help="The workshop game: teams run brands in one market, a quarter per round.",
@@ -24,19 +27,13 @@ DEFAULT_PORT = 8765
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
-def _fail(message: str, code: int = 2):
-    from sim.cli import _fail as fail
-
-    fail(message, code)
-
-
 def _load_game(folder: Path):
     from sim.workshop.game import Game, GameError
 
     try:
         return Game.load(folder)
     except GameError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _teams(text: str) -> list[str]:
@@ -44,10 +41,9 @@ def _teams(text: str) -> list[str]:
 
 
 def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budget):
-    from sim.cli import _load
     from sim.workshop.game import Game, GameError
 
-    sc = _load(scenario, None)
+    sc = load_or_fail(scenario, None)
     rules = {}
     if rounds is not None:
         rules["rounds"] = rounds
@@ -56,18 +52,18 @@ def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budg
     try:
         return Game.new(folder, sc, _teams(teams), seed=seed, brand=brand, rules=rules)
     except GameError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except ValueError as exc:  # a rule out of range
-        _fail(f"--rounds/--budget: {' '.join(str(exc).split())}")
+        fail(f"--rounds/--budget: {' '.join(str(exc).split())}")
 
 
 def _print_status(game) -> None:
-    from sim.workshop.report import SCORE_RULE, money
+    from sim.workshop.report import SCORE_RULE
 
     print(
         f"game {game.folder}: {game.state['name']}, seed {game.seed}, teams "
         f"{', '.join(game.teams)}; round {game.round} of {game.rules.rounds} played; "
-        f"budget {money(game.rules.budget_per_round)} yuan a round"
+        f"budget {fmt_whole_money(game.rules.budget_per_round)} yuan a round"
     )
     if game.finished:
         print("the game is over")
@@ -81,7 +77,7 @@ def _print_status(game) -> None:
     if game.round:
         print(SCORE_RULE.format(member_value=game.rules.member_value))
         for j, (team, score) in enumerate(game.ranking(), 1):
-            print(f"  {j}. {team}: {money(score)}")
+            print(f"  {j}. {team}: {fmt_whole_money(score)}")
 
 
 @game_app.command("new")
@@ -128,13 +124,13 @@ def game_links(
     from sim.workshop.game import Game, GameError
 
     if not url.startswith(("http://", "https://")):
-        _fail(f"--url: must start with http:// or https:// (got {url!r})")
+        fail(f"--url: must start with http:// or https:// (got {url!r})")
     try:
         with Game.edit(dir_) as game:
             if renew:
                 game.renew_secrets()
     except GameError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_links(game, url)
 
 
@@ -148,7 +144,7 @@ def game_form(
 
     game = _load_game(dir_)
     if team not in game.teams:
-        _fail(f"--team: unknown team {team!r} (teams: {', '.join(game.teams)})")
+        fail(f"--team: unknown team {team!r} (teams: {', '.join(game.teams)})")
     sys.stdout.write(decision_toml(game, team))
 
 
@@ -171,7 +167,7 @@ def game_submit(
                 )
             game.submit(team, decision, where=file)
     except GameError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_status(game)
 
 
@@ -185,7 +181,7 @@ def game_run(dir_: Annotated[Path, typer.Argument(help="the game folder")]) -> N
         with Game.edit(dir_) as game:
             game.run_round()
     except GameError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     sys.stdout.write(market_markdown(game))
     _write_reports(game, game.round, saved=True)
 
@@ -198,7 +194,7 @@ def _write_reports(game, k: int, saved: bool = False) -> None:
         folder = write_round_reports(game, k)
     except GameError as exc:
         hint = f" (round {k} is saved: `siyu game report {game.folder}` writes them again)"
-        _fail(str(exc) + (hint if saved else ""))
+        fail(str(exc) + (hint if saved else ""))
     print(f"wrote {folder}/ (one report per team, market.md)")
 
 
@@ -212,9 +208,9 @@ def game_report(
     """Write the round-N/*.md reports again from the save (after a disk fault, say)."""
     game = _load_game(dir_)
     if not game.round:
-        _fail(f"{dir_}: no round has been played yet")
+        fail(f"{dir_}: no round has been played yet")
     if round_ is not None and not 1 <= round_ <= game.round:
-        _fail(f"--round: round {round_} has not been played (played: 1 to {game.round})")
+        fail(f"--round: round {round_} has not been played (played: 1 to {game.round})")
     for k in [round_] if round_ is not None else range(1, game.round + 1):
         _write_reports(game, k)
 
@@ -246,15 +242,14 @@ def app_command(
     seed: Annotated[int | None, typer.Option(help="seed (default: the scenario's)")] = None,
 ) -> None:
     """Start the live browser app (and a game's pages with --game)."""
-    from sim.cli import _load
 
-    _load(scenario, None)  # one-line errors before starting a server
+    load_or_fail(scenario, None)  # one-line errors before starting a server
     if consumers is not None and consumers <= 0:
-        _fail(f"--consumers: must be positive (got {consumers})")
+        fail(f"--consumers: must be positive (got {consumers})")
     try:
         import solara  # noqa: F401
     except ImportError:
-        _fail("the app needs solara: pip install -e '.[app]'", 1)
+        fail("the app needs solara: pip install -e '.[app]'", 1)
     env = dict(os.environ, SIYU_APP_SCENARIO=scenario)
     if consumers is not None:
         env["SIYU_APP_CONSUMERS"] = str(consumers)
@@ -268,9 +263,9 @@ def app_command(
             the_game = _load_game(game)
         env["SIYU_GAME_DIR"] = str(game.resolve())
     elif teams:
-        _fail("--teams: needs --game DIR")
+        fail("--teams: needs --game DIR")
     if not 0 < port < 65536:
-        _fail(f"--port: must be 1 to 65535 (got {port})")
+        fail(f"--port: must be 1 to 65535 (got {port})")
     where = f"http://{host}:{port}"
     print(f"Siyu workshop app on {where}/ (live model); stop it with Ctrl-C", flush=True)
     if the_game is not None:

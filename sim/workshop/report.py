@@ -1,7 +1,8 @@
 """Round reports of the workshop game: each team's results (P&L waterfall from list-price
 sales to contribution, funnel, CAC, ROI, private share, members, research bought) and the
 facilitator's market dashboard and ranking. Text is Markdown (for paper workshops and the
-CLI); figures are matplotlib (for the app), in the style of `sim.report`.
+CLI), in the workshop's number formats (`sim.present.format`); figures are matplotlib (for
+the app).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from sim.present.format import fmt_plain_ratio as ratio
+from sim.present.format import fmt_plain_share as pct
+from sim.present.format import fmt_whole_money as money
 from sim.workshop.game import Game
 from sim.workshop.savefile import GameError, write_atomic
 
@@ -19,18 +23,6 @@ SCORE_RULE = (
     "+ {member_value:g} yuan per reachable member at the end of the round"
 )
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
-
-
-def money(v: float | None) -> str:
-    return "–" if v is None else f"{(0.0 if abs(v) < 0.5 else v):,.0f}"
-
-
-def ratio(v: float | None) -> str:
-    return "–" if v is None else f"{v:.2f}"
-
-
-def pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.1f}%"
 
 
 def waterfall(t: dict[str, Any]) -> list[tuple[str, float, str]]:

@@ -1,0 +1,107 @@
+"""The figure style of every report: a local seaborn look applied through rc_context only,
+bare `matplotlib.figure.Figure` objects rendered by the Agg canvas (no pyplot state, so
+nothing stays open and the user's backend and style are left alone) and PNGs without a
+version stamp, so the same numbers always give the same bytes. Also the panel helpers the
+run report's figures share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+DPI = 110
+
+
+def style() -> dict[str, Any]:
+    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only."""
+    rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
+    rc.update(
+        {"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "legend.frameon": False}
+    )
+    return rc
+
+
+def figure(
+    ncols: int, nrows: int, panel_w: float, panel_h: float, legend_w: float = 0.0, **kw: Any
+) -> tuple[Figure, np.ndarray]:
+    """A constrained-layout figure of panels, `legend_w` inches wider for a side legend."""
+    fig = Figure(
+        figsize=(max(ncols * panel_w, 5.0) + legend_w, nrows * panel_h),
+        dpi=DPI,
+        layout="constrained",
+    )
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def save(fig: Figure, path: Path) -> None:
+    """Write a PNG without the matplotlib version stamp in its metadata, then drop the figure."""
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fig.clear()
+
+
+def brand_colors(brands: Sequence[str]) -> dict[str, Any]:
+    """One colour per brand, fixed by the scenario's brand order (the market is black)."""
+    palette = sns.color_palette("colorblind" if len(brands) <= 10 else "husl", len(brands))
+    return {b: palette[i] for i, b in enumerate(brands)}
+
+
+def thousands_axis(ax: Any) -> None:
+    """Y tick labels as whole numbers with thousands separators (yuan, consumers)."""
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(
+            lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 or float(v).is_integer() else f"{v:.3g}"
+        )
+    )
+
+
+def mark_if_empty(
+    ax: Any,
+    frames: Iterable[pd.DataFrame],
+    columns: Sequence[str],
+    message: str,
+    set_scale: bool = True,
+) -> bool:
+    """If no window has a defined value in `columns`, say so on the panel (and, unless the
+    y axis is shared, keep a sane 0–1 scale instead of matplotlib's degenerate one).
+    True when the panel is empty."""
+    finite = any(np.isfinite(f[c].to_numpy(dtype=float)).any() for f in frames for c in columns)
+    if not finite:
+        if set_scale:
+            ax.set_ylim(0, 1)
+        ax.text(
+            0.5,
+            0.5,
+            message,
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="grey",
+            fontsize=9,
+            wrap=True,
+        )
+    return not finite
+
+
+def hide_unused(axes: np.ndarray, used: int, xlabel: str | None = None) -> None:
+    """Hide the panels past `used`; give the lowest used panel of each column its x tick
+    labels (a shared x axis hides them above a hidden panel) and `xlabel`."""
+    for ax in axes.flat[used:]:
+        ax.set_visible(False)
+    nrows, ncols = axes.shape
+    for c in range(ncols):
+        rows = [r for r in range(nrows) if r * ncols + c < used]
+        if rows:
+            ax = axes[rows[-1], c]
+            ax.xaxis.set_tick_params(labelbottom=True)
+            if xlabel:
+                ax.set_xlabel(xlabel)

@@ -1,0 +1,339 @@
+"""The package's layers point one way: no import circles, no private names taken from another
+module, and every module imports only from its own layer or the layers below it.
+
+Every module of `sim` is parsed with `ast` (nothing is imported), so the check sees imports
+that run only inside a function or only for the type checker:
+
+- module-level and function-level imports are edges alike (a function-level import still
+  couples the two modules; it only hides a circle from the interpreter);
+- imports under `if TYPE_CHECKING:` are edges too: an annotation naming a class of a higher
+  layer is as much a dependency on that layer as a call is;
+- `from sim.pkg import name` is an edge to `sim.pkg.name` when that is a module, else to
+  `sim.pkg`; a package's own `__init__` run on the way (Python imports `sim` before `sim.x`)
+  is not an edge, or every module would depend on the `sim` facade that re-exports the API.
+
+The layer order lives in LAYERS below, one sentence per layer; docs/architecture.md draws it.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "sim"
+
+LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "foundation",
+        "The shared vocabulary, the version and the atomic file writer: no sim imports.",
+        ("sim.vocab", "sim.version", "sim.files"),
+    ),
+    (
+        "model",
+        "The model description: parameters and scenario files, the rules (formulas with their "
+        "sources), the ledger schema and the KPI definitions read from a ledger (the engines "
+        "use kpis.ratio, so KPIs sit below them).",
+        ("sim.params", "sim.scenario", "sim.rules", "sim.ledger", "sim.kpis"),
+    ),
+    (
+        "engines",
+        "The two engines and what they share (population draw, network, bookkeeping): they "
+        "turn a scenario and a seed into a ledger and know nothing of runs, files or reports.",
+        ("sim.population", "sim.network", "sim.accounting", "sim.agents", "sim.model", "sim.fast"),
+    ),
+    (
+        "runs",
+        "The computing API: the engine protocol, `run()` with its seed and the run's summary; "
+        "the `sim` package itself re-exports it. No files, no reports.",
+        ("sim.protocol", "sim.runner", "sim"),
+    ),
+    (
+        "presentation",
+        "Number formats, Markdown and terminal tables and the figure style, for every reader "
+        "of results (reports, experiments, workshop, CLI); knows no engine.",
+        ("sim.present",),
+    ),
+    (
+        "outputs",
+        "A run's report and the folder of outputs written from a run (write_outputs), and the "
+        "curated examples written with them.",
+        ("sim.report", "sim.outputs", "sim.examples"),
+    ),
+    (
+        "applications",
+        "What is built on runs and reports: experiments (sweeps, comparisons, their reports), "
+        "the workshop game and live page, and the parameter reference (it quotes experiment "
+        "limits).",
+        ("sim.experiments", "sim.workshop", "sim.docs"),
+    ),
+    (
+        "interfaces",
+        "The ways in for people: the `siyu` command line (its shared error and loading "
+        "helpers, the workshop commands) and the workshop's browser app and server.",
+        (
+            "sim.command",
+            "sim.workshop.cli",
+            "sim.workshop.app",
+            "sim.workshop.serve",
+            "sim.cli",
+        ),
+    ),
+)
+"""(name, what it holds, module prefixes), lowest layer first. A module belongs to the layer
+of its longest matching prefix, so `sim.workshop.cli` is an interface while the rest of
+`sim.workshop` is an application. A module may import its own layer and the layers below."""
+
+KNOWN_CYCLES: set[frozenset[str]] = {
+    # The Mesa reference engine's agents annotate their model (agents <-> model). Removing
+    # the back edge is a separate change to the reference engine; delete this entry with it.
+    frozenset({"sim.agents", "sim.model"}),
+}
+"""Circles tolerated for now, each with the reason and the change that removes it."""
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import in a module: the module it reaches, the name taken, and where."""
+
+    source: str
+    target: str
+    name: str | None
+    line: int
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def sim_modules() -> dict[str, Path]:
+    """Every module of the package, by dotted name."""
+    return {module_name(p): p for p in sorted((ROOT / PACKAGE).rglob("*.py"))}
+
+
+def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module an ImportFrom names (relative imports resolved)."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
+    """Every import of a sim module inside `module`, wherever it sits in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out: list[Import] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    out.append(Import(module, alias.name, None, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module, path, node)
+            if base != PACKAGE and not base.startswith(PACKAGE + "."):
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                if sub in known:
+                    out.append(Import(module, sub, None, node.lineno))
+                else:
+                    out.append(Import(module, base, alias.name, node.lineno))
+    return out
+
+
+def module_aliases(path: Path, known: set[str]) -> dict[str, str]:
+    """Local names bound to sim modules (`import sim.x as y`, `from sim.w import live as lv`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and alias.name in known:
+                    out[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                if sub in known:
+                    out[alias.asname or alias.name] = sub
+    return out
+
+
+def private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def layer_of(module: str) -> int | None:
+    """Index in LAYERS of the module's longest matching prefix (None: not placed)."""
+    best: tuple[int, int] | None = None
+    for i, (_, _, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and (best is None or len(p) > best[0]):
+                best = (len(p), i)
+    return None if best is None else best[1]
+
+
+def graph() -> dict[str, set[str]]:
+    modules = sim_modules()
+    known = set(modules)
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for m, path in modules.items():
+        for imp in imports_of(m, path, known):
+            if imp.target != m and imp.target in known:
+                edges[m].add(imp.target)
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def test_no_import_cycles() -> None:
+    found = [c for c in cycles(graph()) if frozenset(c) not in KNOWN_CYCLES]
+    assert not found, "import circles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_known_cycles_still_exist() -> None:
+    """An allowed circle that is gone must leave KNOWN_CYCLES too (no stale exceptions)."""
+    present = {frozenset(c) for c in cycles(graph())}
+    stale = [sorted(c) for c in KNOWN_CYCLES if c not in present]
+    assert not stale, f"these circles are gone; delete them from KNOWN_CYCLES: {stale}"
+
+
+def test_no_private_names_from_other_modules() -> None:
+    modules = sim_modules()
+    known = set(modules)
+    bad: list[str] = []
+    for m, path in modules.items():
+        for imp in imports_of(m, path, known):
+            if imp.target == m:
+                continue
+            taken = imp.name if imp.name is not None else imp.target.rsplit(".", 1)[-1]
+            if private(taken):
+                bad.append(f"{m}:{imp.line} imports {imp.target}.{imp.name or ''}".rstrip("."))
+        aliases = module_aliases(path, known)
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and aliases[node.value.id] != m
+                and private(node.attr)
+            ):
+                target = aliases[node.value.id]
+                bad.append(f"{m}:{node.lineno} uses {target}.{node.attr}")
+    assert not bad, "private names used across modules:\n" + "\n".join(bad)
+
+
+def test_every_module_has_a_layer() -> None:
+    unplaced = sorted(m for m in sim_modules() if layer_of(m) is None)
+    assert not unplaced, f"modules with no layer (add them to LAYERS): {unplaced}"
+
+
+def test_imports_go_down_the_layers() -> None:
+    modules = sim_modules()
+    known = set(modules)
+    bad: list[str] = []
+    for m, path in modules.items():
+        here = layer_of(m)
+        for imp in imports_of(m, path, known):
+            there = layer_of(imp.target)
+            if here is not None and there is not None and there > here:
+                bad.append(
+                    f"{m}:{imp.line} ({LAYERS[here][0]}) imports {imp.target} ({LAYERS[there][0]})"
+                )
+    assert not bad, "imports that go up the layers:\n" + "\n".join(bad)
+
+
+# --------------------------------------------------------------------------- the checker itself
+
+
+@pytest.fixture
+def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway `sim` package to show each check fails on what it is meant to catch."""
+    pkg = tmp_path / PACKAGE
+    (pkg / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "from sim.high import api\n",
+        "vocab.py": "X = 1\n",
+        "low.py": (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sim.high import Thing\n"
+        ),
+        "high.py": "def f():\n    from sim.low import _secret\n    from . import vocab\n",
+        "sub/__init__.py": "",
+        "sub/mod.py": "from ..vocab import X\nimport sim.low as lo\ny = lo._hidden\n",
+    }
+    for name, text in files.items():
+        (pkg / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    return pkg
+
+
+def test_checker_sees_every_kind_of_edge(fake_package: Path) -> None:
+    edges = graph()
+    assert edges["sim.low"] == {"sim.high"}  # under TYPE_CHECKING
+    assert edges["sim.high"] == {"sim.low", "sim.vocab"}  # in a function, relative
+    assert edges["sim.sub.mod"] == {"sim.vocab", "sim.low"}
+    assert edges["sim"] == {"sim.high"}
+    assert cycles(edges) == [["sim.high", "sim.low"]]
+
+
+def test_checker_names_private_uses(fake_package: Path) -> None:
+    with pytest.raises(AssertionError) as info:
+        test_no_private_names_from_other_modules()
+    text = str(info.value)
+    assert "sim.high:2 imports sim.low._secret" in text
+    assert "sim.sub.mod:3 uses sim.low._hidden" in text
+
+
+def test_checker_finds_upward_imports(fake_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    layers = (
+        ("low", "", ("sim.vocab", "sim.low", "sim.sub")),
+        ("high", "", ("sim.high", "sim")),
+    )
+    monkeypatch.setattr(sys.modules[__name__], "LAYERS", layers)
+    assert layer_of("sim.sub.mod") == 0 and layer_of("sim.high") == 1
+    with pytest.raises(AssertionError, match=r"sim.low:3 \(low\) imports sim.high \(high\)"):
+        test_imports_go_down_the_layers()
