@@ -86,7 +86,8 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """(name, what it holds, module prefixes), lowest layer first. A module belongs to the layer
 of its longest matching prefix, so `sim.workshop.cli` is an interface while the rest of
-`sim.workshop` is an application. A module may import its own layer and the layers below."""
+`sim.workshop` is an application; `sim` names the package's own `__init__` only, so a new
+module is placed on purpose. A module may import its own layer and the layers below."""
 
 KNOWN_CYCLES: set[frozenset[str]] = {
     # The Mesa reference engine's agents annotate their model (agents <-> model). Removing
@@ -175,7 +176,8 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None
     for i, (_, _, prefixes) in enumerate(LAYERS):
         for p in prefixes:
-            if (module == p or module.startswith(p + ".")) and (best is None or len(p) > best[0]):
+            inside = module == p or (p != PACKAGE and module.startswith(p + "."))
+            if inside and (best is None or len(p) > best[0]):
                 best = (len(p), i)
     return None if best is None else best[1]
 
@@ -226,12 +228,38 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+def cycle_path(edges: dict[str, set[str]], component: list[str]) -> list[str]:
+    """A shortest circle through the component's first module: [a, b, ..., a]."""
+    start, inside = component[0], set(component)
+    came: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        nxt: list[str] = []
+        for v in frontier:
+            for w in sorted(edges[v] & inside):
+                if w == start:
+                    path = [v]
+                    while path[-1] != start:
+                        path.append(came[path[-1]])
+                    return [start, *reversed(path[:-1]), start]
+                if w not in came:
+                    came[w] = v
+                    nxt.append(w)
+        frontier = nxt
+    raise AssertionError(f"no circle through {start}")
+
+
 # --------------------------------------------------------------------------- the checks
 
 
 def test_no_import_cycles() -> None:
-    found = [c for c in cycles(graph()) if frozenset(c) not in KNOWN_CYCLES]
-    assert not found, "import circles: " + "; ".join(" <-> ".join(c) for c in found)
+    edges = graph()
+    found = [c for c in cycles(edges) if frozenset(c) not in KNOWN_CYCLES]
+    shown = []
+    for c in found:
+        size = f" (a circle among {len(c)} modules)" if len(c) > 2 else ""
+        shown.append(" -> ".join(cycle_path(edges, c)) + size)
+    assert not found, "import circles: " + "; ".join(shown)
 
 
 def test_known_cycles_still_exist() -> None:
@@ -287,6 +315,26 @@ def test_imports_go_down_the_layers() -> None:
     assert not bad, "imports that go up the layers:\n" + "\n".join(bad)
 
 
+def test_architecture_page_draws_these_layers() -> None:
+    """docs/architecture.md draws LAYERS: the same layers, top to bottom, each naming its
+    modules (so the page and the table cannot drift apart)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("```text\n", 1)[1].split("```", 1)[0]
+    drawn: dict[str, str] = {}
+    current = ""
+    for line in block.splitlines():
+        if line and not line[0].isspace():
+            current = line.split()[0]
+            drawn[current] = line
+        elif current:
+            drawn[current] += " " + line
+    assert list(drawn) == [name for name, _, _ in reversed(LAYERS)]
+    missing = [
+        f"{name}: {p}" for name, _, prefixes in LAYERS for p in prefixes if p not in drawn[name]
+    ]
+    assert not missing, f"modules the page does not draw in their layer: {missing}"
+
+
 # --------------------------------------------------------------------------- the checker itself
 
 
@@ -318,6 +366,9 @@ def test_checker_sees_every_kind_of_edge(fake_package: Path) -> None:
     assert edges["sim.sub.mod"] == {"sim.vocab", "sim.low"}
     assert edges["sim"] == {"sim.high"}
     assert cycles(edges) == [["sim.high", "sim.low"]]
+    assert cycle_path(edges, ["sim.high", "sim.low"]) == ["sim.high", "sim.low", "sim.high"]
+    with pytest.raises(AssertionError, match=r"import circles: sim.high -> sim.low -> sim.high"):
+        test_no_import_cycles()
 
 
 def test_checker_names_private_uses(fake_package: Path) -> None:
@@ -337,3 +388,8 @@ def test_checker_finds_upward_imports(fake_package: Path, monkeypatch: pytest.Mo
     assert layer_of("sim.sub.mod") == 0 and layer_of("sim.high") == 1
     with pytest.raises(AssertionError, match=r"sim.low:3 \(low\) imports sim.high \(high\)"):
         test_imports_go_down_the_layers()
+    test_every_module_has_a_layer()
+    monkeypatch.setattr(sys.modules[__name__], "LAYERS", (layers[0], ("high", "", ("sim",))))
+    assert layer_of("sim") == 1 and layer_of("sim.high") is None
+    with pytest.raises(AssertionError, match=r"no layer.*\['sim.high'\]"):
+        test_every_module_has_a_layer()
