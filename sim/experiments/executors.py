@@ -315,10 +315,12 @@ class ProcessExecutor:
 
 
 def package_version() -> str:
-    """The package version a worker runs (sent to Dask workers to check they have it)."""
-    from sim.version import __version__
+    """The package version a worker runs (sent to Dask workers to check they have it). Read
+    from the package itself, which every version of siyu has, so a worker with another
+    version answers with its version instead of failing to import this one's module."""
+    import sim
 
-    return __version__
+    return sim.__version__
 
 
 class DaskExecutor:
