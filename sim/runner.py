@@ -24,9 +24,7 @@ import pandas as pd
 from sim import __version__
 from sim.kpis import summarize
 from sim.params import Scenario
-
-ENGINES = ("fast", "agents")
-"""fast: arrays and compiled kernels (sim.fast, the default); agents: the Mesa reference."""
+from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
 
 
 @dataclass
@@ -57,12 +55,7 @@ def run(
     seed = scenario.run.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
-    if engine == "fast":
-        from sim.fast import FastModel as Model
-    else:
-        from sim.model import MarketModel as Model
-
-    model = Model(scenario, rng=run_rng(seed))
+    model = build_engine(engine, scenario, run_rng(seed))
     model.run(progress)
     ledger = model.ledger.to_frame()
     summary = {
