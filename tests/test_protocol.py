@@ -180,7 +180,9 @@ def check_invariants(engine: Engine) -> None:
         assert muted == led["stock_muted"][day, b]
 
 
-@pytest.mark.parametrize("scenario", ["beauty_guides", "fmcg_small_b", "guides_quota"])
+@pytest.mark.parametrize(
+    "scenario", ["beauty_guides", "fmcg_small_b", "guides_quota", "bench_three_brands"]
+)
 def test_after_some_days_both_engines_keep_the_invariants(scenario: str) -> None:
     for engine in pair(small(scenario, days=40)).values():
         for _ in range(40):
