@@ -37,7 +37,17 @@ from sim.agents import (
 from sim.kpis import ratio
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, Scenario
+from sim.params import MEMBER_CHANNELS, Scenario, StrategyParams
+from sim.snapshots import (
+    BrandSnapshot,
+    ConsumerBrandSnapshot,
+    ConsumerSnapshot,
+    DistributorSnapshot,
+    GuideSnapshot,
+    MembershipSnapshot,
+    restaffs,
+)
+from sim.vocab import DistributorKind, MemberChannel, State
 
 LONG_AGO = -(10**6)
 """Acquisition day given to consumers who were customers before the run started."""
@@ -296,3 +306,122 @@ class MarketModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.today)
+
+    # ------------------------------------------------------------------ engine protocol
+    # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)
+    @property
+    def brand_names(self) -> list[str]:
+        """The brands, in index order."""
+        return [br.name for br in self.brands]
+
+    def set_strategy(
+        self, brand: int, strategy: StrategyParams, restaff: bool | None = None
+    ) -> None:
+        """Give brand `brand` a new strategy from the next day on: re-staff (and restart
+        the strategy's clock) if a staffing field changed or `restaff` is True, else just
+        take the new levers (sim.protocol.Engine.set_strategy)."""
+        br = self.brands[brand]
+        if restaff is None:
+            restaff = restaffs(br.strategy, strategy)
+        if restaff:
+            br.adopt(strategy)
+        else:
+            br.strategy = strategy.model_copy(deep=True)
+
+    def strategy(self, brand: int) -> StrategyParams:
+        """A copy of the brand's current strategy."""
+        return self.brands[brand].strategy.model_copy(deep=True)
+
+    def brand_snapshot(self, brand: int) -> BrandSnapshot:
+        """The brand's strategy, staff and fake members (sim.snapshots.BrandSnapshot)."""
+        br = self.brands[brand]
+        return BrandSnapshot(
+            index=brand,
+            name=br.name,
+            category=br.params.category,
+            strategy=br.strategy.model_copy(deep=True),
+            strategy_since=int(br.strategy_since),
+            stores=int(br.stores),
+            guides=tuple(
+                GuideSnapshot(
+                    store=int(g.store),
+                    skill=float(g.skill),
+                    members=tuple(sorted(c.index for c in g.members)),
+                )
+                for g in br.guides
+            ),
+            distributors=tuple(
+                DistributorSnapshot(
+                    kind=DistributorKind[d.kind.upper()],
+                    centre=int(d.person),
+                    circle=tuple(int(i) for i in d.circle.tolist()),
+                )
+                for d in br.distributors
+            ),
+            fake_members=int(br.fake_members),
+        )
+
+    def consumer_snapshot(self, consumer: int) -> ConsumerSnapshot:
+        """One consumer towards every brand (sim.snapshots.ConsumerSnapshot); memberships
+        faded to today without touching the agent."""
+        c = self.consumers[consumer]
+        pop = self.scenario.population
+        net = self.network
+        brands = []
+        for br in self.brands:
+            b = br.index
+            m = c.memberships.get(b)
+            ms = None
+            if m is not None:
+                days = self.today - m.updated
+                ms = MembershipSnapshot(
+                    channel=MemberChannel[m.channel.upper()],
+                    joined=int(m.joined),
+                    engagement=float(rules.decay(m.engagement, pop.engagement_decay, days)),
+                    fatigue=float(rules.decay(m.fatigue, pop.fatigue_decay, days)),
+                    muted=bool(m.muted),
+                    reluctant=bool(m.reluctant),
+                    guide=None if m.guide is None else br.guides.index(m.guide),
+                    referrals=int(m.referrals),
+                )
+            bought = int(self.purchases[b, consumer])
+            brands.append(
+                ConsumerBrandSnapshot(
+                    state=State(int(self.funnel[b, consumer])),
+                    purchases=bought,
+                    spend=float(c.spend[b]),
+                    last_purchase=int(c.last_purchase[b]) if bought else None,
+                    membership=ms,
+                )
+            )
+        return ConsumerSnapshot(
+            index=consumer,
+            friends=int(net.indptr[consumer + 1] - net.indptr[consumer]),
+            hunter=bool(c.hunter),
+            brands=tuple(brands),
+        )
+
+    def states(self, brand: int) -> np.ndarray:
+        """Every consumer's funnel state towards the brand (a read-only view)."""
+        row = self.funnel[brand].view()
+        row.flags.writeable = False
+        return row
+
+    def member_channels(self, brand: int) -> np.ndarray:
+        """Each consumer's member channel code in the brand's private domain, −1 if none."""
+        out = np.full(self.n_consumers, -1, dtype=np.int8)
+        for i, c in enumerate(self.consumers):
+            m = c.memberships.get(brand)
+            if m is not None:
+                out[i] = MemberChannel[m.channel.upper()]
+        out.flags.writeable = False
+        return out
+
+    def member_guides(self, brand: int) -> np.ndarray:
+        """Each member's guide (position among the brand's guides), −1 if none."""
+        out = np.full(self.n_consumers, -1, dtype=np.int32)
+        for k, g in enumerate(self.brands[brand].guides):
+            for c in g.members:
+                out[c.index] = k
+        out.flags.writeable = False
+        return out

@@ -18,10 +18,8 @@ import pandas as pd
 
 from sim.kpis import summarize
 from sim.params import Scenario
+from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
 from sim.version import __version__
-
-ENGINES = ("fast", "agents")
-"""fast: arrays and compiled kernels (sim.fast, the default); agents: the Mesa reference."""
 
 
 @dataclass
@@ -52,12 +50,7 @@ def run(
     seed = scenario.run.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
-    if engine == "fast":
-        from sim.fast import FastModel as Model
-    else:
-        from sim.model import MarketModel as Model
-
-    model = Model(scenario, rng=run_rng(seed))
+    model = build_engine(engine, scenario, run_rng(seed))
     model.run(progress)
     ledger = model.ledger.to_frame()
     summary = {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.protocol import ENGINES
 from sim.scenario import SCENARIO_DIR, load_scenario
 from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
 from sim.workshop.report import market_markdown, team_markdown, waterfall
@@ -29,8 +30,9 @@ A = {
 B = {"budget": 80_000, "split": {"ads": 1.0}}
 
 
-def new_game(folder: Path, seed: int = 3) -> Game:
-    return Game.new(folder, load_scenario("beauty_guides", SMALL), ["A", "B"], seed=seed)
+def new_game(folder: Path, seed: int = 3, engine: str = "agents") -> Game:
+    sc = load_scenario("beauty_guides", SMALL)
+    return Game.new(folder, sc, ["A", "B"], seed=seed, engine=engine)
 
 
 def play(game: Game, decisions: dict) -> dict:
@@ -86,20 +88,43 @@ def test_bad_decisions_are_refused_and_the_round_does_not_advance(tmp_path: Path
     assert Game.load(game.folder).state["pending"].keys() == {"A"}
 
 
-def test_a_restart_between_rounds_restores_the_game_exactly(tmp_path: Path) -> None:
-    one = new_game(tmp_path / "one")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_restart_between_rounds_restores_the_game_exactly(tmp_path: Path, engine: str) -> None:
+    one = new_game(tmp_path / "one", engine=engine)
     play(one, {"A": A, "B": B})
     restored = Game.load(one.folder)  # a new process would do the same
-    assert restored.round == 1
+    assert restored.round == 1 and restored.engine == engine
     assert restored.state["rounds"] == json.loads((one.folder / "game.json").read_text())["rounds"]
     r_cont = play(one, {"A": B, "B": A})
     r_rest = play(restored, {"A": B, "B": A})
     assert r_cont == r_rest
     # and an uninterrupted game from the same seed is the same market
-    other = new_game(tmp_path / "other")
+    other = new_game(tmp_path / "other", engine=engine)
     play(other, {"A": A, "B": B})
     assert play(other, {"A": B, "B": A}) == r_cont
     assert [t for t, _ in restored.ranking()] == [t for t, _ in one.ranking()]
+
+
+def test_a_game_records_its_engine_and_an_older_save_replays_on_the_reference(
+    tmp_path: Path,
+) -> None:
+    fast = new_game(tmp_path / "fast", engine="fast")
+    ref = new_game(tmp_path / "ref")
+    r_fast, r_ref = play(fast, {"A": A, "B": B}), play(ref, {"A": A, "B": B})
+    assert r_fast["teams"]["A"]["gmv"] != r_ref["teams"]["A"]["gmv"]  # two engines
+    assert json.loads((fast.folder / "game.json").read_text())["engine"] == "fast"
+    # a save from before the engine choice names none: it was played on the reference
+    state = json.loads((ref.folder / "game.json").read_text())
+    del state["engine"]
+    (ref.folder / "game.json").write_text(json.dumps(state))
+    old = Game.load(ref.folder)
+    assert old.engine == "agents" and old.results(1) == r_ref
+    state["engine"] = "warp"
+    (ref.folder / "game.json").write_text(json.dumps(state))
+    with pytest.raises(GameError, match=r"game.json: engine: unknown engine 'warp'"):
+        Game.load(ref.folder)
+    with pytest.raises(GameError, match=r"--engine: unknown engine 'warp'"):
+        new_game(tmp_path / "warp", engine="warp")
 
 
 def test_replay_detects_a_tampered_save(tmp_path: Path) -> None:
@@ -112,9 +137,10 @@ def test_replay_detects_a_tampered_save(tmp_path: Path) -> None:
         Game.load(game.folder)
 
 
-def test_research_noise_does_not_change_the_market(tmp_path: Path) -> None:
-    with_research = play(new_game(tmp_path / "a"), {"A": A, "B": B})
-    without = play(new_game(tmp_path / "b"), {"A": {**A, "research": []}, "B": B})
+@pytest.mark.parametrize("engine", ENGINES)
+def test_research_noise_does_not_change_the_market(tmp_path: Path, engine: str) -> None:
+    with_research = play(new_game(tmp_path / "a", engine=engine), {"A": A, "B": B})
+    without = play(new_game(tmp_path / "b", engine=engine), {"A": {**A, "research": []}, "B": B})
     for team in ("A", "B"):
         assert with_research["teams"][team]["gmv"] == without["teams"][team]["gmv"]
     survey = with_research["teams"]["A"]["research"]["survey"]

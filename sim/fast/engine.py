@@ -27,6 +27,16 @@ from sim.kpis import ratio
 from sim.ledger import COLUMNS, Ledger
 from sim.network import build_network, circle
 from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario, StrategyParams
+from sim.snapshots import (
+    BrandSnapshot,
+    ConsumerBrandSnapshot,
+    ConsumerSnapshot,
+    DistributorSnapshot,
+    GuideSnapshot,
+    MembershipSnapshot,
+    restaffs,
+)
+from sim.vocab import DistributorKind, MemberChannel, State
 
 _COHORT_COLUMNS = {
     (h, s, k): col(f"cohort{horizon}_{what}_{src}")
@@ -146,6 +156,7 @@ class FastModel:
         )
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
+        self._centres: list[list[int]] = [[] for _ in range(nb)]  # each distributor's person
         for b in range(nb):
             self._staff(b)
         self._layout_staff()
@@ -331,6 +342,7 @@ class FastModel:
             W.m_gpos[b, had_guides] = -1
         self._skills[b] = np.zeros(0, dtype=np.float32)
         self._distributors[b] = []
+        self._centres[b] = []
         if not st.private_ops:
             return
         n_guides = round(self.brand_params[b].stores * st.guides_per_store)
@@ -350,10 +362,12 @@ class FastModel:
             for centre in top.tolist():
                 size = int(rng.poisson(rules.bounded_poisson_mean(st.koc_circle)))
                 self._distributors[b].append((kind, circle(net, centre, size, rng)))
+                self._centres[b].append(centre)
         for _ in range(st.employee_distributors):
             centre = int(rng.integers(0, net.n))
             size = int(rng.poisson(rules.bounded_poisson_mean(st.employee_circle)))
             self._distributors[b].append((2, circle(net, centre, size, rng)))
+            self._centres[b].append(centre)
 
     def _layout_staff(self) -> None:
         """Lay all brands' guides and distributors out as arrays; members keep their
@@ -514,3 +528,140 @@ class FastModel:
         self.strategy_since[b] = self.today + 1
         self._set_levers(self.B, b, self.strategies[b])
         self._staff(b)
+
+    # ------------------------------------------------------------------ engine protocol
+    # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)
+    def set_strategy(
+        self, brand: int, strategy: StrategyParams, restaff: bool | None = None
+    ) -> None:
+        """Give brand `brand` a new strategy from the next day on: re-staff (and restart
+        the strategy's clock) if a staffing field changed or `restaff` is True, else just
+        write the new levers (sim.protocol.Engine.set_strategy)."""
+        if restaff is None:
+            restaff = restaffs(self.strategies[brand], strategy)
+        self._fit_tiers(strategy)
+        if restaff:
+            self._adopt(brand, strategy)
+            self._layout_staff()
+        else:
+            self.strategies[brand] = strategy.model_copy(deep=True)
+            self._set_levers(self.B, brand, self.strategies[brand])
+
+    def _fit_tiers(self, strategy: StrategyParams) -> None:
+        """Widen the tier tables (zero-padded) if `strategy` has more referral reward or
+        spend tiers than any brand started with: a strategy set from outside (the
+        workshop) need not come from a peer."""
+        B = self.B
+        wider: dict[str, np.ndarray] = {}
+        for count, names in (
+            (len(strategy.referral_tiers), ("tier_needed", "tier_reward")),
+            (len(strategy.tier_spend), ("tier_spend", "tier_discount")),
+        ):
+            pad = count - getattr(B, names[0]).shape[1]
+            if pad > 0:
+                for name in names:
+                    wider[name] = np.pad(getattr(B, name), ((0, 0), (0, pad)))
+        if wider:
+            self.B = B._replace(**wider)
+            self._refs = None
+
+    def strategy(self, brand: int) -> StrategyParams:
+        """A copy of the brand's current strategy."""
+        return self.strategies[brand].model_copy(deep=True)
+
+    def brand_snapshot(self, brand: int) -> BrandSnapshot:
+        """The brand's strategy, staff and fake members (sim.snapshots.BrandSnapshot).
+        A guide's store follows the reference engine's rule: guide k works in store
+        k mod stores."""
+        W = self.W
+        lo, hi = int(W.b_glo[brand]), int(W.b_ghi[brand])
+        row = W.m_guide[brand]
+        members = np.flatnonzero(row >= 0)
+        their = row[members]
+        stores = int(self.brand_params[brand].stores)
+        return BrandSnapshot(
+            index=brand,
+            name=self.brand_names[brand],
+            category=self.brand_params[brand].category,
+            strategy=self.strategy(brand),
+            strategy_since=int(self.strategy_since[brand]),
+            stores=stores,
+            guides=tuple(
+                GuideSnapshot(
+                    store=k % max(stores, 1),
+                    skill=float(W.g_skill[g]),
+                    members=tuple(members[their == g].tolist()),
+                )
+                for k, g in enumerate(range(lo, hi))
+            ),
+            distributors=tuple(
+                DistributorSnapshot(
+                    kind=DistributorKind(kind), centre=int(centre), circle=tuple(c.tolist())
+                )
+                for (kind, c), centre in zip(
+                    self._distributors[brand], self._centres[brand], strict=True
+                )
+            ),
+            fake_members=int(W.fake_members[brand]),
+        )
+
+    def consumer_snapshot(self, consumer: int) -> ConsumerSnapshot:
+        """One consumer towards every brand (sim.snapshots.ConsumerSnapshot); memberships
+        faded to today without touching the arrays."""
+        W, i = self.W, consumer
+        pop = self.scenario.population
+        brands = []
+        for b in range(len(self.brand_names)):
+            ms = None
+            if W.m_channel[b, i] >= 0:
+                days = self.today - int(W.m_upd[b, i])
+                guide = int(W.m_guide[b, i])
+                ms = MembershipSnapshot(
+                    channel=MemberChannel(int(W.m_channel[b, i])),
+                    joined=int(W.m_joined[b, i]) // 16,  # the stamp is day·16 + phase
+                    engagement=float(rules.decay(float(W.m_eng[b, i]), pop.engagement_decay, days)),
+                    fatigue=float(rules.decay(float(W.m_fat[b, i]), pop.fatigue_decay, days)),
+                    muted=bool(W.m_muted[b, i]),
+                    reluctant=bool(W.m_reluct[b, i]),
+                    guide=None if guide < 0 else guide - int(W.b_glo[b]),
+                    referrals=int(W.m_refs[b, i]),
+                )
+            bought = int(W.purchases[b, i])
+            brands.append(
+                ConsumerBrandSnapshot(
+                    state=State(int(W.funnel[b, i])),
+                    purchases=bought,
+                    spend=float(W.spend[b, i]),
+                    last_purchase=int(W.last_purchase[b, i]) if bought else None,
+                    membership=ms,
+                )
+            )
+        net = self.network
+        return ConsumerSnapshot(
+            index=i,
+            friends=int(net.indptr[i + 1] - net.indptr[i]),
+            hunter=bool(W.hunter[i]),
+            brands=tuple(brands),
+        )
+
+    def states(self, brand: int) -> np.ndarray:
+        """Every consumer's funnel state towards the brand (a read-only view)."""
+        return _read_only(self.W.funnel[brand])
+
+    def member_channels(self, brand: int) -> np.ndarray:
+        """Each consumer's member channel code in the brand's private domain, −1 if none
+        (a read-only view)."""
+        return _read_only(self.W.m_channel[brand])
+
+    def member_guides(self, brand: int) -> np.ndarray:
+        """Each member's guide (position among the brand's guides), −1 if none."""
+        row = self.W.m_guide[brand]
+        out = np.where(row >= 0, row - self.W.b_glo[brand], -1).astype(np.int32)
+        return _read_only(out)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of `a` that refuses writes (the array itself stays writable)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view

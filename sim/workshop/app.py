@@ -3,7 +3,7 @@
 Pages:
 - `/`            the live model: the social network coloured by each consumer's state
                  towards a chosen brand (hover or click a consumer for its state), live plots,
-                 levers, category, play / step / reset, seed;
+                 levers, category, engine, play / step / reset, seed;
 - `/game?key=F`  the facilitator: who has submitted, run the round, market dashboard, ranking;
 - `/game/team/X?key=T` team X: the decision form and its own round report.
 
@@ -15,8 +15,11 @@ Plots are matplotlib images and the network an SVG drawn by a small Vue template
 app works in a classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and
 needs a Mesa space, which this model, with its network as arrays, does not have).
 
+The live page reads its market only through the engine protocol (`sim.protocol`), so it runs
+on either engine (`agents`, the reference, by default; `fast`).
+
 Configuration comes from the environment (set by `siyu app`): SIYU_APP_SCENARIO,
-SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_GAME_DIR.
+SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_APP_ENGINE, SIYU_GAME_DIR.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from urllib.parse import parse_qs, unquote
 
 import solara
 
+from sim.protocol import ENGINES
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 from sim.workshop import live as lv
 from sim.workshop.access import NOT_VALID, GameDesk, NotAllowed
@@ -44,6 +48,7 @@ from sim.workshop.report import (
 SCENARIO = os.environ.get("SIYU_APP_SCENARIO", "beauty_guides")
 CONSUMERS = int(os.environ["SIYU_APP_CONSUMERS"]) if os.environ.get("SIYU_APP_CONSUMERS") else None
 SEED = int(os.environ.get("SIYU_APP_SEED", "1"))
+ENGINE = os.environ.get("SIYU_APP_ENGINE") or lv.LIVE_ENGINE
 GAME_DIR = os.environ.get("SIYU_GAME_DIR")
 DAYS_PER_STEP = 7
 
@@ -83,6 +88,7 @@ def _scenario_names() -> list[str]:
 def LivePage():
     scenario_name = solara.use_reactive(SCENARIO)
     category = solara.use_reactive("")
+    engine = solara.use_reactive(ENGINE)
     seed = solara.use_reactive(SEED)
     live = solara.use_reactive(None)
     tick = solara.use_reactive(0)
@@ -101,10 +107,10 @@ def LivePage():
         playing.set(False)
         brand.set(0)
         picked.set(None)
-        live.set(lv.Live(sc, int(seed.value)))
+        live.set(lv.Live(sc, int(seed.value), engine.value))
         tick.set(tick.value + 1)
 
-    solara.use_effect(build, [scenario_name.value, category.value])
+    solara.use_effect(build, [scenario_name.value, category.value, engine.value])
 
     def play_loop():
         if not playing.value:
@@ -138,11 +144,11 @@ def LivePage():
         if m is None:
             solara.Info("building the market …")
             return
-        names = [br.name for br in m.model.brands]
+        names = m.model.brand_names
         b = min(brand.value, len(names) - 1)
         with solara.Columns([1, 3]):
             with solara.Column():
-                Controls(m, b, names, brand, scenario_name, category, seed, tick, build)
+                Controls(m, b, names, brand, scenario_name, category, engine, seed, tick, build)
                 with solara.Row():
                     solara.Button(
                         "Pause" if playing.value else "Play",
@@ -157,7 +163,7 @@ def LivePage():
             with solara.Column():
                 Md(
                     f"**Day {m.day}** · {m.scenario.name} · {m.model.n_consumers} consumers · "
-                    f"seed {m.seed}",
+                    f"seed {m.seed} · {m.engine} engine",
                     style={"font-size": "16px"},
                 )
                 with solara.Row():
@@ -210,7 +216,7 @@ def Kpis(m: lv.Live, b: int):
     from sim.kpis import summarize
 
     frame = m.model.ledger.to_frame(m.day)
-    k = summarize(frame, m.model.n_consumers)["brands"][m.model.brands[b].name]
+    k = summarize(frame, m.model.n_consumers)["brands"][m.model.brand_names[b]]
 
     def f(v, fmt="{:,.0f}"):
         return "–" if v is None else fmt.format(v)
@@ -234,7 +240,7 @@ def Kpis(m: lv.Live, b: int):
 
 
 @solara.component
-def Controls(m, b, names, brand, scenario_name, category, seed, tick, rebuild):
+def Controls(m, b, names, brand, scenario_name, category, engine, seed, tick, rebuild):
     lev = m.levers(b)
 
     def setter(name):
@@ -251,6 +257,9 @@ def Controls(m, b, names, brand, scenario_name, category, seed, tick, rebuild):
         values=["", *cats],
         value=category.value,
         on_value=category.set,
+    )
+    solara.Select(
+        "engine (rebuilds)", values=list(ENGINES), value=engine.value, on_value=engine.set
     )
     solara.InputInt("seed (reset to apply)", value=seed)
     solara.Select(

@@ -9,9 +9,12 @@ content, discounts, rewards and KOCs, plus guide KPI regime, content mix, channe
 optional market research); when all teams have submitted, the round applies the decisions
 to the brands' strategies and steps the model `round_days` days.
 
-A game is saved to a folder as JSON (`game.json`: the scenario, seed, rules, decisions and
-each round's results) after every submission and round. Loading rebuilds the model by
-replaying the rounds from the seed: the same seed and decisions give the same market, and
+The market runs on either engine through the engine protocol (`sim.protocol`): the game
+reads it only through the protocol (ledger, funnel states, `set_strategy`). A game is saved
+to a folder as JSON (`game.json`: the scenario, seed, engine, rules, decisions and each
+round's results) after every submission and round; a save without an engine is a game of
+the reference engine (`LEGACY_ENGINE`). Loading rebuilds the model by replaying the rounds
+from the seed on the game's engine: the same seed and decisions give the same market, and
 the replayed results are checked against the saved ones, so a restart between rounds
 restores the game exactly. Each played round carries checksums of its decisions and results,
 so an edited save is reported as edited, not as a changed simulator. The save also holds the
@@ -38,9 +41,10 @@ from urllib.parse import quote
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.agents import AWARE, CUSTOMER, MEMBER
 from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams
+from sim.protocol import ENGINES, Engine, build_engine
+from sim.vocab import CHANNELS, STATE_NAMES, State
 from sim.workshop.savefile import (
     FORMAT_VERSION,
     GAME_FILE,
@@ -58,17 +62,11 @@ __all__ = ["FORMAT_VERSION", "GAME_FILE", "Decision", "Game", "GameError", "Game
 
 STUDIES = ("survey", "panel")
 SPLIT_ITEMS = ("ads", "guides", "content", "discounts", "rewards", "kocs")
-STAFFING_FIELDS = (
-    "private_ops",
-    "guides_per_store",
-    "guide_skill_sd",
-    "koc_count",
-    "koc_kind",
-    "koc_circle",
-    "employee_distributors",
-    "employee_circle",
-)
-"""Strategy fields that change who works for the brand: changing one re-staffs it."""
+LEGACY_ENGINE = "agents"
+"""The engine of a save that names none: every game before the choice was played on the
+reference engine, and replays on it."""
+DEFAULT_ENGINE = "agents"
+"""The engine of a new game unless chosen (see the README's Workshop section)."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -228,16 +226,6 @@ def research_cost(decision: Decision, rules: GameRules) -> float:
     return sum(rules.survey_cost if s == "survey" else rules.panel_cost for s in decision.research)
 
 
-def apply_strategy(brand: Any, strategy: StrategyParams) -> None:
-    """Give a brand new levers; re-staff guides and KOCs only if staffing changed (so a
-    change of ad budget does not break the guides' 1:1 relationships)."""
-    old = brand.strategy
-    if any(getattr(old, f) != getattr(strategy, f) for f in STAFFING_FIELDS):
-        brand.adopt(strategy)
-    else:
-        brand.strategy = strategy.model_copy(deep=True)
-
-
 # ---------------------------------------------------------------- building the market
 def team_names_problem(teams: list[str]) -> str | None:
     """What is wrong with a list of team names (they go into links and file names), or None."""
@@ -319,7 +307,6 @@ class Game:
         """Build the game from a save that `read_state` accepted: check what it means
         (teams, decisions, checksums), then replay its rounds and compare the results.
         A format-1 save gets its secrets and checksums here (`upgraded` is then True)."""
-        from sim.model import MarketModel
         from sim.runner import run_rng
 
         self.folder = Path(folder)
@@ -348,8 +335,12 @@ class Game:
         if state.get("secrets") is None:
             state["secrets"] = new_secrets(self.teams)
         self._check_secrets(state)
-        self.model = MarketModel(self.scenario, rng=run_rng(self.seed))
-        self.brand_of = {br.name: br for br in self.model.brands}
+        self.engine = state.get("engine") or LEGACY_ENGINE
+        if self.engine not in ENGINES:
+            known = ", ".join(ENGINES)
+            raise GameError(path, "engine", f"unknown engine {self.engine!r} (known: {known})")
+        self.model: Engine = build_engine(self.engine, self.scenario, run_rng(self.seed))
+        self.brand_of = {name: b for b, name in enumerate(self.model.brand_names)}
         state["rounds"] = []
         for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
             results = self._play(decisions)
@@ -430,10 +421,16 @@ class Game:
         seed: int | None = None,
         brand: str | None = None,
         rules: GameRules | dict | None = None,
+        engine: str = DEFAULT_ENGINE,
     ) -> Game:
+        """Create a game in `folder` (refused if one is there) on the named engine."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise GameError(folder, None, "exists and is not a folder")
+        if engine not in ENGINES:
+            raise GameError(
+                "--engine", None, f"unknown engine {engine!r} (known: {', '.join(ENGINES)})"
+            )
         rules_data = dict(rules or {}) if not isinstance(rules, GameRules) else rules.model_dump()
         if "budget_per_round" not in rules_data:
             base = GameRules.model_validate(rules_data)
@@ -444,6 +441,7 @@ class Game:
             "format": FORMAT_VERSION,
             "name": scenario.name,
             "seed": scenario.run.seed if seed is None else int(seed),
+            "engine": engine,
             "teams": list(teams),
             "rules": game_rules.model_dump(mode="json"),
             "scenario": sc.model_dump(mode="json"),
@@ -484,7 +482,8 @@ class Game:
         submissions or secrets changed; a full replay when rounds were played elsewhere."""
         state = read_state(self.folder)
         same = not _needs_upgrade(state) and all(
-            state[k] == self.state[k] for k in ("seed", "teams", "rules", "scenario", "rounds")
+            state.get(k) == self.state.get(k)
+            for k in ("seed", "engine", "teams", "rules", "scenario", "rounds")
         )
         if same:
             self._check_pending(state)
@@ -622,9 +621,9 @@ class Game:
         model = self.model
         k = self.round + 1
         for team in self.teams:
-            br = self.brand_of[team]
-            lv = levers(decisions[team], self.template[team], br.stores, self.rules)
-            apply_strategy(br, self.template[team].model_copy(update=lv))
+            stores = self.scenario.brands[team].stores
+            lv = levers(decisions[team], self.template[team], stores, self.rules)
+            model.set_strategy(self.brand_of[team], self.template[team].model_copy(update=lv))
         start = model.today
         for _ in range(self.rules.round_days):
             model.step()
@@ -674,18 +673,18 @@ WATERFALL_COSTS = (
 )
 
 
-def round_results(model: Any, start: int, end: int) -> dict[str, Any]:
+def round_results(model: Engine, start: int, end: int) -> dict[str, Any]:
     """Per team: the round's flows (P&L, funnel, CAC, ROI, private share) and end stocks."""
     frame = model.ledger.to_frame(end)
     rows = frame[frame["day"] >= start]
     out: dict[str, Any] = {"days": [start, end], "teams": {}}
-    for br in model.brands:
-        r = rows[rows["brand"] == br.name]
+    for name in model.brand_names:
+        r = rows[rows["brand"] == name]
         flows = r.drop(columns=["day", "brand", "category"]).sum()
         last = r[r["day"] == end - 1].iloc[0]
         k = flow_kpis(flows)
         costs = {name: float(sum(flows[c] for c in cols)) for name, cols in WATERFALL_COSTS}
-        out["teams"][br.name] = {
+        out["teams"][name] = {
             **{
                 key: k[key]
                 for key in (
@@ -714,10 +713,7 @@ def round_results(model: Any, start: int, end: int) -> dict[str, Any]:
             "discounts": float(flows["discounts"]),
             "cogs": float(flows["cogs"]),
             "costs": costs,
-            "funnel": {
-                s: float(last[f"stock_{s}"])
-                for s in ("unaware", "aware", "customers", "members", "lapsed")
-            },
+            "funnel": {s: float(last[f"stock_{s}"]) for s in STATE_NAMES},
             "members": float(last["stock_members"]),
             "reachable": float(last["stock_reachable"]),
             "guides": float(last["stock_guides"]),
@@ -747,11 +743,11 @@ def run_study(game: Game, study: str, team: str, k: int) -> dict[str, Any]:
         n = min(game.rules.survey_sample, model.n_consumers)
         sample = rng.choice(model.n_consumers, size=n, replace=False)
         out: dict[str, Any] = {"sample": int(n), "brands": {}}
-        for br in model.brands:
-            states = model.funnel[br.index, sample]
-            aware = float(np.isin(states, (AWARE, CUSTOMER, MEMBER)).mean())
-            member = float((states == MEMBER).mean())
-            out["brands"][br.name] = {
+        for b, name in enumerate(model.brand_names):
+            states = model.states(b)[sample]
+            aware = float(np.isin(states, (State.AWARE, State.CUSTOMER, State.MEMBER)).mean())
+            member = float((states == State.MEMBER).mean())
+            out["brands"][name] = {
                 "aware": aware,
                 "aware_margin": 1.96 * math.sqrt(aware * (1 - aware) / n),
                 "member": member,
@@ -761,9 +757,12 @@ def run_study(game: Game, study: str, team: str, k: int) -> dict[str, Any]:
     # panel: a sample of the round's orders, by brand and channel
     start, end = model.today - game.rules.round_days, model.today
     data = model.ledger.data
-    cells = [(br.name, ch) for br in model.brands for ch in ("platform", "private", "store")]
+    cells = [(name, ch) for name in model.brand_names for ch in CHANNELS]
     counts = np.array(
-        [data[f"orders_{ch}"][start:end, i // 3].sum() for i, (_, ch) in enumerate(cells)]
+        [
+            data[f"orders_{ch}"][start:end, i // len(CHANNELS)].sum()
+            for i, (_, ch) in enumerate(cells)
+        ]
     )
     total = counts.sum()
     n = game.rules.panel_sample

@@ -1,8 +1,10 @@
-"""The live model behind the app's first page, without UI: build the reference engine at a
-classroom size, change levers while it runs, lay out the network, draw the plots.
+"""The live model behind the app's first page, without UI: build a market at a classroom
+size on either engine, change levers while it runs, lay out the network, draw the plots.
 
-The layout and every draw use Generators derived from the run's seed; nothing here touches
-global random state.
+Everything here reads the market through the engine protocol (`sim.protocol.Engine`):
+population arrays for the picture, snapshots for tooltips, guides and distributors,
+`set_strategy` for a lever. The layout and every draw use Generators derived from the run's
+seed; nothing here touches global random state.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.agents import STATE_NAMES
 from sim.kpis import periodic
 from sim.params import RewardTier, Scenario
+from sim.protocol import Engine, build_engine
 from sim.scenario import load_scenario
-from sim.workshop.game import apply_strategy
+from sim.vocab import MEMBER_CHANNELS, STATE_NAMES
 
 CLASSROOM_CONSUMERS = 600
 """Consumers on the live page by default: big enough to show the dynamics, small enough
@@ -28,6 +30,8 @@ STATE_COLORS = ("#d9d9d9", "#9ecae1", "#3182bd", "#31a354", "#e6550d")
 STATE_LABELS = ("unaware", "aware", "customer", "member", "lapsed")
 CHANNEL_COLORS = {"platform": "#ff7f0e", "private": "#2ca02c", "store": "#9467bd"}
 SVG_SIZE = 460
+LIVE_ENGINE = "agents"
+"""The live page's engine unless chosen (`siyu app --engine`, or the page's selector)."""
 
 LEVERS = (
     "ad_budget_per_day",
@@ -57,20 +61,19 @@ def live_scenario(name: str, consumers: int | None = None, category: str | None 
 
 @dataclass
 class Live:
-    """A running market on the live page."""
+    """A running market on the live page, on the named engine."""
 
     scenario: Scenario
     seed: int
-    model: Any = None
-    layout: np.ndarray | None = None
+    engine: str = LIVE_ENGINE
+    model: Engine = field(init=False)
+    layout: np.ndarray = field(init=False)
     edges: str = ""
-    koc_nodes: dict[int, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from sim.model import MarketModel
         from sim.runner import run_rng
 
-        self.model = MarketModel(self.scenario, rng=run_rng(self.seed))
+        self.model = build_engine(self.engine, self.scenario, run_rng(self.seed))
         self.layout = network_layout(self.model, self.seed)
         self.edges = edge_path(self.model, self.layout)
 
@@ -83,7 +86,7 @@ class Live:
             self.model.step()
 
     def levers(self, b: int) -> dict[str, Any]:
-        st = self.model.brands[b].strategy
+        st = self.model.strategy(b)
         tiers = st.referral_tiers
         return {
             "ad_budget_per_day": st.ad_budget_per_day,
@@ -100,8 +103,7 @@ class Live:
 
     def set_lever(self, b: int, name: str, value: Any) -> None:
         """Change one lever of brand b from today on (re-staffs only for staff levers)."""
-        br = self.model.brands[b]
-        st = br.strategy
+        st = self.model.strategy(b)
         if name == "selling_share":
             rest = 1.0 - float(value)
             other = st.content_mix.content + st.content_mix.service
@@ -127,10 +129,10 @@ class Live:
         data.update(update)
         if name != "private_ops" and name not in ("ad_budget_per_day", "channel_policy"):
             data["private_ops"] = True
-        apply_strategy(br, type(st).model_validate(data))
+        self.model.set_strategy(b, type(st).model_validate(data))
 
 
-def network_layout(model: Any, seed: int, iterations: int = 50) -> np.ndarray:
+def network_layout(model: Engine, seed: int, iterations: int = 50) -> np.ndarray:
     """Positions (n x 2, in SVG pixels): a Fruchterman-Reingold spring layout (numpy, dense:
     classroom sizes) from random starting points drawn from a Generator of the run's seed;
     a circle beyond 2,000 consumers."""
@@ -162,7 +164,7 @@ def network_layout(model: Any, seed: int, iterations: int = 50) -> np.ndarray:
     return 12 + (xy - lo) / span * (SVG_SIZE - 24)
 
 
-def edge_path(model: Any, xy: np.ndarray, limit: int = 4000) -> str:
+def edge_path(model: Engine, xy: np.ndarray, limit: int = 4000) -> str:
     net = model.network
     if net.mixing:
         return ""
@@ -175,23 +177,23 @@ def edge_path(model: Any, xy: np.ndarray, limit: int = 4000) -> str:
     )
 
 
-def koc_centres(model: Any, b: int) -> list[int]:
+def koc_centres(model: Engine, b: int) -> list[int]:
     """The consumers who act as the brand's KOCs, small-B nodes and employee distributors."""
-    return [d.person for d in model.brands[b].distributors]
+    return [d.centre for d in model.brand_snapshot(b).distributors]
 
 
-def consumer_text(model: Any, i: int) -> str:
-    """One consumer's state towards every brand (what hovering or clicking shows)."""
-    c = model.consumers[i]
-    parts = [f"consumer {i}: {int(model.network.degree()[i])} friends"]
+def consumer_text(model: Engine, i: int) -> str:
+    """One consumer's state towards every brand (what hovering or clicking shows);
+    engagement faded to today."""
+    c = model.consumer_snapshot(i)
+    parts = [f"consumer {i}: {c.friends} friends"]
     if c.hunter:
         parts.append("coupon hunter")
-    for br in model.brands:
-        state = STATE_LABELS[int(model.funnel[br.index, i])]
-        text = f"{br.name}: {state}, {int(model.purchases[br.index, i])} purchases"
-        m = c.memberships.get(br.index)
+    for name, cb in zip(model.brand_names, c.brands, strict=True):
+        text = f"{name}: {STATE_LABELS[cb.state]}, {cb.purchases} purchases"
+        m = cb.membership
         if m is not None:
-            text += f", member via {m.channel}" + (" (muted)" if m.muted else "")
+            text += f", member via {MEMBER_CHANNELS[m.channel]}" + (" (muted)" if m.muted else "")
             text += f", engagement {m.engagement:.2f}"
         parts.append(text)
     return "; ".join(parts)
@@ -202,13 +204,14 @@ def network_points(live: Live, b: int) -> tuple[list[dict], list[dict]]:
     with a guide ringed; guides as black diamonds at the centre of their members."""
     model = live.model
     xy = live.layout
-    states = model.funnel[b]
-    kocs = set(koc_centres(model, b))
+    states = model.states(b)
+    guided_row = model.member_guides(b) >= 0
+    brand = model.brand_snapshot(b)
+    kocs = {d.centre for d in brand.distributors}
     points = []
     for i in range(model.n_consumers):
         s = int(states[i])
-        m = model.consumers[i].memberships.get(b)
-        guided = m is not None and m.guide is not None
+        guided = bool(guided_row[i])
         koc = i in kocs
         points.append(
             {
@@ -223,8 +226,8 @@ def network_points(live: Live, b: int) -> tuple[list[dict], list[dict]]:
             }
         )
     guides = []
-    for k, g in enumerate(model.brands[b].guides):
-        idx = [c.index for c in g.members]
+    for k, g in enumerate(brand.guides):
+        idx = list(g.members)
         centre = xy[idx].mean(axis=0) if idx else np.array([14.0 + 16 * k, 14.0])
         guides.append(
             {
@@ -240,7 +243,7 @@ def network_points(live: Live, b: int) -> tuple[list[dict], list[dict]]:
 def live_figure(live: Live, b: int, window: int = 30) -> Figure:
     """Penetration path, funnel stocks, GMV by channel, CAC and ROI by channel for brand b."""
     model = live.model
-    name = model.brands[b].name
+    name = model.brand_names[b]
     fig = Figure(figsize=(10, 6.4), dpi=80, layout="constrained")
     axes = fig.subplots(2, 3).ravel()
     fig.suptitle(f"{name} · day {model.today}", fontsize=11)

@@ -81,6 +81,7 @@ class SaveFile(_Save):
     format: StrictInt
     name: StrictStr
     seed: StrictInt
+    engine: StrictStr | None = None  # absent in saves from before the engine choice
     teams: list[StrictStr] = Field(min_length=1)
     rules: dict[StrictStr, Any]
     scenario: dict[StrictStr, Any]

@@ -1,0 +1,115 @@
+"""The engine protocol: what the runner, the experiments and the workshop may ask of a
+market engine, whichever it is — the Mesa reference engine (`sim.model.MarketModel`) or the
+fast engine (`sim.fast.FastModel`) — and `build_engine`, the one place an engine is chosen.
+
+An engine steps one day at a time (`step`) or runs its horizon (`run`), keeps its flows and
+stocks in a `sim.ledger.Ledger`, takes a new strategy for a brand between days
+(`set_strategy`: the one path of a strategy change, for the workshop and the strategy
+review alike) and shows its market as snapshots (`sim.snapshots`) and read-only
+population arrays. Nothing else of an engine is public to its readers.
+
+With the same seed the two engines draw the day-0 market in the same order but not wholly
+from the same numbers: `mesa.Model` takes one number from the run's Generator (a seed for
+its stdlib `random`) before the network is drawn, so the networks differ; the reference
+engine draws need rates for every category, the fast engine only for those a brand sells;
+and they pick KOCs among equally connected consumers differently. Where none of this bites
+(only sold categories, no KOCs), their day-0 snapshots agree (floats to the fast engine's
+float32) but for the network; after some days they agree on the invariants, not the values
+(tests/test_protocol.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.params import Scenario, StrategyParams
+from sim.snapshots import BrandSnapshot, ConsumerSnapshot
+
+ENGINES = ("fast", "agents")
+"""fast: arrays and compiled kernels (sim.fast, the runner's default); agents: the Mesa
+reference engine (sim.model)."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A market engine. Attributes are read-only for callers; arrays returned are
+    read-only views or copies (writing to them raises), valid until the next `step`."""
+
+    today: int
+    """Days stepped so far: the day the next `step` simulates."""
+    days: int
+    """The scenario's horizon (the ledger's length)."""
+    n_consumers: int
+    ledger: Ledger
+    network: Network
+
+    @property
+    def brand_names(self) -> list[str]:
+        """The brands, in index order (the `b` of every method)."""
+        ...
+
+    def step(self) -> None:
+        """Simulate day `today` and close it in the ledger."""
+        ...
+
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Step to the horizon, calling `progress(today)` now and then."""
+        ...
+
+    def set_strategy(
+        self, brand: int, strategy: StrategyParams, restaff: bool | None = None
+    ) -> None:
+        """Give a brand a new strategy from the next day on. `restaff` None: re-staff
+        (guides, KOCs, distributors) only if a staffing field changed
+        (`sim.snapshots.restaffs`), keeping the strategy's start day otherwise; True: always
+        re-staff and restart the strategy's clock (adopting a peer's strategy)."""
+        ...
+
+    def strategy(self, brand: int) -> StrategyParams:
+        """A copy of the brand's current strategy."""
+        ...
+
+    def brand_snapshot(self, brand: int) -> BrandSnapshot: ...
+
+    def consumer_snapshot(self, consumer: int) -> ConsumerSnapshot: ...
+
+    def states(self, brand: int) -> np.ndarray:
+        """int8 [n]: every consumer's funnel state (`sim.vocab.State`) towards the brand."""
+        ...
+
+    def member_channels(self, brand: int) -> np.ndarray:
+        """int8 [n]: each consumer's `sim.vocab.MemberChannel` in the brand's private
+        domain, −1 for a non-member."""
+        ...
+
+    def member_guides(self, brand: int) -> np.ndarray:
+        """int32 [n]: the position (among the brand's guides) of each member's guide, −1
+        for a member without one and for a non-member."""
+        ...
+
+
+def engine_class(name: str) -> type:
+    """The class of a named engine (imported only when asked for: the fast engine
+    compiles its kernels on first import)."""
+    if name == "fast":
+        from sim.fast.engine import FastModel
+
+        return FastModel
+    if name == "agents":
+        from sim.model import MarketModel
+
+        return MarketModel
+    raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+
+
+def build_engine(
+    name: str, scenario: Scenario, rng: np.random.Generator | int | None = None
+) -> Engine:
+    """A fresh market of `scenario` on the named engine, drawn from `rng` (a Generator, or
+    a seed for `np.random.default_rng`)."""
+    return engine_class(name)(scenario, rng=rng)
