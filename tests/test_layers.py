@@ -37,14 +37,24 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "model",
         "The model description: parameters and scenario files, the rules (formulas with their "
         "sources), the ledger schema and the KPI definitions read from a ledger (the engines "
-        "use kpis.ratio, so KPIs sit below them).",
-        ("sim.params", "sim.scenario", "sim.rules", "sim.ledger", "sim.kpis"),
+        "use kpis.ratio, so KPIs sit below them) and the snapshots an engine gives of a brand "
+        "or a consumer.",
+        ("sim.params", "sim.scenario", "sim.rules", "sim.ledger", "sim.kpis", "sim.snapshots"),
     ),
     (
         "engines",
         "The two engines and what they share (population draw, network, bookkeeping): they "
         "turn a scenario and a seed into a ledger and know nothing of runs, files or reports.",
-        ("sim.population", "sim.network", "sim.accounting", "sim.agents", "sim.model", "sim.fast"),
+        (
+            "sim.population",
+            "sim.network",
+            "sim.accounting",
+            "sim.staffing",
+            "sim.review",
+            "sim.agents",
+            "sim.model",
+            "sim.fast",
+        ),
     ),
     (
         "runs",

@@ -190,3 +190,19 @@ def test_game_commands_play_on_paper(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "round 1 of 2 played" in out and "1. " in out
     code, _, err = cli(["game", "status", tmp_path / "nowhere"], capsys)
     assert code == 2 and "no game here" in err
+
+
+def test_game_new_takes_an_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scen = tmp_path / "small.toml"
+    scen.write_text(f'extends = "{SCENARIO_DIR / "beauty_guides.toml"}"\n[run]\nconsumers = 300\n')
+    d = tmp_path / "game"
+    code, out, _ = cli(
+        ["game", "new", scen, "--teams", "A,B", "--dir", d, "--engine", "fast"], capsys
+    )
+    assert code == 0 and "fast engine" in out and Game.load(d).engine == "fast"
+    code, _, err = cli(
+        ["game", "new", scen, "--teams", "A", "--dir", tmp_path / "x", "--engine", "warp"], capsys
+    )
+    assert (
+        code == 2 and err.strip() == "error: --engine: unknown engine 'warp' (known: fast, agents)"
+    )

@@ -40,7 +40,7 @@ def _teams(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budget):
+def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budget, engine):
     from sim.workshop.game import Game, GameError
 
     sc = load_or_fail(scenario, None)
@@ -50,7 +50,9 @@ def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budg
     if budget is not None:
         rules["budget_per_round"] = budget
     try:
-        return Game.new(folder, sc, _teams(teams), seed=seed, brand=brand, rules=rules)
+        return Game.new(
+            folder, sc, _teams(teams), seed=seed, brand=brand, rules=rules, engine=engine
+        )
     except GameError as exc:
         fail(str(exc))
     except ValueError as exc:  # a rule out of range
@@ -61,7 +63,7 @@ def _print_status(game) -> None:
     from sim.workshop.report import SCORE_RULE
 
     print(
-        f"game {game.folder}: {game.state['name']}, seed {game.seed}, teams "
+        f"game {game.folder}: {game.state['name']}, seed {game.seed}, {game.engine} engine, teams "
         f"{', '.join(game.teams)}; round {game.round} of {game.rules.rounds} played; "
         f"budget {fmt_whole_money(game.rules.budget_per_round)} yuan a round"
     )
@@ -91,10 +93,13 @@ def game_new(
     ] = None,
     rounds: Annotated[int | None, typer.Option(help="rounds (quarters) in the game")] = None,
     budget: Annotated[float | None, typer.Option(help="yuan a team may commit a round")] = None,
+    engine: Annotated[
+        str, typer.Option(help="engine of the market: agents (the reference) or fast")
+    ] = "agents",
 ) -> None:
     """Create a game: one brand per team, cloned from a scenario brand. Prints the links
     (with their secrets) for `siyu app --game DIR`: keep the facilitator's to yourself."""
-    game = _new_game(scenario, teams, dir_, seed, brand, rounds, budget)
+    game = _new_game(scenario, teams, dir_, seed, brand, rounds, budget, engine)
     _print_status(game)
     _print_links(game, DEFAULT_URL)
 
@@ -240,8 +245,16 @@ def app_command(
         str | None, typer.Option(help="with --game: create the game there with these teams")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="seed (default: the scenario's)")] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="engine of the live page and of a game created here: agents or fast"),
+    ] = "agents",
 ) -> None:
     """Start the live browser app (and a game's pages with --game)."""
+    from sim.protocol import ENGINES
+
+    if engine not in ENGINES:
+        fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
     load_or_fail(scenario, None)  # one-line errors before starting a server
     if consumers is not None and consumers <= 0:
@@ -250,7 +263,7 @@ def app_command(
         import solara  # noqa: F401
     except ImportError:
         fail("the app needs solara: pip install -e '.[app]'", 1)
-    env = dict(os.environ, SIYU_APP_SCENARIO=scenario)
+    env = dict(os.environ, SIYU_APP_SCENARIO=scenario, SIYU_APP_ENGINE=engine)
     if consumers is not None:
         env["SIYU_APP_CONSUMERS"] = str(consumers)
     if seed is not None:
@@ -258,7 +271,7 @@ def app_command(
     the_game = None
     if game is not None:
         if teams and not (game / "game.json").exists():
-            the_game = _new_game(scenario, teams, game, seed, None, None, None)
+            the_game = _new_game(scenario, teams, game, seed, None, None, None, engine)
         else:
             the_game = _load_game(game)
         env["SIYU_GAME_DIR"] = str(game.resolve())
