@@ -47,7 +47,8 @@ SAFE_AFTER = r"(?= else\b| and\b| or\b|:|\)|,|\n)"
 than == and !=), ended by else / and / or, a colon, a closing bracket or a line end."""
 
 IMPORT = "from sim.fast.bridge import ChannelPolicy, GuideRegime\n"
-ANCHOR = re.compile(r"^from sim\.fast import jit as R\n", re.M)
+ANCHOR = re.compile(r"^from sim\.[\w.]+ import .*\n", re.M)
+"""The import goes after the first `from sim... import` line (ruff then sorts the block)."""
 
 
 def rewrite(text: str) -> tuple[str, dict[str, int]]:
@@ -67,7 +68,7 @@ def rewrite(text: str) -> tuple[str, dict[str, int]]:
     if IMPORT not in text:
         text, found = ANCHOR.subn(lambda m: m.group(0) + IMPORT, text, count=1)
         if not found:
-            raise SystemExit("no 'from sim.fast import jit as R' line to put the import after")
+            raise SystemExit("no 'from sim... import' line to put the import after")
         counts["import"] = 1
     return text, counts
 
@@ -77,8 +78,9 @@ def main(paths: list[str]) -> int:
         path = Path(name)
         text, counts = rewrite(path.read_text())
         path.write_text(text)
-        # longer names push some lines past the line length: let the formatter wrap them
-        subprocess.run(["ruff", "format", "--quiet", str(path)], check=False)
+        # sort the imports, and wrap the lines the longer names pushed past the line length
+        for command in (["check", "--select", "I", "--fix"], ["format"]):
+            subprocess.run(["ruff", *command, "--quiet", str(path)], check=False)
         done = {k: v for k, v in counts.items() if v}
         print(f"{path}: {sum(done.values())} rewrites {done}")
     return 0
