@@ -15,8 +15,9 @@ import mesa
 import numpy as np
 
 from sim import rules
-from sim.network import circle
 from sim.params import BrandParams, CategoryParams, StrategyParams
+from sim.staffing import draw_staff
+from sim.vocab import DISTRIBUTOR_KINDS
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -536,10 +537,9 @@ class Brand(mesa.Agent):
 
     # ------------------------------------------------------------------ set-up
     def staff(self) -> None:
-        """Hire guides and recruit distributors as the strategy says (re-run on change)."""
+        """Hire guides and recruit distributors as the strategy says (re-run on change):
+        `sim.staffing.draw_staff`. Members of guides who go become group members."""
         model = self.model
-        rng = model.rng
-        st = self.strategy
         for g in self.guides:
             for c in list(g.members):
                 m = c.memberships.get(self.index)
@@ -548,36 +548,15 @@ class Brand(mesa.Agent):
             g.remove()
         for d in self.distributors:
             d.remove()
-        self.guides, self.distributors = [], []
-        if not st.private_ops:
-            return
-        n_guides = round(self.stores * st.guides_per_store)
-        for j in range(n_guides):
-            skill = (
-                1.0
-                if st.guide_skill_sd <= 0
-                else float(rng.gamma(*rules.gamma_shape_scale(1.0, st.guide_skill_sd)))
-            )
-            self.guides.append(Guide(model, self, j % max(self.stores, 1), skill))
-        net = model.network
-        if st.koc_count:
-            # KOCs are people with wide circles: recruited among the best-connected
-            deg = net.degree() if not net.mixing else np.zeros(net.n)
-            order = np.lexsort((rng.random(net.n), -deg))
-            for centre in order[: st.koc_count].tolist():
-                size = int(rng.poisson(rules.bounded_poisson_mean(st.koc_circle)))
-                self.distributors.append(
-                    Distributor(model, self, st.koc_kind, centre, self._circle(centre, size))
-                )
-        for _ in range(st.employee_distributors):
-            centre = int(rng.integers(0, net.n))
-            size = int(rng.poisson(rules.bounded_poisson_mean(st.employee_circle)))
-            self.distributors.append(
-                Distributor(model, self, "employee", centre, self._circle(centre, size))
-            )
-
-    def _circle(self, centre: int, size: int) -> np.ndarray:
-        return circle(self.model.network, centre, size, self.model.rng)
+        staff = draw_staff(self.strategy, self.stores, model.network, model.rng)
+        self.guides = [
+            Guide(model, self, j % max(self.stores, 1), skill)
+            for j, skill in enumerate(staff.skills.tolist())
+        ]
+        self.distributors = [
+            Distributor(model, self, DISTRIBUTOR_KINDS[d.kind], d.centre, d.circle)
+            for d in staff.distributors
+        ]
 
     # ------------------------------------------------------------------ daily behaviour
     def pay_fixed_costs(self) -> None:

@@ -34,10 +34,10 @@ from sim.agents import (
     Membership,
     Platform,
 )
-from sim.kpis import ratio
 from sim.ledger import Ledger
 from sim.network import build_network
 from sim.params import MEMBER_CHANNELS, Scenario, StrategyParams
+from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
     ConsumerBrandSnapshot,
@@ -273,32 +273,21 @@ class MarketModel(mesa.Model):
             ledger.set("private_ops", b, float(br.private_ops))
 
     def _review_strategies(self) -> None:
-        """Adaptive brands that have run their strategy for a whole payoff window compare
-        its trailing ROI with a random peer's and copy the peer's strategy with the Fermi
-        probability; rarely they switch private operations on or off instead."""
-        sc = self.scenario.market
-        if len(self.brands) < 2:
-            return
-        lo = max(0, self.today + 1 - sc.payoff_window)
-        gp = self.ledger.data["gross_profit"][lo : self.today + 1].sum(axis=0)
-        cost = self.ledger.data["cost_total"][lo : self.today + 1].sum(axis=0)
-        roi = [ratio(g, c) or 0.0 for g, c in zip(gp, cost, strict=True)]  # as KPI roi_total
-        rng = self.rng
-        for k in rng.permutation(len(self.brands)).tolist():
-            br = self.brands[k]
-            if not br.params.adaptive or self.today + 1 - br.strategy_since < sc.payoff_window:
-                continue  # judge a strategy only once it has run a whole payoff window
-            peers = [
-                p for p in self.brands if p is not br and p.category_index == br.category_index
-            ]
-            if not peers:
-                continue
-            peer = peers[int(rng.integers(0, len(peers)))]
-            p_copy = rules.fermi_copy_probability(roi[peer.index], roi[br.index], sc.fermi_kappa)
-            if rng.random() < p_copy and peer.strategy != br.strategy:
-                br.adopt(peer.strategy)
-            elif rng.random() < sc.exploration:
-                br.adopt(br.strategy.model_copy(update={"private_ops": not br.private_ops}))
+        """Adaptive brands imitate more profitable peers (`sim.review.review_strategies`):
+        an adoption takes over all levers and re-staffs the brand, through the one path of
+        a strategy change (`set_strategy`)."""
+        review_strategies(
+            self.ledger.data["gross_profit"],
+            self.ledger.data["cost_total"],
+            [br.params.adaptive for br in self.brands],
+            [br.category_index for br in self.brands],
+            [br.strategy for br in self.brands],
+            [br.strategy_since for br in self.brands],
+            self.today,
+            self.scenario.market,
+            self.rng,
+            lambda b, strategy: self.set_strategy(b, strategy, restaff=True),
+        )
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Step through the scenario's horizon, calling `progress(day)` after each day."""

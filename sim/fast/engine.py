@@ -11,8 +11,18 @@ import numpy as np
 
 from sim import population, rules
 from sim.fast import kernels as K
+from sim.fast.bridge import (
+    BRAND_FIELDS,
+    CATEGORY_FIELDS,
+    PER_BRAND_FIELDS,
+    PLATFORM_FIELDS,
+    POPULATION_FIELDS,
+    STRATEGY_FIELDS,
+    TOUCH_FIELDS,
+    field_values,
+    write_fields,
+)
 from sim.fast.layout import (
-    DISTRIBUTOR_KINDS,
     GROUP_CH,
     GUIDE_CH,
     NO_COHORT,
@@ -23,10 +33,11 @@ from sim.fast.layout import (
     as_struct,
     col,
 )
-from sim.kpis import ratio
 from sim.ledger import COLUMNS, Ledger
-from sim.network import build_network, circle
+from sim.network import build_network
 from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario, StrategyParams
+from sim.review import review_strategies
+from sim.staffing import draw_staff
 from sim.snapshots import (
     BrandSnapshot,
     ConsumerBrandSnapshot,
@@ -173,9 +184,18 @@ class FastModel:
         return self._refs
 
     def _globals(self) -> Globals:
+        """Every scalar field of the population, touches and platform under its own name
+        (`sim.fast.bridge`), and the constants computed from the scenario."""
         sc = self.scenario
-        pop, te, p = sc.population, sc.touches, sc.platform
+        pop, te = sc.population, sc.touches
         span = np.arange(self.days + 2)
+        values = {}
+        for fields, params in (
+            (POPULATION_FIELDS, pop),
+            (TOUCH_FIELDS, te),
+            (PLATFORM_FIELDS, sc.platform),
+        ):
+            values.update(field_values(fields, params))
         return Globals(
             n=self.n_consumers,
             days=self.days,
@@ -183,76 +203,18 @@ class FastModel:
             discount_factor=rules.daily_discount_factor(sc.market.discount_rate_per_year),
             fatigue_pow=rules.decay(1.0, pop.fatigue_decay, span).astype(np.float64),
             engagement_pow=rules.decay(1.0, pop.engagement_decay, span).astype(np.float64),
-            harvest_threshold=pop.harvest_threshold,
-            harvest_memory=pop.harvest_memory,
-            annoyance_penalty=pop.annoyance_penalty,
-            muted_leave_rate=pop.muted_leave_rate,
-            organic_awareness=pop.organic_awareness,
-            awareness_decay=pop.awareness_decay,
-            wom_rate=pop.wom_rate,
-            trust_weight=pop.trust_weight,
-            relationship_weight=pop.relationship_weight,
-            customer_loyalty=pop.customer_loyalty,
-            convenience_platform=pop.convenience_platform,
-            convenience_private=pop.convenience_private,
-            convenience_store=pop.convenience_store,
-            store_service_value=pop.store_service_value,
-            outside_utility=pop.outside_utility,
-            join_engagement=pop.join_engagement,
-            reluctant_engagement=pop.reluctant_engagement,
-            join_hassle=pop.join_hassle,
-            join_value_weight=pop.join_value_weight,
-            join_service_weight=pop.join_service_weight,
-            latent_need_window=pop.latent_need_window,
-            engaged_threshold=pop.engaged_threshold,
-            active_window=pop.active_window,
             fatigue_touch=np.array([te.fatigue_content, te.fatigue_service, te.fatigue_selling]),
-            engagement_content=te.engagement_content,
-            engagement_service=te.engagement_service,
-            selling_conversion=te.selling_conversion,
-            group_effect=te.group_effect,
-            broadcast_effect=te.broadcast_effect,
-            referral_rate=te.referral_rate,
-            reward_sensitivity=te.reward_sensitivity,
-            hunter_fake_rate=te.hunter_fake_rate,
-            member_retention=te.member_retention,
-            base_cpm=p.base_cpm,
-            cpm_growth=p.cpm_growth_per_year,
-            reference_demand=p.reference_ad_demand,
-            cpm_elasticity=p.cpm_demand_elasticity,
-            take_rate=p.take_rate,
-            buyer_protection=p.buyer_protection,
-            adstock_theta=p.adstock_theta,
-            ad_max_hazard=p.ad_max_hazard,
-            hill_k=p.hill_k,
-            hill_s=p.hill_s,
-            ad_trial_boost=p.ad_trial_boost,
+            **values,
         )
 
     def _brands(self, cat_names: list[str]) -> Brands:
+        """Per-brand arrays: one per scalar field of the strategy, the brand and its
+        category (`sim.fast.bridge`), then the tables of `layout.BRAND_TABLES`."""
         sc = self.scenario
         nb = len(self.brand_names)
+        # every strategy a brand may adopt comes from a peer: size the tier tables for all
         t_max = max([len(s.referral_tiers) for s in self.strategies] + [1])
         k_max = max([len(s.tier_spend) for s in self.strategies] + [1])
-        # every strategy a brand may adopt comes from a peer: size the tier tables for all
-        f = np.zeros
-        arrays = {name: f(nb) for name in Brands._fields}
-        arrays.update(
-            private_ops=np.zeros(nb, dtype=np.bool_),
-            quota=np.zeros(nb, dtype=np.bool_),
-            assist=np.zeros(nb, dtype=np.bool_),
-            package_card_channel=np.zeros(nb, dtype=np.int64),
-            guide_capacity=np.zeros(nb, dtype=np.int64),
-            mix=f((nb, 3)),
-            tier_needed=np.zeros((nb, t_max), dtype=np.int64),
-            tier_reward=f((nb, t_max)),
-            n_reward_tiers=np.zeros(nb, dtype=np.int64),
-            tier_spend=f((nb, k_max)),
-            tier_discount=f((nb, k_max)),
-            n_spend_tiers=np.zeros(nb, dtype=np.int64),
-            stores=np.zeros(nb, dtype=np.int64),
-            category=np.zeros(nb, dtype=np.int64),
-        )
         per_cat = [
             [b for b, bp in enumerate(self.brand_params) if bp.category == c] for c in cat_names
         ]
@@ -260,52 +222,32 @@ class FastModel:
         cat_brands = np.full((len(cat_names), width), -1, dtype=np.int64)
         for c, members in enumerate(per_cat):
             cat_brands[c, : len(members)] = members
-        arrays["cat_brands"] = cat_brands
-        arrays["cat_nbrands"] = np.array([len(x) for x in per_cat], dtype=np.int64)
-        B = Brands(**arrays)
+        B = Brands(
+            **{f.name: np.zeros(nb, dtype=f.dtype) for f in PER_BRAND_FIELDS},
+            mix=np.zeros((nb, 3)),
+            tier_needed=np.zeros((nb, t_max), dtype=np.int64),
+            tier_reward=np.zeros((nb, t_max)),
+            n_reward_tiers=np.zeros(nb, dtype=np.int64),
+            tier_spend=np.zeros((nb, k_max)),
+            tier_discount=np.zeros((nb, k_max)),
+            n_spend_tiers=np.zeros(nb, dtype=np.int64),
+            category=np.array(
+                [cat_names.index(bp.category) for bp in self.brand_params], dtype=np.int64
+            ),
+            cat_brands=cat_brands,
+            cat_nbrands=np.array([len(x) for x in per_cat], dtype=np.int64),
+        )
         for b, bp in enumerate(self.brand_params):
-            cat = sc.categories[bp.category]
-            B.appeal[b] = bp.appeal
-            B.stores[b] = bp.stores
-            B.store_visits[b] = bp.store_visits_per_day
-            B.store_conversion[b] = bp.store_conversion
-            B.category[b] = cat_names.index(bp.category)
-            B.price[b] = cat.price
-            B.gross_margin[b] = cat.gross_margin
-            B.service_need[b] = cat.service_need
-            B.sku_breadth[b] = cat.sku_breadth
-            B.trial[b] = cat.trial_on_awareness
-            B.platform_fit[b] = cat.platform_fit
-            B.private_fit[b] = cat.private_fit
-            B.store_fit[b] = cat.store_fit
+            write_fields(B, b, BRAND_FIELDS, bp)
+            write_fields(B, b, CATEGORY_FIELDS, sc.categories[bp.category])
             self._set_levers(B, b, self.strategies[b])
         return B
 
     @staticmethod
     def _set_levers(B: Brands, b: int, st: StrategyParams) -> None:
         """Write a strategy's levers into brand b's entries."""
-        B.private_ops[b] = st.private_ops
-        B.ad_budget[b] = st.ad_budget_per_day
-        B.precision[b] = st.targeting_precision
-        B.platform_discount[b] = st.platform_discount
-        B.package_card_rate[b] = st.package_card_rate
-        B.package_card_channel[b] = MEMBER_CHANNELS.index(st.package_card_channel)
-        B.guide_touches[b] = st.guide_touches_per_day
-        B.guide_invite_rate[b] = st.guide_invite_rate
-        B.qr_invite_rate[b] = st.qr_invite_rate
-        B.quota[b] = st.guide_regime == "quota"
-        B.quota_multiplier[b] = st.quota_invite_multiplier
-        B.quota_pressure[b] = st.quota_pressure
-        B.reluctant_tolerance[b] = st.reluctant_tolerance
-        B.guide_salary[b] = st.guide_salary_per_day
-        B.guide_commission[b] = st.guide_commission
+        write_fields(B, b, STRATEGY_FIELDS, st)
         B.mix[b] = (st.content_mix.content, st.content_mix.service, st.content_mix.selling)
-        B.broadcasts[b] = st.broadcasts_per_week
-        B.private_discount[b] = st.private_discount
-        B.member_coupon[b] = st.member_coupon
-        B.assist[b] = st.channel_policy == "assist"
-        B.welcome_gift[b] = st.welcome_gift
-        B.member_service[b] = st.member_service
         t = len(st.referral_tiers)
         if t > B.tier_needed.shape[1] or len(st.tier_spend) > B.tier_spend.shape[1]:
             raise ValueError("a strategy with more tiers than any brand started with")
@@ -316,58 +258,20 @@ class FastModel:
         B.n_spend_tiers[b] = k
         B.tier_spend[b, :k] = st.tier_spend
         B.tier_discount[b, :k] = st.tier_discount
-        B.koc_posts[b] = st.koc_posts_per_week
-        B.koc_post_reach[b] = st.koc_post_reach
-        B.koc_awareness[b] = st.koc_awareness
-        B.koc_conversion[b] = st.koc_conversion
-        B.koc_join[b] = st.koc_join
-        B.koc_commission[b] = st.koc_commission
-        B.koc_fee[b] = st.koc_fee_per_day
-        B.employee_posts[b] = st.employee_posts_per_week
-        B.employee_commission[b] = st.employee_commission
-        B.tooling[b] = st.tooling_per_day
-        B.guide_capacity[b] = st.guide_capacity
 
     def _staff(self, b: int) -> None:
-        """Brand.staff for brand b: draw its guides' skills and its distributors' circles
-        (the arrays are laid out by `_layout_staff`). Members of guides who go become
-        group members."""
-        rng = self.rng
-        st = self.strategies[b]
+        """Brand.staff for brand b: draw its staff (`sim.staffing.draw_staff`); the arrays
+        are laid out by `_layout_staff`. Members of guides who go become group members."""
         W = self.W
         had_guides = W.m_guide[b] >= 0
         if had_guides.any():
             W.m_channel[b, had_guides] = GROUP_CH
             W.m_guide[b, had_guides] = -1
             W.m_gpos[b, had_guides] = -1
-        self._skills[b] = np.zeros(0, dtype=np.float32)
-        self._distributors[b] = []
-        self._centres[b] = []
-        if not st.private_ops:
-            return
-        n_guides = round(self.brand_params[b].stores * st.guides_per_store)
-        if st.guide_skill_sd <= 0:
-            self._skills[b] = np.ones(n_guides, dtype=np.float32)
-        else:
-            shape, scale = rules.gamma_shape_scale(1.0, st.guide_skill_sd)
-            self._skills[b] = rng.gamma(shape, float(scale), size=n_guides).astype(np.float32)
-        net = self.network
-        if st.koc_count:
-            # KOCs are people with wide circles: the best-connected, ties broken at random
-            deg = net.degree() if not net.mixing else np.zeros(net.n)
-            key = deg + rng.random(net.n)
-            top = np.argpartition(-key, min(st.koc_count, net.n) - 1)[: st.koc_count]
-            top = top[np.argsort(-key[top])]
-            kind = DISTRIBUTOR_KINDS.index(st.koc_kind)
-            for centre in top.tolist():
-                size = int(rng.poisson(rules.bounded_poisson_mean(st.koc_circle)))
-                self._distributors[b].append((kind, circle(net, centre, size, rng)))
-                self._centres[b].append(centre)
-        for _ in range(st.employee_distributors):
-            centre = int(rng.integers(0, net.n))
-            size = int(rng.poisson(rules.bounded_poisson_mean(st.employee_circle)))
-            self._distributors[b].append((2, circle(net, centre, size, rng)))
-            self._centres[b].append(centre)
+        staff = draw_staff(self.strategies[b], self.brand_params[b].stores, self.network, self.rng)
+        self._skills[b] = staff.skills.astype(np.float32)
+        self._distributors[b] = [(int(d.kind), d.circle) for d in staff.distributors]
+        self._centres[b] = [d.centre for d in staff.distributors]
 
     def _layout_staff(self) -> None:
         """Lay all brands' guides and distributors out as arrays; members keep their
@@ -490,38 +394,21 @@ class FastModel:
 
     # ------------------------------------------------------------------ strategy review
     def _review_strategies(self) -> None:
-        """MarketModel._review_strategies: Fermi imitation of a random same-category peer
-        by adaptive brands whose strategy has run a whole payoff window."""
-        mk = self.scenario.market
-        nb = len(self.brand_names)
-        if nb < 2:
-            return
-        lo = max(0, self.today + 1 - mk.payoff_window)
-        gp = self._L[lo : self.today + 1, col("gross_profit"), :].sum(axis=0)
-        cost = self._L[lo : self.today + 1, col("cost_total"), :].sum(axis=0)
-        roi = [ratio(g, c) or 0.0 for g, c in zip(gp, cost, strict=True)]
-        rng = self.rng
-        changed = False
-        for b in rng.permutation(nb).tolist():
-            bp = self.brand_params[b]
-            if not bp.adaptive or self.today + 1 - self.strategy_since[b] < mk.payoff_window:
-                continue
-            peers = [
-                p for p in range(nb) if p != b and self.brand_params[p].category == bp.category
-            ]
-            if not peers:
-                continue
-            peer = peers[int(rng.integers(0, len(peers)))]
-            p_copy = rules.fermi_copy_probability(roi[peer], roi[b], mk.fermi_kappa)
-            if rng.random() < p_copy and self.strategies[peer] != self.strategies[b]:
-                self._adopt(b, self.strategies[peer])
-                changed = True
-            elif rng.random() < mk.exploration:
-                st = self.strategies[b]
-                self._adopt(b, st.model_copy(update={"private_ops": not st.private_ops}))
-                changed = True
-        if changed:
-            self._layout_staff()
+        """MarketModel._review_strategies: `sim.review.review_strategies` over this
+        engine's ledger arrays; an adoption goes through the one path of a strategy change
+        (`set_strategy`, which re-lays the staff arrays)."""
+        review_strategies(
+            self._L[:, col("gross_profit"), :],
+            self._L[:, col("cost_total"), :],
+            [bp.adaptive for bp in self.brand_params],
+            [bp.category for bp in self.brand_params],
+            self.strategies,
+            self.strategy_since,
+            self.today,
+            self.scenario.market,
+            self.rng,
+            lambda b, strategy: self.set_strategy(b, strategy, restaff=True),
+        )
 
     def _adopt(self, b: int, strategy: StrategyParams) -> None:
         self.strategies[b] = strategy.model_copy(deep=True)

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from sim.fast import jit as R
+from sim.fast.bridge import ChannelPolicy, GuideRegime
 from sim.fast.layout import (
     BY_EMPLOYEE,
     BY_GUIDE,
@@ -212,7 +213,7 @@ def options(W, B, G, i, b, chan, util, share, at):
     appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
     relationship = G.relationship_weight * engagement
     alpha = np.float64(W.alpha[i])
-    coupon = B.member_coupon[b] if member and B.assist[b] else 0.0
+    coupon = B.member_coupon[b] if member and B.channel_policy[b] == ChannelPolicy.ASSIST else 0.0
     common = (alpha, relationship, loyalty, appeal)
     at = offer(
         chan,
@@ -226,7 +227,7 @@ def options(W, B, G, i, b, chan, util, share, at):
         0.0,
         common,
     )
-    if member and not B.assist[b]:
+    if member and B.channel_policy[b] != ChannelPolicy.ASSIST:
         at = offer(
             chan,
             util,
@@ -280,7 +281,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         member
         and B.private_ops[b]
         and channel == PLATFORM
-        and B.assist[b]
+        and B.channel_policy[b] == ChannelPolicy.ASSIST
         and B.member_coupon[b] > 0
     )
     L[today, GMV_CH[channel], b] += price
@@ -450,7 +451,7 @@ def become_aware(W, B, G, L, book, today, rng, i, b, source):
     set_state(W, G, b, i, np.int64(AWARE))
     W.source[b, i] = source
     start_needs(W, B, i, B.category[b], today, rng)
-    trial = B.trial[b]
+    trial = B.trial_on_awareness[b]
     if source == SRC_ADS:
         trial = R.combine_hazards(trial, G.ad_trial_boost)
     if trial > 0 and rng.random() < trial:
@@ -543,7 +544,11 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
     elif W.n_memb[i] >= W.slots[i]:
         return False
     else:
-        discount = B.member_coupon[b] if B.assist[b] else B.private_discount[b]
+        discount = (
+            B.member_coupon[b]
+            if B.channel_policy[b] == ChannelPolicy.ASSIST
+            else B.private_discount[b]
+        )
         p_join = R.join_probability(
             B.welcome_gift[b] / B.price[b],
             discount,
@@ -554,7 +559,7 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
             G.join_hassle,
         )
     pressured = p_join
-    if g >= 0 and B.quota[b]:
+    if g >= 0 and B.guide_regime[b] == GuideRegime.QUOTA:
         pressured = R.pressured_join_probability(p_join, B.quota_pressure[b])
     u = rng.random()
     if u < pressured:
@@ -571,7 +576,9 @@ def store_invite(W, B, G, L, today, rng, i, b):
         if B.qr_invite_rate[b] > 0 and rng.random() < B.qr_invite_rate[b]:
             invite(W, B, G, L, today, rng, i, b, np.int64(SRC_STORE), np.int64(MINI_PROGRAM_CH))
         return
-    rate = B.guide_invite_rate[b] * (B.quota_multiplier[b] if B.quota[b] else 1.0)
+    rate = B.guide_invite_rate[b] * (
+        B.quota_invite_multiplier[b] if B.guide_regime[b] == GuideRegime.QUOTA else 1.0
+    )
     if rng.random() < min(rate, 1.0):
         invite(W, B, G, L, today, rng, i, b, np.int64(SRC_STORE), np.int64(GUIDE_CH))
 
@@ -726,14 +733,14 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
 @_jit
 def advertise(W, B, G, L, book, today, rng, b, cpm):
     """Brand.advertise: impressions, adstock, Hill awareness hazard for the unaware."""
-    spend = B.ad_budget[b]
+    spend = B.ad_budget_per_day[b]
     impressions = spend / cpm * 1000.0 if spend > 0 else 0.0
     if spend > 0:
         cost(L, today, b, np.int64(C_ADS), spend)
         L[today, C_IMPRESSIONS, b] += impressions
     W.adstock[b] = R.adstock(W.adstock[b], impressions, G.adstock_theta)
     h = R.ad_awareness_hazard(
-        W.adstock[b], G.n, B.precision[b], G.ad_max_hazard, G.hill_k, G.hill_s
+        W.adstock[b], G.n, B.targeting_precision[b], G.ad_max_hazard, G.hill_k, G.hill_s
     )
     if h <= 0:
         return
@@ -803,12 +810,12 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
 @_jit
 def store_traffic(W, B, G, L, book, today, rng, b):
     """Brand.store_traffic: visitors learn of the brand, may buy, guides may add them."""
-    if B.stores[b] == 0 or B.store_visits[b] <= 0:
+    if B.stores[b] == 0 or B.store_visits_per_day[b] <= 0:
         return
     lo, hi = W.c_ptr[b], W.c_ptr[b + 1]
     if hi == lo:
         return
-    visits = rng.poisson(R.bounded_poisson_mean(B.store_visits[b]))
+    visits = rng.poisson(R.bounded_poisson_mean(B.store_visits_per_day[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_STORE))
@@ -825,15 +832,15 @@ def pay_fixed_costs(W, B, L, today, b):
         return
     guides = W.b_ghi[b] - W.b_glo[b]
     if guides:
-        cost(L, today, b, np.int64(C_GUIDE_SALARY), guides * B.guide_salary[b])
-    if B.tooling[b]:
-        cost(L, today, b, np.int64(C_TOOLING), B.tooling[b])
+        cost(L, today, b, np.int64(C_GUIDE_SALARY), guides * B.guide_salary_per_day[b])
+    if B.tooling_per_day[b]:
+        cost(L, today, b, np.int64(C_TOOLING), B.tooling_per_day[b])
     nodes = 0
     for d in range(W.d_brand.size):
         if W.d_brand[d] == b and W.d_kind[d] != EMPLOYEE:
             nodes += 1
-    if nodes and B.koc_fee[b]:
-        cost(L, today, b, np.int64(C_KOC_FEES), nodes * B.koc_fee[b])
+    if nodes and B.koc_fee_per_day[b]:
+        cost(L, today, b, np.int64(C_KOC_FEES), nodes * B.koc_fee_per_day[b])
 
 
 @_jit
@@ -841,7 +848,7 @@ def distributor_step(W, B, G, L, book, today, rng, d):
     """Distributor.step: a post with probability posts/7, seen by part of the circle."""
     b = np.int64(W.d_brand[d])
     kind = np.int64(W.d_kind[d])
-    rate = (B.employee_posts[b] if kind == EMPLOYEE else B.koc_posts[b]) / 7.0
+    rate = (B.employee_posts_per_week[b] if kind == EMPLOYEE else B.koc_posts_per_week[b]) / 7.0
     if rng.random() >= rate:
         return
     source = SRC_DISTRIBUTOR if kind == EMPLOYEE or kind == SMALL_B else SRC_KOC
@@ -855,7 +862,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
     """Guide.step: a Poisson number of 1:1 messages to distinct reachable members, kinds
     drawn from the content mix."""
     b = np.int64(W.g_brand[g])
-    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches[b]))
+    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches_per_day[b]))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
@@ -890,7 +897,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
 @_jit
 def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
-    if B.broadcasts[b] <= 0 or rng.random() >= B.broadcasts[b] / 7.0:
+    if B.broadcasts_per_week[b] <= 0 or rng.random() >= B.broadcasts_per_week[b] / 7.0:
         return
     kind = R.draw_index(B.mix[b], rng.random())
     channel, funnel = W.m_channel[b], W.funnel[b]
@@ -1053,9 +1060,14 @@ def step(W, B, G, L, book, today, rng):
     W.phase[0] = PHASE_BRANDS
     demand = 0.0
     for b in range(nb):
-        demand += B.ad_budget[b]
+        demand += B.ad_budget_per_day[b]
     cpm = R.traffic_cpm(
-        G.base_cpm, G.cpm_growth, today, demand, G.reference_demand, G.cpm_elasticity
+        G.base_cpm,
+        G.cpm_growth_per_year,
+        today,
+        demand,
+        G.reference_ad_demand,
+        G.cpm_demand_elasticity,
     )
     brands = shuffled(rng, nb)
     for b in brands:

@@ -7,6 +7,9 @@ named tuples that the compiled kernels receive.
   place when an adaptive brand adopts a peer's strategy);
 - `Globals`: the scenario's population, touch and platform constants.
 
+`Brands` and `Globals` are generated from the parameter models (`sim.fast.bridge`): each
+scalar field keeps the scenario's name; a text choice is held as its code.
+
 The kernels receive each group as a Numba StructRef (`as_struct`): a pointer to the
 arrays, so compiling a kernel does not grow with the number of fields.
 
@@ -18,13 +21,14 @@ benchmarks/bench_fast.py measures the peak per consumer.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
 from numba.core import types
 from numba.experimental import structref
 
+from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
 from sim.ledger import COLUMNS
 from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
 from sim.rules import NEVER_DAY
@@ -144,122 +148,48 @@ class World(NamedTuple):
     phase: np.ndarray  # [1] i8 the day's current phase (see kernels.PHASE_*)
 
 
-class Brands(NamedTuple):
-    """Per brand (index b): levers of its current strategy and its fixed traits."""
+BRAND_TABLES: dict[str, str] = {
+    "mix": "[nb, 3] f8 shares of content, service, selling touches (strategy.content_mix)",
+    "tier_needed": "[nb, T] i8 referral counts of the reward tiers (strategy.referral_tiers)",
+    "tier_reward": "[nb, T] f8 rewards of the reward tiers",
+    "n_reward_tiers": "[nb] i8 reward tiers in use",
+    "tier_spend": "[nb, K] f8 spend thresholds of the membership tiers (strategy.tier_spend)",
+    "tier_discount": "[nb, K] f8 discounts of the membership tiers (strategy.tier_discount)",
+    "n_spend_tiers": "[nb] i8 membership tiers in use",
+    "category": "[nb] i8 index of the brand's category among the categories sold",
+    "cat_brands": "[ncat, max brands per category] i8 brands of each category, -1 padded",
+    "cat_nbrands": "[ncat] i8 brands in each category",
+}
+"""The per-brand arrays written by hand (`FastModel._brands`): tables and indices that are
+not one scalar field of a parameter model."""
 
-    private_ops: np.ndarray
-    ad_budget: np.ndarray
-    precision: np.ndarray
-    platform_discount: np.ndarray
-    package_card_rate: np.ndarray
-    package_card_channel: np.ndarray
-    guide_touches: np.ndarray
-    guide_invite_rate: np.ndarray
-    qr_invite_rate: np.ndarray
-    quota: np.ndarray
-    quota_multiplier: np.ndarray
-    quota_pressure: np.ndarray
-    reluctant_tolerance: np.ndarray
-    guide_salary: np.ndarray
-    guide_commission: np.ndarray
-    mix: np.ndarray  # [nb, 3] content, service, selling
-    broadcasts: np.ndarray
-    private_discount: np.ndarray
-    member_coupon: np.ndarray
-    assist: np.ndarray
-    welcome_gift: np.ndarray
-    member_service: np.ndarray
-    tier_needed: np.ndarray  # [nb, T] referral counts of the reward tiers
-    tier_reward: np.ndarray  # [nb, T]
-    n_reward_tiers: np.ndarray
-    tier_spend: np.ndarray  # [nb, K] spend thresholds of the membership tiers
-    tier_discount: np.ndarray  # [nb, K]
-    n_spend_tiers: np.ndarray
-    koc_posts: np.ndarray
-    koc_post_reach: np.ndarray
-    koc_awareness: np.ndarray
-    koc_conversion: np.ndarray
-    koc_join: np.ndarray
-    koc_commission: np.ndarray
-    koc_fee: np.ndarray
-    employee_posts: np.ndarray
-    employee_commission: np.ndarray
-    tooling: np.ndarray
-    guide_capacity: np.ndarray
-    # brand and category traits
-    appeal: np.ndarray
-    stores: np.ndarray
-    store_visits: np.ndarray
-    store_conversion: np.ndarray
-    category: np.ndarray
-    price: np.ndarray
-    gross_margin: np.ndarray
-    service_need: np.ndarray
-    sku_breadth: np.ndarray
-    trial: np.ndarray
-    platform_fit: np.ndarray
-    private_fit: np.ndarray
-    store_fit: np.ndarray
-    cat_brands: np.ndarray  # [ncat, max brands per category], −1 padded
-    cat_nbrands: np.ndarray  # [ncat]
+Brands = NamedTuple(
+    "Brands",
+    [(f.name, np.ndarray) for f in PER_BRAND_FIELDS]
+    + [(name, np.ndarray) for name in BRAND_TABLES],
+)
+Brands.__doc__ = """Per brand (index b): one [nb] array for each scalar field of its strategy
+(its levers, rewritten when an adaptive brand adopts another strategy), of its brand
+parameters and of its category, under the field's own name (`sim.fast.bridge`), then the
+tables of BRAND_TABLES."""
 
+GLOBAL_SPECIALS: dict[str, str] = {
+    "n": "consumers (run.consumers)",
+    "days": "horizon (run.days)",
+    "mixing": "the network is random mixing (no ties)",
+    "discount_factor": "daily discount factor (market.discount_rate_per_year)",
+    "fatigue_pow": "(1 - fatigue_decay)^d for d = 0..days+1",
+    "engagement_pow": "(1 - engagement_decay)^d for d = 0..days+1",
+    "fatigue_touch": "[3] fatigue added by a touch, by touch kind (touches.fatigue_*)",
+}
+"""The globals computed by hand (`FastModel._globals`)."""
 
-class Globals(NamedTuple):
-    """Scenario constants (population, touches, platform) the kernels read."""
-
-    n: int
-    days: int
-    mixing: bool
-    discount_factor: float
-    # population
-    fatigue_pow: np.ndarray  # (1 − fatigue_decay)^d for d = 0..days
-    engagement_pow: np.ndarray  # (1 − engagement_decay)^d
-    harvest_threshold: float
-    harvest_memory: float
-    annoyance_penalty: float
-    muted_leave_rate: float
-    organic_awareness: float
-    awareness_decay: float
-    wom_rate: float
-    trust_weight: float
-    relationship_weight: float
-    customer_loyalty: float
-    convenience_platform: float
-    convenience_private: float
-    convenience_store: float
-    store_service_value: float
-    outside_utility: float
-    join_engagement: float
-    reluctant_engagement: float
-    join_hassle: float
-    join_value_weight: float
-    join_service_weight: float
-    latent_need_window: float
-    engaged_threshold: float
-    active_window: int
-    # touches
-    fatigue_touch: np.ndarray  # [3] by touch kind
-    engagement_content: float
-    engagement_service: float
-    selling_conversion: float
-    group_effect: float
-    broadcast_effect: float
-    referral_rate: float
-    reward_sensitivity: float
-    hunter_fake_rate: float
-    member_retention: float
-    # platform
-    base_cpm: float
-    cpm_growth: float
-    reference_demand: float
-    cpm_elasticity: float
-    take_rate: float
-    buyer_protection: float
-    adstock_theta: float
-    ad_max_hazard: float
-    hill_k: float
-    hill_s: float
-    ad_trial_boost: float
+Globals = NamedTuple(
+    "Globals",
+    [(name, Any) for name in GLOBAL_SPECIALS] + [(f.name, Any) for f in GLOBAL_FIELDS],
+)
+Globals.__doc__ = """Scenario constants the kernels read: GLOBAL_SPECIALS, then every scalar
+field of the population, touch effects and platform, under its own name."""
 
 
 # ---- the StructRef forms the kernels receive (same fields, passed by reference)
