@@ -38,9 +38,9 @@ from urllib.parse import quote
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.agents import AWARE, CUSTOMER, MEMBER
 from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams
+from sim.vocab import State
 from sim.workshop.savefile import (
     FORMAT_VERSION,
     GAME_FILE,
@@ -749,8 +749,8 @@ def run_study(game: Game, study: str, team: str, k: int) -> dict[str, Any]:
         out: dict[str, Any] = {"sample": int(n), "brands": {}}
         for br in model.brands:
             states = model.funnel[br.index, sample]
-            aware = float(np.isin(states, (AWARE, CUSTOMER, MEMBER)).mean())
-            member = float((states == MEMBER).mean())
+            aware = float(np.isin(states, (State.AWARE, State.CUSTOMER, State.MEMBER)).mean())
+            member = float((states == State.MEMBER).mean())
             out["brands"][br.name] = {
                 "aware": aware,
                 "aware_margin": 1.96 * math.sqrt(aware * (1 - aware) / n),

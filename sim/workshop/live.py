@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.agents import STATE_NAMES
 from sim.kpis import periodic
 from sim.params import RewardTier, Scenario
 from sim.scenario import load_scenario
+from sim.vocab import STATE_NAMES
 from sim.workshop.game import apply_strategy
 
 CLASSROOM_CONSUMERS = 600
