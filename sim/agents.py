@@ -56,6 +56,10 @@ class Market(Protocol):
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
 
 
+UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = map(int, State)
+"""The funnel states of `sim.vocab.State` as plain ints, for the model's NumPy funnel
+(`model.funnel[b, i]`): NumPy takes a plain int at once, while an IntEnum member makes it
+probe the enum class for array protocols on every comparison or store."""
 NOT_ACQUIRED = -1
 """`Consumer.acquired[b]` of someone who is not (or no longer) a customer of brand b."""
 
@@ -148,8 +152,7 @@ class Consumer(mesa.Agent):
         """Aware of, or buying from, at least one brand of the category."""
         funnel = self.model.funnel
         return any(
-            State.AWARE <= funnel[b, self.index] <= State.MEMBER
-            for b in self.model.brands_in_category[cat]
+            AWARE <= funnel[b, self.index] <= MEMBER for b in self.model.brands_in_category[cat]
         )
 
     def start_needs(self, cat: int) -> None:
@@ -178,9 +181,9 @@ class Consumer(mesa.Agent):
     # ------------------------------------------------------------------ awareness
     def become_aware(self, b: int, source: str) -> bool:
         """Hear of a brand (again, if lapsed). Returns True if the state changed."""
-        if self.state(b) not in (State.UNAWARE, State.LAPSED):
+        if self.state(b) not in (UNAWARE, LAPSED):
             return False
-        self._set_state(b, State.AWARE)
+        self._set_state(b, AWARE)
         self.source[b] = source
         brand = self.model.brands[b]
         self.start_needs(brand.category_index)
@@ -193,8 +196,8 @@ class Consumer(mesa.Agent):
 
     def forget(self, b: int) -> None:
         """An aware non-customer forgets the brand (back to unaware)."""
-        if self.state(b) == State.AWARE:
-            self._set_state(b, State.UNAWARE)
+        if self.state(b) == AWARE:
+            self._set_state(b, UNAWARE)
             self.source[b] = None
 
     # ------------------------------------------------------------------ buying
@@ -257,7 +260,7 @@ class Consumer(mesa.Agent):
         choices: list[tuple[int, Channel, float]] = []
         utils: list[float] = []
         for b in model.brands_in_category[cat]:
-            if model.funnel[b, self.index] in (State.AWARE, State.CUSTOMER, State.MEMBER):
+            if model.funnel[b, self.index] in (AWARE, CUSTOMER, MEMBER):
                 self.membership(b)
                 for channel, u, share in self.options(b):
                     choices.append((b, channel, share))
@@ -316,9 +319,11 @@ class Consumer(mesa.Agent):
                 if age < horizon:
                     self.cohort_spend[b, h] += price
                     self.cohort_pv[b, h] += pv
-        if self.state(b) in (State.AWARE, State.UNAWARE, State.LAPSED):
-            self._set_state(b, State.CUSTOMER)
-        invitation = rules.invitation_after_purchase(channel, member is not None, brand.private_ops)
+        if self.state(b) in (AWARE, UNAWARE, LAPSED):
+            self._set_state(b, CUSTOMER)
+        invitation = int(
+            rules.invitation_after_purchase(channel, member is not None, brand.private_ops)
+        )
         if invitation == Source.PACKAGE_CARD:
             if model.rng.random() < brand.strategy.package_card_rate:
                 brand.invite(self, "package_card", brand.strategy.package_card_channel)
@@ -348,8 +353,8 @@ class Consumer(mesa.Agent):
             guide.members.append(self)
         if reluctant:  # pushed into it: the pressure itself counts against the brand
             self.annoyed.add(b)
-        if self.state(b) != State.MEMBER:
-            self._set_state(b, State.MEMBER)
+        if self.state(b) != MEMBER:
+            self._set_state(b, MEMBER)
         brand.on_join(self, source, channel)
 
     def leave(self, b: int, excluded: bool = False) -> None:
@@ -360,18 +365,18 @@ class Consumer(mesa.Agent):
         if m.guide is not None:
             m.guide.members.remove(self)
         if excluded:  # shuns the brand: no longer a customer, nor merely aware
-            self._set_state(b, State.LAPSED if self.purchases[b] > 0 else State.UNAWARE)
+            self._set_state(b, LAPSED if self.purchases[b] > 0 else UNAWARE)
             self.acquired[b] = NOT_ACQUIRED
             self.source[b] = None
         else:
-            self._set_state(b, State.CUSTOMER if self.purchases[b] > 0 else State.AWARE)
+            self._set_state(b, CUSTOMER if self.purchases[b] > 0 else AWARE)
 
     def lapse(self, b: int) -> None:
         """Drop out as a customer (BG/NBD): no more purchases from the brand."""
         accounting.book_lapse(self.model.ledger.today, b)
         if b in self.memberships:
             self.leave(b)
-        self._set_state(b, State.LAPSED)
+        self._set_state(b, LAPSED)
         self.acquired[b] = NOT_ACQUIRED
 
     def receive_touch(
@@ -648,7 +653,7 @@ class Brand(mesa.Agent):
         if h <= 0:
             return
         row = model.funnel[self.index]
-        eligible = np.flatnonzero((row == State.UNAWARE) | (row == State.LAPSED))
+        eligible = np.flatnonzero((row == UNAWARE) | (row == LAPSED))
         hit = eligible[model.rng.random(eligible.size) < h]
         for i in hit.tolist():
             model.consumers[i].become_aware(self.index, "ads")
@@ -661,11 +666,11 @@ class Brand(mesa.Agent):
         pop = model.scenario.population
         row = model.funnel[self.index]
         if pop.awareness_decay > 0:
-            aware = np.flatnonzero(row == State.AWARE)
+            aware = np.flatnonzero(row == AWARE)
             for i in aware[model.rng.random(aware.size) < pop.awareness_decay].tolist():
                 model.consumers[i].forget(self.index)
-        advocates = (row == State.CUSTOMER) | (row == State.MEMBER)
-        eligible = np.flatnonzero((row == State.UNAWARE) | (row == State.LAPSED))
+        advocates = (row == CUSTOMER) | (row == MEMBER)
+        eligible = np.flatnonzero((row == UNAWARE) | (row == LAPSED))
         if eligible.size == 0:
             return
         net = model.network
@@ -734,7 +739,7 @@ class Brand(mesa.Agent):
         attention slot and the membership is worth it (quota guides push reluctant ones)."""
         model = self.model
         b = self.index
-        if b in consumer.memberships or consumer.state(b) == State.LAPSED or not self.private_ops:
+        if b in consumer.memberships or consumer.state(b) == LAPSED or not self.private_ops:
             return False
         accounting.book_invite(model.ledger.today, b)
         st = self.strategy
@@ -784,7 +789,7 @@ class Brand(mesa.Agent):
         kind = self.draw_kinds(1)[0]
         te = model.scenario.touches
         b = self.index
-        for i in np.flatnonzero(model.funnel[b] == State.MEMBER).tolist():
+        for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
             c = model.consumers[i]
             m = c.memberships.get(b)
             if m is None or m.channel == "guide":
@@ -802,7 +807,7 @@ class Brand(mesa.Agent):
         rng = model.rng
         te = model.scenario.touches
         b = self.index
-        idx = rng.permutation(np.flatnonzero(model.funnel[b] == State.MEMBER))
+        idx = rng.permutation(np.flatnonzero(model.funnel[b] == MEMBER))
         if idx.size == 0:
             return
         members = [model.consumers[i] for i in idx.tolist()]
@@ -854,7 +859,7 @@ class Brand(mesa.Agent):
         accounting.book_koc_reach(self.model.ledger.today, b)
         self.koc_reach[consumer.index] = True
         state = consumer.state(b)
-        if state in (State.UNAWARE, State.LAPSED):
+        if state in (UNAWARE, LAPSED):
             if rng.random() < st.koc_awareness:
                 consumer.become_aware(b, source)
             return
