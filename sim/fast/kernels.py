@@ -1,9 +1,11 @@
 """The fast engine's day, compiled by Numba: each function mirrors the reference engine's
 method of the same name (sim/agents.py, sim/model.py) over the arrays of `layout.World`.
 
-Every formula is a compiled `sim.rules` function (`sim.fast.jit`); every random number
-comes from the run's `numpy.random.Generator`, passed in as `rng` (Numba shares its state).
-Two devices make a day cost far less than one draw per consumer:
+Every formula and decision rule is a compiled `sim.rules` function (`R`), every booking
+into the ledger a compiled `sim.accounting` function (`A`, into the day slot `L[today]`),
+both from `sim.fast.jit`: what remains here is control flow. Codes are those of `sim.vocab`.
+Every random number comes from the run's `numpy.random.Generator`, passed in as `rng`
+(Numba shares its state). Two devices make a day cost far less than one draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
   awareness) is sampled by skipping: the next consumer hit is a geometric(h) step ahead,
