@@ -1,35 +1,69 @@
 """The actors of the reference engine, each a `mesa.Agent`: consumers, guides, KOCs (and
 small-B nodes and employee distributors), brands and the platform.
 
-Behaviour lives in methods that read like the rule they apply; every formula is a call
-into `sim.rules`; every number comes from the scenario (`sim.params`). Money and counts go
-to the ledger through the brand (`Brand.record_order`, `Ledger.cost`) and nowhere else.
+Behaviour lives in methods that read like the control flow they run: every formula and
+decision rule is a call into `sim.rules`; every number comes from the scenario
+(`sim.params`). Money and counts go to the ledger through `sim.accounting` (today's slot,
+`Ledger.today`) and nowhere else. Funnel states, channels, prompts and touch kinds are the
+codes of `sim.vocab`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.params import BrandParams, CategoryParams, StrategyParams
+from sim import accounting, rules
+from sim.ledger import Ledger
+from sim.network import Network
+from sim.params import BrandParams, CategoryParams, Scenario, StrategyParams
 from sim.staffing import draw_staff
-from sim.vocab import DISTRIBUTOR_KINDS
+from sim.vocab import (
+    COHORT_HORIZONS,
+    DISTRIBUTOR_KINDS,
+    SOURCES_CUSTOMER,
+    Channel,
+    DistributorKind,
+    MemberChannel,
+    Prompt,
+    Source,
+    State,
+    Touch,
+)
 
-if TYPE_CHECKING:
-    from sim.model import MarketModel
 
-# Funnel states towards one brand (model.funnel[b, i]); they partition the population.
-UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = 0, 1, 2, 3, 4
-COHORT_HORIZONS = (90, 365)
-"""Days after acquisition over which customer value (LTV) is booked."""
+class Market(Protocol):
+    """What the agents use of their model (`sim.model.MarketModel`), named here so that
+    this module need not import the model that imports it."""
+
+    scenario: Scenario
+    rng: np.random.Generator
+    today: int
+    n_consumers: int
+    discount_factor: float
+    funnel: np.ndarray  # [brand, consumer] State code
+    purchases: np.ndarray  # [brand, consumer]
+    store_access: np.ndarray  # [brand, consumer]
+    store_catchment: list[np.ndarray]
+    ledger: Ledger
+    network: Network
+    brands: list[Brand]
+    consumers: list[Consumer]
+    brands_in_category: list[list[int]]
+    agenda: dict[int, list[tuple[Consumer, int]]]
+
+    def start_cohort(self, consumer: Consumer, b: int) -> None: ...
+
+
+UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = map(int, State)
+"""The funnel states of `sim.vocab.State` as plain ints, for the model's NumPy funnel
+(`model.funnel[b, i]`): NumPy takes a plain int at once, while an IntEnum member makes it
+probe the enum class for array protocols on every comparison or store."""
 NOT_ACQUIRED = -1
 """`Consumer.acquired[b]` of someone who is not (or no longer) a customer of brand b."""
-STATE_NAMES = ("unaware", "aware", "customers", "members", "lapsed")
-TOUCH_KINDS = ("content", "service", "selling")
 
 
 @dataclass(slots=True)
@@ -54,7 +88,7 @@ class Consumer(mesa.Agent):
 
     def __init__(
         self,
-        model: MarketModel,
+        model: Market,
         index: int,
         need_rates: np.ndarray,
         price_sensitivity: float,
@@ -159,7 +193,7 @@ class Consumer(mesa.Agent):
         if source == "ads":
             trial = float(rules.combine_hazards(trial, self.model.scenario.platform.ad_trial_boost))
         if trial > 0 and self.model.rng.random() < trial:
-            self.buy_from(b, prompted_by="trial", outside=False)
+            self.buy_from(b, prompted_by=Prompt.TRIAL, outside=False)
         return True
 
     def forget(self, b: int) -> None:
@@ -169,7 +203,7 @@ class Consumer(mesa.Agent):
             self.source[b] = None
 
     # ------------------------------------------------------------------ buying
-    def options(self, b: int) -> list[tuple[str, float, float]]:
+    def options(self, b: int) -> list[tuple[Channel, float, float]]:
         """(channel, utility, price share) of each way to buy brand b now."""
         brand = self.model.brands[b]
         st = brand.strategy
@@ -190,9 +224,9 @@ class Consumer(mesa.Agent):
             loyalty=loyalty,
             appeal=brand.params.appeal - (pop.annoyance_penalty if b in self.annoyed else 0.0),
         )
-        out: list[tuple[str, float, float]] = []
+        out: list[tuple[Channel, float, float]] = []
 
-        def offer(channel: str, share: float, convenience: float, **terms: float) -> None:
+        def offer(channel: Channel, share: float, convenience: float, **terms: float) -> None:
             utility = rules.channel_utility(share, convenience=convenience, **terms, **common)
             out.append((channel, float(utility), float(share)))
 
@@ -200,21 +234,21 @@ class Consumer(mesa.Agent):
         coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
         protection = self.model.scenario.platform.buyer_protection
         offer(
-            "platform",
+            Channel.PLATFORM,
             rules.effective_price_share(st.platform_discount, coupon, tier),
             pop.convenience_platform + cat.platform_fit,
             protection=pop.trust_weight * self.trust * protection,
         )
         if member and st.channel_policy == "separate":
             offer(
-                "private",
+                Channel.PRIVATE,
                 rules.effective_price_share(st.private_discount, 0.0, tier),
                 pop.convenience_private + cat.private_fit,
                 service=service,
             )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
             offer(
-                "store",
+                Channel.STORE,
                 rules.effective_price_share(0.0, 0.0, tier),
                 pop.convenience_store + cat.store_fit,
                 service=pop.store_service_value * cat.service_need + service,
@@ -225,7 +259,7 @@ class Consumer(mesa.Agent):
         """A need arises: choose among known brands of the category and their channels, or
         the outside option (multinomial logit), then buy."""
         model = self.model
-        choices: list[tuple[int, str, float]] = []
+        choices: list[tuple[int, Channel, float]] = []
         utils: list[float] = []
         for b in model.brands_in_category[cat]:
             if model.funnel[b, self.index] in (AWARE, CUSTOMER, MEMBER):
@@ -238,11 +272,11 @@ class Consumer(mesa.Agent):
             k = rules.draw_index(probs, model.rng.random())
             if k < len(choices):
                 b, channel, share = choices[k]
-                self.purchase(b, channel, share, prompted_by=None)
+                self.purchase(b, channel, share, prompted_by=Prompt.NONE)
         self.schedule_need(cat, model.today)
 
     def buy_from(
-        self, b: int, prompted_by: str | None, outside: bool = False, channel: str | None = None
+        self, b: int, prompted_by: Prompt, outside: bool = False, channel: Channel | None = None
     ) -> bool:
         """Buy brand b now (a pushed offer, a trial or a store visit): choose the channel by
         logit among the brand's channels (or take the one given). Returns True if bought."""
@@ -262,7 +296,7 @@ class Consumer(mesa.Agent):
         self.schedule_need(cat, self.model.today)  # the need is met: its clock restarts
         return True
 
-    def purchase(self, b: int, channel: str, share: float, prompted_by: str | None) -> None:
+    def purchase(self, b: int, channel: Channel, share: float, prompted_by: Prompt) -> None:
         """Place an order, then maybe get a package card and maybe drop out (BG/NBD)."""
         model = self.model
         brand = model.brands[b]
@@ -289,10 +323,13 @@ class Consumer(mesa.Agent):
                     self.cohort_pv[b, h] += pv
         if self.state(b) in (AWARE, UNAWARE, LAPSED):
             self._set_state(b, CUSTOMER)
-        if channel == "platform" and member is None and brand.private_ops:
+        invitation = int(
+            rules.invitation_after_purchase(channel, member is not None, brand.private_ops)
+        )
+        if invitation == Source.PACKAGE_CARD:
             if model.rng.random() < brand.strategy.package_card_rate:
                 brand.invite(self, "package_card", brand.strategy.package_card_channel)
-        elif channel == "store" and member is None and brand.private_ops:
+        elif invitation == Source.STORE:
             brand.store_invite(self)
         m = self.membership(b)
         p = rules.dropout_probability(
@@ -305,7 +342,7 @@ class Consumer(mesa.Agent):
     def join(self, b: int, channel: str, source: str, guide: Guide | None, reluctant: bool) -> None:
         brand = self.model.brands[b]
         pop = self.model.scenario.population
-        start = pop.join_engagement * (pop.reluctant_engagement if reluctant else 1.0)
+        start = rules.joiner_engagement(pop.join_engagement, reluctant, pop.reluctant_engagement)
         self.memberships[b] = Membership(
             channel=channel,
             joined=self.model.today,
@@ -338,14 +375,14 @@ class Consumer(mesa.Agent):
 
     def lapse(self, b: int) -> None:
         """Drop out as a customer (BG/NBD): no more purchases from the brand."""
-        self.model.brands[b].ledger_add("lapses")
+        accounting.book_lapse(self.model.ledger.today, b)
         if b in self.memberships:
             self.leave(b)
         self._set_state(b, LAPSED)
         self.acquired[b] = NOT_ACQUIRED
 
     def receive_touch(
-        self, b: int, kind: str, effect: float, skill: float, guide: Guide | None
+        self, b: int, kind: Touch, effect: float, skill: float, guide: Guide | None
     ) -> None:
         """A private-domain message: content and service build engagement, everything adds
         fatigue, selling may convert a latent need. Too much fatigue mutes; feeling
@@ -357,21 +394,24 @@ class Consumer(mesa.Agent):
         brand = model.brands[b]
         te = model.scenario.touches
         pop = model.scenario.population
-        brand.ledger_add(f"touches_{kind}")
-        brand.ledger_add("touches_total")
-        m.fatigue += effect * getattr(te, f"fatigue_{kind}")
-        if kind == "content":
-            m.engagement = float(
-                rules.engagement_after_touch(m.engagement, te.engagement_content * effect * skill)
-            )
-        elif kind == "service":
-            gain = te.engagement_service * brand.category.service_need * effect * skill
-            m.engagement = float(rules.engagement_after_touch(m.engagement, gain))
+        accounting.book_touch(model.ledger.today, b, kind)
+        m.fatigue += rules.touch_fatigue(
+            kind, effect, (te.fatigue_content, te.fatigue_service, te.fatigue_selling)
+        )
+        gain = rules.touch_engagement_gain(
+            kind,
+            effect,
+            skill,
+            te.engagement_content,
+            te.engagement_service,
+            brand.category.service_need,
+        )
+        m.engagement = float(rules.engagement_after_touch(m.engagement, gain))
         if not self.hunter:
             m.harvest = float(
-                rules.harvest_feeling(m.harvest, kind == "selling", pop.harvest_memory)
+                rules.harvest_feeling(m.harvest, kind == Touch.SELLING, pop.harvest_memory)
             )
-        if kind == "selling":
+        if kind == Touch.SELLING:
             cat = brand.category_index
             p = rules.selling_conversion(
                 te.selling_conversion,
@@ -382,16 +422,18 @@ class Consumer(mesa.Agent):
                 skill,
             )
             if model.rng.random() < p:
-                self.buy_from(b, prompted_by="guide" if guide is not None else "push")
+                self.buy_from(b, prompted_by=Prompt.GUIDE if guide is not None else Prompt.PUSH)
                 if b not in self.memberships:
                     return
-        tolerance = self.tolerance * (brand.strategy.reluctant_tolerance if m.reluctant else 1.0)
-        if m.fatigue > tolerance:
+        tolerance = rules.fatigue_tolerance(
+            self.tolerance, m.reluctant, brand.strategy.reluctant_tolerance
+        )
+        if rules.mutes(m.fatigue, tolerance):
             m.muted = True
             self.annoyed.add(b)
-            brand.ledger_add("mutes")
-        elif m.harvest > pop.harvest_threshold:
-            brand.ledger_add("leaves")
+            accounting.book_mute(model.ledger.today, b)
+        elif rules.feels_harvested(m.harvest, pop.harvest_threshold):
+            accounting.book_leave(model.ledger.today, b)
             self.leave(b, excluded=True)
 
     def refer_friend(self, b: int) -> None:
@@ -411,7 +453,7 @@ class Guide(mesa.Agent):
     """A store guide: adds visitors and buyers on WeCom, serves up to `capacity` members
     1:1, sends a daily budget of messages in the brand's content mix, earns commission."""
 
-    def __init__(self, model: MarketModel, brand: Brand, store: int, skill: float):
+    def __init__(self, model: Market, brand: Brand, store: int, skill: float):
         super().__init__(model)
         self.brand = brand
         self.store = store
@@ -438,9 +480,7 @@ class Distributor(mesa.Agent):
     """A KOC, small-B node or employee distributor: posts to a circle of ~100 (KOC) or a
     few dozen (employee) people and earns commission on the sales its link brings."""
 
-    def __init__(
-        self, model: MarketModel, brand: Brand, kind: str, person: int, circle: np.ndarray
-    ):
+    def __init__(self, model: Market, brand: Brand, kind: str, person: int, circle: np.ndarray):
         super().__init__(model)
         self.brand = brand
         self.kind = kind
@@ -450,12 +490,16 @@ class Distributor(mesa.Agent):
     def step(self) -> None:
         st = self.brand.strategy
         rng = self.model.rng
-        employee = self.kind == "employee"
-        rate = (st.employee_posts_per_week if employee else st.koc_posts_per_week) / 7.0
-        if rng.random() >= rate:
+        kind = DistributorKind[self.kind.upper()]
+        posts = (
+            st.employee_posts_per_week
+            if kind == DistributorKind.EMPLOYEE
+            else st.koc_posts_per_week
+        )
+        if rng.random() >= rules.posting_probability(posts):
             return
         reached = self.circle[rng.random(self.circle.size) < st.koc_post_reach]
-        source = "distributor" if employee or self.kind == "small_b" else "koc"
+        source = SOURCES_CUSTOMER[rules.distributor_source(kind)]
         for i in reached.tolist():
             self.brand.post_reaches(self.model.consumers[i], source, self)
 
@@ -464,7 +508,7 @@ class Platform(mesa.Agent):
     """The public domain: sells traffic at a CPM that rises with total ad demand and drifts
     up over time, takes a commission on its GMV, and protects buyers."""
 
-    def __init__(self, model: MarketModel):
+    def __init__(self, model: Market):
         super().__init__(model)
         self.cpm = model.scenario.platform.base_cpm
 
@@ -490,7 +534,7 @@ class Brand(mesa.Agent):
 
     def __init__(
         self,
-        model: MarketModel,
+        model: Market,
         index: int,
         name: str,
         params: BrandParams,
@@ -523,17 +567,14 @@ class Brand(mesa.Agent):
         tiers = self.strategy.referral_tiers
         return [t.referrals for t in tiers], [t.reward for t in tiers]
 
-    def ledger_add(self, column: str, amount: float = 1.0) -> None:
-        self.model.ledger.add(column, self.index, amount)
-
     def index_muted(self, consumer: Consumer) -> bool:
         m = consumer.memberships.get(self.index)
         return m is None or m.muted
 
-    def draw_kinds(self, n: int) -> list[str]:
+    def draw_kinds(self, n: int) -> list[Touch]:
         mix = self.strategy.content_mix
         idx = self.model.rng.choice(3, size=n, p=[mix.content, mix.service, mix.selling])
-        return [TOUCH_KINDS[k] for k in idx.tolist()]
+        return [Touch(k) for k in idx.tolist()]
 
     # ------------------------------------------------------------------ set-up
     def staff(self) -> None:
@@ -560,26 +601,26 @@ class Brand(mesa.Agent):
 
     # ------------------------------------------------------------------ daily behaviour
     def pay_fixed_costs(self) -> None:
+        """A day of private-domain operations: guides, tooling, KOC and small-B fees."""
         st = self.strategy
-        ledger = self.model.ledger
         if st.private_ops:
-            if self.guides:
-                ledger.cost("guide_salary", self.index, len(self.guides) * st.guide_salary_per_day)
-            if st.tooling_per_day:
-                ledger.cost("tooling", self.index, st.tooling_per_day)
-            nodes = sum(d.kind != "employee" for d in self.distributors)
-            if nodes and st.koc_fee_per_day:
-                ledger.cost("koc_fees", self.index, nodes * st.koc_fee_per_day)
+            accounting.book_fixed_costs(
+                self.model.ledger.today,
+                self.index,
+                len(self.guides),
+                st.guide_salary_per_day,
+                st.tooling_per_day,
+                sum(d.kind != "employee" for d in self.distributors),
+                st.koc_fee_per_day,
+            )
 
     def advertise(self, cpm: float) -> None:
         """Buy impressions, carry them over (adstock), turn them into awareness (Hill)."""
         model = self.model
         p = model.scenario.platform
         spend = self.strategy.ad_budget_per_day
-        impressions = spend / cpm * 1000.0 if spend > 0 else 0.0
-        if spend > 0:
-            model.ledger.cost("ads", self.index, spend)
-            self.ledger_add("impressions", impressions)
+        impressions = rules.impressions_bought(spend, cpm)
+        accounting.book_ads(model.ledger.today, self.index, spend, impressions)
         self.adstock = float(rules.adstock(self.adstock, impressions, p.adstock_theta))
         h = rules.ad_awareness_hazard(
             self.adstock,
@@ -641,9 +682,11 @@ class Brand(mesa.Agent):
         for i in model.rng.choice(near, size=visits).tolist():
             c = model.consumers[i]
             c.become_aware(self.index, "store")
-            p = self.params.store_conversion * c.latent_need(self.category_index)
+            p = rules.conversion_probability(
+                self.params.store_conversion, c.latent_need(self.category_index)
+            )
             if model.rng.random() < p:
-                c.buy_from(self.index, prompted_by=None, channel="store")
+                c.buy_from(self.index, prompted_by=Prompt.NONE, channel=Channel.STORE)
             elif self.index not in c.memberships and self.private_ops:
                 self.store_invite(c)
 
@@ -655,10 +698,10 @@ class Brand(mesa.Agent):
             if st.qr_invite_rate > 0 and self.model.rng.random() < st.qr_invite_rate:
                 self.invite(consumer, "store", "mini_program")
             return
-        rate = st.guide_invite_rate * (
-            st.quota_invite_multiplier if st.guide_regime == "quota" else 1.0
+        p = rules.guide_invite_probability(
+            st.guide_invite_rate, st.guide_regime == "quota", st.quota_invite_multiplier
         )
-        if self.model.rng.random() < min(rate, 1.0):
+        if self.model.rng.random() < p:
             self.invite(consumer, "store", "guide")
 
     def place_member(self, channel: str) -> tuple[str, Guide | None]:
@@ -678,16 +721,18 @@ class Brand(mesa.Agent):
         b = self.index
         if b in consumer.memberships or consumer.state(b) == LAPSED or not self.private_ops:
             return False
-        self.ledger_add("invites")
+        accounting.book_invite(model.ledger.today, b)
         st = self.strategy
         channel, guide = self.place_member(channel)
         pop = model.scenario.population
         if consumer.hunter:
-            p_join = 1.0 if (st.welcome_gift > 0 or st.referral_tiers) else 0.0
+            p_join = rules.hunter_join_probability(st.welcome_gift, len(st.referral_tiers))
         elif not consumer.free_slot():
             return False
         else:
-            discount = st.private_discount if st.channel_policy == "separate" else st.member_coupon
+            discount = rules.join_discount(
+                st.channel_policy == "separate", st.private_discount, st.member_coupon
+            )
             p_join = float(
                 rules.join_probability(
                     st.welcome_gift / self.category.price,
@@ -709,16 +754,17 @@ class Brand(mesa.Agent):
         return False
 
     def on_join(self, consumer: Consumer, source: str, channel: str) -> None:
-        self.ledger_add(f"new_members_{source}")
-        self.ledger_add("new_members_total")
-        if self.strategy.welcome_gift > 0:
-            self.model.ledger.cost("welcome_gifts", self.index, self.strategy.welcome_gift)
+        accounting.book_join(
+            self.model.ledger.today, self.index, Source[source.upper()], self.strategy.welcome_gift
+        )
 
     def broadcast(self) -> None:
         """Posts to group, mini-program and official-account members (not guide 1:1)."""
         model = self.model
         st = self.strategy
-        if st.broadcasts_per_week <= 0 or model.rng.random() >= st.broadcasts_per_week / 7.0:
+        if st.broadcasts_per_week <= 0 or model.rng.random() >= rules.posting_probability(
+            st.broadcasts_per_week
+        ):
             return
         kind = self.draw_kinds(1)[0]
         te = model.scenario.touches
@@ -728,7 +774,9 @@ class Brand(mesa.Agent):
             m = c.memberships.get(b)
             if m is None or m.channel == "guide":
                 continue
-            effect = te.group_effect if m.channel == "group" else te.broadcast_effect
+            effect = rules.broadcast_touch_effect(
+                MemberChannel[m.channel.upper()], te.group_effect, te.broadcast_effect
+            )
             c.receive_touch(b, kind, effect, 1.0, None)
 
     def members_day(self) -> None:
@@ -775,7 +823,7 @@ class Brand(mesa.Agent):
             if c.memberships.get(b) is not m:
                 continue  # left earlier today (e.g. a referral chain)
             if m.muted:
-                self.ledger_add("leaves")
+                accounting.book_leave(model.ledger.today, b)
                 c.leave(b)
             elif c.hunter:
                 self.fake_referral(c, m)
@@ -788,17 +836,21 @@ class Brand(mesa.Agent):
         st = self.strategy
         rng = self.model.rng
         b = self.index
-        self.ledger_add("koc_reached")
+        accounting.book_koc_reach(self.model.ledger.today, b)
         self.koc_reach[consumer.index] = True
         state = consumer.state(b)
         if state in (UNAWARE, LAPSED):
             if rng.random() < st.koc_awareness:
                 consumer.become_aware(b, source)
             return
-        p = st.koc_conversion * consumer.latent_need(self.category_index)
+        p = rules.conversion_probability(
+            st.koc_conversion, consumer.latent_need(self.category_index)
+        )
         if rng.random() < p:
             consumer.buy_from(
-                b, prompted_by=node.kind, channel="private" if b in consumer.memberships else None
+                b,
+                prompted_by=accounting.distributor_prompt(DistributorKind[node.kind.upper()]),
+                channel=Channel.PRIVATE if b in consumer.memberships else None,
             )
             if rng.random() < st.koc_join and b not in consumer.memberships:
                 self.invite(consumer, source, "mini_program")
@@ -809,100 +861,59 @@ class Brand(mesa.Agent):
         b = self.index
         if b in friend.memberships:
             return
-        self.ledger_add("referrals")
+        accounting.book_referral(self.model.ledger.today, b)
         friend.become_aware(b, "referral")
         if self.invite(friend, "referral", "group"):
             m.referrals += 1
             reward = rules.reward_due(m.referrals, *self.reward_tiers)
-            if reward:
-                self.model.ledger.cost("referral_rewards", b, reward)
+            accounting.book_referral_reward(self.model.ledger.today, b, reward)
 
     def fake_referral(self, hunter: Consumer, m: Membership) -> None:
         """A coupon hunter registers a fake account: it counts as a member and earns the
         reward tier, and never buys."""
         self.fake_members += 1
-        self.ledger_add("fake_members")
         m.referrals += 1
         reward = rules.reward_due(m.referrals, *self.reward_tiers)
-        if reward:
-            self.model.ledger.cost("referral_rewards", self.index, reward)
-            self.ledger_add("cost_referral_rewards_hunters", reward)
+        accounting.book_fake_referral(self.model.ledger.today, self.index, reward)
 
     def record_order(
         self,
         consumer: Consumer,
-        channel: str,
+        channel: Channel,
         price: float,
         first: bool,
         member: Membership | None,
-        prompted_by: str | None,
+        prompted_by: Prompt,
     ) -> None:
-        """Account one order: GMV by channel and source, costs it triggers (platform
-        commission, guide and KOC commission), cohorts."""
-        ledger = self.model.ledger
-        b = self.index
+        """Account one order (`sim.accounting.book_order`): GMV by channel and source, the
+        costs it triggers (platform commission, guide and KOC commission)."""
+        st = self.strategy
         cat = self.category
-        list_price = cat.price
-        cogs = list_price * (1.0 - cat.gross_margin)
-        src = consumer.source[b] or "organic"
-        coupon = (
-            member is not None
-            and self.private_ops
-            and channel == "platform"
-            and self.strategy.channel_policy == "assist"
-            and self.strategy.member_coupon > 0
+        coupon = rules.member_coupon_applies(
+            member is not None,
+            self.private_ops,
+            channel,
+            st.channel_policy == "assist",
+            st.member_coupon,
         )
-        for col, amount in (
-            (f"gmv_{channel}", price),
-            (f"orders_{channel}", 1.0),
-            ("gmv_total", price),
-            ("orders_total", 1.0),
-            ("units_total", 1.0),
-            ("cogs", cogs),
-            ("gross_profit", price - cogs),
-            ("discounts", list_price - price),
-            (f"gmv_source_{src}", price),
-        ):
-            ledger.add(col, b, amount)
-        if first:
-            ledger.add(f"new_customers_{src}", b)
-            ledger.add("new_customers_total", b)
-            ledger.add(f"gmv_first_{src}", b, price)
-            ledger.add("first_orders", b)
-        else:
-            ledger.add("repeat_orders", b)
-            if member is not None:
-                ledger.add("repeat_orders_members", b)
-        if member is not None:
-            ledger.add("gmv_members", b, price)
-        if coupon:
-            ledger.add("gmv_assisted", b, price)
-        if channel == "platform":
-            ledger.cost("platform_commission", b, price * self.model.scenario.platform.take_rate)
-        if prompted_by in ("guide", "push"):
-            ledger.add("gmv_pushed", b, price)
-        if prompted_by == "guide":
-            ledger.add("gmv_guided", b, price)
-        if member is not None and member.guide is not None and channel in ("private", "store"):
-            ledger.cost("guide_commission", b, price * self.strategy.guide_commission)
-        if (
-            channel == "private"
-            or coupon
-            or prompted_by in ("guide", "push", "koc", "small_b", "employee")
-        ):
-            ledger.add("gmv_attr_private", b, price)
-            ledger.add("orders_attr_private", b)
-        elif channel == "platform":
-            ledger.add("gmv_attr_public", b, price)
-            ledger.add("orders_attr_public", b)
-        if prompted_by in ("koc", "small_b", "employee"):
-            ledger.add("gmv_koc", b, price)
-            rate = (
-                self.strategy.employee_commission
-                if prompted_by == "employee"
-                else self.strategy.koc_commission
-            )
-            ledger.cost("koc_commission", b, price * rate)
+        accounting.book_order(
+            self.model.ledger.today,
+            self.index,
+            channel,
+            Source[(consumer.source[self.index] or "organic").upper()],
+            prompted_by,
+            price,
+            cat.price,
+            cat.gross_margin,
+            first,
+            member is not None,
+            member is not None and member.guide is not None,
+            coupon,
+            self.model.scenario.platform.take_rate,
+            st.guide_commission,
+            st.koc_commission,
+            st.employee_commission,
+        )
 
     # ------------------------------------------------------------------ strategy review
     def adopt(self, strategy: StrategyParams) -> None:

@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+from sim.vocab import (
+    CHANNELS,
+    COHORT_HORIZONS,
+    MEMBER_CHANNELS,
+    SOURCES_CUSTOMER,
+    SOURCES_MEMBER,
+    STATE_NAMES,
+    TOUCH_KINDS,
+)
 
 COST_TYPES = (
     "ads",
@@ -26,7 +34,7 @@ COST_TYPES = (
 """Cash spent by the brand; `cost_total` is their sum. Discounts are foregone revenue,
 kept apart in `discounts` (GMV is recorded at the price paid)."""
 
-STOCKS = ("unaware", "aware", "customers", "members", "lapsed")
+STOCKS = STATE_NAMES
 """Mutually exclusive funnel states towards a brand; they sum to the population."""
 
 _flow: dict[str, str] = {}
@@ -42,7 +50,7 @@ for s in SOURCES_MEMBER:
 for c in COST_TYPES:
     _flow[f"cost_{c}"] = f"yuan: spend on {c.replace('_', ' ')}"
 for s in SOURCES_CUSTOMER:
-    for h in (90, 365):
+    for h in COHORT_HORIZONS:
         _flow[f"cohort{h}_gmv_{s}"] = (
             f"yuan: first-{h}-day GMV of {s} customers whose {h}th day since acquisition is today"
             " (a customer who lapsed and came back keeps its old cohort, booked on its day)"
@@ -78,9 +86,7 @@ FLOWS: dict[str, str] = {
     "fake_members": "fake accounts registered by coupon hunters' referrals",
     "referrals": "real friends referred by members",
     "invites": "private-domain invitations made (guides, cards, KOCs, referrals)",
-    "touches_content": "content touches delivered",
-    "touches_service": "service touches delivered",
-    "touches_selling": "selling touches delivered",
+    **{f"touches_{k}": f"{k} touches delivered" for k in TOUCH_KINDS},
     "touches_total": "touches delivered",
     "mutes": "members who muted the brand",
     "leaves": "members who left the private domain (feeling harvested, or muted and then gone)",
@@ -112,40 +118,43 @@ COLUMNS: dict[str, str] = {**FLOWS, **STOCK_COLUMNS}
 KEY_COLUMNS = ("day", "brand", "category")
 
 
+COLUMN_INDEX: dict[str, int] = {name: k for k, name in enumerate(COLUMNS)}
+"""Each column's position in `Ledger.array` (and in a day slot `Ledger.today`)."""
+
+
 class Ledger:
-    """Accumulates the daily table in (days × brands) arrays while a run steps."""
+    """The daily table as one float array `array[day, column, brand]` (columns in `COLUMNS`
+    order), written while a run steps. `data[name]` is a column's (days × brands) view of it.
+
+    Both engines write the same array: the reference engine books into today's slot
+    (`today`, a [column, brand] view) through `sim.accounting`, the fast engine's compiled
+    day writes the whole array in place."""
 
     def __init__(self, days: int, brands: list[str], categories: list[str]):
         self.days = days
         self.brands = brands
         self.categories = categories
-        self.data = {name: np.zeros((days, len(brands))) for name in COLUMNS}
+        self.array = np.zeros((days, len(COLUMNS), len(brands)))
+        self.data = {name: self.array[:, k, :] for name, k in COLUMN_INDEX.items()}
         self.day = 0
-        # today's rows as plain dicts (fast to update), written to the arrays by close_day
-        self._rows: list[dict[str, float]] = [{} for _ in brands]
+
+    @property
+    def today(self) -> np.ndarray:
+        """Today's slot, [column, brand]: what `sim.accounting` books into."""
+        return self.array[self.day]
 
     def add(self, column: str, brand: int, amount: float = 1.0) -> None:
         """Add a flow to today's row of a brand."""
-        row = self._rows[brand]
-        row[column] = row.get(column, 0.0) + amount
+        self.array[self.day, COLUMN_INDEX[column], brand] += amount
 
     def set(self, column: str, brand: int, value: float) -> None:
         """Record a stock (census) or a rate for today's row of a brand."""
-        if column not in COLUMNS:
+        if column not in COLUMN_INDEX:
             raise KeyError(column)
-        self._rows[brand][column] = float(value)
-
-    def cost(self, kind: str, brand: int, amount: float) -> None:
-        """Record cash spent: the typed cost column and the total together."""
-        self.add(f"cost_{kind}", brand, amount)
-        self.add("cost_total", brand, amount)
+        self.array[self.day, COLUMN_INDEX[column], brand] = float(value)
 
     def close_day(self) -> None:
-        """Write today's rows into the day's slot of the arrays and start the next day."""
-        for b, row in enumerate(self._rows):
-            for column, value in row.items():
-                self.data[column][self.day, b] = value
-        self._rows = [{} for _ in self.brands]
+        """Start the next day (today's slot is already written)."""
         self.day += 1
 
     def to_frame(self, days: int | None = None) -> pd.DataFrame:

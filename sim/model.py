@@ -20,13 +20,8 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim import population, rules
+from sim import accounting, population, rules
 from sim.agents import (
-    AWARE,
-    COHORT_HORIZONS,
-    CUSTOMER,
-    MEMBER,
-    STATE_NAMES,
     Brand,
     Consumer,
     Distributor,
@@ -36,7 +31,7 @@ from sim.agents import (
 )
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, Scenario, StrategyParams
+from sim.params import Scenario, StrategyParams
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -47,7 +42,15 @@ from sim.snapshots import (
     MembershipSnapshot,
     restaffs,
 )
-from sim.vocab import DistributorKind, MemberChannel, State
+from sim.vocab import (
+    COHORT_HORIZONS,
+    MEMBER_CHANNELS,
+    STATE_NAMES,
+    DistributorKind,
+    MemberChannel,
+    Source,
+    State,
+)
 
 LONG_AGO = -(10**6)
 """Acquisition day given to consumers who were customers before the run started."""
@@ -137,10 +140,10 @@ class MarketModel(mesa.Model):
             )
             for rank, i in enumerate(order[:n_aware].tolist()):
                 c = self.consumers[i]
-                self.funnel[br.index, i] = AWARE
+                self.funnel[br.index, i] = State.AWARE
                 c.source[br.index] = "organic"
                 if rank < n_cust:
-                    self.funnel[br.index, i] = CUSTOMER
+                    self.funnel[br.index, i] = State.CUSTOMER
                     c.purchases[br.index] = 1
                     c.acquired[br.index] = LONG_AGO
                     c.last_purchase[br.index] = -int(
@@ -159,7 +162,7 @@ class MarketModel(mesa.Model):
                     )
                     if guide is not None:
                         guide.members.append(c)
-                    self.funnel[br.index, i] = MEMBER
+                    self.funnel[br.index, i] = State.MEMBER
 
     def start_cohort(self, consumer: Consumer, b: int) -> None:
         """A consumer becomes a customer (again) and opens a cohort due at 90 and 365 days.
@@ -183,10 +186,7 @@ class MarketModel(mesa.Model):
 
     def book_cohort(self, b: int, source: str, spend: float, pv: float, h: int) -> None:
         """Book one customer's value over its first `horizon` days into the ledger."""
-        horizon = COHORT_HORIZONS[h]
-        self.ledger.add(f"cohort{horizon}_gmv_{source}", b, spend)
-        self.ledger.add(f"cohort{horizon}_pv_{source}", b, pv)
-        self.ledger.add(f"cohort{horizon}_n_{source}", b)
+        accounting.book_cohort(self.ledger.today, b, h, Source[source.upper()], spend, pv)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -196,7 +196,7 @@ class MarketModel(mesa.Model):
         cpm = self.platform.price_traffic(demand)
         brands = [self.brands[k] for k in rng.permutation(len(self.brands))]
         for br in brands:
-            self.ledger.set("cpm", br.index, cpm)
+            accounting.book_cpm(self.ledger.today, br.index, cpm)
             br.pay_fixed_costs()
             br.advertise(cpm)
             br.word_of_mouth()
@@ -251,7 +251,7 @@ class MarketModel(mesa.Model):
             fade = self.scenario.population.engagement_decay
             threshold = self.scenario.population.engaged_threshold
             today = self.today
-            for i in np.flatnonzero(self.funnel[b] == MEMBER).tolist():
+            for i in np.flatnonzero(self.funnel[b] == State.MEMBER).tolist():
                 c = self.consumers[i]
                 m = c.memberships[b]
                 per_channel[m.channel] += 1
@@ -261,7 +261,7 @@ class MarketModel(mesa.Model):
                 engaged += rules.decay(m.engagement, fade, today - m.updated) >= threshold
                 active += today - c.last_purchase[b] < window
             ledger.set("stock_muted", b, muted)
-            ledger.set("stock_reachable", b, counts[MEMBER] - muted)
+            ledger.set("stock_reachable", b, counts[State.MEMBER] - muted)
             ledger.set("stock_active_members", b, active)
             ledger.set("stock_engaged", b, engaged)
             for ch, k in per_channel.items():

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from sim import vocab
+
 ALLOW_LARGE_ENV = "SIYU_ALLOW_LARGE"
 """Environment variable: set to 1 to lift the size limits below (for those who mean it)."""
 HARD_LIMIT = 2**31 - 1
@@ -86,13 +88,13 @@ Seed = Annotated[int, Field(ge=0, lt=2**63)]
 Rate = Annotated[float, Field(ge=0.0, le=HARD_LIMIT)]
 """A count per day or a circle size drawn as a Poisson mean: finite and countable."""
 
-SOURCES_CUSTOMER = ("ads", "store", "referral", "koc", "distributor", "organic")
+SOURCES_CUSTOMER = vocab.SOURCES_CUSTOMER
 """Where a consumer first heard of a brand; credited when it first buys."""
-SOURCES_MEMBER = ("package_card", "store", "referral", "koc", "distributor")
+SOURCES_MEMBER = vocab.SOURCES_MEMBER
 """How a consumer entered a brand's private domain."""
-CHANNELS = ("platform", "private", "store")
+CHANNELS = vocab.CHANNELS
 """Where an order is placed: the public platform, the brand's own shop, a physical store."""
-MEMBER_CHANNELS = ("guide", "group", "mini_program", "official_account")
+MEMBER_CHANNELS = vocab.MEMBER_CHANNELS
 """The private-domain channel a member sits in."""
 
 

@@ -15,6 +15,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sim.vocab import Channel, DistributorKind, MemberChannel, Source, Touch
+
 
 def _at_most_one(p):
     """Cap a probability at 1 (scalar or array)."""
@@ -137,6 +139,14 @@ def adstock(previous: ArrayLike, spend: ArrayLike, theta: float) -> np.ndarray |
     return spend + theta * previous
 
 
+def impressions_bought(spend: float, cpm: float) -> float:
+    """Ad impressions a day's budget buys at the day's price: 1000 · spend / CPM (CPM is the
+    price of 1000 impressions); none without spend."""
+    if spend > 0:
+        return spend / cpm * 1000.0
+    return 0.0
+
+
 def hill(x: ArrayLike, k: float, s: float) -> np.ndarray | float:
     """Hill saturation x^s / (x^s + K^s) (Meridian, Robyn, PyMC-Marketing `hill_function`).
 
@@ -175,6 +185,38 @@ def word_of_mouth_hazard(rate: float, customer_share_of_friends: ArrayLike) -> n
     """Bass imitation hazard q·F, with F the share of one's friends (or of everyone, under
     random mixing) who are customers (Bass 1969; agent form: Rand & Rust 2011)."""
     return rate * customer_share_of_friends
+
+
+def posting_probability(posts_per_week: float) -> float:
+    """P(a KOC, distributor or brand broadcast posts today) = posts per week / 7: posting
+    days spread evenly over the week."""
+    return posts_per_week / 7.0
+
+
+def conversion_probability(rate: float, latent_need: float) -> float:
+    """P(an encounter — a store visit, a KOC or distributor post — turns into an order now)
+    = conversion rate × P(latent need) (`latent_need_probability`): like a pushed offer,
+    an encounter sells only to someone who would have needed the product soon."""
+    return rate * latent_need
+
+
+def distributor_source(kind: int) -> int:
+    """The customer source credited to a distributor's post: 'distributor' for small-B
+    nodes and employee distributors, 'koc' for KOCs (Luckin's and Dmall's distributor
+    programmes against key opinion consumers)."""
+    if kind == DistributorKind.EMPLOYEE or kind == DistributorKind.SMALL_B:
+        return np.int64(Source.DISTRIBUTOR)
+    return np.int64(Source.KOC)
+
+
+def distributor_commission_rate(
+    kind: int, koc_commission: float, employee_commission: float
+) -> float:
+    """Commission on an order through a distributor's link: the employee rate for employee
+    distributors, the KOC rate for KOCs and small-B nodes."""
+    if kind == DistributorKind.EMPLOYEE:
+        return employee_commission
+    return koc_commission
 
 
 def bass_cdf(t: ArrayLike, p: float, q: float) -> np.ndarray | float:
@@ -291,6 +333,120 @@ def tier_discount(spend: float, thresholds, discounts) -> float:
 
 
 # --------------------------------------------------------------------------- private domain
+
+
+def member_coupon_applies(
+    member: bool, private_ops: bool, channel: int, assist: bool, member_coupon: float
+) -> bool:
+    """Whether an order is paid with a member coupon pushed from the private domain: a
+    member of a brand running private operations, ordering on the platform, where the
+    brand's channel policy is 'assist' (the private domain sends members to the platform
+    with a coupon instead of running its own shop) and the coupon is worth something."""
+    return member and private_ops and channel == Channel.PLATFORM and assist and member_coupon > 0
+
+
+def guide_commission_due(guided: bool, channel: int) -> bool:
+    """Whether an order earns a guide's commission: the buyer is a member served by a guide
+    (`guided`) and orders in the private shop or a store, the channels a guide sells through
+    (Bosideng's and Kiehl's guides are paid on their members' store and mini-program sales)."""
+    return guided and (channel == Channel.PRIVATE or channel == Channel.STORE)
+
+
+def invitation_after_purchase(channel: int, member: bool, private_ops: bool) -> int:
+    """Which invitation into the private domain an order by a non-member of a brand running
+    private operations triggers: a package card in a platform parcel (`Source.PACKAGE_CARD`,
+    taken up at the strategy's package-card rate), a guide's or the counter's invitation
+    after a store purchase (`Source.STORE`), none (−1) otherwise."""
+    if member or not private_ops:
+        return np.int64(-1)
+    if channel == Channel.PLATFORM:
+        return np.int64(Source.PACKAGE_CARD)
+    if channel == Channel.STORE:
+        return np.int64(Source.STORE)
+    return np.int64(-1)
+
+
+def guide_invite_probability(rate: float, quota: bool, quota_multiplier: float) -> float:
+    """P(a guide asks a store visitor or buyer to add them on WeCom): the invite rate, times
+    the quota multiplier under quota KPIs (Bosideng's 'adding for the sake of adding'),
+    capped at 1."""
+    return min(rate * (quota_multiplier if quota else 1.0), 1.0)
+
+
+def join_discount(separate: bool, private_discount: float, member_coupon: float) -> float:
+    """The price advantage an invitee weighs when deciding to join (share of list price):
+    the private shop's discount when the channel policy is 'separate' (members buy in the
+    brand's own shop), the member coupon for the platform otherwise ('assist')."""
+    if separate:
+        return private_discount
+    return member_coupon
+
+
+def hunter_join_probability(welcome_gift: float, referral_tiers: int) -> float:
+    """A coupon hunter joins whenever joining pays — a welcome gift, or referral rewards to
+    farm with fake accounts — and never otherwise (domain brief, mechanism 5): 1 or 0."""
+    if welcome_gift > 0 or referral_tiers > 0:
+        return 1.0
+    return 0.0
+
+
+def joiner_engagement(join_engagement: float, reluctant: bool, reluctant_factor: float) -> float:
+    """A new member's engagement: the population's join engagement, times the reluctant
+    factor for someone a quota guide pushed in against their own choice."""
+    return join_engagement * (reluctant_factor if reluctant else 1.0)
+
+
+def fatigue_tolerance(tolerance: float, reluctant: bool, reluctant_factor: float) -> float:
+    """The fatigue a member bears before muting: its own tolerance, times the strategy's
+    reluctant factor for a member pushed in by a quota guide (they tire sooner)."""
+    return tolerance * (reluctant_factor if reluctant else 1.0)
+
+
+def touch_fatigue(kind: int, effect: float, fatigue_by_kind) -> float:
+    """Fatigue one touch adds: its effect (1 for a guide's 1:1 message, the channel's
+    broadcast effect otherwise) × the fatigue of its kind (`fatigue_by_kind`, in `Touch`
+    order): every message costs attention, selling most (domain brief, mechanism 7)."""
+    return effect * fatigue_by_kind[kind]
+
+
+def touch_engagement_gain(
+    kind: int,
+    effect: float,
+    skill: float,
+    engagement_content: float,
+    engagement_service: float,
+    service_need: float,
+) -> float:
+    """Share of the way to full engagement one touch moves a member
+    (`engagement_after_touch`): content g_c · effect · skill; service
+    g_s · service need · effect · skill (service matters as much as the category needs it);
+    selling 0 (it sells, it does not bond). The relationship value of content and service
+    is the case of Kiehl's and brand A (domain brief, mechanisms 3 and 7)."""
+    if kind == Touch.CONTENT:
+        return engagement_content * effect * skill
+    if kind == Touch.SERVICE:
+        return engagement_service * service_need * effect * skill
+    return 0.0
+
+
+def mutes(fatigue: float, tolerance: float) -> bool:
+    """A member mutes the brand once its fatigue exceeds its tolerance (`fatigue_tolerance`)."""
+    return fatigue > tolerance
+
+
+def feels_harvested(harvest: float, threshold: float) -> bool:
+    """A member leaves and shuns the brand once its harvest feeling (`harvest_feeling`)
+    exceeds the threshold: 'harvested like leeks' (domain brief, mechanism 7)."""
+    return harvest > threshold
+
+
+def broadcast_touch_effect(channel: int, group_effect: float, broadcast_effect: float) -> float:
+    """Effect of a brand broadcast on a member, by the member's channel (`MemberChannel`):
+    the group's effect in a group chat, the broadcast effect in the mini-program and the
+    official account (guide members get 1:1 messages, not broadcasts)."""
+    if channel == MemberChannel.GROUP:
+        return group_effect
+    return broadcast_effect
 
 
 def logistic(x: ArrayLike) -> np.ndarray | float:

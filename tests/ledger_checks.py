@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.agents import MEMBER
 from sim.fast import FastModel
 from sim.ledger import COLUMNS, COST_TYPES, STOCKS
 from sim.model import MarketModel
 from sim.params import CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+from sim.vocab import State
 
 Model = MarketModel | FastModel
 
@@ -71,8 +71,8 @@ def check_census(model: Model, led: pd.DataFrame) -> None:
         for b, name in enumerate(model.brand_names):
             members = W.m_channel[b] >= 0
             assert members.sum() == last.loc[name, "stock_members"]
-            assert (W.funnel[b][members] == MEMBER).all()
-            assert (W.funnel[b] == MEMBER).sum() == members.sum()
+            assert (W.funnel[b][members] == State.MEMBER).all()
+            assert (W.funnel[b] == State.MEMBER).sum() == members.sum()
             assert (W.purchases[b] > 0).sum() == last.loc[name, "stock_ever_customers"]
             assert (W.m_guide[b] >= 0).sum() == last.loc[name, "stock_members_guide"]
             guides = slice(W.b_glo[b], W.b_ghi[b])
@@ -83,7 +83,7 @@ def check_census(model: Model, led: pd.DataFrame) -> None:
     for br in model.brands:
         members = [c for c in model.consumers if br.index in c.memberships]
         assert len(members) == last.loc[br.name, "stock_members"]
-        assert all(model.funnel[br.index, c.index] == MEMBER for c in members)
+        assert all(model.funnel[br.index, c.index] == State.MEMBER for c in members)
         ever = sum(int(c.purchases[br.index] > 0) for c in model.consumers)
         assert ever == last.loc[br.name, "stock_ever_customers"]
         assert sum(len(g.members) for g in br.guides) == last.loc[br.name, "stock_members_guide"]

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import rules
+from sim.vocab import Channel, DistributorKind, MemberChannel, Source, Touch
 
 unit = st.floats(0.0, 1.0)
 
@@ -138,6 +139,17 @@ _COMPILED_CASES = [
     ("dropout_probability", (0.15, 0.5, 0.6)),
     ("referral_probability", (0.004, 0.7, 0.3, 2.0)),
     ("hunter_fake_probability", (0.05, 0.3)),
+    ("impressions_bought", (500.0, 23.0)),
+    ("posting_probability", (3.0,)),
+    ("conversion_probability", (0.08, 0.35)),
+    ("guide_invite_probability", (0.4, True, 1.7)),
+    ("join_discount", (False, 0.1, 0.05)),
+    ("hunter_join_probability", (0.0, 2)),
+    ("joiner_engagement", (0.3, True, 0.4)),
+    ("fatigue_tolerance", (2.5, True, 0.6)),
+    ("touch_engagement_gain", (1, 0.7, 1.1, 0.05, 0.08, 0.6)),
+    ("broadcast_touch_effect", (1, 0.5, 0.3)),
+    ("distributor_commission_rate", (2, 0.1, 0.15)),
 ]
 
 
@@ -170,3 +182,109 @@ def test_compiled_choice_rules_equal_python():
         assert jit.tier_discount(s, spend, np.array([0.03, 0.06])) == rules.tier_discount(
             s, [600.0, 1500.0], [0.03, 0.06]
         )
+
+
+# --------------------------------------------------------------------------- decision rules
+
+
+def test_impressions_are_a_thousand_per_cpm_of_spend():
+    assert rules.impressions_bought(500.0, 20.0) == 25000.0
+    assert rules.impressions_bought(0.0, 20.0) == 0.0
+
+
+def test_posting_and_conversion():
+    assert rules.posting_probability(7.0) == 1.0
+    assert rules.posting_probability(3.5) == 0.5
+    assert rules.conversion_probability(0.2, 0.5) == 0.1
+
+
+def test_guide_invite_probability_quota_and_cap():
+    assert rules.guide_invite_probability(0.3, False, 2.0) == 0.3
+    assert rules.guide_invite_probability(0.3, True, 2.0) == 0.6
+    assert rules.guide_invite_probability(0.6, True, 2.0) == 1.0
+
+
+def test_join_decision_rules():
+    assert rules.join_discount(True, 0.1, 0.05) == 0.1  # separate: the private shop's
+    assert rules.join_discount(False, 0.1, 0.05) == 0.05  # assist: the member coupon
+    assert rules.hunter_join_probability(0.0, 0) == 0.0
+    assert rules.hunter_join_probability(10.0, 0) == 1.0
+    assert rules.hunter_join_probability(0.0, 1) == 1.0
+    assert rules.joiner_engagement(0.3, False, 0.5) == 0.3
+    assert rules.joiner_engagement(0.3, True, 0.5) == 0.15
+
+
+def test_touch_rules_by_kind():
+    fatigue = (0.1, 0.2, 0.5)
+    assert [rules.touch_fatigue(k, 0.5, fatigue) for k in Touch] == [0.05, 0.1, 0.25]
+    gains = [rules.touch_engagement_gain(k, 0.5, 2.0, 0.1, 0.3, 0.4) for k in Touch]
+    assert gains == [0.1 * 0.5 * 2.0, 0.3 * 0.4 * 0.5 * 2.0, 0.0]
+    # a service touch is worth as much as the category needs service
+    assert rules.touch_engagement_gain(Touch.SERVICE, 1.0, 1.0, 0.1, 0.3, 0.0) == 0.0
+
+
+def test_mute_and_harvest_exit():
+    assert rules.fatigue_tolerance(2.0, False, 0.5) == 2.0
+    assert rules.fatigue_tolerance(2.0, True, 0.5) == 1.0
+    assert not rules.mutes(1.0, 1.0) and rules.mutes(1.01, 1.0)
+    assert not rules.feels_harvested(0.5, 0.5) and rules.feels_harvested(0.51, 0.5)
+
+
+def test_broadcast_effect_by_member_channel():
+    effects = [rules.broadcast_touch_effect(c, 0.5, 0.3) for c in MemberChannel]
+    assert effects == [0.3, 0.5, 0.3, 0.3]
+
+
+def test_order_rules():
+    for channel in Channel:
+        for member, ops, assist, coupon in [(True, True, True, 0.1)]:
+            applies = rules.member_coupon_applies(member, ops, channel, assist, coupon)
+            assert applies is (channel == Channel.PLATFORM)
+    assert not rules.member_coupon_applies(False, True, Channel.PLATFORM, True, 0.1)
+    assert not rules.member_coupon_applies(True, False, Channel.PLATFORM, True, 0.1)
+    assert not rules.member_coupon_applies(True, True, Channel.PLATFORM, False, 0.1)
+    assert not rules.member_coupon_applies(True, True, Channel.PLATFORM, True, 0.0)
+    due = [rules.guide_commission_due(True, c) for c in Channel]
+    assert due == [False, True, True]
+    assert not any(rules.guide_commission_due(False, c) for c in Channel)
+
+
+def test_distributor_rules():
+    rates = [rules.distributor_commission_rate(k, 0.1, 0.2) for k in DistributorKind]
+    assert rates == [0.1, 0.1, 0.2]
+    sources = [rules.distributor_source(k) for k in DistributorKind]
+    assert sources == [Source.KOC, Source.DISTRIBUTOR, Source.DISTRIBUTOR]
+
+
+def test_invitation_after_purchase():
+    invite = rules.invitation_after_purchase
+    assert invite(Channel.PLATFORM, False, True) == Source.PACKAGE_CARD
+    assert invite(Channel.STORE, False, True) == Source.STORE
+    assert invite(Channel.PRIVATE, False, True) == -1
+    for channel in Channel:
+        assert invite(channel, True, True) == -1  # members are not invited again
+        assert invite(channel, False, False) == -1  # no private operations: no invitation
+
+
+def test_compiled_decision_rules_equal_python():
+    from sim.fast import jit
+
+    for channel in Channel:
+        for member, ops in ((False, True), (True, True), (False, False)):
+            assert jit.invitation_after_purchase(
+                np.int64(channel), member, ops
+            ) == rules.invitation_after_purchase(channel, member, ops)
+        assert jit.guide_commission_due(True, np.int64(channel)) == rules.guide_commission_due(
+            True, channel
+        )
+        assert jit.member_coupon_applies(
+            True, True, np.int64(channel), True, 0.1
+        ) == rules.member_coupon_applies(True, True, channel, True, 0.1)
+    for kind in DistributorKind:
+        assert jit.distributor_source(np.int64(kind)) == rules.distributor_source(kind)
+    fatigue = np.array([0.1, 0.2, 0.5])
+    for kind in Touch:
+        assert jit.touch_fatigue(np.int64(kind), 0.7, fatigue) == rules.touch_fatigue(
+            kind, 0.7, tuple(fatigue)
+        )
+    assert jit.mutes(1.5, 1.0) and not jit.feels_harvested(0.2, 0.5)

@@ -33,11 +33,10 @@ from sim.fast.layout import (
     as_struct,
     col,
 )
-from sim.ledger import COLUMNS, Ledger
+from sim.ledger import Ledger
 from sim.network import build_network
 from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario, StrategyParams
 from sim.review import review_strategies
-from sim.staffing import draw_staff
 from sim.snapshots import (
     BrandSnapshot,
     ConsumerBrandSnapshot,
@@ -47,6 +46,7 @@ from sim.snapshots import (
     MembershipSnapshot,
     restaffs,
 )
+from sim.staffing import draw_staff
 from sim.vocab import DistributorKind, MemberChannel, State
 
 _COHORT_COLUMNS = {
@@ -79,7 +79,7 @@ class FastModel:
         ]
         self.strategy_since = [0] * nb
         self.ledger = Ledger(self.days, self.brand_names, [bp.category for bp in self.brand_params])
-        self._L = np.zeros((self.days, len(COLUMNS), nb))
+        self._L = self.ledger.array  # the compiled day writes the ledger's array in place
         self._book = np.zeros((self.days, nb, 2, len(SOURCES_CUSTOMER), 3))
 
         self.network = build_network(sc.network, n, rng)
@@ -384,12 +384,11 @@ class FastModel:
         self.close()
 
     def close(self) -> None:
-        """Copy the arrays into the Ledger (flows, stocks and cohorts booked on their day)."""
+        """Bring the Ledger up to date: cohorts booked on their due day (flows and stocks
+        are already in its array)."""
         L = self._L
         for (h, s, k), c in _COHORT_COLUMNS.items():
             L[:, c, :] = self._book[:, :, h, s, k]
-        for c, name in enumerate(COLUMNS):
-            self.ledger.data[name] = L[:, c, :]
         self.ledger.day = self.today
 
     # ------------------------------------------------------------------ strategy review

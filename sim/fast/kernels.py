@@ -1,9 +1,11 @@
 """The fast engine's day, compiled by Numba: each function mirrors the reference engine's
 method of the same name (sim/agents.py, sim/model.py) over the arrays of `layout.World`.
 
-Every formula is a compiled `sim.rules` function (`sim.fast.jit`); every random number
-comes from the run's `numpy.random.Generator`, passed in as `rng` (Numba shares its state).
-Two devices make a day cost far less than one draw per consumer:
+Every formula and decision rule is a compiled `sim.rules` function (`R`), every booking
+into the ledger a compiled `sim.accounting` function (`A`, into the day slot `L[today]`),
+both from `sim.fast.jit`: what remains here is control flow. Codes are those of `sim.vocab`.
+Every random number comes from the run's `numpy.random.Generator`, passed in as `rng`
+(Numba shares its state). Two devices make a day cost far less than one draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
   awareness) is sampled by skipping: the next consumer hit is a geometric(h) step ahead,
@@ -25,44 +27,28 @@ from numba import njit
 
 from sim.fast import jit as R
 from sim.fast.bridge import ChannelPolicy, GuideRegime
+from sim.fast.jit import accounting as A
 from sim.fast.layout import (
-    BY_EMPLOYEE,
-    BY_GUIDE,
-    BY_KOC,
-    BY_NONE,
-    BY_PUSH,
-    BY_SMALL_B,
-    BY_TRIAL,
-    CONTENT,
-    EMPLOYEE,
-    GROUP_CH,
-    GUIDE_CH,
-    MEMBER_SOURCE_COLUMN,
-    MINI_PROGRAM_CH,
     NEVER,
     NO_COHORT,
     NOT_ACQUIRED,
-    PACKAGE_CARD,
-    PLATFORM,
-    PRIVATE,
-    SELLING,
-    SERVICE,
-    SMALL_B,
-    SRC_ADS,
-    SRC_DISTRIBUTOR,
-    SRC_KOC,
-    SRC_ORGANIC,
-    SRC_REFERRAL,
-    SRC_STORE,
-    STORE,
     col,
     cols,
 )
-from sim.ledger import COST_TYPES
-from sim.params import CHANNELS, SOURCES_CUSTOMER
+from sim.vocab import (
+    COHORT_HORIZONS,
+    MEMBER_CHANNELS,
+    STATE_NAMES,
+    Channel,
+    DistributorKind,
+    MemberChannel,
+    Prompt,
+    Source,
+    State,
+    Touch,
+)
 
-UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = 0, 1, 2, 3, 4  # as sim.agents
-HORIZONS = np.array([90, 365], dtype=np.int64)  # sim.agents.COHORT_HORIZONS
+HORIZONS = np.array(COHORT_HORIZONS, dtype=np.int64)
 PHASE_BRANDS, PHASE_DISTRIBUTORS, PHASE_GUIDES, PHASE_MEMBERS, PHASE_NEEDS = range(5)
 
 _jit = njit(nogil=True)
@@ -70,53 +56,8 @@ _entry = njit(cache=True, nogil=True)
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
 
-# ---- ledger columns
-GMV_CH = cols("gmv_{}", CHANNELS)
-ORDERS_CH = cols("orders_{}", CHANNELS)
-GMV_SRC = cols("gmv_source_{}", SOURCES_CUSTOMER)
-NEW_CUST_SRC = cols("new_customers_{}", SOURCES_CUSTOMER)
-GMV_FIRST_SRC = cols("gmv_first_{}", SOURCES_CUSTOMER)
-TOUCH_COL = cols("touches_{}", ("content", "service", "selling"))
-C_GMV_TOTAL, C_ORDERS_TOTAL, C_UNITS, C_COGS, C_GP, C_DISCOUNTS = (
-    col(c)
-    for c in ("gmv_total", "orders_total", "units_total", "cogs", "gross_profit", "discounts")
-)
-C_NEW_CUST, C_FIRST, C_REPEAT, C_REPEAT_MEMBERS = (
-    col(c)
-    for c in ("new_customers_total", "first_orders", "repeat_orders", "repeat_orders_members")
-)
-C_GMV_MEMBERS, C_GMV_ASSISTED, C_GMV_PUSHED, C_GMV_GUIDED, C_GMV_KOC = (
-    col(c) for c in ("gmv_members", "gmv_assisted", "gmv_pushed", "gmv_guided", "gmv_koc")
-)
-C_GMV_PRIV, C_ORD_PRIV, C_GMV_PUB, C_ORD_PUB = (
-    col(c)
-    for c in ("gmv_attr_private", "orders_attr_private", "gmv_attr_public", "orders_attr_public")
-)
-C_COST_TOTAL = col("cost_total")
-_COST = {c: col(f"cost_{c}") for c in COST_TYPES}  # Ledger.cost's typed columns
-C_ADS, C_PLATFORM_COMMISSION = _COST["ads"], _COST["platform_commission"]
-C_GUIDE_SALARY, C_GUIDE_COMMISSION = _COST["guide_salary"], _COST["guide_commission"]
-C_KOC_COMMISSION, C_KOC_FEES = _COST["koc_commission"], _COST["koc_fees"]
-C_REFERRAL_REWARDS, C_WELCOME_GIFTS = _COST["referral_rewards"], _COST["welcome_gifts"]
-C_TOOLING = _COST["tooling"]
-C_HUNTER_REWARDS = col("cost_referral_rewards_hunters")
-C_NEW_MEMBERS, C_FAKES, C_REFERRALS, C_INVITES = (
-    col(c) for c in ("new_members_total", "fake_members", "referrals", "invites")
-)
-C_TOUCHES, C_MUTES, C_LEAVES, C_LAPSES = (
-    col(c) for c in ("touches_total", "mutes", "leaves", "lapses")
-)
-C_IMPRESSIONS, C_CPM, C_KOC_REACHED = col("impressions"), col("cpm"), col("koc_reached")
-
 
 # --------------------------------------------------------------------------- small helpers
-@_jit
-def cost(L, today, b, column, amount):
-    """Cash spent: the typed cost column and the total together (Ledger.cost)."""
-    L[today, column, b] += amount
-    L[today, C_COST_TOTAL, b] += amount
-
-
 @_jit
 def skip(rng, scale, horizon):
     """Steps to the next success of Bernoulli(h) trials, scale = R.skip_scale(h): the rule
@@ -128,7 +69,7 @@ def skip(rng, scale, horizon):
 
 @_jit
 def is_advocate(state):
-    return state == CUSTOMER or state == MEMBER
+    return state == State.CUSTOMER or state == State.MEMBER
 
 
 @_jit
@@ -154,7 +95,7 @@ def set_state(W, G, b, i, new):
 def knows_category(W, B, i, cat):
     for k in range(B.cat_nbrands[cat]):
         s = W.funnel[B.cat_brands[cat, k], i]
-        if s >= AWARE and s <= MEMBER:
+        if s >= State.AWARE and s <= State.MEMBER:
             return True
     return False
 
@@ -220,20 +161,20 @@ def options(W, B, G, i, b, chan, util, share, at):
         util,
         share,
         at,
-        np.int64(PLATFORM),
+        np.int64(Channel.PLATFORM),
         R.effective_price_share(B.platform_discount[b], coupon, tier),
         G.convenience_platform + B.platform_fit[b],
         G.trust_weight * np.float64(W.trust[i]) * G.buyer_protection,
         0.0,
         common,
     )
-    if member and B.channel_policy[b] != ChannelPolicy.ASSIST:
+    if member and B.channel_policy[b] == ChannelPolicy.SEPARATE:
         at = offer(
             chan,
             util,
             share,
             at,
-            np.int64(PRIVATE),
+            np.int64(Channel.PRIVATE),
             R.effective_price_share(B.private_discount[b], 0.0, tier),
             G.convenience_private + B.private_fit[b],
             0.0,
@@ -246,7 +187,7 @@ def options(W, B, G, i, b, chan, util, share, at):
             util,
             share,
             at,
-            np.int64(STORE),
+            np.int64(Channel.STORE),
             R.effective_price_share(0.0, 0.0, tier),
             G.convenience_store + B.store_fit[b],
             0.0,
@@ -271,66 +212,35 @@ def offer(chan, util, share, at, channel, price_share, convenience, protection, 
 
 @_jit
 def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by):
-    """Brand.record_order: GMV by channel and source, and the costs an order triggers."""
-    list_price = B.price[b]
-    cogs = list_price * (1.0 - B.gross_margin[b])
-    src = W.source[b, i]
+    """Brand.record_order: the order booked by `sim.accounting.book_order`."""
+    src = np.int64(W.source[b, i])
     if src < 0:
-        src = SRC_ORGANIC
-    coupon = (
-        member
-        and B.private_ops[b]
-        and channel == PLATFORM
-        and B.channel_policy[b] == ChannelPolicy.ASSIST
-        and B.member_coupon[b] > 0
+        src = np.int64(Source.ORGANIC)
+    coupon = R.member_coupon_applies(
+        member,
+        B.private_ops[b],
+        channel,
+        B.channel_policy[b] == ChannelPolicy.ASSIST,
+        B.member_coupon[b],
     )
-    L[today, GMV_CH[channel], b] += price
-    L[today, ORDERS_CH[channel], b] += 1.0
-    L[today, C_GMV_TOTAL, b] += price
-    L[today, C_ORDERS_TOTAL, b] += 1.0
-    L[today, C_UNITS, b] += 1.0
-    L[today, C_COGS, b] += cogs
-    L[today, C_GP, b] += price - cogs
-    L[today, C_DISCOUNTS, b] += list_price - price
-    L[today, GMV_SRC[src], b] += price
-    if first:
-        L[today, NEW_CUST_SRC[src], b] += 1.0
-        L[today, C_NEW_CUST, b] += 1.0
-        L[today, GMV_FIRST_SRC[src], b] += price
-        L[today, C_FIRST, b] += 1.0
-    else:
-        L[today, C_REPEAT, b] += 1.0
-        if member:
-            L[today, C_REPEAT_MEMBERS, b] += 1.0
-    if member:
-        L[today, C_GMV_MEMBERS, b] += price
-    if coupon:
-        L[today, C_GMV_ASSISTED, b] += price
-    if channel == PLATFORM:
-        cost(L, today, b, np.int64(C_PLATFORM_COMMISSION), price * G.take_rate)
-    if prompted_by == BY_GUIDE or prompted_by == BY_PUSH:
-        L[today, C_GMV_PUSHED, b] += price
-    if prompted_by == BY_GUIDE:
-        L[today, C_GMV_GUIDED, b] += price
-    if member and W.m_guide[b, i] >= 0 and (channel == PRIVATE or channel == STORE):
-        cost(L, today, b, np.int64(C_GUIDE_COMMISSION), price * B.guide_commission[b])
-    via_node = prompted_by == BY_KOC or prompted_by == BY_SMALL_B or prompted_by == BY_EMPLOYEE
-    if (
-        channel == PRIVATE
-        or coupon
-        or prompted_by == BY_GUIDE
-        or prompted_by == BY_PUSH
-        or via_node
-    ):
-        L[today, C_GMV_PRIV, b] += price
-        L[today, C_ORD_PRIV, b] += 1.0
-    elif channel == PLATFORM:
-        L[today, C_GMV_PUB, b] += price
-        L[today, C_ORD_PUB, b] += 1.0
-    if via_node:
-        L[today, C_GMV_KOC, b] += price
-        rate = B.employee_commission[b] if prompted_by == BY_EMPLOYEE else B.koc_commission[b]
-        cost(L, today, b, np.int64(C_KOC_COMMISSION), price * rate)
+    A.book_order(
+        L[today],
+        b,
+        channel,
+        src,
+        prompted_by,
+        price,
+        B.price[b],
+        B.gross_margin[b],
+        first,
+        member,
+        member and W.m_guide[b, i] >= 0,
+        coupon,
+        G.take_rate,
+        B.guide_commission[b],
+        B.koc_commission[b],
+        B.employee_commission[b],
+    )
 
 
 @_jit
@@ -340,7 +250,7 @@ def start_cohort(W, G, book, today, i, b):
     customer who lapses and comes back leaves its old cohort booked at its own age."""
     W.cohort_day[b, i] = today
     src = W.source[b, i]
-    W.cohort_src[b, i] = src if src >= 0 else SRC_ORGANIC
+    W.cohort_src[b, i] = src if src >= 0 else np.int64(Source.ORGANIC)
     for h in range(HORIZONS.size):
         due = today + HORIZONS[h]
         if due < G.days:
@@ -353,7 +263,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     maybe dropping out (BG/NBD)."""
     first = W.acquired[b, i] == NOT_ACQUIRED
     if W.source[b, i] < 0:
-        W.source[b, i] = SRC_ORGANIC
+        W.source[b, i] = np.int64(Source.ORGANIC)
     if first:
         W.acquired[b, i] = today
         start_cohort(W, G, book, today, i, b)
@@ -376,12 +286,13 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
                 book[due, b, h, W.cohort_src[b, i], 0] += price
                 book[due, b, h, W.cohort_src[b, i], 1] += pv
     state = W.funnel[b, i]
-    if state == AWARE or state == UNAWARE or state == LAPSED:
-        set_state(W, G, b, i, np.int64(CUSTOMER))
-    if channel == PLATFORM and not member and B.private_ops[b]:
+    if state == State.AWARE or state == State.UNAWARE or state == State.LAPSED:
+        set_state(W, G, b, i, np.int64(State.CUSTOMER))
+    invitation = R.invitation_after_purchase(channel, member, B.private_ops[b])
+    if invitation == Source.PACKAGE_CARD:
         if rng.random() < B.package_card_rate[b]:
-            invite(W, B, G, L, today, rng, i, b, np.int64(PACKAGE_CARD), B.package_card_channel[b])
-    elif channel == STORE and not member and B.private_ops[b]:
+            invite(W, B, G, L, today, rng, i, b, invitation, B.package_card_channel[b])
+    elif invitation == Source.STORE:
         store_invite(W, B, G, L, today, rng, i, b)
     engagement = 0.0
     if W.m_channel[b, i] >= 0:
@@ -424,7 +335,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
     for q in range(m):
         b = B.cat_brands[cat, q]
         s = W.funnel[b, i]
-        if s == AWARE or s == CUSTOMER or s == MEMBER:
+        if s == State.AWARE or s == State.CUSTOMER or s == State.MEMBER:
             if W.m_channel[b, i] >= 0:
                 fade(W, G, b, i, today)
             k2 = options(W, B, G, i, b, chan, util, share, k)
@@ -436,7 +347,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
         j = R.draw_index(probs[: k + 1], rng.random())
         if j < k:
             purchase(
-                W, B, G, L, book, today, rng, i, brand[j], chan[j], share[j], np.int64(BY_NONE)
+                W, B, G, L, book, today, rng, i, brand[j], chan[j], share[j], np.int64(Prompt.NONE)
             )
     schedule_need(W, B, i, cat, today, rng)
 
@@ -446,16 +357,16 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
     """Consumer.become_aware: hear of a brand (again, if lapsed); maybe buy at once."""
     s = W.funnel[b, i]
-    if s != UNAWARE and s != LAPSED:
+    if s != State.UNAWARE and s != State.LAPSED:
         return False
-    set_state(W, G, b, i, np.int64(AWARE))
+    set_state(W, G, b, i, np.int64(State.AWARE))
     W.source[b, i] = source
     start_needs(W, B, i, B.category[b], today, rng)
     trial = B.trial_on_awareness[b]
-    if source == SRC_ADS:
+    if source == Source.ADS:
         trial = R.combine_hazards(trial, G.ad_trial_boost)
     if trial > 0 and rng.random() < trial:
-        buy_from(W, B, G, L, book, today, rng, i, b, np.int64(BY_TRIAL), np.int64(-1))
+        buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
     return True
 
 
@@ -484,15 +395,15 @@ def guide_drop_reachable(W, g, b, i):
 def place_member(W, b, channel, rng):
     """Brand.place_member: a uniformly random guide with room (rejection sampling among
     the brand's guides) if the channel is 'guide', the group if all are full."""
-    if channel != GUIDE_CH:
+    if channel != MemberChannel.GUIDE:
         return channel, -1
     lo, hi = W.b_glo[b], W.b_ghi[b]
     if hi == lo or W.b_full[b] >= hi - lo:
-        return GROUP_CH, -1
+        return np.int64(MemberChannel.GROUP), -1
     while True:
         g = lo + rng.integers(0, hi - lo)
         if W.g_n[g] < W.g_cap[g]:
-            return GUIDE_CH, g
+            return np.int64(MemberChannel.GUIDE), g
 
 
 @_jit
@@ -515,39 +426,34 @@ def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
         if W.g_n[g] == W.g_cap[g]:
             W.b_full[b] += 1
         guide_add_reachable(W, g, b, i)
-    set_state(W, G, b, i, np.int64(MEMBER))
+    set_state(W, G, b, i, np.int64(State.MEMBER))
 
 
 @_jit
 def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
     """Consumer.join and Brand.on_join."""
-    start = G.join_engagement * (G.reluctant_engagement if reluctant else 1.0)
+    start = R.joiner_engagement(G.join_engagement, reluctant, G.reluctant_engagement)
     admit(W, G, b, i, channel, g, start, today, today * 16 + W.phase[0], reluctant)
     if reluctant:
         W.annoyed[b, i] = True
-    L[today, MEMBER_SOURCE_COLUMN[source], b] += 1.0
-    L[today, C_NEW_MEMBERS, b] += 1.0
-    if B.welcome_gift[b] > 0:
-        cost(L, today, b, np.int64(C_WELCOME_GIFTS), B.welcome_gift[b])
+    A.book_join(L[today], b, source, B.welcome_gift[b])
 
 
 @_jit
 def invite(W, B, G, L, today, rng, i, b, source, channel):
     """Brand.invite: join if there is a free attention slot and the membership is worth
     it; quota guides push reluctant ones in."""
-    if W.m_channel[b, i] >= 0 or W.funnel[b, i] == LAPSED or not B.private_ops[b]:
+    if W.m_channel[b, i] >= 0 or W.funnel[b, i] == State.LAPSED or not B.private_ops[b]:
         return False
-    L[today, C_INVITES, b] += 1.0
+    A.book_invite(L[today], b)
     channel, g = place_member(W, b, channel, rng)
     if W.hunter[i]:
-        p_join = 1.0 if (B.welcome_gift[b] > 0 or B.n_reward_tiers[b] > 0) else 0.0
+        p_join = R.hunter_join_probability(B.welcome_gift[b], B.n_reward_tiers[b])
     elif W.n_memb[i] >= W.slots[i]:
         return False
     else:
-        discount = (
-            B.member_coupon[b]
-            if B.channel_policy[b] == ChannelPolicy.ASSIST
-            else B.private_discount[b]
+        discount = R.join_discount(
+            B.channel_policy[b] == ChannelPolicy.SEPARATE, B.private_discount[b], B.member_coupon[b]
         )
         p_join = R.join_probability(
             B.welcome_gift[b] / B.price[b],
@@ -574,13 +480,26 @@ def store_invite(W, B, G, L, today, rng, i, b):
     QR code invites into the mini-program."""
     if W.b_ghi[b] == W.b_glo[b]:
         if B.qr_invite_rate[b] > 0 and rng.random() < B.qr_invite_rate[b]:
-            invite(W, B, G, L, today, rng, i, b, np.int64(SRC_STORE), np.int64(MINI_PROGRAM_CH))
+            invite(
+                W,
+                B,
+                G,
+                L,
+                today,
+                rng,
+                i,
+                b,
+                np.int64(Source.STORE),
+                np.int64(MemberChannel.MINI_PROGRAM),
+            )
         return
-    rate = B.guide_invite_rate[b] * (
-        B.quota_invite_multiplier[b] if B.guide_regime[b] == GuideRegime.QUOTA else 1.0
+    p = R.guide_invite_probability(
+        B.guide_invite_rate[b],
+        B.guide_regime[b] == GuideRegime.QUOTA,
+        B.quota_invite_multiplier[b],
     )
-    if rng.random() < min(rate, 1.0):
-        invite(W, B, G, L, today, rng, i, b, np.int64(SRC_STORE), np.int64(GUIDE_CH))
+    if rng.random() < p:
+        invite(W, B, G, L, today, rng, i, b, np.int64(Source.STORE), np.int64(MemberChannel.GUIDE))
 
 
 @_jit
@@ -599,20 +518,20 @@ def leave(W, G, i, b, excluded):
     W.m_guide[b, i] = -1
     W.n_memb[i] -= 1
     if excluded:
-        set_state(W, G, b, i, LAPSED if W.purchases[b, i] > 0 else UNAWARE)
+        set_state(W, G, b, i, np.int64(State.LAPSED if W.purchases[b, i] > 0 else State.UNAWARE))
         W.acquired[b, i] = NOT_ACQUIRED
         W.source[b, i] = -1
     else:
-        set_state(W, G, b, i, CUSTOMER if W.purchases[b, i] > 0 else AWARE)
+        set_state(W, G, b, i, np.int64(State.CUSTOMER if W.purchases[b, i] > 0 else State.AWARE))
 
 
 @_jit
 def lapse(W, B, G, L, today, i, b):
     """Consumer.lapse: drop out as a customer (BG/NBD)."""
-    L[today, C_LAPSES, b] += 1.0
+    A.book_lapse(L[today], b)
     if W.m_channel[b, i] >= 0:
         leave(W, G, i, b, np.bool_(False))
-    set_state(W, G, b, i, np.int64(LAPSED))
+    set_state(W, G, b, i, np.int64(State.LAPSED))
     W.acquired[b, i] = NOT_ACQUIRED
 
 
@@ -623,21 +542,17 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
         return
     fade(W, G, b, i, today)
-    L[today, TOUCH_COL[kind], b] += 1.0
-    L[today, C_TOUCHES, b] += 1.0
-    W.m_fat[b, i] += effect * G.fatigue_touch[kind]
-    if kind == CONTENT:
-        W.m_eng[b, i] = R.engagement_after_touch(
-            np.float64(W.m_eng[b, i]), G.engagement_content * effect * skill
-        )
-    elif kind == SERVICE:
-        gain = G.engagement_service * B.service_need[b] * effect * skill
-        W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
+    A.book_touch(L[today], b, kind)
+    W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
+    gain = R.touch_engagement_gain(
+        kind, effect, skill, G.engagement_content, G.engagement_service, B.service_need[b]
+    )
+    W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
     if not W.hunter[i]:
         W.m_harv[b, i] = R.harvest_feeling(
-            np.float64(W.m_harv[b, i]), 1.0 if kind == SELLING else 0.0, G.harvest_memory
+            np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
         )
-    if kind == SELLING:
+    if kind == Touch.SELLING:
         cat = B.category[b]
         p = R.selling_conversion(
             G.selling_conversion,
@@ -648,21 +563,22 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
             skill,
         )
         if rng.random() < p:
-            buy_from(
-                W, B, G, L, book, today, rng, i, b, BY_GUIDE if by_guide else BY_PUSH, np.int64(-1)
-            )
+            by = np.int64(Prompt.GUIDE) if by_guide else np.int64(Prompt.PUSH)
+            buy_from(W, B, G, L, book, today, rng, i, b, by, np.int64(-1))
             if W.m_channel[b, i] < 0:
                 return
-    tolerance = np.float64(W.tolerance[i]) * (B.reluctant_tolerance[b] if W.m_reluct[b, i] else 1.0)
-    if W.m_fat[b, i] > tolerance:
+    tolerance = R.fatigue_tolerance(
+        np.float64(W.tolerance[i]), W.m_reluct[b, i], B.reluctant_tolerance[b]
+    )
+    if R.mutes(W.m_fat[b, i], tolerance):
         W.m_muted[b, i] = True
         W.annoyed[b, i] = True
-        L[today, C_MUTES, b] += 1.0
+        A.book_mute(L[today], b)
         g = np.int64(W.m_guide[b, i])
         if g >= 0:
             guide_drop_reachable(W, g, b, i)
-    elif W.m_harv[b, i] > G.harvest_threshold:
-        L[today, C_LEAVES, b] += 1.0
+    elif R.feels_harvested(W.m_harv[b, i], G.harvest_threshold):
+        A.book_leave(L[today], b)
         leave(W, G, i, b, np.bool_(True))
 
 
@@ -672,27 +588,24 @@ def referral(W, B, G, L, book, today, rng, i, b, friend):
     towards the referrer's reward tiers."""
     if W.m_channel[b, friend] >= 0:
         return
-    L[today, C_REFERRALS, b] += 1.0
-    become_aware(W, B, G, L, book, today, rng, friend, b, np.int64(SRC_REFERRAL))
-    if invite(W, B, G, L, today, rng, friend, b, np.int64(SRC_REFERRAL), np.int64(GROUP_CH)):
+    A.book_referral(L[today], b)
+    become_aware(W, B, G, L, book, today, rng, friend, b, np.int64(Source.REFERRAL))
+    referral, group = np.int64(Source.REFERRAL), np.int64(MemberChannel.GROUP)
+    if invite(W, B, G, L, today, rng, friend, b, referral, group):
         W.m_refs[b, i] += 1
         t = B.n_reward_tiers[b]
         reward = R.reward_due(np.int64(W.m_refs[b, i]), B.tier_needed[b, :t], B.tier_reward[b, :t])
-        if reward:
-            cost(L, today, b, np.int64(C_REFERRAL_REWARDS), reward)
+        A.book_referral_reward(L[today], b, reward)
 
 
 @_jit
 def fake_referral(W, B, L, today, i, b):
     """Brand.fake_referral: a hunter's fake account earns the reward tier, never buys."""
     W.fake_members[b] += 1
-    L[today, C_FAKES, b] += 1.0
     W.m_refs[b, i] += 1
     t = B.n_reward_tiers[b]
     reward = R.reward_due(np.int64(W.m_refs[b, i]), B.tier_needed[b, :t], B.tier_reward[b, :t])
-    if reward:
-        cost(L, today, b, np.int64(C_REFERRAL_REWARDS), reward)
-        L[today, C_HUNTER_REWARDS, b] += reward
+    A.book_fake_referral(L[today], b, reward)
 
 
 @_jit
@@ -711,22 +624,22 @@ def refer_friend(W, B, G, L, book, today, rng, i, b):
 def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
     """Brand.post_reaches: awareness, maybe an order through the node's link, maybe an
     invitation."""
-    L[today, C_KOC_REACHED, b] += 1.0
+    A.book_koc_reach(L[today], b)
     if not W.koc_reach[b, i]:
         W.koc_reach[b, i] = True
         W.n_koc_reach[b] += 1
     s = W.funnel[b, i]
-    if s == UNAWARE or s == LAPSED:
+    if s == State.UNAWARE or s == State.LAPSED:
         if rng.random() < B.koc_awareness[b]:
             become_aware(W, B, G, L, book, today, rng, i, b, source)
         return
-    p = B.koc_conversion[b] * latent_need(W, G, i, B.category[b])
+    p = R.conversion_probability(B.koc_conversion[b], latent_need(W, G, i, B.category[b]))
     if rng.random() < p:
-        by = BY_EMPLOYEE if kind == EMPLOYEE else (BY_SMALL_B if kind == SMALL_B else BY_KOC)
-        channel = PRIVATE if W.m_channel[b, i] >= 0 else -1
+        by = np.int64(A.distributor_prompt(kind))
+        channel = np.int64(Channel.PRIVATE) if W.m_channel[b, i] >= 0 else np.int64(-1)
         buy_from(W, B, G, L, book, today, rng, i, b, by, channel)
         if rng.random() < B.koc_join[b] and W.m_channel[b, i] < 0:
-            invite(W, B, G, L, today, rng, i, b, source, np.int64(MINI_PROGRAM_CH))
+            invite(W, B, G, L, today, rng, i, b, source, np.int64(MemberChannel.MINI_PROGRAM))
 
 
 # --------------------------------------------------------------------------- the day's phases
@@ -734,10 +647,8 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
 def advertise(W, B, G, L, book, today, rng, b, cpm):
     """Brand.advertise: impressions, adstock, Hill awareness hazard for the unaware."""
     spend = B.ad_budget_per_day[b]
-    impressions = spend / cpm * 1000.0 if spend > 0 else 0.0
-    if spend > 0:
-        cost(L, today, b, np.int64(C_ADS), spend)
-        L[today, C_IMPRESSIONS, b] += impressions
+    impressions = R.impressions_bought(spend, cpm)
+    A.book_ads(L[today], b, spend, impressions)
     W.adstock[b] = R.adstock(W.adstock[b], impressions, G.adstock_theta)
     h = R.ad_awareness_hazard(
         W.adstock[b], G.n, B.targeting_precision[b], G.ad_max_hazard, G.hill_k, G.hill_s
@@ -749,8 +660,8 @@ def advertise(W, B, G, L, book, today, rng, b, cpm):
     i = skip(rng, scale, G.n) - 1
     while i < G.n:
         s = funnel[i]
-        if s == UNAWARE or s == LAPSED:
-            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ADS))
+        if s == State.UNAWARE or s == State.LAPSED:
+            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
         i += skip(rng, scale, G.n)
 
 
@@ -765,8 +676,8 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
         scale = R.skip_scale(G.awareness_decay)
         i = skip(rng, scale, n) - 1
         while i < n:
-            if funnel[i] == AWARE:
-                set_state(W, G, b, i, np.int64(UNAWARE))
+            if funnel[i] == State.AWARE:
+                set_state(W, G, b, i, np.int64(State.UNAWARE))
                 W.source[b, i] = -1
             i += skip(rng, scale, n)
     if G.organic_awareness > 0:
@@ -774,8 +685,8 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
         i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
-            if s == UNAWARE or s == LAPSED:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
+            if s == State.UNAWARE or s == State.LAPSED:
+                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
             i += skip(rng, scale, n)
     if G.mixing:
         q = R.word_of_mouth_hazard(G.wom_rate, W.n_advocates[b] / n)
@@ -785,8 +696,8 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
         i = skip(rng, scale, n) - 1
         while i < n:
             s = funnel[i]
-            if s == UNAWARE or s == LAPSED:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
+            if s == State.UNAWARE or s == State.LAPSED:
+                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
             i += skip(rng, scale, n)
         return
     q = R.word_of_mouth_hazard(G.wom_rate, 1.0)  # the ceiling: every friend advocates
@@ -799,11 +710,11 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     while i < n:
         s = funnel[i]
         a = advocates[i]
-        if a > 0 and (s == UNAWARE or s == LAPSED):
+        if a > 0 and (s == State.UNAWARE or s == State.LAPSED):
             deg = indptr[i + 1] - indptr[i]
             h = R.word_of_mouth_hazard(G.wom_rate, a / deg)
             if rng.random() * q < h:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_ORGANIC))
+                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
 
@@ -818,29 +729,34 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     visits = rng.poisson(R.bounded_poisson_mean(B.store_visits_per_day[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
-        become_aware(W, B, G, L, book, today, rng, i, b, np.int64(SRC_STORE))
-        p = B.store_conversion[b] * latent_need(W, G, i, B.category[b])
+        become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.STORE))
+        p = R.conversion_probability(B.store_conversion[b], latent_need(W, G, i, B.category[b]))
         if rng.random() < p:
-            buy_from(W, B, G, L, book, today, rng, i, b, np.int64(BY_NONE), np.int64(STORE))
+            store = np.int64(Channel.STORE)
+            buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.NONE), store)
         elif W.m_channel[b, i] < 0 and B.private_ops[b]:
             store_invite(W, B, G, L, today, rng, i, b)
 
 
 @_jit
 def pay_fixed_costs(W, B, L, today, b):
+    """Brand.pay_fixed_costs: a day of private-domain operations."""
     if not B.private_ops[b]:
         return
-    guides = W.b_ghi[b] - W.b_glo[b]
-    if guides:
-        cost(L, today, b, np.int64(C_GUIDE_SALARY), guides * B.guide_salary_per_day[b])
-    if B.tooling_per_day[b]:
-        cost(L, today, b, np.int64(C_TOOLING), B.tooling_per_day[b])
     nodes = 0
     for d in range(W.d_brand.size):
-        if W.d_brand[d] == b and W.d_kind[d] != EMPLOYEE:
+        if W.d_brand[d] == b and W.d_kind[d] != DistributorKind.EMPLOYEE:
             nodes += 1
-    if nodes and B.koc_fee_per_day[b]:
-        cost(L, today, b, np.int64(C_KOC_FEES), nodes * B.koc_fee_per_day[b])
+    guides = W.b_ghi[b] - W.b_glo[b]
+    A.book_fixed_costs(
+        L[today],
+        b,
+        guides,
+        B.guide_salary_per_day[b],
+        B.tooling_per_day[b],
+        nodes,
+        B.koc_fee_per_day[b],
+    )
 
 
 @_jit
@@ -848,10 +764,14 @@ def distributor_step(W, B, G, L, book, today, rng, d):
     """Distributor.step: a post with probability posts/7, seen by part of the circle."""
     b = np.int64(W.d_brand[d])
     kind = np.int64(W.d_kind[d])
-    rate = (B.employee_posts_per_week[b] if kind == EMPLOYEE else B.koc_posts_per_week[b]) / 7.0
-    if rng.random() >= rate:
+    posts = (
+        B.employee_posts_per_week[b]
+        if kind == DistributorKind.EMPLOYEE
+        else B.koc_posts_per_week[b]
+    )
+    if rng.random() >= R.posting_probability(posts):
         return
-    source = SRC_DISTRIBUTOR if kind == EMPLOYEE or kind == SMALL_B else SRC_KOC
+    source = R.distributor_source(kind)
     for k in range(W.d_ptr[d], W.d_ptr[d + 1]):
         if rng.random() < B.koc_post_reach[b]:
             post_reaches(W, B, G, L, book, today, rng, np.int64(W.d_idx[k]), b, source, kind)
@@ -897,15 +817,17 @@ def guide_step(W, B, G, L, book, today, rng, g):
 @_jit
 def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
-    if B.broadcasts_per_week[b] <= 0 or rng.random() >= B.broadcasts_per_week[b] / 7.0:
+    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(
+        B.broadcasts_per_week[b]
+    ):
         return
     kind = R.draw_index(B.mix[b], rng.random())
     channel, funnel = W.m_channel[b], W.funnel[b]
     for i in range(G.n):
         c = channel[i]
-        if c < 0 or c == GUIDE_CH or funnel[i] != MEMBER:
+        if c < 0 or c == MemberChannel.GUIDE or funnel[i] != State.MEMBER:
             continue
-        effect = G.group_effect if c == GROUP_CH else G.broadcast_effect
+        effect = R.broadcast_touch_effect(c, G.group_effect, G.broadcast_effect)
         receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, 1.0, np.bool_(False))
 
 
@@ -949,7 +871,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                     )
             if rng.random() * ceiling < p:
                 if W.m_muted[b, i]:
-                    L[today, C_LEAVES, b] += 1.0
+                    A.book_leave(L[today], b)
                     leave(W, G, i, b, np.bool_(False))
                 elif W.hunter[i]:
                     fake_referral(W, B, L, today, i, b)
@@ -990,13 +912,13 @@ def census(W, B, G, L, today):
         g0 = g1 = g2 = g3 = 0
         muted = active = engaged = 0
         for i in range(G.n):  # states are counted as they change; members are looked at
-            if funnel[i] != MEMBER:
+            if funnel[i] != State.MEMBER:
                 continue
             c = channel[i]
-            g0 += c == 0
-            g1 += c == 1
-            g2 += c == 2
-            g3 += c == 3
+            g0 += c == MemberChannel.GUIDE
+            g1 += c == MemberChannel.GROUP
+            g2 += c == MemberChannel.MINI_PROGRAM
+            g3 += c == MemberChannel.OFFICIAL_ACCOUNT
             if muted_[i]:
                 muted += 1
                 continue
@@ -1005,12 +927,12 @@ def census(W, B, G, L, today):
             if today - last[i] < window:
                 active += 1
         row = L[today, :, b]
-        for s in range(5):
+        for s in range(STOCK_STATE.size):
             row[STOCK_STATE[s]] = W.n_state[b, s]
         row[C_EVER] = W.n_ever[b]
         row[C_REPEAT_CUST] = W.n_repeat[b]
         row[C_MUTED] = muted
-        row[C_REACHABLE] = W.n_state[b, MEMBER] - muted
+        row[C_REACHABLE] = W.n_state[b, State.MEMBER] - muted
         row[C_ACTIVE] = active
         row[C_ENGAGED] = engaged
         row[STOCK_CHANNEL[0]] = g0
@@ -1028,8 +950,8 @@ def census(W, B, G, L, today):
         row[C_PRIVATE_OPS] = 1.0 if B.private_ops[b] else 0.0
 
 
-STOCK_STATE = cols("stock_{}", ("unaware", "aware", "customers", "members", "lapsed"))
-STOCK_CHANNEL = cols("stock_members_{}", ("guide", "group", "mini_program", "official_account"))
+STOCK_STATE = cols("stock_{}", STATE_NAMES)
+STOCK_CHANNEL = cols("stock_members_{}", MEMBER_CHANNELS)
 C_EVER, C_REPEAT_CUST, C_MUTED, C_REACHABLE, C_ACTIVE, C_ENGAGED = (
     col(c)
     for c in (
@@ -1071,7 +993,7 @@ def step(W, B, G, L, book, today, rng):
     )
     brands = shuffled(rng, nb)
     for b in brands:
-        L[today, C_CPM, b] = cpm
+        A.book_cpm(L[today], b, cpm)
         pay_fixed_costs(W, B, L, today, b)
         advertise(W, B, G, L, book, today, rng, b, cpm)
         word_of_mouth(W, B, G, L, book, today, rng, b)
@@ -1108,10 +1030,10 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
     members (members placed like invitees; day-0 members are not booked as joins)."""
     for rank in range(n_aware):
         i = order[rank]
-        set_state(W, G, b, i, np.int64(AWARE))
-        W.source[b, i] = SRC_ORGANIC
+        set_state(W, G, b, i, np.int64(State.AWARE))
+        W.source[b, i] = np.int64(Source.ORGANIC)
         if rank < n_cust:
-            set_state(W, G, b, i, np.int64(CUSTOMER))
+            set_state(W, G, b, i, np.int64(State.CUSTOMER))
             W.purchases[b, i] = 1
             W.n_ever[b] += 1
             W.acquired[b, i] = -(10**6)

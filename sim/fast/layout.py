@@ -28,29 +28,25 @@ from numba import njit
 from numba.core import types
 from numba.experimental import structref
 
+from sim import vocab
 from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
 from sim.ledger import COLUMNS
-from sim.params import CHANNELS, MEMBER_CHANNELS, SOURCES_CUSTOMER, SOURCES_MEMBER
+from sim.params import SOURCES_CUSTOMER, SOURCES_MEMBER
 from sim.rules import NEVER_DAY
+from sim.vocab import Channel, DistributorKind, MemberChannel, Prompt, Source, Touch
 
-# ---- codes (indices into the tuples of sim.params, so ledger column names follow)
-PLATFORM, PRIVATE, STORE = (CHANNELS.index(c) for c in ("platform", "private", "store"))
-GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH = (
-    MEMBER_CHANNELS.index(c) for c in ("guide", "group", "mini_program")
+# ---- codes: the vocabulary's (sim.vocab) as plain ints, so ledger column names follow
+PLATFORM, PRIVATE, STORE = map(int, Channel)
+GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH, _ = map(int, MemberChannel)
+SRC_ADS, SRC_STORE, SRC_REFERRAL, SRC_KOC, SRC_DISTRIBUTOR, SRC_ORGANIC, PACKAGE_CARD = map(
+    int, Source
 )
-SRC_ADS, SRC_STORE, SRC_REFERRAL, SRC_KOC, SRC_DISTRIBUTOR, SRC_ORGANIC = (
-    SOURCES_CUSTOMER.index(s) for s in ("ads", "store", "referral", "koc", "distributor", "organic")
-)
-PACKAGE_CARD = len(SOURCES_CUSTOMER)
 """Member sources share names with customer sources ('store', 'referral', ...): a join's
-source code is the customer-source code, or PACKAGE_CARD (a member source only);
-MEMBER_SOURCE_COLUMN maps it to its column."""
-# what prompted an order
-BY_NONE, BY_TRIAL, BY_GUIDE, BY_PUSH, BY_KOC, BY_SMALL_B, BY_EMPLOYEE = range(7)
-# touch kinds (sim.agents.TOUCH_KINDS) and distributor kinds
-CONTENT, SERVICE, SELLING = range(3)
-KOC, SMALL_B, EMPLOYEE = range(3)
-DISTRIBUTOR_KINDS = ("koc", "small_b", "employee")
+source code is its `Source` code; MEMBER_SOURCE_COLUMN maps it to its column."""
+BY_NONE, BY_TRIAL, BY_GUIDE, BY_PUSH, BY_KOC, BY_SMALL_B, BY_EMPLOYEE = map(int, Prompt)
+CONTENT, SERVICE, SELLING = map(int, Touch)
+KOC, SMALL_B, EMPLOYEE = map(int, DistributorKind)
+DISTRIBUTOR_KINDS = vocab.DISTRIBUTOR_KINDS
 NOT_ACQUIRED = -1
 NO_COHORT = -(2**31)
 NEVER = NEVER_DAY
