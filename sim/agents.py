@@ -23,7 +23,6 @@ from sim.params import BrandParams, CategoryParams, Scenario, StrategyParams
 from sim.staffing import draw_staff
 from sim.vocab import (
     COHORT_HORIZONS,
-    DISTRIBUTOR_KINDS,
     SOURCES_CUSTOMER,
     Channel,
     DistributorKind,
@@ -480,7 +479,9 @@ class Distributor(mesa.Agent):
     """A KOC, small-B node or employee distributor: posts to a circle of ~100 (KOC) or a
     few dozen (employee) people and earns commission on the sales its link brings."""
 
-    def __init__(self, model: Market, brand: Brand, kind: str, person: int, circle: np.ndarray):
+    def __init__(
+        self, model: Market, brand: Brand, kind: DistributorKind, person: int, circle: np.ndarray
+    ):
         super().__init__(model)
         self.brand = brand
         self.kind = kind
@@ -490,7 +491,7 @@ class Distributor(mesa.Agent):
     def step(self) -> None:
         st = self.brand.strategy
         rng = self.model.rng
-        kind = DistributorKind[self.kind.upper()]
+        kind = self.kind
         posts = (
             st.employee_posts_per_week
             if kind == DistributorKind.EMPLOYEE
@@ -595,7 +596,7 @@ class Brand(mesa.Agent):
             for j, skill in enumerate(staff.skills.tolist())
         ]
         self.distributors = [
-            Distributor(model, self, DISTRIBUTOR_KINDS[d.kind], d.centre, d.circle)
+            Distributor(model, self, DistributorKind(d.kind), d.centre, d.circle)
             for d in staff.distributors
         ]
 
@@ -610,7 +611,7 @@ class Brand(mesa.Agent):
                 len(self.guides),
                 st.guide_salary_per_day,
                 st.tooling_per_day,
-                sum(d.kind != "employee" for d in self.distributors),
+                sum(d.kind != DistributorKind.EMPLOYEE for d in self.distributors),
                 st.koc_fee_per_day,
             )
 
@@ -849,7 +850,7 @@ class Brand(mesa.Agent):
         if rng.random() < p:
             consumer.buy_from(
                 b,
-                prompted_by=accounting.distributor_prompt(DistributorKind[node.kind.upper()]),
+                prompted_by=accounting.distributor_prompt(node.kind),
                 channel=Channel.PRIVATE if b in consumer.memberships else None,
             )
             if rng.random() < st.koc_join and b not in consumer.memberships:

@@ -341,7 +341,7 @@ class MarketModel(mesa.Model):
             ),
             distributors=tuple(
                 DistributorSnapshot(
-                    kind=DistributorKind[d.kind.upper()],
+                    kind=DistributorKind(d.kind),
                     centre=int(d.person),
                     circle=tuple(int(i) for i in d.circle.tolist()),
                 )
