@@ -99,13 +99,6 @@ of its longest matching prefix, so `sim.workshop.cli` is an interface while the 
 `sim.workshop` is an application; `sim` names the package's own `__init__` only, so a new
 module is placed on purpose. A module may import its own layer and the layers below."""
 
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # The Mesa reference engine's agents annotate their model (agents <-> model). Removing
-    # the back edge is a separate change to the reference engine; delete this entry with it.
-    frozenset({"sim.agents", "sim.model"}),
-}
-"""Circles tolerated for now, each with the reason and the change that removes it."""
-
 
 @dataclass(frozen=True)
 class Import:
@@ -264,19 +257,12 @@ def cycle_path(edges: dict[str, set[str]], component: list[str]) -> list[str]:
 
 def test_no_import_cycles() -> None:
     edges = graph()
-    found = [c for c in cycles(edges) if frozenset(c) not in KNOWN_CYCLES]
+    found = cycles(edges)
     shown = []
     for c in found:
         size = f" (a circle among {len(c)} modules)" if len(c) > 2 else ""
         shown.append(" -> ".join(cycle_path(edges, c)) + size)
     assert not found, "import circles: " + "; ".join(shown)
-
-
-def test_known_cycles_still_exist() -> None:
-    """An allowed circle that is gone must leave KNOWN_CYCLES too (no stale exceptions)."""
-    present = {frozenset(c) for c in cycles(graph())}
-    stale = [sorted(c) for c in KNOWN_CYCLES if c not in present]
-    assert not stale, f"these circles are gone; delete them from KNOWN_CYCLES: {stale}"
 
 
 def test_no_private_names_from_other_modules() -> None:
