@@ -1,8 +1,12 @@
-"""Generated docs match the code they are generated from, so drift fails CI."""
+"""Generated docs match the code they are generated from, so drift fails CI; the ODD's map from
+submodels to code names only what exists."""
 
 from __future__ import annotations
 
+import importlib
+import re
 from pathlib import Path
+from types import ModuleType
 
 from sim.docs import parameter_reference
 
@@ -15,3 +19,50 @@ def test_parameter_reference_is_current() -> None:
     assert on_disk == parameter_reference(), (
         "docs/parameters.md is stale: run `siyu params > docs/parameters.md`"
     )
+
+
+def _odd_code_map() -> list[list[str]]:
+    """The rows of ODD §7's table from submodels to code, as cells."""
+    text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    section = text.split("## 7 Submodels", 1)[1].split("### 7.1 ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| 7.")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def _resolve(name: str, modules: list[ModuleType]) -> bool:
+    """Whether a dotted name (`Brand.advertise`, `sim.review.review_strategies`) exists."""
+    if name.startswith("sim."):
+        module_name, _, attr = name.rpartition(".")
+        return hasattr(importlib.import_module(module_name), attr)
+    for module in modules:
+        obj: object = module
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if obj is not None:
+            return True
+    return False
+
+
+def test_odd_code_map_names_what_exists() -> None:
+    """ODD §7 names, per submodel, its rules, its bookings, its reference method and its
+    kernel; every name must exist, so the ODD cannot point at code that moved."""
+    from sim import accounting, agents, model, review, rules, staffing
+    from sim.fast import engine, kernels
+
+    columns = (
+        [rules],
+        [accounting],
+        [agents, model, staffing, review],
+        [kernels, engine, staffing, review],
+    )
+    rows = _odd_code_map()
+    assert [r[0] for r in rows] == [f"7.{k}" for k in range(1, 16)]
+    missing = []
+    for row in rows:
+        for cell, modules in zip(row[1:], columns, strict=True):
+            for name in re.findall(r"`([^`]+)`", cell):
+                if not _resolve(name, modules):
+                    missing.append(f"{row[0]}: {name}")
+    assert not missing, f"ODD §7 names code that does not exist: {missing}"
