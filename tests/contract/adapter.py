@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import rules
 from sim.agents import Guide, Membership
 from sim.fast import FastModel
 from sim.fast.events import Event, apply_event
@@ -171,7 +172,7 @@ class Pair:
         a[: len(ints)] = ints
         f = np.zeros(2, dtype=np.float64)
         f[: len(floats)] = floats
-        W, B, G = self.fast._structs()  # noqa: SLF001 - the engine's arrays, as the day gets them
+        W, B, G = self.fast._structs()
         rng = np.random.default_rng(seed)
         if code not in STATE_ONLY:
             self.fast_rng = rng
@@ -281,23 +282,29 @@ class Pair:
         self.ref.rng = self.ref_rng = np.random.default_rng(seed)
         self.ref.brands[b].adopt(strategy)
         self.fast.rng = self.fast_rng = np.random.default_rng(seed)
-        self.fast._adopt(b, strategy)  # noqa: SLF001 - what the fast review applies
-        self.fast._layout_staff()  # noqa: SLF001
+        self.fast._adopt(b, strategy)
+        self.fast._layout_staff()
 
     # ------------------------------------------------------------------ snapshots
     def snapshots(
-        self, consumers: list[int], staff: bool = False
+        self, consumers: list[int], staff: int | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(reference, fast) snapshots of the consumers, every brand's counts and guides
-        (and distributors if `staff`), the day's ledger slot and the Generator's state."""
+        (and the distributors of brand `staff`), the day's ledger slot and the
+        Generator's state."""
         self.ref.ledger.close_day()
         self.ref.ledger.day = TODAY
         ref, fast = self._ref_snapshot(consumers), self._fast_snapshot(consumers)
-        if not staff:
-            for snapshot in (ref, fast):
-                for key in [k for k in snapshot if k.endswith(".distributors")]:
+        for snapshot in (ref, fast):
+            for key in [k for k in snapshot if k.endswith(".distributors")]:
+                if key != f"brand{staff}.distributors":
                     del snapshot[key]
         return ref, fast
+
+    def ledger_slot(self, column: str, b: int) -> tuple[float, float]:
+        """A column of brand b on `TODAY` in (reference, fast), once `snapshots` closed it."""
+        k = list(COLUMNS).index(column)
+        return float(self.ref.ledger.data[column][TODAY, b]), float(self.fast._L[TODAY, k, b])
 
     def _ref_snapshot(self, consumers: list[int]) -> dict[str, Any]:
         model = self.ref
@@ -336,7 +343,9 @@ class Pair:
                 out[f"{key}.state"] = int(model.funnel[b, i])
                 out[f"{key}.purchases"] = int(c.purchases[b])
                 out[f"{key}.spend"] = float(c.spend[b])
-                out[f"{key}.source"] = -1 if c.source[b] is None else SOURCE_WORDS.index(c.source[b])
+                out[f"{key}.source"] = (
+                    -1 if c.source[b] is None else SOURCE_WORDS.index(c.source[b])
+                )
                 out[f"{key}.acquired"] = int(c.acquired[b])
                 out[f"{key}.last_purchase"] = int(c.last_purchase[b])
                 out[f"{key}.annoyed"] = b in c.annoyed
@@ -351,10 +360,11 @@ class Pair:
                 out[f"{key}.member"] = m is not None
                 if m is not None:
                     out[f"{key}.channel"] = MEMBER_CHANNEL_WORDS.index(m.channel)
-                    out[f"{key}.engagement"] = float(m.engagement)
-                    out[f"{key}.fatigue"] = float(m.fatigue)
+                    days = TODAY - m.updated
+                    pop = model.scenario.population
+                    out[f"{key}.engagement"] = rules.decay(m.engagement, pop.engagement_decay, days)
+                    out[f"{key}.fatigue"] = rules.decay(m.fatigue, pop.fatigue_decay, days)
                     out[f"{key}.harvest"] = float(m.harvest)
-                    out[f"{key}.updated"] = int(m.updated)
                     out[f"{key}.muted"] = bool(m.muted)
                     out[f"{key}.reluctant"] = bool(m.reluctant)
                     out[f"{key}.guide"] = -1 if m.guide is None else brand.guides.index(m.guide)
@@ -364,8 +374,8 @@ class Pair:
     def _fast_snapshot(self, consumers: list[int]) -> dict[str, Any]:
         fm = self.fast
         W = fm.W
-        L = fm._L  # noqa: SLF001 - the fast engine's ledger arrays
-        book = fm._book  # noqa: SLF001
+        L = fm._L
+        book = fm._book
         out: dict[str, Any] = {"rng": _rng_state(self.fast_rng)}
         for k, name in enumerate(COLUMNS):
             out[f"ledger.{name}"] = L[TODAY, k, :].copy()
@@ -423,10 +433,10 @@ class Pair:
                 out[f"{key}.member"] = bool(member)
                 if member:
                     out[f"{key}.channel"] = int(W.m_channel[b, i])
-                    out[f"{key}.engagement"] = float(W.m_eng[b, i])
-                    out[f"{key}.fatigue"] = float(W.m_fat[b, i])
+                    days = TODAY - int(W.m_upd[b, i])
+                    out[f"{key}.engagement"] = float(W.m_eng[b, i] * fm.G.engagement_pow[days])
+                    out[f"{key}.fatigue"] = float(W.m_fat[b, i] * fm.G.fatigue_pow[days])
                     out[f"{key}.harvest"] = float(W.m_harv[b, i])
-                    out[f"{key}.updated"] = int(W.m_upd[b, i])
                     out[f"{key}.muted"] = bool(W.m_muted[b, i])
                     out[f"{key}.reluctant"] = bool(W.m_reluct[b, i])
                     g = int(W.m_guide[b, i])

@@ -71,7 +71,9 @@ class Person:
         return self.holdings.get(b, Holding())
 
 
-def customer(purchases: int = 1, spend: float = 180.0, source: Source = Source.ADS, **kw) -> Holding:
+def customer(
+    purchases: int = 1, spend: float = 180.0, source: Source = Source.ADS, **kw
+) -> Holding:
     """A customer bought before (acquired long ago, no open cohort)."""
     return Holding(
         state=State.CUSTOMER,
