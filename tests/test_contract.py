@@ -41,6 +41,7 @@ from tests.contract.scenario import (
     QR_SHOP,
     QUOTA_ASSIST,
     SNACKS,
+    TODAY,
     contract_scenario,
 )
 from tests.contract.state import Holding, Member, Person, assert_same, customer, member
@@ -149,9 +150,9 @@ def test_buy_from(b, prompt, seed):
 # --------------------------------------------------------------------------- touches
 TOUCH_STATES = {
     "plain": {},
-    "tired": {"fatigue": 5.9},  # tolerance 6: any touch may mute
-    "harvested": {"harvest": 0.49, "fatigue": 0.0},  # threshold 0.5: a selling touch may leave
-    "reluctant": {"reluctant": True, "fatigue": 0.8},  # reluctant tolerance 0.2 x 6
+    "tired": {"fatigue": 5.9, "updated": TODAY},  # tolerance 6: a content or selling touch mutes
+    "harvested": {"harvest": 0.49},  # threshold 0.5: a selling touch makes the member leave
+    "reluctant": {"reluctant": True, "fatigue": 0.8, "updated": TODAY},  # tolerance 0.15 x 6
     "engaged": {"engagement": 0.95},
 }
 

@@ -109,6 +109,7 @@ def contract_scenario(**strategy_overrides: dict[str, Any]) -> Scenario:
             "run": {"days": DAYS, "consumers": CONSUMERS},
             "network": {"kind": "small_world", "mean_degree": 4},
             "population": {"hunter_share": 0.0},
+            "touches": {"selling_conversion": 0.6},  # selling touches often convert here
             "categories": {
                 "care": {
                     "price": 200.0,
