@@ -70,83 +70,6 @@ def check(
     return pair
 
 
-# --------------------------------------------------------------------------- orders
-POLICIES = {
-    "separate": (GUIDED, None),
-    "assist_coupon": (QUOTA_ASSIST, None),
-    "assist_no_coupon": (QUOTA_ASSIST, {"quota_assist": {"member_coupon": 0.0}}),
-    "no_private_ops": (PUBLIC, None),
-}
-MEMBERSHIPS = {
-    "none": None,
-    "group": Member(channel=MemberChannel.GROUP),
-    "guide": Member(channel=MemberChannel.GUIDE, guide=0),
-}
-
-
-@pytest.mark.parametrize("policy", POLICIES)
-@pytest.mark.parametrize("membership", MEMBERSHIPS)
-@pytest.mark.parametrize("first", [True, False], ids=["first", "repeat"])
-@pytest.mark.parametrize("channel", list(Channel), ids=lambda c: c.name.lower())
-def test_order(channel, first, membership, policy):
-    """An order on each channel, first or repeat, by a member (group, guide) or not, under
-    each channel policy (with and without a coupon), for every prompt: the bookings
-    (GMV by channel and source, first/repeat, member GMV, coupon-assisted GMV, commissions,
-    the private-influenced credit), the cohort, the package card or store invitation that
-    may follow, and the drop-out draw."""
-    b, overrides = POLICIES[policy]
-    m = MEMBERSHIPS[membership]
-    if m is not None and b == PUBLIC:
-        pytest.skip("a brand without private operations has no members")
-    if m is not None and m.guide is not None and b not in (GUIDED, QUOTA_ASSIST):
-        pytest.skip("no guide")
-    if first:
-        holding = Holding(state=State.AWARE, source=Source.KOC, dropout=0.3)
-        if m is not None:
-            holding = replace(holding, state=State.MEMBER, member=m)
-    else:
-        holding = customer(purchases=2, spend=250.0, cohort_day=2, dropout=0.3)
-        if m is not None:
-            holding = replace(holding, state=State.MEMBER, member=m)
-    for prompt, seed in zip(Prompt, itertools.cycle(SEEDS), strict=False):
-        check(
-            Person(holdings={b: holding}),
-            Event.PURCHASE,
-            b,
-            seed,
-            scenario_overrides=overrides,
-            channel=channel,
-            prompt=prompt,
-            share=0.85,
-        )
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, QR_SHOP, PUBLIC])
-def test_need_chooses_among_brands_and_channels(b, seed):
-    """A need: the logit over known brands of the category and their channels (spend
-    tiers, member coupon, private shop, store), the order, the need clock restarted."""
-    cat = SNACKS if b == PUBLIC else CARE
-    holdings = {
-        GUIDED: member(spend=150.0, channel=MemberChannel.GUIDE, guide=0, engagement=0.7),
-        QUOTA_ASSIST: member(spend=400.0, channel=MemberChannel.GROUP),
-        QR_SHOP: Holding(state=State.AWARE, source=Source.STORE),
-        PUBLIC: customer(),
-    }
-    check(Person(alpha=1.4, holdings=holdings), Event.ON_NEED, b, seed, cat=cat)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("prompt", [Prompt.TRIAL, Prompt.GUIDE, Prompt.PUSH, Prompt.EMPLOYEE])
-@pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, QR_SHOP])
-def test_buy_from(b, prompt, seed):
-    """A prompted order: the channel drawn among the brand's own (logit without the
-    outside option), or the private shop a distributor's link leads to."""
-    holding = member(spend=120.0) if b != QR_SHOP else customer()
-    channel = Channel.PRIVATE if prompt == Prompt.EMPLOYEE else None
-    check(Person(holdings={b: holding}), Event.BUY_FROM, b, seed, prompt=prompt, channel=channel)
-
-
 # --------------------------------------------------------------------------- touches
 TOUCH_STATES = {
     "plain": {},
@@ -222,6 +145,83 @@ def test_touch_on_a_muted_member_does_nothing():
         effect=1.0,
         skill=1.0,
     )
+
+
+# --------------------------------------------------------------------------- orders
+POLICIES = {
+    "separate": (GUIDED, None),
+    "assist_coupon": (QUOTA_ASSIST, None),
+    "assist_no_coupon": (QUOTA_ASSIST, {"quota_assist": {"member_coupon": 0.0}}),
+    "no_private_ops": (PUBLIC, None),
+}
+MEMBERSHIPS = {
+    "none": None,
+    "group": Member(channel=MemberChannel.GROUP),
+    "guide": Member(channel=MemberChannel.GUIDE, guide=0),
+}
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("membership", MEMBERSHIPS)
+@pytest.mark.parametrize("first", [True, False], ids=["first", "repeat"])
+@pytest.mark.parametrize("channel", list(Channel), ids=lambda c: c.name.lower())
+def test_order(channel, first, membership, policy):
+    """An order on each channel, first or repeat, by a member (group, guide) or not, under
+    each channel policy (with and without a coupon), for every prompt: the bookings
+    (GMV by channel and source, first/repeat, member GMV, coupon-assisted GMV, commissions,
+    the private-influenced credit), the cohort, the package card or store invitation that
+    may follow, and the drop-out draw."""
+    b, overrides = POLICIES[policy]
+    m = MEMBERSHIPS[membership]
+    if m is not None and b == PUBLIC:
+        pytest.skip("a brand without private operations has no members")
+    if m is not None and m.guide is not None and b not in (GUIDED, QUOTA_ASSIST):
+        pytest.skip("no guide")
+    if first:
+        holding = Holding(state=State.AWARE, source=Source.KOC, dropout=0.3)
+        if m is not None:
+            holding = replace(holding, state=State.MEMBER, member=m)
+    else:
+        holding = customer(purchases=2, spend=250.0, cohort_day=2, dropout=0.3)
+        if m is not None:
+            holding = replace(holding, state=State.MEMBER, member=m)
+    for prompt, seed in zip(Prompt, itertools.cycle(SEEDS), strict=False):
+        check(
+            Person(holdings={b: holding}),
+            Event.PURCHASE,
+            b,
+            seed,
+            scenario_overrides=overrides,
+            channel=channel,
+            prompt=prompt,
+            share=0.85,
+        )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, QR_SHOP, PUBLIC])
+def test_need_chooses_among_brands_and_channels(b, seed):
+    """A need: the logit over known brands of the category and their channels (spend
+    tiers, member coupon, private shop, store), the order, the need clock restarted."""
+    cat = SNACKS if b == PUBLIC else CARE
+    holdings = {
+        GUIDED: member(spend=150.0, channel=MemberChannel.GUIDE, guide=0, engagement=0.7),
+        QUOTA_ASSIST: member(spend=400.0, channel=MemberChannel.GROUP),
+        QR_SHOP: Holding(state=State.AWARE, source=Source.STORE),
+        PUBLIC: customer(),
+    }
+    check(Person(alpha=1.4, holdings=holdings), Event.ON_NEED, b, seed, cat=cat)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("prompt", [Prompt.TRIAL, Prompt.GUIDE, Prompt.PUSH, Prompt.EMPLOYEE])
+@pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, QR_SHOP])
+def test_buy_from(b, prompt, seed):
+    """A prompted order: the channel drawn among the brand's own (logit without the
+    outside option), or the private shop a distributor's link leads to."""
+    holding = member(spend=120.0) if b != QR_SHOP else customer()
+    channel = Channel.PRIVATE if prompt == Prompt.EMPLOYEE else None
+    check(Person(holdings={b: holding}), Event.BUY_FROM, b, seed, prompt=prompt, channel=channel)
 
 
 # --------------------------------------------------------------------------- joining
