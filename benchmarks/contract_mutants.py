@@ -139,19 +139,28 @@ def apply(tree: Path, mutant: Mutant) -> None:
 
 
 def pytest_verdict(tree: Path, files: list[str], timeout: float) -> tuple[str, float]:
-    """Run pytest on `files` in the copy: 'caught' (a test failed), 'passed', 'timeout' or
-    'error' (pytest could not run), and the seconds it took."""
+    """Run pytest on `files` in the copy: 'caught by <first failing test>', 'passed',
+    'timeout' or 'error' (pytest could not run: collection, import), and the seconds."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-x", "-p", "no:cacheprovider"]
     t0 = time.perf_counter()
     try:
-        rc = subprocess.run(
-            [*cmd, *files], cwd=tree, env=env, capture_output=True, timeout=timeout
-        ).returncode
+        done = subprocess.run(
+            [*cmd, "-rf", *files],
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return "timeout", time.perf_counter() - t0
-    verdict = {0: "passed", 1: "caught"}.get(rc, f"error (rc {rc})")
-    return verdict, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    if done.returncode == 1:
+        failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+        test = failed[0].split()[1].split("::", 1)[-1] if failed else "?"
+        return f"caught by {test}", seconds
+    return {0: "passed"}.get(done.returncode, f"error (rc {done.returncode})"), seconds
 
 
 def main(argv: list[str] | None = None) -> int:
