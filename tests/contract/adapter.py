@@ -8,7 +8,10 @@ calls the kernels the day calls. Both receive a fresh `np.random.default_rng(see
 a snapshot includes the Generator's state, so the contract also requires the same draws.
 
 When the engines' internals move (rules into `sim.rules`, bookings into an accounting
-module), this is the module to re-point; the tests only speak the shared vocabulary.
+module), this is the module to re-point; the tests only speak the shared vocabulary. It
+reaches into `FastModel`'s arrays (`_structs`, `_L`, `_book`) and its strategy adoption
+(`_adopt`, `_layout_staff`) as the engine itself does, until an engine protocol offers
+them.
 """
 
 from __future__ import annotations
