@@ -1,5 +1,7 @@
 """`python -m sim.fast`: compile the fast engine now (about a minute, once per install and
-code version; later runs load the compiled code from the cache in a second or two)."""
+code version; later runs load the compiled code from the cache in a second or two): the
+day (`kernels.run_days` and the set-up entries) and the single-event entry point the
+engine contract uses (`events.apply_event`)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,20 @@ import time
 
 
 def main() -> None:
+    import numpy as np
+
     from sim.fast import FastModel
+    from sim.fast.events import Event, apply_event
     from sim.params import Scenario
 
     t0 = time.perf_counter()
     sc = Scenario.model_validate({"run": {"days": 2, "consumers": 50}})
-    FastModel(sc, 0).run()
+    model = FastModel(sc, 0)
+    W, B, G = model._structs()
+    a, f = np.zeros(4, dtype=np.int64), np.zeros(2)
+    apply_event(W, B, G, model._L, model._book, 0, model.rng, int(Event.LAPSE), 0, 0, a, f)
+    model = FastModel(sc, 0)
+    model.run()
     print(f"fast engine ready ({time.perf_counter() - t0:.1f} s)", flush=True)
 
 
