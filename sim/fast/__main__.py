@@ -12,15 +12,13 @@ def main() -> None:
     import numpy as np
 
     from sim.fast import FastModel
-    from sim.fast.events import Event, apply_event
+    from sim.fast.events import Event
     from sim.params import Scenario
 
     t0 = time.perf_counter()
     sc = Scenario.model_validate({"run": {"days": 2, "consumers": 50}})
     model = FastModel(sc, 0)
-    W, B, G = model._structs()
-    a, f = np.zeros(4, dtype=np.int64), np.zeros(2)
-    apply_event(W, B, G, model._L, model._book, 0, model.rng, int(Event.LAPSE), 0, 0, a, f)
+    model.apply_event(Event.LAPSE, 0, 0, np.zeros(4, dtype=np.int64), np.zeros(2), 0)
     model = FastModel(sc, 0)
     model.run()
     print(f"fast engine ready ({time.perf_counter() - t0:.1f} s)", flush=True)

@@ -22,6 +22,7 @@ from sim.fast.bridge import (
     field_values,
     write_fields,
 )
+from sim.fast.events import apply_event
 from sim.fast.layout import (
     GROUP_CH,
     GUIDE_CH,
@@ -414,6 +415,32 @@ class FastModel:
         self.strategy_since[b] = self.today + 1
         self._set_levers(self.B, b, self.strategies[b])
         self._staff(b)
+
+    # ------------------------------------------------------------------ one event
+    def apply_event(
+        self, code: int, consumer: int, brand: int, ints: np.ndarray, floats: np.ndarray, day: int
+    ) -> int:
+        """Apply one model event (`sim.fast.events.Event`: an order, a touch, a join ...) to
+        consumer `consumer` and brand `brand` on `day`, by the kernel the day's control flow
+        calls, alone. The engine contract (tests/test_contract.py) feeds the same event to
+        both engines this way; returns the kernel's boolean answer where it has one, else 0."""
+        W, B, G = self._structs()
+        return int(
+            apply_event(
+                W,
+                B,
+                G,
+                self._L,
+                self._book,
+                day,
+                self.rng,
+                int(code),
+                consumer,
+                brand,
+                ints,
+                floats,
+            )
+        )
 
     # ------------------------------------------------------------------ engine protocol
     # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)

@@ -9,9 +9,9 @@ a snapshot includes the Generator's state, so the contract also requires the sam
 
 When the engines' internals move (rules into `sim.rules`, bookings into an accounting
 module), this is the module to re-point; the tests only speak the shared vocabulary. It
-reaches into `FastModel`'s arrays (`_structs`, `_L`, `_book`) and its strategy adoption
-(`_adopt`, `_layout_staff`) as the engine itself does, until an engine protocol offers
-them.
+reads `FastModel`'s arrays (`W`, `B`) and `ledger.array`, applies events with
+`FastModel.apply_event`, and adopts strategies through the engine protocol's
+`set_strategy(..., restaff=True)`, the path a strategy review takes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from sim import rules
 from sim.agents import Guide, Membership
 from sim.fast import FastModel
-from sim.fast.events import Event, apply_event
+from sim.fast.events import Event
 from sim.fast.layout import NO_COHORT
 from sim.ledger import COLUMNS
 from sim.model import MarketModel
@@ -48,14 +48,7 @@ STATE_ONLY = (Event.SET_STATE, Event.ADMIT, Event.DROP_REACHABLE)
 """Event codes that only build a state (no draws, no bookings)."""
 
 SOURCE_WORDS = words(Source)
-CHANNEL_WORDS = words(Channel)
 MEMBER_CHANNEL_WORDS = words(MemberChannel)
-TOUCH_WORDS = words(Touch)
-KIND_WORDS = words(DistributorKind)
-
-
-def _prompt_word(prompt: Prompt) -> str | None:
-    return None if prompt == Prompt.NONE else prompt.name.lower()
 
 
 class Pair:
@@ -175,13 +168,11 @@ class Pair:
         a[: len(ints)] = ints
         f = np.zeros(2, dtype=np.float64)
         f[: len(floats)] = floats
-        W, B, G = self.fast._structs()
         rng = np.random.default_rng(seed)
         if code not in STATE_ONLY:
             self.fast_rng = rng
-        return int(
-            apply_event(W, B, G, self.fast._L, self.fast._book, TODAY, rng, int(code), i, b, a, f)
-        )
+        self.fast.rng = rng
+        return self.fast.apply_event(code, i, b, a, f, TODAY)
 
     def apply(self, event: Event, i: int, b: int, seed: int = 0, **kw: Any) -> tuple[Any, Any]:
         """Apply one event to consumer i and brand b in both engines, each with
@@ -199,20 +190,20 @@ class Pair:
         c = model.consumers[i]
         brand = model.brands[b]
         if event == Event.PURCHASE:
-            c.purchase(b, CHANNEL_WORDS[kw["channel"]], kw["share"], _prompt_word(kw["prompt"]))
+            c.purchase(b, Channel(kw["channel"]), kw["share"], Prompt(kw["prompt"]))
         elif event == Event.BUY_FROM:
             channel = kw.get("channel")
             c.buy_from(
                 b,
-                _prompt_word(kw["prompt"]),
-                channel=None if channel is None else CHANNEL_WORDS[channel],
+                Prompt(kw["prompt"]),
+                channel=None if channel is None else Channel(channel),
             )
         elif event == Event.RECEIVE_TOUCH:
             guide = None
             if kw["by_guide"]:
                 m = c.memberships.get(b)
                 guide = m.guide if m is not None and m.guide is not None else brand.guides[0]
-            c.receive_touch(b, TOUCH_WORDS[kw["kind"]], kw["effect"], kw["skill"], guide)
+            c.receive_touch(b, Touch(kw["kind"]), kw["effect"], kw["skill"], guide)
         elif event == Event.INVITE:
             word = MEMBER_CHANNEL_WORDS[kw["channel"]]
             return brand.invite(c, SOURCE_WORDS[kw["source"]], word)
@@ -238,7 +229,7 @@ class Pair:
         elif event == Event.BECOME_AWARE:
             return c.become_aware(b, SOURCE_WORDS[kw["source"]])
         elif event == Event.POST_REACHES:
-            node = SimpleNamespace(kind=KIND_WORDS[kw["kind"]])
+            node = SimpleNamespace(kind=DistributorKind(kw["kind"]))
             brand.post_reaches(c, SOURCE_WORDS[kw["source"]], node)
         elif event == Event.STORE_INVITE:
             brand.store_invite(c)
@@ -283,10 +274,9 @@ class Pair:
         levers, staff (guides' skills and distributors' circles drawn afresh) and the
         members of guides who go."""
         self.ref.rng = self.ref_rng = np.random.default_rng(seed)
-        self.ref.brands[b].adopt(strategy)
+        self.ref.set_strategy(b, strategy, restaff=True)
         self.fast.rng = self.fast_rng = np.random.default_rng(seed)
-        self.fast._adopt(b, strategy)
-        self.fast._layout_staff()
+        self.fast.set_strategy(b, strategy, restaff=True)
 
     # ------------------------------------------------------------------ snapshots
     def snapshots(
@@ -307,7 +297,9 @@ class Pair:
     def ledger_slot(self, column: str, b: int) -> tuple[float, float]:
         """A column of brand b on `TODAY` in (reference, fast), once `snapshots` closed it."""
         k = list(COLUMNS).index(column)
-        return float(self.ref.ledger.data[column][TODAY, b]), float(self.fast._L[TODAY, k, b])
+        return float(self.ref.ledger.data[column][TODAY, b]), float(
+            self.fast.ledger.array[TODAY, k, b]
+        )
 
     def _ref_snapshot(self, consumers: list[int]) -> dict[str, Any]:
         model = self.ref
@@ -333,8 +325,7 @@ class Pair:
                 full += not g.has_room()
             out[f"{key}.full_guides"] = full
             out[f"{key}.distributors"] = tuple(
-                (KIND_WORDS.index(d.kind), tuple(np.asarray(d.circle).tolist()))
-                for d in brand.distributors
+                (int(d.kind), tuple(np.asarray(d.circle).tolist())) for d in brand.distributors
             )
         for i in consumers:
             c = model.consumers[i]
@@ -377,8 +368,8 @@ class Pair:
     def _fast_snapshot(self, consumers: list[int]) -> dict[str, Any]:
         fm = self.fast
         W = fm.W
-        L = fm._L
-        book = fm._book
+        L = fm.ledger.array
+        book = fm._book  # cohort buckets by due day (booked into the ledger on that day)
         out: dict[str, Any] = {"rng": _rng_state(self.fast_rng)}
         for k, name in enumerate(COLUMNS):
             out[f"ledger.{name}"] = L[TODAY, k, :].copy()
