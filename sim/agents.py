@@ -188,9 +188,13 @@ class Consumer(mesa.Agent):
         self.source[b] = source
         brand = self.model.brands[b]
         self.start_needs(brand.category_index)
-        trial = brand.category.trial_on_awareness
-        if source == "ads":
-            trial = float(rules.combine_hazards(trial, self.model.scenario.platform.ad_trial_boost))
+        trial = float(
+            rules.trial_probability(
+                brand.category.trial_on_awareness,
+                source == "ads",
+                self.model.scenario.platform.ad_trial_boost,
+            )
+        )
         if trial > 0 and self.model.rng.random() < trial:
             self.buy_from(b, prompted_by=Prompt.TRIAL, outside=False)
         return True
@@ -216,7 +220,7 @@ class Consumer(mesa.Agent):
             if member
             else 0.0
         )
-        service = st.member_service * brand.category.service_need if member else 0.0
+        service = rules.member_service_value(member, st.member_service, brand.category.service_need)
         common = dict(
             price_sensitivity=self.price_sensitivity,
             relationship=pop.relationship_weight * engagement,
@@ -230,15 +234,15 @@ class Consumer(mesa.Agent):
             out.append((channel, float(utility), float(share)))
 
         cat = brand.category
-        coupon = st.member_coupon if member and st.channel_policy == "assist" else 0.0
+        coupon = rules.member_coupon_share(member, st.channel_policy == "assist", st.member_coupon)
         protection = self.model.scenario.platform.buyer_protection
         offer(
             Channel.PLATFORM,
             rules.effective_price_share(st.platform_discount, coupon, tier),
             pop.convenience_platform + cat.platform_fit,
-            protection=pop.trust_weight * self.trust * protection,
+            protection=rules.platform_protection_value(pop.trust_weight, self.trust, protection),
         )
-        if member and st.channel_policy == "separate":
+        if rules.private_shop_offered(member, st.channel_policy == "separate"):
             offer(
                 Channel.PRIVATE,
                 rules.effective_price_share(st.private_discount, 0.0, tier),
@@ -250,7 +254,9 @@ class Consumer(mesa.Agent):
                 Channel.STORE,
                 rules.effective_price_share(0.0, 0.0, tier),
                 pop.convenience_store + cat.store_fit,
-                service=pop.store_service_value * cat.service_need + service,
+                service=rules.store_service_value(
+                    pop.store_service_value, cat.service_need, service
+                ),
             )
         return out
 
@@ -315,7 +321,7 @@ class Consumer(mesa.Agent):
         self.last_purchase[b] = model.today
         if self.cohort_day[b] is not None:
             age = model.today - self.cohort_day[b]
-            pv = price * model.discount_factor**age
+            pv = rules.present_value(price, model.discount_factor, age)
             for h, horizon in enumerate(COHORT_HORIZONS):
                 if age < horizon:
                     self.cohort_spend[b, h] += price

@@ -322,6 +322,54 @@ def effective_price_share(
     return (1.0 - channel_discount) * (1.0 - coupon) * (1.0 - tier)
 
 
+def member_coupon_share(member: bool, assist: bool, member_coupon: float) -> float:
+    """The coupon off a platform order that a member's price carries (ODD 7.6): the
+    `member_coupon` for members of a brand whose channel policy is 'assist' (its private
+    domain sends members to the platform with a coupon, Kiehl's model), else 0."""
+    return member_coupon if member and assist else 0.0
+
+
+def private_shop_offered(member: bool, separate: bool) -> bool:
+    """Whether the brand's own shop is among a consumer's options (ODD 7.6): only for its
+    members, and only under the 'separate' channel policy (Bosideng's mini-program store)."""
+    return member and separate
+
+
+def member_service_value(member: bool, member_service: float, service_need: float) -> float:
+    """The service a member values in the private shop and in stores (ODD 7.6): the brand's
+    `member_service` times the category's service need; 0 for non-members."""
+    return member_service * service_need if member else 0.0
+
+
+def store_service_value(
+    store_service: float, service_need: float, member_service_value: float
+) -> float:
+    """The service a store visit is worth (ODD 7.6): `store_service_value` times the
+    category's service need, plus a member's own service value."""
+    return store_service * service_need + member_service_value
+
+
+def platform_protection_value(trust_weight: float, trust: float, protection: float) -> float:
+    """What the platform's buyer protection is worth to a consumer (ODD 7.6): its
+    `trust_weight` times the consumer's platform trust times `buyer_protection`."""
+    return trust_weight * trust * protection
+
+
+def trial_probability(trial_on_awareness: float, from_ads: bool, ad_trial_boost: float) -> float:
+    """Probability of buying at once on hearing of a brand (ODD 7.4): the category's
+    `trial_on_awareness`, raised by the platform's ad trial boost as an independent second
+    chance, 1 − (1 − τ)(1 − boost), when the consumer heard of it through an ad."""
+    if from_ads:
+        return combine_hazards(trial_on_awareness, ad_trial_boost)
+    return trial_on_awareness
+
+
+def present_value(amount: float, discount_factor: float, age_days: int) -> float:
+    """An amount `age_days` after acquisition, discounted to the acquisition day with the
+    per-day factor δ (ODD 7.15): amount · δ^age."""
+    return amount * discount_factor**age_days
+
+
 def tier_discount(spend: float, thresholds, discounts) -> float:
     """Membership tier discount: the discount of the highest tier whose spend threshold the
     member's cumulative spend has reached (0 below the first tier; thresholds increase)."""

@@ -288,3 +288,45 @@ def test_compiled_decision_rules_equal_python():
             kind, 0.7, tuple(fatigue)
         )
     assert jit.mutes(1.5, 1.0) and not jit.feels_harvested(0.2, 0.5)
+
+
+def test_option_terms():
+    """The utility terms of an option (ODD 7.6): member-only coupon, shop, service."""
+    assert rules.member_coupon_share(True, True, 0.15) == 0.15
+    assert rules.member_coupon_share(True, False, 0.15) == 0.0  # separate policy: no coupon
+    assert rules.member_coupon_share(False, True, 0.15) == 0.0  # not a member
+    assert rules.private_shop_offered(True, True) and not rules.private_shop_offered(True, False)
+    assert not rules.private_shop_offered(False, True)
+    assert rules.member_service_value(True, 0.5, 0.8) == pytest.approx(0.4)
+    assert rules.member_service_value(False, 0.5, 0.8) == 0.0
+    assert rules.store_service_value(0.3, 0.8, 0.4) == pytest.approx(0.3 * 0.8 + 0.4)
+    assert rules.platform_protection_value(2.0, 0.5, 0.3) == pytest.approx(0.3)
+
+
+def test_trial_and_present_value():
+    assert rules.trial_probability(0.1, False, 0.5) == 0.1
+    assert rules.trial_probability(0.1, True, 0.5) == pytest.approx(1 - 0.9 * 0.5)
+    assert rules.present_value(100.0, 0.99, 0) == 100.0
+    assert rules.present_value(100.0, 0.99, 2) == pytest.approx(100.0 * 0.99**2)
+
+
+def test_compiled_option_rules_equal_python():
+    from sim.fast import jit
+
+    for member in (False, True):
+        for flag in (False, True):
+            assert jit.member_coupon_share(member, flag, 0.15) == rules.member_coupon_share(
+                member, flag, 0.15
+            )
+            assert jit.private_shop_offered(member, flag) == rules.private_shop_offered(
+                member, flag
+            )
+            assert jit.trial_probability(0.1, flag, 0.5) == rules.trial_probability(0.1, flag, 0.5)
+        assert jit.member_service_value(member, 0.5, 0.8) == rules.member_service_value(
+            member, 0.5, 0.8
+        )
+    # an integer power: Numba multiplies by squaring, Python calls pow(); they may differ in
+    # the last bit, which the engine contract's float tolerance absorbs
+    assert jit.present_value(100.0, 0.99, np.int64(37)) == pytest.approx(
+        rules.present_value(100.0, 0.99, 37), rel=1e-14
+    )

@@ -150,11 +150,13 @@ def options(W, B, G, i, b, chan, util, share, at):
         tier = R.tier_discount(
             np.float64(W.spend[b, i]), B.tier_spend[b, :k], B.tier_discount[b, :k]
         )
-    service = B.member_service[b] * B.service_need[b] if member else 0.0
+    service = R.member_service_value(member, B.member_service[b], B.service_need[b])
     appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
     relationship = G.relationship_weight * engagement
     alpha = np.float64(W.alpha[i])
-    coupon = B.member_coupon[b] if member and B.channel_policy[b] == ChannelPolicy.ASSIST else 0.0
+    coupon = R.member_coupon_share(
+        member, B.channel_policy[b] == ChannelPolicy.ASSIST, B.member_coupon[b]
+    )
     common = (alpha, relationship, loyalty, appeal)
     at = offer(
         chan,
@@ -164,11 +166,11 @@ def options(W, B, G, i, b, chan, util, share, at):
         np.int64(Channel.PLATFORM),
         R.effective_price_share(B.platform_discount[b], coupon, tier),
         G.convenience_platform + B.platform_fit[b],
-        G.trust_weight * np.float64(W.trust[i]) * G.buyer_protection,
+        R.platform_protection_value(G.trust_weight, np.float64(W.trust[i]), G.buyer_protection),
         0.0,
         common,
     )
-    if member and B.channel_policy[b] == ChannelPolicy.SEPARATE:
+    if R.private_shop_offered(member, B.channel_policy[b] == ChannelPolicy.SEPARATE):
         at = offer(
             chan,
             util,
@@ -191,7 +193,7 @@ def options(W, B, G, i, b, chan, util, share, at):
             R.effective_price_share(0.0, 0.0, tier),
             G.convenience_store + B.store_fit[b],
             0.0,
-            G.store_service_value * B.service_need[b] + service,
+            R.store_service_value(G.store_service_value, B.service_need[b], service),
             common,
         )
     return at
@@ -279,7 +281,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     W.last_purchase[b, i] = today
     if W.cohort_day[b, i] != NO_COHORT:
         age = today - W.cohort_day[b, i]
-        pv = price * G.discount_factor**age
+        pv = R.present_value(price, G.discount_factor, age)
         for h in range(HORIZONS.size):
             due = W.cohort_day[b, i] + HORIZONS[h]
             if age < HORIZONS[h] and due < G.days:
@@ -362,9 +364,7 @@ def become_aware(W, B, G, L, book, today, rng, i, b, source):
     set_state(W, G, b, i, np.int64(State.AWARE))
     W.source[b, i] = source
     start_needs(W, B, i, B.category[b], today, rng)
-    trial = B.trial_on_awareness[b]
-    if source == Source.ADS:
-        trial = R.combine_hazards(trial, G.ad_trial_boost)
+    trial = R.trial_probability(B.trial_on_awareness[b], source == Source.ADS, G.ad_trial_boost)
     if trial > 0 and rng.random() < trial:
         buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
     return True
