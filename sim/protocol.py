@@ -11,10 +11,9 @@ population arrays. Nothing else of an engine is public to its readers.
 With the same seed the two engines draw the day-0 market in the same order but not wholly
 from the same numbers: `mesa.Model` takes one number from the run's Generator (a seed for
 its stdlib `random`) before the network is drawn, so the networks differ; the reference
-engine draws need rates for every category, the fast engine only for those a brand sells;
-and they pick KOCs among equally connected consumers differently. Where none of this bites
-(only sold categories, no KOCs), their day-0 snapshots agree (floats to the fast engine's
-float32) but for the network; after some days they agree on the invariants, not the values
+engine draws need rates for every category, the fast engine only for those a brand sells.
+Where neither bites (only sold categories), their day-0 snapshots agree (floats to the fast
+engine's float32) but for the network; after some days they agree on the invariants, not the values
 (tests/test_protocol.py).
 """
 

@@ -414,22 +414,16 @@ ADOPTIONS = {
 }
 
 
-NO_KOCS = {"quota_assist": {"koc_count": 0}}
-"""KOCs are recruited among the best-connected consumers, ties broken at random: the
-reference engine takes the lowest tie-breaking uniforms, the fast engine the highest
-(equally likely, but not the same consumers), so the adoption tests recruit none; employee
-distributors (a random centre each) are drawn alike and compared."""
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("adoption", ADOPTIONS)
 def test_adopt_strategy(adoption, seed):
     """What a strategy review applies once it has chosen (the choice itself is the shared
     Fermi rule): the levers, the staff (guides' skills and distributors' circles drawn from
     the run's Generator), members of departing guides moved to the group; then an order and
-    an invitation under the new levers agree too."""
+    an invitation under the new levers agree too. KOCs are recruited by the staffing both
+    engines share (`sim.staffing.draw_staff`), so the same consumers."""
     b, peer, update = ADOPTIONS[adoption]
-    pair = Pair(contract_scenario(**NO_KOCS))
+    pair = Pair(contract_scenario())
     holding = member(channel=MemberChannel.GUIDE, guide=0) if b != QR_SHOP else member()
     pair.put(0, Person(holdings={b: holding}))
     pair.put(1, Person(holdings={b: customer()}))
