@@ -156,9 +156,7 @@ class PopulationParams(Strict):
     platform_trust_concentration: Pos = F(10.0, "beta concentration of platform trust")
     attention_slots_mean: Annotated[
         Rate, Field(ge=1.0), _size("population.attention_slots_mean")
-    ] = F(
-        3.0, "brands: private domains a consumer keeps active (1 + Poisson)"
-    )
+    ] = F(3.0, "brands: private domains a consumer keeps active (1 + Poisson)")
     hunter_share: Share = F(0.03, "share: coupon hunters (wool party) in the population")
     fatigue_tolerance_mean: Pos = F(6.0, "fatigue units: mean tolerance before muting")
     fatigue_tolerance_cv: NonNeg = F(0.3, "ratio: coefficient of variation of tolerance")
@@ -300,9 +298,7 @@ class StrategyParams(Strict):
         "quality", "guide KPI: quality (natural traffic) or quota (pull-in targets)"
     )
     guide_capacity: PosInt = F(300, "members one guide serves")
-    guide_touches_per_day: Annotated[
-        Rate, _size("brands.NAME.strategy.guide_touches_per_day")
-    ] = F(
+    guide_touches_per_day: Annotated[Rate, _size("brands.NAME.strategy.guide_touches_per_day")] = F(
         15.0, "messages/day per guide (9,000 guides, ~4M messages a month)"
     )
     guide_invite_rate: Share = F(0.3, "probability: a guide invites a store visitor or buyer")
@@ -340,9 +336,7 @@ class StrategyParams(Strict):
         0, "KOCs or small-B nodes recruited"
     )
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
-    koc_circle: Annotated[
-        Rate, Field(gt=0.0), _size("brands.NAME.strategy.koc_circle")
-    ] = F(
+    koc_circle: Annotated[Rate, Field(gt=0.0), _size("brands.NAME.strategy.koc_circle")] = F(
         100.0, "people: circle a KOC or small-B node radiates to"
     )
     koc_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(2.0, "posts/week per KOC")
@@ -357,9 +351,7 @@ class StrategyParams(Strict):
     ] = F(0, "employees selling to their own circles")
     employee_circle: Annotated[
         Rate, Field(gt=0.0), _size("brands.NAME.strategy.employee_circle")
-    ] = F(
-        30.0, "people: circle of one employee distributor"
-    )
+    ] = F(30.0, "people: circle of one employee distributor")
     employee_posts_per_week: Annotated[float, Field(ge=0.0, le=7.0)] = F(
         1.0, "posts/week per employee distributor"
     )

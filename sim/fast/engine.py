@@ -24,8 +24,6 @@ from sim.fast.bridge import (
 )
 from sim.fast.events import apply_event
 from sim.fast.layout import (
-    GROUP_CH,
-    GUIDE_CH,
     NO_COHORT,
     NOT_ACQUIRED,
     Brands,
@@ -266,7 +264,7 @@ class FastModel:
         W = self.W
         had_guides = W.m_guide[b] >= 0
         if had_guides.any():
-            W.m_channel[b, had_guides] = GROUP_CH
+            W.m_channel[b, had_guides] = int(MemberChannel.GROUP)
             W.m_guide[b, had_guides] = -1
             W.m_gpos[b, had_guides] = -1
         staff = draw_staff(self.strategies[b], self.brand_params[b].stores, self.network, self.rng)
@@ -343,7 +341,11 @@ class FastModel:
             order = self.rng.permutation(n)
             st = self.strategies[b]
             has_guides = self.W.b_ghi[b] > self.W.b_glo[b]
-            preferred = GUIDE_CH if has_guides else MEMBER_CHANNELS.index(st.package_card_channel)
+            preferred = (
+                int(MemberChannel.GUIDE)
+                if has_guides
+                else MEMBER_CHANNELS.index(st.package_card_channel)
+            )
             K.initial_funnel(
                 *self._structs(),
                 self._L,

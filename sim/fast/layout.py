@@ -13,7 +13,8 @@ scalar field keeps the scenario's name; a text choice is held as its code.
 The kernels receive each group as a Numba StructRef (`as_struct`): a pointer to the
 arrays, so compiling a kernel does not grow with the number of fields.
 
-Codes replace the reference engine's strings (funnel states are the same integers).
+Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
+`sim.vocab`, shared with the reference engine.
 Per-consumer floats are float32 and flags int8/bool: 68 bytes per consumer and brand,
 15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
@@ -28,46 +29,25 @@ from numba import njit
 from numba.core import types
 from numba.experimental import structref
 
-from sim import vocab
 from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
-from sim.ledger import COLUMNS
-from sim.params import SOURCES_CUSTOMER, SOURCES_MEMBER
+from sim.ledger import COLUMN_INDEX
 from sim.rules import NEVER_DAY
-from sim.vocab import Channel, DistributorKind, MemberChannel, Prompt, Source, Touch
 
-# ---- codes: the vocabulary's (sim.vocab) as plain ints, so ledger column names follow
-PLATFORM, PRIVATE, STORE = map(int, Channel)
-GUIDE_CH, GROUP_CH, MINI_PROGRAM_CH, _ = map(int, MemberChannel)
-SRC_ADS, SRC_STORE, SRC_REFERRAL, SRC_KOC, SRC_DISTRIBUTOR, SRC_ORGANIC, PACKAGE_CARD = map(
-    int, Source
-)
-"""Member sources share names with customer sources ('store', 'referral', ...): a join's
-source code is its `Source` code; MEMBER_SOURCE_COLUMN maps it to its column."""
-BY_NONE, BY_TRIAL, BY_GUIDE, BY_PUSH, BY_KOC, BY_SMALL_B, BY_EMPLOYEE = map(int, Prompt)
-CONTENT, SERVICE, SELLING = map(int, Touch)
-KOC, SMALL_B, EMPLOYEE = map(int, DistributorKind)
-DISTRIBUTOR_KINDS = vocab.DISTRIBUTOR_KINDS
+# ---- markers (the codes of states, channels, sources, prompts and kinds are sim.vocab's)
 NOT_ACQUIRED = -1
 NO_COHORT = -(2**31)
 NEVER = NEVER_DAY
 """next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
 
-# ---- ledger columns by index
-COLUMN_INDEX = {name: k for k, name in enumerate(COLUMNS)}
-
 
 def col(name: str) -> int:
+    """A ledger column's index in `Ledger.array`."""
     return COLUMN_INDEX[name]
 
 
 def cols(template: str, names) -> np.ndarray:
+    """The indices of the ledger columns `template.format(name)`, one per name."""
     return np.array([COLUMN_INDEX[template.format(x)] for x in names], dtype=np.int64)
-
-
-MEMBER_SOURCE_COLUMN = np.full(len(SOURCES_CUSTOMER) + 1, -1, dtype=np.int64)
-for _s in SOURCES_MEMBER:
-    _code = PACKAGE_CARD if _s == "package_card" else SOURCES_CUSTOMER.index(_s)
-    MEMBER_SOURCE_COLUMN[_code] = COLUMN_INDEX[f"new_members_{_s}"]
 
 
 class World(NamedTuple):

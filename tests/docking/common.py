@@ -290,8 +290,11 @@ def welch(ref: list[float], cand: list[float]) -> tuple[float, float, float, flo
     se = math.sqrt(va + vb)
     diff = b.mean() - a.mean()
     if se == 0.0:
-        return 0.0, math.inf, (0.0 if diff == 0 else math.copysign(math.inf, diff)), (
-            1.0 if diff == 0 else 0.0
+        return (
+            0.0,
+            math.inf,
+            (0.0 if diff == 0 else math.copysign(math.inf, diff)),
+            (1.0 if diff == 0 else 0.0),
         )
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     res = stats.ttest_ind(b, a, equal_var=False)
