@@ -65,7 +65,7 @@ class World(NamedTuple):
     hunter: np.ndarray  # [n] bool coupon hunter
     n_memb: np.ndarray  # [n] i1 memberships held
     # consumer × brand
-    funnel: np.ndarray  # [nb, n] i1 state (sim.agents.UNAWARE ...)
+    funnel: np.ndarray  # [nb, n] i1 state (sim.vocab.State)
     purchases: np.ndarray  # [nb, n] i4
     source: np.ndarray  # [nb, n] i1 customer source code, −1 none
     acquired: np.ndarray  # [nb, n] i4 acquisition day, NOT_ACQUIRED
