@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import load_scenario
@@ -47,8 +48,6 @@ def test_known_sign_difference_ci_covers_truth(result) -> None:
 
 
 def test_paired_ci_from_differences() -> None:
-    import pandas as pd
-
     runs = pd.DataFrame(
         {
             "scenario": ["a"] * 3 + ["b"] * 3,
@@ -105,3 +104,22 @@ def test_cli_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     _, err = capsys.readouterr()
     assert info.value.code == 2 and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_report_lists_what_differs(result, tmp_path: Path) -> None:
+    """The report names every resolved parameter that differs between the scenarios (here
+    stores, brands, levers ...), and only those: identical scenarios differ in nothing."""
+    table = result.assumptions
+    assert list(table.columns) == ["parameter", *result.labels]
+    keys = set(table["parameter"])
+    assert "brands.brand.stores" in keys  # public_only has no stores; beauty_guides has
+    assert "run.days" not in keys and "run.consumers" not in keys  # the same in all three
+    assert not {"name", "description", "source_case"} & keys
+    same = table[table["public_only"] != table["public_only#2"]]
+    assert same.empty  # the repeated scenario differs from the first in nothing
+    write_compare(result, tmp_path)
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## What differs between the scenarios" in report
+    assert "`brands.brand.stores`" in report
+    written = pd.read_csv(tmp_path / "assumptions.csv")
+    assert set(written["parameter"]) == keys

@@ -7,6 +7,7 @@ and each KPI: the mean paired difference over replicates, with a t-based confide
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -29,7 +30,7 @@ from sim.files import atomic_write
 from sim.params import Scenario
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number
-from sim.present.tables import md_table_plain
+from sim.present.tables import md_escape, md_table_plain
 
 HEADLINE = (
     "gmv",
@@ -129,6 +130,40 @@ def paired_differences(runs: pd.DataFrame, labels: list[str], conf: float = 0.95
 
 
 FAILED_COLUMNS = ["scenario", "replicate", "seed", "error"]
+DESCRIPTIVE = frozenset({"name", "description", "source_case"})
+"""Keys that name or describe a scenario: never an assumption that differs."""
+SHOWN_ASSUMPTIONS = 60
+"""The report lists at most this many differing parameters (assumptions.csv has them all)."""
+
+
+def flat_parameters(scenario: Scenario) -> dict[str, str]:
+    """Every resolved parameter of a scenario as dotted key -> value (JSON text for lists
+    and tables), descriptive keys left out."""
+    out: dict[str, str] = {}
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif key not in DESCRIPTIVE:
+            out[key] = json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    walk(scenario.model_dump(mode="json"), "")
+    return out
+
+
+def parameter_differences(scenarios: list[Scenario], labels: list[str]) -> pd.DataFrame:
+    """The assumptions a comparison rests on: every resolved parameter whose value is not
+    the same in all scenarios (a key missing from one, such as another scenario's brand,
+    reads "–"), one row per key, one column per scenario label, in key order."""
+    flat = [flat_parameters(sc) for sc in scenarios]
+    keys = sorted(set().union(*flat))
+    rows = [
+        [key, *(f.get(key, "–") for f in flat)]
+        for key in keys
+        if len({f.get(key, "–") for f in flat}) > 1
+    ]
+    return pd.DataFrame(rows, columns=["parameter", *labels])
 
 
 @dataclass
@@ -141,6 +176,9 @@ class CompareResult:
     failed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILED_COLUMNS))
     """Runs that produced nothing: scenario, replicate, seed, error (their pairs are left
     out of the differences)."""
+    assumptions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["parameter"]))
+    """Every resolved parameter that differs between the scenarios (`parameter_differences`):
+    what a difference in KPIs may come from."""
 
 
 class CompareError(Exception):
@@ -203,7 +241,13 @@ def run_compare(
         ["scenario", "replicate"], key=lambda c: c.map(order) if c.name == "scenario" else c
     )
     return CompareResult(
-        labels, runs, diffs, replicates, time.perf_counter() - t0, fails.reset_index(drop=True)
+        labels,
+        runs,
+        diffs,
+        replicates,
+        time.perf_counter() - t0,
+        fails.reset_index(drop=True),
+        parameter_differences(scenarios, labels),
     )
 
 
@@ -253,11 +297,13 @@ def fig_differences(res: CompareResult, path: Path) -> None:
 
 
 def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Path:
-    """results.parquet (every KPI of every run), differences.csv, report.md, figure."""
+    """results.parquet (every KPI of every run), differences.csv, assumptions.csv (every
+    parameter that differs), report.md, figure."""
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     write_parquet(out / "results.parquet", res.runs)
     atomic_write(out / "differences.csv", lambda p: res.differences.to_csv(p, index=False))
+    atomic_write(out / "assumptions.csv", lambda p: res.assumptions.to_csv(p, index=False))
     fig_differences(res, out / "figures" / "differences.png")
     ref = res.labels[0]
     lines = [
@@ -276,6 +322,7 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         "distinguishable from it at this many replicates.*",
         "",
     ]
+    lines += assumptions_section(res)
     if len(res.failed):
         lines += [
             f"**{len(res.failed)} run(s) failed**; the differences leave their pairs out "
@@ -322,12 +369,35 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         ]
     lines += [
         "`results.parquet`: every KPI of every run (scenario, replicate, seed, brand, metric, "
-        "value); `differences.csv`: the paired differences for every KPI.",
+        "value); `differences.csv`: the paired differences for every KPI; `assumptions.csv`: "
+        "every parameter that differs between the scenarios.",
         "",
     ]
     path = out / "report.md"
     atomic_write(path, lambda p: p.write_text("\n".join(lines), encoding="utf-8"))
     return path
+
+
+def assumptions_section(res: CompareResult) -> list[str]:
+    """The report's account of what differs between the scenarios, so that a reader sees
+    which assumptions (stores, starting customers, levers ...) a difference may come from,
+    not only the strategy the comparison is about."""
+    table = res.assumptions
+    lines = ["## What differs between the scenarios", ""]
+    if table.empty:
+        return [*lines, "Every resolved parameter is the same in all scenarios.", ""]
+    lines += [
+        f"{len(table)} resolved parameter(s) differ; a difference in KPIs may come from any of "
+        "them, not only from the strategy in question. Compare like with like: a baseline "
+        "should differ from its strategy only in that strategy's levers.",
+        "",
+    ]
+    shown = table.head(SHOWN_ASSUMPTIONS)
+    rows = [[f"`{r[0]}`", *(md_escape(str(v)) for v in r[1:])] for r in shown.values]
+    lines += [md_table_plain(list(table.columns), rows), ""]
+    if len(table) > SHOWN_ASSUMPTIONS:
+        lines += [f"({len(table) - SHOWN_ASSUMPTIONS} more in `assumptions.csv`.)", ""]
+    return lines
 
 
 def default_workers() -> int:
