@@ -417,6 +417,33 @@ def _check_compare_size(scenarios: int, replicates: int) -> None:
     )
 
 
+def targeted_overrides(overrides: list[str], scenarios: list[str]) -> list[list[str]]:
+    """Each scenario's `--set` overrides for `siyu compare`: an override applies to every
+    scenario, unless it starts with `N:` (the scenario's position, from 1) or `NAME:` (a
+    scenario named once on the command line), when it applies to that one only. That is how
+    a comparison sets a scenario against its own twin, changed in one lever only:
+    `siyu compare beauty_guides beauty_guides --set 2:brands.brand.strategy.private_ops=false`.
+    """
+    out: list[list[str]] = [[] for _ in scenarios]
+    for text in overrides:
+        head, sep, rest = text.partition(":")
+        if not sep or "=" in head or not (head.isdigit() or head in scenarios):
+            for own in out:
+                own.append(text)
+            continue
+        if head.isdigit():
+            k = int(head) - 1
+            if not 0 <= k < len(scenarios):
+                fail(f"--set: {text}: no scenario {head} (give 1 to {len(scenarios)})")
+        else:
+            places = [i for i, name in enumerate(scenarios) if name == head]
+            if len(places) > 1:
+                fail(f"--set: {text}: {head} is given {len(places)} times; name it by position")
+            k = places[0]
+        out[k].append(rest)
+    return out
+
+
 @app.command(
     epilog="Exit codes: 0 every run done; 3 some runs failed (the differences use the pairs "
     "that finished; if none did, nothing is written); 2 bad input or an --out that cannot be "
@@ -434,7 +461,11 @@ def compare(
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="override a key in every scenario (repeatable)"),
+        typer.Option(
+            "--set",
+            help="override a key in every scenario, or in one: N:key=value (its position, "
+            "from 1) or NAME:key=value (repeatable)",
+        ),
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -459,7 +490,11 @@ def compare(
     _check_compare_size(len(scenarios), replicates)
     if seed < 0:
         fail(f"--seed: must be a non-negative integer (got {seed})")
-    loaded = [load_or_fail(s, set_, days=days, consumers=consumers) for s in scenarios]
+    targeted = targeted_overrides(set_ or [], scenarios)
+    loaded = [
+        load_or_fail(s, own, days=days, consumers=consumers)
+        for s, own in zip(scenarios, targeted, strict=True)
+    ]
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
         fail(f"--out: {target}: exists and is not a folder")

@@ -123,3 +123,45 @@ def test_report_lists_what_differs(result, tmp_path: Path) -> None:
     assert "`brands.brand.stores`" in report
     written = pd.read_csv(tmp_path / "assumptions.csv")
     assert set(written["parameter"]) == keys
+
+
+def test_set_targets_one_scenario() -> None:
+    """`--set N:key=value` or `NAME:key=value` changes one scenario; a plain `--set` all."""
+    from sim.cli import targeted_overrides
+
+    got = targeted_overrides(
+        ["run.days=30", "2:brands.brand.strategy.private_ops=false", "brand_a:run.seed=4"],
+        ["beauty_guides", "beauty_guides", "brand_a"],
+    )
+    assert got == [
+        ["run.days=30"],
+        ["run.days=30", "brands.brand.strategy.private_ops=false"],
+        ["run.days=30", "run.seed=4"],
+    ]
+    # a value with a colon is not a target
+    assert targeted_overrides(['description="a:b"'], ["x", "y"]) == [
+        ['description="a:b"'],
+        ['description="a:b"'],
+    ]
+
+
+def test_cli_compare_against_a_twin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario against itself with one lever changed: the report names that lever as
+    the only assumption that differs; a target that names no scenario is one line, exit 2."""
+    out = tmp_path / "twin"
+    base = ["compare", "beauty_guides", "beauty_guides", "--replicates", "2", "--days", "30"]
+    twin = "2:brands.brand.strategy.private_ops=false"
+    args = [*base, "--consumers", "150", "--workers", "1", "--set", twin, "--out", str(out)]
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    _, err = capsys.readouterr()
+    assert (info.value.code or 0) == 0, err
+    written = pd.read_csv(out / "assumptions.csv")
+    assert list(written["parameter"]) == ["brands.brand.strategy.private_ops"]
+    assert "`brands.brand.strategy.private_ops`" in (out / "report.md").read_text("utf-8")
+    with pytest.raises(SystemExit) as info:
+        main([*base, "--set", "3:run.seed=1", "--out", str(tmp_path / "x")])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2
+    assert err.strip() == "error: --set: 3:run.seed=1: no scenario 3 (give 1 to 2)"
+    assert not (tmp_path / "x").exists()
