@@ -533,7 +533,8 @@ def compare(
         ci = f"[{r.low:.3g}, {r.high:.3g}]" if r.low == r.low else "–"
         table.add_row(r.scenario, r.brand, r.metric, f"{r.diff:.3g}", ci)
     out_console().print(table)
-    print(f"wrote {target}/ (report.md, figures/, results.parquet, differences.csv)", flush=True)
+    files = "report.md, figures/, results.parquet, differences.csv, assumptions.csv"
+    print(f"wrote {target}/ ({files})", flush=True)
     if len(res.failed):
         print(
             f"warning: {len(res.failed)} run(s) failed; the differences leave their pairs out "

@@ -19,6 +19,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from scipy import stats
 
 from sim.experiments.executors import TaskFailed
@@ -43,7 +44,21 @@ HEADLINE = (
     "repurchase_rate",
 )
 """The KPIs the table and the figure show (results.parquet keeps every KPI)."""
-LOWER_IS_BETTER = frozenset({"cac_blended", "cac_public", "cac_private"})
+HEADLINE_LABELS = {
+    "gmv": "GMV (yuan)",
+    "private_share": "private share (0-1)",
+    "contribution": "contribution (yuan)",
+    "roi_total": "ROI, all spend",
+    "roi_private": "ROI, private (attributed)",
+    "cac_blended": "CAC, blended (yuan)",
+    "members": "members (people)",
+    "repurchase_rate": "repurchase rate (0-1)",
+}
+"""What the figure calls each headline KPI, with its unit (docs/KPIS.md defines them)."""
+VERDICT = "contribution"
+"""The KPI whose difference says whether the brand is better off: the figure colours it
+green (better) or red (worse); other KPIs say how, not whether, so they are blue when their
+interval excludes 0 and grey when it does not."""
 
 
 def execute_scenario(
@@ -263,6 +278,14 @@ def shown_differences(diffs: pd.DataFrame) -> pd.DataFrame:
     return d.sort_values(["scenario", "is_market", "brand", "order"], kind="stable")
 
 
+def compact_number(value: float, _pos: object = None) -> str:
+    """An axis tick in few characters: 150k, −2.1M, 0.25."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}".replace("-", "−")
+    return f"{value:.3g}".replace("-", "−")
+
+
 def fig_differences(res: CompareResult, path: Path) -> None:
     """One panel per KPI: each scenario's mean difference from the reference, with its CI."""
     d = shown_differences(res.differences)
@@ -279,13 +302,19 @@ def fig_differences(res: CompareResult, path: Path) -> None:
                 r = sub.loc[(s, b)]
                 lo, hi = r["low"], r["high"]
                 sure = np.isfinite(lo) and (lo > 0 or hi < 0)
-                better = (r["diff"] < 0) if m in LOWER_IS_BETTER else (r["diff"] > 0)
-                color = ("#1b7837" if better else "#c0392b") if sure else "#777"
+                if not sure:
+                    color = "#777"
+                elif m == VERDICT:
+                    color = "#1b7837" if r["diff"] > 0 else "#c0392b"
+                else:
+                    color = "#2c6fbb"
                 if np.isfinite(lo):
                     ax.plot([lo, hi], [i, i], color=color, lw=2)
                 ax.plot([r["diff"]], [i], "o", color=color)
             ax.axvline(0, color="#222", lw=0.8)
-            ax.set_title(m, fontsize=9)
+            ax.set_title(HEADLINE_LABELS.get(m, m), fontsize=9)
+            ax.xaxis.set_major_formatter(FuncFormatter(compact_number))
+            ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.set_yticks(range(len(rows)), names)
             ax.invert_yaxis() if ax is axes.flat[0] else None
         for ax in axes.flat[len(metrics) :]:
@@ -317,9 +346,10 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         "",
         "![differences](figures/differences.png)",
         "",
-        "*Dots: mean difference; bars: 95% interval; green: clearly better than the "
-        "reference (higher, or lower for a cost such as CAC), red: clearly worse, grey: not "
-        "distinguishable from it at this many replicates.*",
+        "*Dots: mean difference; bars: 95% interval. Contribution says whether the brand is "
+        "better off: green, clearly more than the reference; red, clearly less. The other KPIs "
+        "say how it got there, not whether that is good: blue, clearly different from the "
+        "reference; grey (any KPI), not distinguishable from it at this many replicates.*",
         "",
     ]
     lines += assumptions_section(res)
