@@ -154,17 +154,11 @@ SHOWN_ASSUMPTIONS = 60
 def flat_parameters(scenario: Scenario) -> dict[str, str]:
     """Every resolved parameter of a scenario as dotted key -> value (JSON text for lists
     and tables), descriptive keys left out."""
-    out: dict[str, str] = {}
-
-    def walk(value: Any, key: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{key}.{k}" if key else str(k))
-        elif key not in DESCRIPTIVE:
-            out[key] = json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-    walk(scenario.model_dump(mode="json"), "")
-    return out
+    return {
+        key: json.dumps(value, ensure_ascii=False, sort_keys=True)
+        for key, value in flat_kpis(scenario.model_dump(mode="json")).items()
+        if key not in DESCRIPTIVE
+    }
 
 
 def parameter_differences(scenarios: list[Scenario], labels: list[str]) -> pd.DataFrame:

@@ -349,7 +349,8 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def flat_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A run's nested KPI dict as dotted names (`ltv90.all`), the names metrics use."""
+    """A nested dict as dotted names: a run's KPIs (`ltv90.all`, the names metrics use), or a
+    dumped scenario's parameters (`brands.brand.stores`)."""
     out: dict[str, Any] = {}
     for key, value in kpis.items():
         name = f"{prefix}.{key}" if prefix else str(key)

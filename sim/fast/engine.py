@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim import population, rules
+from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
 from sim.fast import kernels as K
 from sim.fast.bridge import (
     BRAND_FIELDS,
@@ -30,11 +31,10 @@ from sim.fast.layout import (
     Globals,
     World,
     as_struct,
-    col,
 )
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, SOURCES_CUSTOMER, Scenario, StrategyParams
+from sim.params import MEMBER_CHANNELS, Scenario, StrategyParams
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -48,12 +48,8 @@ from sim.snapshots import (
 from sim.staffing import draw_staff
 from sim.vocab import DistributorKind, MemberChannel, State
 
-_COHORT_COLUMNS = {
-    (h, s, k): col(f"cohort{horizon}_{what}_{src}")
-    for h, horizon in enumerate((90, 365))
-    for s, src in enumerate(SOURCES_CUSTOMER)
-    for k, what in enumerate(("gmv", "pv", "n"))
-}
+_COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
+"""Ledger column of cohort bucket [horizon, source, gmv/pv/n] (`self._book`'s last axes)."""
 
 
 class FastModel:
@@ -79,7 +75,7 @@ class FastModel:
         self.strategy_since = [0] * nb
         self.ledger = Ledger(self.days, self.brand_names, [bp.category for bp in self.brand_params])
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
-        self._book = np.zeros((self.days, nb, 2, len(SOURCES_CUSTOMER), 3))
+        self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
 
         self.network = build_network(sc.network, n, rng)
         self.B = self._brands(cat_names)
@@ -390,7 +386,7 @@ class FastModel:
         """Bring the Ledger up to date: cohorts booked on their due day (flows and stocks
         are already in its array)."""
         L = self._L
-        for (h, s, k), c in _COHORT_COLUMNS.items():
+        for (h, s, k), c in np.ndenumerate(_COHORT_COLUMNS):
             L[:, c, :] = self._book[:, :, h, s, k]
         self.ledger.day = self.today
 
@@ -400,8 +396,8 @@ class FastModel:
         engine's ledger arrays; an adoption goes through the one path of a strategy change
         (`set_strategy`, which re-lays the staff arrays)."""
         review_strategies(
-            self._L[:, col("gross_profit"), :],
-            self._L[:, col("cost_total"), :],
+            self._L[:, column("gross_profit"), :],
+            self._L[:, column("cost_total"), :],
             [bp.adaptive for bp in self.brand_params],
             [bp.category for bp in self.brand_params],
             self.strategies,

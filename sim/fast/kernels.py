@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.accounting import column, columns
 from sim.fast import jit as R
 from sim.fast.bridge import ChannelPolicy, GuideRegime
 from sim.fast.jit import accounting as A
@@ -32,8 +33,6 @@ from sim.fast.layout import (
     NEVER,
     NO_COHORT,
     NOT_ACQUIRED,
-    col,
-    cols,
 )
 from sim.vocab import (
     COHORT_HORIZONS,
@@ -950,10 +949,10 @@ def census(W, B, G, L, today):
         row[C_PRIVATE_OPS] = 1.0 if B.private_ops[b] else 0.0
 
 
-STOCK_STATE = cols("stock_{}", STATE_NAMES)
-STOCK_CHANNEL = cols("stock_members_{}", MEMBER_CHANNELS)
+STOCK_STATE = columns("stock_{}", STATE_NAMES)
+STOCK_CHANNEL = columns("stock_members_{}", MEMBER_CHANNELS)
 C_EVER, C_REPEAT_CUST, C_MUTED, C_REACHABLE, C_ACTIVE, C_ENGAGED = (
-    col(c)
+    column(c)
     for c in (
         "stock_ever_customers",
         "stock_repeat_customers",
@@ -964,7 +963,7 @@ C_EVER, C_REPEAT_CUST, C_MUTED, C_REACHABLE, C_ACTIVE, C_ENGAGED = (
     )
 )
 C_FAKE_STOCK, C_KOC_REACH, C_KOC_NODES, C_GUIDES, C_PRIVATE_OPS = (
-    col(c)
+    column(c)
     for c in (
         "stock_fake_members",
         "stock_koc_reach",

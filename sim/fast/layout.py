@@ -30,7 +30,6 @@ from numba.core import types
 from numba.experimental import structref
 
 from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
-from sim.ledger import COLUMN_INDEX
 from sim.rules import NEVER_DAY
 
 # ---- markers (the codes of states, channels, sources, prompts and kinds are sim.vocab's)
@@ -38,16 +37,6 @@ NOT_ACQUIRED = -1
 NO_COHORT = -(2**31)
 NEVER = NEVER_DAY
 """next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
-
-
-def col(name: str) -> int:
-    """A ledger column's index in `Ledger.array`."""
-    return COLUMN_INDEX[name]
-
-
-def cols(template: str, names) -> np.ndarray:
-    """The indices of the ledger columns `template.format(name)`, one per name."""
-    return np.array([COLUMN_INDEX[template.format(x)] for x in names], dtype=np.int64)
 
 
 class World(NamedTuple):
