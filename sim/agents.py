@@ -121,6 +121,9 @@ class Consumer(mesa.Agent):
         self.last_purchase = np.full(nb, -(10**6), dtype=np.int64)
         self.memberships: dict[int, Membership] = {}
         self.annoyed: set[int] = set()  # brands this consumer muted: they now count against them
+        # the habit of ordering in each brand's own shop (rules.habit_now), as of habit_day
+        self.shop_habit = np.zeros(nb)
+        self.habit_day = np.zeros(nb, dtype=np.int64)
         self.need_p = rules.daily_need_probability(need_rates)
         self.next_need = np.full(len(need_rates), -1, dtype=np.int64)
 
@@ -167,6 +170,12 @@ class Consumer(mesa.Agent):
                 self.need_rates[cat], self.model.scenario.population.latent_need_window
             )
         )
+
+    def habit_today(self, b: int) -> float:
+        """The habit of ordering in brand b's own shop, faded to today (lazily)."""
+        pop = self.model.scenario.population
+        days = self.model.today - int(self.habit_day[b])
+        return float(rules.habit_now(float(self.shop_habit[b]), pop.habit_half_life, days))
 
     def membership(self, b: int) -> Membership | None:
         """The membership, with fatigue and engagement faded to today."""
@@ -246,7 +255,9 @@ class Consumer(mesa.Agent):
             offer(
                 Channel.PRIVATE,
                 rules.effective_price_share(st.private_discount, 0.0, tier),
-                pop.convenience_private + cat.private_fit,
+                rules.private_convenience(
+                    pop.convenience_private, cat.private_fit, pop.habit_weight, self.habit_today(b)
+                ),
                 service=service,
             )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
@@ -319,6 +330,12 @@ class Consumer(mesa.Agent):
         self.purchases[b] += 1
         self.spend[b] += price
         self.last_purchase[b] = model.today
+        if channel == Channel.PRIVATE:  # the order keeps the shop's slot in the phone warm
+            habit = rules.habit_after_private_order(
+                self.habit_today(b), model.scenario.population.habit_gain
+            )
+            self.shop_habit[b] = habit
+            self.habit_day[b] = model.today
         if self.cohort_day[b] is not None:
             age = model.today - self.cohort_day[b]
             pv = rules.present_value(price, model.discount_factor, age)

@@ -186,6 +186,18 @@ class PopulationParams(Strict):
     convenience_private: float = F(0.3, "utility: convenience of the brand's mini-program shop")
     convenience_store: float = F(-0.3, "utility: convenience of a trip to a store")
     store_service_value: NonNeg = F(1.0, "utility: in-store service times category service need")
+    habit_weight: NonNeg = F(
+        3.0,
+        "utility: value of a full habit of ordering in a brand's own shop (the mini-program's "
+        "'slot in the phone'; Guadagni & Little 1983 loyalty, by channel)",
+    )
+    habit_gain: Share = F(
+        0.5, "share of the gap to 1: habit one order in the brand's own shop builds"
+    )
+    habit_half_life: Pos = F(
+        60.0, "days: half-life of the ordering habit between orders (frequency decides)"
+    )
+
     outside_utility: float = F(1.0, "utility: buying an unmodelled brand or waiting instead")
     join_engagement: Share = F(0.2, "0-1: engagement of a new member (and of day-0 members)")
     reluctant_engagement: Share = F(

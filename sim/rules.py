@@ -259,6 +259,9 @@ def channel_utility(
     V = −α_i·(p_bc / p_list) + convenience_c + trust_i·protection_c + w_rel·engagement_ib
         + loyalty_ib + appeal_b + service_bc
 
+    For the private shop, convenience_c includes the consumer's ordering habit for the
+    brand's shop (`private_convenience`).
+
     Each term is already weighted by its scenario coefficient by the caller. Choice among
     options then follows the multinomial logit (McFadden 1974), see `logit_probabilities`.
     """
@@ -320,6 +323,32 @@ def effective_price_share(
 ) -> np.ndarray | float:
     """Price paid as a share of list price: (1 − channel discount)·(1 − coupon)·(1 − tier)."""
     return (1.0 - channel_discount) * (1.0 - coupon) * (1.0 - tier)
+
+
+def habit_now(habit: float, half_life: float, days: float) -> float:
+    """A consumer's habit of ordering in a brand's own shop, faded to today: h · 2^(−d/H),
+    d days after it was last updated, H the half-life in days. Fading in calendar time is
+    what lets purchase frequency decide (domain brief, mechanism 3): a weekly buyer orders
+    again before the habit fades, a once-a-year buyer has lost it by the next order.
+    Computed lazily from the day of the last update: no daily loop, no draw."""
+    return habit * 0.5 ** (days / half_life)
+
+
+def habit_after_private_order(habit: float, gain: float) -> float:
+    """The habit after an order in the brand's own shop: exponential smoothing toward 1,
+    h + g·(1 − h), the brand-loyalty update of Guadagni & Little (1983) applied to the
+    channel: each order in the mini-program keeps its 'slot in the phone' warmer."""
+    return habit + gain * (1.0 - habit)
+
+
+def private_convenience(
+    convenience_private: float, private_fit: float, habit_weight: float, habit: float
+) -> float:
+    """The private shop's convenience term in `channel_utility`: the population's
+    convenience of a mini-program shop, the category's `private_fit`, and the consumer's
+    ordering habit for this brand's shop, habit_weight · h (h faded to today by
+    `habit_now`)."""
+    return convenience_private + private_fit + habit_weight * habit
 
 
 def member_coupon_share(member: bool, assist: bool, member_coupon: float) -> float:

@@ -120,6 +120,8 @@ class FastModel:
             annoyed=per_brand(np.bool_),
             koc_reach=per_brand(np.bool_),
             advocates=per_brand(np.int32),
+            habit=per_brand(np.float32),
+            habit_day=per_brand(np.int32),
             m_channel=per_brand(np.int8, -1),
             m_joined=per_brand(np.int32),
             m_eng=per_brand(np.float32),

@@ -137,7 +137,14 @@ def fade(W, G, b, i, today):
 
 # --------------------------------------------------------------------------- buying
 @_jit
-def options(W, B, G, i, b, chan, util, share, at):
+def habit_today(W, G, b, i, today):
+    """Consumer.habit_today: the habit of ordering in brand b's own shop, faded to today."""
+    days = today - W.habit_day[b, i]
+    return R.habit_now(np.float64(W.habit[b, i]), G.habit_half_life, np.float64(days))
+
+
+@_jit
+def options(W, B, G, today, i, b, chan, util, share, at):
     """Consumer.options: the ways to buy brand b now, written from position `at` into
     (chan, util, share); returns the new end position."""
     member = W.m_channel[b, i] >= 0 and B.private_ops[b]
@@ -177,7 +184,12 @@ def options(W, B, G, i, b, chan, util, share, at):
             at,
             np.int64(Channel.PRIVATE),
             R.effective_price_share(B.private_discount[b], 0.0, tier),
-            G.convenience_private + B.private_fit[b],
+            R.private_convenience(
+                G.convenience_private,
+                B.private_fit[b],
+                G.habit_weight,
+                habit_today(W, G, b, i, today),
+            ),
             0.0,
             service,
             common,
@@ -278,6 +290,9 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         W.n_repeat[b] += 1
     W.spend[b, i] += price
     W.last_purchase[b, i] = today
+    if channel == Channel.PRIVATE:  # the order keeps the shop's slot in the phone warm
+        W.habit[b, i] = R.habit_after_private_order(habit_today(W, G, b, i, today), G.habit_gain)
+        W.habit_day[b, i] = today
     if W.cohort_day[b, i] != NO_COHORT:
         age = today - W.cohort_day[b, i]
         pv = R.present_value(price, G.discount_factor, age)
@@ -309,7 +324,7 @@ def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     """Consumer.buy_from: buy brand b now (a push, a trial, a store visit), the channel by
     logit among the brand's channels, or `channel` if it is one of them (else the first)."""
     chan, util, share, probs = W.scratch_i[2], W.scratch_f[3], W.scratch_f[4], W.scratch_f[5]
-    k = options(W, B, G, i, b, chan, util, share, np.int64(0))
+    k = options(W, B, G, today, i, b, chan, util, share, np.int64(0))
     if channel >= 0:
         found = -1
         for j in range(k):
@@ -339,7 +354,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
         if s == State.AWARE or s == State.CUSTOMER or s == State.MEMBER:
             if W.m_channel[b, i] >= 0:
                 fade(W, G, b, i, today)
-            k2 = options(W, B, G, i, b, chan, util, share, k)
+            k2 = options(W, B, G, today, i, b, chan, util, share, k)
             for j in range(k, k2):
                 brand[j] = b
             k = k2

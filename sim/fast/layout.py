@@ -15,7 +15,7 @@ arrays, so compiling a kernel does not grow with the number of fields.
 
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
-Per-consumer floats are float32 and flags int8/bool: 68 bytes per consumer and brand,
+Per-consumer floats are float32 and flags int8/bool: 76 bytes per consumer and brand,
 15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
@@ -67,6 +67,8 @@ class World(NamedTuple):
     annoyed: np.ndarray  # [nb, n] bool
     koc_reach: np.ndarray  # [nb, n] bool
     advocates: np.ndarray  # [nb, n] i4 friends who are customers or members
+    habit: np.ndarray  # [nb, n] f4 habit of ordering in the brand's own shop, as of habit_day
+    habit_day: np.ndarray  # [nb, n] i4 day the habit was last updated
     m_channel: np.ndarray  # [nb, n] i1 member channel code, −1 none
     m_joined: np.ndarray  # [nb, n] i4 join stamp (day·16 + phase)
     m_eng: np.ndarray  # [nb, n] f4 engagement
