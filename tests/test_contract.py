@@ -224,6 +224,39 @@ def test_buy_from(b, prompt, seed):
     check(Person(holdings={b: holding}), Event.BUY_FROM, b, seed, prompt=prompt, channel=channel)
 
 
+HABITS = {"none": (0.0, 0), "fresh": (0.8, TODAY - 1), "faded": (0.9, TODAY - 120)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("habit", HABITS)
+@pytest.mark.parametrize("event", ["need", "private_order", "store_order"])
+def test_shop_habit(event, habit, seed):
+    """The ordering habit for a brand's own shop: faded to the day (half-life), weighed in
+    the private shop's utility when a member chooses among brands and channels, built up
+    by an order in the private shop (smoothing toward 1) and left alone by an order
+    elsewhere (`sim.rules.habit_now`, `habit_after_private_order`)."""
+    value, day = HABITS[habit]
+    holding = replace(
+        member(spend=150.0, channel=MemberChannel.GROUP, engagement=0.3),
+        habit=value,
+        habit_day=day,
+    )
+    person = Person(alpha=1.2, holdings={GUIDED: holding})
+    if event == "need":
+        check(person, Event.ON_NEED, GUIDED, seed, cat=CARE)
+    else:
+        channel = Channel.PRIVATE if event == "private_order" else Channel.STORE
+        check(
+            person,
+            Event.PURCHASE,
+            GUIDED,
+            seed,
+            channel=channel,
+            prompt=Prompt.NONE,
+            share=0.9,
+        )
+
+
 # --------------------------------------------------------------------------- joining
 @pytest.mark.parametrize("reluctant", [False, True])
 @pytest.mark.parametrize("source", [s for s in Source if s not in (Source.ADS, Source.ORGANIC)])

@@ -113,6 +113,7 @@ class Pair:
             brand.koc_reach[i] = h.koc_reach
             model.store_access[b, i] = h.store_access
             c.dropout[b] = h.dropout
+            c.shop_habit[b], c.habit_day[b] = h.habit, h.habit_day
             m = h.member
             if m is not None:
                 guide = None if m.guide is None else brand.guides[m.guide]
@@ -148,6 +149,7 @@ class Pair:
             W.koc_reach[b, i] = h.koc_reach
             W.store_access[b, i] = h.store_access
             W.dropout[b, i] = h.dropout
+            W.habit[b, i], W.habit_day[b, i] = h.habit, h.habit_day
             m = h.member
             if m is not None:
                 g = self.fast_guide(b, m.guide)
@@ -344,6 +346,12 @@ class Pair:
                 out[f"{key}.last_purchase"] = int(c.last_purchase[b])
                 out[f"{key}.annoyed"] = b in c.annoyed
                 out[f"{key}.koc_reach"] = bool(brand.koc_reach[i])
+                out[f"{key}.habit_day"] = int(c.habit_day[b])
+                out[f"{key}.habit"] = rules.habit_now(
+                    float(c.shop_habit[b]),
+                    model.scenario.population.habit_half_life,
+                    TODAY - int(c.habit_day[b]),
+                )
                 day = c.cohort_day[b]
                 out[f"{key}.cohort_day"] = day
                 if day is not None:
@@ -411,6 +419,12 @@ class Pair:
                 out[f"{key}.last_purchase"] = int(W.last_purchase[b, i])
                 out[f"{key}.annoyed"] = bool(W.annoyed[b, i])
                 out[f"{key}.koc_reach"] = bool(W.koc_reach[b, i])
+                out[f"{key}.habit_day"] = int(W.habit_day[b, i])
+                out[f"{key}.habit"] = rules.habit_now(
+                    float(W.habit[b, i]),
+                    fm.scenario.population.habit_half_life,
+                    TODAY - int(W.habit_day[b, i]),
+                )
                 day = int(W.cohort_day[b, i])
                 out[f"{key}.cohort_day"] = None if day == NO_COHORT else day
                 if day != NO_COHORT:

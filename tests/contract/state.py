@@ -52,6 +52,8 @@ class Holding:
     koc_reach: bool = False
     store_access: bool = True
     dropout: float = 0.2
+    habit: float = 0.0  # habit of ordering in the brand's own shop, as of habit_day
+    habit_day: int = 0
     member: Member | None = None
 
 
