@@ -1,4 +1,11 @@
-"""Shared helpers for the stylised-fact tests: cached runs and per-window KPIs."""
+"""Shared helpers for the stylised-fact tests: cached runs, per-window KPIs and paired
+differences.
+
+Runs of a scenario and of its twin (the same scenario with one lever or assumption changed)
+on the same seeds see common random numbers: the seed is the whole of a run's randomness,
+so a difference between the two is the effect of the change (`paired`). Each fact test's
+docstring names its row of docs/FACTS.md.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +32,21 @@ def runs(name: str, seeds: int, **overrides):
     return [_run(name, items, seed) for seed in range(1, seeds + 1)]
 
 
+def kpi(result, key: str, brand: str | None = None) -> float:
+    """A whole-run KPI of one brand (the first brand by default) in one run."""
+    kpis = result.summary["kpis"]["brands"]
+    return float(kpis[brand or next(iter(kpis))][key])
+
+
 def brand_kpi(results, key: str, brand: str | None = None) -> float:
     """Mean over runs of a whole-run KPI of one brand (the first brand by default)."""
-    vals = []
-    for r in results:
-        kpis = r.summary["kpis"]["brands"]
-        vals.append(kpis[brand or next(iter(kpis))][key])
-    return float(np.mean(vals))
+    return float(np.mean([kpi(r, key, brand) for r in results]))
+
+
+def paired(results, twins, measure) -> list[float]:
+    """Seed by seed, `measure(run)` of the scenario minus that of its twin on the same seed
+    (common random numbers): the incremental effect of what the twin changes."""
+    return [measure(r) - measure(t) for r, t in zip(results, twins, strict=True)]
 
 
 def window(ledger: pd.DataFrame, start: int, end: int) -> pd.Series:
@@ -50,3 +65,9 @@ def window_ratio(results, num: str, den: str, start: int, end: int) -> float:
             ]
         )
     )
+
+
+def last_quarter_private_share(result) -> float:
+    """The market's private share of GMV over the run's last 90 days, in one run."""
+    days = result.scenario.run.days
+    return window_ratio([result], "gmv_private", "gmv_total", days - 90, days)

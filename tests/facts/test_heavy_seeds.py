@@ -50,4 +50,4 @@ def test_hunters_take_most_rewards_each_seed(seed):
 def test_market_penetration_climbs_each_seed(seed):
     r = [runs("adaptive_market", seed)[-1]]
     days = r[0].scenario.run.days
-    assert window_ratio(r, "gmv_private", "gmv_total", days - 90, days) >= 0.25
+    assert window_ratio(r, "gmv_private", "gmv_total", days - 90, days) >= 0.1
