@@ -83,7 +83,11 @@ def flow_kpis(t: pd.Series) -> dict[str, float | None]:
     """KPIs of summed flows (a brand's or the market's totals over some window)."""
     cash = cost_assignment(t)
     acq = acquisition_costs(t)
-    private_acq = sum(acq.values()) - t["cost_ads"]
+    private_acq = (
+        sum(cash[f"acquisition_{s}"] for s in SOURCES_CUSTOMER)
+        - t["cost_ads"]
+        + t["discounts_first_private"]
+    )
     public_cost = t["cost_ads"] + t["commission_attr_ads"]
     private_cost = sum(t[c] for c in PRIVATE_COSTS) + t["commission_attr_private"]
     out = {

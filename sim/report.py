@@ -71,7 +71,7 @@ KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
     ("private-influenced share of GMV", "private_influenced_share", fmt_share),
     ("gross profit − cost (yuan)", "contribution", fmt_money),
     ("cost: acquisition / serving / selling (yuan)", "cost_split", None),
-    ("CAC public: ad spend per ad customer (yuan)", "cac_public", fmt_money),
+    ("CAC public (yuan)", "cac_public", fmt_money),
     ("CAC private (yuan)", "cac_private", fmt_money),
     ("CAC blended (yuan)", "cac_blended", fmt_money),
     *((f"CAC {s}, all costs (yuan)", f"cac_{s}", fmt_money) for s in SOURCES_CUSTOMER),
