@@ -21,7 +21,6 @@ RUN_KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("private share", "private_share", "pct"),
     ("CAC public", "cac_public", ""),
     ("CAC private", "cac_private", ""),
-    ("CAC blended", "cac_blended", ""),
     ("ROAS ads", "roas_ads", ""),
     ("ROI public", "roi_public", ""),
     ("ROI private", "roi_private", ""),
