@@ -84,6 +84,18 @@ def test_every_cost_is_assigned_once(short_run):
         assert acquired >= t["cost_ads"] - 1e-9
 
 
+def test_node_fees_acquire_the_source_their_posts_credit(short_run):
+    """KOC nodes' fees go to acquiring 'koc' customers, small-B nodes' to 'distributor'
+    (sim.rules.distributor_source): the source of the brand's node kind carries them all."""
+    model, led = short_run
+    for b, brand in enumerate(model.scenario.brands.values()):
+        rows = led[led["brand"] == led["brand"].cat.categories[b]]
+        fees = rows["cost_koc_fees"].sum()
+        if fees:
+            source = "distributor" if brand.strategy.koc_kind == "small_b" else "koc"
+            assert rows[f"acq_cost_{source}"].sum() >= fees - 1e-6
+
+
 def test_credit_columns_are_parts_of_their_totals(short_run):
     led = short_run[1]
     tol = 1e-9
