@@ -13,7 +13,7 @@ import typer
 
 from sim.params import Scenario
 from sim.present.format import one_line
-from sim.scaling import describe, scale_market
+from sim.scaling import describe, scale_market, thin_staff
 from sim.scenario import Override, ScenarioError, load_scenario
 
 CONSUMERS_HELP = (
@@ -51,5 +51,7 @@ def load_or_fail(
         scaled, changes = scale_market(sc, consumers)
     except ScenarioError as exc:
         fail(str(exc))
-    print(describe(sc.run.consumers, consumers, changes), file=sys.stderr, flush=True)
+    line = describe(sc.run.consumers, consumers, changes)
+    thin = thin_staff(scaled)
+    print(line + (f" (note: {'; '.join(thin)})" if thin else ""), file=sys.stderr, flush=True)
     return scaled

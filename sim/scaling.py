@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sim.params import Scenario, is_extensive
+from sim.params import Scenario, expected_guides, is_extensive
 from sim.scenario import ScenarioError, validate
 
 CONSUMERS_KEY = "run.consumers"
@@ -97,6 +97,30 @@ def scale_market(
     return scaled, changes
 
 
+def thin_staff(scenario: Scenario) -> list[str]:
+    """Notes for brands whose expected guides, nodes or employees are above 0 but below 1.
+
+    Scaling is linear in these counts only from one up: a brand's guides invite every store
+    visitor whatever their number (capacity permitting), so a brand that draws no guide (a
+    chance of 1 - x at x < 1 expected) invites no one, and per-capita results fall. Such a
+    scaled market is thinner than its file; the note says so."""
+    notes = []
+    for name, brand in scenario.brands.items():
+        st = brand.strategy
+        counts = {
+            "guides": expected_guides(brand),
+            "nodes": st.koc_count,
+            "employee distributors": st.employee_distributors,
+        }
+        for what, x in counts.items():
+            if st.private_ops and 0 < x < 1:
+                notes.append(
+                    f"{name} has {x:.2g} {what} expected, fewer than one: "
+                    f"none in {1 - x:.0%} of runs"
+                )
+    return notes
+
+
 def _num(value: float) -> str:
     """A short readable number: 10, 2.667, 1,200, 1e+12."""
     if abs(value) >= 1e9:
@@ -125,4 +149,4 @@ def describe(before: int, after: int, changes: list[Change]) -> str:
     return f"{head}: {body}"
 
 
-__all__ = ["Change", "describe", "extensive_keys", "scale_market"]
+__all__ = ["Change", "describe", "extensive_keys", "scale_market", "thin_staff"]

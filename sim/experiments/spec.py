@@ -55,7 +55,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
-from sim.scaling import scale_market
+from sim.scaling import scale_market, thin_staff
 from sim.scenario import (
     SCENARIO_DIR,
     Override,
@@ -259,23 +259,31 @@ class Experiment(_Strict):
             **{c.key: c.after for c in changes},
         }
 
-    def scaling_note(self) -> str | None:
-        """What `consumers` does to the base market, for the report: None without it."""
-        if self.consumers is None:
-            return None
+    def population_note(self) -> str:
+        """The population the runs have and how it relates to the base, for the report."""
         base = dict(self.set)
         if self.days is not None:
             base["run.days"] = self.days
+        own = load_scenario(self.base_path).run.consumers
         sc = load_scenario(self.base_path, base)
-        _, changes = scale_market(sc, self.consumers, source=CONSUMERS_SOURCE)
+        if self.consumers is None:
+            if sc.run.consumers == own:
+                return f"{own:,} consumers (the base's own market)"
+            return (
+                f"{sc.run.consumers:,} consumers (run.consumers set: the base's {own:,} "
+                "changed alone, a denser or thinner market)"
+            )
+        scaled, changes = scale_market(sc, self.consumers, source=CONSUMERS_SOURCE)
         if not changes:
-            return f"the base's own population of {sc.run.consumers:,} consumers"
+            return f"{self.consumers:,} consumers (the base's own market)"
         keys = ", ".join(dict.fromkeys(c.key.rsplit(".", 1)[-1] for c in changes))
         factor = self.consumers / sc.run.consumers
+        thin = thin_staff(scaled)
         return (
-            f"{self.consumers:,} consumers, the base market scaled ×{factor:.4g} "
-            f"from its {sc.run.consumers:,} (extensive quantities scaled with it: {keys}; "
-            "set values and factor levels are per the base's population and scaled too)"
+            f"{self.consumers:,} consumers: the base's market scaled ×{factor:.4g} from its "
+            f"{sc.run.consumers:,} (extensive quantities scaled with it: {keys}; `set` values "
+            "and factor levels are per the base's population and scaled too)"
+            + (f"; note: {'; '.join(thin)}" if thin else "")
         )
 
     def digest(self) -> str:
