@@ -53,5 +53,6 @@ def load_or_fail(
         fail(str(exc))
     line = describe(sc.run.consumers, consumers, changes)
     thin = thin_staff(scaled)
-    print(line + (f" (note: {'; '.join(thin)})" if thin else ""), file=sys.stderr, flush=True)
+    note = f" (note: {'; '.join(thin)})" if thin else ""
+    print(f"{sc.name}: {line}{note}", file=sys.stderr, flush=True)
     return scaled
