@@ -404,7 +404,7 @@ def test_compare_with_failing_runs_on_the_command_line(
 
     run_compare = compare.run_compare
     args = ["compare", "public_only", "beauty_guides", "--replicates", "2", "--days", "10"]
-    args += ["--consumers", "80", "--workers", "1", "--seed", "3"]
+    args += ["--set", "run.consumers=80", "--workers", "1", "--seed", "3"]  # population alone
     # one replicate fails: the other pair is reported, exit 3
     monkeypatch.setattr(
         compare,
