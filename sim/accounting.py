@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.ledger import COLUMN_INDEX, COST_TYPES
-from sim.rules import distributor_commission_rate, guide_commission_due
+from sim.rules import distributor_commission_rate, distributor_source, guide_commission_due
 from sim.vocab import (
     CHANNELS,
     COHORT_HORIZONS,
@@ -25,6 +25,7 @@ from sim.vocab import (
     SOURCES_MEMBER,
     TOUCH_KINDS,
     Channel,
+    DistributorKind,
     Prompt,
     Source,
 )
@@ -47,6 +48,9 @@ GMV_BY_SOURCE = columns("gmv_source_{}", SOURCES_CUSTOMER)
 NEW_CUSTOMERS_BY_SOURCE = columns("new_customers_{}", SOURCES_CUSTOMER)
 GMV_FIRST_BY_SOURCE = columns("gmv_first_{}", SOURCES_CUSTOMER)
 TOUCHES_BY_KIND = columns("touches_{}", TOUCH_KINDS)
+ACQ_COST_BY_SOURCE = columns("acq_cost_{}", SOURCES_CUSTOMER)
+ACQ_DISCOUNTS_BY_SOURCE = columns("acq_discounts_{}", SOURCES_CUSTOMER)
+INVITES_NEW_BY_SOURCE = columns("invites_new_{}", SOURCES_CUSTOMER)
 NEW_MEMBERS_BY_SOURCE = np.full(len(Source), -1, dtype=np.int64)
 """``new_members_<source>`` by `Source` code; −1 for a source no one joins through."""
 for _source in SOURCES_MEMBER:
@@ -88,6 +92,22 @@ COST_KOC_COMMISSION, COST_KOC_FEES, COST_REFERRAL_REWARDS, COST_WELCOME_GIFTS, C
     column(f"cost_{c}") for c in COST_TYPES[4:]
 )
 COST_REFERRAL_REWARDS_HUNTERS = column("cost_referral_rewards_hunters")
+SERVE_COST = column("serve_cost")
+NEW_CUSTOMERS_PRIVATE, DISCOUNTS_FIRST_PRIVATE = (
+    column("new_customers_private"),
+    column("discounts_first_private"),
+)
+GMV_ATTR_ADS, ORDERS_ATTR_ADS = column("gmv_attr_ads"), column("orders_attr_ads")
+GROSS_PROFIT_ATTR_ADS, GROSS_PROFIT_ATTR_PRIVATE = (
+    column("gross_profit_attr_ads"),
+    column("gross_profit_attr_private"),
+)
+COMMISSION_ATTR_ADS, COMMISSION_ATTR_PRIVATE = (
+    column("commission_attr_ads"),
+    column("commission_attr_private"),
+)
+SERVES = -1
+"""The `serves` code of a cost that serves existing customers and members (not a source)."""
 
 
 # --------------------------------------------------------------------------- what prompted an order
@@ -123,11 +143,36 @@ def private_credit(channel: int, coupon: bool, prompt: int) -> bool:
     return channel == Channel.PRIVATE or coupon or pushed(prompt) or via_distributor(prompt)
 
 
+def private_source(source: int) -> bool:
+    """A customer source that is the private domain's own reach: referral, KOC, distributor."""
+    return source == Source.REFERRAL or source == Source.KOC or source == Source.DISTRIBUTOR
+
+
+def acquisition_source(prospect: bool, source: int) -> int:
+    """What a cost spent on a consumer serves: the consumer's customer source (`Source`;
+    organic when none is recorded) if it has not bought yet (a `prospect`, whose next order
+    is a first order), else `SERVES` (an existing customer)."""
+    if not prospect:
+        return SERVES
+    return source if source >= 0 else np.int64(Source.ORGANIC)
+
+
 # --------------------------------------------------------------------------- booking
 def book_cost(day, b: int, cost_column: int, amount: float) -> None:
     """Cash spent: the typed cost column (one of the COST_* positions) and `cost_total`."""
     day[cost_column, b] += amount
     day[COST_TOTAL, b] += amount
+
+
+def book_assigned(day, b: int, cost_column: int, amount: float, serves: int) -> None:
+    """Cash spent at an event (`book_cost`), and the same amount assigned to what it serves:
+    acquiring a customer of source `serves` (``acq_cost_<source>``) or, for `SERVES`,
+    existing customers and members (``serve_cost``)."""
+    book_cost(day, b, cost_column, amount)
+    if serves >= 0:
+        day[ACQ_COST_BY_SOURCE[serves], b] += amount
+    else:
+        day[SERVE_COST, b] += amount
 
 
 def book_order(
@@ -156,8 +201,17 @@ def book_order(
     (`private_credit`), and the costs the order triggers: the platform's take on platform
     orders, a guide's commission when due (`sim.rules.guide_commission_due`: the member has
     a guide, `guided`), a distributor's commission on orders through its link
-    (`sim.rules.distributor_commission_rate`)."""
+    (`sim.rules.distributor_commission_rate`).
+
+    Commissions on a first order are assigned to acquiring its source, on a repeat order to
+    serving (`book_assigned`); a first order's discount is booked by source, and, with the
+    count, for the customers the private domain acquired (a member's, a private-credited
+    one, or via a `private_source`). Orders credited to the private domain, and platform
+    orders of ad-acquired customers not credited to it (the public domain's), carry their
+    gross profit and platform commission (docs/KPIS.md: ROI on one base)."""
     cogs = list_price * (1.0 - gross_margin)
+    serves = source if first else SERVES
+    credited = private_credit(channel, coupon, prompt)
     day[GMV_BY_CHANNEL[channel], b] += price
     day[ORDERS_BY_CHANNEL[channel], b] += 1.0
     day[GMV_TOTAL, b] += price
@@ -172,6 +226,10 @@ def book_order(
         day[NEW_CUSTOMERS_TOTAL, b] += 1.0
         day[GMV_FIRST_BY_SOURCE[source], b] += price
         day[FIRST_ORDERS, b] += 1.0
+        day[ACQ_DISCOUNTS_BY_SOURCE[source], b] += list_price - price
+        if member or credited or private_source(source):
+            day[NEW_CUSTOMERS_PRIVATE, b] += 1.0
+            day[DISCOUNTS_FIRST_PRIVATE, b] += list_price - price
     else:
         day[REPEAT_ORDERS, b] += 1.0
         if member:
@@ -187,33 +245,47 @@ def book_order(
     if prompt == Prompt.GUIDE:
         day[GMV_GUIDED, b] += price
     if guide_commission_due(guided, channel):
-        book_cost(day, b, COST_GUIDE_COMMISSION, price * guide_commission)
-    if private_credit(channel, coupon, prompt):
+        book_assigned(day, b, COST_GUIDE_COMMISSION, price * guide_commission, serves)
+    if credited:
         day[GMV_ATTR_PRIVATE, b] += price
         day[ORDERS_ATTR_PRIVATE, b] += 1.0
+        day[GROSS_PROFIT_ATTR_PRIVATE, b] += price - cogs
+        if channel == Channel.PLATFORM:
+            day[COMMISSION_ATTR_PRIVATE, b] += price * take_rate
     elif channel == Channel.PLATFORM:
         day[GMV_ATTR_PUBLIC, b] += price
         day[ORDERS_ATTR_PUBLIC, b] += 1.0
+        if source == Source.ADS:
+            day[GMV_ATTR_ADS, b] += price
+            day[ORDERS_ATTR_ADS, b] += 1.0
+            day[GROSS_PROFIT_ATTR_ADS, b] += price - cogs
+            day[COMMISSION_ATTR_ADS, b] += price * take_rate
     if via_distributor(prompt):
         day[GMV_KOC, b] += price
         rate = distributor_commission_rate(
             distributor_kind(prompt), koc_commission, employee_commission
         )
-        book_cost(day, b, COST_KOC_COMMISSION, price * rate)
+        book_assigned(day, b, COST_KOC_COMMISSION, price * rate, serves)
 
 
-def book_join(day, b: int, source: int, welcome_gift: float) -> None:
+def book_join(day, b: int, source: int, welcome_gift: float, serves: int) -> None:
     """A consumer joins the private domain via `source` (`Source`): ``new_members_<source>``,
-    the total, and the welcome gift it is given (if any)."""
+    the total, and the welcome gift it is given (if any), assigned to what it `serves`
+    (`acquisition_source`: the joiner's customer source if it has not bought yet)."""
     day[NEW_MEMBERS_BY_SOURCE[source], b] += 1.0
     day[NEW_MEMBERS_TOTAL, b] += 1.0
     if welcome_gift > 0:
-        book_cost(day, b, COST_WELCOME_GIFTS, welcome_gift)
+        book_assigned(day, b, COST_WELCOME_GIFTS, welcome_gift, serves)
 
 
-def book_invite(day, b: int) -> None:
-    """An invitation into the private domain is made."""
+def book_invite(day, b: int, serves: int) -> None:
+    """An invitation into the private domain is made; one to a consumer who has not bought
+    yet (`serves` its customer source, `acquisition_source`) is acquisition work, counted
+    by source (``invites_new_<source>``, the activity `sim.kpis.cost_assignment` splits
+    guides' salaries and tooling by)."""
     day[INVITES, b] += 1.0
+    if serves >= 0:
+        day[INVITES_NEW_BY_SOURCE[serves], b] += 1.0
 
 
 def book_touch(day, b: int, kind: int) -> None:
@@ -243,37 +315,55 @@ def book_referral(day, b: int) -> None:
 
 
 def book_referral_reward(day, b: int, reward: float) -> None:
-    """The reward due to a member whose referral joined (`sim.rules.reward_due`), if any."""
+    """The reward due to a member whose referral joined (`sim.rules.reward_due`), if any:
+    a cost of acquiring referral customers."""
     if reward:
-        book_cost(day, b, COST_REFERRAL_REWARDS, reward)
+        book_assigned(day, b, COST_REFERRAL_REWARDS, reward, np.int64(Source.REFERRAL))
 
 
 def book_fake_referral(day, b: int, reward: float) -> None:
     """A coupon hunter registers a fake account: a fake member, and the reward it earns (if
-    any), booked as a referral reward and as the part of them paid to hunters."""
+    any), booked as a referral reward (spent on acquiring referral customers, none of
+    whom it brings) and as the part of them paid to hunters."""
     day[FAKE_MEMBERS, b] += 1.0
     if reward:
-        book_cost(day, b, COST_REFERRAL_REWARDS, reward)
+        book_assigned(day, b, COST_REFERRAL_REWARDS, reward, np.int64(Source.REFERRAL))
         day[COST_REFERRAL_REWARDS_HUNTERS, b] += reward
 
 
 def book_fixed_costs(
-    day, b: int, guides: int, guide_salary: float, tooling: float, nodes: int, koc_fee: float
+    day,
+    b: int,
+    guides: int,
+    guide_salary: float,
+    tooling: float,
+    kocs: int,
+    small_bs: int,
+    koc_fee: float,
 ) -> None:
-    """A day of private-domain operations: the guides' salaries, the tooling, and the daily
-    fee of each KOC or small-B node (employee distributors are paid by commission only)."""
+    """A day of private-domain operations: the guides' salaries, the tooling (both shared by
+    acquisition and serving, split in `sim.kpis.cost_assignment`), and the daily fee of each
+    KOC or small-B node (employee distributors are paid by commission only), assigned to
+    acquiring customers of the source each node's posts credit (`sim.rules.
+    distributor_source`: koc, distributor)."""
     if guides:
         book_cost(day, b, COST_GUIDE_SALARY, guides * guide_salary)
     if tooling:
         book_cost(day, b, COST_TOOLING, tooling)
+    nodes = kocs + small_bs
     if nodes and koc_fee:
         book_cost(day, b, COST_KOC_FEES, nodes * koc_fee)
+        day[ACQ_COST_BY_SOURCE[distributor_source(DistributorKind.KOC)], b] += kocs * koc_fee
+        day[ACQ_COST_BY_SOURCE[distributor_source(DistributorKind.SMALL_B)], b] += (
+            small_bs * koc_fee
+        )
 
 
 def book_ads(day, b: int, spend: float, impressions: float) -> None:
-    """A day's ad budget (if any) and the impressions it bought."""
+    """A day's ad budget (if any), a cost of acquiring ad customers, and the impressions it
+    bought."""
     if spend > 0:
-        book_cost(day, b, COST_ADS, spend)
+        book_assigned(day, b, COST_ADS, spend, np.int64(Source.ADS))
         day[IMPRESSIONS, b] += impressions
 
 
@@ -302,7 +392,10 @@ NAMES = (
     "distributor_prompt",
     "distributor_kind",
     "private_credit",
+    "private_source",
+    "acquisition_source",
     "book_cost",
+    "book_assigned",
     "book_order",
     "book_join",
     "book_invite",

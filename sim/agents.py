@@ -634,7 +634,8 @@ class Brand(mesa.Agent):
                 len(self.guides),
                 st.guide_salary_per_day,
                 st.tooling_per_day,
-                sum(d.kind != DistributorKind.EMPLOYEE for d in self.distributors),
+                sum(d.kind == DistributorKind.KOC for d in self.distributors),
+                sum(d.kind == DistributorKind.SMALL_B for d in self.distributors),
                 st.koc_fee_per_day,
             )
 
@@ -745,7 +746,14 @@ class Brand(mesa.Agent):
         b = self.index
         if b in consumer.memberships or consumer.state(b) == LAPSED or not self.private_ops:
             return False
-        accounting.book_invite(model.ledger.today, b)
+        accounting.book_invite(
+            model.ledger.today,
+            b,
+            accounting.acquisition_source(
+                consumer.acquired[b] == NOT_ACQUIRED,
+                Source[consumer.source[b].upper()] if consumer.source[b] else -1,
+            ),
+        )
         st = self.strategy
         channel, guide = self.place_member(channel)
         pop = model.scenario.population
@@ -779,7 +787,14 @@ class Brand(mesa.Agent):
 
     def on_join(self, consumer: Consumer, source: str, channel: str) -> None:
         accounting.book_join(
-            self.model.ledger.today, self.index, Source[source.upper()], self.strategy.welcome_gift
+            self.model.ledger.today,
+            self.index,
+            Source[source.upper()],
+            self.strategy.welcome_gift,
+            accounting.acquisition_source(
+                consumer.acquired[self.index] == NOT_ACQUIRED,
+                Source[consumer.source[self.index].upper()] if consumer.source[self.index] else -1,
+            ),
         )
 
     def broadcast(self) -> None:

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from sim.command import fail, load_or_fail
+from sim.command import CONSUMERS_HELP, fail, load_or_fail
 from sim.present.console import out_console, run_kpi_table
 from sim.present.format import clip, one_line
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
@@ -63,7 +63,7 @@ def run(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
-    consumers: Annotated[int | None, typer.Option(help="override run.consumers")] = None,
+    consumers: Annotated[int | None, typer.Option(help=CONSUMERS_HELP)] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
@@ -135,9 +135,10 @@ def validate(
         list[str] | None,
         typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
     ] = None,
+    consumers: Annotated[int | None, typer.Option(help=CONSUMERS_HELP)] = None,
 ) -> None:
     """Check a scenario file and print its fully resolved parameters (JSON)."""
-    sc = load_or_fail(scenario, set_)
+    sc = load_or_fail(scenario, set_, consumers=consumers)
     text = json.dumps(sc.model_dump(mode="json"), ensure_ascii=False, indent=2)
     if sys.stdout.isatty():
         out_console().print_json(text, soft_wrap=True)
@@ -457,7 +458,7 @@ def compare(
     seed: Annotated[int, typer.Option(help="root seed of the common random numbers")] = 0,
     days: Annotated[int | None, typer.Option(help="override run.days of every scenario")] = None,
     consumers: Annotated[
-        int | None, typer.Option(help="override run.consumers of every scenario")
+        int | None, typer.Option(help=CONSUMERS_HELP.replace("run at", "run every scenario at"))
     ] = None,
     set_: Annotated[
         list[str] | None,

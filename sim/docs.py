@@ -21,6 +21,7 @@ from sim.params import (
     RunParams,
     StrategyParams,
     TouchEffects,
+    is_extensive,
 )
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -66,12 +67,29 @@ def parameter_reference() -> str:
         'A scenario file states only what differs (and may `extends = "other.toml"`).',
         "Each description reads *unit: meaning*.",
         "",
+        "**Extensive** quantities (marked *extensive* below) belong to the whole market: counts",
+        "of things and money per day for everyone. `--consumers N` (on `siyu run`, `validate`",
+        "and `compare`) and an experiment's `consumers` multiply each of them by N /",
+        "`run.consumers`, so the market per consumer stays the one the file describes, and say",
+        "on stderr what they scaled; every other key is per consumer, per member, per guide or",
+        "a share and keeps its value. `--set run.consumers=N` changes the population alone.",
+        "Staff counts that come out fractional (stores × `guides_per_store` guides, `koc_count`,",
+        "`employee_distributors`) are drawn when the brand staffs by unbiased stochastic",
+        "rounding: the whole part, plus one with probability equal to the fraction (a whole",
+        "count draws nothing). Budgets and limits are checked on the expected counts.",
+        "",
     ]
     for title, model in SECTIONS:
-        lines += [f"## `{title}`", "", "| key | default | unit: meaning |", "|---|---|---|"]
+        lines += [
+            f"## `{title}`",
+            "",
+            "| key | default | unit: meaning | scales |",
+            "|---|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             desc = (field.description or "").replace("|", "\\|")
-            lines.append(f"| `{name}` | `{_default(field.default)}` | {desc} |")
+            scales = "extensive" if is_extensive(model, name) else ""
+            lines.append(f"| `{name}` | `{_default(field.default)}` | {desc} | {scales} |")
         lines.append("")
     return "\n".join(lines + limits_section())
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from sim.params import SOURCES_CUSTOMER
 
-PUBLIC_COSTS = ("cost_ads", "cost_platform_commission")
 PRIVATE_COSTS = (
     "cost_guide_salary",
     "cost_guide_commission",
@@ -24,16 +23,17 @@ PRIVATE_COSTS = (
     "cost_welcome_gifts",
     "cost_tooling",
 )
-PRIVATE_ACQUISITION_COSTS = ("cost_referral_rewards", "cost_koc_commission", "cost_koc_fees")
-"""Private costs that bring new customers (divided by customers from PRIVATE_SOURCES)."""
-PRIVATE_RETENTION_COSTS = (
-    "cost_guide_salary",
-    "cost_guide_commission",
-    "cost_tooling",
-    "cost_welcome_gifts",
-)
-"""Private costs of serving members (divided by members' repeat orders)."""
+"""Cash spent on private-domain operations (ROI private's cost with the platform's take on
+the orders credited to the private domain)."""
 PRIVATE_SOURCES = ("referral", "koc", "distributor")
+"""Customer sources that are the private domain's own reach."""
+
+MIN_EVENTS = 30
+"""Fewest events (customers, orders, members ...) a ratio KPI must rest on to be shown: below
+it the report and the console print the ratio as withheld, with its count and this minimum
+(the summary keeps the raw value, so sweeps can still average it). 30 is the usual floor
+for a mean to be roughly normal; a CAC from 12 customers moves by a third when one more
+customer comes or goes."""
 
 
 def ratio(num: float, den: float) -> float | None:
@@ -46,20 +46,51 @@ def ratio(num: float, den: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _unit_cogs(t: pd.Series | pd.DataFrame) -> float:
-    return ratio(t["cogs"], t["orders_total"]) or 0.0
+def cost_assignment(t: pd.Series) -> dict[str, float]:
+    """Every yuan of `cost_total` over a window assigned once (docs/KPIS.md, "Where every
+    cost goes"): ``acquisition_<source>`` for each customer source, ``serving`` (existing
+    customers and members) and ``selling`` (platform commission); the keys sum to
+    `cost_total`.
+
+    Costs tied to an event are assigned where they are booked (``acq_cost_<source>``,
+    ``serve_cost``). Guides' salaries and tooling, shared fixed costs, follow the private
+    domain's activity in the window, one unit per action: each invitation to a consumer who
+    has not bought yet is acquisition work for its source (``invites_new_<source>``), each
+    other invitation and each touch delivered is serving work. A window with no action puts
+    them on serving (operations kept up with no one to acquire)."""
+    shared = t["cost_guide_salary"] + t["cost_tooling"]
+    actions = t["invites"] + t["touches_total"]
+    out = {}
+    assigned = 0.0
+    for s in SOURCES_CUSTOMER:
+        share = shared * t[f"invites_new_{s}"] / actions if actions else 0.0
+        assigned += share
+        out[f"acquisition_{s}"] = float(t[f"acq_cost_{s}"] + share)
+    out["serving"] = float(t["serve_cost"] + shared - assigned)
+    out["selling"] = float(t["cost_platform_commission"])
+    return out
+
+
+def acquisition_costs(t: pd.Series) -> dict[str, float]:
+    """What acquiring the customers of each source cost over a window: its cash
+    (`cost_assignment`) plus the discounts given on their first orders (foregone revenue;
+    CAC counts them because a first-order discount is a price paid to win a customer)."""
+    cash = cost_assignment(t)
+    return {s: cash[f"acquisition_{s}"] + float(t[f"acq_discounts_{s}"]) for s in SOURCES_CUSTOMER}
 
 
 def flow_kpis(t: pd.Series) -> dict[str, float | None]:
     """KPIs of summed flows (a brand's or the market's totals over some window)."""
-    unit_cogs = _unit_cogs(t)
-    gp_public = t["gmv_attr_public"] - t["orders_attr_public"] * unit_cogs
-    gp_private = t["gmv_attr_private"] - t["orders_attr_private"] * unit_cogs
-    public_cost = sum(t[c] for c in PUBLIC_COSTS)
-    private_cost = sum(t[c] for c in PRIVATE_COSTS)
-    new_private = sum(t[f"new_customers_{s}"] for s in PRIVATE_SOURCES)
-    acq_cost = t["cost_ads"] + sum(t[c] for c in PRIVATE_ACQUISITION_COSTS)
-    return {
+    cash = cost_assignment(t)
+    acq = acquisition_costs(t)
+    private_acq = (
+        sum(cash[f"acquisition_{s}"] for s in SOURCES_CUSTOMER)
+        - t["cost_ads"]
+        + t["discounts_first_private"]
+    )
+    public_cost = t["cost_ads"] + t["commission_attr_ads"]
+    private_cost = sum(t[c] for c in PRIVATE_COSTS) + t["commission_attr_private"]
+    out = {
         "gmv": float(t["gmv_total"]),
         "gmv_platform": float(t["gmv_platform"]),
         "gmv_private": float(t["gmv_private"]),
@@ -73,16 +104,18 @@ def flow_kpis(t: pd.Series) -> dict[str, float | None]:
         "gross_profit": float(t["gross_profit"]),
         "cost_total": float(t["cost_total"]),
         "contribution": float(t["gross_profit"] - t["cost_total"]),
+        "cost_acquisition": float(sum(cash[f"acquisition_{s}"] for s in SOURCES_CUSTOMER)),
+        "cost_serving": cash["serving"],
+        "cost_selling": cash["selling"],
+        **{f"cac_{s}": ratio(acq[s], t[f"new_customers_{s}"]) for s in SOURCES_CUSTOMER},
         "cac_public": ratio(t["cost_ads"], t["new_customers_ads"]),
-        "cac_private": ratio(sum(t[c] for c in PRIVATE_ACQUISITION_COSTS), new_private),
-        "cac_blended": ratio(acq_cost, t["new_customers_total"]),
+        "cac_private": ratio(private_acq, t["new_customers_private"]),
+        "cac_blended": ratio(sum(acq.values()), t["new_customers_total"]),
         "roas_ads": ratio(t["gmv_first_ads"], t["cost_ads"]),
-        "roi_public": ratio(gp_public, public_cost),
-        "roi_private": ratio(gp_private, private_cost),
+        "roi_public": ratio(t["gross_profit_attr_ads"], public_cost),
+        "roi_private": ratio(t["gross_profit_attr_private"], private_cost),
         "roi_total": ratio(t["gross_profit"], t["cost_total"]),
-        "retention_cost_per_repeat_order": ratio(
-            sum(t[c] for c in PRIVATE_RETENTION_COSTS), t["repeat_orders_members"]
-        ),
+        "retention_cost_per_repeat_order": ratio(cash["serving"], t["repeat_orders_members"]),
         "referral_rate": ratio(t["new_customers_referral"], t["new_customers_total"]),
         "fake_member_share": ratio(t["fake_members"], t["fake_members"] + t["new_members_total"]),
         "hunter_reward_share": ratio(
@@ -92,6 +125,28 @@ def flow_kpis(t: pd.Series) -> dict[str, float | None]:
         "mutes": float(t["mutes"]),
         "leaves": float(t["leaves"]),
         "lapses": float(t["lapses"]),
+    }
+    return out
+
+
+def flow_counts(t: pd.Series) -> dict[str, float]:
+    """The event count each ratio of `flow_kpis` rests on (its denominator's events)."""
+    return {
+        "private_share": float(t["orders_total"]),
+        "private_influenced_share": float(t["orders_total"]),
+        "member_share_of_gmv": float(t["orders_total"]),
+        **{f"cac_{s}": float(t[f"new_customers_{s}"]) for s in SOURCES_CUSTOMER},
+        "cac_public": float(t["new_customers_ads"]),
+        "cac_private": float(t["new_customers_private"]),
+        "cac_blended": float(t["new_customers_total"]),
+        "roas_ads": float(t["new_customers_ads"]),
+        "roi_public": float(t["orders_attr_ads"]),
+        "roi_private": float(t["orders_attr_private"]),
+        "roi_total": float(t["orders_total"]),
+        "retention_cost_per_repeat_order": float(t["repeat_orders_members"]),
+        "referral_rate": float(t["new_customers_total"]),
+        "fake_member_share": float(t["fake_members"] + t["new_members_total"]),
+        "hunter_reward_share": float(t["fake_members"] + t["new_members_referral"]),
     }
 
 
@@ -110,6 +165,28 @@ def ltv_by_source(t: pd.Series) -> dict[str, dict[str, float | None]]:
             per["all"] = ratio(sum(t[f"cohort{h}_{kind}_{s}"] for s in SOURCES_CUSTOMER), n_all)
             out[key] = per
     return out
+
+
+def ltv_counts(t: pd.Series) -> dict[str, dict[str, float]]:
+    """The cohort sizes (customers who reached the horizon) the LTVs of `ltv_by_source`
+    rest on, keyed like them."""
+    out: dict[str, dict[str, float]] = {}
+    for h in (90, 365):
+        per = {s: float(t[f"cohort{h}_n_{s}"]) for s in SOURCES_CUSTOMER}
+        per["all"] = float(sum(per.values()))
+        out[f"ltv{h}"] = per
+        out[f"ltv{h}_pv"] = dict(per)
+    return out
+
+
+def stock_counts(last: pd.Series, consumers: int, brands: int = 1) -> dict[str, float]:
+    """The count each ratio of `stock_kpis` rests on."""
+    return {
+        "reach_rate": float(last["stock_members"]),
+        "aware_share": float(consumers * brands),
+        "repurchase_rate": float(last["stock_ever_customers"]),
+        "koc_reach_per_node": float(last["stock_koc_nodes"]),
+    }
 
 
 def stock_kpis(last: pd.Series, consumers: int, brands: int = 1) -> dict[str, float | None]:
@@ -167,7 +244,65 @@ def _summary_of(rows: pd.DataFrame, consumers: int) -> dict:
     cac = out["cac_blended"]
     ret = out["retention_cost_per_repeat_order"]
     out["acquisition_to_retention_cost"] = ratio(cac, ret) if cac is not None and ret else None
+    counts = flow_counts(flows)
+    counts.update(stock_counts(last, consumers, brands))
+    counts.update(ltv_counts(flows))
+    counts["acquisition_to_retention_cost"] = min(
+        counts["cac_blended"], counts["retention_cost_per_repeat_order"]
+    )
+    out["counts"] = counts
     return out
+
+
+def withheld(value: float | None, count: float | None, unit: str = "events") -> str | None:
+    """Why a ratio is not shown: "n=12 < 30 customers" when it rests on fewer than
+    `MIN_EVENTS` events, else None (show it). An undefined ratio (None) is not withheld: it
+    shows as undefined. `unit` names the events (customers, orders ...)."""
+    if value is None or count is None or count >= MIN_EVENTS:
+        return None
+    return f"n={count:,.0f} < {MIN_EVENTS} {unit}"
+
+
+COUNT_UNITS: dict[str, str] = {
+    **{f"cac_{s}": "customers" for s in (*SOURCES_CUSTOMER, "public", "private", "blended")},
+    "roas_ads": "customers",
+    "roi_public": "orders",
+    "roi_private": "orders",
+    "roi_total": "orders",
+    "private_share": "orders",
+    "private_influenced_share": "orders",
+    "member_share_of_gmv": "orders",
+    "retention_cost_per_repeat_order": "orders",
+    "referral_rate": "customers",
+    "repurchase_rate": "customers",
+    "fake_member_share": "sign-ups",
+    "hunter_reward_share": "sign-ups",
+    "reach_rate": "members",
+    "koc_reach_per_node": "nodes",
+    "ltv90": "customers",
+    "ltv365": "customers",
+    "ltv90_pv": "customers",
+    "ltv365_pv": "customers",
+}
+"""What each ratio's count counts (the word of the withholding reason)."""
+
+
+def count_of(kpis: dict, key: str, sub: str | None = None) -> float | None:
+    """The count behind a KPI of a summary panel (`sub` for a nested KPI such as
+    ``ltv90`` / ``all``), or None if it has none."""
+    c = kpis.get("counts", {}).get(key)
+    if isinstance(c, dict):
+        return c.get(sub or "all")
+    return c
+
+
+def shown_reason(kpis: dict, key: str, sub: str | None = None) -> str | None:
+    """Why a panel's KPI is withheld from the report and the console (`withheld`), or
+    None to show it."""
+    value = kpis.get(key)
+    if isinstance(value, dict):
+        value = value.get(sub or "all")
+    return withheld(value, count_of(kpis, key, sub), COUNT_UNITS.get(key, "events"))
 
 
 def summarize(ledger: pd.DataFrame, consumers: int) -> dict:

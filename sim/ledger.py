@@ -32,7 +32,17 @@ COST_TYPES = (
     "tooling",
 )
 """Cash spent by the brand; `cost_total` is their sum. Discounts are foregone revenue,
-kept apart in `discounts` (GMV is recorded at the price paid)."""
+kept apart in `discounts` (GMV is recorded at the price paid).
+
+Every yuan of `cost_total` is assigned once (docs/KPIS.md, "Where every cost goes"): at its
+event to acquiring a customer of one source (``acq_cost_<source>``) or to serving existing
+customers and members (``serve_cost``); platform commission to selling; guides' salaries
+and tooling (SHARED_COSTS) are split by activity in `sim.kpis.cost_assignment`."""
+
+SHARED_COSTS = ("guide_salary", "tooling")
+"""Fixed costs of private-domain operations shared by acquisition and serving."""
+SELLING_COSTS = ("platform_commission",)
+"""Costs of selling any order, whoever acquired the customer."""
 
 STOCKS = STATE_NAMES
 """Mutually exclusive funnel states towards a brand; they sum to the population."""
@@ -45,6 +55,19 @@ for s in SOURCES_CUSTOMER:
     _flow[f"new_customers_{s}"] = f"first orders by consumers who heard of the brand via {s}"
     _flow[f"gmv_source_{s}"] = f"yuan: GMV from customers acquired via {s}"
     _flow[f"gmv_first_{s}"] = f"yuan: GMV of first orders by customers acquired via {s}"
+    _flow[f"acq_cost_{s}"] = (
+        f"yuan: cash cost booked at an event that acquires a customer via {s}: ad spend "
+        "(ads), referral rewards (referral), KOC and small-B fees (koc, distributor), guide "
+        "and distributor commissions on first orders, welcome gifts to joiners who have not "
+        "bought yet"
+    )
+    _flow[f"acq_discounts_{s}"] = (
+        f"yuan: discounts on first orders by customers acquired via {s} (foregone revenue)"
+    )
+    _flow[f"invites_new_{s}"] = (
+        f"invitations into the private domain to consumers not yet customers, who heard of "
+        f"the brand via {s} (acquisition work of the private domain)"
+    )
 for s in SOURCES_MEMBER:
     _flow[f"new_members_{s}"] = f"consumers joining the private domain via {s}"
 for c in COST_TYPES:
@@ -95,6 +118,24 @@ FLOWS: dict[str, str] = {
     "cpm": "yuan per 1000 impressions paid today",
     "cost_total": "yuan: all cash spend (sum of the cost_* columns)",
     "cost_referral_rewards_hunters": "yuan: part of referral rewards paid for fake accounts",
+    "serve_cost": "yuan: cash cost booked at an event that serves an existing customer or "
+    "member: guide and distributor commissions on repeat orders, welcome gifts to joiners "
+    "who have bought before",
+    "new_customers_private": "first orders the private domain acquired: placed by a member, "
+    "credited to the private domain, or by a customer acquired via referral, KOC or "
+    "distributor",
+    "discounts_first_private": "yuan: discounts on those first orders (foregone revenue)",
+    "gmv_attr_ads": "yuan: platform GMV of ad-acquired customers not credited to the private "
+    "domain (the orders the public domain is credited with)",
+    "orders_attr_ads": "platform orders of ad-acquired customers not credited to the private "
+    "domain",
+    "gross_profit_attr_ads": "yuan: gross profit of those orders",
+    "gross_profit_attr_private": "yuan: gross profit of orders credited to the private domain",
+    "commission_attr_ads": "yuan: platform commission on orders credited to the public domain "
+    "(part of cost_platform_commission)",
+    "commission_attr_private": "yuan: platform commission on orders credited to the private "
+    "domain (platform orders paid with a member coupon or prompted by a private touch or "
+    "link; part of cost_platform_commission)",
     "koc_reached": "consumers reached by KOC/small-B/employee posts today (with repeats)",
 }
 

@@ -117,9 +117,28 @@ class Strict(BaseModel):
     )
 
 
-def F(default, desc: str, **kw):
-    """A field with a default and a description ('unit: meaning')."""
+EXTENSIVE = "extensive"
+"""Field metadata key: the quantity is extensive (see `F`)."""
+
+
+def F(default, desc: str, extensive: bool = False, **kw):
+    """A field with a default and a description ('unit: meaning').
+
+    `extensive=True` marks a quantity of the whole market (a count of things, money per day
+    for everyone) that grows in proportion to the population: `sim.scaling.scale_market`
+    multiplies it when a run changes `run.consumers` with `--consumers`. Every other field
+    is intensive (a per-capita rate, a share, a price, a circle size in people, a salary per
+    guide) and keeps its value at any population.
+    """
+    if extensive:
+        kw["json_schema_extra"] = {EXTENSIVE: True}
     return Field(default, description=desc, **kw)
+
+
+def is_extensive(model: type[BaseModel], name: str) -> bool:
+    """Whether field `name` of a parameter model is marked extensive (`F(extensive=True)`)."""
+    extra = model.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get(EXTENSIVE))
 
 
 class RunParams(Strict):
@@ -223,7 +242,9 @@ class PlatformParams(Strict):
     cpm_demand_elasticity: NonNeg = F(
         0.3, "elasticity: CPM rises with total ad demand over the reference"
     )
-    reference_ad_demand: Pos = F(5000.0, "yuan/day: total ad spend at which CPM equals base")
+    reference_ad_demand: Pos = F(
+        5000.0, "yuan/day: total ad spend at which CPM equals base", extensive=True
+    )
     take_rate: Share = F(0.05, "share of platform GMV: platform commission")
     buyer_protection: NonNeg = F(1.0, "utility: buyer protection (times consumer trust)")
     adstock_theta: Annotated[float, Field(ge=0.0, lt=1.0)] = F(
@@ -296,7 +317,7 @@ class StrategyParams(Strict):
     """A brand's levers. Strategies are data: a new strategy is a new table, not a class."""
 
     private_ops: bool = F(True, "flag: the brand runs private-domain operations at all")
-    ad_budget_per_day: NonNeg = F(1000.0, "yuan/day: public-platform ad spend")
+    ad_budget_per_day: NonNeg = F(1000.0, "yuan/day: public-platform ad spend", extensive=True)
     targeting_precision: Share = F(
         0.1, "share: impressions that reach target consumers ('1 in 10 circles')"
     )
@@ -344,8 +365,11 @@ class StrategyParams(Strict):
     referral_tiers: list[RewardTier] = F(
         [], "tiered fission rewards (Kiehl's: 1 -> sample, 10 -> full size)"
     )
-    koc_count: Annotated[int, Field(ge=0), _size("brands.NAME.strategy.koc_count")] = F(
-        0, "KOCs or small-B nodes recruited"
+    koc_count: Annotated[float, Field(ge=0), _size("brands.NAME.strategy.koc_count")] = F(
+        0.0,
+        "KOCs or small-B nodes recruited (a fraction, as in a scaled market, is drawn "
+        "without bias when the brand staffs)",
+        extensive=True,
     )
     koc_kind: Literal["koc", "small_b"] = F("koc", "what the recruited nodes are")
     koc_circle: Annotated[Rate, Field(gt=0.0), _size("brands.NAME.strategy.koc_circle")] = F(
@@ -359,8 +383,12 @@ class StrategyParams(Strict):
     koc_commission: Share = F(0.1, "share of GMV paid to the KOC on sales it brings")
     koc_fee_per_day: NonNeg = F(0.0, "yuan/day per node: serving cost of a small-B node")
     employee_distributors: Annotated[
-        int, Field(ge=0), _size("brands.NAME.strategy.employee_distributors")
-    ] = F(0, "employees selling to their own circles")
+        float, Field(ge=0), _size("brands.NAME.strategy.employee_distributors")
+    ] = F(
+        0.0,
+        "employees selling to their own circles (a fraction is drawn without bias, as KOCs)",
+        extensive=True,
+    )
     employee_circle: Annotated[
         Rate, Field(gt=0.0), _size("brands.NAME.strategy.employee_circle")
     ] = F(30.0, "people: circle of one employee distributor")
@@ -375,7 +403,9 @@ class StrategyParams(Strict):
     )
     tier_spend: list[NonNeg] = F([], "yuan: cumulative spend thresholds of membership tiers")
     tier_discount: list[Share] = F([], "share of price: extra discount at each tier")
-    tooling_per_day: NonNeg = F(0.0, "yuan/day: SCRM tooling, mini-program and ops team")
+    tooling_per_day: NonNeg = F(
+        0.0, "yuan/day: SCRM tooling, mini-program and ops team", extensive=True
+    )
 
     @model_validator(mode="after")
     def _tiers_consistent(self) -> StrategyParams:
@@ -407,18 +437,30 @@ class InitialState(Strict):
 class BrandParams(Strict):
     category: str = F("default", "name of a [categories] table")
     appeal: float = F(0.0, "utility: brand preference on top of price and channel")
-    stores: Annotated[int, Field(ge=0), _size("brands.NAME.stores")] = F(0, "physical stores")
+    stores: Annotated[float, Field(ge=0), _size("brands.NAME.stores")] = F(
+        0.0,
+        "physical stores: a brand has stores if above 0; guides number stores x "
+        "guides_per_store (a fraction, as in a scaled market, is drawn without bias)",
+        extensive=True,
+    )
     store_coverage: Share = F(0.3, "share of consumers living near one of its stores")
     store_visits_per_day: Annotated[Rate, _size("brands.NAME.store_visits_per_day")] = F(
-        0.0, "visits/day across all stores"
+        0.0, "visits/day across all stores", extensive=True
     )
     store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
     annual_budget: NonNeg = F(
-        1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling"
+        1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling", extensive=True
     )
     adaptive: bool = F(False, "flag: reviews its strategy and imitates peers (Fermi rule)")
     initial: InitialState = F(InitialState(), "funnel on day 0")
     strategy: StrategyParams = F(StrategyParams(), "the brand's levers")
+
+
+def expected_guides(brand: BrandParams) -> float:
+    """A brand's expected number of store guides: stores x guides_per_store. Staffing draws
+    the whole number by unbiased rounding (`sim.staffing.draw_count`); budgets and limits
+    are checked on this expectation."""
+    return brand.stores * brand.strategy.guides_per_store
 
 
 class MarketParams(Strict):
@@ -466,7 +508,7 @@ class Scenario(Strict):
     def _affordable(self) -> Scenario:
         for name, brand in self.brands.items():
             st = brand.strategy
-            guides = round(brand.stores * st.guides_per_store)
+            guides = expected_guides(brand)  # the mean of the unbiased draw at staffing
             try:
                 check_size(guides, *SIZE_LIMITS[GUIDES_KEY])
             except ValueError as exc:
@@ -479,8 +521,9 @@ class Scenario(Strict):
             )
             if fixed > brand.annual_budget:
                 raise ValueError(
-                    f"brands.{name}.strategy: ads, {guides} guides, tooling and node fees cost "
-                    f"{fixed:,.0f} yuan/year, more than annual_budget {brand.annual_budget:,.0f}"
+                    f"brands.{name}.strategy: ads, {guides:,.4g} guides, tooling and node fees "
+                    f"cost {fixed:,.0f} yuan/year, more than annual_budget "
+                    f"{brand.annual_budget:,.0f}"
                 )
         return self
 

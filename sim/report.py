@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from sim.kpis import periodic
+from sim.kpis import MIN_EVENTS, count_of, periodic, shown_reason
 from sim.params import SOURCES_CUSTOMER
 from sim.present.figures import (
     brand_colors,
@@ -36,7 +36,7 @@ from sim.present.figures import (
     style,
     thousands_axis,
 )
-from sim.present.format import fmt_count, fmt_money, fmt_ratio, fmt_share, is_missing
+from sim.present.format import DASH, fmt_count, fmt_money, fmt_ratio, fmt_share, is_missing
 from sim.present.tables import md_escape, md_table
 
 if TYPE_CHECKING:
@@ -63,15 +63,18 @@ LINE_COLORS = {"public": "#4c72b0", "private": "#dd8452", "all": MARKET_COLOR}
 BREAK_EVEN: dict[str, Any] = {"color": "#c0392b", "lw": 1.3, "ls": ":", "zorder": 1}
 
 
-# (label, getter key, formatter); "ltv90"/"ltv365" read the "all" entry of the dict
+# (label, getter key, formatter); "ltv90"/"ltv365" read the "all" entry of the dict. A ratio's
+# cell carries its count ("830 (n=44)"), or is withheld below sim.kpis.MIN_EVENTS.
 KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
     ("GMV (yuan)", "gmv", fmt_money),
     ("private share of GMV", "private_share", fmt_share),
     ("private-influenced share of GMV", "private_influenced_share", fmt_share),
     ("gross profit − cost (yuan)", "contribution", fmt_money),
+    ("cost: acquisition / serving / selling (yuan)", "cost_split", None),
     ("CAC public (yuan)", "cac_public", fmt_money),
     ("CAC private (yuan)", "cac_private", fmt_money),
     ("CAC blended (yuan)", "cac_blended", fmt_money),
+    *((f"CAC {s}, all costs (yuan)", f"cac_{s}", fmt_money) for s in SOURCES_CUSTOMER),
     ("ROAS ads", "roas_ads", fmt_ratio),
     ("ROI public", "roi_public", fmt_ratio),
     ("ROI private", "roi_private", fmt_ratio),
@@ -85,6 +88,21 @@ KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
     ("LTV90, all sources (yuan)", "ltv90", fmt_money),
     ("LTV365, all sources (yuan)", "ltv365", fmt_money),
 )
+
+
+def kpi_cell(k: dict, key: str, f: Any) -> str:
+    """One KPI of a panel as the report shows it: the value; a ratio's count beside it
+    ("830 (n=44)"); a ratio on fewer than `MIN_EVENTS` events withheld with the reason
+    ("– (n=12 < 30 customers)"); the cost split as three sums."""
+    if key == "cost_split":
+        parts = (k.get("cost_acquisition"), k.get("cost_serving"), k.get("cost_selling"))
+        return " / ".join(fmt_money(v) for v in parts)
+    reason = shown_reason(k, key)
+    if reason is not None:
+        return f"{DASH} ({reason})"
+    text = f(_kpi_value(k, key))
+    n = count_of(k, key)
+    return text if n is None or text == DASH else f"{text} (n={n:,.0f})"
 
 
 def _kpi_value(k: dict, key: str) -> float | None:
@@ -612,12 +630,13 @@ def _names(brands: Sequence[str]) -> str:
 
 
 def kpi_table(kpis: dict) -> str:
-    """KPIs (rows) per brand and for the market (columns)."""
+    """KPIs (rows) per brand and for the market (columns); ratios with their counts
+    (`kpi_cell`)."""
     cols = [*kpis["brands"], MARKET]
     header = ["KPI", *[md_escape(c) for c in cols]]
     rows = []
     for label, key, f in KPI_ROWS:
-        rows.append([label, *[f(_kpi_value(_panel_kpis(kpis, c), key)) for c in cols]])
+        rows.append([label, *[kpi_cell(_panel_kpis(kpis, c), key, f) for c in cols]])
     return md_table(header, rows)
 
 
@@ -658,16 +677,37 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "commission, guides, KOCs, rewards, gifts, tooling). Discounts are foregone revenue, "
         "already out of GMV.",
     ),
-    ("CAC public", "ad spend ÷ new customers acquired via ads."),
+    (
+        "Cost: acquisition / serving / selling",
+        "every yuan of cash spend assigned once: to acquiring customers of one source (ad "
+        "spend; referral rewards; KOC and small-B fees; guide and distributor commissions on "
+        "first orders; welcome gifts to joiners who have not bought), to serving existing "
+        "customers and members (those commissions on repeat orders, gifts to joiners who "
+        "have bought), or to selling (platform commission). Guides' salaries and tooling are "
+        "shared: split by the private domain's actions, one per invitation or touch; an "
+        "invitation to a consumer who has not bought is acquisition work for its source, "
+        "everything else serving.",
+    ),
+    (
+        "CAC public",
+        "ad spend ÷ new customers acquired via ads (the cost of a click-bought customer).",
+    ),
     (
         "CAC private",
-        "(referral rewards + KOC commissions and fees) ÷ new customers acquired "
-        "via referral, KOC and distributors.",
+        "all acquisition cost of private-domain operations (the acquisition part of "
+        "guides' salaries and tooling, commissions on first orders, referral rewards, KOC "
+        "fees, welcome gifts, discounts on first orders) ÷ customers the private domain "
+        "acquired (first orders by members, credited to the private domain, or via "
+        "referral, KOC and distributors).",
+    ),
+    (
+        "CAC <source>",
+        "everything acquiring that source's customers cost (its share of the costs above "
+        "plus the discounts on their first orders) ÷ its new customers.",
     ),
     (
         "CAC blended",
-        "(ad spend + the private acquisition costs above) ÷ all new customers "
-        "(organic and store ones included).",
+        "all acquisition cost (every source, first-order discounts included) ÷ all new customers.",
     ),
     (
         "ROAS ads",
@@ -676,14 +716,21 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "ROI public",
-        "gross profit of platform orders not credited to the private domain ÷ "
-        "(ad spend + platform commission).",
+        "gross profit of the orders the public domain is credited with (platform orders of "
+        "ad-acquired customers not credited to the private domain) ÷ (ad spend + platform "
+        "commission on those orders). Organic, word-of-mouth and store customers' orders are "
+        "credited to neither domain.",
     ),
     (
         "ROI private",
         "gross profit of orders credited to the private domain ÷ (guide "
         "salaries and commissions + KOC commissions and fees + referral rewards + welcome gifts "
-        "+ tooling).",
+        "+ tooling + platform commission on those orders): the same base as ROI public.",
+    ),
+    (
+        "Counts",
+        f"a ratio shows the events it rests on (n = customers, orders ...); below {MIN_EVENTS} "
+        "events it is withheld ('–' with the count) as too noisy to read.",
     ),
     ("ROI total", "all gross profit ÷ all cash spend (store orders included); 1 is break-even."),
     (
@@ -718,8 +765,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Retention cost per repeat order",
-        "(guide salaries and commissions + tooling + welcome "
-        "gifts) ÷ repeat orders placed by members; compare with CAC (Kotler's 5x).",
+        "serving cost (the serving part above) ÷ repeat orders placed by members; compare "
+        "with CAC (Kotler's 5x).",
     ),
     (
         "CPM",

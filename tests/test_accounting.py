@@ -81,11 +81,21 @@ def test_first_platform_order_books_everything_it_triggers():
         "new_customers_total": 1.0,
         "gmv_first_organic": 80.0,
         "first_orders": 1.0,
+        "acq_discounts_organic": 20.0,
         "cost_platform_commission": 4.0,
         "cost_total": 4.0,
         "gmv_attr_public": 80.0,
         "orders_attr_public": 1.0,
     }
+
+
+def test_first_order_of_an_ad_customer_is_the_public_domains():
+    got = order(source=Source.ADS)
+    assert got["gmv_attr_ads"] == 80.0 and got["orders_attr_ads"] == 1.0
+    assert got["gross_profit_attr_ads"] == 40.0
+    assert got["commission_attr_ads"] == 4.0 == got["cost_platform_commission"]
+    assert got["acq_discounts_ads"] == 20.0
+    assert "new_customers_private" not in got and "acq_cost_ads" not in got
 
 
 def test_repeat_member_order_in_the_private_shop_pays_the_guide():
@@ -114,9 +124,21 @@ def test_repeat_member_order_in_the_private_shop_pays_the_guide():
         "gmv_guided": 80.0,
         "cost_guide_commission": 8.0,
         "cost_total": 8.0,
+        "serve_cost": 8.0,
         "gmv_attr_private": 80.0,
         "orders_attr_private": 1.0,
+        "gross_profit_attr_private": 40.0,
     }
+
+
+def test_guided_first_order_of_a_member_is_a_private_acquisition():
+    got = order(
+        channel=Channel.PRIVATE, source=Source.STORE, prompt=Prompt.GUIDE, member=True, guided=True
+    )
+    assert got["cost_guide_commission"] == 8.0 == got["acq_cost_store"]
+    assert "serve_cost" not in got
+    assert got["new_customers_private"] == 1.0 and got["discounts_first_private"] == 20.0
+    assert got["acq_discounts_store"] == 20.0
 
 
 @pytest.mark.parametrize(
@@ -130,13 +152,18 @@ def test_order_through_a_distributor_link_pays_its_commission(prompt, rate):
     assert got["cost_total"] == 80.0 * rate  # a store order: no platform take
     assert got["gmv_attr_private"] == 80.0
     assert "gmv_pushed" not in got and "gmv_attr_public" not in got
+    assert got["acq_cost_koc"] == 80.0 * rate  # a first order: the commission acquires
+    assert got["new_customers_private"] == 1.0
+    repeat = order(channel=Channel.STORE, source=Source.KOC, prompt=prompt, first=False)
+    assert repeat["serve_cost"] == 80.0 * rate and "acq_cost_koc" not in repeat
 
 
 def test_coupon_order_is_assisted_and_private():
     got = order(member=True, coupon=True, first=False)
     assert got["gmv_assisted"] == 80.0
     assert got["gmv_attr_private"] == 80.0 and "gmv_attr_public" not in got
-    assert got["cost_platform_commission"] == 4.0
+    assert got["cost_platform_commission"] == 4.0 == got["commission_attr_private"]
+    assert "commission_attr_ads" not in got
 
 
 def test_guided_member_on_the_platform_earns_the_guide_nothing():
@@ -203,15 +230,36 @@ def test_book_cost_each_type():
 @pytest.mark.parametrize("source", [s for s in SOURCES_MEMBER])
 def test_join(source):
     day = slot()
-    A.book_join(day, B, Source[source.upper()], 0.0)
+    A.book_join(day, B, Source[source.upper()], 0.0, A.SERVES)
     assert booked(day) == {f"new_members_{source}": 1.0, "new_members_total": 1.0}
-    A.book_join(day, B, Source[source.upper()], 12.5)
+    A.book_join(day, B, Source[source.upper()], 12.5, A.SERVES)
     assert booked(day) == {
         f"new_members_{source}": 2.0,
         "new_members_total": 2.0,
         "cost_welcome_gifts": 12.5,
         "cost_total": 12.5,
+        "serve_cost": 12.5,
     }
+
+
+def test_welcome_gift_to_a_prospect_acquires_its_source():
+    day = slot()
+    A.book_join(day, B, Source.STORE, 12.5, A.acquisition_source(True, Source.ADS))
+    assert booked(day)["acq_cost_ads"] == 12.5 and "serve_cost" not in booked(day)
+
+
+def test_acquisition_source():
+    assert A.acquisition_source(False, Source.ADS) == A.SERVES
+    assert A.acquisition_source(True, Source.KOC) == Source.KOC
+    assert A.acquisition_source(True, -1) == Source.ORGANIC
+
+
+def test_invites_count_prospects_by_source():
+    day = slot()
+    A.book_invite(day, B, A.SERVES)
+    assert booked(day) == {"invites": 1.0}
+    A.book_invite(day, B, Source.STORE)
+    assert booked(day) == {"invites": 2.0, "invites_new_store": 1.0}
 
 
 @pytest.mark.parametrize("kind", list(Touch))
@@ -228,7 +276,6 @@ def test_touch(kind):
         (A.book_mute, "mutes"),
         (A.book_leave, "leaves"),
         (A.book_lapse, "lapses"),
-        (A.book_invite, "invites"),
         (A.book_referral, "referrals"),
         (A.book_koc_reach, "koc_reached"),
     ],
@@ -244,7 +291,11 @@ def test_referral_reward_only_when_due():
     A.book_referral_reward(day, B, 0.0)
     assert booked(day) == {}
     A.book_referral_reward(day, B, 30.0)
-    assert booked(day) == {"cost_referral_rewards": 30.0, "cost_total": 30.0}
+    assert booked(day) == {
+        "cost_referral_rewards": 30.0,
+        "cost_total": 30.0,
+        "acq_cost_referral": 30.0,
+    }
 
 
 def test_fake_referral():
@@ -257,19 +308,22 @@ def test_fake_referral():
         "cost_referral_rewards": 30.0,
         "cost_total": 30.0,
         "cost_referral_rewards_hunters": 30.0,
+        "acq_cost_referral": 30.0,
     }
 
 
 def test_fixed_costs():
     day = slot()
-    A.book_fixed_costs(day, B, 0, 300.0, 0.0, 0, 50.0)
+    A.book_fixed_costs(day, B, 0, 300.0, 0.0, 0, 0, 50.0)
     assert booked(day) == {}
-    A.book_fixed_costs(day, B, 4, 300.0, 20.0, 3, 50.0)
+    A.book_fixed_costs(day, B, 4, 300.0, 20.0, 3, 1, 50.0)
     assert booked(day) == {
         "cost_guide_salary": 1200.0,
         "cost_tooling": 20.0,
-        "cost_koc_fees": 150.0,
-        "cost_total": 1370.0,
+        "cost_koc_fees": 200.0,
+        "cost_total": 1420.0,
+        "acq_cost_koc": 150.0,  # KOCs' posts credit 'koc', small-B nodes' 'distributor'
+        "acq_cost_distributor": 50.0,
     }
 
 
@@ -283,6 +337,7 @@ def test_ads_and_cpm():
     assert booked(day) == {
         "cost_ads": 500.0,
         "cost_total": 500.0,
+        "acq_cost_ads": 500.0,
         "impressions": 25000.0,
         "cpm": 21.0,
     }

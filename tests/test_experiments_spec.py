@@ -12,7 +12,7 @@ from sim.experiments.design import build_design
 from sim.experiments.seeds import compare_seed, run_seed
 from sim.experiments.spec import load_experiment, shipped_experiments, validate_experiment
 from sim.experiments.sweep import plan
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
 from tests.helpers import cli
 
 GOOD = """
@@ -73,6 +73,15 @@ BAD = {
     "toml syntax": (GOOD + "\nfactors = [\n", "TOML syntax error"),
     "bad days": (GOOD.replace("days = 20", "days = 0"), "days:"),
     "factor not a list or table": (GOOD + '"population.hunter_share" = 0.1\n', "needs values"),
+    "consumers above the limit": (
+        GOOD.replace("consumers = 100", "consumers = 100000001"),
+        "consumers: 100,000,001 consumers is above the limit",
+    ),
+    "factor level pushed over a limit by the scaling": (
+        GOOD.replace("consumers = 100", "consumers = 3000000")
+        + '"brands.brand.stores" = [10.0, 2000.0]\n',
+        "factors.brands.brand.stores: value 2000.0: scaled, brands.brand.stores: ",
+    ),
 }
 
 
@@ -223,3 +232,45 @@ def test_byte_order_mark_in_experiment(tmp_path: Path) -> None:
     path = tmp_path / "bom.toml"
     path.write_bytes(("\ufeff" + GOOD).encode())
     assert load_experiment(path).name == "tiny"
+
+
+def test_consumers_scales_the_base_market_and_its_factor_levels(tmp_path: Path) -> None:
+    """An experiment's `consumers` runs the base's market at that population (as `siyu run
+    --consumers`): extensive quantities, factor levels included, follow it; intensive ones
+    do not. `run.consumers` in `[set]` changes the population alone."""
+    text = GOOD.replace("consumers = 100", "consumers = 600")
+    text += '"brands.brand.stores" = [10.0, 20.0]\n'
+    exp = load_experiment(write(tmp_path, text))
+    base = load_scenario(exp.base_path)  # beauty_guides: 3,000 consumers, 10 stores
+    factor = 600 / base.run.consumers
+    points = build_design(exp).points
+    stores = sorted({exp.run_overrides(p)["brands.brand.stores"] for p in points})
+    assert stores == pytest.approx([10 * factor, 20 * factor])
+    over = exp.run_overrides(points[0])
+    assert over["run.consumers"] == 600
+    assert over["brands.brand.strategy.ad_budget_per_day"] == pytest.approx(
+        base.brands["brand"].strategy.ad_budget_per_day * factor
+    )
+    assert over["platform.reference_ad_demand"] == pytest.approx(
+        base.platform.reference_ad_demand * factor
+    )
+    sc = load_scenario(exp.base_path, over)
+    assert (
+        sc.brands["brand"].strategy.guides_per_store
+        == base.brands["brand"].strategy.guides_per_store
+    )
+    assert "scaled ×0.2 from its 3,000" in exp.population_note()
+
+    alone = load_experiment(
+        write(tmp_path, GOOD.replace("consumers = 100\n", "") + '[set]\n"run.consumers" = 600\n')
+    )
+    over = alone.run_overrides(build_design(alone).points[0])
+    assert over == {"run.consumers": 600, "run.days": 20, **build_design(alone).points[0]}
+    assert "changed alone" in alone.population_note()
+
+
+def test_shipped_experiments_run_the_markets_their_bases_name() -> None:
+    for path in shipped_experiments():
+        exp = load_experiment(path)
+        assert exp.consumers is None and "run.consumers" not in exp.set, path.name
+        assert "the base's own market" in exp.population_note()

@@ -26,12 +26,13 @@ base = "beauty_guides"
 design = "grid"
 replicates = 2
 days = 25
-consumers = 150
 seed = 11
 metrics = ["brands.brand.roi_private", "brands.brand.gmv", "market.private_share"]
 [factors]
 "brands.brand.strategy.private_discount" = [0.0, 0.2]
 "categories.beauty.purchases_per_year" = [2.0, 8.0]
+[set]
+"run.consumers" = 150  # the population alone: a small, dense market that runs fast
 """
 
 

@@ -35,11 +35,20 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "model",
-        "The model description: parameters and scenario files, the rules (formulas with their "
+        "The model description: parameters and scenario files (and their scaling to another "
+        "population), the rules (formulas with their "
         "sources), the ledger schema and the KPI definitions read from a ledger (the engines "
         "use kpis.ratio, so KPIs sit below them) and the snapshots an engine gives of a brand "
         "or a consumer.",
-        ("sim.params", "sim.scenario", "sim.rules", "sim.ledger", "sim.kpis", "sim.snapshots"),
+        (
+            "sim.params",
+            "sim.scenario",
+            "sim.scaling",
+            "sim.rules",
+            "sim.ledger",
+            "sim.kpis",
+            "sim.snapshots",
+        ),
     ),
     (
         "engines",

@@ -312,3 +312,23 @@ def test_depth_check_is_bounded_on_cyclic_input() -> None:
         load_scenario("beauty_guides", {"brands.brand.strategy": loop})
     assert info.value.key is not None and info.value.key.startswith("brands.brand.strategy")
     assert "nested more than" in info.value.message
+
+
+def test_staff_counts_are_numbers_a_scaled_market_may_make_fractional(tmp_path: Path) -> None:
+    """stores, koc_count and employee_distributors hold expected counts: a whole number in a
+    file reads as that number, a fraction (a scaled market's 2.67 stores) is valid, and the
+    budget check counts expected guides (stores x guides_per_store)."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[brands.a]\nstores = 3\n[brands.a.strategy]\nkoc_count = 2\n"
+        "employee_distributors = 1.5\nguides_per_store = 0.5\n",
+        encoding="utf-8",
+    )
+    sc = load_scenario(path, ["brands.a.stores=2.5"])
+    a = sc.brands["a"]
+    assert (a.stores, a.strategy.koc_count, a.strategy.employee_distributors) == (2.5, 2, 1.5)
+    budget = 365 * (1000.0 + 1.25 * 200.0)  # default ads and salary, 1.25 expected guides
+    load_scenario(path, ["brands.a.stores=2.5", f"brands.a.annual_budget={budget}"])
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, ["brands.a.stores=2.5", f"brands.a.annual_budget={budget - 1}"])
+    assert "1.25 guides" in str(info.value)

@@ -32,12 +32,13 @@ base = "beauty_guides"
 design = "grid"
 replicates = 2
 days = 20
-consumers = 120
 seed = 11
 metrics = ["brands.brand.roi_private", "brands.brand.gmv", "market.private_share"]
 [factors]
 "brands.brand.strategy.private_discount" = [0.0, 0.2]
 "categories.beauty.purchases_per_year" = [2.0, 8.0]
+[set]
+"run.consumers" = 120  # the population alone: a small, dense market that runs fast
 """
 RUNS = 8
 BAD = "p00001-r000"
@@ -403,7 +404,7 @@ def test_compare_with_failing_runs_on_the_command_line(
 
     run_compare = compare.run_compare
     args = ["compare", "public_only", "beauty_guides", "--replicates", "2", "--days", "10"]
-    args += ["--consumers", "80", "--workers", "1", "--seed", "3"]
+    args += ["--set", "run.consumers=80", "--workers", "1", "--seed", "3"]  # population alone
     # one replicate fails: the other pair is reported, exit 3
     monkeypatch.setattr(
         compare,

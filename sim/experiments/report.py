@@ -65,7 +65,7 @@ def write_sweep_report(
     lines += [
         f"Base scenario `{Path(exp.base_path).name}`"
         + (f", {exp.days} days" if exp.days else "")
-        + (f", {exp.consumers:,} consumers" if exp.consumers else "")
+        + f", {exp.population_note()}"
         + f"; design **{exp.design}**, {len(design)} points × {exp.replicates} replicate"
         + ("s" if exp.replicates > 1 else "")
         + f" = {len(manifest)} runs (root seed {exp.seed}).",

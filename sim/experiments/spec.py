@@ -9,7 +9,7 @@ An experiment file is TOML, read as data:
     samples = 16                      # lhs: points; sobol: base samples N; morris: trajectories
     replicates = 2
     days = 365                        # run.days of every run (optional)
-    consumers = 600                   # run.consumers of every run (optional)
+    consumers = 600                   # scale the market to this population (optional)
     seed = 1                          # root of every run's SeedSequence
     engine = "fast"                   # fast (default) | agents (the Mesa reference engine)
     metrics = ["brands.brand.roi_private", "market.private_share"]
@@ -31,6 +31,13 @@ both bounds), so a bad key or an out-of-range value fails before any run starts.
 strict and numbers finite, as in scenario files. A sweep may have at most `MAX_RUNS` runs
 (design points times replicates), counted before any design is built; SIYU_ALLOW_LARGE=1
 lifts the limit.
+
+`consumers` runs the base's market at another population, as `siyu run --consumers` does
+(`sim.scaling.scale_market`): every number of the experiment (its `set`, its factor levels)
+describes the base scenario's own population, and each run's extensive quantities (stores,
+store visits, budgets, tooling, nodes, reference ad demand) are then scaled with it, so the
+market per consumer is the one the files name. To change the population alone, put
+`run.consumers` in `[set]` instead.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
+from sim.scaling import scale_market, thin_staff
 from sim.scenario import (
     SCENARIO_DIR,
     Override,
@@ -65,6 +73,7 @@ MARKET = "market"
 WILDCARD_TABLES = ("brands", "categories")
 SET_SOURCE = "<experiment set>"
 FACTOR_SOURCE = "<experiment factor>"
+CONSUMERS_SOURCE = "<consumers>"
 MAX_RUNS = 1_000_000
 """Most runs (design points x replicates) a sweep may have unless SIYU_ALLOW_LARGE=1."""
 MAX_RESAMPLES = 100_000
@@ -217,21 +226,65 @@ class Experiment(_Strict):
     base_path: str = Field("", exclude=True)
 
     def fixed_overrides(self) -> dict[str, Any]:
-        """Overrides every run gets: `set` plus days and consumers."""
+        """Overrides every run gets: `set` plus days, and the base market scaled to
+        `consumers` (see `scaled`)."""
         out = dict(self.set)
         if self.days is not None:
             out["run.days"] = self.days
-        if self.consumers is not None:
-            out["run.consumers"] = self.consumers
-        return out
+        return self.scaled(out)
 
     def run_overrides(self, point: Mapping[str, Any]) -> dict[str, Any]:
-        """The overrides of one design point (factor keys with '*' expanded)."""
-        out = self.fixed_overrides()
+        """The overrides of one design point (factor keys with '*' expanded), the market
+        scaled to `consumers` after the factors are set (a factor's levels are in the base
+        population's units, as every number of the experiment)."""
+        out = dict(self.set)
+        if self.days is not None:
+            out["run.days"] = self.days
         for key, value in point.items():
             for k in expand_key(key, self.base_path):
                 out[k] = value
-        return out
+        return self.scaled(out)
+
+    def scaled(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """`overrides` plus what scales the base scenario (with them) to `consumers`
+        people: run.consumers and every extensive quantity's scaled value
+        (`sim.scaling.scale_market`). Unchanged without `consumers`."""
+        if self.consumers is None:
+            return overrides
+        sc = load_scenario(self.base_path, overrides)
+        _, changes = scale_market(sc, self.consumers, source=CONSUMERS_SOURCE)
+        return {
+            **overrides,
+            "run.consumers": self.consumers,
+            **{c.key: c.after for c in changes},
+        }
+
+    def population_note(self) -> str:
+        """The population the runs have and how it relates to the base, for the report."""
+        base = dict(self.set)
+        if self.days is not None:
+            base["run.days"] = self.days
+        own = load_scenario(self.base_path).run.consumers
+        sc = load_scenario(self.base_path, base)
+        if self.consumers is None:
+            if sc.run.consumers == own:
+                return f"{own:,} consumers (the base's own market)"
+            return (
+                f"{sc.run.consumers:,} consumers (run.consumers set: the base's {own:,} "
+                "changed alone, a denser or thinner market)"
+            )
+        scaled, changes = scale_market(sc, self.consumers, source=CONSUMERS_SOURCE)
+        if not changes:
+            return f"{self.consumers:,} consumers (the base's own market)"
+        keys = ", ".join(dict.fromkeys(c.key.rsplit(".", 1)[-1] for c in changes))
+        factor = self.consumers / sc.run.consumers
+        thin = thin_staff(scaled)
+        return (
+            f"{self.consumers:,} consumers: the base's market scaled ×{factor:.4g} from its "
+            f"{sc.run.consumers:,} (extensive quantities scaled with it: {keys}; `set` values "
+            "and factor levels are per the base's population and scaled too)"
+            + (f"; note: {'; '.join(thin)}" if thin else "")
+        )
 
     def digest(self) -> str:
         """A hash of the experiment and the resolved base scenario: a resumed sweep must match."""
@@ -404,13 +457,20 @@ def metric_values(kpis: Mapping[str, Any], metrics: list[str]) -> list[tuple[str
 
 def _check_scenario(exp: Experiment, file: str, overrides: dict[str, Any], key: str) -> None:
     items = [Override(SET_SOURCE, tuple(k.split(".")), v) for k, v in exp.set.items()]
-    for opt in ("days", "consumers"):
-        if getattr(exp, opt) is not None:
-            items.append(Override(f"<{opt}>", ("run", opt), getattr(exp, opt)))
+    if exp.days is not None:
+        items.append(Override("<days>", ("run", "days"), exp.days))
     items += [Override(FACTOR_SOURCE, tuple(k.split(".")), v) for k, v in overrides.items()]
     try:
-        load_scenario(exp.base_path, items)
+        sc = load_scenario(exp.base_path, items)
+        if exp.consumers is not None:
+            scale_market(sc, exp.consumers, source=CONSUMERS_SOURCE)
     except ScenarioError as exc:
+        if exc.file == CONSUMERS_SOURCE:
+            where = "" if exc.key == "run.consumers" else f"scaled, {exc.key}: "
+            if overrides and where:  # a factor level that the scaling pushes out of range
+                value = next(iter(overrides.values()))
+                raise ScenarioError(file, key, f"value {value!r}: {where}{exc.message}") from None
+            raise ScenarioError(file, "consumers", where + exc.message) from None
         if exc.file == SET_SOURCE:
             raise ScenarioError(file, f"set.{exc.key}", exc.message) from None
         if exc.file == FACTOR_SOURCE:

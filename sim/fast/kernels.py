@@ -450,7 +450,8 @@ def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
     admit(W, G, b, i, channel, g, start, today, today * 16 + W.phase[0], reluctant)
     if reluctant:
         W.annoyed[b, i] = True
-    A.book_join(L[today], b, source, B.welcome_gift[b])
+    serves = A.acquisition_source(W.acquired[b, i] == NOT_ACQUIRED, np.int64(W.source[b, i]))
+    A.book_join(L[today], b, source, B.welcome_gift[b], serves)
 
 
 @_jit
@@ -459,7 +460,11 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
     it; quota guides push reluctant ones in."""
     if W.m_channel[b, i] >= 0 or W.funnel[b, i] == State.LAPSED or not B.private_ops[b]:
         return False
-    A.book_invite(L[today], b)
+    A.book_invite(
+        L[today],
+        b,
+        A.acquisition_source(W.acquired[b, i] == NOT_ACQUIRED, np.int64(W.source[b, i])),
+    )
     channel, g = place_member(W, b, channel, rng)
     if W.hunter[i]:
         p_join = R.hunter_join_probability(B.welcome_gift[b], B.n_reward_tiers[b])
@@ -757,10 +762,12 @@ def pay_fixed_costs(W, B, L, today, b):
     """Brand.pay_fixed_costs: a day of private-domain operations."""
     if not B.private_ops[b]:
         return
-    nodes = 0
+    kocs, small_bs = 0, 0
     for d in range(W.d_brand.size):
-        if W.d_brand[d] == b and W.d_kind[d] != DistributorKind.EMPLOYEE:
-            nodes += 1
+        if W.d_brand[d] == b and W.d_kind[d] == DistributorKind.KOC:
+            kocs += 1
+        elif W.d_brand[d] == b and W.d_kind[d] == DistributorKind.SMALL_B:
+            small_bs += 1
     guides = W.b_ghi[b] - W.b_glo[b]
     A.book_fixed_costs(
         L[today],
@@ -768,7 +775,8 @@ def pay_fixed_costs(W, B, L, today, b):
         guides,
         B.guide_salary_per_day[b],
         B.tooling_per_day[b],
-        nodes,
+        kocs,
+        small_bs,
         B.koc_fee_per_day[b],
     )
 

@@ -236,7 +236,11 @@ def app_command(
         typer.Option(help="address to listen on: 0.0.0.0 lets other computers on the network in"),
     ] = "127.0.0.1",
     consumers: Annotated[
-        int | None, typer.Option(help="consumers on the live page (default 600: classroom size)")
+        int | None,
+        typer.Option(
+            help="consumers on the live page (default 600: classroom size); the population "
+            "alone changes: stores, budgets and nodes stay as the scenario file says"
+        ),
     ] = None,
     game: Annotated[
         Path | None, typer.Option(help="game folder: serve its facilitator and team pages")
