@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.command import fail, load_or_fail
-from sim.present.console import out_console, run_kpi_table
+from sim.present.console import effects_table, out_console, run_kpi_table
 from sim.present.format import clip, one_line
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 
@@ -58,6 +58,30 @@ def _check_out(target: Path) -> None:
         fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
+CounterfactualOption = Annotated[
+    str | None,
+    typer.Option(
+        help="the twin effects are measured against: no_private_ops, no_guides, no_fission, "
+        "no_nodes, no_private_discount or one the scenario declares; NAME@BRAND for one "
+        "brand; none for no twin (default: the scenario's run.counterfactual)",
+    ),
+]
+
+
+def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str, str | None]:
+    """The counterfactual (name, brand) asked for, checked by building the twin once, or one
+    line naming the option (or the scenario file's run.counterfactual) and exit 2."""
+    from sim.counterfactual import CounterfactualError, parse, twin
+
+    name, brand = parse(counterfactual if counterfactual is not None else sc.run.counterfactual)
+    where = "--counterfactual" if counterfactual is not None else f"{source}: run.counterfactual"
+    try:
+        twin(sc, name, brand)
+    except CounterfactualError as exc:
+        fail(f"{where}: {exc}")
+    return name, brand
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
@@ -78,16 +102,46 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="skip report.md and figures")
     ] = False,
+    counterfactual: CounterfactualOption = None,
+    replicates: Annotated[
+        int,
+        typer.Option(help="paired replicates of scenario and twin (seeds seed, seed+1, …)"),
+    ] = 8,
+    no_twin: Annotated[
+        bool,
+        typer.Option("--no-twin", help="the attributed run alone (same as --counterfactual none)"),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="local processes for the replicates (default: run them here, in turn)"),
+    ] = None,
 ) -> None:
-    """Run one scenario; write metrics.parquet, summary.json and report.md."""
+    """Run a scenario and measure its effects against its counterfactual twin.
+
+    Writes the seed's run (metrics.parquet, summary.json, report.md) and prints its
+    attributed KPIs; then runs scenario and twin over paired replicates (common random
+    numbers) and prints and writes the incremental KPIs with 95% intervals (summary.json
+    "effects", effects.csv)."""
     from sim.outputs import default_out_dir, write_outputs
+    from sim.params import NO_COUNTERFACTUAL
     from sim.runner import ENGINES
     from sim.runner import run as run_scenario
 
     if engine not in ENGINES:
         fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    if replicates < 1:
+        fail(f"--replicates: must be at least 1 (got {replicates})")
+    if workers is not None and workers < 1:
+        fail(f"--workers: must be at least 1 (got {workers})")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
+    wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
+    cf: tuple[str, str | None] | None = None
+    if (wanted if wanted is not None else sc.run.counterfactual) != NO_COUNTERFACTUAL:
+        _check_compare_size(2, replicates)
+        cf = _twin_or_fail(sc, wanted, scenario)
     used_seed = sc.run.seed
+    if cf is not None and used_seed + replicates > 2**63:
+        fail(f"--seed: {used_seed} leaves no room for {replicates} replicates' seeds")
     target = out or default_out_dir(sc, used_seed)
     _check_out(target)
     err_console = Console(stderr=True)
@@ -119,13 +173,81 @@ def run(
             result = run_scenario(sc, used_seed, engine, progress=progress)
         finally:
             notice.cancel()
+    effects = None
+    if cf is not None:
+        effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
+        if effects is not None:
+            result.summary["effects"] = effects.summary()
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
         fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     out_console().print(run_kpi_table(result.summary))
-    written = "metrics.parquet, summary.json" + (", report.md, figures/" if not no_report else "")
+    if effects is not None:
+        out_console().print(effects_table(result.summary))
+    written = "metrics.parquet, summary.json" + (", effects.csv" if effects is not None else "")
+    written += ", report.md, figures/" if not no_report else ""
     print(f"wrote {path}/ ({written})", flush=True)
+    if cf is not None and (effects is None or len(effects.failed)):
+        raise typer.Exit(3)
+
+
+def _measure_effects(
+    sc: Any,
+    cf: tuple[str, str | None],
+    replicates: int,
+    seed: int,
+    engine: str,
+    workers: int | None,
+    base: Any,
+) -> Any:
+    """Run the scenario and its twin over paired replicates (progress on stderr); the
+    Effects, or None (with a warning) when no pair finished. Failed runs are warned about."""
+    import time as _time
+
+    from sim.counterfactual import twin_name
+    from sim.effects import EffectsError, measure
+
+    name, brand = cf
+    ex = None if workers is None else _executor(workers, None)
+    print(
+        f"effects: {sc.name} against {twin_name(sc, name, brand)}, {replicates} paired "
+        f"replicate(s), seeds {seed}–{seed + replicates - 1}"
+        + ("" if ex is None else f", on {_executor_name(ex)}")
+        + " …",
+        file=sys.stderr,
+        flush=True,
+    )
+    t0 = _time.perf_counter()
+    with _progress_bar("effects") as bar:
+        task = bar.add_task("effects", total=2 * replicates)
+        try:
+            fx = measure(
+                sc,
+                name,
+                replicates,
+                seed=seed,
+                engine=engine,
+                executor=ex,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+                brand=brand,
+                base=base,
+            )
+        except KeyboardInterrupt:
+            print("interrupted: nothing written", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except EffectsError as exc:
+            print(f"warning: effects: {exc}; writing the attributed run only", file=sys.stderr)
+            return None
+    print(f"effects: {2 * replicates} runs in {_time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    if len(fx.failed):
+        print(
+            f"warning: {len(fx.failed)} run(s) failed; the effects leave their pairs out",
+            file=sys.stderr,
+        )
+        for r in fx.failed.head(3).itertuples():
+            print(f"  {r.side} replicate {r.replicate}: {one_line(r.error)[:200]}", file=sys.stderr)
+    return fx
 
 
 @app.command()

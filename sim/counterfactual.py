@@ -188,3 +188,10 @@ def twin(scenario: Scenario, name: str | None = None, brand: str | None = None) 
         text = exc.args[0] if exc.args else str(exc)
         raise CounterfactualError(f"counterfactuals.{name}.set.{text}") from None
     return out.model_copy(update={"name": twin_name(scenario, name, brand)})
+
+
+def parse(text: str) -> tuple[str, str | None]:
+    """`no_guides` -> ("no_guides", None); `no_guides@brand_a` -> ("no_guides", "brand_a")
+    (the form `--counterfactual` takes, and `twin_name` writes)."""
+    name, sep, brand = text.partition("@")
+    return name.strip(), (brand.strip() if sep else None)
