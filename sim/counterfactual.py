@@ -164,7 +164,16 @@ def describe(scenario: Scenario, name: str, brand: str | None = None) -> str:
     off = BUILTINS[name].switches_off
     if not which:
         return f"{off} off (no brand uses them: the twin is the scenario itself)"
-    return f"{off} off for {', '.join(which)} (same stores, ads and budgets)"
+    return f"{off} off for {', '.join(which)}; same stores, ads and budgets"
+
+
+def lever(scenario: Scenario, name: str) -> str:
+    """What the twin switches off, as the subject of a sentence ("private operations add …"):
+    the built-in's name for it (plural), or "the difference from NAME" for a declared one."""
+    _check(scenario, name, None)
+    if name in BUILTINS:
+        return BUILTINS[name].switches_off
+    return f"the difference from {name}"
 
 
 def twin_name(scenario: Scenario, name: str, brand: str | None = None) -> str:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.counterfactual import brands_changed, describe, twin
+from sim.counterfactual import brands_changed, describe, lever, twin
 from sim.kpis import ratio
 from sim.params import NO_COUNTERFACTUAL, Scenario
 from sim.runner import RunResult, run
@@ -307,6 +307,8 @@ class Effects:
     counterfactual: str
     description: str
     """What the twin switches off, and for which brands (one phrase)."""
+    lever: str
+    """What the twin switches off, as a sentence's subject ("private operations")."""
     brands_changed: list[str]
     seeds: list[int]
     replicates: pd.DataFrame
@@ -338,6 +340,7 @@ class Effects:
             "counterfactual": self.counterfactual,
             "twin": self.twin.name,
             "description": self.description,
+            "lever": self.lever,
             "brands_changed": list(self.brands_changed),
             "replicates": len(self.seeds),
             "pairs": int(self.replicates["replicate"].nunique()) if len(self.replicates) else 0,
@@ -460,6 +463,7 @@ def measure(
         twin=tw,
         counterfactual=name,
         description=describe(scenario, name, brand),
+        lever=lever(scenario, name),
         brands_changed=brands_changed(scenario, name, brand),
         seeds=seeds,
         replicates=per_replicate,
