@@ -573,7 +573,11 @@ def targeted_overrides(overrides: list[str], scenarios: list[str]) -> list[list[
 )
 def compare(
     scenarios: Annotated[
-        list[str], typer.Argument(help="two or more scenarios; the first is the reference")
+        list[str],
+        typer.Argument(
+            help="two or more scenarios; the first is the reference (with --counterfactual, "
+            "one or more: the first one's twin is the reference)"
+        ),
     ],
     replicates: Annotated[int, typer.Option(help="paired runs of each scenario")] = 5,
     seed: Annotated[int, typer.Option(help="root seed of the common random numbers")] = 0,
@@ -594,8 +598,21 @@ def compare(
     out: Annotated[
         Path | None, typer.Option(help="output folder (default reports/compare/<a>-vs-<b>/)")
     ] = None,
+    counterfactual: Annotated[
+        str | None,
+        typer.Option(
+            help="compare against the first scenario's counterfactual twin (NAME or "
+            "NAME@BRAND: no_private_ops, no_guides, no_fission, no_nodes, "
+            "no_private_discount or one the scenario declares), the reference column "
+            "SCENARIO~NAME",
+        ),
+    ] = None,
 ) -> None:
-    """Compare strategies with common random numbers: paired KPI differences with 95% CIs."""
+    """Compare strategies with common random numbers: paired KPI differences with 95% CIs.
+
+    With --counterfactual the reference is the first scenario's twin with that lever
+    switched off, so `siyu compare beauty_guides --counterfactual no_private_ops` gives
+    what private operations add."""
     from sim.experiments.compare import (
         CompareError,
         run_compare,
@@ -604,12 +621,17 @@ def compare(
     )
     from sim.experiments.executors import ExecutorError
     from sim.experiments.store import StoreError, cannot_write, check_writable
+    from sim.params import NO_COUNTERFACTUAL
 
-    if len(scenarios) < 2:
-        fail("SCENARIO: give at least two scenarios (the first is the reference)")
+    with_twin = counterfactual is not None and counterfactual != NO_COUNTERFACTUAL
+    if len(scenarios) < (1 if with_twin else 2):
+        fail(
+            "SCENARIO: give at least two scenarios (the first is the reference), or one "
+            "with --counterfactual"
+        )
     if replicates < 1:
         fail(f"--replicates: must be at least 1 (got {replicates})")
-    _check_compare_size(len(scenarios), replicates)
+    _check_compare_size(len(scenarios) + with_twin, replicates)
     if seed < 0:
         fail(f"--seed: must be a non-negative integer (got {seed})")
     targeted = targeted_overrides(set_ or [], scenarios)
@@ -617,6 +639,11 @@ def compare(
         load_or_fail(s, own, days=days, consumers=consumers)
         for s, own in zip(scenarios, targeted, strict=True)
     ]
+    if with_twin:
+        from sim.counterfactual import twin
+
+        name, brand = _twin_or_fail(loaded[0], counterfactual, scenarios[0])
+        loaded = [twin(loaded[0], name, brand), *loaded]
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
         fail(f"--out: {target}: exists and is not a folder")
