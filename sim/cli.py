@@ -210,14 +210,16 @@ def _measure_effects(
 
     name, brand = cf
     ex = None if workers is None else _executor(workers, None)
-    print(
-        f"effects: {sc.name} against {twin_name(sc, name, brand)}, {replicates} paired "
-        f"replicate(s), seeds {seed}–{seed + replicates - 1}"
-        + ("" if ex is None else f", on {_executor_name(ex)}")
-        + " …",
-        file=sys.stderr,
-        flush=True,
-    )
+    say = sys.stderr.isatty()  # a log gets warnings only: the run takes seconds
+    if say:
+        print(
+            f"effects: {sc.name} against {twin_name(sc, name, brand)}, {replicates} paired "
+            f"replicate(s), seeds {seed}–{seed + replicates - 1}"
+            + ("" if ex is None else f", on {_executor_name(ex)}")
+            + " …",
+            file=sys.stderr,
+            flush=True,
+        )
     t0 = _time.perf_counter()
     with _progress_bar("effects") as bar:
         task = bar.add_task("effects", total=2 * replicates)
@@ -239,7 +241,9 @@ def _measure_effects(
         except EffectsError as exc:
             print(f"warning: effects: {exc}; writing the attributed run only", file=sys.stderr)
             return None
-    print(f"effects: {2 * replicates} runs in {_time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    if say:
+        took = _time.perf_counter() - t0
+        print(f"effects: {2 * replicates} runs in {took:.1f} s", file=sys.stderr)
     if len(fx.failed):
         print(
             f"warning: {len(fx.failed)} run(s) failed; the effects leave their pairs out",

@@ -93,7 +93,7 @@ def effect_cell(row: dict | None, kind: str) -> str:
     if kind == "ratio":
         text = DASH if v is None else f"{v:.2f}"
         bounds = "" if lo is None or hi is None else f" [{lo:.2f}, {hi:.2f}]"
-        return text + bounds
+        return (text + bounds).replace("-", "−")
     bounds = "" if lo is None or hi is None else f" [{compact(lo)}, {compact(hi)}]"
     return compact(v) + bounds
 
