@@ -467,12 +467,12 @@ def _sure(row: dict) -> bool:
     return not is_missing(lo) and not is_missing(hi) and (lo > 0 or hi < 0)
 
 
-def _interval(row: dict, f: Any = fmt_money, sep: str = "…") -> str:
+def _interval(row: dict, f: Any = fmt_money, what: str = "95% CI") -> str:
     """'95% CI a…b', or '' when there is no interval (one replicate)."""
     lo, hi = row.get("low"), row.get("high")
     if is_missing(lo):
         return ""
-    return f"95% CI of the change {f(lo)}{sep}{'beyond the horizon' if is_missing(hi) else f(hi)}"
+    return f"{what} {f(lo)}…{'beyond the horizon' if is_missing(hi) else f(hi)}"
 
 
 def _payback(row: dict | None, days: int) -> str:
@@ -528,8 +528,8 @@ def effect_sentences(summary: dict, days: int) -> list[str]:
             continue
         who = "the market as a whole" if unit == MARKET else f"**{unit}**"
         v = c["diff"]
-        yearly = f"{fmt_money(abs(v) * 365 / days)} a year, " if days != 365 else ""
-        ci = _interval(c)
+        yearly = f"at that rate {fmt_money(abs(v) * 365 / days)} a year; " if days != 365 else ""
+        ci = _interval(c, what="95% CI of the change")
         unsure = "" if _sure(c) else ", not distinguishable from zero at this many replicates"
         parts = [
             f"for {who}, {subject} {add if v >= 0 else lose} {fmt_money(abs(v))} yuan of "

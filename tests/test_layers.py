@@ -35,11 +35,19 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "model",
-        "The model description: parameters and scenario files, the rules (formulas with their "
-        "sources), the ledger schema and the KPI definitions read from a ledger (the engines "
-        "use kpis.ratio, so KPIs sit below them) and the snapshots an engine gives of a brand "
-        "or a consumer.",
-        ("sim.params", "sim.scenario", "sim.rules", "sim.ledger", "sim.kpis", "sim.snapshots"),
+        "The model description: parameters and scenario files, the counterfactual twins "
+        "(named transforms of a scenario), the rules (formulas with their sources), the ledger "
+        "schema and the KPI definitions read from a ledger (the engines use kpis.ratio, so "
+        "KPIs sit below them) and the snapshots an engine gives of a brand or a consumer.",
+        (
+            "sim.params",
+            "sim.scenario",
+            "sim.counterfactual",
+            "sim.rules",
+            "sim.ledger",
+            "sim.kpis",
+            "sim.snapshots",
+        ),
     ),
     (
         "engines",
@@ -58,9 +66,11 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "runs",
-        "The computing API: the engine protocol, `run()` with its seed and the run's summary; "
-        "the `sim` package itself re-exports it. No files, no reports.",
-        ("sim.protocol", "sim.runner", "sim"),
+        "The computing API: the engine protocol, `run()` with its seed and the run's summary, "
+        "and the effects of a scenario against its counterfactual twin over paired replicates "
+        "(`measure`, with the paired intervals compare reuses); the `sim` package itself "
+        "re-exports it. No files, no reports.",
+        ("sim.protocol", "sim.runner", "sim.effects", "sim"),
     ),
     (
         "presentation",
