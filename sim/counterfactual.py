@@ -164,7 +164,10 @@ def describe(scenario: Scenario, name: str, brand: str | None = None) -> str:
     off = BUILTINS[name].switches_off
     if not which:
         return f"{off} off (no brand uses them: the twin is the scenario itself)"
-    return f"{off} off for {', '.join(which)}; same stores, ads and budgets"
+    text = f"{off} off for {', '.join(which)}; same stores, ads and budgets"
+    if name == "no_private_ops" and any(scenario.brands[b].adaptive for b in scenario.brands):
+        text += " (adaptive brands may still take them up at a review)"
+    return text
 
 
 def lever(scenario: Scenario, name: str) -> str:
