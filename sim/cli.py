@@ -71,9 +71,9 @@ CounterfactualOption = Annotated[
 def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str, str | None]:
     """The counterfactual (name, brand) asked for, checked by building the twin once, or one
     line naming the option (or the scenario file's run.counterfactual) and exit 2."""
-    from sim.counterfactual import CounterfactualError, parse, twin
+    from sim.counterfactual import CounterfactualError, resolve, twin
 
-    name, brand = parse(counterfactual if counterfactual is not None else sc.run.counterfactual)
+    name, brand = resolve(sc, counterfactual)
     where = "--counterfactual" if counterfactual is not None else f"{source}: run.counterfactual"
     try:
         twin(sc, name, brand)

@@ -112,9 +112,19 @@ def names(scenario: Scenario) -> list[str]:
 
 
 def default_name(scenario: Scenario) -> str | None:
-    """The counterfactual `siyu run` measures against (`run.counterfactual`), or None."""
+    """The counterfactual `siyu run` measures against (`run.counterfactual`, perhaps
+    `NAME@BRAND`), or None for "none"."""
     name = scenario.run.counterfactual
     return None if name == NO_COUNTERFACTUAL else name
+
+
+def resolve(
+    scenario: Scenario, name: str | None = None, brand: str | None = None
+) -> tuple[str, str | None]:
+    """(counterfactual, brand) from a name that may be `NAME@BRAND` (None: the scenario's
+    `run.counterfactual`); a brand given apart wins over one in the name."""
+    name, named = parse(scenario.run.counterfactual if name is None else name)
+    return name, brand if brand is not None else named
 
 
 def _check(scenario: Scenario, name: str, brand: str | None) -> None:
@@ -185,12 +195,11 @@ def twin_name(scenario: Scenario, name: str, brand: str | None = None) -> str:
 
 
 def twin(scenario: Scenario, name: str | None = None, brand: str | None = None) -> Scenario:
-    """The scenario's counterfactual twin `name` (None: its default, `run.counterfactual`),
-    applied to `brand` or to every brand that pulls the lever. A new validated Scenario
-    named `twin_name(…)`; raises CounterfactualError for an unknown name or brand, for
-    "none", or for keys the scenario refuses."""
-    if name is None:
-        name = scenario.run.counterfactual
+    """The scenario's counterfactual twin `name` (None: its default, `run.counterfactual`;
+    `NAME@BRAND` names a brand too), applied to `brand` or to every brand that pulls the
+    lever. A new validated Scenario named `twin_name(…)`; raises CounterfactualError for an
+    unknown name or brand, for "none", or for keys the scenario refuses."""
+    name, brand = resolve(scenario, name, brand)
     if name == NO_COUNTERFACTUAL:
         raise CounterfactualError(f"{name}: no counterfactual asked for; there is no twin")
     values = changes(scenario, name, brand)
@@ -198,7 +207,8 @@ def twin(scenario: Scenario, name: str | None = None, brand: str | None = None) 
         out = scenario.changed(values)
     except (KeyError, ValueError) as exc:
         text = exc.args[0] if exc.args else str(exc)
-        raise CounterfactualError(f"counterfactuals.{name}.set.{text}") from None
+        where = f"{name}: " if name in BUILTINS else f"counterfactuals.{name}.set."
+        raise CounterfactualError(where + text) from None
     return out.model_copy(update={"name": twin_name(scenario, name, brand)})
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.counterfactual import brands_changed, describe, lever, twin
+from sim.counterfactual import brands_changed, describe, lever, resolve, twin
 from sim.kpis import ratio
 from sim.params import NO_COUNTERFACTUAL, Scenario
 from sim.runner import RunResult, run
@@ -403,7 +403,8 @@ def measure(
     base: RunResult | None = None,
     run_fn: Callable[..., RunResult] | None = None,
 ) -> Effects:
-    """Run the scenario and its twin `counterfactual` (None: the scenario's default) with
+    """Run the scenario and its twin `counterfactual` (None: the scenario's default;
+    `NAME@BRAND` for one brand) with
     seeds seed, seed+1, … (default seed: the scenario's), pair k sharing seed k, and return
     the effects with 95% intervals.
 
@@ -416,7 +417,7 @@ def measure(
     t0 = time.perf_counter()
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (got {replicates})")
-    name = scenario.run.counterfactual if counterfactual is None else counterfactual
+    name, brand = resolve(scenario, counterfactual, brand)
     if name == NO_COUNTERFACTUAL:
         raise ValueError("measure needs a counterfactual (got 'none')")
     tw = twin(scenario, name, brand)

@@ -141,8 +141,9 @@ class RunParams(Strict):
     seed: Seed = F(1, "integer: default seed when the command line gives none")
     counterfactual: str = F(
         "no_private_ops",
-        "name: the twin `siyu run` measures effects against (a built-in counterfactual or "
-        'one of [counterfactuals]; "none" for the attributed run alone)',
+        "name: the twin `siyu run` measures effects against (a built-in counterfactual, "
+        'NAME@BRAND for one brand, or one of [counterfactuals]; "none" for the attributed '
+        "run alone)",
     )
 
 
@@ -541,10 +542,15 @@ class Scenario(Strict):
                 raise ValueError(
                     f"counterfactuals.{name}: is a built-in name; give yours another name"
                 )
-        if self.run.counterfactual not in known:
+        name, at, brand = self.run.counterfactual.partition("@")  # NAME or NAME@BRAND
+        if name not in known:
             raise ValueError(
-                f"run.counterfactual: unknown counterfactual {self.run.counterfactual!r} "
-                f"(known: {', '.join(known)})"
+                f"run.counterfactual: unknown counterfactual {name!r} (known: {', '.join(known)})"
+            )
+        if at and (brand not in self.brands or name not in BUILTIN_COUNTERFACTUALS):
+            raise ValueError(
+                f"run.counterfactual: {self.run.counterfactual!r}: NAME@BRAND needs a built-in "
+                f"counterfactual and a brand of the scenario (brands: {', '.join(self.brands)})"
             )
         if info.context and info.context.get(TWIN_CONTEXT):
             return self

@@ -157,6 +157,11 @@ def test_declared_counterfactual_is_the_default(tmp_path: Path) -> None:
             "no_card",
         ),
         (
+            ('counterfactual = "no_card"', 'counterfactual = "no_guides@brnd"'),
+            "run.counterfactual",
+            "NAME@BRAND",
+        ),
+        (
             ("[counterfactuals.no_card]", "[counterfactuals.no_guides]"),
             "counterfactuals.no_guides",
             "built-in",
@@ -174,3 +179,11 @@ def test_bad_declarations_name_file_and_key(
     assert "\n" not in text
     assert text.startswith(f"{path}: {key}: "), text
     assert needle in text
+
+
+def test_default_may_name_one_brand(tmp_path: Path) -> None:
+    path = tmp_path / "one.toml"
+    path.write_text(DECLARED.replace('"no_card"', '"no_private_ops@brand"', 1), encoding="utf-8")
+    sc = load_scenario(path)
+    assert twin(sc).name == "one~no_private_ops@brand"
+    assert twin(sc, "no_guides").name == "one~no_guides"
