@@ -82,7 +82,11 @@ def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str
     return name, brand
 
 
-@app.command()
+@app.command(
+    epilog="Exit codes: 0 done; 3 some replicate runs failed (the effects leave their pairs "
+    "out; if none finished, the attributed run is written alone); 2 bad input or an --out "
+    "that cannot be written (nothing written); 130 interrupted."
+)
 def run(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,

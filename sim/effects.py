@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,13 +369,6 @@ def _json(v: Any) -> Any:
     return v
 
 
-def describe_error(exc: BaseException) -> str:
-    """An exception as one line: `Type: message (at file.py:line)`."""
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
-    return " ".join(f"{type(exc).__name__}: {exc}{where}".split())
-
-
 class EffectsError(Exception):
     """No pair of runs finished: there is no effect to report."""
 
@@ -388,7 +380,7 @@ def _serial(
         try:
             yield key, run_totals(*args)
         except Exception as exc:  # a run that fails is recorded, not fatal
-            yield key, describe_error(exc)
+            yield key, " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def measure(

@@ -101,9 +101,10 @@ def write_readme(root: Path = EXAMPLES_DIR) -> Path:
         "# Reports",
         "",
         "Curated example runs of the shipped scenarios, each with its default seed: a "
-        "strategist's `report.md`, the KPI `summary.json` and `figures/`. The daily ledger "
-        "(`metrics.parquet`) is left out to keep the folder small; `siyu run NAME` writes it "
-        "under `reports/runs/`.",
+        "strategist's `report.md`, the KPI `summary.json` and `figures/`, and the effects "
+        f"against the scenario's counterfactual twin (`effects.csv`, {EXAMPLE_REPLICATES} "
+        "paired replicates). The daily ledger (`metrics.parquet`) is left out to keep the "
+        "folder small; `siyu run NAME` writes it under `reports/runs/`.",
         "",
         "## Examples",
         "",
