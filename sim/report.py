@@ -195,7 +195,12 @@ def fig_cost_roi(
     fig, axes = figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
     cac = (
         ("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
-        ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
+        (
+            "cac_private",
+            "private (all private costs, customers it acquired)",
+            LINE_COLORS["private"],
+            "-",
+        ),
         ("cac_blended", "blended", LINE_COLORS["all"], "--"),
     )
     roi = (
@@ -625,11 +630,16 @@ def headline(summary: dict, days: int) -> list[str]:
         "equals": [],
         "none": [],
         "no_public": [],
+        "few": [],
     }
     parts = []
     for b, k in brands.items():
         rp, rq = k["roi_private"], k["roi_public"]
-        if is_missing(rp):
+        few = shown_reason(k, "roi_private") or shown_reason(k, "roi_public")
+        if few and not is_missing(rp) and not is_missing(rq):
+            groups["few"].append(b)
+            parts.append(f"**{b}**'s private and public ROI rest on too few orders ({few})")
+        elif is_missing(rp):
             groups["none"].append(b)
             parts.append(f"**{b}** has no private ROI (no private-domain cost)")
         elif is_missing(rq):
@@ -648,6 +658,7 @@ def headline(summary: dict, days: int) -> list[str]:
             "equals": "they are equal for",
             "none": "there is no private ROI (no private-domain cost) for",
             "no_public": "there is no public ROI for",
+            "few": "too few credited orders to compare ROI for",
         }
         parts = [f"{wording[g]} {_names(bs)}" for g, bs in groups.items() if bs]
     if parts:
@@ -655,7 +666,10 @@ def headline(summary: dict, days: int) -> list[str]:
 
     cheaper, dearer, cparts = [], [], []
     for b, k in brands.items():
-        cp, cq = k["cac_private"], k["cac_public"]
+        # both carry every cost of their source (docs/KPIS.md section 3); cac_public is ads only
+        cp, cq = k["cac_private"], k["cac_ads"]
+        if shown_reason(k, "cac_private") or shown_reason(k, "cac_ads"):
+            continue
         if not is_missing(cp) and not is_missing(cq):
             (cheaper if cp < cq else dearer).append(b)
             cparts.append(
