@@ -53,9 +53,11 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "engines",
-        "The two engines and what they share (population draw, network, bookkeeping): they "
-        "turn a scenario and a seed into a ledger and know nothing of runs, files or reports.",
+        "The two engines and what they share (the run's random streams, population draw, "
+        "network, bookkeeping): they turn a scenario and a seed into a ledger and know nothing "
+        "of runs, files or reports.",
         (
+            "sim.streams",
             "sim.population",
             "sim.network",
             "sim.accounting",
