@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     sc = load_scenario(args.scenario, scaled_overrides(args.scenario, args.consumers, days, counts))
     model = FastModel(sc, run_rng(1))
     W, B, G = model._structs()
-    L, book, rng = model._L, model._book, model.rng
+    L, book, rng, S = model._L, model._book, model._draw, model._S
     t0 = time.perf_counter()
-    K.run_days(W, B, G, L, book, 0, args.day, rng)
+    K.run_days(W, B, G, L, book, 0, args.day, rng, S)
     print(f"{sc.name}: {args.consumers:,} consumers, {args.density} staff; "
           f"days 0-{args.day} in {time.perf_counter() - t0:.1f} s")  # fmt: skip
     nb, ng, nd = len(model.brand_names), model.W.g_brand.size, model.W.d_brand.size
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         "guides": lambda d: _guides(W, B, G, L, book, d, rng, ng),
         "broadcasts": lambda d: [K.broadcast(W, B, G, L, book, d, rng, b) for b in brands],
         "members' day": lambda d: [K.members_day(W, B, G, L, book, d, rng, b) for b in brands],
-        "needs": lambda d: K.needs(W, B, G, L, book, d, rng),
+        "needs": lambda d: K.needs(W, B, G, L, book, d, rng, S),
         "census": lambda d: K.census(W, B, G, L, d),
     }
     day = args.day
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     whole = []
     for d in range(day, day + args.repeat):
         t = time.perf_counter()
-        K.run_days(W, B, G, L, book, d, d + 1, rng)
+        K.run_days(W, B, G, L, book, d, d + 1, rng, S)
         whole.append(time.perf_counter() - t)
     members = [int((model.W.m_channel[b] >= 0).sum()) for b in brands]
     print(f"members {members}, guides {ng:,}, distributors {nd:,}")

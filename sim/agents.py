@@ -21,6 +21,7 @@ from sim.ledger import Ledger
 from sim.network import Network
 from sim.params import BrandParams, CategoryParams, Scenario, StrategyParams
 from sim.staffing import draw_staff
+from sim.streams import Purpose
 from sim.vocab import (
     COHORT_HORIZONS,
     SOURCES_CUSTOMER,
@@ -613,7 +614,12 @@ class Brand(mesa.Agent):
             g.remove()
         for d in self.distributors:
             d.remove()
-        staff = draw_staff(self.strategy, self.stores, model.network, model.rng)
+        staff = draw_staff(
+            self.strategy,
+            self.stores,
+            model.network,
+            model.streams.setup(Purpose.STAFFING, self.index),
+        )
         self.guides = [
             Guide(model, self, j % max(self.stores, 1), skill)
             for j, skill in enumerate(staff.skills.tolist())

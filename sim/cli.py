@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.command import CONSUMERS_HELP, fail, load_or_fail
-from sim.present.console import out_console, run_kpi_table
+from sim.present.console import effects_table, out_console, run_kpi_table
 from sim.present.format import clip, one_line
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 
@@ -58,7 +58,35 @@ def _check_out(target: Path) -> None:
         fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
-@app.command()
+CounterfactualOption = Annotated[
+    str | None,
+    typer.Option(
+        help="the twin effects are measured against: no_private_ops, no_guides, no_fission, "
+        "no_nodes, no_private_discount or one the scenario declares; NAME@BRAND for one "
+        "brand; none for no twin (default: the scenario's run.counterfactual)",
+    ),
+]
+
+
+def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str, str | None]:
+    """The counterfactual (name, brand) asked for, checked by building the twin once, or one
+    line naming the option (or the scenario file's run.counterfactual) and exit 2."""
+    from sim.counterfactual import CounterfactualError, resolve, twin
+
+    name, brand = resolve(sc, counterfactual)
+    where = "--counterfactual" if counterfactual is not None else f"{source}: run.counterfactual"
+    try:
+        twin(sc, name, brand)
+    except CounterfactualError as exc:
+        fail(f"{where}: {exc}")
+    return name, brand
+
+
+@app.command(
+    epilog="Exit codes: 0 done; 3 some replicate runs failed (the effects leave their pairs "
+    "out; if none finished, the attributed run is written alone); 2 bad input or an --out "
+    "that cannot be written (nothing written); 130 interrupted."
+)
 def run(
     scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
@@ -78,16 +106,46 @@ def run(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="skip report.md and figures")
     ] = False,
+    counterfactual: CounterfactualOption = None,
+    replicates: Annotated[
+        int,
+        typer.Option(help="paired replicates of scenario and twin (seeds seed, seed+1, …)"),
+    ] = 8,
+    no_twin: Annotated[
+        bool,
+        typer.Option("--no-twin", help="the attributed run alone (same as --counterfactual none)"),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="local processes for the replicates (default: run them here, in turn)"),
+    ] = None,
 ) -> None:
-    """Run one scenario; write metrics.parquet, summary.json and report.md."""
+    """Run a scenario and measure its effects against its counterfactual twin.
+
+    Writes the seed's run (metrics.parquet, summary.json, report.md) and prints its
+    attributed KPIs; then runs scenario and twin over paired replicates (common random
+    numbers) and prints and writes the incremental KPIs with 95% intervals (summary.json
+    "effects", effects.csv)."""
     from sim.outputs import default_out_dir, write_outputs
+    from sim.params import NO_COUNTERFACTUAL
     from sim.runner import ENGINES
     from sim.runner import run as run_scenario
 
     if engine not in ENGINES:
         fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    if replicates < 1:
+        fail(f"--replicates: must be at least 1 (got {replicates})")
+    if workers is not None and workers < 1:
+        fail(f"--workers: must be at least 1 (got {workers})")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
+    wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
+    cf: tuple[str, str | None] | None = None
+    if (wanted if wanted is not None else sc.run.counterfactual) != NO_COUNTERFACTUAL:
+        _check_compare_size(2, replicates)
+        cf = _twin_or_fail(sc, wanted, scenario)
     used_seed = sc.run.seed
+    if cf is not None and used_seed + replicates > 2**63:
+        fail(f"--seed: {used_seed} leaves no room for {replicates} replicates' seeds")
     target = out or default_out_dir(sc, used_seed)
     _check_out(target)
     err_console = Console(stderr=True)
@@ -119,13 +177,85 @@ def run(
             result = run_scenario(sc, used_seed, engine, progress=progress)
         finally:
             notice.cancel()
+    effects = None
+    if cf is not None:
+        effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
+        if effects is not None:
+            result.summary["effects"] = effects.summary()
     try:
         path = write_outputs(result, target, report=not no_report)
     except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
         fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     out_console().print(run_kpi_table(result.summary))
-    written = "metrics.parquet, summary.json" + (", report.md, figures/" if not no_report else "")
+    if effects is not None:
+        out_console().print(effects_table(result.summary))
+    written = "metrics.parquet, summary.json" + (", effects.csv" if effects is not None else "")
+    written += ", report.md, figures/" if not no_report else ""
     print(f"wrote {path}/ ({written})", flush=True)
+    if cf is not None and (effects is None or len(effects.failed)):
+        raise typer.Exit(3)
+
+
+def _measure_effects(
+    sc: Any,
+    cf: tuple[str, str | None],
+    replicates: int,
+    seed: int,
+    engine: str,
+    workers: int | None,
+    base: Any,
+) -> Any:
+    """Run the scenario and its twin over paired replicates (progress on stderr); the
+    Effects, or None (with a warning) when no pair finished. Failed runs are warned about."""
+    import time as _time
+
+    from sim.counterfactual import twin_name
+    from sim.effects import EffectsError, measure
+
+    name, brand = cf
+    ex = None if workers is None else _executor(workers, None)
+    say = sys.stderr.isatty()  # a log gets warnings only: the run takes seconds
+    if say:
+        print(
+            f"effects: {sc.name} against {twin_name(sc, name, brand)}, {replicates} paired "
+            f"replicate(s), seeds {seed}–{seed + replicates - 1}"
+            + ("" if ex is None else f", on {_executor_name(ex)}")
+            + " …",
+            file=sys.stderr,
+            flush=True,
+        )
+    t0 = _time.perf_counter()
+    with _progress_bar("effects") as bar:
+        task = bar.add_task("effects", total=2 * replicates)
+        try:
+            fx = measure(
+                sc,
+                name,
+                replicates,
+                seed=seed,
+                engine=engine,
+                executor=ex,
+                progress=lambda d, t: bar.update(task, completed=d, total=t),
+                brand=brand,
+                base=base,
+            )
+        except KeyboardInterrupt:
+            print("interrupted: nothing written", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except EffectsError as exc:
+            print(f"warning: effects: {exc}; writing the attributed run only", file=sys.stderr)
+            return None
+    if say:
+        took = _time.perf_counter() - t0
+        print(f"effects: {2 * replicates} runs in {took:.1f} s", file=sys.stderr)
+    if len(fx.failed):
+        print(
+            f"warning: {len(fx.failed)} run(s) failed; the effects leave their pairs out",
+            file=sys.stderr,
+        )
+        for r in fx.failed.head(3).itertuples():
+            print(f"  {r.side} replicate {r.replicate}: {one_line(r.error)[:200]}", file=sys.stderr)
+    return fx
 
 
 @app.command()
@@ -452,7 +582,11 @@ def targeted_overrides(overrides: list[str], scenarios: list[str]) -> list[list[
 )
 def compare(
     scenarios: Annotated[
-        list[str], typer.Argument(help="two or more scenarios; the first is the reference")
+        list[str],
+        typer.Argument(
+            help="two or more scenarios; the first is the reference (with --counterfactual, "
+            "one or more: the first one's twin is the reference)"
+        ),
     ],
     replicates: Annotated[int, typer.Option(help="paired runs of each scenario")] = 5,
     seed: Annotated[int, typer.Option(help="root seed of the common random numbers")] = 0,
@@ -473,8 +607,21 @@ def compare(
     out: Annotated[
         Path | None, typer.Option(help="output folder (default reports/compare/<a>-vs-<b>/)")
     ] = None,
+    counterfactual: Annotated[
+        str | None,
+        typer.Option(
+            help="compare against the first scenario's counterfactual twin (NAME or "
+            "NAME@BRAND: no_private_ops, no_guides, no_fission, no_nodes, "
+            "no_private_discount or one the scenario declares), the reference column "
+            "SCENARIO~NAME",
+        ),
+    ] = None,
 ) -> None:
-    """Compare strategies with common random numbers: paired KPI differences with 95% CIs."""
+    """Compare strategies with common random numbers: paired KPI differences with 95% CIs.
+
+    With --counterfactual the reference is the first scenario's twin with that lever
+    switched off, so `siyu compare beauty_guides --counterfactual no_private_ops` gives
+    what private operations add."""
     from sim.experiments.compare import (
         CompareError,
         run_compare,
@@ -483,12 +630,17 @@ def compare(
     )
     from sim.experiments.executors import ExecutorError
     from sim.experiments.store import StoreError, cannot_write, check_writable
+    from sim.params import NO_COUNTERFACTUAL
 
-    if len(scenarios) < 2:
-        fail("SCENARIO: give at least two scenarios (the first is the reference)")
+    with_twin = counterfactual is not None and counterfactual != NO_COUNTERFACTUAL
+    if len(scenarios) < (1 if with_twin else 2):
+        fail(
+            "SCENARIO: give at least two scenarios (the first is the reference), or one "
+            "with --counterfactual"
+        )
     if replicates < 1:
         fail(f"--replicates: must be at least 1 (got {replicates})")
-    _check_compare_size(len(scenarios), replicates)
+    _check_compare_size(len(scenarios) + with_twin, replicates)
     if seed < 0:
         fail(f"--seed: must be a non-negative integer (got {seed})")
     targeted = targeted_overrides(set_ or [], scenarios)
@@ -496,6 +648,11 @@ def compare(
         load_or_fail(s, own, days=days, consumers=consumers)
         for s, own in zip(scenarios, targeted, strict=True)
     ]
+    if with_twin:
+        from sim.counterfactual import twin
+
+        name, brand = _twin_or_fail(loaded[0], counterfactual, scenarios[0])
+        loaded = [twin(loaded[0], name, brand), *loaded]
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
         fail(f"--out: {target}: exists and is not a folder")

@@ -12,6 +12,7 @@ from sim.params import (
     BrandParams,
     CategoryParams,
     ContentMix,
+    Counterfactual,
     InitialState,
     MarketParams,
     NetworkParams,
@@ -37,6 +38,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[brands.NAME.strategy]", StrategyParams),
     ("[brands.NAME.strategy.content_mix]", ContentMix),
     ("[[brands.NAME.strategy.referral_tiers]]", RewardTier),
+    ("[counterfactuals.NAME]", Counterfactual),
 ]
 
 

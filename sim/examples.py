@@ -3,8 +3,10 @@
     python -m sim.examples              # every scenario in EXAMPLES
     python -m sim.examples NAME [NAME…]  # just these shipped scenarios
 
-Each example is a shipped scenario run with its default seed and written as report.md,
-summary.json and figures/ — without metrics.parquet, so the committed folder stays small
+Each example is a shipped scenario run with its default seed, measured against its default
+counterfactual twin as `siyu run` does (EXAMPLE_REPLICATES paired replicates), and written
+as report.md, summary.json (with its effects), effects.csv and figures/ — without
+metrics.parquet, so the committed folder stays small
 (rerun `siyu run NAME` to get the ledger). `reports/README.md` is rewritten to list every
 example folder present, so regenerating one example keeps the others listed.
 """
@@ -17,6 +19,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.counterfactual import default_name
+from sim.effects import measure
 from sim.outputs import write_outputs
 from sim.runner import run
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
@@ -36,6 +40,9 @@ EXAMPLES: list[str] = [
 guides, the mini-program shop, small-B distribution, fission, brand A and its fix, the
 adaptive market. If emptied, every shipped scenario (`scenarios/*.toml` not starting with
 `_`) is an example."""
+
+EXAMPLE_REPLICATES = 8
+"""Paired replicates of each example's effects: `siyu run`'s default."""
 
 REPORTS_DIR = Path(__file__).resolve().parent.parent / "reports"
 EXAMPLES_DIR = REPORTS_DIR / "examples"
@@ -65,6 +72,10 @@ def regenerate(
         )
         t0 = time.perf_counter()
         result = run(sc)
+        twin = default_name(sc)
+        if twin is not None:
+            fx = measure(sc, twin, EXAMPLE_REPLICATES, seed=result.seed, base=result)
+            result.summary["effects"] = fx.summary()
         out = write_outputs(result, root / sc.name, report=True, ledger=False)
         say(f"      wrote {out} in {time.perf_counter() - t0:.1f}s", flush=True)
         done.append(out)
@@ -90,9 +101,10 @@ def write_readme(root: Path = EXAMPLES_DIR) -> Path:
         "# Reports",
         "",
         "Curated example runs of the shipped scenarios, each with its default seed: a "
-        "strategist's `report.md`, the KPI `summary.json` and `figures/`. The daily ledger "
-        "(`metrics.parquet`) is left out to keep the folder small; `siyu run NAME` writes it "
-        "under `reports/runs/`.",
+        "strategist's `report.md`, the KPI `summary.json` and `figures/`, and the effects "
+        f"against the scenario's counterfactual twin (`effects.csv`, {EXAMPLE_REPLICATES} "
+        "paired replicates). The daily ledger (`metrics.parquet`) is left out to keep the "
+        "folder small; `siyu run NAME` writes it under `reports/runs/`.",
         "",
         "## Examples",
         "",

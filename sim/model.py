@@ -42,6 +42,7 @@ from sim.snapshots import (
     MembershipSnapshot,
     restaffs,
 )
+from sim.streams import Phase, Purpose, RunStreams, as_streams, need_sub
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -59,10 +60,18 @@ LONG_AGO = -(10**6)
 class MarketModel(mesa.Model):
     """The market: consumers, brands with their guides and distributors, the platform."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator | int | None = None):
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(rng)
-        super().__init__(rng=rng)
+    def __init__(
+        self, scenario: Scenario, rng: RunStreams | int | np.random.Generator | None = None
+    ):
+        self.streams = streams = as_streams(rng)
+        # Mesa seeds its stdlib `random` with a number from the Generator it is given: its
+        # own stream, so that it shifts no other draw
+        super().__init__(rng=streams.setup(Purpose.MESA))
+        self._draw = np.random.Generator(np.random.PCG64(0))
+        self._brand_draws: list[np.random.Generator] = []
+        self.rng = streams.setup(Purpose.EVENTS)
+        """The Generator the agents draw from now: each set-up stream, then each daily
+        stream, in turn (`sim.streams`)."""
         self.scenario = scenario
         self.today = 0
         self.days = scenario.run.days
@@ -79,7 +88,7 @@ class MarketModel(mesa.Model):
         self.cohort_agenda: dict[int, list[tuple]] = {}
 
         # ---- the network and the platform
-        self.network = build_network(sc.network, n, self.rng)
+        self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
         self.platform = Platform(self)
 
         # ---- brands (consumers need them to exist to size their per-brand state)
@@ -90,6 +99,7 @@ class MarketModel(mesa.Model):
                 Brand(self, b, name, bp, sc.categories[bp.category], cat_names.index(bp.category))
             )
         nb = len(self.brands)
+        self._brand_draws = [np.random.Generator(np.random.PCG64(0)) for _ in range(nb)]
         self.brands_in_category = [
             [br.index for br in self.brands if br.category_index == c]
             for c in range(len(cat_names))
@@ -99,12 +109,16 @@ class MarketModel(mesa.Model):
         self.store_access = np.zeros((nb, n), dtype=bool)
         for br in self.brands:
             if br.stores > 0:
-                self.store_access[br.index] = self.rng.random(n) < br.params.store_coverage
+                near = streams.setup(Purpose.STORES, br.index).random(n)
+                self.store_access[br.index] = near < br.params.store_coverage
         self.store_catchment = [np.flatnonzero(row) for row in self.store_access]
 
         # ---- consumers: heterogeneity drawn as arrays, then one agent each
-        need = population.need_rates(sc, cat_names, n, self.rng)
-        t = population.traits(sc, brand_names, n, self.rng)
+        need = np.zeros((n, len(cat_names)))
+        for k, name in enumerate(cat_names):
+            rng = streams.setup(Purpose.NEED_RATES, k)
+            need[:, k] = population.need_rates(sc, [name], n, rng)[:, 0]
+        t = population.traits(sc, brand_names, n, streams.setup(Purpose.TRAITS))
         self.consumers: list[Consumer] = [
             Consumer(
                 self,
@@ -122,9 +136,11 @@ class MarketModel(mesa.Model):
         for br in self.brands:
             br.staff()
         self._initial_funnel()
+        self.rng = streams.setup(Purpose.NEED_CLOCKS)
         for c in self.consumers:
             for cat in range(len(cat_names)):
                 c.start_needs(cat)
+        self.rng = streams.setup(Purpose.EVENTS)
 
     # ------------------------------------------------------------------ set-up helpers
     def _initial_funnel(self) -> None:
@@ -132,6 +148,7 @@ class MarketModel(mesa.Model):
         n = self.n_consumers
         for br in self.brands:
             init = br.params.initial
+            self.rng = self.streams.setup(Purpose.FUNNEL, br.index)
             order = self.rng.permutation(n)
             n_aware, n_cust, n_mem = (
                 round(init.aware * n),
@@ -189,37 +206,58 @@ class MarketModel(mesa.Model):
         accounting.book_cohort(self.ledger.today, b, h, Source[source.upper()], spend, pv)
 
     # ------------------------------------------------------------------ the day
+    def use(self, phase: Phase, sub: int = 0) -> np.random.Generator:
+        """Draw from today's stream of `phase` (and sub-key) from its start on: the agents'
+        `model.rng`, set to that stream (`sim.streams.RunStreams.daily`)."""
+        self.rng = self.streams.daily(phase, self.today, sub, self._draw)
+        return self.rng
+
+    def _pooled(self, agents: list, order: Phase, phase: Phase) -> None:
+        """Step distributors or guides of all brands in one random order (stream `order`);
+        each draws from its brand's stream of `phase`, continued across that brand's agents."""
+        draws = [
+            self.streams.daily(phase, self.today, b, g) for b, g in enumerate(self._brand_draws)
+        ]
+        for k in self.use(order).permutation(len(agents)).tolist():
+            self.rng = draws[agents[k].brand.index]
+            agents[k].step()
+
     def step(self) -> None:
+        """One day in the process order above; each phase draws from its own stream
+        (`sim.streams.Phase`), per brand where the phase is a brand's, per need for needs."""
         sc = self.scenario
-        rng = self.rng
         demand = sum(br.strategy.ad_budget_per_day for br in self.brands)
         cpm = self.platform.price_traffic(demand)
-        brands = [self.brands[k] for k in rng.permutation(len(self.brands))]
+        brands = [self.brands[k] for k in self.use(Phase.BRAND_ORDER).permutation(len(self.brands))]
         for br in brands:
             accounting.book_cpm(self.ledger.today, br.index, cpm)
             br.pay_fixed_costs()
+            self.use(Phase.ADS, br.index)
             br.advertise(cpm)
+            self.use(Phase.WORD_OF_MOUTH, br.index)
             br.word_of_mouth()
+            self.use(Phase.STORE_TRAFFIC, br.index)
             br.store_traffic()
-        distributors = (
-            list(self.agents_by_type[Distributor]) if Distributor in self.agents_by_type else []
-        )
-        for k in rng.permutation(len(distributors)).tolist():
-            distributors[k].step()
-        guides = list(self.agents_by_type[Guide]) if Guide in self.agents_by_type else []
-        for k in rng.permutation(len(guides)).tolist():
-            guides[k].step()
+        by_type = self.agents_by_type
+        distributors = list(by_type[Distributor]) if Distributor in by_type else []
+        self._pooled(distributors, Phase.DISTRIBUTOR_ORDER, Phase.DISTRIBUTORS)
+        guides = list(by_type[Guide]) if Guide in by_type else []
+        self._pooled(guides, Phase.GUIDE_ORDER, Phase.GUIDES)
         for br in brands:
             if br.private_ops:
+                self.use(Phase.BROADCAST, br.index)
                 br.broadcast()
         for br in brands:
             if br.private_ops:
+                self.use(Phase.MEMBERS_DAY, br.index)
                 br.members_day()
         due = self.agenda.pop(self.today, [])
-        for k in rng.permutation(len(due)).tolist():
+        for k in self.use(Phase.NEED_ORDER).permutation(len(due)).tolist():
             c, cat = due[k]
             if c.next_need[cat] == self.today:
+                self.use(Phase.NEEDS, need_sub(c.index, cat))
                 c.on_need(cat)
+        self.rng = self.streams.setup(Purpose.EVENTS)
         self._book_cohorts()
         self._census()
         self.ledger.close_day()
@@ -285,7 +323,7 @@ class MarketModel(mesa.Model):
             [br.strategy_since for br in self.brands],
             self.today,
             self.scenario.market,
-            self.rng,
+            self.streams.daily(Phase.REVIEW, self.today, 0, self._draw),
             lambda b, strategy: self.set_strategy(b, strategy, restaff=True),
         )
 

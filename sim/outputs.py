@@ -1,5 +1,6 @@
-"""A run's folder of outputs: metrics.parquet (the ledger), summary.json and the report
-(report.md, figures/), written atomically. This sits above the runner (which computes) and
+"""A run's folder of outputs: metrics.parquet (the ledger), summary.json, effects.csv (when
+the summary carries effects against a counterfactual twin) and the report (report.md,
+figures/), written atomically. This sits above the runner (which computes) and
 the report (which renders), so the computing API never imports the report.
 
 from sim import load_scenario, run
@@ -16,6 +17,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
+from sim.effects import TABLE_COLUMNS
 from sim.params import Scenario
 from sim.runner import RunResult
 
@@ -78,7 +82,9 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: bool = True) -> Path:
-    """Write metrics.parquet, summary.json, report.md and figures/ into `out`, atomically:
+    """Write metrics.parquet, summary.json, effects.csv (when `result.summary` has an
+    "effects" section, from `sim.effects.Effects.summary`), report.md and figures/ into
+    `out`, atomically:
     everything is built in a temporary sibling folder and moved into place at the end.
     `ledger=False` leaves out metrics.parquet (curated examples stay small).
 
@@ -101,6 +107,9 @@ def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: boo
             json.dumps(result.summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
             encoding="utf-8",
         )
+        if "effects" in result.summary:
+            table = pd.DataFrame(result.summary["effects"]["table"], columns=TABLE_COLUMNS)
+            table.to_csv(tmp / "effects.csv", index=False)
         if report:
             from sim.report import write_report
 

@@ -11,9 +11,18 @@ Kiehl's, brand A, Luckin, Dmall) or from the marketing-science literature named 
 from __future__ import annotations
 
 import os
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from sim import vocab
 
@@ -149,6 +158,12 @@ class RunParams(Strict):
         3000, "people: simulated consumers (at most 100 million: see the limits below)"
     )
     seed: Seed = F(1, "integer: default seed when the command line gives none")
+    counterfactual: str = F(
+        "no_private_ops",
+        "name: the twin `siyu run` measures effects against (a built-in counterfactual, "
+        'NAME@BRAND for one brand, or one of [counterfactuals]; "none" for the attributed '
+        "run alone)",
+    )
 
 
 class NetworkParams(Strict):
@@ -475,6 +490,48 @@ class MarketParams(Strict):
     discount_rate_per_year: NonNeg = F(0.1, "share/year: discount rate for LTV and CLV")
 
 
+BUILTIN_COUNTERFACTUALS: tuple[str, ...] = (
+    "no_private_ops",
+    "no_guides",
+    "no_fission",
+    "no_nodes",
+    "no_private_discount",
+)
+"""The counterfactuals every scenario has (their transforms are in `sim.counterfactual`)."""
+NO_COUNTERFACTUAL = "none"
+"""`run.counterfactual` (or `--counterfactual`) value that asks for no twin."""
+TWIN_CONTEXT = "counterfactual_twin"
+"""Validation context flag: the scenario being validated is a twin, whose own declared
+counterfactuals are not checked again (that would recurse)."""
+
+
+class Counterfactual(Strict):
+    """A scenario's own counterfactual: the same scenario with some keys set otherwise."""
+
+    description: str = F("", "what the twin switches off, and what stays")
+    set: dict[str, Any] = F(
+        {},
+        "dotted key -> value: what the twin changes (e.g. "
+        '"brands.brand.strategy.package_card_rate" = 0.0)',
+    )
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set `a.b.c` in a nested table in place; every table on the way must exist (a typo
+    in a brand's name is an error, never a new brand)."""
+    *parents, last = key.split(".")
+    table = data
+    for i, part in enumerate(parents):
+        nxt = table.get(part) if isinstance(table, dict) else None
+        if not isinstance(nxt, dict):
+            where = ".".join(parents[: i + 1])
+            raise KeyError(f"{where}: no such table")
+        table = nxt
+    if not last:
+        raise KeyError(f"{key}: empty key")
+    table[last] = value
+
+
 class Scenario(Strict):
     """A fully resolved scenario: what a run needs, nothing more."""
 
@@ -491,6 +548,11 @@ class Scenario(Strict):
         {"default": CategoryParams()}, "product categories by name"
     )
     brands: dict[str, BrandParams] = F({"brand": BrandParams()}, "competing brands by name")
+    counterfactuals: dict[str, Counterfactual] = F(
+        {},
+        "the scenario's own counterfactual twins by name (besides the built-in no_private_ops, "
+        "no_guides, no_fission, no_nodes, no_private_discount)",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -527,5 +589,57 @@ class Scenario(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _counterfactuals(self, info: ValidationInfo) -> Scenario:
+        known = (*BUILTIN_COUNTERFACTUALS, *self.counterfactuals, NO_COUNTERFACTUAL)
+        for name in self.counterfactuals:
+            if name in BUILTIN_COUNTERFACTUALS or name == NO_COUNTERFACTUAL:
+                raise ValueError(
+                    f"counterfactuals.{name}: is a built-in name; give yours another name"
+                )
+        name, at, brand = self.run.counterfactual.partition("@")  # NAME or NAME@BRAND
+        if name not in known:
+            raise ValueError(
+                f"run.counterfactual: unknown counterfactual {name!r} (known: {', '.join(known)})"
+            )
+        if at and (brand not in self.brands or name not in BUILTIN_COUNTERFACTUALS):
+            raise ValueError(
+                f"run.counterfactual: {self.run.counterfactual!r}: NAME@BRAND needs a built-in "
+                f"counterfactual and a brand of the scenario (brands: {', '.join(self.brands)})"
+            )
+        if info.context and info.context.get(TWIN_CONTEXT):
+            return self
+        for name, cf in self.counterfactuals.items():
+            try:
+                self.changed(cf.set)
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"counterfactuals.{name}.set.{_problem(exc)}") from None
+        return self
+
+    def changed(self, values: Mapping[str, Any]) -> Scenario:
+        """A new, validated scenario with dotted keys set to new values (this one is left
+        as it is). Raises KeyError for a key whose table does not exist and ValueError
+        ("KEY: message") for a value the scenario refuses. Declared counterfactuals are not
+        checked again on the result (a twin is not a scenario file)."""
+        data = self.model_dump()
+        for key, value in values.items():
+            _set_dotted(data, str(key), value)
+        try:
+            return Scenario.model_validate(data, context={TWIN_CONTEXT: True})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif "input" in err and not isinstance(err["input"], dict):
+                msg += f" (got {err['input']!r})"
+            raise ValueError(f"{loc}: {msg}" if loc else msg) from None
+
     def brand_names(self) -> list[str]:
         return list(self.brands)
+
+
+def _problem(exc: KeyError | ValueError) -> str:
+    """The text of a failed `Scenario.changed`: "KEY: message"."""
+    return str(exc.args[0]) if exc.args else str(exc)

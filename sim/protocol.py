@@ -8,12 +8,12 @@ stocks in a `sim.ledger.Ledger`, takes a new strategy for a brand between days
 review alike) and shows its market as snapshots (`sim.snapshots`) and read-only
 population arrays. Nothing else of an engine is public to its readers.
 
-With the same seed the two engines draw the day-0 market in the same order but not wholly
-from the same numbers: `mesa.Model` takes one number from the run's Generator (a seed for
-its stdlib `random`) before the network is drawn, so the networks differ; the reference
-engine draws need rates for every category, the fast engine only for those a brand sells.
-Where neither bites (only sold categories), their day-0 snapshots agree (floats to the fast
-engine's float32) but for the network; after some days they agree on the invariants, not the values
+With the same seed the two engines draw the day-0 market from the same streams
+(`sim.streams`: Mesa seeds itself from a stream of its own, need rates are drawn per
+category), so their day-0 snapshots agree, the network included (floats to the fast
+engine's float32). Within a day they draw each phase from the same stream but consume it in
+their own order (the reference engine shuffles some lists the fast engine walks in index
+order), so after some days they agree on the invariants, not the values
 (tests/test_protocol.py).
 """
 
@@ -28,6 +28,7 @@ from sim.ledger import Ledger
 from sim.network import Network
 from sim.params import Scenario, StrategyParams
 from sim.snapshots import BrandSnapshot, ConsumerSnapshot
+from sim.streams import RunStreams
 
 ENGINES = ("fast", "agents")
 """fast: arrays and compiled kernels (sim.fast, the runner's default); agents: the Mesa
@@ -107,8 +108,9 @@ def engine_class(name: str) -> type:
 
 
 def build_engine(
-    name: str, scenario: Scenario, rng: np.random.Generator | int | None = None
+    name: str, scenario: Scenario, rng: RunStreams | int | np.random.Generator | None = None
 ) -> Engine:
-    """A fresh market of `scenario` on the named engine, drawn from `rng` (a Generator, or
-    a seed for `np.random.default_rng`)."""
+    """A fresh market of `scenario` on the named engine, drawn from the run's streams:
+    `rng` is a `sim.streams.RunStreams`, a seed, or a Generator whose next draw becomes the
+    seed (`sim.streams.as_streams`)."""
     return engine_class(name)(scenario, rng=rng)

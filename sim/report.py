@@ -1,9 +1,12 @@
 """The strategist's report of one run: `report.md` plus `figures/*.png`.
 
 `write_report(result, folder)` is called by `sim.outputs.write_outputs`. The report is a page
-a strategist reads without the code: a headline generated from the numbers, a KPI table per
-brand and for the market, the Youzan triangle and FAST stocks, six figures with one-line
-captions on how to read them, and the definitions of every KPI as `sim.kpis` computes them.
+a strategist reads without the code: a headline generated from the numbers that opens with
+the effects against the counterfactual twin (when the run measured them:
+`summary["effects"]`, from `sim.effects`), the effects table, then the attributed KPIs
+labelled as attribution: a KPI table per brand and for the market, the Youzan triangle and
+FAST stocks, six figures with one-line captions on how to read them, and the definitions
+of every KPI as `sim.kpis` computes them.
 
 All numbers come from `result.summary["kpis"]` (whole-run KPIs) and `sim.kpis.periodic`
 (time series); nothing here re-derives a KPI formula. Number formats, tables and the
@@ -192,7 +195,12 @@ def fig_cost_roi(
     fig, axes = figure(ncols, 2 * blocks, 3.9, 3.0, legend_w=2.6 if ncols == 1 else 0.0)
     cac = (
         ("cac_public", "public (ads)", LINE_COLORS["public"], "-"),
-        ("cac_private", "private (referral, KOC, distributor)", LINE_COLORS["private"], "-"),
+        (
+            "cac_private",
+            "private (all private costs, customers it acquired)",
+            LINE_COLORS["private"],
+            "-",
+        ),
         ("cac_blended", "blended", LINE_COLORS["all"], "--"),
     )
     roi = (
@@ -466,13 +474,117 @@ def focus_brands(kpis: dict, limit: int = MAX_BRANDS, keep: int = FOCUS_BRANDS) 
     return [b for b in brands if b in top]
 
 
+ATTRIBUTION_ONLY = (
+    "No counterfactual twin was run, so every figure in this report is an **attribution** "
+    "(what the ledger credits to a channel or a source), not an effect: it does not say what "
+    "a strategy adds. `siyu run` without `--no-twin` measures the effects against a twin."
+)
+ATTRIBUTION_LEAD = (
+    "Attributed figures (what the ledger credits to channels and sources, not effects):"
+)
+
+
+def _sure(row: dict) -> bool:
+    """Whether an effect's 95% interval excludes 0."""
+    lo, hi = row.get("low"), row.get("high")
+    return not is_missing(lo) and not is_missing(hi) and (lo > 0 or hi < 0)
+
+
+def _interval(row: dict, f: Any = fmt_money, what: str = "95% CI") -> str:
+    """'95% CI a…b', or '' when there is no interval (one replicate)."""
+    lo, hi = row.get("low"), row.get("high")
+    if is_missing(lo):
+        return ""
+    return f"{what} {f(lo)}…{'beyond the horizon' if is_missing(hi) else f(hi)}"
+
+
+def _payback(row: dict | None, days: int) -> str:
+    if row is None:
+        return ""
+    v = row.get("diff")
+    lo, hi = row.get("low"), row.get("high")
+    ci = (
+        ""
+        if is_missing(lo)
+        else f"95% CI day {lo:.0f}–{'beyond the horizon' if is_missing(hi) else f'{hi:.0f}'}"
+    )
+    if is_missing(v):
+        return f"do not pay back within the {days} days" + (f" ({ci})" if ci else "")
+    if v == 0:
+        return "never cost more than they brought (payback from day 0)"
+    return f"pay back on day {v:.0f}" + (f" ({ci})" if ci else "")
+
+
+def effect_sentences(summary: dict, days: int) -> list[str]:
+    """The incremental answer, per brand the twin changes (and the market with several
+    brands): what the lever adds to contribution (a year too), its return per yuan of
+    marketing cost and its payback day, each with its 95% interval; or, without effects,
+    that the report's figures are attributions."""
+    from sim.params import BUILTIN_COUNTERFACTUALS
+
+    fx = summary.get("effects")
+    if not fx:
+        return [ATTRIBUTION_ONLY]
+    rows = {(r["brand"], r["metric"]): r for r in fx["table"]}
+    brands = list(summary["kpis"]["brands"])
+    lead = (
+        f"**Effects** against the counterfactual twin `{fx['twin']}` ({fx['description']}), "
+        f"the same seeds in both (common random numbers), mean of {fx['pairs']} paired "
+        "replicates."
+    )
+    if all(r["diff"] == 0 for r in fx["table"] if r["metric"] in ("gmv", "contribution")):
+        return [
+            lead,
+            "the twin runs exactly as the scenario does: every increment is zero, so the "
+            "scenario's own levers cannot be judged against this twin.",
+        ]
+    subject = fx["lever"]
+    plural = fx["counterfactual"] in BUILTIN_COUNTERFACTUALS
+    add, lose = ("add", "lose") if plural else ("adds", "loses")
+    units = [b for b in fx["brands_changed"] if b in brands] or brands
+    if len(brands) > 1:
+        units = [*units, MARKET]
+    out = [lead]
+    for unit in units:
+        c = rows.get((unit, "contribution"))
+        if c is None:
+            continue
+        who = "the market as a whole" if unit == MARKET else f"**{unit}**"
+        v = c["diff"]
+        yearly = f"at that rate {fmt_money(abs(v) * 365 / days)} a year; " if days != 365 else ""
+        ci = _interval(c, what="95% CI of the change")
+        unsure = "" if _sure(c) else ", not distinguishable from zero at this many replicates"
+        parts = [
+            f"for {who}, {subject} {add if v >= 0 else lose} {fmt_money(abs(v))} yuan of "
+            f"contribution over the {days} days ({yearly}{ci}{unsure})"
+        ]
+        r = rows.get((unit, "incremental_roi"))
+        if r is not None:
+            if is_missing(r.get("diff")):
+                parts.append("change no marketing cost (no incremental ROI)")
+            else:
+                ci = _interval(r, fmt_ratio)
+                parts.append(
+                    f"return {fmt_ratio(r['diff'])} yuan of gross profit per yuan of marketing "
+                    f"cost" + (f" ({ci})" if ci else "")
+                )
+        pay = _payback(rows.get((unit, "payback_day")), days)
+        if pay:
+            parts.append(pay)
+        sentence = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+        out.append(sentence[0].upper() + sentence[1:] + ".")
+    return out
+
+
 def headline(summary: dict, days: int) -> list[str]:
-    """Sentences that state what the numbers say: GMV and private share, the best total
+    """Sentences that state what the numbers say. First the effects against the
+    counterfactual twin (`effect_sentences`; without them, that the figures are
+    attributions); then, labelled as attribution: GMV and private share, the best total
     ROI, private vs public ROI per brand, CAC, the penetration path, private ops."""
     kpis = summary["kpis"]
     brands: dict[str, dict] = kpis["brands"]
     m = kpis["market"]
-    out: list[str] = []
+    out: list[str] = [*effect_sentences(summary, days), ATTRIBUTION_LEAD]
     out.append(
         f"Over {days} days the market sold {fmt_money(m['gmv'])} yuan of GMV: "
         f"{fmt_share(m['private_share'])} through brand-owned channels (private share) and "
@@ -518,11 +630,16 @@ def headline(summary: dict, days: int) -> list[str]:
         "equals": [],
         "none": [],
         "no_public": [],
+        "few": [],
     }
     parts = []
     for b, k in brands.items():
         rp, rq = k["roi_private"], k["roi_public"]
-        if is_missing(rp):
+        few = shown_reason(k, "roi_private") or shown_reason(k, "roi_public")
+        if few and not is_missing(rp) and not is_missing(rq):
+            groups["few"].append(b)
+            parts.append(f"**{b}**'s private and public ROI rest on too few orders ({few})")
+        elif is_missing(rp):
             groups["none"].append(b)
             parts.append(f"**{b}** has no private ROI (no private-domain cost)")
         elif is_missing(rq):
@@ -541,6 +658,7 @@ def headline(summary: dict, days: int) -> list[str]:
             "equals": "they are equal for",
             "none": "there is no private ROI (no private-domain cost) for",
             "no_public": "there is no public ROI for",
+            "few": "too few credited orders to compare ROI for",
         }
         parts = [f"{wording[g]} {_names(bs)}" for g, bs in groups.items() if bs]
     if parts:
@@ -548,7 +666,10 @@ def headline(summary: dict, days: int) -> list[str]:
 
     cheaper, dearer, cparts = [], [], []
     for b, k in brands.items():
-        cp, cq = k["cac_private"], k["cac_public"]
+        # both carry every cost of their source (docs/KPIS.md section 3); cac_public is ads only
+        cp, cq = k["cac_private"], k["cac_ads"]
+        if shown_reason(k, "cac_private") or shown_reason(k, "cac_ads"):
+            continue
         if not is_missing(cp) and not is_missing(cq):
             (cheaper if cp < cq else dearer).append(b)
             cparts.append(
@@ -621,6 +742,49 @@ def headline(summary: dict, days: int) -> list[str]:
             + " (referral rewards leak to the wool party)."
         )
     return out
+
+
+def _day(v: float | None) -> str:
+    return "none" if is_missing(v) else f"{v:.0f}"
+
+
+EFFECT_ROWS: tuple[tuple[str, str, Any], ...] = (
+    ("Δ contribution (yuan)", "contribution", fmt_money),
+    ("Δ GMV (yuan)", "gmv", fmt_money),
+    ("Δ gross profit (yuan)", "gross_profit", fmt_money),
+    ("Δ marketing cost (yuan)", "marketing_cost", fmt_money),
+    ("incremental ROI (yuan per yuan)", "incremental_roi", fmt_ratio),
+    ("payback day", "payback_day", _day),
+    ("Δ customers, end of run", "customers", fmt_count),
+    ("Δ new customers", "new_customers", fmt_count),
+    ("Δ members, end of run", "members", fmt_count),
+    ("Δ new members", "new_members", fmt_count),
+)
+"""(label, incremental KPI, format) of the report's effects table (docs/KPIS.md defines them)."""
+
+
+def effects_table(effects: dict) -> str:
+    """Incremental KPIs (rows) per brand and for the market (columns): the mean paired
+    difference from the twin and, below it, its 95% interval."""
+    rows_by = {(r["brand"], r["metric"]): r for r in effects["table"]}
+    cols = list(dict.fromkeys(r["brand"] for r in effects["table"]))
+    if len(cols) == 2:  # one brand: the market column would repeat it
+        cols = cols[:1]
+    rows = []
+    for label, key, f in EFFECT_ROWS:
+        cells = []
+        for c in cols:
+            r = rows_by.get((c, key))
+            if r is None:
+                cells.append("–")
+                continue
+            lo, hi = r.get("low"), r.get("high")
+            bounds = (
+                "" if is_missing(lo) else f" ({f(lo)} … {'beyond' if is_missing(hi) else f(hi)})"
+            )
+            cells.append(f(r.get("diff")) + bounds)
+        rows.append([label, *cells])
+    return md_table(["incremental KPI", *[md_escape(c) for c in cols]], rows)
 
 
 def _names(brands: Sequence[str]) -> str:
@@ -913,9 +1077,35 @@ def _markdown(
         "",
         "## Headline",
         "",
-        " ".join(headline(summary, days)),
+    ]
+    said = headline(summary, days)
+    cut = said.index(ATTRIBUTION_LEAD)
+    lines += [" ".join(said[:cut]), "", " ".join(said[cut:]), ""]
+    fx = summary.get("effects")
+    if fx:
+        lines += [
+            "## Effects against the counterfactual twin",
+            "",
+            f"The scenario minus its twin `{fx['twin']}` ({fx['description']}): both ran with "
+            f"seeds {fx['seeds'][0]}–{fx['seeds'][-1]}, pair *k* sharing seed *k* (common random "
+            f"numbers); each cell is the mean of {fx['pairs']} paired differences with its 95% "
+            "interval in brackets (a t-interval; for incremental ROI and payback day a "
+            "percentile bootstrap over replicates). Marketing cost is every cost but the "
+            "platform's commission; payback day is the first day from which the cumulative "
+            "Δ contribution stays at or above 0 (none: not within the run). `effects.csv` has "
+            "every incremental KPI; docs/KPIS.md defines them.",
+            "",
+            effects_table(fx),
+            "",
+        ]
+        if fx.get("failed"):
+            lines += [f"{len(fx['failed'])} run(s) failed; their pairs are left out.", ""]
+    lines += [
+        "## Attributed KPIs over the whole run (attribution, not effects)",
         "",
-        "## KPIs over the whole run",
+        "What the ledger credits to each channel and source in the seed's run; an attributed "
+        "ROI or CAC says where money and customers were booked, not what a strategy adds"
+        + (" (the effects above do)." if fx else "."),
         "",
         kpi_table(kpis),
         "",

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from sim.kpis import summarize
 from sim.params import Scenario
 from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
+from sim.streams import RunStreams
 from sim.version import __version__
 
 
@@ -33,9 +33,11 @@ class RunResult:
     summary: dict
 
 
-def run_rng(seed: int) -> np.random.Generator:
-    """The run's one Generator, from a SeedSequence keyed by the seed."""
-    return np.random.default_rng(np.random.SeedSequence(seed))
+def run_rng(seed: int) -> RunStreams:
+    """The run's random streams from its seed (`sim.streams`): the same seed for a
+    scenario and its counterfactual twin gives both the same draws wherever they have not
+    diverged (common random numbers)."""
+    return RunStreams(seed)
 
 
 def run(

@@ -72,7 +72,12 @@ def test_validate_prints_resolved_json(tiny: Path, capsys: pytest.CaptureFixture
     data = json.loads(out)
     defaults = Scenario().model_dump(mode="json")
     assert data["name"] == "tiny"
-    assert data["run"] == {"days": 60, "consumers": 300, "seed": defaults["run"]["seed"]}
+    assert data["run"] == {
+        "days": 60,
+        "consumers": 300,
+        "seed": defaults["run"]["seed"],
+        "counterfactual": "no_private_ops",
+    }
     assert data["population"] == defaults["population"]  # defaults filled in
     assert data["platform"] == defaults["platform"]
     strategy = data["brands"]["a"]["strategy"]
@@ -114,7 +119,8 @@ def test_run_writes_outputs_and_is_reproducible(
     seeds = {"first": 5, "again": 5, "other": 6}
     for name, out in outs.items():
         code, stdout, err = cli(
-            ["run", tiny, "--seed", seeds[name], "--out", out, "--no-report"], capsys
+            ["run", tiny, "--seed", seeds[name], "--out", out, "--no-report", "--no-twin"],
+            capsys,
         )
         assert code == 0, err
         assert sorted(p.name for p in out.iterdir()) == ["metrics.parquet", "summary.json"]
@@ -178,7 +184,7 @@ def test_run_engine_default_is_fast_and_agents_still_runs(
         out = tmp_path / (engine or "default")
         extra = ["--engine", engine] if engine else []
         args = ["run", tiny, "--days", 10, "--consumers", 100, "--out", out, "--no-report"]
-        code, _, err = cli([*args, *extra], capsys)
+        code, _, err = cli([*args, "--replicates", 2, *extra], capsys)
         assert code == 0, err
         assert json.loads((out / "summary.json").read_text())["engine"] == (engine or "fast")
 
@@ -198,3 +204,109 @@ def test_set_values_are_toml_literals(tiny: Path, capsys: pytest.CaptureFixture[
     assert json.loads(out)["run"]["days"] == 30
     code, out, err = cli(["validate", tiny, "--set", 'run.days="30"'], capsys)
     assert code == 2 and out == "" and err.startswith("error: --set: run.days: ")
+
+
+def test_run_measures_effects_against_the_twin(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """By default `siyu run` prints the attributed KPIs (labelled so), then the effects of the
+    default twin with intervals; it writes them to summary.json and effects.csv."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = tmp_path / "fx"
+    code, stdout, err = cli(["run", tiny, "--replicates", 3, "--out", out, "--no-report"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "effects.csv",
+        "metrics.parquet",
+        "summary.json",
+    ]
+    assert "attributed KPIs" in stdout
+    assert "effects: tiny − tiny~no_private_ops" in stdout
+    assert "Δ contribution" in stdout and "incremental ROI" in stdout and "payback day" in stdout
+    assert stdout.index("attributed KPIs") < stdout.index("Δ contribution")
+    summary = json.loads((out / "summary.json").read_text())
+    fx = summary["effects"]
+    assert (fx["counterfactual"], fx["twin"], fx["replicates"]) == (
+        "no_private_ops",
+        "tiny~no_private_ops",
+        3,
+    )
+    assert fx["seeds"] == [summary["seed"], summary["seed"] + 1, summary["seed"] + 2]
+    assert fx["brands_changed"] == ["a"]
+    table = pd.read_csv(out / "effects.csv")
+    assert set(table["brand"]) == {"a", "b", "market"}
+    assert table["n"].eq(3).all()
+    # another twin, for one brand
+    args = ["--replicates", 2, "--counterfactual", "no_guides@a", "--no-report"]
+    code, stdout, err = cli(["run", tiny, *args, "--out", out], capsys)
+    assert code == 0, err
+    assert json.loads((out / "summary.json").read_text())["effects"]["twin"] == ("tiny~no_guides@a")
+
+
+def test_run_without_twin(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i, flag in enumerate((["--no-twin"], ["--counterfactual", "none"])):
+        out = tmp_path / f"alone{i}"
+        code, stdout, err = cli(["run", tiny, *flag, "--out", out, "--no-report"], capsys)
+        assert code == 0, err
+        assert "effects" not in json.loads((out / "summary.json").read_text())
+        assert not (out / "effects.csv").exists()
+        assert "Δ contribution" not in stdout and "attributed KPIs" in stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (["--counterfactual", "nope"], "error: --counterfactual: nope: unknown counterfactual"),
+        (["--counterfactual", "no_guides@zz"], "error: --counterfactual: zz: unknown brand"),
+        (["--replicates", "0"], "error: --replicates: must be at least 1"),
+        (["--set", "run.counterfactual=nope"], "error: --set: run.counterfactual: unknown"),
+    ],
+)
+def test_run_bad_counterfactual_is_one_line(
+    tiny: Path,
+    tmp_path: Path,
+    args: list[str],
+    start: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "bad"
+    code, stdout, err = cli(["run", tiny, *args, "--out", out], capsys)
+    assert code == 2 and stdout == ""
+    assert len(err.splitlines()) == 1 and err.startswith(start), err
+    assert not out.exists()
+
+
+def test_compare_against_a_counterfactual(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`siyu compare SCENARIO --counterfactual NAME`: the twin is the reference column and
+    the only parameter that differs is the lever."""
+    out = tmp_path / "cmp"
+    code, stdout, err = cli(
+        [
+            "compare",
+            tiny,
+            "--counterfactual",
+            "no_private_ops",
+            "--replicates",
+            2,
+            "--workers",
+            1,
+            "--days",
+            20,
+            "--out",
+            out,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "difference from tiny~no_private_ops" in stdout
+    diffs = pd.read_csv(out / "differences.csv")
+    assert set(diffs["vs"]) == {"tiny~no_private_ops"} and set(diffs["scenario"]) == {"tiny"}
+    assumptions = pd.read_csv(out / "assumptions.csv")
+    assert list(assumptions["parameter"]) == ["brands.a.strategy.private_ops"]
+    assert list(assumptions.columns) == ["parameter", "tiny~no_private_ops", "tiny"]
+    code, _, err = cli(["compare", tiny, "--counterfactual", "nope", "--out", out], capsys)
+    assert code == 2 and err.startswith("error: --counterfactual: nope: unknown counterfactual")
+    code, _, err = cli(["compare", tiny, "--out", out], capsys)
+    assert code == 2 and "at least two scenarios" in err

@@ -452,18 +452,18 @@ ADOPTIONS = {
 def test_adopt_strategy(adoption, seed):
     """What a strategy review applies once it has chosen (the choice itself is the shared
     Fermi rule): the levers, the staff (guides' skills and distributors' circles drawn from
-    the run's Generator), members of departing guides moved to the group; then an order and
+    the brand's staffing stream), members of departing guides moved to the group; then an order and
     an invitation under the new levers agree too. KOCs are recruited by the staffing both
     engines share (`sim.staffing.draw_staff`), so the same consumers."""
     b, peer, update = ADOPTIONS[adoption]
-    pair = Pair(contract_scenario())
+    pair = Pair(contract_scenario(), seed)
     holding = member(channel=MemberChannel.GUIDE, guide=0) if b != QR_SHOP else member()
     pair.put(0, Person(holdings={b: holding}))
     pair.put(1, Person(holdings={b: customer()}))
     strategy = pair.ref.brands[peer if peer is not None else b].strategy
     if update is not None:
         strategy = strategy.model_copy(update=update)
-    pair.adopt(b, strategy, seed)
+    pair.adopt(b, strategy)
     ref, fast = pair.snapshots([0, 1], staff=b)
     assert_same(ref, fast, f"adopt {adoption}")
     pair.apply(Event.PURCHASE, 0, b, seed, channel=Channel.PLATFORM, prompt=Prompt.NONE, share=0.9)

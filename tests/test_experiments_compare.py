@@ -13,7 +13,7 @@ from sim.cli import main
 from sim.experiments.compare import paired_differences, run_compare, write_compare
 from sim.experiments.executors import SerialExecutor
 
-SMALL = {"run.days": 40, "run.consumers": 200}
+SMALL = {"run.days": 60, "run.consumers": 300}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_paired_ci_from_differences() -> None:
 
 
 def test_write_compare_report(result, tmp_path: Path) -> None:
-    write_compare(result, tmp_path, days=40)
+    write_compare(result, tmp_path, days=SMALL["run.days"])
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "# Comparison: public_only vs beauty_guides" in report
     assert "figures/differences.png" in report

@@ -36,14 +36,15 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "model",
         "The model description: parameters and scenario files (and their scaling to another "
-        "population), the rules (formulas with their "
-        "sources), the ledger schema and the KPI definitions read from a ledger (the engines "
-        "use kpis.ratio, so KPIs sit below them) and the snapshots an engine gives of a brand "
-        "or a consumer.",
+        "population), the counterfactual twins (named transforms of a scenario), the rules "
+        "(formulas with their sources), the ledger schema and the KPI definitions read from a "
+        "ledger (the engines use kpis.ratio, so KPIs sit below them) and the snapshots an "
+        "engine gives of a brand or a consumer.",
         (
             "sim.params",
             "sim.scenario",
             "sim.scaling",
+            "sim.counterfactual",
             "sim.rules",
             "sim.ledger",
             "sim.kpis",
@@ -52,9 +53,11 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "engines",
-        "The two engines and what they share (population draw, network, bookkeeping): they "
-        "turn a scenario and a seed into a ledger and know nothing of runs, files or reports.",
+        "The two engines and what they share (the run's random streams, population draw, "
+        "network, bookkeeping): they turn a scenario and a seed into a ledger and know nothing "
+        "of runs, files or reports.",
         (
+            "sim.streams",
             "sim.population",
             "sim.network",
             "sim.accounting",
@@ -67,9 +70,11 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "runs",
-        "The computing API: the engine protocol, `run()` with its seed and the run's summary; "
-        "the `sim` package itself re-exports it. No files, no reports.",
-        ("sim.protocol", "sim.runner", "sim"),
+        "The computing API: the engine protocol, `run()` with its seed and the run's summary, "
+        "and the effects of a scenario against its counterfactual twin over paired replicates "
+        "(`measure`, with the paired intervals compare reuses); the `sim` package itself "
+        "re-exports it. No files, no reports.",
+        ("sim.protocol", "sim.runner", "sim.effects", "sim"),
     ),
     (
         "presentation",

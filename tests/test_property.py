@@ -165,6 +165,8 @@ def field_values(
             out[key] = st.sampled_from(typing.get_args(ann))
         elif ann is int:
             out[key] = int_values(name, info)
+        elif ann is float and name in STAFF_MAX:  # staff counts: numbers since they scale
+            out[key] = st.floats(0, STAFF_MAX[name])
         elif ann is float:
             out[key] = float_values(info, edges_only)
         elif ann is ContentMix:

@@ -136,3 +136,57 @@ def test_examples_readme(result: RunResult, tmp_path: Path) -> None:
     assert "a guided brand against an ads-only brand" in readme
     assert "python -m sim.examples" in readme
     assert isinstance(default_examples(), list)
+
+
+@pytest.fixture(scope="module")
+def with_effects(result: RunResult) -> RunResult:
+    """The tiny run with the effects of its default twin (no private ops for `guided`)."""
+    from sim.effects import measure
+
+    fx = measure(result.scenario, replicates=3, seed=result.seed, base=result)
+    summary = {**result.summary, "effects": fx.summary()}
+    return RunResult(result.scenario, result.seed, result.engine, result.ledger, summary)
+
+
+def test_headline_opens_with_the_effects(with_effects: RunResult, result: RunResult) -> None:
+    from sim.report import ATTRIBUTION_LEAD, ATTRIBUTION_ONLY
+
+    days = result.scenario.run.days
+    lines = headline(with_effects.summary, days)
+    assert lines[0].startswith("**Effects** against the counterfactual twin")
+    assert "tiny_two_brands~no_private_ops" in lines[0]
+    guided = next(s for s in lines if "**guided**" in s)
+    assert lines.index(guided) < lines.index(ATTRIBUTION_LEAD)
+    assert "yuan of contribution over the 100 days" in guided and "95% CI" in guided
+    assert "pay back" in guided or "payback" in guided
+    assert "per yuan of marketing cost" in guided
+    assert any(s.startswith("For the market as a whole") for s in lines)
+    # the ads-only brand's levers are not switched off: no sentence claims an effect for it
+    assert not any("**ads_only**, private operations" in s for s in lines)
+    # without effects, the headline says its figures are attributions
+    plain = headline(result.summary, days)
+    assert plain[0] == ATTRIBUTION_ONLY and ATTRIBUTION_LEAD in plain
+
+
+def test_report_page_with_effects(with_effects: RunResult, tmp_path: Path) -> None:
+    out = write_outputs(with_effects, tmp_path / "fx")
+    text = (out / "report.md").read_text(encoding="utf-8")
+    heads = [line for line in text.splitlines() if line.startswith("## ")]
+    assert heads[:3] == [
+        "## Headline",
+        "## Effects against the counterfactual twin",
+        "## Attributed KPIs over the whole run (attribution, not effects)",
+    ]
+    assert "| incremental KPI | guided | ads_only | market |" in text
+    assert "| Δ contribution (yuan) |" in text and "| payback day |" in text
+    assert (out / "effects.csv").is_file()
+    assert "nan" not in text.lower().replace("financ", "") and "None" not in text
+
+
+def test_identical_twin_headline(result: RunResult) -> None:
+    from sim.effects import measure
+
+    fx = measure(result.scenario, "no_fission", replicates=2, seed=result.seed)
+    summary = {**result.summary, "effects": fx.summary()}
+    lines = headline(summary, result.scenario.run.days)
+    assert "every increment is zero" in lines[1]

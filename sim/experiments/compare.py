@@ -2,7 +2,9 @@
 same seed, so differences between strategies are paired and their noise mostly cancels.
 
 For each scenario after the first (the reference), each brand they share (and the market)
-and each KPI: the mean paired difference over replicates, with a t-based confidence interval.
+and each KPI: the mean paired difference over replicates, with a t-based confidence interval
+(`sim.effects.paired_differences`, shared with the effects `siyu run` reports). The
+reference may be a scenario's counterfactual twin (`siyu compare NAME --counterfactual CF`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from scipy import stats
 
+from sim.effects import paired_differences
 from sim.experiments.executors import TaskFailed
 from sim.experiments.seeds import compare_seed
 from sim.experiments.spec import MARKET, flat_kpis
@@ -93,55 +95,6 @@ def labels_of(scenarios: list[Scenario]) -> list[str]:
             name, n = f"{sc.name}#{n}", n + 1
         out.append(name)
     return out
-
-
-def paired_differences(runs: pd.DataFrame, labels: list[str], conf: float = 0.95) -> pd.DataFrame:
-    """Mean paired difference (scenario − reference) per brand and KPI, with a t-interval."""
-    ref = labels[0]
-    wide = runs.pivot_table(
-        index=["brand", "metric", "replicate"], columns="scenario", values="value", dropna=False
-    )
-    out = []
-    for label in labels[1:]:
-        if label not in wide or ref not in wide:
-            continue
-        both = wide[[ref, label]].dropna()
-        d = (both[label] - both[ref]).groupby(level=["brand", "metric"])
-        agg = pd.DataFrame(
-            {
-                "reference": both[ref].groupby(level=["brand", "metric"]).mean(),
-                "value": both[label].groupby(level=["brand", "metric"]).mean(),
-                "diff": d.mean(),
-                "sd": d.std(),
-                "n": d.count(),
-            }
-        )
-        half = (
-            stats.t.ppf(0.5 + conf / 2, np.maximum(agg["n"] - 1, 1)) * agg["sd"] / np.sqrt(agg["n"])
-        )
-        half[agg["n"] < 2] = np.nan
-        agg["low"] = agg["diff"] - half
-        agg["high"] = agg["diff"] + half
-        agg.insert(0, "scenario", label)
-        agg.insert(1, "vs", ref)
-        out.append(agg.reset_index())
-    if not out:
-        return pd.DataFrame(
-            columns=[
-                "scenario",
-                "vs",
-                "brand",
-                "metric",
-                "reference",
-                "value",
-                "diff",
-                "sd",
-                "n",
-                "low",
-                "high",
-            ]
-        )
-    return pd.concat(out, ignore_index=True)
 
 
 FAILED_COLUMNS = ["scenario", "replicate", "seed", "error"]

@@ -2,7 +2,7 @@
 replicates or points never changes the runs already there.
 
 Each seed is the first 32-bit word of `SeedSequence(root, spawn_key=identity)`; the run
-itself builds its Generator from that seed (`sim.runner.run_rng`).
+itself builds its random streams from that seed (`sim.runner.run_rng`).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from sim.snapshots import (
     restaffs,
 )
 from sim.staffing import draw_staff
+from sim.streams import Phase, Purpose, RunStreams, as_streams, state_views
 from sim.vocab import DistributorKind, MemberChannel, State
 
 _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
@@ -55,10 +56,12 @@ _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
 class FastModel:
     """The market of `sim.model.MarketModel`, over arrays. Same constructor and `run`."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator | int | None = None):
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(rng)
-        self.rng = rng
+    def __init__(
+        self, scenario: Scenario, rng: RunStreams | int | np.random.Generator | None = None
+    ):
+        self.streams = streams = as_streams(rng)
+        self.rng = streams.setup(Purpose.EVENTS)
+        """The Generator single events (`apply_event`) draw from."""
         self.scenario = sc = scenario
         self.today = 0
         self.days = sc.run.days
@@ -77,18 +80,24 @@ class FastModel:
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
 
-        self.network = build_network(sc.network, n, rng)
+        self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
         self.B = self._brands(cat_names)
         self.G = self._globals()
 
-        # ---- consumers, drawn as in MarketModel.__init__ (store catchments first)
+        # ---- consumers, drawn as in MarketModel.__init__, from the same streams
         ncat = len(cat_names)
         store_access = np.zeros((nb, n), dtype=bool)
         for b, bp in enumerate(self.brand_params):
             if bp.stores > 0:
-                store_access[b] = rng.random(n) < bp.store_coverage
-        need = population.need_rates(sc, cat_names, n, rng)
-        t = population.traits(sc, self.brand_names, n, rng)
+                store_access[b] = streams.setup(Purpose.STORES, b).random(n) < bp.store_coverage
+        all_categories = list(sc.categories)
+        need = np.zeros((n, ncat))
+        for c, name in enumerate(cat_names):
+            k = all_categories.index(name)
+            need[:, c] = population.need_rates(sc, [name], n, streams.setup(Purpose.NEED_RATES, k))[
+                :, 0
+            ]
+        t = population.traits(sc, self.brand_names, n, streams.setup(Purpose.TRAITS))
         catchments = [np.flatnonzero(row).astype(np.int32) for row in store_access]
         c_ptr = np.zeros(nb + 1, dtype=np.int64)
         c_ptr[1:] = np.cumsum([c.size for c in catchments])
@@ -170,7 +179,22 @@ class FastModel:
         self._layout_staff()
         self._initial_funnel()
         W, B, _ = self._structs()
-        K.start_all_needs(W, B, 0, self.rng)
+        K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
+        # the day's draws: one Generator, pointed at each daily stream in turn by the
+        # compiled day through its state memory; the table the kernels take (`K.step`):
+        # (state words, state flags, phases' key words, kept streams per brand, scratch,
+        # each tracked category's position in the scenario, for the needs' sub-keys)
+        self._draw = np.random.Generator(np.random.PCG64(0))
+        words, flags = state_views(self._draw)
+        self._S = (
+            words,
+            flags,
+            streams.keys,
+            np.zeros((nb, 6), dtype=np.uint64),
+            np.zeros(4, dtype=np.uint64),
+            np.array([all_categories.index(c) for c in cat_names], dtype=np.int64),
+        )
+        self._review_draw = np.random.Generator(np.random.PCG64(0))
 
     # ------------------------------------------------------------------ set-up helpers
     def _structs(self) -> tuple:
@@ -265,7 +289,12 @@ class FastModel:
             W.m_channel[b, had_guides] = int(MemberChannel.GROUP)
             W.m_guide[b, had_guides] = -1
             W.m_gpos[b, had_guides] = -1
-        staff = draw_staff(self.strategies[b], self.brand_params[b].stores, self.network, self.rng)
+        staff = draw_staff(
+            self.strategies[b],
+            self.brand_params[b].stores,
+            self.network,
+            self.streams.setup(Purpose.STAFFING, b),
+        )
         self._skills[b] = staff.skills.astype(np.float32)
         self._distributors[b] = [(int(d.kind), d.circle) for d in staff.distributors]
         self._centres[b] = [d.centre for d in staff.distributors]
@@ -336,7 +365,8 @@ class FastModel:
         n = self.n_consumers
         for b, bp in enumerate(self.brand_params):
             init = bp.initial
-            order = self.rng.permutation(n)
+            rng = self.streams.setup(Purpose.FUNNEL, b)
+            order = rng.permutation(n)
             st = self.strategies[b]
             has_guides = self.W.b_ghi[b] > self.W.b_glo[b]
             preferred = (
@@ -354,13 +384,15 @@ class FastModel:
                 round(init.members * n),
                 init.last_purchase_within,
                 preferred,
-                self.rng,
+                rng,
             )
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
         """One day (the same process order as MarketModel.step)."""
-        K.run_days(*self._structs(), self._L, self._book, self.today, self.today + 1, self.rng)
+        K.run_days(
+            *self._structs(), self._L, self._book, self.today, self.today + 1, self._draw, self._S
+        )
         if (self.today + 1) % self.scenario.market.review_days == 0:
             self._review_strategies()
         self.today += 1
@@ -374,7 +406,7 @@ class FastModel:
             # stop at the end of a review day, so reviews happen between days
             next_review = (self.today // review + 1) * review
             last = min(self.days, self.today + chunk, next_review)
-            K.run_days(*self._structs(), self._L, self._book, self.today, last, self.rng)
+            K.run_days(*self._structs(), self._L, self._book, self.today, last, self._draw, self._S)
             self.today = last
             if self.today % review == 0:
                 self.today -= 1
@@ -406,7 +438,7 @@ class FastModel:
             self.strategy_since,
             self.today,
             self.scenario.market,
-            self.rng,
+            self.streams.daily(Phase.REVIEW, self.today, 0, self._review_draw),
             lambda b, strategy: self.set_strategy(b, strategy, restaff=True),
         )
 

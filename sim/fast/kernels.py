@@ -4,8 +4,10 @@ method of the same name (sim/agents.py, sim/model.py) over the arrays of `layout
 Every formula and decision rule is a compiled `sim.rules` function (`R`), every booking
 into the ledger a compiled `sim.accounting` function (`A`, into the day slot `L[today]`),
 both from `sim.fast.jit`: what remains here is control flow. Codes are those of `sim.vocab`.
-Every random number comes from the run's `numpy.random.Generator`, passed in as `rng`
-(Numba shares its state). Two devices make a day cost far less than one draw per consumer:
+Every random number comes from a `numpy.random.Generator` passed in as `rng` (Numba
+shares its state): during a day, the one Generator the run's streams are loaded into,
+phase by phase (`run_days`, `sim.streams`). Two devices make a day cost far less than one
+draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
   awareness) is sampled by skipping: the next consumer hit is a geometric(h) step ahead,
@@ -34,6 +36,7 @@ from sim.fast.layout import (
     NO_COHORT,
     NOT_ACQUIRED,
 )
+from sim.streams import MAX_CATEGORIES, Phase, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -903,13 +906,17 @@ def members_day(W, B, G, L, book, today, rng, b):
 
 
 @_jit
-def needs(W, B, G, L, book, today, rng):
-    """Consumers whose need arrives today choose and buy (in index order)."""
+def needs(W, B, G, L, book, today, rng, S):
+    """Consumers whose need arrives today choose and buy (in index order), each need from
+    its own stream (`Phase.NEEDS`, sub-key: the consumer and the category's position in
+    the scenario, `S[5]`)."""
     ncat = W.next_need.shape[1]
     due = W.next_need.ravel()
     for k in range(due.size):
         if due[k] == today:
-            on_need(W, B, G, L, book, today, rng, k // ncat, k % ncat)
+            i, cat = k // ncat, k % ncat
+            load_stream(S, Phase.NEEDS, today, i * MAX_CATEGORIES + S[5][cat])
+            on_need(W, B, G, L, book, today, rng, i, cat)
 
 
 @_jit
@@ -998,8 +1005,44 @@ C_FAKE_STOCK, C_KOC_REACH, C_KOC_NODES, C_GUIDES, C_PRIVATE_OPS = (
 
 
 @_jit
-def step(W, B, G, L, book, today, rng):
-    """One day, in the reference engine's process order (MarketModel.step)."""
+def load_stream(S, phase, today, sub):
+    """Point the day's Generator at the start of daily stream (phase, today, sub): write the
+    state `sim.streams.stream_words` gives into its memory (`S[0]`, `S[1]`:
+    `sim.streams.state_views`), clearing its buffered 32 bits. `S` is the engine's stream
+    table (`FastModel._S`)."""
+    words, flags, keys, tmp = S[0], S[1], S[2], S[4]
+    stream_words(keys[phase], today, sub, tmp)
+    for k in range(4):
+        words[k] = tmp[k]
+    flags[2] = 0
+    flags[3] = 0
+
+
+@_jit
+def save_stream(S, row):
+    """Keep where the Generator's current stream stands in row `row` of `S[3]`."""
+    saved = S[3]
+    for k in range(4):
+        saved[row, k] = S[0][k]
+    saved[row, 4] = S[1][2]
+    saved[row, 5] = S[1][3]
+
+
+@_jit
+def resume_stream(S, row):
+    """Continue the stream kept in row `row` of `S[3]` (`save_stream`)."""
+    saved = S[3]
+    for k in range(4):
+        S[0][k] = saved[row, k]
+    S[1][2] = np.uint32(saved[row, 4])
+    S[1][3] = np.uint32(saved[row, 5])
+
+
+@_jit
+def step(W, B, G, L, book, today, rng, S):
+    """One day, in the reference engine's process order (MarketModel.step). Each phase
+    draws from its own stream (`sim.streams.Phase`), per brand where the phase is a
+    brand's: `rng` is the one Generator, pointed at each stream in turn."""
     nb = W.funnel.shape[0]
     W.phase[0] = PHASE_BRANDS
     demand = 0.0
@@ -1013,36 +1056,58 @@ def step(W, B, G, L, book, today, rng):
         G.reference_ad_demand,
         G.cpm_demand_elasticity,
     )
+    load_stream(S, Phase.BRAND_ORDER, today, 0)
     brands = shuffled(rng, nb)
     for b in brands:
         A.book_cpm(L[today], b, cpm)
         pay_fixed_costs(W, B, L, today, b)
+        load_stream(S, Phase.ADS, today, b)
         advertise(W, B, G, L, book, today, rng, b, cpm)
+        load_stream(S, Phase.WORD_OF_MOUTH, today, b)
         word_of_mouth(W, B, G, L, book, today, rng, b)
+        load_stream(S, Phase.STORE_TRAFFIC, today, b)
         store_traffic(W, B, G, L, book, today, rng, b)
+    # distributors and guides of all brands are pooled in one random order; each draws
+    # from its brand's stream, continued from where the brand's last one left it
     W.phase[0] = PHASE_DISTRIBUTORS
+    for b in range(nb):
+        load_stream(S, Phase.DISTRIBUTORS, today, b)
+        save_stream(S, b)
+    load_stream(S, Phase.DISTRIBUTOR_ORDER, today, 0)
     for d in shuffled(rng, W.d_brand.size):
+        b = W.d_brand[d]
+        resume_stream(S, b)
         distributor_step(W, B, G, L, book, today, rng, d)
+        save_stream(S, b)
     W.phase[0] = PHASE_GUIDES
+    for b in range(nb):
+        load_stream(S, Phase.GUIDES, today, b)
+        save_stream(S, b)
+    load_stream(S, Phase.GUIDE_ORDER, today, 0)
     for g in shuffled(rng, W.g_brand.size):
+        b = W.g_brand[g]
+        resume_stream(S, b)
         guide_step(W, B, G, L, book, today, rng, g)
+        save_stream(S, b)
     for b in brands:
         if B.private_ops[b]:
+            load_stream(S, Phase.BROADCAST, today, b)
             broadcast(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_MEMBERS
     for b in brands:
         if B.private_ops[b]:
+            load_stream(S, Phase.MEMBERS_DAY, today, b)
             members_day(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_NEEDS
-    needs(W, B, G, L, book, today, rng)
+    needs(W, B, G, L, book, today, rng, S)
     census(W, B, G, L, today)
 
 
 @_entry
-def run_days(W, B, G, L, book, first, last, rng):
-    """Days first..last−1."""
+def run_days(W, B, G, L, book, first, last, rng, S):
+    """Days first..last−1, drawing through `rng` from the streams of table `S`."""
     for today in range(first, last):
-        step(W, B, G, L, book, today, rng)
+        step(W, B, G, L, book, today, rng, S)
 
 
 # --------------------------------------------------------------------------- set-up

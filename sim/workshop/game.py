@@ -21,7 +21,7 @@ so an edited save is reported as edited, not as a changed simulator. The save al
 secrets of the links (one per team, one for the facilitator): see `savefile` and the
 facilitator guide's threat model.
 
-Randomness: the market steps on the run's Generator (`sim.runner.run_rng(seed)`); research
+Randomness: the market steps on the run's random streams (`sim.runner.run_rng(seed)`); research
 noise comes from a Generator derived from (seed, round, team, study), so buying a study
 never changes the market.
 """
@@ -42,7 +42,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.kpis import flow_kpis
-from sim.params import ContentMix, RewardTier, Scenario, StrategyParams
+from sim.params import ContentMix, RewardTier, Scenario, StrategyParams, expected_guides
 from sim.protocol import ENGINES, Engine, build_engine
 from sim.vocab import CHANNELS, STATE_NAMES, State
 from sim.workshop.savefile import (
@@ -264,7 +264,7 @@ def suggested_budget(scenario: Scenario, brand: str | None, rules: GameRules) ->
     st = bp.strategy
     daily = st.ad_budget_per_day + st.tooling_per_day
     if st.private_ops:
-        daily += round(bp.stores * st.guides_per_store) * st.guide_salary_per_day
+        daily += expected_guides(bp) * st.guide_salary_per_day
     return float(max(20_000.0, round(1.5 * daily * rules.round_days, -3)))
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from sim.kpis import periodic
 from sim.params import RewardTier, Scenario
 from sim.protocol import Engine, build_engine
+from sim.scaling import scale_market
 from sim.scenario import load_scenario
 from sim.vocab import MEMBER_CHANNELS, STATE_NAMES
 
@@ -47,16 +48,17 @@ LEVERS = (
 
 
 def live_scenario(name: str, consumers: int | None = None, category: str | None = None) -> Scenario:
-    """The scenario at classroom size (and with every brand in `category` if given)."""
+    """The scenario at classroom size (and with every brand in `category` if given): the
+    same market per consumer as the file (`sim.scaling.scale_market`: stores, visits,
+    budgets and nodes follow the population), so the class sees the scenario it chose."""
     base = load_scenario(name)
-    overrides: dict[str, Any] = {
-        "run.consumers": consumers or min(base.run.consumers, CLASSROOM_CONSUMERS),
-        "run.days": LIVE_DAYS,
-    }
+    overrides: dict[str, Any] = {"run.days": LIVE_DAYS}
     if category:
         for b in base.brands:
             overrides[f"brands.{b}.category"] = category
-    return load_scenario(name, overrides)
+    scenario = load_scenario(name, overrides)
+    size = consumers or min(base.run.consumers, CLASSROOM_CONSUMERS)
+    return scale_market(scenario, size)[0]
 
 
 @dataclass

@@ -4,8 +4,10 @@ and reading back the state and the day's ledger slot as comparable snapshots.
 
 The reference engine is driven through its agents' methods (`sim.agents`), the fast
 engine through the compiled single-event entry point `sim.fast.events.apply_event`, which
-calls the kernels the day calls. Both receive a fresh `np.random.default_rng(seed)`;
-a snapshot includes the Generator's state, so the contract also requires the same draws.
+calls the kernels the day calls. Both receive a fresh `np.random.default_rng(seed)` per
+event (as the model's `rng`; re-staffing draws from the brand's staffing stream of
+`sim.streams`); a snapshot includes the Generator's state, so the contract also requires
+the same draws.
 
 When the engines' internals move (rules into `sim.rules`, bookings into an accounting
 module), this is the module to re-point; the tests only speak the shared vocabulary. It
@@ -30,6 +32,7 @@ from sim.ledger import COLUMNS
 from sim.model import MarketModel
 from sim.params import Scenario, StrategyParams
 from sim.rules import NEVER_DAY
+from sim.streams import Purpose
 from sim.vocab import (
     COHORT_HORIZONS,
     Channel,
@@ -55,16 +58,16 @@ class Pair:
     """The reference and the fast engine built from one scenario and seed, both on day
     `TODAY`, with their ledgers open on that day.
 
-    The engines' set-up draws differ (the population is not the same person by person, nor
-    are distributors' circles): a test puts every consumer it involves in a given state,
-    and compares distributors only after both re-staffed from the same Generator."""
+    Both engines draw their set-up from the run's streams (`sim.streams`), but a test
+    still puts every consumer it involves in a given state, and compares distributors only
+    after both re-staffed."""
 
     def __init__(self, scenario: Scenario, seed: int = 0):
         self.ref = MarketModel(scenario, seed)
         self.fast = FastModel(scenario, seed)
-        # the engines draw their set-up differently (Mesa's Model draws a seed first): one
-        # network for both, so a referral reaches the same friend
-        self.ref.network = self.fast.network
+        # both engines draw the network from the same stream: a referral reaches the same
+        # friend
+        assert np.array_equal(self.ref.network.indices, self.fast.network.indices)
         self.ref.today = self.fast.today = TODAY
         self.ref.ledger.day = TODAY
         self.brands = len(scenario.brands)
@@ -271,13 +274,14 @@ class Pair:
         return -1 if guide is None else int(self.fast.W.b_glo[b]) + guide
 
     # ------------------------------------------------------------------ strategy review
-    def adopt(self, b: int, strategy: StrategyParams, seed: int = 0) -> None:
+    def adopt(self, b: int, strategy: StrategyParams) -> None:
         """Brand b adopts a strategy in both engines (what a strategy review applies):
-        levers, staff (guides' skills and distributors' circles drawn afresh) and the
+        levers, staff (guides' skills and distributors' circles drawn afresh, from the
+        brand's staffing stream, which both engines have drawn alike since set-up) and the
         members of guides who go."""
-        self.ref.rng = self.ref_rng = np.random.default_rng(seed)
+        self.ref_rng = self.ref.streams.setup(Purpose.STAFFING, b)
         self.ref.set_strategy(b, strategy, restaff=True)
-        self.fast.rng = self.fast_rng = np.random.default_rng(seed)
+        self.fast_rng = self.fast.streams.setup(Purpose.STAFFING, b)
         self.fast.set_strategy(b, strategy, restaff=True)
 
     # ------------------------------------------------------------------ snapshots
