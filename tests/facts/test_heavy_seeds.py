@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.facts.common import brand_kpi, runs, window_ratio
+from tests.facts.common import brand_kpi, last_quarter_private_share, runs, window_ratio
 
 pytestmark = pytest.mark.heavy
 SEEDS = range(1, 7)
@@ -24,9 +24,7 @@ def test_roas_decays_each_seed(seed):
 def test_guides_lift_store_sales_each_seed(seed):
     on = [runs("guides_at_scale", seed)[-1]]
     off = [runs("guides_at_scale", seed, brands__brand__strategy__guides_per_store=0.0)[-1]]
-    # the direction: guides lift store sales on every seed (seed 6 only just: 1.004, as the
-    # members' habit for the mini-program takes some of their orders from the store)
-    assert 1.0 < brand_kpi(on, "gmv_store") / brand_kpi(off, "gmv_store") <= 1.25
+    assert 1.02 <= brand_kpi(on, "gmv_store") / brand_kpi(off, "gmv_store") <= 1.25
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -48,8 +46,13 @@ def test_hunters_take_most_rewards_each_seed(seed):
     assert brand_kpi(r, "hunter_reward_share") > 0.4
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_market_penetration_climbs_each_seed(seed):
-    r = [runs("adaptive_market", seed)[-1]]
-    days = r[0].scenario.run.days
-    assert window_ratio(r, "gmv_private", "gmv_total", days - 90, days) >= 0.1
+def test_market_penetration_climbs_on_most_seeds():
+    """docs/FACTS.md 'market path': the market's last-quarter private share is at least 0.1 on
+    five of the six seeds, and 0.15 on average. Not on every seed: imitation is a random
+    process, and a private shop that pays on a habit pays late: on seed 3 (one of seeds 1-12)
+    the first adopter drops private operations at its review on day 270, while its private
+    sales are still growing, the two brands that copied it drop them too, and the market stays
+    public."""
+    shares = [last_quarter_private_share(runs("adaptive_market", seed)[-1]) for seed in SEEDS]
+    assert sum(share >= 0.1 for share in shares) >= 5
+    assert sum(shares) / len(shares) >= 0.15
