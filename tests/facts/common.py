@@ -3,8 +3,10 @@ differences.
 
 Runs of a scenario and of its twin (the same scenario with one lever or assumption changed)
 on the same seeds see common random numbers: the seed is the whole of a run's randomness,
-so a difference between the two is the effect of the change (`paired`). Each fact test's
-docstring names its row of docs/FACTS.md.
+so a difference between the two is the effect of the change (`paired`). A named counterfactual
+of the product (`sim.counterfactual.twin`: no_private_ops, no_guides, no_nodes, ...) gives the
+twin of a lever, and `sim.effects.incremental` the scenario's incremental KPIs against it
+(`effects`). Each fact test's docstring names its row of docs/FACTS.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sim import load_scenario, run
+from sim import incremental, load_scenario, run
+from sim.counterfactual import twin
 from sim.kpis import ratio
 
 
@@ -30,6 +33,24 @@ def runs(name: str, seeds: int, **overrides):
     """
     items = tuple(sorted((k.replace("__", "."), v) for k, v in overrides.items()))
     return [_run(name, items, seed) for seed in range(1, seeds + 1)]
+
+
+@lru_cache(maxsize=32)
+def _twin_run(name: str, counterfactual: str, seed: int):
+    return run(twin(load_scenario(name), counterfactual), seed)
+
+
+def twin_runs(name: str, counterfactual: str, seeds: int):
+    """Runs of a shipped scenario's named counterfactual twin for seeds 1..n (cached)."""
+    return [_twin_run(name, counterfactual, seed) for seed in range(1, seeds + 1)]
+
+
+def effects(name: str, counterfactual: str, seeds: int, unit: str | None = None) -> list[dict]:
+    """Seed by seed (1..n), the scenario's incremental KPIs against its named twin on the
+    same seed (`sim.effects.incremental`), for one brand (the first by default) or "market"."""
+    results, twins = runs(name, seeds), twin_runs(name, counterfactual, seeds)
+    unit = unit or next(iter(results[0].scenario.brands))
+    return [incremental(r, t)[unit] for r, t in zip(results, twins, strict=True)]
 
 
 def kpi(result, key: str, brand: str | None = None) -> float:
