@@ -283,7 +283,11 @@ class CategoryParams(Strict):
     dropout_concentration: Pos = F(5.0, "beta concentration a+b of the dropout probability")
     trial_on_awareness: Share = F(0.0, "probability: a newly aware consumer buys at once")
     platform_fit: float = F(0.0, "utility: how well the category sells on platforms")
-    private_fit: float = F(0.0, "utility: how well it sells in a mini-program (order ahead)")
+    private_fit: float = F(
+        0.0,
+        "utility: how well it sells in a mini-program beyond the ordering habit its buyers "
+        "keep (population.habit_*): an input, 0 in the shipped categories",
+    )
     store_fit: float = F(0.0, "utility: how much the category is bought in stores")
 
 
