@@ -55,8 +55,8 @@ EXPECTED = {
     "no_guides": {"brands.full.strategy.guides_per_store": "0.0"},
     "no_fission": {"brands.full.strategy.referral_tiers": "[]"},
     "no_nodes": {
-        "brands.full.strategy.koc_count": "0",
-        "brands.full.strategy.employee_distributors": "0",
+        "brands.full.strategy.koc_count": "0.0",
+        "brands.full.strategy.employee_distributors": "0.0",
     },
     "no_private_discount": {
         "brands.full.strategy.private_discount": "0.0",

@@ -381,6 +381,7 @@ def test_disk_full_during_sweep_keeps_finished_runs(
 
 def test_compare_survives_a_crashing_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sim import load_scenario
+    from sim.effects import paired_differences
     from sim.experiments.compare import run_compare
 
     small = {"run.days": 20, "run.consumers": 120}
@@ -391,7 +392,11 @@ def test_compare_survives_a_crashing_run(tmp_path: Path, monkeypatch: pytest.Mon
     assert sorted(res.failed["scenario"]) == ["beauty_guides", "public_only"]
     assert set(res.failed["replicate"]) == {1}
     assert res.failed["error"].str.startswith("worker died: signal SIGSEGV").all()
-    assert (res.differences["n"] == 2).all()
+    # the surviving pairs are the differences: n is 2 wherever both runs define the KPI
+    survivors = clean.runs[clean.runs["replicate"] != 1]
+    expected = paired_differences(survivors, clean.labels)
+    pd.testing.assert_frame_equal(res.differences, expected)
+    assert res.differences["n"].max() == 2
     pd.testing.assert_frame_equal(
         res.runs, clean.runs[clean.runs["replicate"] != 1].reset_index(drop=True)
     )
