@@ -536,6 +536,11 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     table[last] = value
 
 
+MAX_CATEGORIES = 1 << 12
+"""The most product categories a scenario may have (4,096): each consumer's needs get one
+random stream per category (`sim.streams.need_sub`)."""
+
+
 class Scenario(Strict):
     """A fully resolved scenario: what a run needs, nothing more."""
 
@@ -562,6 +567,11 @@ class Scenario(Strict):
     def _references(self) -> Scenario:
         if not self.brands:
             raise ValueError("brands: at least one brand is needed")
+        if len(self.categories) > MAX_CATEGORIES:
+            raise ValueError(
+                f"categories: {len(self.categories):,} categories is more than the "
+                f"{MAX_CATEGORIES:,} a scenario may have"
+            )
         for name, brand in self.brands.items():
             if brand.category not in self.categories:
                 raise ValueError(

@@ -37,6 +37,8 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
+from sim import params
+
 SETUP, DAILY = 0, 1
 """First spawn-key word of a set-up and of a daily stream."""
 
@@ -98,8 +100,9 @@ class Phase(IntEnum):
     """The strategy review at the end of a review day."""
 
 
-MAX_CATEGORIES = 1 << 12
-"""Sub-keys of needs set aside per consumer (a scenario's categories must be fewer)."""
+MAX_CATEGORIES = params.MAX_CATEGORIES
+"""Sub-keys of needs set aside per consumer: a scenario has at most this many categories
+(`sim.params.Scenario` refuses more), so two needs never share a stream."""
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)

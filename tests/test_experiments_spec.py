@@ -77,6 +77,22 @@ BAD = {
         GOOD.replace("consumers = 100", "consumers = 100000001"),
         "consumers: 100,000,001 consumers is above the limit",
     ),
+    "incremental metric without a twin": (
+        GOOD.replace(
+            "brands.brand.roi", 'brands.brand.incremental.contribution", "brands.brand.roi'
+        ),
+        "metrics[0]: 'brands.brand.incremental.contribution': an incremental KPI needs a twin",
+    ),
+    "unknown incremental metric": (
+        GOOD.replace("metrics = [", 'counterfactual = "no_private_ops"\nmetrics = [').replace(
+            "brands.brand.roi", 'brands.brand.incremental.contributoin", "brands.brand.roi'
+        ),
+        "unknown KPI 'incremental.contributoin' (did you mean 'incremental.contribution'?)",
+    ),
+    "unknown counterfactual": (
+        GOOD.replace("metrics = [", 'counterfactual = "no_such_twin"\nmetrics = ['),
+        "counterfactual: no_such_twin: unknown counterfactual",
+    ),
     "factor level pushed over a limit by the scaling": (
         GOOD.replace("consumers = 100", "consumers = 3000000")
         + '"brands.brand.stores" = [10.0, 2000.0]\n',

@@ -256,3 +256,44 @@ def test_shipped_grid_experiment_end_to_end(
     assert (manifest["status"] == "done").all()
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.count("![") >= 4
+
+
+def test_a_sweep_with_a_counterfactual_records_each_pairs_effects(tmp_path: Path) -> None:
+    """`counterfactual` pairs every run with its twin on the same seed: the incremental
+    metrics are exactly `sim.effects.incremental` of that pair, and a level where the twin is
+    the scenario itself (no fission tiers to remove) adds exactly nothing."""
+    from sim import load_scenario
+    from sim.counterfactual import twin
+    from sim.effects import incremental
+
+    text = TINY.replace('name = "tiny"', 'name = "paired"\ncounterfactual = "no_fission"')
+    text = text.replace(
+        'metrics = ["brands.brand.roi_private", "brands.brand.gmv", "market.private_share"]',
+        'metrics = ["brands.brand.incremental.contribution", "market.incremental.gmv"]',
+    )
+    text = text.replace(
+        '"brands.brand.strategy.private_discount" = [0.0, 0.2]\n'
+        '"categories.beauty.purchases_per_year" = [2.0, 8.0]',
+        '"brands.brand.strategy.referral_tiers" = { labels = ["none", "one"], values = '
+        "[[], [{ referrals = 1, reward = 50.0 }]] }",
+    )
+    path = tmp_path / "paired.toml"
+    path.write_text(text, encoding="utf-8")
+    exp = load_experiment(path)
+    res = run_sweep(exp, tmp_path / "out", SerialExecutor()).results
+    assert len(res) == 2 * 2 * 2 and res["value"].notna().all()
+    none = res[res["brands.brand.strategy.referral_tiers"] == "none"]
+    assert (none["value"] == 0.0).all()
+    row = res[(res["brands.brand.strategy.referral_tiers"] == "one") & (res["replicate"] == 1)]
+    seed = int(row["seed"].iloc[0])
+    sc = load_scenario(
+        exp.base_path,
+        exp.run_overrides(
+            {"brands.brand.strategy.referral_tiers": [{"referrals": 1, "reward": 50.0}]}
+        ),
+    )
+    want = incremental(run(sc, seed), run(twin(sc, "no_fission"), seed))
+    got = row.set_index(["brand", "metric"])["value"]
+    assert got["brand", "incremental.contribution"] == want["brand"]["contribution"]
+    assert got["market", "incremental.gmv"] == want["market"]["gmv"]
+    assert want["brand"]["contribution"] != 0.0

@@ -193,3 +193,24 @@ def test_a_twin_that_differs_from_day_x_has_the_same_ledger_before_day_x(engine)
     a, t = scenario.ledger.to_frame(), twin.ledger.to_frame()
     assert a[a.day < x].equals(t[t.day < x])
     assert not a[a.day >= x].equals(t[t.day >= x])
+
+
+def test_a_scenario_has_no_more_categories_than_need_streams() -> None:
+    """Needs get one stream per consumer and category: a scenario with more categories than
+    the sub-keys set aside is refused (one message naming `categories`), not aliased."""
+    import pydantic
+
+    from sim.params import Scenario
+
+    cats = {f"c{k}": {} for k in range(MAX_CATEGORIES + 1)}
+    with pytest.raises(pydantic.ValidationError, match="categories: 4,097 categories"):
+        Scenario.model_validate({"categories": cats, "brands": {"b": {"category": "c0"}}})
+    ok = dict(list(cats.items())[:MAX_CATEGORIES])
+    assert (
+        len(
+            Scenario.model_validate(
+                {"categories": ok, "brands": {"b": {"category": "c0"}}}
+            ).categories
+        )
+        == MAX_CATEGORIES
+    )

@@ -12,7 +12,8 @@ An experiment file is TOML, read as data:
     consumers = 600                   # scale the market to this population (optional)
     seed = 1                          # root of every run's SeedSequence
     engine = "fast"                   # fast (default) | agents (the Mesa reference engine)
-    metrics = ["brands.brand.roi_private", "market.private_share"]
+    counterfactual = "no_private_ops" # also run each run's twin, same seed (optional)
+    metrics = ["brands.brand.roi_private", "brands.brand.incremental.contribution"]
 
     [set]                             # fixed overrides, dotted keys
     "brands.brand.strategy.tooling_per_day" = 50.0
@@ -31,6 +32,13 @@ both bounds), so a bad key or an out-of-range value fails before any run starts.
 strict and numbers finite, as in scenario files. A sweep may have at most `MAX_RUNS` runs
 (design points times replicates), counted before any design is built; SIYU_ALLOW_LARGE=1
 lifts the limit.
+
+`counterfactual` (a name `siyu run --counterfactual` takes: `no_private_ops`, `NAME@BRAND`, one
+the base declares) makes every run a pair: the run and its counterfactual twin with the same
+seed (common random numbers). Metrics may then name the pair's incremental KPIs
+(`sim.effects.METRICS`, docs/KPIS.md section 8) under `incremental.`:
+`brands.brand.incremental.contribution`, `market.incremental.incremental_roi`: effects, where
+the other KPIs are attributions.
 
 `consumers` runs the base's market at another population, as `siyu run --consumers` does
 (`sim.scaling.scale_market`): every number of the experiment (its `set`, its factor levels)
@@ -54,6 +62,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from sim.effects import METRICS as EFFECT_METRICS
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
 from sim.scaling import scale_market, thin_staff
 from sim.scenario import (
@@ -216,6 +225,8 @@ class Experiment(_Strict):
     consumers: Annotated[int, Field(ge=1)] | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     engine: Literal["fast", "agents"] = "fast"
+    counterfactual: str | None = None
+    """Run each run's counterfactual twin too (same seed), for `incremental.` metrics."""
     set: dict[str, Any] = {}
     factors: dict[str, Factor]
     metrics: Annotated[list[str], Field(min_length=1)]
@@ -438,6 +449,20 @@ def parse_metric(metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
     raise ValueError("expected market.KPI or brands.NAME.KPI (NAME may be '*')")
 
 
+INCREMENTAL = "incremental."
+"""Prefix of the incremental KPIs a sweep with a `counterfactual` records (`with_effects`)."""
+
+
+def with_effects(kpis: Mapping[str, Any], effects: Mapping[str, Mapping[str, Any]]) -> dict:
+    """A run's KPIs with its pair's incremental KPIs (`sim.effects.incremental`) added under
+    `incremental` for each brand and the market, so metrics can name them."""
+    out = {"market": {**kpis["market"], "incremental": dict(effects.get(MARKET, {}))}}
+    out["brands"] = {
+        b: {**k, "incremental": dict(effects.get(b, {}))} for b, k in kpis["brands"].items()
+    }
+    return out
+
+
 def metric_values(kpis: Mapping[str, Any], metrics: list[str]) -> list[tuple[str, str, float]]:
     """(brand or 'market', KPI name, value) for each kept metric; an undefined KPI is NaN."""
     rows: list[tuple[str, str, float]] = []
@@ -529,6 +554,7 @@ def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
         expanded = expand_key(key, exp.base_path)
         for value in factor.check_values():
             _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}")
+    _check_counterfactual(exp, file)
     _check_metrics(exp, file)
     _check_analysis(exp, file)
     return exp
@@ -602,6 +628,18 @@ def check_size(exp: Experiment, file: str) -> None:
     )
 
 
+def _check_counterfactual(exp: Experiment, file: str) -> None:
+    """The twin of the base (with `set`) can be built: a known counterfactual and brand."""
+    if exp.counterfactual is None:
+        return
+    from sim.counterfactual import CounterfactualError, twin
+
+    try:
+        twin(load_scenario(exp.base_path, exp.fixed_overrides()), exp.counterfactual)
+    except (CounterfactualError, ScenarioError) as exc:
+        raise ScenarioError(file, "counterfactual", str(exc)) from None
+
+
 def _check_metrics(exp: Experiment, file: str) -> None:
     brand_kpis, market_kpis, brands = kpi_names(exp.base_path)
     for i, metric in enumerate(exp.metrics):
@@ -620,6 +658,15 @@ def _check_metrics(exp: Experiment, file: str) -> None:
                 + f" (known: {', '.join(brands)})",
             )
         names = market_kpis if who == MARKET else brand_kpis
+        if name.startswith(INCREMENTAL):
+            if exp.counterfactual is None:
+                raise ScenarioError(
+                    file,
+                    key,
+                    f"{metric!r}: an incremental KPI needs a twin: set counterfactual = "
+                    '"no_private_ops" (or another counterfactual) in the experiment',
+                )
+            names = tuple(f"{INCREMENTAL}{m}" for m in EFFECT_METRICS)
         if name not in names:
             hint = difflib.get_close_matches(name, names, n=1)
             raise ScenarioError(

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ import pandas as pd
 from sim.experiments.design import Design, build_design
 from sim.experiments.executors import TaskFailed, describe
 from sim.experiments.seeds import run_seed
-from sim.experiments.spec import Experiment, metric_values
+from sim.experiments.spec import Experiment, metric_values, with_effects
 from sim.experiments.store import (
     Store,
     StoreError,
@@ -94,13 +95,20 @@ def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, 
     out: dict[str, Any] = {"run_id": task["run_id"], "started": started}
     try:
         scenario = Scenario.model_validate(task["scenario"])
-        if run_fn is None:
+        go = run_fn
+        if go is None:
             from sim.runner import run
 
-            result = run(scenario, task["seed"], engine=task.get("engine", "fast"))
-        else:
-            result = run_fn(scenario, task["seed"])
-        out["rows"] = metric_values(result.summary["kpis"], task["metrics"])
+            go = partial(run, engine=task.get("engine", "fast"))
+        result = go(scenario, task["seed"])
+        kpis = result.summary["kpis"]
+        if task.get("counterfactual"):  # the pair: the twin on the same seed (CRN)
+            from sim.counterfactual import twin
+            from sim.effects import incremental
+
+            twin_result = go(twin(scenario, task["counterfactual"]), task["seed"])
+            kpis = with_effects(kpis, incremental(result, twin_result))
+        out["rows"] = metric_values(kpis, task["metrics"])
         out["status"] = "done"
         out["error"] = ""
     except Exception as exc:
@@ -387,6 +395,7 @@ def _locked_sweep(
                 "scenario": scenario,
                 "seed": int(manifest.at[i, "seed"]),
                 "engine": exp.engine,
+                "counterfactual": exp.counterfactual,
                 "metrics": metrics,
             }
             yield i, ((task,) if run_fn is None else (task, run_fn))
