@@ -9,6 +9,7 @@ import pandas as pd
 from sim.experiments.analysis import Section, analyse
 from sim.experiments.design import Design
 from sim.experiments.spec import Experiment
+from sim.experiments.strategy_map import analyse_maps
 from sim.files import atomic_write
 from sim.present.format import short
 from sim.present.tables import md_table_plain
@@ -53,6 +54,8 @@ def write_sweep_report(
     """Analyse the finished runs and write `folder/report.md` (figures in folder/figures/)."""
     folder = Path(folder)
     sections = analyse(exp, design, results, folder)
+    if not results.empty:  # strategy maps first: they answer the experiment's question
+        sections = analyse_maps(exp, design, results, folder) + sections
     done = int((manifest["status"] == "done").sum())
     failed = manifest[manifest["status"] == "failed"]
     pending = int((manifest["status"] == "pending").sum())

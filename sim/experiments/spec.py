@@ -23,8 +23,13 @@ An experiment file is TOML, read as data:
     "brands.brand.strategy.private_discount" = { range = [0.0, 0.2], steps = 5 }
     "brands.brand.strategy.guide_regime" = { values = ["quality", "quota"] }
 
+    [factors."brands.brand.strategy"]     # a bundle: each level a table of keys set together
+    labels = ["guides", "groups"]         # (labels needed: they name the levels)
+    values = [{ guides_per_store = 0.5 }, { package_card_channel = "group" }]
+
     [analysis]
     heatmaps = [{ x = "...", y = "...", metric = "brands.brand.roi_private" }]
+    maps = [{ rows = "...", cols = "...", choice = "brands.brand.strategy", metric = "..." }]
 
 Every problem is a `ScenarioError` whose text is one line `FILE: KEY: message`. Each factor
 is checked by loading the base scenario with the factor at each of its values (a range: at
@@ -32,6 +37,11 @@ both bounds), so a bad key or an out-of-range value fails before any run starts.
 strict and numbers finite, as in scenario files. A sweep may have at most `MAX_RUNS` runs
 (design points times replicates), counted before any design is built; SIYU_ALLOW_LARGE=1
 lifts the limit.
+
+A factor level that is a table sets each of its keys under the factor's key together and
+leaves every other key at the base's value (a strategy archetype as one level); an error in
+one names the level by its label. `maps` draw which level of a choice factor pays best in
+each cell of two others (`sim.experiments.strategy_map`).
 
 `counterfactual` (a name `siyu run --counterfactual` takes: `no_private_ops`, `NAME@BRAND`, one
 the base declares) makes every run a pair: the run and its counterfactual twin with the same
@@ -122,6 +132,13 @@ class Factor(_Strict):
                 raise ValueError("steps and integer go with a range, not with values")
             if self.labels is not None and len(self.labels) != len(self.values):
                 raise ValueError("labels: one label per value is needed")
+            if self.labels is None and any(isinstance(v, Mapping) for v in self.values):
+                raise ValueError(
+                    "a level that is a table (a bundle of keys set together) needs "
+                    "labels = [...], one name per level"
+                )
+            if self.labels is not None and len(set(self.labels)) != len(self.labels):
+                raise ValueError("labels: each level needs its own label")
         if self.range is not None:
             lo, hi = self.range
             if lo >= hi:
@@ -202,8 +219,19 @@ class Heatmap(_Strict):
         return self
 
 
+class StrategyMap(_Strict):
+    """A strategy map (`sim.experiments.strategy_map`): in each cell of rows x cols, the level
+    of `choice` with the best mean `metric`, with intervals."""
+
+    rows: str
+    cols: str
+    choice: str
+    metric: str
+
+
 class Analysis(_Strict):
     heatmaps: list[Heatmap] = []
+    maps: list[StrategyMap] = []
     responses: bool = True
     conf_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     resamples: Annotated[int, Field(ge=100), Capped(MAX_RESAMPLES, "resamples")] = 1000
@@ -397,7 +425,8 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
         elif loc[0] == "factors":
             fields = list(Factor.model_fields)
         elif loc[0] == "analysis":
-            fields = list(Analysis.model_fields if len(loc) == 2 else Heatmap.model_fields)
+            inner = StrategyMap if len(loc) > 1 and loc[1] == "maps" else Heatmap
+            fields = list(Analysis.model_fields if len(loc) == 2 else inner.model_fields)
         fields = [f for f in fields if f not in ("file", "base_path")]
         hint = difflib.get_close_matches(str(loc[-1]), fields, n=1)
         msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
@@ -480,7 +509,11 @@ def metric_values(kpis: Mapping[str, Any], metrics: list[str]) -> list[tuple[str
 # --------------------------------------------------------------------------- loading
 
 
-def _check_scenario(exp: Experiment, file: str, overrides: dict[str, Any], key: str) -> None:
+def _check_scenario(
+    exp: Experiment, file: str, overrides: dict[str, Any], key: str, level: str = ""
+) -> None:
+    """Load the base with `set`, days and `overrides` (one factor at one level, whose label
+    `level` names it in errors instead of its value); raise one line FILE: KEY: message."""
     items = [Override(SET_SOURCE, tuple(k.split(".")), v) for k, v in exp.set.items()]
     if exp.days is not None:
         items.append(Override("<days>", ("run", "days"), exp.days))
@@ -493,15 +526,15 @@ def _check_scenario(exp: Experiment, file: str, overrides: dict[str, Any], key: 
         if exc.file == CONSUMERS_SOURCE:
             where = "" if exc.key == "run.consumers" else f"scaled, {exc.key}: "
             if overrides and where:  # a factor level that the scaling pushes out of range
-                value = next(iter(overrides.values()))
-                raise ScenarioError(file, key, f"value {value!r}: {where}{exc.message}") from None
+                shown = level or f"value {next(iter(overrides.values()))!r}"
+                raise ScenarioError(file, key, f"{shown}: {where}{exc.message}") from None
             raise ScenarioError(file, "consumers", where + exc.message) from None
         if exc.file == SET_SOURCE:
             raise ScenarioError(file, f"set.{exc.key}", exc.message) from None
         if exc.file == FACTOR_SOURCE:
-            value = next(iter(overrides.values()))
+            shown = level or f"value {next(iter(overrides.values()))!r}"
             detail = exc.message if exc.key in overrides else f"{exc.key}: {exc.message}"
-            raise ScenarioError(file, key, f"value {value!r}: {detail}") from None
+            raise ScenarioError(file, key, f"{shown}: {detail}") from None
         if exc.file.startswith("<"):
             raise ScenarioError(file, exc.file.strip("<>"), exc.message) from None
         where = f"{exc.file}: {exc.key}: " if exc.key else f"{exc.file}: "
@@ -553,7 +586,8 @@ def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
     for key, factor in exp.factors.items():
         expanded = expand_key(key, exp.base_path)
         for value in factor.check_values():
-            _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}")
+            level = f"level {factor.label(value)!r}" if isinstance(value, Mapping) else ""
+            _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}", level)
     _check_counterfactual(exp, file)
     _check_metrics(exp, file)
     _check_analysis(exp, file)
@@ -693,6 +727,17 @@ def _check_analysis(exp: Experiment, file: str) -> None:
             raise ScenarioError(file, f"{key}.metric", f"{h.metric!r} is not in metrics")
         if len({h.x, h.y, h.facet} - {None}) != len([v for v in (h.x, h.y, h.facet) if v]):
             raise ScenarioError(file, key, "x, y and facet must be different factors")
+    for i, m in enumerate(exp.analysis.maps):
+        key = f"analysis.maps[{i}]"
+        if exp.design != "grid":
+            raise ScenarioError(file, key, "maps need a grid design")
+        for attr in ("rows", "cols", "choice"):
+            if getattr(m, attr) not in exp.factors:
+                raise ScenarioError(file, f"{key}.{attr}", f"{getattr(m, attr)!r} is not a factor")
+        if m.metric not in exp.metrics:
+            raise ScenarioError(file, f"{key}.metric", f"{m.metric!r} is not in metrics")
+        if len({m.rows, m.cols, m.choice}) != 3:
+            raise ScenarioError(file, key, "rows, cols and choice must be different factors")
 
 
 def load_experiment(name: str | Path) -> Experiment:
