@@ -158,7 +158,7 @@ def fig_map(
     row_levels: list[str],
     col_levels: list[str],
     choices: list[str],
-    names: tuple[str, str, str],
+    names: tuple[str, str, str, str],
     path: Path,
 ) -> None:
     """A grid of category profiles, each cell coloured by its best choice level (pale where
@@ -198,7 +198,7 @@ def fig_map(
         ax.set_ylabel(names[0])
         handles = [matplotlib.patches.Patch(color=palette[k], label=k) for k in choices]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title=names[2])
-        ax.set_title(f"Best {names[2]} by {names[3] if len(names) > 3 else 'metric'}")
+        ax.set_title(f"Best {names[2]} by {names[3]}")
         save(fig, path)
 
 
@@ -223,15 +223,15 @@ def analyse_map(
             )
         }
         cells.sort(key=lambda cell: order.get((cell.row, cell.col), len(order)))
-        short_names = tuple(short(k, list(exp.factors)) for k in keys)
+        short_names = [short(k, list(exp.factors)) for k in keys]
         file = f"map_{i + 1}_{brand}_{name}.png".replace("/", "_")
         fig_map(
             cells,
             _levels(exp, spec.rows),
             _levels(exp, spec.cols),
             _levels(exp, spec.choice),
-            (*short_names, name),
-            folder / FIGURES / file,  # type: ignore[arg-type]
+            (short_names[0], short_names[1], short_names[2], name),
+            folder / FIGURES / file,
         )
         pct = f"{conf:.0%}"
         sec = Section(f"Which {short_names[2]} pays where: {brand} {name}")
