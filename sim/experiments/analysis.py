@@ -2,7 +2,9 @@
 for Latin hypercubes, Sobol' and Morris indices with bootstrap confidence intervals (SALib).
 
 Everything works on replicate means: the KPI of a design point is the mean over its
-finished replicates. Figures use the reports' style (`sim.present.figures`: bare matplotlib
+finished replicates, shown with its spread (sd, t-interval, n); a point is never named
+highest or lowest without its interval and whether the next point's overlaps it. Kept
+paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the reports' style (`sim.present.figures`: bare matplotlib
 Figures on the Agg canvas in a local seaborn style), so they are deterministic.
 """
 
