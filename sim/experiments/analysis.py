@@ -4,7 +4,8 @@ for Latin hypercubes, Sobol' and Morris indices with bootstrap confidence interv
 Everything works on replicate means: the KPI of a design point is the mean over its
 finished replicates, shown with its spread (sd, t-interval, n); a point is never named
 highest or lowest without its interval and whether the next point's overlaps it. Kept
-paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the reports' style (`sim.present.figures`: bare matplotlib
+paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the
+reports' style (`sim.present.figures`: bare matplotlib
 Figures on the Agg canvas in a local seaborn style), so they are deterministic.
 """
 
@@ -335,12 +336,19 @@ def _extreme_text(
             "(raise `replicates`)"
         )
     close = overlapping(sp, p)
-    if nxt in close:
+    if close:
+        q = next(r for r in rest if r in close)  # the overlapping point nearest the extreme
         more = len(close) - 1
         return (
-            text + f"; not distinguishable from the next, {_interval(sp, nxt, pct)} at "
-            f"{_where(exp, design, nxt)} (the {pct} intervals overlap"
-            + (f"; {more} more point{'s' if more > 1 else ''} overlap it too" if more else "")
+            text
+            + f"; not distinguishable from {'the next, ' if q == nxt else ''}"
+            + f"{_interval(sp, q, pct)} at {_where(exp, design, q)} (the {pct} intervals "
+            "overlap"
+            + (
+                f"; {more} more point{'s overlap' if more > 1 else ' overlaps'} it too"
+                if more
+                else ""
+            )
             + ")"
         )
     return (
@@ -417,7 +425,8 @@ def points_table(
         f"Each cell: the mean over the point's replicates ± the half-width of its {pct} "
         "t-interval (Student t with n − 1 degrees of freedom), the replicates' standard "
         "deviation sd and their number n. Points whose intervals overlap are not told "
-        "apart by these runs."
+        "apart by these runs. A `days_to` cell is the mean over the runs that reached the "
+        "threshold (how many, when not all did); `never reached` when none did."
     )
     sec.text.append(md_table_plain(header, rows))
     if len(design) > 60:
@@ -729,9 +738,16 @@ def path_summary(paths: pd.DataFrame, groups: dict[int, str], conf_level: float)
 
 
 def fig_paths(
-    summary: pd.DataFrame, order: list[str], brand: str, metric: str, window: int, path: Path
+    summary: pd.DataFrame,
+    order: list[str],
+    brand: str,
+    metric: str,
+    window: int,
+    path: Path,
+    limits: tuple[float, float] | None = None,
 ) -> None:
-    """Mean path of each line with its band (t-interval over the line's runs)."""
+    """Mean path of each line with its band (t-interval over the line's runs); the y axis
+    spans `limits` (the runs' own values), so a band wider than the data is cut at it."""
     with matplotlib.rc_context(style()):
         fig, axes = figure(1, 1, 6.4, 3.6, legend_w=2.6 if len(order) > 1 else 0.0)
         ax = axes.flat[0]
@@ -743,6 +759,9 @@ def fig_paths(
             h = sub["half"].to_numpy(dtype=float)
             ax.plot(x, m, marker=".", color=colors(i % 10), label=name, lw=1.4)
             ax.fill_between(x, m - h, m + h, color=colors(i % 10), alpha=0.18, lw=0)
+        if limits is not None and np.isfinite(limits).all() and limits[1] > limits[0]:
+            pad = 0.05 * (limits[1] - limits[0])
+            ax.set_ylim(limits[0] - pad, limits[1] + pad)
         ax.set_xlabel(f"day (end of each {window}-day window)")
         ax.set_ylabel(series_name(brand, metric))
         if metric.startswith("roi"):
@@ -765,14 +784,18 @@ def analyse_paths(
         sub = paths[(paths["brand"] == brand) & (paths["metric"] == metric)]
         summary = path_summary(sub, groups, exp.analysis.conf_level)
         name = f"path_{brand}_{metric}.png".replace("/", "_")
-        fig_paths(summary, order, brand, metric, exp.path_window, folder / FIGURES / name)
+        values = sub["value"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        limits = (float(values.min()), float(values.max())) if values.size else None
+        fig_paths(summary, order, brand, metric, exp.path_window, folder / FIGURES / name, limits)
         sec = Section(f"Path of {series_name(brand, metric)} over the run")
         sec.figures.append(
             (
                 f"{FIGURES}/{name}",
                 f"Each line: one {what}, the mean over its runs of the KPI in each "
                 f"{exp.path_window}-day window (`sim.kpis.periodic`), at the window's last "
-                f"day; band: the {pct} t-interval of that mean over the runs.",
+                f"day; band: the {pct} t-interval of that mean over the runs (cut at the "
+                "range of the runs' own values).",
             )
         )
         sections.append(sec)
