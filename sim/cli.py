@@ -523,6 +523,7 @@ def sweep(
     print(
         f"wrote {target}/ ({result.ran} runs in {took:.0f} s, {result.skipped} already done, "
         f"{len(failed)} failed: results.parquet, manifest.parquet"
+        + (", paths.parquet" if exp.paths else "")
         + (", report.md, figures/" if not no_report else "")
         + ")",
         flush=True,

@@ -71,3 +71,49 @@ def test_sensitivity_ranks_known_structure(tmp_path: Path, design: str, samples:
     assert (t[conf] >= 0).all() and t[conf].notna().all()
     assert "Not analysed" in text and "market.private_share" in text
     assert (tmp_path / "out" / "figures" / f"{design}.png").is_file()
+
+
+TIE = """
+name = "tie"
+base = "beauty_guides"
+design = "grid"
+replicates = 3
+seed = 2
+metrics = ["brands.brand.roi_private"]
+[factors]
+"brands.brand.strategy.welcome_gift" = LEVELS
+"brands.brand.strategy.private_discount" = [0.0]
+"""
+
+
+def level_run(scenario, seed):
+    """y = the welcome gift plus noise of sd 0.1: levels 0.05 apart tie, 10 apart do not."""
+    s = scenario.brands["brand"].strategy
+    y = s.welcome_gift + np.random.default_rng(seed).normal(0, 0.1)
+    return SimpleNamespace(
+        summary={"kpis": {"brands": {"brand": {"roi_private": y}}, "market": {}}}
+    )
+
+
+@pytest.mark.parametrize(
+    ("levels", "says"),
+    [
+        ("[0.0, 10.0, 10.05]", "not distinguishable from the next"),
+        ("[0.0, 10.0, 20.0]", "clear of every other point's"),
+    ],
+)
+def test_best_point_is_named_with_its_interval_and_ties_said(
+    tmp_path: Path, levels: str, says: str
+) -> None:
+    path = tmp_path / "tie.toml"
+    path.write_text(TIE.replace("LEVELS", levels), encoding="utf-8")
+    exp = load_experiment(path)
+    res = run_sweep(exp, tmp_path / "out", SerialExecutor(), run_fn=level_run)
+    text = write_sweep_report(exp, res.design, res.manifest, res.results, tmp_path / "out")
+    text = text.read_text(encoding="utf-8")
+    line = next(t for t in text.splitlines() if t.startswith("Highest"))
+    top = levels.strip("[]").split(", ")[-1]
+    assert f"welcome_gift = {float(top):g}" in line.split(";")[2]
+    assert "95% CI" in line and "n 3" in line
+    assert says in line.split("Lowest")[0]
+    assert "clear of every other point's" in line.split("Lowest")[1]  # 0 is far below

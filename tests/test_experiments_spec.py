@@ -93,6 +93,45 @@ BAD = {
         GOOD.replace("metrics = [", 'counterfactual = "no_such_twin"\nmetrics = ['),
         "counterfactual: no_such_twin: unknown counterfactual",
     ),
+    "days_to threshold not a number": (
+        GOOD.replace("market.private_share", "market.days_to.private_share.forty"),
+        "metrics[1]: 'market.days_to.private_share.forty': threshold 'forty' is not a number",
+    ),
+    "days_to without a threshold": (
+        GOOD.replace("market.private_share", "market.days_to.private_share"),
+        "metrics[1]: 'market.days_to.private_share': expected days_to.KPI.THRESHOLD",
+    ),
+    "days_to threshold not finite": (
+        GOOD.replace("market.private_share", "market.days_to.private_share.inf"),
+        "threshold 'inf' must be a finite number",
+    ),
+    "days_to of an unknown KPI": (
+        GOOD.replace("market.private_share", "market.days_to.private_shar.0.4"),
+        "metrics[1]: 'market.days_to.private_shar.0.4': 'private_shar' is not a KPI with a "
+        "path (did you mean 'private_share'?)",
+    ),
+    "path of an unknown KPI": (
+        GOOD.replace("[factors]", 'paths = ["market.private_share", "market.membrs"]\n[factors]'),
+        "paths[1]: 'market.membrs': 'membrs' is not a KPI with a path",
+    ),
+    "path of an unknown brand": (
+        GOOD.replace("[factors]", 'paths = ["brands.bran.private_share"]\n[factors]'),
+        "paths[0]: 'brands.bran.private_share': unknown brand 'bran' (did you mean 'brand'?)",
+    ),
+    "path not a KPI name": (
+        GOOD.replace("[factors]", 'paths = ["private_share"]\n[factors]'),
+        "paths[0]: 'private_share': expected market.KPI or brands.NAME.KPI",
+    ),
+    "path window of zero days": (
+        GOOD.replace("[factors]", 'paths = ["market.private_share"]\npath_window = 0\n[factors]'),
+        "path_window:",
+    ),
+    "path listed twice": (
+        GOOD.replace(
+            "[factors]", 'paths = ["market.private_share", "market.private_share"]\n[factors]'
+        ),
+        "paths: a path is listed twice",
+    ),
     "factor level pushed over a limit by the scaling": (
         GOOD.replace("consumers = 100", "consumers = 3000000")
         + '"brands.brand.stores" = [10.0, 2000.0]\n',

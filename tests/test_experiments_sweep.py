@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.experiments.executors import (
     DaskExecutor,
@@ -14,9 +16,11 @@ from sim.experiments.executors import (
     SerialExecutor,
     make_executor,
 )
+from sim.experiments.report import write_sweep_report
 from sim.experiments.spec import load_experiment
 from sim.experiments.store import Store
 from sim.experiments.sweep import run_sweep
+from sim.present.format import fmt_number
 from sim.runner import run
 from tests.helpers import cli
 
@@ -297,3 +301,124 @@ def test_a_sweep_with_a_counterfactual_records_each_pairs_effects(tmp_path: Path
     assert got["brand", "incremental.contribution"] == want["brand"]["contribution"]
     assert got["market", "incremental.gmv"] == want["market"]["gmv"]
     assert want["brand"]["contribution"] != 0.0
+
+
+PATHS = TINY.replace('name = "tiny"', 'name = "paths"\npath_window = 7').replace(
+    '"market.private_share"]',
+    '"market.private_share", "market.days_to.private_share.0.06", '
+    '"brands.brand.days_to.stock_members.15"]\n'
+    'paths = ["market.private_share", "brands.*.stock_members"]',
+)
+
+
+@pytest.fixture(scope="module")
+def paths_exp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("exp") / "paths.toml"
+    path.write_text(PATHS, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def paths_serial(paths_exp: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("paths") / "out"
+    res = run_sweep(load_experiment(paths_exp), out, SerialExecutor())
+    return res, Store(out).read_paths()
+
+
+def test_paths_are_periodic_of_the_same_run(paths_exp: Path, paths_serial) -> None:
+    """paths.parquet holds exactly `sim.kpis.periodic` of each run (market and brand)."""
+    from sim import load_scenario
+    from sim.kpis import periodic
+
+    res, paths = paths_serial
+    assert paths is not None and len(paths)
+    assert set(zip(paths["brand"], paths["metric"], strict=True)) == {
+        ("market", "private_share"),
+        ("brand", "stock_members"),
+    }
+    assert {"run_id", "point", "replicate", "brand", "metric", "period", "day", "value"} <= set(
+        paths
+    )
+    assert "categories.beauty.purchases_per_year" in paths
+    assert paths.groupby("run_id").size().nunique() == 1 and paths["run_id"].nunique() == 8
+    exp = load_experiment(paths_exp)
+    row = res.manifest.iloc[5]
+    sc = load_scenario(exp.base_path, exp.run_overrides(res.design.points[int(row["point"])]))
+    ledger = run(sc, int(row["seed"])).ledger
+    mine = paths[paths["run_id"] == row["run_id"]]
+    market = periodic(ledger, 7, by_brand=False)
+    got = mine[mine["metric"] == "private_share"]
+    assert got["period"].tolist() == market["period"].tolist()
+    assert got["day"].tolist() == market["day"].tolist()
+    assert got["value"].to_numpy() == pytest.approx(market["private_share"].to_numpy(), nan_ok=True)
+    brand = periodic(ledger, 7)
+    got = mine[mine["metric"] == "stock_members"]
+    assert got["value"].tolist() == brand["stock_members"].astype(float).tolist()
+    assert len(got) == 4  # 25 days in windows of 7: 0-6, 7-13, 14-20, 21-24
+
+
+def test_days_to_is_the_first_window_at_the_threshold(paths_serial) -> None:
+    """days_to.KPI.T = the last day + 1 of the first window whose KPI is >= T, by hand from
+    the run's kept path; NaN when no window reaches it."""
+    res, paths = paths_serial
+    results = res.results
+    checked = {"reached": 0, "never": 0}
+    for run_id, mine in paths.groupby("run_id"):
+        for who, kpi, metric, t in [
+            ("market", "private_share", "days_to.private_share.0.06", 0.06),
+            ("brand", "stock_members", "days_to.stock_members.15", 15.0),
+        ]:
+            path = mine[(mine["brand"] == who) & (mine["metric"] == kpi)].sort_values("period")
+            hits = [d for d, v in zip(path["day"], path["value"], strict=True) if v >= t]
+            want = float(hits[0] + 1) if hits else float("nan")
+            sel = (results["run_id"] == run_id) & (results["metric"] == metric)
+            got = float(results.loc[sel, "value"].iloc[0])
+            assert got == pytest.approx(want, nan_ok=True), (run_id, metric)
+            checked["reached" if hits else "never"] += 1
+    assert checked["reached"] > 0
+
+
+def test_paths_identical_across_executors_and_resume(
+    paths_exp: Path, paths_serial, tmp_path: Path
+) -> None:
+    _, serial_paths = paths_serial
+    exp = load_experiment(paths_exp)
+    run_sweep(exp, tmp_path / "pool", ProcessExecutor(2))
+    pd.testing.assert_frame_equal(Store(tmp_path / "pool").read_paths(), serial_paths)
+    out = tmp_path / "resumed"
+    seen: list[str] = []
+
+    def stop_after_three(outcome: dict) -> None:
+        seen.append(outcome["run_id"])
+        if len(seen) == 3:
+            raise Interrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(exp, out, SerialExecutor(), on_result=stop_after_three)
+    res = run_sweep(exp, out, SerialExecutor(), resume=True)
+    assert res.ran == 5
+    pd.testing.assert_frame_equal(Store(out).read_paths(), serial_paths)
+
+
+def test_report_names_no_best_point_without_its_interval(
+    paths_exp: Path, paths_serial, tmp_path: Path
+) -> None:
+    res, paths = paths_serial
+    exp = load_experiment(paths_exp)
+    report = write_sweep_report(exp, res.design, res.manifest, res.results, tmp_path, paths=paths)
+    text = report.read_text(encoding="utf-8")
+    means = res.results.groupby(["point", "brand", "metric"])["value"]
+    roi = means.agg(["mean", "std"]).xs(("brand", "roi_private"), level=("brand", "metric"))
+    best = roi["mean"].idxmax()
+    half = stats.t.ppf(0.975, 1) * roi.at[best, "std"] / np.sqrt(2)
+    lo, hi = fmt_number(roi.at[best, "mean"] - half), fmt_number(roi.at[best, "mean"] + half)
+    # the default heatmap is of the first metric: its sentence names the best point
+    line = next(t for t in text.splitlines() if t.startswith("Highest brands.brand.roi_private"))
+    assert f"**{fmt_number(roi.at[best, 'mean'])} (95% CI {lo} to {hi}; " in line
+    assert f"sd {fmt_number(roi.at[best, 'std'])}; n 2)**" in line
+    assert "not distinguishable from the next" in line or "clear of every other" in line
+    assert "Lowest" in line
+    # the points table gives every mean with its spread
+    assert "± " in text and "(sd " in text
+    for name in ("path_market_private_share.png", "path_brand_stock_members.png"):
+        assert f"figures/{name}" in text and (tmp_path / "figures" / name).is_file()

@@ -2,7 +2,10 @@
 for Latin hypercubes, Sobol' and Morris indices with bootstrap confidence intervals (SALib).
 
 Everything works on replicate means: the KPI of a design point is the mean over its
-finished replicates. Figures use the reports' style (`sim.present.figures`: bare matplotlib
+finished replicates, shown with its spread (sd, t-interval, n); a point is never named
+highest or lowest without its interval and whether the next point's overlaps it. Kept
+paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the
+reports' style (`sim.present.figures`: bare matplotlib
 Figures on the Agg canvas in a local seaborn style), so they are deterministic.
 """
 
@@ -19,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.experiments.design import Design
+from sim.experiments.paths import DAYS_TO
 from sim.experiments.spec import MARKET, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
@@ -40,10 +44,40 @@ def series_name(brand: str, metric: str) -> str:
     return f"{MARKET}.{metric}" if brand == MARKET else f"brands.{brand}.{metric}"
 
 
-def point_means(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per (point, brand, metric): mean, sd and count of finished replicates."""
+def point_means(results: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """One row per (point, brand, metric): mean, sd and count `n` of the finished replicates
+    that define the KPI, `runs` (finished replicates), and `half`, the half-width of the
+    `conf_level` t-interval of the mean over replicates (NaN with fewer than 2)."""
     g = results.groupby(["point", "brand", "metric"], sort=True)["value"]
-    return g.agg(mean="mean", sd="std", n="count").reset_index()
+    out = g.agg(mean="mean", sd="std", n="count", runs="size").reset_index()
+    n = out["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = stats.t.ppf(0.5 + conf_level / 2, np.where(n > 1, n - 1, np.nan))
+        out["half"] = q * out["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    return out
+
+
+def spread_of(means: pd.DataFrame, brand: str, metric: str, n_points: int) -> pd.DataFrame:
+    """mean, sd, half, n, runs of one series by point index (NaN rows for points without runs)."""
+    s = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")
+    cols = ["mean", "sd", "half", "n", "runs"]
+    return s[cols].reindex(range(n_points))
+
+
+def fmt_spread(row: pd.Series, metric: str = "") -> str:
+    """A point's mean with its spread: `75,578 ± 122,890 (sd 13,678, n 2)`; a mean of one
+    replicate has no interval; a `days_to` metric says how many replicates reached it."""
+    if not np.isfinite(row["mean"]):
+        runs = row["runs"]
+        return "never reached" if metric.startswith(DAYS_TO) and runs > 0 else fmt_number(None)
+    text = fmt_number(row["mean"])
+    if np.isfinite(row["half"]):
+        text += f" ± {fmt_number(row['half'])} (sd {fmt_number(row['sd'])}, n {int(row['n'])})"
+    else:
+        text += f" (n {int(row['n'])}, no interval)"
+    if metric.startswith(DAYS_TO) and row["n"] < row["runs"]:
+        text += f"; reached in {int(row['n'])} of {int(row['runs'])} runs"
+    return text
 
 
 def series_list(exp: Experiment, results: pd.DataFrame) -> list[tuple[str, str]]:
@@ -184,7 +218,7 @@ def fig_heatmap(
 def analyse_grid(
     exp: Experiment, design: Design, results: pd.DataFrame, folder: Path
 ) -> list[Section]:
-    means = point_means(results)
+    means = point_means(results, exp.analysis.conf_level)
     sections: list[Section] = []
     series = series_list(exp, results)
     heatmaps = list(exp.analysis.heatmaps)
@@ -243,28 +277,106 @@ def _targets(metric: str, series: list[tuple[str, str]]) -> list[tuple[str, str]
 def _heat_caption(h: Any, design: Design, metric: str) -> str:
     text = (
         f"Each cell: the mean over replicates (and over the other factors) at one "
-        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination."
+        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination; each point's "
+        "spread over its replicates (sd, t-interval, n) is in the design points table below."
     )
     if metric.startswith("roi"):
         text += " Green pays back (ROI above 1, gross profit per yuan of cost), red does not."
     return text
 
 
-def _best_text(exp: Experiment, design: Design, means: pd.DataFrame, brand: str, metric: str):
-    vals = matrix(means, brand, metric, len(design))
-    if not np.isfinite(vals).any():
-        return "No finished run defines this KPI."
-    best, worst = int(np.nanargmax(vals)), int(np.nanargmin(vals))
+def _where(exp: Experiment, design: Design, p: int) -> str:
+    return ", ".join(
+        f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
+        for k in design.keys
+    )
 
-    def where(p: int) -> str:
-        return ", ".join(
-            f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
-            for k in design.keys
-        )
 
+def _interval(sp: pd.DataFrame, p: int, pct: str) -> str:
+    """`75,578 (95% CI −46,000 to 197,000; sd 13,678; n 2)` for point p."""
+    r = sp.loc[p]
+    if not np.isfinite(r["half"]):
+        return f"{fmt_number(r['mean'])} (n {int(r['n'])}: no interval)"
+    lo, hi = r["mean"] - r["half"], r["mean"] + r["half"]
     return (
-        f"Highest {series_name(brand, metric)}: **{fmt_number(vals[best])}** at {where(best)}; "
-        f"lowest: **{fmt_number(vals[worst])}** at {where(worst)}."
+        f"{fmt_number(r['mean'])} ({pct} CI {fmt_number(lo)} to {fmt_number(hi)}; "
+        f"sd {fmt_number(r['sd'])}; n {int(r['n'])})"
+    )
+
+
+def overlapping(sp: pd.DataFrame, p: int) -> list[int]:
+    """The other points whose t-intervals overlap point p's (a point without an interval
+    overlaps everything: it cannot be told apart)."""
+    lo = sp["mean"] - sp["half"]
+    hi = sp["mean"] + sp["half"]
+    out = []
+    for q in sp.index[np.isfinite(sp["mean"].to_numpy(dtype=float))]:
+        if q == p:
+            continue
+        unknown = not (np.isfinite(sp.at[q, "half"]) and np.isfinite(sp.at[p, "half"]))
+        if unknown or (lo[q] <= hi[p] and lo[p] <= hi[q]):
+            out.append(int(q))
+    return out
+
+
+def _extreme_text(
+    exp: Experiment, design: Design, sp: pd.DataFrame, order: list[int], word: str, pct: str
+) -> str:
+    """`Highest …: value (CI) at …; not distinguishable from the runner-up …` (order: the
+    points from the extreme inwards)."""
+    p, rest = order[0], order[1:]
+    text = f"{word}: **{_interval(sp, p, pct)}** at {_where(exp, design, p)}"
+    if not rest:
+        return text
+    nxt = rest[0]
+    if not np.isfinite(sp.at[p, "half"]):
+        return (
+            text + f"; with fewer than 2 replicates a point has no interval, so it cannot be "
+            f"told from the next, {_interval(sp, nxt, pct)} at {_where(exp, design, nxt)} "
+            "(raise `replicates`)"
+        )
+    close = overlapping(sp, p)
+    if close:
+        q = next(r for r in rest if r in close)  # the overlapping point nearest the extreme
+        more = len(close) - 1
+        return (
+            text
+            + f"; not distinguishable from {'the next, ' if q == nxt else ''}"
+            + f"{_interval(sp, q, pct)} at {_where(exp, design, q)} (the {pct} intervals "
+            "overlap"
+            + (
+                f"; {more} more point{'s overlap' if more > 1 else ' overlaps'} it too"
+                if more
+                else ""
+            )
+            + ")"
+        )
+    return (
+        text + f"; its {pct} interval is clear of every other point's (the next: "
+        f"{_interval(sp, nxt, pct)} at {_where(exp, design, nxt)})"
+    )
+
+
+def _best_text(
+    exp: Experiment, design: Design, means: pd.DataFrame, brand: str, metric: str
+) -> str:
+    """The highest and lowest points with their intervals over replicates, and whether the
+    next point's interval overlaps (then the data do not single the point out)."""
+    sp = spread_of(means, brand, metric, len(design))
+    vals = sp["mean"].to_numpy(dtype=float)
+    ok = np.isfinite(vals)
+    if not ok.any():
+        return "No finished run defines this KPI."
+    pct = f"{100 * exp.analysis.conf_level:g}%"
+    idx = np.flatnonzero(ok)
+    high = [int(i) for i in idx[np.argsort(-vals[idx], kind="stable")]]
+    low = [int(i) for i in idx[np.argsort(vals[idx], kind="stable")]]
+    name = series_name(brand, metric)
+    return (
+        _extreme_text(exp, design, sp, high, f"Highest {name}", pct)
+        + ". "
+        + _extreme_text(exp, design, sp, low, "Lowest", pct)
+        + "."
     )
 
 
@@ -280,12 +392,10 @@ def _band_text(
     vals = matrix(means, brand, metric, len(design))
     lo, hi = band
 
+    sp = spread_of(means, brand, metric, len(design))
+
     def where(p: int) -> str:
-        cell = ", ".join(
-            f"{short(k, design.keys)} = {exp.factors[k].label(design.points[p][k])}"
-            for k in design.keys
-        )
-        return f"{cell} ({fmt_number(vals[p])})"
+        return f"{_where(exp, design, p)} ({fmt_spread(sp.loc[p], metric)})"
 
     inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
     above = [where(p) for p in range(len(design)) if vals[p] > hi]
@@ -302,13 +412,22 @@ def points_table(
     labels = _design_frame(exp, design)
     cols = series[:8]
     header = [short(k, design.keys) for k in design.keys] + [series_name(b, m) for b, m in cols]
+    spreads = [spread_of(means, b, m, len(design)) for b, m in cols]
     rows = []
     for p in range(min(len(design), 60)):
         rows.append(
             [labels.at[p, k] for k in design.keys]
-            + [fmt_number(matrix(means, b, m, len(design))[p]) for b, m in cols]
+            + [fmt_spread(sp.loc[p], m) for sp, (_, m) in zip(spreads, cols, strict=True)]
         )
-    sec = Section("Design points (mean over replicates)")
+    pct = f"{100 * exp.analysis.conf_level:g}%"
+    sec = Section("Design points (mean over replicates, with its spread)")
+    sec.text.append(
+        f"Each cell: the mean over the point's replicates ± the half-width of its {pct} "
+        "t-interval (Student t with n − 1 degrees of freedom), the replicates' standard "
+        "deviation sd and their number n. Points whose intervals overlap are not told "
+        "apart by these runs. A `days_to` cell is the mean over the runs that reached the "
+        "threshold (how many, when not all did); `never reached` when none did."
+    )
     sec.text.append(md_table_plain(header, rows))
     if len(design) > 60:
         sec.text.append(f"({len(design) - 60} more points in results.parquet)")
@@ -583,13 +702,124 @@ def analyse_sensitivity(
     return sections
 
 
-def analyse(exp: Experiment, design: Design, results: pd.DataFrame, folder: Path) -> list[Section]:
-    """The sections of a sweep report; figures are written under `folder/figures/`."""
+# --------------------------------------------------------------------------- paths
+
+MAX_LINES = 9
+"""At most this many lines (design points, else levels of the first factor) in a path figure."""
+
+
+def path_groups(exp: Experiment, design: Design) -> tuple[dict[int, str], str]:
+    """Which line each design point's runs join in a path figure, and what a line is: one
+    per point when there are few, else one per level of a grid's first factor, else one
+    line of all runs."""
+    if len(design) <= MAX_LINES:
+        return {p: _where(exp, design, p) for p in range(len(design))}, "design point"
+    first = design.keys[0]
+    if exp.design == "grid" and len(exp.factors[first].grid_levels()) <= MAX_LINES:
+        f = exp.factors[first]
+        label = short(first, design.keys)
+        groups = {p: f"{label} = {f.label(pt[first])}" for p, pt in enumerate(design.points)}
+        return groups, f"level of {label} (the other factors pooled)"
+    return dict.fromkeys(range(len(design)), "all runs"), "all runs pooled"
+
+
+def path_summary(paths: pd.DataFrame, groups: dict[int, str], conf_level: float) -> pd.DataFrame:
+    """Per line and window: mean over runs, the t-interval's half-width, n, the window's
+    last day (one series' rows of paths.parquet)."""
+    df = paths.assign(group=paths["point"].map(groups))
+    g = df.groupby(["group", "period"], sort=False)["value"]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    out["day"] = df.groupby(["group", "period"], sort=False)["day"].max().to_numpy()
+    n = out["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = stats.t.ppf(0.5 + conf_level / 2, np.where(n > 1, n - 1, np.nan))
+        out["half"] = q * out["sd"].to_numpy(dtype=float) / np.sqrt(n)
+    return out
+
+
+def fig_paths(
+    summary: pd.DataFrame,
+    order: list[str],
+    brand: str,
+    metric: str,
+    window: int,
+    path: Path,
+    limits: tuple[float, float] | None = None,
+) -> None:
+    """Mean path of each line with its band (t-interval over the line's runs); the y axis
+    spans `limits` (the runs' own values), so a band wider than the data is cut at it."""
+    with matplotlib.rc_context(style()):
+        fig, axes = figure(1, 1, 6.4, 3.6, legend_w=2.6 if len(order) > 1 else 0.0)
+        ax = axes.flat[0]
+        colors = matplotlib.colormaps["tab10"]
+        for i, name in enumerate(order):
+            sub = summary[summary["group"] == name].sort_values("period")
+            x = sub["day"].to_numpy(dtype=float) + 1
+            m = sub["mean"].to_numpy(dtype=float)
+            h = sub["half"].to_numpy(dtype=float)
+            ax.plot(x, m, marker=".", color=colors(i % 10), label=name, lw=1.4)
+            ax.fill_between(x, m - h, m + h, color=colors(i % 10), alpha=0.18, lw=0)
+        if limits is not None and np.isfinite(limits).all() and limits[1] > limits[0]:
+            pad = 0.05 * (limits[1] - limits[0])
+            ax.set_ylim(limits[0] - pad, limits[1] + pad)
+        ax.set_xlabel(f"day (end of each {window}-day window)")
+        ax.set_ylabel(series_name(brand, metric))
+        if metric.startswith("roi"):
+            ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
+        if len(order) > 1:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        save(fig, path)
+
+
+def analyse_paths(
+    exp: Experiment, design: Design, paths: pd.DataFrame, folder: Path
+) -> list[Section]:
+    """One figure per kept path series: the mean path of each line with a band over runs."""
+    groups, what = path_groups(exp, design)
+    order = list(dict.fromkeys(groups[p] for p in range(len(design))))
+    pct = f"{100 * exp.analysis.conf_level:g}%"
+    sections = []
+    series = list(dict.fromkeys(zip(paths["brand"], paths["metric"], strict=True)))
+    for brand, metric in series:
+        sub = paths[(paths["brand"] == brand) & (paths["metric"] == metric)]
+        summary = path_summary(sub, groups, exp.analysis.conf_level)
+        name = f"path_{brand}_{metric}.png".replace("/", "_")
+        values = sub["value"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        limits = (float(values.min()), float(values.max())) if values.size else None
+        fig_paths(summary, order, brand, metric, exp.path_window, folder / FIGURES / name, limits)
+        sec = Section(f"Path of {series_name(brand, metric)} over the run")
+        sec.figures.append(
+            (
+                f"{FIGURES}/{name}",
+                f"Each line: one {what}, the mean over its runs of the KPI in each "
+                f"{exp.path_window}-day window (`sim.kpis.periodic`), at the window's last "
+                f"day; band: the {pct} t-interval of that mean over the runs (cut at the "
+                "range of the runs' own values).",
+            )
+        )
+        sections.append(sec)
+    return sections
+
+
+def analyse(
+    exp: Experiment,
+    design: Design,
+    results: pd.DataFrame,
+    folder: Path,
+    paths: pd.DataFrame | None = None,
+) -> list[Section]:
+    """The sections of a sweep report; figures are written under `folder/figures/`. `paths`
+    (paths.parquet) adds a figure per kept path."""
     (folder / FIGURES).mkdir(parents=True, exist_ok=True)
     if results.empty:
         return [Section("No finished runs", ["Nothing to analyse yet."])]
     if exp.design == "grid":
-        return analyse_grid(exp, design, results, folder)
-    if exp.design == "lhs":
-        return analyse_lhs(exp, design, results, folder)
-    return analyse_sensitivity(exp, design, results, folder)
+        sections = analyse_grid(exp, design, results, folder)
+    elif exp.design == "lhs":
+        sections = analyse_lhs(exp, design, results, folder)
+    else:
+        sections = analyse_sensitivity(exp, design, results, folder)
+    if paths is not None and not paths.empty:
+        sections += analyse_paths(exp, design, paths, folder)
+    return sections

@@ -9,6 +9,7 @@ import pandas as pd
 from sim.experiments.analysis import Section, analyse
 from sim.experiments.design import Design
 from sim.experiments.spec import Experiment
+from sim.experiments.store import Store
 from sim.experiments.strategy_map import analyse_maps
 from sim.files import atomic_write
 from sim.present.format import short
@@ -50,10 +51,14 @@ def write_sweep_report(
     results: pd.DataFrame,
     folder: Path,
     executor: str = "",
+    paths: pd.DataFrame | None = None,
 ) -> Path:
-    """Analyse the finished runs and write `folder/report.md` (figures in folder/figures/)."""
+    """Analyse the finished runs and write `folder/report.md` (figures in folder/figures/);
+    `paths` defaults to the store's paths.parquet in `folder`, if the sweep kept paths."""
     folder = Path(folder)
-    sections = analyse(exp, design, results, folder)
+    if paths is None and exp.paths:
+        paths = Store(folder).read_paths()
+    sections = analyse(exp, design, results, folder, paths)
     if not results.empty:  # strategy maps first: they answer the experiment's question
         sections = analyse_maps(exp, design, results, folder) + sections
     done = int((manifest["status"] == "done").sum())
@@ -115,7 +120,13 @@ def write_sweep_report(
         "",
         "`results.parquet` is the tidy table (one row per run × brand × KPI, with the factor "
         "values); `manifest.parquet` lists every run with its seed, status, error and timings; "
-        "`runs/` holds one file per finished run.",
+        "`runs/` holds one file per finished run."
+        + (
+            " `paths.parquet` holds the kept paths (one row per run × brand × KPI × "
+            f"{exp.path_window}-day window: period, its last day, value)."
+            if exp.paths
+            else ""
+        ),
         "",
         "```python",
         "import pandas as pd",

@@ -14,6 +14,8 @@ An experiment file is TOML, read as data:
     engine = "fast"                   # fast (default) | agents (the Mesa reference engine)
     counterfactual = "no_private_ops" # also run each run's twin, same seed (optional)
     metrics = ["brands.brand.roi_private", "brands.brand.incremental.contribution"]
+    paths = ["market.private_share"]  # per-run KPI time series kept (optional)
+    path_window = 30                  # days per window of the paths and days_to metrics
 
     [set]                             # fixed overrides, dotted keys
     "brands.brand.strategy.tooling_per_day" = 50.0
@@ -50,6 +52,11 @@ seed (common random numbers). Metrics may then name the pair's incremental KPIs
 `brands.brand.incremental.contribution`, `market.incremental.incremental_roi`: effects, where
 the other KPIs are attributions.
 
+`paths` keeps, for every run, time series of KPIs over windows of `path_window` days
+(`sim.kpis.periodic`; `market.KPI` or `brands.NAME.KPI`, NAME may be '*'), and a metric
+`market.days_to.KPI.THRESHOLD` is the days until a window's KPI first reaches THRESHOLD
+(NaN if never): see `sim.experiments.paths`.
+
 `consumers` runs the base's market at another population, as `siyu run --consumers` does
 (`sim.scaling.scale_market`): every number of the experiment (its `set`, its factor levels)
 describes the base scenario's own population, and each run's extensive quantities (stores,
@@ -73,6 +80,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.effects import METRICS as EFFECT_METRICS
+from sim.experiments.paths import DAYS_TO, parse_days_to, path_kpi_names
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
 from sim.scaling import scale_market, thin_staff
 from sim.scenario import (
@@ -258,6 +266,10 @@ class Experiment(_Strict):
     set: dict[str, Any] = {}
     factors: dict[str, Factor]
     metrics: Annotated[list[str], Field(min_length=1)]
+    paths: list[str] = []
+    """KPI time series kept per run (`sim.experiments.paths`): `market.KPI`, `brands.NAME.KPI`."""
+    path_window: Annotated[int, Field(ge=1)] = 30
+    """Days per window of the paths and of `days_to` metrics."""
     analysis: Analysis = Analysis()
 
     # resolved by load_experiment (not read from the file)
@@ -325,11 +337,21 @@ class Experiment(_Strict):
             + (f"; note: {'; '.join(thin)}" if thin else "")
         )
 
+    def uses_paths(self) -> bool:
+        """Whether runs compute paths: kept ones, or windows a `days_to` metric reads."""
+        return bool(self.paths) or any(is_days_to(m) for m in self.metrics)
+
     def digest(self) -> str:
-        """A hash of the experiment and the resolved base scenario: a resumed sweep must match."""
+        """A hash of the experiment and the resolved base scenario: a resumed sweep must match.
+        Without paths the path keys are left out, so stores written before they existed
+        still resume."""
         base = load_scenario(self.base_path, self.fixed_overrides()).model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if not self.uses_paths():
+            data.pop("paths")
+            data.pop("path_window")
         text = json.dumps(
-            {"experiment": self.model_dump(mode="json"), "base": base},
+            {"experiment": data, "base": base},
             sort_keys=True,
             ensure_ascii=False,
         )
@@ -455,16 +477,38 @@ def flat_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def kpi_names(base_path: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(brand KPI names, market KPI names, brand names) that `summarize` gives for a base
-    scenario, from a two-day run of 50 consumers (names do not depend on the numbers)."""
+def _probe(base_path: str) -> tuple[tuple[str, ...], ...]:
+    """(brand KPI names, market KPI names, brand names, path KPI names) of a base scenario,
+    from one two-day run of 50 consumers (names do not depend on the numbers)."""
     from sim.runner import run
 
     sc = load_scenario(base_path, {"run.days": 2, "run.consumers": 50})
-    kpis = run(sc, 0).summary["kpis"]
+    result = run(sc, 0)
+    kpis = result.summary["kpis"]
     brand_names = tuple(kpis["brands"])
     first = next(iter(kpis["brands"].values()))
-    return tuple(flat_kpis(first)), tuple(flat_kpis(kpis["market"])), brand_names
+    paths = path_kpi_names(result.ledger)
+    return tuple(flat_kpis(first)), tuple(flat_kpis(kpis["market"])), brand_names, paths
+
+
+def kpi_names(base_path: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(brand KPI names, market KPI names, brand names) that `summarize` gives for a base
+    scenario, from a two-day run of 50 consumers (names do not depend on the numbers)."""
+    return _probe(base_path)[:3]
+
+
+def path_names(base_path: str) -> tuple[str, ...]:
+    """The KPIs a path (or a `days_to` metric) may follow: `sim.kpis.periodic`'s columns."""
+    return _probe(base_path)[3]
+
+
+def is_days_to(metric: str) -> bool:
+    """A time-to-threshold metric: `market.days_to.KPI.THRESHOLD`, `brands.NAME.days_to...`."""
+    try:
+        _, name = parse_metric(metric, ())
+    except ValueError:
+        return False
+    return name.startswith(DAYS_TO)
 
 
 def parse_metric(metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
@@ -590,6 +634,7 @@ def validate_experiment(data: dict[str, Any], file: str | Path) -> Experiment:
             _check_scenario(exp, file, dict.fromkeys(expanded, value), f"factors.{key}", level)
     _check_counterfactual(exp, file)
     _check_metrics(exp, file)
+    _check_paths(exp, file)
     _check_analysis(exp, file)
     return exp
 
@@ -678,20 +723,15 @@ def _check_metrics(exp: Experiment, file: str) -> None:
     brand_kpis, market_kpis, brands = kpi_names(exp.base_path)
     for i, metric in enumerate(exp.metrics):
         key = f"metrics[{i}]"
-        try:
-            who, name = parse_metric(metric, brands)
-        except ValueError as exc:
-            raise ScenarioError(file, key, f"{metric!r}: {exc}") from None
-        if who not in (MARKET, "*") and who not in brands:
-            hint = difflib.get_close_matches(who, brands, n=1)
-            raise ScenarioError(
-                file,
-                key,
-                f"{metric!r}: unknown brand {who!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + f" (known: {', '.join(brands)})",
-            )
+        who, name = _check_who(file, key, metric, brands)
         names = market_kpis if who == MARKET else brand_kpis
+        if name.startswith(DAYS_TO):
+            try:
+                kpi, _ = parse_days_to(name)
+            except ValueError as exc:
+                raise ScenarioError(file, key, f"{metric!r}: {exc}") from None
+            _check_path_kpi(exp, file, key, metric, kpi)
+            continue
         if name.startswith(INCREMENTAL):
             if exp.counterfactual is None:
                 raise ScenarioError(
@@ -712,6 +752,48 @@ def _check_metrics(exp: Experiment, file: str) -> None:
             )
     if len(set(exp.metrics)) != len(exp.metrics):
         raise ScenarioError(file, "metrics", "a metric is listed twice")
+
+
+def _check_who(file: str, key: str, metric: str, brands: tuple[str, ...]) -> tuple[str, str]:
+    """(who, name) of a metric or path naming the market, '*' or a brand of the base."""
+    try:
+        who, name = parse_metric(metric, brands)
+    except ValueError as exc:
+        raise ScenarioError(file, key, f"{metric!r}: {exc}") from None
+    if who not in (MARKET, "*") and who not in brands:
+        hint = difflib.get_close_matches(who, brands, n=1)
+        raise ScenarioError(
+            file,
+            key,
+            f"{metric!r}: unknown brand {who!r}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + f" (known: {', '.join(brands)})",
+        )
+    return who, name
+
+
+def _check_path_kpi(exp: Experiment, file: str, key: str, metric: str, kpi: str) -> None:
+    names = path_names(exp.base_path)
+    if kpi not in names:
+        hint = difflib.get_close_matches(kpi, names, n=1)
+        raise ScenarioError(
+            file,
+            key,
+            f"{metric!r}: {kpi!r} is not a KPI with a path"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + " (the columns of sim.kpis.periodic, e.g. private_share, gmv, stock_members)",
+        )
+
+
+def _check_paths(exp: Experiment, file: str) -> None:
+    """Each path names the market, '*' or a brand, and a KPI `periodic` gives."""
+    brands = kpi_names(exp.base_path)[2]
+    for i, path in enumerate(exp.paths):
+        key = f"paths[{i}]"
+        _, name = _check_who(file, key, path, brands)
+        _check_path_kpi(exp, file, key, path, name)
+    if len(set(exp.paths)) != len(exp.paths):
+        raise ScenarioError(file, "paths", "a path is listed twice")
 
 
 def _check_analysis(exp: Experiment, file: str) -> None:

@@ -8,6 +8,9 @@ in flight and `--resume` re-runs only what is missing.
       runs/<run_id>.parquet the finished run's tidy KPI rows
                             (run_id, point, replicate, seed, brand, metric, value)
       results.parquet       all finished runs' rows joined with their factor values
+      paths/<run_id>.parquet   (with `paths`) the finished run's KPI time series
+                            (run_id, point, replicate, seed, brand, metric, period, day, value)
+      paths.parquet         all finished runs' paths joined with their factor values
       .lock                 held (flock) by the process writing the store; a second one is
                             refused, and the kernel releases it when that process dies
 
@@ -37,7 +40,10 @@ RUNS = "runs"
 MANIFEST = "manifest.parquet"
 EXPERIMENT = "experiment.json"
 RESULTS = "results.parquet"
+PATHS = "paths"
+PATHS_FILE = "paths.parquet"
 ROW_COLUMNS = ["run_id", "point", "replicate", "seed", "brand", "metric", "value"]
+PATH_COLUMNS = ["run_id", "point", "replicate", "seed", "brand", "metric", "period", "day", "value"]
 LOCK = ".lock"
 STATUS = ("pending", "done", "failed")
 PROBE_BYTES = 64 * 1024
@@ -172,6 +178,25 @@ def rows_table(rows: list[tuple[str, str, float]], run: dict[str, Any]) -> pa.Ta
     )
 
 
+def paths_table(rows: list[tuple[str, str, int, int, float]], run: dict[str, Any]) -> pa.Table:
+    """A run's path rows (PATH_COLUMNS: brand, KPI, window, its last day, value) as an Arrow
+    table with the run's identity."""
+    n = len(rows)
+    return pa.table(
+        {
+            "run_id": pa.array([str(run["run_id"])] * n, pa.string()),
+            "point": pa.array([int(run["point"])] * n, pa.int64()),
+            "replicate": pa.array([int(run["replicate"])] * n, pa.int64()),
+            "seed": pa.array([int(run["seed"])] * n, pa.int64()),
+            "brand": pa.array([r[0] for r in rows], pa.string()),
+            "metric": pa.array([r[1] for r in rows], pa.string()),
+            "period": pa.array([int(r[2]) for r in rows], pa.int64()),
+            "day": pa.array([int(r[3]) for r in rows], pa.int64()),
+            "value": pa.array([float(r[4]) for r in rows], pa.float64()),
+        }
+    )
+
+
 class Store:
     """A sweep's folder: manifest, run files, consolidated results."""
 
@@ -220,3 +245,28 @@ class Store:
 
     def read_results(self) -> pd.DataFrame:
         return pd.read_parquet(self.root / RESULTS)
+
+    def paths_path(self, run_id: str) -> Path:
+        return self.root / PATHS / f"{run_id}.parquet"
+
+    def write_paths(self, run_id: str, rows: pa.Table) -> None:
+        atomic_write(self.paths_path(run_id), lambda p: pq.write_table(rows, p))
+
+    def consolidate_paths(self, manifest: pd.DataFrame, factor_columns: list[str]) -> pd.DataFrame:
+        """paths.parquet: every finished run's paths with its factor values, sorted."""
+        done = manifest.loc[manifest["status"] == "done", "run_id"].tolist()
+        tables = [pq.read_table(self.paths_path(r)) for r in sorted(done)]
+        if tables:
+            rows = pa.concat_tables(tables).to_pandas()
+        else:
+            rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in PATH_COLUMNS})
+        out = rows.merge(manifest[["run_id", *factor_columns]], on="run_id", how="left")
+        keys = ["point", "replicate", "brand", "metric", "period"]
+        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+        write_parquet(self.root / PATHS_FILE, out)
+        return out
+
+    def read_paths(self) -> pd.DataFrame | None:
+        """paths.parquet, or None when the sweep kept no paths."""
+        path = self.root / PATHS_FILE
+        return pd.read_parquet(path) if path.is_file() else None

@@ -35,8 +35,16 @@ import pandas as pd
 
 from sim.experiments.design import Design, build_design
 from sim.experiments.executors import TaskFailed, describe
+from sim.experiments.paths import PathRow, parse_days_to, run_paths, threshold_values
 from sim.experiments.seeds import run_seed
-from sim.experiments.spec import Experiment, metric_values, with_effects
+from sim.experiments.spec import (
+    MARKET,
+    Experiment,
+    is_days_to,
+    metric_values,
+    parse_metric,
+    with_effects,
+)
 from sim.experiments.store import (
     Store,
     StoreError,
@@ -47,6 +55,7 @@ from sim.experiments.store import (
     is_empty,
     is_store,
     locked,
+    paths_table,
     rows_table,
 )
 from sim.version import __version__
@@ -108,6 +117,9 @@ def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, 
 
             twin_result = go(twin(scenario, task["counterfactual"]), task["seed"])
             kpis = with_effects(kpis, incremental(result, twin_result))
+        out["paths"] = []
+        if task.get("paths") or any(is_days_to(m) for m in task["metrics"]):
+            kpis, out["paths"] = _with_paths(result.ledger, kpis, task)
         out["rows"] = metric_values(kpis, task["metrics"])
         out["status"] = "done"
         out["error"] = ""
@@ -115,10 +127,36 @@ def execute_run(task: dict[str, Any], run_fn: RunFn | None = None) -> dict[str, 
         out["status"] = "failed"
         out["error"] = describe(exc)
         out["rows"] = []
+        out["paths"] = []
     out["finished"] = _now()
     out["duration_s"] = time.perf_counter() - t0
     out["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return out
+
+
+def _with_paths(
+    ledger: pd.DataFrame, kpis: dict[str, Any], task: dict[str, Any]
+) -> tuple[dict[str, Any], list[PathRow]]:
+    """The run's kept paths, and its KPIs with each `days_to` metric's value added under its
+    own name (read off the windows of `task["path_window"]` days)."""
+    window = int(task.get("path_window", 30))
+    kept = run_paths(ledger, window, [parse_metric(p, ()) for p in task.get("paths") or []])
+    days = [m for m in task["metrics"] if is_days_to(m)]
+    if not days:
+        return kpis, kept
+    wanted = [parse_metric(m, ()) for m in days]
+    windows = run_paths(ledger, window, [(w, parse_days_to(n)[0]) for w, n in wanted])
+    out = {
+        "market": dict(kpis["market"]),
+        "brands": {b: dict(k) for b, k in kpis["brands"].items()},
+    }
+    for who, name in wanted:
+        kpi, threshold = parse_days_to(name)
+        for brand, value in threshold_values(windows, who, kpi, threshold).items():
+            (out["market"] if brand == MARKET else out["brands"].setdefault(brand, {}))[name] = (
+                value
+            )
+    return out, kept
 
 
 def failed_outcome(run: str, cause: str) -> dict[str, Any]:
@@ -129,6 +167,7 @@ def failed_outcome(run: str, cause: str) -> dict[str, Any]:
         "status": "failed",
         "error": cause,
         "rows": [],
+        "paths": [],
         "started": "",
         "finished": now,
         "duration_s": float("nan"),
@@ -363,6 +402,8 @@ def _locked_sweep(
         row = manifest.loc[i].to_dict()
         if outcome["status"] == "done":
             try:
+                if exp.paths:  # before the run file, which says the run is done
+                    store.write_paths(outcome["run_id"], paths_table(outcome["paths"], row))
                 store.write_run(outcome["run_id"], rows_table(outcome["rows"], row))
             except OSError as exc:
                 raise StoreWriteError(cannot_write(out, exc)) from None
@@ -397,6 +438,8 @@ def _locked_sweep(
                 "engine": exp.engine,
                 "counterfactual": exp.counterfactual,
                 "metrics": metrics,
+                "paths": list(exp.paths),
+                "path_window": exp.path_window,
             }
             yield i, ((task,) if run_fn is None else (task, run_fn))
 
@@ -415,6 +458,8 @@ def _locked_sweep(
     save()
     try:
         results = store.consolidate(manifest, list(design.keys))
+        if exp.paths:
+            store.consolidate_paths(manifest, list(design.keys))
     except OSError as exc:
         raise StoreWriteError(cannot_write(out, exc)) from None
     return SweepResult(
