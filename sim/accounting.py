@@ -106,6 +106,21 @@ COMMISSION_ATTR_ADS, COMMISSION_ATTR_PRIVATE = (
     column("commission_attr_ads"),
     column("commission_attr_private"),
 )
+BUDGET_BOUND = column("budget_bound")
+BUDGET_COSTS = np.array(
+    [
+        COST_ADS,
+        COST_GUIDE_SALARY,
+        COST_KOC_FEES,
+        COST_REFERRAL_REWARDS,
+        COST_WELCOME_GIFTS,
+        COST_TOOLING,
+    ],
+    dtype=np.int64,
+)
+"""The cost columns counted against `annual_budget`: what the brand chooses to spend (ads,
+guides' salaries, node fees, referral rewards, welcome gifts, tooling). Commissions and the
+platform's take are fees on sales, not budget (`sim.rules.ads_within_budget`)."""
 SERVES = -1
 """The `serves` code of a cost that serves existing customers and members (not a source)."""
 
@@ -367,6 +382,20 @@ def book_ads(day, b: int, spend: float, impressions: float) -> None:
         day[IMPRESSIONS, b] += impressions
 
 
+def budget_spend(day, b: int) -> float:
+    """A day's spend of brand b counted against its budget: the `BUDGET_COSTS` columns of
+    the day slot, added in that order."""
+    total = 0.0
+    for k in range(BUDGET_COSTS.size):
+        total += day[BUDGET_COSTS[k], b]
+    return total
+
+
+def book_budget_bound(day, b: int) -> None:
+    """The budget stopped brand b's ads today (``budget_bound``)."""
+    day[BUDGET_BOUND, b] = 1.0
+
+
 def book_cpm(day, b: int, cpm: float) -> None:
     """The price of traffic today (yuan per 1000 impressions)."""
     day[CPM, b] = cpm
@@ -408,6 +437,8 @@ NAMES = (
     "book_fake_referral",
     "book_fixed_costs",
     "book_ads",
+    "budget_spend",
+    "book_budget_bound",
     "book_cpm",
     "book_cohort",
     "book_koc_reach",

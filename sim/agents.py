@@ -576,6 +576,8 @@ class Brand(mesa.Agent):
         self.strategy: StrategyParams = params.strategy.model_copy(deep=True)
         self.strategy_since = 0  # day the current strategy was adopted
         self.adstock = 0.0
+        self.budget_spent = 0.0  # spend counted against the budget this year, to yesterday
+        self.ad_spend = 0.0  # today's ads, once the budget has allowed them
         self.guides: list[Guide] = []
         self.distributors: list[Distributor] = []
         self.fake_members = 0
@@ -645,11 +647,41 @@ class Brand(mesa.Agent):
                 st.koc_fee_per_day,
             )
 
+    def budget_day(self) -> None:
+        """Count yesterday's spend against the budget year (reset on its first day) and let
+        today's ads run only if they fit (`sim.rules.ads_within_budget`); `ad_spend` is
+        what `advertise` buys today."""
+        model = self.model
+        today, st = model.today, self.strategy
+        start = rules.budget_year_start(today)
+        if today == start:
+            self.budget_spent = 0.0
+        else:
+            spent = accounting.budget_spend(model.ledger.array[today - 1], self.index)
+            self.budget_spent += spent
+        nodes = sum(d.kind != DistributorKind.EMPLOYEE for d in self.distributors)
+        fixed = rules.fixed_cost_per_day(
+            st.private_ops,
+            len(self.guides),
+            st.guide_salary_per_day,
+            st.tooling_per_day,
+            nodes,
+            st.koc_fee_per_day,
+        )
+        days_left = rules.budget_days_left(today)
+        if rules.ads_within_budget(
+            st.ad_budget_per_day, self.budget_spent, fixed, days_left, self.params.annual_budget
+        ):
+            self.ad_spend = st.ad_budget_per_day
+        else:
+            self.ad_spend = 0.0
+            accounting.book_budget_bound(model.ledger.today, self.index)
+
     def advertise(self, cpm: float) -> None:
         """Buy impressions, carry them over (adstock), turn them into awareness (Hill)."""
         model = self.model
         p = model.scenario.platform
-        spend = self.strategy.ad_budget_per_day
+        spend = self.ad_spend
         impressions = rules.impressions_bought(spend, cpm)
         accounting.book_ads(model.ledger.today, self.index, spend, impressions)
         self.adstock = float(rules.adstock(self.adstock, impressions, p.adstock_theta))

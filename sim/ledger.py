@@ -137,6 +137,8 @@ FLOWS: dict[str, str] = {
     "domain (platform orders paid with a member coupon or prompted by a private touch or "
     "link; part of cost_platform_commission)",
     "koc_reached": "consumers reached by KOC/small-B/employee posts today (with repeats)",
+    "budget_bound": "1 if the brand's annual_budget stopped its ads today (sim.rules."
+    "ads_within_budget; summed over a window: days bound)",
 }
 
 STOCK_COLUMNS: dict[str, str] = {

@@ -3,7 +3,8 @@ the same consumers on one platform. It wires the agents, owns the schedule (the 
 order below, documented in docs/ODD.md) and the ledger.
 
 Process order of a day:
- 1. the platform prices traffic from the total ad demand;
+ 1. each brand counts its spend against its budget year and its ads run only if they fit;
+    the platform prices traffic from the total ad demand;
  2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
  3. KOCs, small-B nodes and employee distributors post (random order);
  4. guides send 1:1 messages (random order); brands broadcast to their other members;
@@ -226,7 +227,9 @@ class MarketModel(mesa.Model):
         """One day in the process order above; each phase draws from its own stream
         (`sim.streams.Phase`), per brand where the phase is a brand's, per need for needs."""
         sc = self.scenario
-        demand = sum(br.strategy.ad_budget_per_day for br in self.brands)
+        for br in self.brands:
+            br.budget_day()
+        demand = sum(br.ad_spend for br in self.brands)
         cpm = self.platform.price_traffic(demand)
         brands = [self.brands[k] for k in self.use(Phase.BRAND_ORDER).permutation(len(self.brands))]
         for br in brands:

@@ -468,7 +468,13 @@ class BrandParams(Strict):
     )
     store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
     annual_budget: NonNeg = F(
-        1e12, "yuan/year: most the brand can spend on ads, guides, KOCs and tooling", extensive=True
+        1e12,
+        "yuan/budget year (days 0-364, 365-729, ...): most the brand spends on ads, guides' "
+        "salaries, tooling, node fees, welcome gifts and referral rewards (commissions are "
+        "fees on sales, not budget); a year's planned ads and operations must fit at load, "
+        "and during a run the ads stop for the rest of the year once they no longer fit "
+        "(sim.rules.ads_within_budget)",
+        extensive=True,
     )
     adaptive: bool = F(False, "flag: reviews its strategy and imitates peers (Fermi rule)")
     initial: InitialState = F(InitialState(), "funnel on day 0")

@@ -763,6 +763,24 @@ EFFECT_ROWS: tuple[tuple[str, str, Any], ...] = (
 """(label, incremental KPI, format) of the report's effects table (docs/KPIS.md defines them)."""
 
 
+def budget_notices(ledger: pd.DataFrame) -> list[str]:
+    """One sentence per brand whose annual budget bound during the run: the first day its
+    ads stopped and how many days they stayed stopped (ledger column ``budget_bound``,
+    rule `sim.rules.ads_within_budget`)."""
+    if "budget_bound" not in ledger or not len(ledger):
+        return []
+    out = []
+    bound = ledger[ledger["budget_bound"] > 0]
+    for brand, rows in bound.groupby("brand", observed=True, sort=False):
+        first, n = int(rows["day"].min()), len(rows)
+        out.append(
+            f"**{brand}**'s budget bound on day {first}: its annual_budget could no longer "
+            f"pay its ads, which stopped for {n:,} day{'s' if n != 1 else ''} of the run "
+            "(they resume at the start of the next budget year)."
+        )
+    return out
+
+
 def effects_table(effects: dict) -> str:
     """Incremental KPIs (rows) per brand and for the market (columns): the mean paired
     difference from the twin and, below it, its 95% interval."""
@@ -1081,6 +1099,9 @@ def _markdown(
     said = headline(summary, days)
     cut = said.index(ATTRIBUTION_LEAD)
     lines += [" ".join(said[:cut]), "", " ".join(said[cut:]), ""]
+    notices = budget_notices(result.ledger)
+    if notices:
+        lines += [" ".join(notices), ""]
     fx = summary.get("effects")
     if fx:
         lines += [

@@ -631,6 +631,63 @@ def reward_due(count_after: int, needed, rewards) -> float:
 # --------------------------------------------------------------------------- firms and value
 
 
+# --------------------------------------------------------------------------- budgets
+
+BUDGET_YEAR_DAYS = 365
+"""Days of a budget year: `annual_budget` caps each span of days 0-364, 365-729, ..."""
+
+
+def budget_year_start(today: int) -> int:
+    """The first day of the budget year that holds `today` (a multiple of 365)."""
+    return today - today % BUDGET_YEAR_DAYS
+
+
+def budget_days_left(today: int) -> int:
+    """Days from `today` (included) to the end of its budget year."""
+    return budget_year_start(today) + BUDGET_YEAR_DAYS - today
+
+
+def fixed_cost_per_day(
+    private_ops: bool,
+    guides: int,
+    guide_salary: float,
+    tooling: float,
+    nodes: int,
+    node_fee: float,
+) -> float:
+    """The day's contracted cost of private-domain operations: guides x salary + tooling +
+    KOC and small-B nodes x daily fee (0 without private operations), as
+    `sim.accounting.book_fixed_costs` books it."""
+    if not private_ops:
+        return 0.0
+    return guides * guide_salary + tooling + nodes * node_fee
+
+
+def ads_within_budget(
+    ad_spend: float,
+    spent: float,
+    fixed_per_day: float,
+    days_left: int,
+    annual_budget: float,
+) -> bool:
+    """Whether the brand buys today's ads: spend counted so far this budget year (`spent`),
+    plus the contracted operations reserved for the rest of the year at today's rate
+    (`fixed_per_day` x `days_left`, today included), plus today's ads, stays within
+    `annual_budget`. When it does not, the budget binds: the ads stop for the day (and, as
+    spend only grows, for the rest of the budget year; they resume on its first day).
+
+    Rule: a brand cannot spend cash it has not budgeted, and discretionary spend stops first
+    (zero-based budgeting, the usual practice of a marketing budget: committed costs are
+    reserved, the variable media buy is what gives). Ads are the one lever bought day by
+    day with no promise attached, so they are what stops. Guides' salaries, tooling and node
+    fees are contracts for the year, reserved ahead; welcome gifts and referral rewards are
+    terms announced to consumers and honoured to whoever joins or refers (withdrawing them
+    is a strategy change); commissions and the platform's take are fees on sales already
+    made. All of these are paid in full, so counted spend exceeds the cap only by gifts and
+    rewards paid after the ads stop."""
+    return spent + fixed_per_day * days_left + ad_spend <= annual_budget
+
+
 def fermi_copy_probability(payoff_peer: ArrayLike, payoff_self: ArrayLike, kappa: float):
     """Pairwise imitation, Fermi rule: P(copy) = 1 / (1 + e^{−(π_peer − π_self)/κ})
     (Szabó & Tőke 1998; Traulsen et al. 2006)."""

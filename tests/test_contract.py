@@ -484,3 +484,48 @@ def test_contract_day_is_the_event_day():
         share=1.0,
     )
     assert pair.ledger_slot("orders_total", GUIDED) == (1.0, 1.0)
+
+
+# --------------------------------------------------------------------------- budgets
+BUDGET_FIXED = {GUIDED: 200.0 + 50.0, QUOTA_ASSIST: 200.0 + 3.0, PUBLIC: 0.0}
+"""Each brand's contracted operations per day in the budget scenario: guided pays one
+guide (200) and tooling (50); quota_assist one guide and its small-B node's fee (3; the
+employee distributor is paid by commission only); public runs no private operations."""
+YESTERDAY = {
+    "cost_ads": 100.0,
+    "cost_guide_salary": 200.0,
+    "cost_tooling": 50.0,
+    "cost_welcome_gifts": 40.0,
+    "cost_referral_rewards": 30.0,
+    "cost_koc_fees": 3.0,
+    "cost_platform_commission": 1000.0,  # fees on sales: not counted
+    "cost_guide_commission": 77.0,
+    "cost_koc_commission": 11.0,
+}
+COUNTED_YESTERDAY = 100.0 + 200.0 + 50.0 + 40.0 + 30.0 + 3.0
+
+
+@pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, PUBLIC])
+@pytest.mark.parametrize("slack", [1.0, 0.0, -1.0])
+def test_contract_budget_day(b, slack):
+    """The budget's daily decision (`sim.rules.ads_within_budget`): both engines count
+    yesterday's budgeted spend (not commissions), reserve the contracted operations for
+    the rest of the budget year and run today's ads only if they fit; a cap one yuan short
+    binds (ads stop, ``budget_bound`` 1), an exact fit does not."""
+    before, ads = 100_000.0, 100.0
+    days_left = 365 - TODAY
+    budget = before + COUNTED_YESTERDAY + BUDGET_FIXED[b] * days_left + ads + slack
+    names = ["guided", "quota_assist", "qr_shop", "public"]
+    overrides = {name: {"ad_budget_per_day": ads} for name in names}
+    overrides["quota_assist"]["koc_fee_per_day"] = 3.0
+    pair = Pair(contract_scenario(budgets={names[b]: budget}, **overrides))
+    for column, amount in YESTERDAY.items():
+        pair.spend(b, TODAY - 1, column, amount)
+    pair.set_budget_spent(b, before)
+    pair.apply(Event.BUDGET_DAY, 0, b)
+    ref, fast = pair.snapshots([0])
+    assert_same(ref, fast, f"budget day b={b} slack={slack}")
+    bound = slack < 0
+    assert ref[f"brand{b}.budget_spent"] == before + COUNTED_YESTERDAY
+    assert ref[f"brand{b}.ad_spend"] == (0.0 if bound else ads)
+    assert pair.ledger_slot("budget_bound", b) == ((1.0, 1.0) if bound else (0.0, 0.0))

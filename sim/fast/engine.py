@@ -161,6 +161,8 @@ class FastModel:
             c_ptr=c_ptr,
             c_idx=np.concatenate(catchments) if catchments else np.zeros(0, dtype=np.int32),
             adstock=np.zeros(nb),
+            budget_spent=np.zeros(nb),
+            ad_spend=np.zeros(nb),
             fake_members=np.zeros(nb, dtype=np.int64),
             n_advocates=np.zeros(nb, dtype=np.int64),
             n_koc_reach=np.zeros(nb, dtype=np.int64),

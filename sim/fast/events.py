@@ -44,6 +44,7 @@ class Event(IntEnum):
     ADMIT = 15  # state only: a[0] member channel, a[1] guide (−1), a[2] reluctant, a[3]
     #             day faded to; f[0] engagement
     DROP_REACHABLE = 16  # state only: off its guide's list of reachable members (muted)
+    BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
 
 
 @njit(cache=True, nogil=True)
@@ -99,4 +100,6 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         )
     elif code == Event.DROP_REACHABLE:
         K.guide_drop_reachable(W, np.int64(W.m_guide[b, i]), b, i)
+    elif code == Event.BUDGET_DAY:
+        K.budget_day(W, B, L, today, b)
     return np.int64(out)

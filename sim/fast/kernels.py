@@ -668,7 +668,7 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
 @_jit
 def advertise(W, B, G, L, book, today, rng, b, cpm):
     """Brand.advertise: impressions, adstock, Hill awareness hazard for the unaware."""
-    spend = B.ad_budget_per_day[b]
+    spend = W.ad_spend[b]
     impressions = R.impressions_bought(spend, cpm)
     A.book_ads(L[today], b, spend, impressions)
     W.adstock[b] = R.adstock(W.adstock[b], impressions, G.adstock_theta)
@@ -758,6 +758,37 @@ def store_traffic(W, B, G, L, book, today, rng, b):
             buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.NONE), store)
         elif W.m_channel[b, i] < 0 and B.private_ops[b]:
             store_invite(W, B, G, L, today, rng, i, b)
+
+
+@_jit
+def budget_day(W, B, L, today, b):
+    """Brand.budget_day: count yesterday's spend against the budget year, let today's ads
+    run only if they fit."""
+    start = R.budget_year_start(today)
+    if today == start:
+        W.budget_spent[b] = 0.0
+    else:
+        W.budget_spent[b] += A.budget_spend(L[today - 1], b)
+    nodes = 0
+    for d in range(W.d_brand.size):
+        if W.d_brand[d] == b and W.d_kind[d] != DistributorKind.EMPLOYEE:
+            nodes += 1
+    fixed = R.fixed_cost_per_day(
+        B.private_ops[b],
+        W.b_ghi[b] - W.b_glo[b],
+        B.guide_salary_per_day[b],
+        B.tooling_per_day[b],
+        nodes,
+        B.koc_fee_per_day[b],
+    )
+    days_left = R.budget_days_left(today)
+    if R.ads_within_budget(
+        B.ad_budget_per_day[b], W.budget_spent[b], fixed, days_left, B.annual_budget[b]
+    ):
+        W.ad_spend[b] = B.ad_budget_per_day[b]
+    else:
+        W.ad_spend[b] = 0.0
+        A.book_budget_bound(L[today], b)
 
 
 @_jit
@@ -1047,7 +1078,8 @@ def step(W, B, G, L, book, today, rng, S):
     W.phase[0] = PHASE_BRANDS
     demand = 0.0
     for b in range(nb):
-        demand += B.ad_budget_per_day[b]
+        budget_day(W, B, L, today, b)
+        demand += W.ad_spend[b]
     cpm = R.traffic_cpm(
         G.base_cpm,
         G.cpm_growth_per_year,

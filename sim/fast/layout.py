@@ -104,6 +104,8 @@ class World(NamedTuple):
     c_idx: np.ndarray
     # brand state
     adstock: np.ndarray  # [nb] f8
+    budget_spent: np.ndarray  # [nb] f8 spend counted against the budget this year, to yesterday
+    ad_spend: np.ndarray  # [nb] f8 today's ads, once the budget has allowed them
     fake_members: np.ndarray  # [nb] i8
     n_advocates: np.ndarray  # [nb] i8 customers + members
     n_koc_reach: np.ndarray  # [nb] i8 distinct consumers ever reached by distributors

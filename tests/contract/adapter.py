@@ -165,6 +165,19 @@ class Pair:
                     if g >= 0:
                         self._fast_event(Event.DROP_REACHABLE, i, b, (), seed=0)
 
+    def spend(self, b: int, day: int, column: str, amount: float) -> None:
+        """Book `amount` yuan into a column of brand b on `day` in both ledgers (what the
+        brand spent before the event)."""
+        k = list(COLUMNS).index(column)
+        self.ref.ledger.array[day, k, b] += amount
+        self.fast.ledger.array[day, k, b] += amount
+
+    def set_budget_spent(self, b: int, spent: float) -> None:
+        """Brand b's spend counted against its budget this year, up to the day before
+        yesterday, in both engines."""
+        self.ref.brands[b].budget_spent = spent
+        self.fast.W.budget_spent[b] = spent
+
     # ------------------------------------------------------------------ events
     def _fast_event(self, code: Event, i: int, b: int, ints=(), floats=(), *, seed: int) -> int:
         """Apply an event code of `sim.fast.events` with a fresh Generator (kept as
@@ -240,6 +253,8 @@ class Pair:
             brand.store_invite(c)
         elif event == Event.ON_NEED:
             c.on_need(kw["cat"])
+        elif event == Event.BUDGET_DAY:
+            brand.budget_day()
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -321,6 +336,8 @@ class Pair:
             out[f"{key}.koc_reach"] = int(brand.koc_reach.sum())
             out[f"{key}.strategy_since"] = int(brand.strategy_since)
             out[f"{key}.private_ops"] = bool(brand.private_ops)
+            out[f"{key}.budget_spent"] = float(brand.budget_spent)
+            out[f"{key}.ad_spend"] = float(brand.ad_spend)
             out[f"{key}.skills"] = [float(g.skill) for g in brand.guides]
             full = 0
             for j, g in enumerate(brand.guides):
@@ -394,6 +411,8 @@ class Pair:
             out[f"{key}.koc_reach"] = int(W.n_koc_reach[b])
             out[f"{key}.strategy_since"] = int(fm.strategy_since[b])
             out[f"{key}.private_ops"] = bool(fm.B.private_ops[b])
+            out[f"{key}.budget_spent"] = float(W.budget_spent[b])
+            out[f"{key}.ad_spend"] = float(W.ad_spend[b])
             lo, hi = int(W.b_glo[b]), int(W.b_ghi[b])
             out[f"{key}.skills"] = [float(x) for x in W.g_skill[lo:hi]]
             for j, g in enumerate(range(lo, hi)):

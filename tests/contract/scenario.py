@@ -31,8 +31,11 @@ GUIDED, QUOTA_ASSIST, QR_SHOP, PUBLIC = range(4)
 CARE, SNACKS = range(2)
 
 
-def contract_scenario(**strategy_overrides: dict[str, Any]) -> Scenario:
-    """The tiny market; `strategy_overrides[brand name]` updates that brand's strategy."""
+def contract_scenario(
+    budgets: dict[str, float] | None = None, **strategy_overrides: dict[str, Any]
+) -> Scenario:
+    """The tiny market; `strategy_overrides[brand name]` updates that brand's strategy,
+    `budgets[brand name]` sets its annual_budget."""
     brands: dict[str, dict[str, Any]] = {
         "guided": {
             "category": "care",
@@ -104,6 +107,8 @@ def contract_scenario(**strategy_overrides: dict[str, Any]) -> Scenario:
     for brand in brands.values():
         brand["initial"] = {"aware": 0.0, "customers": 0.0, "members": 0.0}
         brand["strategy"].setdefault("ad_budget_per_day", 0.0)
+    for name, budget in (budgets or {}).items():
+        brands[name]["annual_budget"] = budget
     return Scenario.model_validate(
         {
             "run": {"days": DAYS, "consumers": CONSUMERS},
