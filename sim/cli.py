@@ -187,6 +187,10 @@ def run(
     except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
         fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     out_console().print(run_kpi_table(result.summary))
+    from sim.report import budget_notices
+
+    for line in budget_notices(result.ledger):  # a budget that bound is news: say it here too
+        print(line.replace("**", ""), flush=True)
     if effects is not None:
         out_console().print(effects_table(result.summary))
     written = "metrics.parquet, summary.json" + (", effects.csv" if effects is not None else "")
