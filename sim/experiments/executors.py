@@ -54,6 +54,10 @@ DASK_WINDOW_PER_THREAD = 2
 
 SHUTDOWN_GRACE_S = 5.0
 """Seconds idle workers get to exit on their own at the end before they are killed."""
+WAKE_S = 0.5
+"""Seconds the parent waits for its workers before it looks again: Python acts on a signal
+only in the main thread between bytecodes, and a signal taken by another thread does not
+interrupt the main thread's wait, so the wait must end now and then for Ctrl-C to work."""
 
 Item = tuple[Hashable, tuple[Any, ...]]
 
@@ -271,7 +275,9 @@ class ProcessExecutor:
             if not busy:
                 return
             waits: list[Any] = [w.conn for w in busy] + [w.proc.sentinel for w in busy]
-            ready = set(multiprocessing.connection.wait(waits))
+            # wake now and then even when no worker is done: a Ctrl-C delivered to another
+            # thread of this process (a numerical library's) is then acted on at once
+            ready = set(multiprocessing.connection.wait(waits, timeout=WAKE_S))
             for worker in busy:
                 if worker.conn not in ready and worker.proc.sentinel not in ready:
                     continue

@@ -79,7 +79,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from sim.effects import METRICS as EFFECT_METRICS
 from sim.experiments.paths import DAYS_TO, parse_days_to, path_kpi_names
 from sim.params import ALLOW_LARGE_ENV, HARD_LIMIT, Capped, allow_large
 from sim.scaling import scale_market, thin_staff
@@ -740,6 +739,8 @@ def _check_metrics(exp: Experiment, file: str) -> None:
                     f"{metric!r}: an incremental KPI needs a twin: set counterfactual = "
                     '"no_private_ops" (or another counterfactual) in the experiment',
                 )
+            from sim.effects import METRICS as EFFECT_METRICS  # the runs layer, only here
+
             names = tuple(f"{INCREMENTAL}{m}" for m in EFFECT_METRICS)
         if name not in names:
             hint = difflib.get_close_matches(name, names, n=1)
