@@ -59,7 +59,10 @@ def faulty_run(scenario: Any, seed: int, spec: str | None = None) -> Any:
 
 def main() -> None:
     """`python -m tests.sweep_hooks sweep …`: `siyu` whose sweeps and comparisons run
-    `faulty_run`."""
+    `faulty_run`, started as a terminal starts a job: Ctrl-C raises KeyboardInterrupt even
+    when the test process that spawned it ignores SIGINT (a disposition a child inherits, and
+    which some test runners' worker processes have)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     patch()
     from sim.cli import main as cli
 
