@@ -265,6 +265,13 @@ def apply_override(data: dict[str, Any], path: Sequence[str], value: Any) -> dic
     return deep_merge(data, nested)
 
 
+def did_you_mean(word: object, choices: Sequence[str]) -> str:
+    """ " (did you mean 'x'?)" for the closest of `choices` to `word`, or "" when none is close:
+    the hint every one-line error about an unknown name ends with."""
+    hint = difflib.get_close_matches(str(word), choices, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
 def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at a location of Scenario, for 'did you mean' hints."""
     model: Any = Scenario
@@ -294,8 +301,7 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     key = ".".join(str(p) if p != "" else '""' for p in loc)  # an empty key shows as ""
     if err["type"] == "extra_forbidden":
-        hint = difflib.get_close_matches(str(loc[-1]), _valid_keys(loc), n=1)
-        msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        msg = "unknown key" + did_you_mean(str(loc[-1]), _valid_keys(loc))
         return key, msg
     msg = err["msg"]
     if err["type"] == "value_error":
@@ -345,14 +351,11 @@ def _check_named_entry(data: Mapping[str, Any], item: Override) -> None:
     if name in entries:
         return
     known = sorted(map(str, entries))
-    hint = difflib.get_close_matches(name, known, n=1)
     what = "brand" if table == "brands" else "category"
     raise ScenarioError(
         item.source,
         ".".join(item.path[:2]),
-        f"unknown {what} {name!r}"
-        + (f" (did you mean {hint[0]!r}?)" if hint else "")
-        + f" (known: {', '.join(known)})",
+        f"unknown {what} {name!r}" + did_you_mean(name, known) + f" (known: {', '.join(known)})",
     )
 
 

@@ -67,7 +67,6 @@ market per consumer is the one the files name. To change the population alone, p
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -88,6 +87,7 @@ from sim.scenario import (
     ScenarioError,
     check_depth,
     check_file_name,
+    did_you_mean,
     load_scenario,
     read_toml_file,
     resolve_path,
@@ -449,8 +449,7 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
             inner = StrategyMap if len(loc) > 1 and loc[1] == "maps" else Heatmap
             fields = list(Analysis.model_fields if len(loc) == 2 else inner.model_fields)
         fields = [f for f in fields if f not in ("file", "base_path")]
-        hint = difflib.get_close_matches(str(loc[-1]), fields, n=1)
-        msg = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        msg = "unknown key" + did_you_mean(str(loc[-1]), fields)
     elif loc[0] == "factors" and len(loc) == 2 and err["type"] == "model_type":
         msg = f"a factor needs values = [...] or range = [low, high] (got {err['input']!r})"
     elif "input" in err and err["type"] != "missing" and not isinstance(err["input"], dict):
@@ -743,12 +742,11 @@ def _check_metrics(exp: Experiment, file: str) -> None:
 
             names = tuple(f"{INCREMENTAL}{m}" for m in EFFECT_METRICS)
         if name not in names:
-            hint = difflib.get_close_matches(name, names, n=1)
             raise ScenarioError(
                 file,
                 key,
                 f"{metric!r}: unknown KPI {name!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + did_you_mean(name, names)
                 + " (see docs/KPIS.md)",
             )
     if len(set(exp.metrics)) != len(exp.metrics):
@@ -762,12 +760,11 @@ def _check_who(file: str, key: str, metric: str, brands: tuple[str, ...]) -> tup
     except ValueError as exc:
         raise ScenarioError(file, key, f"{metric!r}: {exc}") from None
     if who not in (MARKET, "*") and who not in brands:
-        hint = difflib.get_close_matches(who, brands, n=1)
         raise ScenarioError(
             file,
             key,
             f"{metric!r}: unknown brand {who!r}"
-            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + did_you_mean(who, brands)
             + f" (known: {', '.join(brands)})",
         )
     return who, name
@@ -776,12 +773,11 @@ def _check_who(file: str, key: str, metric: str, brands: tuple[str, ...]) -> tup
 def _check_path_kpi(exp: Experiment, file: str, key: str, metric: str, kpi: str) -> None:
     names = path_names(exp.base_path)
     if kpi not in names:
-        hint = difflib.get_close_matches(kpi, names, n=1)
         raise ScenarioError(
             file,
             key,
             f"{metric!r}: {kpi!r} is not a KPI with a path"
-            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + did_you_mean(kpi, names)
             + " (the columns of sim.kpis.periodic, e.g. private_share, gmv, stock_members)",
         )
 

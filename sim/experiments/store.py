@@ -26,7 +26,7 @@ import errno
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -230,17 +230,35 @@ class Store:
 
     def consolidate(self, manifest: pd.DataFrame, factor_columns: list[str]) -> pd.DataFrame:
         """results.parquet: every finished run's rows with its factor values, sorted."""
+        return self._gather(
+            manifest,
+            factor_columns,
+            self.run_path,
+            ROW_COLUMNS,
+            ["point", "replicate", "brand", "metric"],
+            RESULTS,
+        )
+
+    def _gather(
+        self,
+        manifest: pd.DataFrame,
+        factor_columns: list[str],
+        file_of: Callable[[str], Path],
+        columns: Sequence[str],
+        keys: list[str],
+        target: str,
+    ) -> pd.DataFrame:
+        """Every finished run's table (`file_of(run_id)`) with its factor values, sorted by
+        `keys`, written to `target` in the store."""
         done = manifest.loc[manifest["status"] == "done", "run_id"].tolist()
-        tables = [pq.read_table(self.run_path(r)) for r in sorted(done)]
+        tables = [pq.read_table(file_of(r)) for r in sorted(done)]
         if tables:
             rows = pa.concat_tables(tables).to_pandas()
         else:
-            rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in ROW_COLUMNS})
-        params = manifest[["run_id", *factor_columns]]
-        out = rows.merge(params, on="run_id", how="left")
-        out = out.sort_values(["point", "replicate", "brand", "metric"], kind="stable")
-        out = out.reset_index(drop=True)
-        write_parquet(self.root / RESULTS, out)
+            rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+        out = rows.merge(manifest[["run_id", *factor_columns]], on="run_id", how="left")
+        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+        write_parquet(self.root / target, out)
         return out
 
     def read_results(self) -> pd.DataFrame:
@@ -254,17 +272,14 @@ class Store:
 
     def consolidate_paths(self, manifest: pd.DataFrame, factor_columns: list[str]) -> pd.DataFrame:
         """paths.parquet: every finished run's paths with its factor values, sorted."""
-        done = manifest.loc[manifest["status"] == "done", "run_id"].tolist()
-        tables = [pq.read_table(self.paths_path(r)) for r in sorted(done)]
-        if tables:
-            rows = pa.concat_tables(tables).to_pandas()
-        else:
-            rows = pd.DataFrame({c: pd.Series(dtype="float64") for c in PATH_COLUMNS})
-        out = rows.merge(manifest[["run_id", *factor_columns]], on="run_id", how="left")
-        keys = ["point", "replicate", "brand", "metric", "period"]
-        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
-        write_parquet(self.root / PATHS_FILE, out)
-        return out
+        return self._gather(
+            manifest,
+            factor_columns,
+            self.paths_path,
+            PATH_COLUMNS,
+            ["point", "replicate", "brand", "metric", "period"],
+            PATHS_FILE,
+        )
 
     def read_paths(self) -> pd.DataFrame | None:
         """paths.parquet, or None when the sweep kept no paths."""
