@@ -1,0 +1,15 @@
+"""Calibrating a scenario to a brand's own data.
+
+- `data`: the brand data schema (order log; optional member events, daily ad spend and
+  store traffic), its loaders (CSV, Parquet, the CDNOW text format) with one-line errors,
+  and the per-customer summary (frequency, recency, T, mean spend) the models take;
+- `btyd`: the buy-till-you-die models fitted by maximum likelihood: BG/NBD, MBG/NBD and
+  Gamma-Gamma, with standard errors, expectations and P(alive);
+- `clv`: the customer lifetime value those models imply (margin-based, discounted, unlimited
+  horizon);
+- `synthetic`: order logs drawn from the BG/NBD process with known parameters;
+- `holdout`: out-of-sample validation (tracking of repeat transactions, conditional
+  expectations by frequency) and its figures;
+- `mapping`: the fit mapped onto the scenario's parameters, and the calibrated scenario file;
+- `report`: `calibrate()`, the whole pipeline behind `siyu calibrate`, and its report.
+"""
