@@ -44,7 +44,25 @@ class Fit:
     log_likelihood: float
     n: int
     converged: bool = True
-    extra: dict[str, float] = field(default_factory=dict)
+    cov_log: np.ndarray | None = field(default=None, repr=False)
+    """Covariance of the log parameters (inverse Hessian), for intervals of derived values."""
+
+    def derived(self, func, z: float = Z95) -> tuple[float, float, tuple[float, float]]:
+        """A value derived from the parameters, `func(params)` > 0, its standard error and
+        95% interval by the delta method on the log scale (numerical gradient in log θ)."""
+        names = list(self.params)
+        theta = np.log([self.params[k] for k in names])
+
+        def g(t: np.ndarray) -> float:
+            return float(np.log(func(dict(zip(names, np.exp(t), strict=True)))))
+
+        value = float(np.exp(g(theta)))
+        if self.cov_log is None or not np.all(np.isfinite(self.cov_log)):
+            return value, float("nan"), (float("nan"), float("nan"))
+        h = 1e-6
+        grad = np.array([(g(theta + h * e) - g(theta - h * e)) / (2 * h) for e in np.eye(len(theta))])
+        sd = float(np.sqrt(max(grad @ self.cov_log @ grad, 0.0)))
+        return value, value * sd, (value * float(np.exp(-z * sd)), value * float(np.exp(z * sd)))
 
 
 # ------------------------------------------------------------------ log-likelihoods
@@ -194,6 +212,7 @@ def _maximise(names, nll, start, n: int, model: str) -> Fit:
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         se_log = np.full(len(theta), np.nan)
+        cov = None
     values = np.exp(theta)
     return Fit(
         model=model,
@@ -206,6 +225,7 @@ def _maximise(names, nll, start, n: int, model: str) -> Fit:
         log_likelihood=float(-res.fun),
         n=n,
         converged=bool(np.isfinite(res.fun)),
+        cov_log=cov,
     )
 
 
