@@ -712,6 +712,73 @@ def compare(
         raise typer.Exit(3)
 
 
+@app.command()
+def calibrate(
+    orders: Annotated[str, typer.Argument(help="order log: CSV, Parquet or CDNOW text")],
+    calibration_end: Annotated[
+        str,
+        typer.Option(
+            "--calibration-end",
+            help="last day of the calibration period: a date (YYYY-MM-DD) or a number of "
+            "weeks from the first order (39 on CDNOW); later orders are the holdout",
+        ),
+    ],
+    base: Annotated[str, typer.Option(help="scenario the calibrated file extends")],
+    out: Annotated[Path, typer.Option(help="folder for the report and calibrated.toml")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="cdnow, csv or parquet (default: by suffix)")
+    ] = None,
+    brand: Annotated[
+        str | None, typer.Option(help="brand of the base the log belongs to (default: first)")
+    ] = None,
+    model: Annotated[str, typer.Option(help="bgnbd or mbgnbd")] = "bgnbd",
+    need_share: Annotated[
+        float,
+        typer.Option(
+            help="share of its customers' category needs the brand wins (the purchase rate "
+            "is divided by it to give the need rate)"
+        ),
+    ] = 1.0,
+) -> None:
+    """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
+    and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
+    your order log")."""
+    from sim.calibrate.data import FORMATS, DataError
+    from sim.calibrate.report import calibrate as run_calibration
+    from sim.calibrate.report import write
+    from sim.scenario import resolve_path
+
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if model not in ("bgnbd", "mbgnbd"):
+        fail(f"--model: {model!r} is not one of bgnbd, mbgnbd")
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / "calibrated.toml").exists())
+    ):
+        fail(f"--out: {clip(out)}: exists and is not a calibration's folder (refusing to replace)")
+    sc = load_or_fail(base, None)
+    try:
+        base_path = resolve_path(base)
+        cal, _ = run_calibration(orders, fmt, calibration_end, sc, brand, model, need_share)
+        write(cal, out, base_path, orders, base, fmt)
+    except (DataError, ValueError, ScenarioError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--out: {clip(out)}: cannot write: {exc.strerror or exc}")
+    fit, v = cal.transactions, cal.validation
+    params = ", ".join(f"{k} {val:.4g}" for k, val in fit.params.items())
+    print(f"{fit.model}: {params} (log-likelihood {fit.log_likelihood:,.1f}, {fit.n:,} customers)")
+    if cal.spend is not None:
+        sp = ", ".join(f"{k} {val:.4g}" for k, val in cal.spend.params.items())
+        print(f"gamma-gamma: {sp}")
+    print(
+        f"holdout: cumulative repeat transactions {v.end_error:+.1%} at the end, "
+        f"MAPE {v.holdout_mape:.1%}"
+    )
+    print(f"CLV of a new customer {cal.clv_new:,.4g} (365-day revenue {cal.revenue_365:,.4g})")
+    print(f"wrote {out}/ (report.md, tracking.png, conditional.png, fit.json, calibrated.toml)")
+
+
 def _add_workshop_commands() -> None:
     """`siyu app` and `siyu game …` live in sim.workshop.cli."""
     from sim.workshop.cli import register

@@ -60,7 +60,9 @@ class Fit:
         if self.cov_log is None or not np.all(np.isfinite(self.cov_log)):
             return value, float("nan"), (float("nan"), float("nan"))
         h = 1e-6
-        grad = np.array([(g(theta + h * e) - g(theta - h * e)) / (2 * h) for e in np.eye(len(theta))])
+        grad = np.array(
+            [(g(theta + h * e) - g(theta - h * e)) / (2 * h) for e in np.eye(len(theta))]
+        )
         sd = float(np.sqrt(max(grad @ self.cov_log @ grad, 0.0)))
         return value, value * sd, (value * float(np.exp(-z * sd)), value * float(np.exp(z * sd)))
 

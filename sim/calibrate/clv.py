@@ -45,8 +45,9 @@ def new_customer_clv(
     return float(margin * spend * (1.0 + dert(model, params, delta)))
 
 
-def residual_clv(model: str, params: dict[str, float], spend, margin: float, delta: float,
-                 x, t_x, T) -> np.ndarray:
+def residual_clv(
+    model: str, params: dict[str, float], spend, margin: float, delta: float, x, t_x, T
+) -> np.ndarray:
     """Expected discounted margin still to come from customers with history (x, t_x, T)
     and expected spend per transaction `spend` (Gamma-Gamma's conditional expectation)."""
     return margin * np.asarray(spend, float) * dert(model, params, delta, x, t_x, T)

@@ -170,11 +170,16 @@ def read_cdnow(path: str | Path = CDNOW_SAMPLE) -> pd.DataFrame:
         raise DataError(f"{path}: no such file")
     try:
         raw = pd.read_csv(
-            path, sep=r"\s+", header=None, dtype=str, names=["customer", "master", "date", "cds",
-                                                            "value"]
+            path,
+            sep=r"\s+",
+            header=None,
+            dtype=str,
+            names=["customer", "master", "date", "cds", "value"],
         )
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read as cdnow: {' '.join(str(exc).split())[:200]}") from None
+        raise DataError(
+            f"{path}: cannot read as cdnow: {' '.join(str(exc).split())[:200]}"
+        ) from None
     if raw["value"].isna().any():
         i = int(np.flatnonzero(raw["value"].isna().to_numpy())[0])
         raise DataError(f"{path}: row {i + 1}: expected 5 columns (id, id, date, CDs, dollars)")

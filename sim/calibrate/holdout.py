@@ -64,8 +64,11 @@ def conditional(s: Summary, fit: btyd.Fit) -> pd.DataFrame:
     expect = btyd.conditional_expected(fit.model, fit.params, s.holdout_length, s.x, s.t_x, s.T)
     bucket = np.minimum(s.x, TOP_FREQUENCY).astype(int)
     frame = pd.DataFrame({"x": bucket, "actual": s.holdout, "model": expect})
-    out = frame.groupby("x").agg(customers=("actual", "size"), actual=("actual", "mean"),
-                                 model=("model", "mean")).reset_index()
+    out = (
+        frame.groupby("x")
+        .agg(customers=("actual", "size"), actual=("actual", "mean"), model=("model", "mean"))
+        .reset_index()
+    )
     out["x"] = [f"{v}+" if v == TOP_FREQUENCY else str(v) for v in out["x"]]
     return out
 

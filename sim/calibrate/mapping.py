@@ -31,6 +31,7 @@ C is the category of the calibrated brand. What does not map exactly, and how it
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,12 +98,14 @@ def scenario_text(
 ) -> str:
     """A scenario file that extends `base` (relative to `out`'s folder where it can) with the
     mapped values, each with its 95% interval as a comment."""
+    here, there = base.resolve(), out.resolve().parent
     try:
-        parent = os.path.relpath(base.resolve(), out.resolve().parent)
+        shared = os.path.commonpath([here, there]) != here.anchor
+        parent = os.path.relpath(here, there) if shared else str(here)
     except ValueError:  # another drive
-        parent = str(base.resolve())
+        parent = str(here)
     lines = [f"# {h}" for h in header]
-    lines += [f"extends = {parent!r}".replace("'", '"'), f'description = "{description}"', ""]
+    lines += [f"extends = {json.dumps(parent)}", f"description = {json.dumps(description)}", ""]
     tables: dict[str, list[Mapped]] = {}
     for m in mapped:
         table, _, _ = m.key.rpartition(".")

@@ -1,0 +1,295 @@
+"""`calibrate()`: an order log in, a fitted, validated, calibrated scenario out (the
+pipeline behind `siyu calibrate`), and its report.
+
+The output folder holds `report.md` (fitted parameters with standard errors, beside the
+published ones on CDNOW; holdout errors; the mapping; the CLV), `tracking.png`,
+`conditional.png`, `fit.json` (every number of the report) and `calibrated.toml`, a scenario
+that extends the base with the fitted values and their intervals as comments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.calibrate import btyd, clv, holdout, mapping
+from sim.calibrate.data import Summary, calibration_end, load_orders, summarise
+from sim.params import Scenario
+from sim.present.tables import md_table
+
+PUBLISHED = {
+    "bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4},
+    "gamma_gamma": {"p": 6.25, "q": 3.74, "gamma": 15.44},
+}
+"""Fader, Hardie & Lee (2005): BG/NBD on the 2,357-customer CDNOW sample, weeks 1-39
+("Counting your customers the easy way", table 1) and Gamma-Gamma on its 946 repeat buyers
+("RFM and CLV", section 4)."""
+CDNOW_CUSTOMERS = 2357
+
+FILES = ("report.md", "tracking.png", "conditional.png", "fit.json", "calibrated.toml")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What `calibrate` found: the summary, both fits, the validation, the mapped keys and
+    the CLVs (new customer; mean residual of the cohort; 365-day revenue for contrast)."""
+
+    summary: Summary
+    transactions: btyd.Fit
+    spend: btyd.Fit | None
+    validation: holdout.Validation
+    mapped: list[mapping.Mapped]
+    clv_new: float
+    clv_residual_mean: float
+    revenue_365: float
+    margin: float
+    discount_rate: float
+    brand: str
+    published: bool
+
+
+def calibrate(
+    orders_path: str | Path,
+    fmt: str | None,
+    end: str,
+    sc: Scenario,
+    brand: str | None = None,
+    model: str = "bgnbd",
+    need_share: float = 1.0,
+    unit_days: int = 7,
+) -> tuple[Calibration, pd.DataFrame]:
+    """Load, summarise, fit, validate and map; raises DataError or ValueError (one line)."""
+    orders = load_orders(orders_path, fmt)
+    brand = brand or sc.brand_names()[0]
+    if brand not in sc.brands:
+        raise ValueError(
+            f"--brand: {brand!r} is not a brand of the base (brands: {', '.join(sc.brands)})"
+        )
+    s = summarise(orders, calibration_end(orders, end, unit_days), unit_days)
+    if s.end >= s.holdout_end:
+        raise ValueError(f"--calibration-end: {s.end.date()}: no orders after it to validate on")
+    fit = btyd.fit_transactions(s.x, s.t_x, s.T, model)
+    try:
+        spend = btyd.fit_gamma_gamma(s.x, s.m)
+    except ValueError:
+        spend = None
+    validation = holdout.validate(orders, s, fit)
+    mapped = mapping.map_fit(sc, brand, fit, spend, unit_days, need_share)
+    margin = sc.categories[sc.brands[brand].category].gross_margin
+    delta = clv.discount_per_period(sc.market.discount_rate_per_year, unit_days)
+    mean_z = btyd.mean_spend(spend.params) if spend else float(np.nanmean(s.m))
+    z_i = btyd.conditional_spend(spend.params, s.x, s.m) if spend else np.full(len(s.x), mean_z)
+    new = clv.new_customer_clv(model, fit.params, mean_z, margin, delta)
+    residual = clv.residual_clv(model, fit.params, z_i, margin, delta, s.x, s.t_x, s.T)
+    revenue = mean_z * (1 + float(btyd.expected_transactions(model, fit.params, 365 / unit_days)))
+    published = fmt == "cdnow" and len(s.x) == CDNOW_CUSTOMERS and model == "bgnbd"
+    cal = Calibration(
+        s,
+        fit,
+        spend,
+        validation,
+        mapped,
+        new,
+        float(np.mean(residual)),
+        revenue,
+        margin,
+        sc.market.discount_rate_per_year,
+        brand,
+        published,
+    )
+    return cal, orders
+
+
+def _num(v: float) -> str:
+    return "n/a" if v is None or not math.isfinite(v) else f"{v:,.4g}"
+
+
+def report_text(cal: Calibration, orders_path: str, base: str, fmt: str | None) -> str:
+    """The Markdown report."""
+    s, fit, sp, v = cal.summary, cal.transactions, cal.spend, cal.validation
+    unit = "week" if s.unit_days == 7 else f"{s.unit_days}-day period"
+    name = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD"}[fit.model]
+    lines = [
+        f"# Calibration of `{base}` to `{orders_path}`",
+        "",
+        f"{len(s.x):,} customers with a first order from {s.start.date()} to {s.end.date()}; "
+        f"calibration to {s.end.date()} ({v.calibration_periods:g} {unit}s), holdout to "
+        f"{s.holdout_end.date()} ({s.holdout_length:g} {unit}s). Times in {unit}s; orders of "
+        "a customer on one day count as one transaction.",
+        "",
+        f"## {name} (transactions)",
+        "",
+    ]
+    pub = PUBLISHED["bgnbd"] if cal.published else {}
+    head = ["parameter", "estimate", "se", "95% interval"] + (["published"] if pub else [])
+    rows = []
+    for k, val in fit.params.items():
+        lo, hi = fit.interval[k]
+        rows.append(
+            [k, _num(val), _num(fit.se[k]), f"{_num(lo)} to {_num(hi)}"]
+            + ([_num(pub[k])] if pub else [])
+        )
+    rows.append(
+        ["log-likelihood", f"{fit.log_likelihood:,.1f}", "", ""]
+        + ([f"{pub['log_likelihood']:,.1f}"] if pub else [])
+    )
+    lines += [md_table(head, rows), ""]
+    if pub:
+        lines += [
+            "Published: Fader, Hardie & Lee (2005), on the same 2,357-customer sample, weeks 1-39.",
+            "",
+        ]
+    if sp is not None:
+        gpub = PUBLISHED["gamma_gamma"] if cal.published else {}
+        rows = []
+        for k, val in sp.params.items():
+            lo, hi = sp.interval[k]
+            rows.append(
+                [k, _num(val), _num(sp.se[k]), f"{_num(lo)} to {_num(hi)}"]
+                + ([_num(gpub[k])] if gpub else [])
+            )
+        lines += [
+            "## Gamma-Gamma (value of a repeat transaction)",
+            "",
+            f"{sp.n:,} customers with repeat transactions; mean value "
+            f"{_num(btyd.mean_spend(sp.params))}.",
+            "",
+            md_table(head[:4] + (["published"] if gpub else []), rows),
+            "",
+        ]
+    lines += [
+        "## Holdout",
+        "",
+        f"Cumulative repeat transactions at the end of the holdout: actual "
+        f"{int(v.tracking['actual'].iloc[-1]):,}, model {v.tracking['model'].iloc[-1]:,.0f} "
+        f"(error {v.end_error:+.1%}); mean absolute percentage error of the cumulative "
+        f"over the holdout {unit}s: {v.holdout_mape:.1%}.",
+        "",
+        "![tracking](tracking.png)",
+        "",
+        md_table(
+            [
+                "repeat transactions in calibration",
+                "customers",
+                "actual holdout mean",
+                "model holdout mean",
+            ],
+            [
+                [r.x, f"{r.customers:,}", f"{r.actual:.3f}", f"{r.model:.3f}"]
+                for r in v.conditional.itertuples()
+            ],
+        ),
+        "",
+        "![conditional expectations](conditional.png)",
+        "",
+        f"## Scenario values (brand `{cal.brand}`)",
+        "",
+        md_table(
+            ["key", "value", "se", "95% interval", "from"],
+            [
+                [
+                    f"`{m.key}`",
+                    _num(m.value),
+                    _num(m.se),
+                    f"{_num(m.interval[0])} to {_num(m.interval[1])}",
+                    m.how,
+                ]
+                for m in cal.mapped
+            ],
+        ),
+        "",
+        "`calibrated.toml` extends the base with these values (intervals as comments). A need "
+        "is not always an order of this brand (the logit choice thins it): the purchase rate "
+        "is divided by the need share given (`--need-share`); see `sim/calibrate/mapping.py` "
+        "for what else does not map exactly.",
+        "",
+        "## CLV",
+        "",
+        f"Margin-based, discounted, unlimited horizon (docs/KPIS.md; gross margin "
+        f"{cal.margin:g} of the base's category, discount rate {cal.discount_rate:.0%} a "
+        f"year): a new customer "
+        f"{_num(cal.clv_new)}; the calibration cohort's expected residual value, mean "
+        f"{_num(cal.clv_residual_mean)}. For contrast, a new customer's expected revenue "
+        f"in its first 365 days (undiscounted, no margin, like `ltv365`): "
+        f"{_num(cal.revenue_365)}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def fit_json(cal: Calibration) -> dict:
+    """Every number of the report, for programs."""
+
+    def fit_dict(f: btyd.Fit | None) -> dict | None:
+        if f is None:
+            return None
+        return {
+            "model": f.model,
+            "params": f.params,
+            "se": f.se,
+            "interval": {k: list(v) for k, v in f.interval.items()},
+            "log_likelihood": f.log_likelihood,
+            "customers": f.n,
+        }
+
+    v = cal.validation
+    return {
+        "transactions": fit_dict(cal.transactions),
+        "spend": fit_dict(cal.spend),
+        "holdout": {
+            "end_error": v.end_error,
+            "mape": v.holdout_mape,
+            "tracking": v.tracking.to_dict("list"),
+            "conditional": v.conditional.to_dict("list"),
+        },
+        "scenario": {
+            m.key: {"value": m.value, "se": m.se, "interval": list(m.interval)} for m in cal.mapped
+        },
+        "clv": {
+            "new_customer": cal.clv_new,
+            "residual_mean": cal.clv_residual_mean,
+            "revenue_365": cal.revenue_365,
+        },
+    }
+
+
+def write(
+    cal: Calibration, out: Path, base_path: Path, orders_path: str, base: str, fmt: str | None
+) -> None:
+    """Write the output folder whole: built in a temporary sibling, then moved into place
+    (a folder of an earlier calibration is replaced)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "report.md").write_text(report_text(cal, orders_path, base, fmt), encoding="utf-8")
+        unit = "week" if cal.summary.unit_days == 7 else "period"
+        holdout.tracking_figure(cal.validation, tmp / "tracking.png", unit)
+        holdout.conditional_figure(cal.validation, tmp / "conditional.png")
+        (tmp / "fit.json").write_text(
+            json.dumps(fit_json(cal), indent=2, default=float) + "\n", encoding="utf-8"
+        )
+        s = cal.summary
+        header = [
+            f"Calibrated by `siyu calibrate` from {Path(orders_path).name}: "
+            f"{len(s.x):,} customers, calibration {s.start.date()} to {s.end.date()}, "
+            f"{cal.transactions.model}; values below with their 95% intervals "
+            "(report.md in this folder)."
+        ]
+        desc = f"{base} calibrated to {Path(orders_path).name} (brand {cal.brand})"
+        text = mapping.scenario_text(base_path, out / "calibrated.toml", cal.mapped, header, desc)
+        (tmp / "calibrated.toml").write_text(text, encoding="utf-8")
+        tmp.chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
