@@ -91,9 +91,9 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "applications",
         "What is built on runs and reports: experiments (sweeps, comparisons, their reports), "
-        "the workshop game and live page, and the parameter reference (it quotes experiment "
-        "limits).",
-        ("sim.experiments", "sim.workshop", "sim.docs"),
+        "the workshop game and live page, the parameter reference (it quotes experiment "
+        "limits) and calibration to a brand's order log (fits, holdout, calibrated scenario).",
+        ("sim.experiments", "sim.workshop", "sim.docs", "sim.calibrate"),
     ),
     (
         "interfaces",
