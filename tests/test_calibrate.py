@@ -308,3 +308,39 @@ def test_siyu_calibrate_bad_input_is_one_line(tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "--format" in err
+
+
+def test_siyu_calibrate_on_a_csv_log_with_need_share(tmp_path, capsys):
+    """A synthetic log as CSV, the calibration end as a date, half the needs won: the purchase
+    rate in the scenario is twice the fitted purchase rate."""
+    orders = synthetic.draw_orders(np.random.default_rng(11), 800, TRUE)
+    path = tmp_path / "orders.csv"
+    orders.assign(date=orders["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    out = tmp_path / "cal"
+    args = [
+        "calibrate",
+        path,
+        "--calibration-end",
+        "2024-09-29",
+        "--base",
+        "public_only",
+        "--need-share",
+        "0.5",
+        "--out",
+        out,
+    ]
+    code, _, err = cli(args, capsys)
+    assert code == 0, err
+    fitted = json.loads((out / "fit.json").read_text())
+    p = fitted["transactions"]["params"]
+    rate = fitted["scenario"]["categories.beauty.purchases_per_year"]["value"]
+    assert rate == pytest.approx(p["r"] / p["alpha"] * 365 / 7 / 0.5)
+    assert "published" not in (out / "report.md").read_text()
+    # a second calibration into the same folder replaces it; a foreign folder is refused
+    code, _, err = cli(args, capsys)
+    assert code == 0, err
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _, err = cli([*args[:-1], foreign], capsys)
+    assert code == 2 and "--out" in err and (foreign / "notes.txt").exists()

@@ -32,9 +32,13 @@ def dert(model: str, params: dict[str, float], delta: float, x=0.0, t_x=0.0, T=0
     if delta <= 0:
         raise ValueError("the discount rate must be above 0 for an unlimited horizon")
     u, w = np.polynomial.laguerre.laggauss(NODES)
-    x, t_x, T = (np.asarray(v, float)[..., None] for v in (x, t_x, T))
-    ey = btyd.conditional_expected(model, params, u / delta, x, t_x, T)
-    return np.sum(w * ey, axis=-1)
+    x, t_x, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, t_x, T)))
+    # customers with the same history have the same DERT: each history is integrated once
+    rows, back = np.unique(
+        np.stack([x.ravel(), t_x.ravel(), T.ravel()], axis=1), axis=0, return_inverse=True
+    )
+    ey = btyd.conditional_expected(model, params, u / delta, *(rows[:, [k]] for k in range(3)))
+    return np.sum(w * ey, axis=-1)[back.ravel()].reshape(x.shape)
 
 
 def new_customer_clv(

@@ -36,6 +36,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sim.calibrate import btyd
 from sim.params import Scenario
 
@@ -84,6 +86,9 @@ def map_fit(
     if spend is not None and spend.params["q"] > 1:
         v, se, ci = spend.derived(btyd.mean_spend)
         out.append(Mapped(f"categories.{cat}.price", v, se, ci, "Gamma-Gamma p*gamma/(q-1)"))
+    bad = [m.key for m in out if not np.isfinite(m.value)]
+    if bad:
+        raise ValueError(f"the fit did not converge to finite values ({', '.join(bad)})")
     return out
 
 

@@ -82,6 +82,10 @@ def calibrate(
         spend = None
     validation = holdout.validate(orders, s, fit)
     mapped = mapping.map_fit(sc, brand, fit, spend, unit_days, need_share)
+    try:  # the calibrated values must make a valid scenario before anything is written
+        sc.changed({m.key: m.value for m in mapped})
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"the fit gives a value the scenario refuses: {exc}") from None
     margin = sc.categories[sc.brands[brand].category].gross_margin
     delta = clv.discount_per_period(sc.market.discount_rate_per_year, unit_days)
     mean_z = btyd.mean_spend(spend.params) if spend else float(np.nanmean(s.m))
