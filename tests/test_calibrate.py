@@ -308,6 +308,13 @@ def test_siyu_calibrate_bad_input_is_one_line(tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "--format" in err
+    for end, message in [("99999999999999999999", "too many periods"), ("soon", "not a date")]:
+        code, _, err = cli(
+            ["calibrate", good, "--calibration-end", end, "--base", "public_only", "--out", out],
+            capsys,
+        )
+        assert code == 2 and "--calibration-end: " in err and message in err
+    assert not out.exists()
 
 
 def test_siyu_calibrate_on_a_csv_log_with_need_share(tmp_path, capsys):

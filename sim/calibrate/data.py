@@ -86,7 +86,7 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     if fmt not in ("csv", "parquet"):
         raise DataError(f"{path}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     if not path.is_file():
-        raise DataError(f"{path}: no such file" + (" (a folder)" if path.is_dir() else ""))
+        raise DataError(f"{path}: " + ("a folder, not a file" if path.is_dir() else "no such file"))
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
@@ -225,7 +225,10 @@ def calibration_end(orders: pd.DataFrame, text: str, unit_days: int = 7) -> pd.T
         periods = int(text)
         if periods <= 0:
             raise ValueError(f"--calibration-end: {text}: must be at least 1 period")
-        return start + pd.Timedelta(days=periods * unit_days - 1)
+        try:
+            return start + pd.Timedelta(days=periods * unit_days - 1)
+        except (OverflowError, ValueError):
+            raise ValueError(f"--calibration-end: {text}: too many periods") from None
     try:
         day = pd.Timestamp(text).normalize()
     except ValueError:
