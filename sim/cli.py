@@ -739,6 +739,14 @@ def calibrate(
             "is divided by it to give the need rate)"
         ),
     ] = 1.0,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="adjust the need rate by simulation so that new customers' first-year "
+            "GMV in the scenario matches the fit's (a few runs of the base)",
+        ),
+    ] = False,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
     and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
@@ -759,7 +767,9 @@ def calibrate(
     sc = load_or_fail(base, None)
     try:
         base_path = resolve_path(base)
-        cal, _ = run_calibration(orders, fmt, calibration_end, sc, brand, model, need_share)
+        cal, _ = run_calibration(
+            orders, fmt, calibration_end, sc, brand, model, need_share, simulate=simulate
+        )
         write(cal, out, base_path, orders, base, fmt)
     except (DataError, ValueError, ScenarioError) as exc:
         fail(str(exc))
@@ -775,6 +785,12 @@ def calibrate(
         f"holdout: cumulative repeat transactions {v.end_error:+.1%} at the end, "
         f"MAPE {v.holdout_mape:.1%}"
     )
+    if cal.adjustment is not None:
+        a = cal.adjustment
+        print(
+            f"simulation: need rate x {a.factor:.4g} gives 365-day GMV per new customer "
+            f"{a.simulated:,.4g} (fit {a.target:,.4g})" + ("" if a.met else ", NOT matched")
+        )
     print(f"CLV of a new customer {cal.clv_new:,.4g} (365-day revenue {cal.revenue_365:,.4g})")
     print(f"wrote {out}/ (report.md, tracking.png, conditional.png, fit.json, calibrated.toml)")
 

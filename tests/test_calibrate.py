@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from sim.calibrate import btyd, clv, data, holdout, mapping, synthetic
+from sim.calibrate import adjust, btyd, clv, data, holdout, mapping, report, synthetic
 from sim.calibrate.report import PUBLISHED
 from sim.runner import run
 from sim.scenario import load_scenario
@@ -351,3 +351,41 @@ def test_siyu_calibrate_on_a_csv_log_with_need_share(tmp_path, capsys):
     (foreign / "notes.txt").write_text("mine", encoding="utf-8")
     code, _, err = cli([*args[:-1], foreign], capsys)
     assert code == 2 and "--out" in err and (foreign / "notes.txt").exists()
+
+
+def test_simulation_adjustment_finds_the_need_rate_of_a_target():
+    """The target is what the scenario itself gives at half its need rate: the search finds
+    a factor whose simulated 365-day GMV per new customer meets it (within 5% or twice the
+    standard error), starting from a value well off it."""
+    sc = load_scenario("public_only").changed({"run.consumers": 1000, "run.days": 730})
+    half = sc.changed({"categories.beauty.purchases_per_year": 2.0})
+    target, _ = adjust.simulated_ltv365(half, "brand", (1, 2))
+    start, _ = adjust.simulated_ltv365(sc, "brand", (1, 2))
+    assert start > 1.1 * target  # a real search
+    a = adjust.match_need_rate(sc, "brand", target, seeds=(1, 2), tolerance=0.05)
+    assert a.met and a.factor < 1 and a.steps[0][0] == 1.0
+    factor, value, se = a.steps[-1]
+    assert (factor, value) == (a.factor, a.simulated)
+    assert abs(value - target) <= max(0.05 * target, 2 * se)
+    again, _ = adjust.simulated_ltv365(
+        sc.changed({"categories.beauty.purchases_per_year": 4.0 * a.factor}), "brand", (1, 2)
+    )
+    assert again == pytest.approx(a.simulated)  # same seeds, same runs
+
+
+def test_calibrate_with_simulation_scales_the_need_rate(tmp_path):
+    orders = synthetic.draw_orders(np.random.default_rng(5), 800, TRUE)
+    path = tmp_path / "orders.parquet"
+    orders.to_parquet(path)
+    sc = load_scenario("public_only").changed({"run.consumers": 1000})
+    plain, _ = report.calibrate(path, None, "39", sc)
+    cal, _ = report.calibrate(path, None, "39", sc, simulate=True)
+    a = cal.adjustment
+    assert a is not None and a.target == pytest.approx(cal.revenue_365)
+    key = "categories.beauty.purchases_per_year"
+    want = next(m for m in plain.mapped if m.key == key).value * a.factor
+    assert next(m for m in cal.mapped if m.key == key).value == pytest.approx(want)
+    assert "Simulation-based adjustment" in report.report_text(cal, str(path), "public_only", None)
+    assert "Simulation-based adjustment" not in report.report_text(
+        plain, str(path), "public_only", None
+    )

@@ -11,5 +11,6 @@
 - `holdout`: out-of-sample validation (tracking of repeat transactions, conditional
   expectations by frequency) and its figures;
 - `mapping`: the fit mapped onto the scenario's parameters, and the calibrated scenario file;
+- `adjust`: the simulation-based adjustment of the mapped need rate (`--simulate`);
 - `report`: `calibrate()`, the whole pipeline behind `siyu calibrate`, and its report.
 """

@@ -14,7 +14,9 @@ C is the category of the calibrated brand. What does not map exactly, and how it
   brands or to the outside option, so the brand's purchase rate is the need rate thinned by
   the share of its customers' needs it wins. First-order correction: `need_share` (the
   user's estimate of that share, 1 by default: the order log's rate is taken as the need
-  rate) divides the fitted rate. The heterogeneity (r) and the dropout (a, b) are mapped as
+  rate) divides the fitted rate; `sim.calibrate.adjust` instead finds the factor by
+  simulation (`siyu calibrate --simulate`), which also covers the size bias of acquisition
+  at a need. The heterogeneity (r) and the dropout (a, b) are mapped as
   they are; thinning by a share common to all customers leaves r unchanged.
 - Dropout: Siyu's consumers drop out after an order with probability p_i ~ Beta(a, b) (BG/NBD
   for day-0 customers, MBG/NBD for customers acquired in a run); engaged members drop out

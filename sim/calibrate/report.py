@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import btyd, clv, holdout, mapping
+from sim.calibrate import adjust, btyd, clv, holdout, mapping
 from sim.calibrate.data import Summary, calibration_end, load_orders, summarise
 from sim.params import Scenario
 from sim.present.tables import md_table
@@ -53,6 +53,7 @@ class Calibration:
     discount_rate: float
     brand: str
     published: bool
+    adjustment: adjust.Adjustment | None = None
 
 
 def calibrate(
@@ -64,8 +65,10 @@ def calibrate(
     model: str = "bgnbd",
     need_share: float = 1.0,
     unit_days: int = 7,
+    simulate: bool = False,
 ) -> tuple[Calibration, pd.DataFrame]:
-    """Load, summarise, fit, validate and map; raises DataError or ValueError (one line)."""
+    """Load, summarise, fit, validate and map (with `simulate`, adjust the need rate by
+    simulation: `sim.calibrate.adjust`); raises DataError or ValueError (one line)."""
     orders = load_orders(orders_path, fmt)
     brand = brand or sc.brand_names()[0]
     if brand not in sc.brands:
@@ -94,6 +97,11 @@ def calibrate(
     residual = clv.residual_clv(model, fit.params, z_i, margin, delta, s.x, s.t_x, s.T)
     revenue = mean_z * (1 + float(btyd.expected_transactions(model, fit.params, 365 / unit_days)))
     published = fmt == "cdnow" and len(s.x) == CDNOW_CUSTOMERS and model == "bgnbd"
+    adjustment = None
+    if simulate:
+        mapped_sc = sc.changed({m.key: m.value for m in mapped})
+        adjustment = adjust.match_need_rate(mapped_sc, brand, revenue)
+        mapped = [adjusted(m, adjustment.factor) for m in mapped]
     cal = Calibration(
         s,
         fit,
@@ -107,8 +115,23 @@ def calibrate(
         sc.market.discount_rate_per_year,
         brand,
         published,
+        adjustment,
     )
     return cal, orders
+
+
+def adjusted(m: mapping.Mapped, factor: float) -> mapping.Mapped:
+    """A mapped need rate times the simulation's factor (other keys as they are)."""
+    if not m.key.endswith(".purchases_per_year"):
+        return m
+    lo, hi = m.interval
+    return mapping.Mapped(
+        m.key,
+        m.value * factor,
+        m.se * factor,
+        (lo * factor, hi * factor),
+        f"{m.how} x {factor:.4g} (simulation-based adjustment)",
+    )
 
 
 def _num(v: float) -> str:
@@ -214,6 +237,7 @@ def report_text(cal: Calibration, orders_path: str, base: str, fmt: str | None) 
         "is divided by the need share given (`--need-share`); see `sim/calibrate/mapping.py` "
         "for what else does not map exactly.",
         "",
+        *adjustment_lines(cal),
         "## CLV",
         "",
         f"Margin-based, discounted, unlimited horizon (docs/KPIS.md; gross margin "
@@ -226,6 +250,28 @@ def report_text(cal: Calibration, orders_path: str, base: str, fmt: str | None) 
         "",
     ]
     return "\n".join(lines)
+
+
+def adjustment_lines(cal: Calibration) -> list[str]:
+    """The report's section on the simulation-based adjustment (none without one)."""
+    a = cal.adjustment
+    if a is None:
+        return []
+    steps = "; ".join(f"x{f:.4g}: {v:,.4g} (se {se:.2g})" for f, v, se in a.steps)
+    return [
+        "## Simulation-based adjustment of the need rate",
+        "",
+        f"The fit's 365-day GMV per new customer is {_num(a.target)}; the calibrated scenario "
+        f"gives it with the need rate x {a.factor:.4g}: {_num(a.simulated)} (mean of seeds "
+        f"{', '.join(map(str, a.seeds))}, {a.days} days; "
+        + ("within" if a.met else "NOT within")
+        + " 3% or twice the standard error over the seeds). "
+        + f"Steps (factor: simulated): {steps}. The factor folds together the logit "
+        "choice's thinning, the size bias of acquisition at a need and the dropout after a "
+        "first order (`sim/calibrate/adjust.py`); the need-rate interval is scaled by it, "
+        "without the simulation's own noise.",
+        "",
+    ]
 
 
 def fit_json(cal: Calibration) -> dict:
@@ -255,6 +301,15 @@ def fit_json(cal: Calibration) -> dict:
         },
         "scenario": {
             m.key: {"value": m.value, "se": m.se, "interval": list(m.interval)} for m in cal.mapped
+        },
+        "adjustment": None
+        if cal.adjustment is None
+        else {
+            "factor": cal.adjustment.factor,
+            "simulated": cal.adjustment.simulated,
+            "target": cal.adjustment.target,
+            "met": cal.adjustment.met,
+            "steps": [list(x) for x in cal.adjustment.steps],
         },
         "clv": {
             "new_customer": cal.clv_new,
