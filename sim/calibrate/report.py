@@ -32,6 +32,8 @@ PUBLISHED = {
 ("Counting your customers the easy way", table 1) and Gamma-Gamma on its 946 repeat buyers
 ("RFM and CLV", section 4)."""
 CDNOW_CUSTOMERS = 2357
+CDNOW_CALIBRATION_END = "1997-09-30"
+"""The end of week 39 of the CDNOW cohort, the papers' calibration period."""
 
 FILES = ("report.md", "tracking.png", "conditional.png", "fit.json", "calibrated.toml")
 
@@ -96,7 +98,12 @@ def calibrate(
     new = clv.new_customer_clv(model, fit.params, mean_z, margin, delta)
     residual = clv.residual_clv(model, fit.params, z_i, margin, delta, s.x, s.t_x, s.T)
     revenue = mean_z * (1 + float(btyd.expected_transactions(model, fit.params, 365 / unit_days)))
-    published = fmt == "cdnow" and len(s.x) == CDNOW_CUSTOMERS and model == "bgnbd"
+    published = (
+        fmt == "cdnow"
+        and len(s.x) == CDNOW_CUSTOMERS
+        and model == "bgnbd"
+        and s.end == pd.Timestamp(CDNOW_CALIBRATION_END)
+    )
     adjustment = None
     if simulate:
         mapped_sc = sc.changed({m.key: m.value for m in mapped})
@@ -274,6 +281,19 @@ def adjustment_lines(cal: Calibration) -> list[str]:
     ]
 
 
+def finite(value):
+    """A JSON-ready copy with every NaN or infinity as null (strict JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def fit_json(cal: Calibration) -> dict:
     """Every number of the report, for programs."""
 
@@ -333,7 +353,7 @@ def write(
         holdout.tracking_figure(cal.validation, tmp / "tracking.png", unit)
         holdout.conditional_figure(cal.validation, tmp / "conditional.png")
         (tmp / "fit.json").write_text(
-            json.dumps(fit_json(cal), indent=2, default=float) + "\n", encoding="utf-8"
+            json.dumps(finite(fit_json(cal)), indent=2, default=float) + "\n", encoding="utf-8"
         )
         s = cal.summary
         header = [
