@@ -90,7 +90,8 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "applications",
-        "What is built on runs and reports: experiments (sweeps, comparisons, their reports), "
+        "What is built on runs and reports: experiments (sweeps, comparisons, budget "
+        "optimisation, their reports), "
         "the workshop game and live page, and the parameter reference (it quotes experiment "
         "limits).",
         ("sim.experiments", "sim.workshop", "sim.docs"),

@@ -59,6 +59,10 @@ DEFAULT_TRIALS = 30
 DEFAULT_REPLICATES = 4
 ROI_STEP = 0.1
 """Share of a lever's range it moves up and down for the marginal ROI at the optimum."""
+FLAT_SPEND = 0.01
+"""A move whose Δ marketing cost is below this share of the optimum's marketing cost gets a
+note: its marginal ROI divides by almost nothing (a discount or a posting rate moves
+contribution, not spend)."""
 UNLIMITED = 1e12
 """`annual_budget`'s default (sim.params): a brand with it has no budget of its own."""
 
@@ -880,13 +884,17 @@ def marginal_roi(
         results = ev.paired(scs, seeds)
         base_c = at_best.diffs("contribution")
         base_m = at_best.diffs("marketing_cost")
+        level = float(np.mean([r["marketing_cost"] for r in at_best.levels]))
         for (lv, direction, v), p in zip(moves, results, strict=True):
             dc = p.diffs("contribution") - base_c
             dm = p.diffs("marketing_cost") - base_m
             mean, low, high = interval(dc)
             r, rlo, rhi, n = ratio_interval(dc, dm)
+            note = ""
+            if abs(float(np.mean(dm))) < FLAT_SPEND * abs(level):
+                note = "spend hardly moves: read Δ contribution, not the ratio"
             rows.append(
-                (lv.key, direction, v, mean, low, high, float(np.mean(dm)), r, rlo, rhi, n, "")
+                (lv.key, direction, v, mean, low, high, float(np.mean(dm)), r, rlo, rhi, n, note)
             )
     for lv, direction, v, note in notes:
         nan = math.nan

@@ -195,36 +195,33 @@ def summary(res: OptimizeResult, files: list[str]) -> dict[str, Any]:
 
 
 def roi_figure(res: OptimizeResult, path: Path) -> None:
-    """Marginal ROI per lever at the optimum: Δ contribution per extra yuan of marketing cost,
-    down and up a step, with 95% intervals."""
+    """Marginal ROI per lever at the optimum, with 95% intervals: Δ contribution of each move
+    (left) and Δ contribution per extra yuan of marketing cost (right; moves that hardly
+    change spend are left out of this panel, their ratio divides by almost nothing)."""
     import matplotlib
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     t = res.roi.dropna(subset=["d_contribution"])
+    panels = (
+        (t, "d_contribution", "d_contribution_low", "d_contribution_high", "Δ contribution, yuan"),
+        (t[t["note"] == ""], "marginal_roi", "roi_low", "roi_high", "Δ contribution per yuan"),
+    )
     with matplotlib.rc_context(style()):
         fig, axes = figure(2, 1, 4.5, max(2.5, 0.45 * max(len(t), 1) + 1.2))
-        for ax, (col, low, high, title) in zip(
-            axes[0],
-            (
-                (
-                    "d_contribution",
-                    "d_contribution_low",
-                    "d_contribution_high",
-                    "Δ contribution, yuan",
-                ),
-                ("marginal_roi", "roi_low", "roi_high", "Δ contribution per extra yuan spent"),
-            ),
-            strict=True,
-        ):
-            labels = [f"{r.lever} {r.direction}" for r in t.itertuples()]
-            y = np.arange(len(t))
-            x = t[col].to_numpy(dtype=float)
-            lo = x - t[low].to_numpy(dtype=float)
-            hi = t[high].to_numpy(dtype=float) - x
+        for ax, (rows, col, low, high, title) in zip(axes[0], panels, strict=True):
+            labels = [f"{r.lever} {r.direction}" for r in rows.itertuples()]
+            y = np.arange(len(rows))
+            x = rows[col].to_numpy(dtype=float)
+            lo = x - rows[low].to_numpy(dtype=float)
+            hi = rows[high].to_numpy(dtype=float) - x
             err = np.nan_to_num(np.vstack([lo, hi]), nan=0.0)
             ax.errorbar(x, y, xerr=err, fmt="o", color="#1f77b4", capsize=3)
             ax.axvline(0, color="black", lw=0.8)
             ax.set_yticks(y, labels)
             ax.set_title(title)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            if col == "d_contribution":
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
             ax.invert_yaxis()
         fig.suptitle(f"Marginal ROI of each lever at the optimum ({res.brand})")
         save(fig, path)
