@@ -295,3 +295,55 @@ def test_cli_optimize_writes_its_folder(tiny: Path, tmp_path: Path, capsys) -> N
     assert "brand: " in stdout and f"wrote {out}/" in stdout
     assert (out / "pareto.csv").is_file() and (out / OPTIMUM).is_file()
     assert math.isfinite(json.loads((out / "summary.json").read_text())["budget"])
+
+
+def test_npv_is_discounted_contribution_plus_base_value(tiny: Path) -> None:
+    from sim.experiments.optimize import base_value
+    from sim.rules import daily_discount_factor, retention_clv
+    from sim.runner import run
+
+    sc = load_scenario(tiny)
+    v = run_values(sc, 3, "fast", "brand")
+    ledger = run(sc, 3).ledger
+    c = (ledger["gross_profit"] - ledger["cost_total"]).to_numpy()
+    d = daily_discount_factor(sc.market.discount_rate_per_year)
+    gp = ledger["gross_profit"].to_numpy()
+    cat = sc.categories[sc.brands["brand"].category]
+    r = (1 - cat.dropout_mean) ** cat.purchases_per_year
+    value = v["customers"] * retention_clv(
+        gp.sum() * 365 / len(gp) / v["customers"], r, sc.market.discount_rate_per_year
+    )
+    assert base_value(sc, "brand", gp, v["customers"]) == pytest.approx(value)
+    expected = sum(d**t * x for t, x in enumerate(c)) + d ** len(c) * value
+    assert v["npv"] == pytest.approx(expected, rel=1e-9)
+    assert v["contribution"] == pytest.approx(c.sum())
+
+
+def test_a_failed_write_leaves_nothing(dud, tiny: Path, tmp_path: Path, monkeypatch) -> None:
+    import sim.experiments.optimize_report as rep
+
+    def boom(*_: Any, **__: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rep, "report_md", boom)
+    with pytest.raises(OSError):
+        write_optimize(dud, tmp_path / "out", tiny)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fixed_lever_and_whole_numbers(tiny: Path) -> None:
+    sc = load_scenario("beauty_guides")
+    fixed = parse_lever("private_discount=0.1:0.1", sc, "brand")
+    whole = parse_lever("guide_capacity=100:400", sc, "brand")
+    assert whole.integer
+    trials = search(
+        [fixed, whole],
+        lambda v: (dict(v), 1.0, {"contribution": np.array([v["guide_capacity"] * 1.0])}),
+        ["contribution"],
+        trials=5,
+        seed=0,
+    )
+    assert all(t.values["private_discount"] == 0.1 for t in trials)
+    assert all(isinstance(t.values["guide_capacity"], int) for t in trials)
+    with pytest.raises(OptimizeError, match="whole"):
+        parse_lever("guide_capacity=100.5:400", sc, "brand")

@@ -742,6 +742,8 @@ def optimize(
     if trials < 1 or replicates < 1:
         raise OptimizeError("trials: trials and replicates must be at least 1")
     final_replicates = final_replicates or max(2 * replicates, 8)
+    if final_replicates < 2:
+        raise OptimizeError("trials: the check on fresh seeds needs at least 2 replicates")
     levers = list(levers if levers is not None else default_levers(scenario, brand, budget))
     if not levers:
         raise OptimizeError("lever: no lever to search")
