@@ -347,3 +347,32 @@ def test_a_fixed_lever_and_whole_numbers(tiny: Path) -> None:
     assert all(isinstance(t.values["guide_capacity"], int) for t in trials)
     with pytest.raises(OptimizeError, match="whole"):
         parse_lever("guide_capacity=100.5:400", sc, "brand")
+
+
+def test_default_budget_is_the_plan_unless_the_brand_has_one() -> None:
+    from sim.experiments.optimize import default_budget
+    from sim.params import planned_annual_spend
+    from sim.scaling import scale_market
+
+    sc = load_scenario("beauty_guides")
+    plan = planned_annual_spend(sc.brands["brand"])
+    assert default_budget(sc, "brand") == pytest.approx(plan)
+    half, _ = scale_market(sc, 1500)  # the default 1e12 scaled to 5e11 is still no budget
+    assert default_budget(half, "brand") == pytest.approx(plan / 2)
+    own = sc.changed({"brands.brand.annual_budget": 400_000.0})
+    assert default_budget(own, "brand") == 400_000.0
+
+
+def test_referral_reward_lever_scales_every_tier() -> None:
+    from sim.experiments.optimize import REWARD_KEY, settings
+
+    sc = load_scenario("fission_hunters")
+    levers = default_levers(sc, "brand", 1e6)
+    assert REWARD_KEY in [lv.key for lv in levers]
+    changed = sc.changed(settings(sc, "brand", {REWARD_KEY: 0.5}))
+    before = sc.brands["brand"].strategy.referral_tiers
+    after = changed.brands["brand"].strategy.referral_tiers
+    assert [t.reward for t in after] == [t.reward / 2 for t in before]
+    assert [t.referrals for t in after] == [t.referrals for t in before]
+    with pytest.raises(OptimizeError, match="no referral tiers"):
+        parse_lever(f"{REWARD_KEY}=0:2", load_scenario("beauty_guides"), "brand")

@@ -8,8 +8,9 @@ res.verdict            # "beats the scenario's own by …" or "… already near-
 
 What is searched: the brand's levers (`Lever`): continuous strategy keys within [low, high]
 (ads, guides per store, touch and post rates, the private discount, the welcome gift, the
-selling share of the content mix, KOC counts …) and discrete policies (channel policy, guide
-KPI regime), a default set (`default_levers`) or the user's (`parse_lever`, `--lever`).
+selling share of the content mix, a multiplier on the referral rewards, KOC counts …) and
+discrete policies (channel policy, guide KPI regime), a default set (`default_levers`) or the
+user's (`parse_lever`, `--lever`).
 
 The budget: every candidate runs with `annual_budget` = the budget (so the run enforces it,
 `sim.rules.ads_within_budget`), and a candidate whose planned annual spend
@@ -65,6 +66,11 @@ note: its marginal ROI divides by almost nothing (a discount or a posting rate m
 contribution, not spend)."""
 UNLIMITED = 1e12
 """`annual_budget`'s default (sim.params): a brand with it has no budget of its own."""
+NO_BUDGET = 1e9
+NO_BUDGET_RATIO = 100.0
+"""An `annual_budget` of at least NO_BUDGET yuan and NO_BUDGET_RATIO times the brand's own
+planned spend is no budget (the default 1e12, scaled by `--consumers` or not): the default
+budget is then the planned spend."""
 
 OBJECTIVES: dict[str, str] = {
     "contribution": "yuan: incremental contribution over the horizon (gross profit minus "
@@ -92,6 +98,11 @@ the ones `repair` scales."""
 MIX_KEY = "content_mix.selling"
 """The content-mix lever: the selling share of touches; content and service keep their ratio
 and fill the rest."""
+REWARD_KEY = "referral_tiers.reward_scale"
+"""The referral-reward lever: a multiplier on every tier's reward (the scenario's own is 1;
+the tiers' referral counts stay)."""
+PSEUDO_KEYS = (MIX_KEY, REWARD_KEY)
+"""Levers that are not one strategy key but move a table of them."""
 
 
 class OptimizeError(ValueError):
@@ -130,7 +141,7 @@ class Lever:
 def lever_keys() -> list[str]:
     """Every strategy key a lever may name: numbers, flags and choices (not lists)."""
     keys = [k for k, f in StrategyParams.model_fields.items() if _kind(f.annotation) != "other"]
-    return [*keys, MIX_KEY]
+    return [*keys, *PSEUDO_KEYS]
 
 
 def _kind(annotation: Any) -> str:
@@ -156,7 +167,7 @@ def _kind(annotation: Any) -> str:
 
 
 def _field_kind(key: str) -> str:
-    if key == MIX_KEY:
+    if key in PSEUDO_KEYS:
         return "number"
     f = StrategyParams.model_fields.get(key)
     return "other" if f is None else _kind(f.annotation)
@@ -183,6 +194,8 @@ def parse_lever(text: str, scenario: Scenario, brand: str) -> Lever:
         known = lever_keys()
         why = "is a list, not a lever" if key in StrategyParams.model_fields else "unknown lever"
         raise OptimizeError(f"{key}: {why}{did_you_mean(key, known)} (levers: strategy keys)")
+    if key == REWARD_KEY and not scenario.brands[brand].strategy.referral_tiers:
+        raise OptimizeError(f"{key}: brand {brand} has no referral tiers to scale")
     if kind == "choice":
         choices = tuple(dict.fromkeys(_choice_value(c) for c in spec.split(",") if c.strip()))
         if len(choices) < 1 or ":" in spec:
@@ -230,7 +243,8 @@ def default_levers(scenario: Scenario, brand: str, budget: float) -> list[Lever]
 
     Ads up to the whole budget; with private operations the private discount (0-30%), the
     welcome gift (0 to a quarter of the price, or twice its own), posts a week (0-7) and the
-    selling share of touches (0-50%), the channel policy; with stores also guides per store
+    selling share of touches (0-50%), the channel policy, and with referral tiers a
+    multiplier on their rewards (0-2); with stores also guides per store
     (0 to twice its own, at least 1, within the budget), messages a day (0-30) and the guide
     KPI regime; with KOC or small-B nodes their count (0 to twice its own)."""
     b = scenario.brands[brand]
@@ -245,6 +259,8 @@ def default_levers(scenario: Scenario, brand: str, budget: float) -> list[Lever]
         Lever("broadcasts_per_week", 0.0, 7.0),
         Lever(MIX_KEY, 0.0, 0.5),
     ]
+    if st.referral_tiers:
+        out.append(Lever(REWARD_KEY, 0.0, 2.0))
     if b.stores > 0:
         high = max(2 * st.guides_per_store, 1.0)
         if st.guide_salary_per_day > 0:
@@ -263,10 +279,8 @@ def default_levers(scenario: Scenario, brand: str, budget: float) -> list[Lever]
 def own_values(scenario: Scenario, brand: str, levers: Iterable[Lever]) -> dict[str, Any]:
     """The scenario's own value of each lever."""
     st = scenario.brands[brand].strategy
-    return {
-        lv.key: (st.content_mix.selling if lv.key == MIX_KEY else getattr(st, lv.key))
-        for lv in levers
-    }
+    special = {MIX_KEY: st.content_mix.selling, REWARD_KEY: 1.0}
+    return {lv.key: special[lv.key] if lv.key in special else getattr(st, lv.key) for lv in levers}
 
 
 def settings(scenario: Scenario, brand: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -285,6 +299,11 @@ def settings(scenario: Scenario, brand: str, values: Mapping[str, Any]) -> dict[
                 "service": rest - content,
                 "selling": float(value),
             }
+        elif key == REWARD_KEY:
+            tiers = scenario.brands[brand].strategy.referral_tiers
+            out[prefix + "referral_tiers"] = [
+                {"referrals": t.referrals, "reward": t.reward * float(value)} for t in tiers
+            ]
         else:
             out[prefix + key] = value
     return out
@@ -337,11 +356,14 @@ def repair(
 
 
 def default_budget(scenario: Scenario, brand: str) -> float:
-    """The brand's `annual_budget` when it has one, else its own planned annual spend."""
+    """The brand's `annual_budget` when it has one, else its own planned annual spend. A
+    budget counts as none when it is at least NO_BUDGET yuan and NO_BUDGET_RATIO times the
+    planned spend: the schema's default (1e12), also after `--consumers` scaled it."""
     b = scenario.brands[brand]
-    if b.annual_budget < UNLIMITED:
-        return float(b.annual_budget)
-    return planned_annual_spend(b)
+    planned = planned_annual_spend(b)
+    if b.annual_budget >= NO_BUDGET and b.annual_budget >= NO_BUDGET_RATIO * planned:
+        return planned
+    return float(b.annual_budget)
 
 
 # --------------------------------------------------------------------------- one run
