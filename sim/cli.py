@@ -795,6 +795,196 @@ def calibrate(
     print(f"wrote {out}/ (report.md, tracking.png, conditional.png, fit.json, calibrated.toml)")
 
 
+OPTIMIZE_OPTIONS = {"brand", "budget", "objective", "lever", "trials", "counterfactual"}
+"""The options an optimisation's setup errors name (`KEY: message` -> `--KEY: message`)."""
+
+
+@app.command(
+    epilog="Exit codes: 0 done; 2 bad input or an --out that cannot be written (nothing "
+    "written); 1 a run failed or the executor was lost (nothing written); 130 interrupted "
+    "(nothing written)."
+)
+def optimize(
+    scenario: Annotated[str, typer.Argument(help="scenario file, or a shipped scenario's name")],
+    brand: Annotated[
+        str | None, typer.Option(help="the brand whose levers are searched (default: the only one)")
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="yuan a year the brand may spend (default: its annual_budget, else its own "
+            "planned spend)"
+        ),
+    ] = None,
+    lever: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a lever to search instead of the default set: KEY=LOW:HIGH or KEY=A,B "
+            "(a strategy key; repeatable)"
+        ),
+    ] = None,
+    objective: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="contribution (default), npv, members, customers, gmv or private_share; "
+            "several give the Pareto front (the first picks the best)"
+        ),
+    ] = None,
+    trials: Annotated[int, typer.Option(help="allocations the optimiser tries")] = 30,
+    replicates: Annotated[
+        int, typer.Option(help="seeds each trial runs on (the same for every trial)")
+    ] = 4,
+    final_replicates: Annotated[
+        int | None,
+        typer.Option(
+            help="fresh seeds the best and the own allocation are checked on (default "
+            "max(2 x replicates, 8))"
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="root seed (default: the scenario's)")] = None,
+    days: Annotated[int | None, typer.Option(help="horizon: override run.days")] = None,
+    consumers: Annotated[int | None, typer.Option(help=CONSUMERS_HELP)] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
+    ] = None,
+    counterfactual: Annotated[
+        str | None,
+        typer.Option(
+            help="the fixed twin objectives are measured against (default: the scenario's "
+            "run.counterfactual for the brand, no_private_ops when none)"
+        ),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="processes (local), dask (with --scheduler) or serial")
+    ] = "processes",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    no_roi: Annotated[
+        bool, typer.Option("--no-roi", help="skip the marginal ROI of each lever at the optimum")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="output folder (default reports/optimize/<scenario>-<brand>/)"),
+    ] = None,
+) -> None:
+    """Search a brand's allocation across its levers for the best incremental contribution
+    (or NPV, members, private share) under an annual budget, against a fixed counterfactual
+    twin on common random numbers, and check the best against the scenario's own on fresh
+    seeds."""
+    import shlex
+    import time as _time
+
+    from sim.experiments.executors import ExecutorError, SerialExecutor
+    from sim.experiments.optimize import (
+        OptimizeError,
+        check_setup,
+        default_levers,
+        own_values,
+        parse_lever,
+        repair,
+    )
+    from sim.experiments.optimize import optimize as run_optimize
+    from sim.experiments.optimize_report import MARKER, write_optimize
+    from sim.experiments.store import StoreError, check_writable
+    from sim.scenario import resolve_path
+
+    if trials < 1:
+        fail(f"--trials: must be at least 1 (got {trials})")
+    if replicates < 1:
+        fail(f"--replicates: must be at least 1 (got {replicates})")
+    if final_replicates is not None and final_replicates < 2:
+        fail(f"--final-replicates: must be at least 2 (got {final_replicates})")
+    if seed is not None and seed < 0:
+        fail(f"--seed: must be a non-negative integer (got {seed})")
+    if executor not in ("processes", "dask", "serial"):
+        fail(f"--executor: unknown executor {executor!r} (known: processes, dask, serial)")
+    if executor == "dask" and not scheduler:
+        fail("--executor: dask needs --scheduler tcp://HOST:PORT")
+    sc = load_or_fail(scenario, set_, days=days, consumers=consumers)
+    if brand is None:
+        if len(sc.brands) > 1:
+            fail(
+                f"--brand: {scenario} has {len(sc.brands)} brands: name one "
+                f"({', '.join(sc.brands)})"
+            )
+        brand = next(iter(sc.brands))
+
+    def option_error(exc: Exception) -> str:
+        key, _, rest = str(exc).partition(": ")
+        return f"--{key}: {rest}" if key in OPTIMIZE_OPTIONS else str(exc)
+
+    try:
+        objectives = list(objective or ["contribution"])
+        used_budget = check_setup(sc, brand, budget, objectives)
+        levers = [parse_lever(t, sc, brand) for t in lever] if lever else None
+        searched = levers or default_levers(sc, brand, used_budget)
+        repair(sc, brand, searched, own_values(sc, brand, searched), used_budget)  # lows fit
+    except OptimizeError as exc:
+        message = option_error(exc)
+        fail(message if message.startswith("--") else f"--lever: {message}")
+    if levers and len({lv.key for lv in levers}) != len(levers):
+        fail("--lever: each key once")
+    target = out or Path("reports") / "optimize" / f"{sc.name}-{brand}"
+    if target.exists() and not target.is_dir():
+        fail(f"--out: {target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
+        fail(f"--out: {target}: folder exists and is not an optimisation's output")
+    try:
+        check_writable(target)
+    except StoreError as exc:
+        fail(f"--out: {exc}")
+    ex = SerialExecutor() if executor == "serial" else _executor(workers, scheduler)
+    t0 = _time.perf_counter()
+
+    def say(line: str) -> None:
+        print(f"{_time.perf_counter() - t0:6.0f} s  {line}", file=sys.stderr, flush=True)
+
+    try:
+        res = run_optimize(
+            sc,
+            brand,
+            budget=used_budget,
+            levers=levers,
+            objectives=objectives,
+            trials=trials,
+            replicates=replicates,
+            final_replicates=final_replicates,
+            seed=seed,
+            counterfactual=counterfactual,
+            executor=ex,
+            roi=not no_roi,
+            progress=say,
+        )
+    except KeyboardInterrupt:
+        ex.shutdown(cancel=True)
+        print("interrupted: nothing written", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except OptimizeError as exc:
+        ex.shutdown(cancel=True)
+        message = option_error(exc)
+        fail(f"{message}; nothing written", code=2 if message.startswith("--") else 1)
+    except ExecutorError as exc:
+        ex.shutdown(cancel=True)
+        fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
+    ex.shutdown()
+    command = "siyu optimize " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        write_optimize(res, target, resolve_path(scenario), command)
+    except OSError as exc:
+        fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
+    best = ", ".join(f"{k}={_short_value(v)}" for k, v in res.best.values.items())
+    own = ", ".join(f"{k}={_short_value(v)}" for k, v in res.own.items())
+    print(f"own:  {own}")
+    print(f"best: {best}")
+    print(f"{res.brand}: {res.verdict}")
+    print(f"wrote {target}/ (report.md, optimum.toml, trials.csv, figures/) in {res.seconds:.0f} s")
+
+
+def _short_value(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _add_workshop_commands() -> None:
     """`siyu app` and `siyu game …` live in sim.workshop.cli."""
     from sim.workshop.cli import register

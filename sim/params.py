@@ -488,6 +488,20 @@ def expected_guides(brand: BrandParams) -> float:
     return brand.stores * brand.strategy.guides_per_store
 
 
+def planned_annual_spend(brand: BrandParams) -> float:
+    """yuan/year: what a brand's plan commits to spend in a budget year, ads and contracted
+    operations (365 x (ads + expected guides x salary + tooling + nodes x daily fee)); it
+    must fit `annual_budget` at load. Welcome gifts and referral rewards are paid as
+    consumers join and refer, so they are not planned here (the run counts them)."""
+    st = brand.strategy
+    return 365.0 * (
+        st.ad_budget_per_day
+        + expected_guides(brand) * st.guide_salary_per_day
+        + st.tooling_per_day
+        + st.koc_count * st.koc_fee_per_day
+    )
+
+
 class MarketParams(Strict):
     review_days: PosInt = F(90, "days: how often adaptive brands review their strategy")
     payoff_window: PosInt = F(
@@ -589,18 +603,12 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _affordable(self) -> Scenario:
         for name, brand in self.brands.items():
-            st = brand.strategy
             guides = expected_guides(brand)  # the mean of the unbiased draw at staffing
             try:
                 check_size(guides, *SIZE_LIMITS[GUIDES_KEY])
             except ValueError as exc:
                 raise ValueError(f"brands.{name}.strategy.guides_per_store: {exc}") from None
-            fixed = 365.0 * (
-                st.ad_budget_per_day
-                + guides * st.guide_salary_per_day
-                + st.tooling_per_day
-                + st.koc_count * st.koc_fee_per_day
-            )
+            fixed = planned_annual_spend(brand)
             if fixed > brand.annual_budget:
                 raise ValueError(
                     f"brands.{name}.strategy: ads, {guides:,.4g} guides, tooling and node fees "

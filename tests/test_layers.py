@@ -90,9 +90,10 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "applications",
-        "What is built on runs and reports: experiments (sweeps, comparisons, their reports), "
-        "the workshop game and live page, the parameter reference (it quotes experiment "
-        "limits) and calibration to a brand's order log (fits, holdout, calibrated scenario).",
+        "What is built on runs and reports: experiments (sweeps, comparisons, budget "
+        "optimisation, their reports), the workshop game and live page, the parameter "
+        "reference (it quotes experiment limits) and calibration to a brand's order log "
+        "(fits, holdout, calibrated scenario).",
         ("sim.experiments", "sim.workshop", "sim.docs", "sim.calibrate"),
     ),
     (
