@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.experiments.spec import EXPERIMENT_DIR, resolve_base
+from sim.experiments.spec import EXPERIMENT_DIR, resolve_base, shipped_experiments
 from sim.scenario import extends_chain, read_toml_file
 from sim.version import __version__
 
@@ -41,11 +41,6 @@ RECORD = Path(__file__).with_name("timings.json")
 README = ROOT / "README.md"
 BEGIN = "<!-- timings: begin (python benchmarks/timings.py --write rewrites this table) -->"
 END = "<!-- timings: end -->"
-
-
-def shipped_experiments() -> list[Path]:
-    """Every shipped experiment file, sorted by name."""
-    return sorted(EXPERIMENT_DIR.glob("*.toml"))
 
 
 def fingerprint(experiment: Path) -> str:
