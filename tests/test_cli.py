@@ -186,6 +186,19 @@ def test_unknown_scenario_suggests_the_shipped_name(capsys: pytest.CaptureFixtur
     )
 
 
+def test_a_child_adding_a_brand_is_noted_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "rival.toml").write_text(
+        'extends = "public_only"\n[brands.rival]\ncategory = "beauty"\n', encoding="utf-8"
+    )
+    code, out, err = cli(["validate", tmp_path / "rival.toml"], capsys)
+    assert code == 0
+    assert set(json.loads(out)["brands"]) == {"brand", "rival"}
+    assert err.startswith("note: ") and err.count("\n") == 1
+    assert "adds rival and keeps brand from public_only.toml" in err
+
+
 def test_overridden_runs_get_folders_of_their_own(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -70,8 +70,14 @@ def test_readme_rows_name_times_and_ranges(timings) -> None:
         f"x\n{timings.BEGIN}\n| experiment | time |\n|---|---|\n| `a` | old |\n"
         f"| `f_*` (2 files) | old |\n| `b` | old |\n{timings.END}\n"
     )
-    record = {"experiments": {"a": {"seconds": 12.3}, "f_1": {"seconds": 9.6},
-                              "f_2": {"seconds": 31}, "b": {"seconds": 102}}}
+    record = {
+        "experiments": {
+            "a": {"seconds": 12.3},
+            "f_1": {"seconds": 9.6},
+            "f_2": {"seconds": 31},
+            "b": {"seconds": 102},
+        }
+    }
     out = timings.render_readme(text, record)
     assert "| `a` | 12 s |" in out and "| `f_*` (2 files) | 10–31 s each |" in out
     assert "| `b` | 1.7 min |" in out
