@@ -186,6 +186,14 @@ def test_unknown_scenario_suggests_the_shipped_name(capsys: pytest.CaptureFixtur
     )
 
 
+def test_unknown_experiment_suggests_the_shipped_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli(["sweep", "fission_rewards"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.endswith("(did you mean 'fission_reward'?)\n")
+
+
 def test_a_child_adding_a_brand_is_noted_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
