@@ -21,7 +21,13 @@ from rich.text import Text
 from sim.command import CONSUMERS_HELP, fail, load_or_fail
 from sim.present.console import effects_table, out_console, run_kpi_table
 from sim.present.format import clip, one_line
-from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
+from sim.scenario import (
+    Override,
+    ScenarioError,
+    load_scenario,
+    parse_override,
+    shipped_scenarios,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -97,7 +103,11 @@ def run(
         typer.Option("--set", help="override any key: path.to.key=value (repeatable)"),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="output folder (default reports/runs/<scenario>-<seed>/)")
+        Path | None,
+        typer.Option(
+            help="output folder (default reports/runs/<scenario>-<seed>/; with --set, --days "
+            "or --consumers, reports/runs/<scenario>-<seed>-<hash of them>/)"
+        ),
     ] = None,
     engine: Annotated[
         str,
@@ -146,7 +156,13 @@ def run(
     used_seed = sc.run.seed
     if cf is not None and used_seed + replicates > 2**63:
         fail(f"--seed: {used_seed} leaves no room for {replicates} replicates' seeds")
-    target = out or default_out_dir(sc, used_seed)
+    changed = [parse_override(text) for text in set_ or []]  # they parsed in load_or_fail
+    changed += [
+        Override(f"--{k}", ("run", k), v)
+        for k, v in (("days", days), ("consumers", consumers))
+        if v is not None
+    ]
+    target = out or default_out_dir(sc, used_seed, changed)
     _check_out(target)
     err_console = Console(stderr=True)
     with Progress(

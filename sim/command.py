@@ -14,7 +14,7 @@ import typer
 from sim.params import Scenario
 from sim.present.format import one_line
 from sim.scaling import describe, scale_market, thin_staff
-from sim.scenario import Override, ScenarioError, load_scenario
+from sim.scenario import Override, ScenarioError, added_entries, load_scenario, resolve_path
 
 CONSUMERS_HELP = (
     "run at N consumers with the same market per consumer: stores, store visits, budgets, "
@@ -46,6 +46,8 @@ def load_or_fail(
             items.append(Override(f"--{option}", ("run", option), value))
     try:
         sc = load_scenario(scenario, items)
+        for note in added_entries(resolve_path(scenario)):
+            print(f"note: {one_line(note)}", file=sys.stderr, flush=True)
         if consumers is None or consumers == sc.run.consumers:
             return sc
         scaled, changes = scale_market(sc, consumers)

@@ -11,10 +11,12 @@ write_outputs(run(load_scenario("beauty_guides"), seed=3), Path("reports/runs/x"
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -22,11 +24,23 @@ import pandas as pd
 from sim.effects import TABLE_COLUMNS
 from sim.params import Scenario
 from sim.runner import RunResult
+from sim.scenario import Override
 
 
-def default_out_dir(scenario: Scenario, seed: int) -> Path:
-    """Where `siyu run` writes a run without --out: reports/runs/<scenario>-<seed>."""
-    return Path("reports") / "runs" / f"{scenario.name}-{seed}"
+def default_out_dir(scenario: Scenario, seed: int, overrides: Sequence[Override] = ()) -> Path:
+    """Where `siyu run` writes a run without --out: reports/runs/<scenario>-<seed>, and for a
+    run whose scenario the command line changed (`--set`, `--days`, `--consumers`),
+    reports/runs/<scenario>-<seed>-<8 hex digits>: a hash of those overrides (each key and
+    its value as read, in the order given), so an overridden run never replaces the file's
+    own run or another override's, and the same command writes the same folder again."""
+    name = f"{scenario.name}-{seed}"
+    if overrides:
+        text = "\n".join(
+            ".".join(o.path) + "=" + json.dumps(o.value, sort_keys=True, default=str)
+            for o in overrides
+        )
+        name += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return Path("reports") / "runs" / name
 
 
 def is_run_folder(path: Path) -> bool:

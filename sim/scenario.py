@@ -16,6 +16,7 @@ gives one line rather than a RecursionError.
 from __future__ import annotations
 
 import difflib
+import itertools
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from sim.params import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-META_KEYS = ("extends",)
+META_KEYS = ("extends", "replace")
 MAX_DEPTH = 32
 """Deepest nesting of tables and arrays a scenario or override may use (real files use 6)."""
 
@@ -89,7 +90,9 @@ def resolve_path(name: str | Path) -> Path:
         for candidate in (SCENARIO_DIR / f"{name}.toml", SCENARIO_DIR / str(name)):
             if candidate.is_file():
                 return candidate
-    raise ScenarioError(name, None, "no such file (and no shipped scenario of that name)")
+    shipped = [p.stem for p in shipped_scenarios()]
+    hint = did_you_mean(Path(name).stem, shipped)
+    raise ScenarioError(name, None, f"no such file (and no shipped scenario of that name){hint}")
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> KeyPath | None:
@@ -217,19 +220,91 @@ def load_raw(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
         raise ScenarioError(_chain[-1], "extends", f"cycle: {cycle}")
     data = read_toml_file(path)
     parent = data.pop("extends", None)
+    replaced = _replaced_tables(data.pop("replace", []), path)
     origin = _origins(data, str(path))
     if parent is None:
         return data, origin
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(path, "extends", f"must be a file name (a string), got {parent!r}")
+    parent_path = resolve_extends(parent, path)
+    base, base_origin = load_raw(parent_path, (*_chain, path))
+    for table in replaced:  # the file's own entries are the whole table
+        base.pop(table, None)
+        base_origin = {k: v for k, v in base_origin.items() if k[0] != table}
+    return deep_merge(base, data), {**base_origin, **origin}
+
+
+def _replaced_tables(value: Any, path: Path) -> list[str]:
+    """The `replace = ["brands"]` of a file: named tables it defines whole instead of
+    merging into the ones it extends."""
+    if not isinstance(value, list) or any(v not in NAMED_TABLES for v in value):
+        raise ScenarioError(
+            path,
+            "replace",
+            f"must be a list of {' or '.join(map(repr, NAMED_TABLES))}, got {value!r}",
+        )
+    return list(value)
+
+
+def added_entries(path: Path) -> list[str]:
+    """One-line notes for each file in `path`'s `extends` chain that adds brands next to
+    inherited ones without `replace`: the merge keeps the inherited brands, which a newcomer
+    may not expect, so commands say so on stderr. (Categories are a library brands pick
+    from: adding one to the inherited ones is the usual case and needs no note.)"""
+    notes = []
+    for child, parent in itertools.pairwise(extends_chain(path)):
+        own = read_toml_file(child)
+        parent_data, _ = load_raw(parent)
+        for table in ("brands",):
+            mine, theirs = own.get(table), parent_data.get(table)
+            if table in own.get("replace", []) or not isinstance(mine, Mapping):
+                continue
+            if not isinstance(theirs, Mapping) or not theirs:
+                continue
+            new = [str(k) for k in mine if k not in theirs]
+            if new:
+                kept = ", ".join(map(str, theirs))
+                notes.append(
+                    f"{child}: {table}: adds {', '.join(new)} and keeps {kept} from "
+                    f'{parent.name} (replace = ["{table}"] keeps only its own)'
+                )
+    return notes
+
+
+def resolve_extends(parent: str, path: Path) -> Path:
+    """The file an `extends = "..."` in `path` names: a path relative to `path`'s folder (or
+    absolute), with or without `.toml`; else a shipped scenario's name, as on the command
+    line (`extends = "beauty_guides"` works from any folder). A file next to `path` wins
+    over a shipped scenario of the same name."""
     parent_path = Path(parent) if Path(parent).is_absolute() else path.parent / parent
     check_file_name(parent_path, path, "extends")
     if not parent_path.exists() and not parent.endswith(".toml"):
         parent_path = parent_path.with_name(parent_path.name + ".toml")
-    if not parent_path.is_file():
-        raise ScenarioError(path, "extends", f"no such file: {parent}")
-    base, base_origin = load_raw(parent_path, (*_chain, path))
-    return deep_merge(base, data), {**base_origin, **origin}
+    if parent_path.is_file():
+        return parent_path
+    shipped = [p.stem for p in SCENARIO_DIR.glob("*.toml")]
+    if Path(parent).name == parent:  # a bare name: a shipped scenario?
+        for candidate in (SCENARIO_DIR / f"{parent}.toml", SCENARIO_DIR / parent):
+            if candidate.is_file():
+                return candidate
+    hint = did_you_mean(Path(parent).stem, shipped)
+    raise ScenarioError(
+        path, "extends", f"no such file: {parent} (nor a shipped scenario of that name){hint}"
+    )
+
+
+def extends_chain(path: Path) -> list[Path]:
+    """`path` and the files its `extends` chain reads, nearest first (what a scenario's
+    content depends on, e.g. for a fingerprint of what an experiment runs)."""
+    chain = [path]
+    while True:
+        parent = read_toml_file(chain[-1]).get("extends")
+        if not isinstance(parent, str) or not parent.strip():
+            return chain
+        nxt = resolve_extends(parent, chain[-1])
+        if nxt.resolve() in {p.resolve() for p in chain}:
+            raise ScenarioError(chain[-1], "extends", f"cycle at {nxt.name}")
+        chain.append(nxt)
 
 
 def parse_override(text: str, source: str = "--set") -> Override:

@@ -235,6 +235,20 @@ CASES: dict[str, tuple[dict[str, str], str, list[str], str, tuple[str, ...]]] = 
         "s.toml: extends: ",
         ("no such file", "nope.toml"),
     ),
+    "extends-unknown-shipped-name": (
+        {"s.toml": 'extends = "beauty_guide"\n'},
+        "s.toml",
+        [],
+        "s.toml: extends: ",
+        ("no such file", "did you mean 'beauty_guides'?"),
+    ),
+    "replace-unknown-table": (
+        {"s.toml": 'extends = "public_only"\nreplace = ["brand"]\n'},
+        "s.toml",
+        [],
+        "s.toml: replace: ",
+        ("'brands' or 'categories'",),
+    ),
     "extends-not-a-string": (
         {"s.toml": "extends = 3\n"},
         "s.toml",

@@ -177,6 +177,68 @@ def test_run_options_override_the_file(
     assert json.loads((out / "summary.json").read_text())["days"] == 10
 
 
+def test_unknown_scenario_suggests_the_shipped_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(["run", "beauty_guide", "--no-twin"], capsys)
+    assert code == 2 and out == ""
+    assert err == (
+        "error: beauty_guide: no such file (and no shipped scenario of that name) "
+        "(did you mean 'beauty_guides'?)\n"
+    )
+
+
+def test_unknown_experiment_suggests_the_shipped_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli(["sweep", "fission_rewards"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.endswith("(did you mean 'fission_reward'?)\n")
+
+
+def test_a_child_adding_a_brand_is_noted_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "rival.toml").write_text(
+        'extends = "public_only"\n[brands.rival]\ncategory = "beauty"\n', encoding="utf-8"
+    )
+    code, out, err = cli(["validate", tmp_path / "rival.toml"], capsys)
+    assert code == 0
+    assert set(json.loads(out)["brands"]) == {"brand", "rival"}
+    assert err.startswith("note: ") and err.count("\n") == 1
+    assert "adds rival and keeps brand from public_only.toml" in err
+
+
+def test_overridden_runs_get_folders_of_their_own(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --out a run with --set/--days/--consumers writes reports/runs/<scenario>-<seed>-
+    <hash of the overrides>/: it never replaces the file's own run or another override's,
+    and the same command (spacing aside) writes the same folder again."""
+    monkeypatch.chdir(tmp_path)
+    runs = tmp_path / "reports" / "runs"
+
+    def run(*extra: object) -> Path:
+        code, out, err = cli(["run", tiny, "--no-report", "--no-twin", *extra], capsys)
+        assert code == 0, err
+        [folder] = [line.split()[1].rstrip("/") for line in out.splitlines() if "wrote" in line]
+        return Path(folder)
+
+    plain = run()
+    assert plain == Path("reports/runs/tiny-1")
+    low = run("--set", "brands.b.appeal=0.3")
+    high = run("--set", "brands.b.appeal=0.6")
+    short = run("--days", 20)
+    assert len({plain, low, high, short}) == 4
+    assert low.name.startswith("tiny-1-") and len(low.name) == len("tiny-1-") + 8
+    assert run("--set", "brands.b.appeal = 0.30") == low  # the value as read
+    assert run("--set", "run.days=20") == short  # the same run, the same folder
+    params = {
+        p.name: json.loads((p / "summary.json").read_text())["parameters"] for p in runs.iterdir()
+    }
+    assert params[low.name]["brands"]["b"]["appeal"] == 0.3
+    assert params[high.name]["brands"]["b"]["appeal"] == 0.6
+    assert params[plain.name]["run"]["days"] == 60 and params[short.name]["run"]["days"] == 20
+
+
 def test_run_engine_default_is_fast_and_agents_still_runs(
     tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

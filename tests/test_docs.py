@@ -66,3 +66,25 @@ def test_odd_code_map_names_what_exists() -> None:
                 if not _resolve(name, modules):
                     missing.append(f"{row[0]}: {name}")
     assert not missing, f"ODD §7 names code that does not exist: {missing}"
+
+
+def test_parameter_reference_lists_the_values_of_text_choices() -> None:
+    """Every text choice (a `Literal` field) shows its allowed values in its row."""
+    from typing import Literal, get_args, get_origin
+
+    from sim.docs import SECTIONS
+
+    reference = parameter_reference()
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in reference.splitlines()[1:]
+        if line.startswith("| `")
+    }
+    seen = 0
+    for _, model in SECTIONS:
+        for name, field in model.model_fields.items():
+            if get_origin(field.annotation) is Literal:
+                seen += 1
+                listed = ", ".join(f"`{v}`" for v in get_args(field.annotation))
+                assert f"(one of: {listed})" in rows[name], name
+    assert seen >= 5  # network kind, package card channel, guide regime, koc kind, policy

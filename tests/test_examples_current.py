@@ -40,3 +40,20 @@ def test_curated_example_is_current(name: str) -> None:
     assert not diffs, f"{name}: stale example ({len(diffs)} KPIs moved, e.g. {diffs[:3]}): " + (
         "regenerate with python -m sim.examples"
     )
+
+
+@pytest.mark.heavy
+def test_curated_reports_and_effects_are_current(tmp_path) -> None:
+    """Every example's report.md and effects.csv (the effects take 8 paired replicates each,
+    about half a minute an example) are what `python -m sim.examples` writes today."""
+    from sim.examples import regenerate
+
+    stale = []
+    for folder in regenerate(root=tmp_path / "examples", echo=False):
+        for name in ("report.md", "effects.csv"):
+            fresh, stored = folder / name, EXAMPLES_DIR / folder.name / name
+            if fresh.exists() != stored.exists() or (
+                fresh.exists() and fresh.read_bytes() != stored.read_bytes()
+            ):
+                stale.append(f"{folder.name}/{name}")
+    assert not stale, f"stale examples {stale}: regenerate with python -m sim.examples"

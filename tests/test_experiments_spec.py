@@ -329,3 +329,11 @@ def test_shipped_experiments_run_the_markets_their_bases_name() -> None:
         exp = load_experiment(path)
         assert exp.consumers is None and "run.consumers" not in exp.set, path.name
         assert "the base's own market" in exp.population_note()
+
+
+def test_experiment_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Editors on Windows may save a BOM: an experiment file (like a scenario) still loads."""
+    text = 'base = "public_only"\nmetrics = ["market.gmv"]\n[factors."run.days"]\nvalues = [10]\n'
+    (tmp_path / "bom.toml").write_bytes(("\ufeff" + text).encode("utf-8"))
+    exp = load_experiment(tmp_path / "bom.toml")
+    assert Path(exp.base_path).name == "public_only.toml" and exp.base == "public_only"

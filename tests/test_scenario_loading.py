@@ -11,6 +11,7 @@ from sim.params import Scenario
 from sim.scenario import (
     Override,
     ScenarioError,
+    added_entries,
     load_scenario,
     parse_override,
     shipped_scenarios,
@@ -100,6 +101,54 @@ def test_extends_chain_relative_paths_and_bare_names(tmp_path: Path) -> None:
     sc = load_scenario(tmp_path / "cases" / "leaf.toml")
     assert (sc.run.days, sc.run.consumers) == (11, 30)
     assert (sc.brands["a"].stores, sc.brands["a"].appeal) == (1, 1.0)
+
+
+def test_extends_takes_a_shipped_name_as_the_command_line_does(tmp_path: Path) -> None:
+    """`extends = "beauty_guides"` from any folder reads the shipped scenario; a file of that
+    name next to the child wins; an unknown name is one line with the close shipped name."""
+    write(tmp_path, {"mine.toml": 'extends = "beauty_guides"\n[run]\ndays = 12\n'})
+    sc = load_scenario(tmp_path / "mine.toml")
+    shipped = load_scenario("beauty_guides")
+    assert sc.run.days == 12 and sc.brands == shipped.brands
+    write(tmp_path, {"beauty_guides.toml": "[run]\nconsumers = 77\n"})
+    assert load_scenario(tmp_path / "mine.toml").run.consumers == 77  # the local file
+    write(tmp_path, {"typo.toml": 'extends = "beauty_guide"\n'})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "typo.toml")
+    assert info.value.key == "extends"
+    assert "did you mean 'beauty_guides'?" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_child_adding_a_brand_keeps_the_inherited_ones_unless_it_replaces_them(
+    tmp_path: Path,
+) -> None:
+    """Brand tables merge by name along `extends` (a new name adds a brand, the inherited
+    ones stay, and `added_entries` says so for the commands to print); `replace = ["brands"]`
+    makes the child's brands the whole set."""
+    rival = "[brands.rival]\nappeal = 0.1\n"
+    write(
+        tmp_path,
+        {
+            "base.toml": BASE,
+            "adds.toml": 'extends = "base.toml"\n' + rival,
+            "own.toml": 'extends = "base.toml"\nreplace = ["brands"]\n' + rival,
+            "same.toml": 'extends = "base.toml"\n[brands.a]\nappeal = 0.9\n',
+        },
+    )
+    assert set(load_scenario(tmp_path / "adds.toml").brands) == {"a", "b", "rival"}
+    [note] = added_entries(tmp_path / "adds.toml")
+    assert "adds rival and keeps a, b from base.toml" in note and 'replace = ["brands"]' in note
+    own = load_scenario(tmp_path / "own.toml")
+    assert set(own.brands) == {"rival"} and own.brands["rival"].appeal == 0.1
+    assert own.run.days == 90  # only the brands table is replaced
+    assert added_entries(tmp_path / "own.toml") == []
+    assert added_entries(tmp_path / "same.toml") == []  # changing an inherited brand
+    write(tmp_path, {"bad.toml": 'extends = "base.toml"\nreplace = ["brand"]\n'})
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "bad.toml")
+    assert info.value.key == "replace" and "'brands' or 'categories'" in str(info.value)
+    with pytest.raises(ScenarioError, match="cannot be overridden"):
+        parse_override("replace=[]")
 
 
 def test_child_can_fix_what_parent_left_invalid_on_its_own(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def test_siyu_app_stops_its_server(sig: signal.Signals, tmp_path: Path) -> None:
         assert app.wait(STOP_WAIT) == (-signal.SIGKILL if sig == signal.SIGKILL else 0)
         assert until(lambda: not any(alive(pid) for pid in server), STOP_WAIT), "orphan"
         assert until(lambda: port_free(port), STOP_WAIT), "the port is still held"
+        # the page was served over http on 127.0.0.1: no samesite warning per connection
+        assert "samesite" not in (tmp_path / "app.log").read_text()
     finally:
         log.close()
         for pid in server:  # never leave one behind, whatever failed above

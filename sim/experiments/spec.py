@@ -426,7 +426,8 @@ def resolve_experiment_path(name: str | Path) -> Path:
                 return candidate
     if path.is_dir():
         raise ScenarioError(name, None, "is a folder, not an experiment file")
-    raise ScenarioError(name, None, "no such file (and no shipped experiment of that name)")
+    hint = did_you_mean(path.stem, [p.stem for p in shipped_experiments()])
+    raise ScenarioError(name, None, f"no such file (and no shipped experiment of that name){hint}")
 
 
 def shipped_experiments() -> list[Path]:

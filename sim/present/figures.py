@@ -6,6 +6,8 @@ run report's figures share."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -20,12 +23,57 @@ from matplotlib.ticker import FuncFormatter
 DPI = 110
 
 
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "Source Han Sans",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+"""Fonts with Chinese glyphs, in order of preference: the first installed one is where the
+figures' text falls back for characters its Latin font lacks (brand names in Chinese).
+Debian and Ubuntu: `apt-get install fonts-noto-cjk` (what CI installs)."""
+
+CJK_FILES = ("notosanscjk", "sourcehansans", "wqy-microhei", "wqy-zenhei", "droidsansfallback")
+"""File names of those fonts, to find one installed after matplotlib cached its font list."""
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The name of the first installed font of CJK_FONTS, or None (then Chinese characters
+    render as empty boxes, with matplotlib's missing-glyph warning).
+
+    Matplotlib caches the fonts it saw on first use; a CJK font installed later is found on
+    disk and added to this process's list (the cache on disk is left alone)."""
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(name in known for name in CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(key in Path(path).name.lower().replace("_", "") for key in CJK_FILES):
+                with contextlib.suppress(Exception):  # an unreadable file: skip it
+                    font_manager.fontManager.addfont(path)
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
+
+
 def style() -> dict[str, Any]:
-    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only."""
+    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only.
+
+    Text is set in the look's sans-serif font; a character that font lacks (Chinese, say)
+    falls back glyph by glyph to the installed CJK font (`cjk_font`), so Latin text keeps
+    its font and Chinese brand names render."""
     rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
     rc.update(
         {"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "legend.frameon": False}
     )
+    cjk = cjk_font()
+    if cjk is not None:
+        rc["font.family"] = ["sans-serif", cjk]
     return rc
 
 

@@ -261,6 +261,13 @@ def app_command(
         fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
     load_or_fail(scenario, None)  # one-line errors before starting a server
+    if not 0 < port < 65536:
+        fail(f"--port: must be 1 to 65535 (got {port})")
+    from sim.workshop.serve import listen_problem
+
+    problem = listen_problem(host, port)  # before the URL is printed: it would not answer
+    if problem:
+        fail(problem)
     if consumers is not None and consumers <= 0:
         fail(f"--consumers: must be positive (got {consumers})")
     try:
@@ -281,8 +288,6 @@ def app_command(
         env["SIYU_GAME_DIR"] = str(game.resolve())
     elif teams:
         fail("--teams: needs --game DIR")
-    if not 0 < port < 65536:
-        fail(f"--port: must be 1 to 65535 (got {port})")
     where = f"http://{host}:{port}"
     print(f"Siyu workshop app on {where}/ (live model); stop it with Ctrl-C", flush=True)
     if the_game is not None:

@@ -10,8 +10,10 @@ also asks the kernel for SIGTERM should `siyu app` die without running any handl
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -23,6 +25,20 @@ STOP_WAIT_S = 10.0
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
+
+
+SAMESITE_WARNING = "Cookies with samesite=none require https"
+"""The start of the warning Solara's server prints (12 lines) for every page a browser
+opens over plain http on an address other than `localhost`: it then sets its session cookie
+with SameSite=Lax, which is what a classroom on a local network needs; nothing to act on."""
+
+
+def server_env(env: dict[str, str]) -> dict[str, str]:
+    """The server's environment: `env` with Python's warning filter told to ignore
+    `SAMESITE_WARNING` (other warnings still show, and a PYTHONWARNINGS already set is kept)."""
+    ignore = f"ignore:{SAMESITE_WARNING}:UserWarning"
+    given = env.get("PYTHONWARNINGS", "")
+    return {**env, "PYTHONWARNINGS": f"{given},{ignore}" if given else ignore}
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -64,6 +80,42 @@ def stop(proc: subprocess.Popen, wait: float = STOP_WAIT_S) -> None:
         proc.wait()
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on `host`:`port` (one line naming the option and
+    what to do), or None when it can. The check binds a socket as the server will (with
+    SO_REUSEADDR, so a port in TIME_WAIT counts as free) and closes it at once."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"--host: cannot listen on {host!r}: {exc.strerror or exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                other = _free_port(host, port)
+                return (
+                    f"--port: port {port} on {host} is in use (another siyu app, or another "
+                    f"program): stop it, or choose another port, e.g. --port {other}"
+                )
+            return f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
+def _free_port(host: str, port: int) -> int:
+    """A port free on `host` now, for the suggestion: the first of the next ten, else one
+    the system picks."""
+    for candidate in [*range(port + 1, min(port + 11, 65536)), 0]:
+        try:
+            with socket.create_server((host, candidate)) as sock:
+                return int(sock.getsockname()[1])
+        except OSError:
+            continue
+    return port + 1
+
+
 class _Stop(Exception):
     """Raised by the signal handler to leave the wait for the server."""
 
@@ -81,7 +133,7 @@ def serve(cmd: list[str], env: dict[str, str]) -> int:
 
     proc = subprocess.Popen(
         cmd,
-        env=env,
+        env=server_env(env),
         start_new_session=posix,
         preexec_fn=_die_with_parent() if posix else None,  # before any thread starts
     )
