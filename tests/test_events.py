@@ -283,3 +283,21 @@ def test_docs_list_every_column():
         section = text.split(f"### `{name}.parquet`", 1)[1].split("###", 1)[0]
         for column in columns:
             assert f"| `{column}` |" in section, (name, column)
+
+
+def test_siyu_run_events(tmp_path, capsys):
+    """`siyu run --events` puts the four files into the run's folder, beside its ledger,
+    and leaves no scratch folder behind; without it there are none."""
+    from tests.helpers import cli
+
+    out = tmp_path / "runs" / "x"
+    args = ["run", "beauty_guides", "--days", 20, "--consumers", 300, "--no-report"]
+    code, stdout, _ = cli([*args, "--no-twin", "--events", "--out", out], capsys)
+    assert code == 0, stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["metrics.parquet", "summary.json", *FILES])
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["x"]
+    ledger = pd.read_parquet(out / "metrics.parquet")
+    assert len(pd.read_parquet(out / "orders.parquet")) == ledger.orders_total.sum()
+    code, _, _ = cli([*args, "--no-twin", "--out", out], capsys)
+    assert code == 0 and not (out / "orders.parquet").exists()
