@@ -17,9 +17,11 @@ import mesa
 import numpy as np
 
 from sim import accounting, rules
+from sim.events import HARVESTED, EventRows, Kind, order_flags
+from sim.events import MEMBER as MEMBER_FLAG
 from sim.ledger import Ledger
 from sim.network import Network
-from sim.params import BrandParams, CategoryParams, Scenario, StrategyParams
+from sim.params import MEMBER_CHANNELS, BrandParams, CategoryParams, Scenario, StrategyParams
 from sim.staffing import draw_staff
 from sim.streams import Purpose
 from sim.vocab import (
@@ -49,6 +51,7 @@ class Market(Protocol):
     store_access: np.ndarray  # [brand, consumer]
     store_catchment: list[np.ndarray]
     ledger: Ledger
+    events: EventRows | None  # the raw event rows, when the run records events (sim.events)
     network: Network
     brands: list[Brand]
     consumers: list[Consumer]
@@ -399,6 +402,14 @@ class Consumer(mesa.Agent):
     def lapse(self, b: int) -> None:
         """Drop out as a customer (BG/NBD): no more purchases from the brand."""
         accounting.book_lapse(self.model.ledger.today, b)
+        if self.model.events is not None:
+            self.model.events.note(
+                Kind.LAPSE,
+                self.index,
+                b,
+                self.model.today,
+                flags=MEMBER_FLAG if b in self.memberships else 0,
+            )
         if b in self.memberships:
             self.leave(b)
         self._set_state(b, LAPSED)
@@ -455,9 +466,27 @@ class Consumer(mesa.Agent):
             m.muted = True
             self.annoyed.add(b)
             accounting.book_mute(model.ledger.today, b)
+            self.note_membership(Kind.MUTE, b, m)
         elif rules.feels_harvested(m.harvest, pop.harvest_threshold):
             accounting.book_leave(model.ledger.today, b)
+            self.note_membership(Kind.LEAVE, b, m, harvested=True)
             self.leave(b, excluded=True)
+
+    def note_membership(
+        self, kind: Kind, b: int, m: Membership, source: int = -1, harvested: bool = False
+    ) -> None:
+        """Record a join, mute or leave of brand b's private domain (`sim.events`), if the
+        run records events."""
+        if self.model.events is not None:
+            self.model.events.note(
+                kind,
+                self.index,
+                b,
+                self.model.today,
+                channel=MEMBER_CHANNELS.index(m.channel),
+                source=source,
+                flags=HARVESTED if harvested else 0,
+            )
 
     def refer_friend(self, b: int) -> None:
         """Tell a friend (a random network tie; anyone, under random mixing) about brand b."""
@@ -834,6 +863,9 @@ class Brand(mesa.Agent):
                 Source[consumer.source[self.index].upper()] if consumer.source[self.index] else -1,
             ),
         )
+        consumer.note_membership(
+            Kind.JOIN, self.index, consumer.memberships[self.index], Source[source.upper()]
+        )
 
     def broadcast(self) -> None:
         """Posts to group, mini-program and official-account members (not guide 1:1)."""
@@ -901,6 +933,7 @@ class Brand(mesa.Agent):
                 continue  # left earlier today (e.g. a referral chain)
             if m.muted:
                 accounting.book_leave(model.ledger.today, b)
+                c.note_membership(Kind.LEAVE, b, m)
                 c.leave(b)
             elif c.hunter:
                 self.fake_referral(c, m)
@@ -973,11 +1006,12 @@ class Brand(mesa.Agent):
             st.channel_policy == "assist",
             st.member_coupon,
         )
+        source = Source[(consumer.source[self.index] or "organic").upper()]
         accounting.book_order(
             self.model.ledger.today,
             self.index,
             channel,
-            Source[(consumer.source[self.index] or "organic").upper()],
+            source,
             prompted_by,
             price,
             cat.price,
@@ -991,6 +1025,18 @@ class Brand(mesa.Agent):
             st.koc_commission,
             st.employee_commission,
         )
+        if self.model.events is not None:
+            self.model.events.note(
+                Kind.ORDER,
+                consumer.index,
+                self.index,
+                self.model.today,
+                channel=int(channel),
+                source=int(source),
+                prompt=int(prompted_by),
+                flags=order_flags(first, member is not None),
+                value=price,
+            )
 
     # ------------------------------------------------------------------ strategy review
     def adopt(self, strategy: StrategyParams) -> None:

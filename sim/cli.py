@@ -7,6 +7,7 @@ Bad input (a bad scenario file, override or option) prints ONE line on stderr,
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -129,6 +130,14 @@ def run(
         int | None,
         typer.Option(help="local processes for the replicates (default: run them here, in turn)"),
     ] = None,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events",
+            help="also write every order, membership event and lapse, and a per-customer "
+            "summary (orders, memberships, lapses, customers .parquet)",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario and measure its effects against its counterfactual twin.
 
@@ -136,7 +145,7 @@ def run(
     attributed KPIs; then runs scenario and twin over paired replicates (common random
     numbers) and prints and writes the incremental KPIs with 95% intervals (summary.json
     "effects", effects.csv)."""
-    from sim.outputs import default_out_dir, write_outputs
+    from sim.outputs import default_out_dir, events_scratch, write_outputs
     from sim.params import NO_COUNTERFACTUAL
     from sim.runner import ENGINES
     from sim.runner import run as run_scenario
@@ -189,19 +198,34 @@ def run(
             notice.cancel()
             bar.update(task, completed=day)
 
+        scratch = events_scratch(target) if events else None
         try:
-            result = run_scenario(sc, used_seed, engine, progress=progress)
+            result = run_scenario(
+                sc,
+                used_seed,
+                engine,
+                progress=progress,
+                events=None if scratch is None else scratch / "events",
+            )
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
         finally:
             notice.cancel()
-    effects = None
-    if cf is not None:
-        effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
-        if effects is not None:
-            result.summary["effects"] = effects.summary()
     try:
-        path = write_outputs(result, target, report=not no_report)
-    except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
-        fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
+        effects = None
+        if cf is not None:
+            effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
+            if effects is not None:
+                result.summary["effects"] = effects.summary()
+        try:
+            path = write_outputs(result, target, report=not no_report)
+        except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
+            fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     out_console().print(run_kpi_table(result.summary))
     from sim.report import budget_notices
 
@@ -211,6 +235,7 @@ def run(
         out_console().print(effects_table(result.summary))
     written = "metrics.parquet, summary.json" + (", effects.csv" if effects is not None else "")
     written += ", report.md, figures/" if not no_report else ""
+    written += ", orders, memberships, lapses, customers .parquet" if events else ""
     print(f"wrote {path}/ ({written})", flush=True)
     if cf is not None and (effects is None or len(effects.failed)):
         raise typer.Exit(3)

@@ -30,6 +30,7 @@ from sim.agents import (
     Membership,
     Platform,
 )
+from sim.events import EventRows
 from sim.ledger import Ledger
 from sim.network import build_network
 from sim.params import Scenario, StrategyParams
@@ -74,6 +75,8 @@ class MarketModel(mesa.Model):
         """The Generator the agents draw from now: each set-up stream, then each daily
         stream, in turn (`sim.streams`)."""
         self.scenario = scenario
+        self.events: EventRows | None = None
+        """The raw event rows the agents note (`sim.events`); None: not recorded."""
         self.today = 0
         self.days = scenario.run.days
         self.n_consumers = n = scenario.run.consumers
@@ -339,6 +342,20 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ engine protocol
     # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)
+    def record_events(self) -> np.ndarray:
+        """From now on, note every order, join, mute, leave and lapse (`sim.events`);
+        returns who has bought from each brand so far (bool [brand, consumer])."""
+        if self.events is None:
+            self.events = EventRows()
+        return self.purchases > 0
+
+    def take_events(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw event rows noted since the last call (`sim.events.WIDTH` int32 columns,
+        and the values), in the order the events happened."""
+        if self.events is None:
+            raise RuntimeError("events are not recorded: call record_events() first")
+        return self.events.take()
+
     @property
     def brand_names(self) -> list[str]:
         """The brands, in index order."""

@@ -1,7 +1,8 @@
 """A run's folder of outputs: metrics.parquet (the ledger), summary.json, effects.csv (when
-the summary carries effects against a counterfactual twin) and the report (report.md,
-figures/), written atomically. This sits above the runner (which computes) and
-the report (which renders), so the computing API never imports the report.
+the summary carries effects against a counterfactual twin), the event files (when the run
+recorded them, `sim.events`) and the report (report.md, figures/), written atomically.
+This sits above the runner (which computes) and the report (which renders), so the
+computing API never imports the report.
 
 from sim import load_scenario, run
 from sim.outputs import write_outputs
@@ -22,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.effects import TABLE_COLUMNS
+from sim.events import FILES as EVENT_FILES
 from sim.params import Scenario
 from sim.runner import RunResult
 from sim.scenario import Override
@@ -74,6 +76,14 @@ def check_writable(out: Path) -> None:
     os.rmdir(probe)
 
 
+def events_scratch(out: Path) -> Path:
+    """A fresh hidden folder beside where `out` will be (in its nearest existing
+    ancestor), for a run to stream its event files into before `write_outputs` moves them
+    into `out`: on the same disk, so the move is a rename. The caller removes it."""
+    holder = _existing_ancestor(Path(out).parent)
+    return Path(tempfile.mkdtemp(prefix=".siyu-events-", dir=holder))
+
+
 def _make_parents(folder: Path) -> list[Path]:
     """Create `folder` and its missing parents; return those created, outermost first."""
     missing: list[Path] = []
@@ -98,7 +108,8 @@ def _remove_empty(folders: list[Path]) -> None:
 def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: bool = True) -> Path:
     """Write metrics.parquet, summary.json, effects.csv (when `result.summary` has an
     "effects" section, from `sim.effects.Effects.summary`), report.md and figures/ into
-    `out`, atomically:
+    `out`, and move the run's event files (`result.events`, `sim.events.FILES`) in with
+    them (`result.events` then names `out`), atomically:
     everything is built in a temporary sibling folder and moved into place at the end.
     `ledger=False` leaves out metrics.parquet (curated examples stay small).
 
@@ -128,6 +139,9 @@ def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: boo
             from sim.report import write_report
 
             write_report(result, tmp)
+        if result.events is not None:
+            for name in EVENT_FILES:
+                shutil.move(Path(result.events) / name, tmp / name)
         if out.exists():  # a previous run's output: set aside until the new one is in place
             old = tmp.with_name(tmp.name + "-old")
             out.rename(old)
@@ -143,4 +157,6 @@ def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: boo
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    if result.events is not None:
+        result.events = out
     return out

@@ -5,7 +5,8 @@ fast engine (`sim.fast.FastModel`) — and `build_engine`, the one place an engi
 An engine steps one day at a time (`step`) or runs its horizon (`run`), keeps its flows and
 stocks in a `sim.ledger.Ledger`, takes a new strategy for a brand between days
 (`set_strategy`: the one path of a strategy change, for the workshop and the strategy
-review alike) and shows its market as snapshots (`sim.snapshots`) and read-only
+review alike), records individual events on request (`record_events`, `sim.events`) and
+shows its market as snapshots (`sim.snapshots`) and read-only
 population arrays. Nothing else of an engine is public to its readers.
 
 With the same seed the two engines draw the day-0 market from the same streams
@@ -59,6 +60,18 @@ class Engine(Protocol):
 
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Step to the horizon, calling `progress(today)` now and then."""
+        ...
+
+    def record_events(self) -> np.ndarray:
+        """From now on, record every order, join, mute, leave and lapse as a raw row of
+        `sim.events`; returns bool [brand, consumer]: who has bought from each brand so
+        far (the summary's ``customer_at_start`` when called before the first day)."""
+        ...
+
+    def take_events(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw event rows recorded since the last call: int32 [k, sim.events.WIDTH]
+        and float64 [k] values, in the order the events happened (whole days, when called
+        between days or from `run`'s `progress`)."""
         ...
 
     def set_strategy(

@@ -6,15 +6,20 @@ sc = load_scenario("beauty_guides", {"brands.brand.strategy.private_discount": 0
 result = run(sc, seed=3)
 result.ledger        # pandas DataFrame, one row per day x brand
 result.summary       # dict of KPIs per brand and for the market
+result = run(sc, seed=3, events="events/")   # and every order, join, lapse (sim.events)
+result.events        # the folder of orders / memberships / lapses / customers .parquet
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from sim.events import EventWriter, finish, open_folder
 from sim.kpis import summarize
 from sim.params import Scenario
 from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
@@ -24,13 +29,15 @@ from sim.version import __version__
 
 @dataclass
 class RunResult:
-    """A finished run: the scenario as run, its seed, the ledger and the KPI summary."""
+    """A finished run: the scenario as run, its seed, the ledger and the KPI summary, and
+    the folder of its event files when it recorded them (`sim.events`)."""
 
     scenario: Scenario
     seed: int
     engine: str
     ledger: pd.DataFrame
     summary: dict
+    events: Path | None = None
 
 
 def run_rng(seed: int) -> RunStreams:
@@ -45,15 +52,25 @@ def run(
     seed: int | None = None,
     engine: str = "fast",
     progress: Callable[[int], None] | None = None,
+    events: str | Path | None = None,
 ) -> RunResult:
-    """Run a scenario once with a seed (default: the scenario's) on an engine."""
+    """Run a scenario once with a seed (default: the scenario's) on an engine.
+
+    With `events` (a folder), every order, membership event and lapse and the customer
+    summary are written there as Parquet while the run goes (`sim.events.FILES`): built
+    in a temporary sibling folder and moved into place when the run is done, so a failed
+    or interrupted run leaves nothing (earlier event files in the folder are replaced).
+    Recording changes neither the draws nor the ledger."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     seed = scenario.run.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
     model = build_engine(engine, scenario, run_rng(seed))
-    model.run(progress)
+    if events is None:
+        model.run(progress)
+    else:
+        events = _run_recording(model, scenario, Path(events), progress)
     ledger = model.ledger.to_frame()
     summary = {
         "scenario": scenario.name,
@@ -67,4 +84,33 @@ def run(
         "kpis": summarize(ledger, scenario.run.consumers),
         "parameters": scenario.model_dump(mode="json"),
     }
-    return RunResult(scenario, seed, engine, ledger, summary)
+    return RunResult(scenario, seed, engine, ledger, summary, events)
+
+
+def _run_recording(
+    model, scenario: Scenario, folder: Path, progress: Callable[[int], None] | None
+) -> Path:
+    """Run `model` to its horizon, streaming its events into `folder` (`run`)."""
+    tmp = open_folder(folder)
+    writer = None
+    try:
+        at_start = model.record_events()
+        brands = list(scenario.brands)
+        writer = EventWriter(
+            tmp, brands, [scenario.brands[b].category for b in brands], model.days, at_start
+        )
+
+        def on_days(day: int) -> None:  # called between whole days: hand them on
+            writer.add(*model.take_events())
+            if progress is not None:
+                progress(day)
+
+        model.run(on_days)
+        writer.add(*model.take_events())
+        writer.close()
+        return finish(tmp, folder)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -61,6 +61,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "sim.population",
             "sim.network",
             "sim.accounting",
+            "sim.events",
             "sim.staffing",
             "sim.review",
             "sim.agents",

@@ -11,6 +11,7 @@ import numpy as np
 
 from sim import population, rules
 from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
+from sim.events import WIDTH
 from sim.fast import kernels as K
 from sim.fast.bridge import (
     BRAND_FIELDS,
@@ -172,6 +173,10 @@ class FastModel:
             scratch_i=np.zeros((3, 3 * nb + 2), dtype=np.int64),
             scratch_f=np.zeros((6, 3 * nb + 2)),
             phase=np.zeros(1, dtype=np.int64),
+            ev_on=np.zeros(1, dtype=np.bool_),
+            ev_int=np.zeros((0, WIDTH), dtype=np.int32),
+            ev_val=np.zeros(0),
+            ev_n=np.zeros(1, dtype=np.int64),
         )
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
@@ -205,6 +210,15 @@ class FastModel:
         if getattr(self, "_refs", None) is None:
             self._refs = (as_struct(self.W), as_struct(self.B), as_struct(self.G))
         return self._refs
+
+    def _drop_refs(self) -> None:
+        """Forget the StructRefs (`_structs` rebuilds them from self.W, B, G), keeping
+        the event buffers the kernels may have grown (and the rows in them)."""
+        refs = getattr(self, "_refs", None)
+        if refs is not None and self.W.ev_on[0]:
+            ev_int, ev_val = K.event_buffers(refs[0])
+            self.W = self.W._replace(ev_int=ev_int, ev_val=ev_val)
+        self._refs = None
 
     def _globals(self) -> Globals:
         """Every scalar field of the population, touches and platform under its own name
@@ -341,7 +355,8 @@ class FastModel:
         circles = [(b, kind, c) for b in range(nb) for kind, c in self._distributors[b]]
         d_ptr = np.zeros(len(circles) + 1, dtype=np.int64)
         d_ptr[1:] = np.cumsum([c.size for _, _, c in circles])
-        self._refs = None
+        self._drop_refs()
+        W = self.W
         self.W = W._replace(
             g_brand=g_brand,
             g_skill=np.concatenate(self._skills).astype(np.float32),
@@ -478,6 +493,22 @@ class FastModel:
 
     # ------------------------------------------------------------------ engine protocol
     # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)
+    def record_events(self) -> np.ndarray:
+        """From now on, record every order, join, mute, leave and lapse (`sim.events`):
+        the kernels append raw rows to buffers they grow (`kernels.note`). Returns who has
+        bought from each brand so far (bool [brand, consumer])."""
+        self.W.ev_on[0] = True
+        return self.W.purchases > 0
+
+    def take_events(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw event rows recorded since the last call (`sim.events.WIDTH` int32
+        columns, and the values), in the order the events happened."""
+        if not self.W.ev_on[0]:
+            raise RuntimeError("events are not recorded: call record_events() first")
+        ints, values, ev_int, ev_val = K.take_events(self._structs()[0])
+        self.W = self.W._replace(ev_int=ev_int, ev_val=ev_val)
+        return ints, values
+
     def set_strategy(
         self, brand: int, strategy: StrategyParams, restaff: bool | None = None
     ) -> None:
@@ -509,8 +540,8 @@ class FastModel:
                 for name in names:
                     wider[name] = np.pad(getattr(B, name), ((0, 0), (0, pad)))
         if wider:
-            self.B = B._replace(**wider)
-            self._refs = None
+            self._drop_refs()
+            self.B = self.B._replace(**wider)
 
     def strategy(self, brand: int) -> StrategyParams:
         """A copy of the brand's current strategy."""

@@ -26,11 +26,19 @@ from sim import rules as rules_py
 _SIM = Path(rules_py.__file__).parent
 _SOURCES = [*sorted(Path(__file__).parent.glob("*.py"))] + [
     _SIM / name
-    for name in ("rules.py", "accounting.py", "ledger.py", "params.py", "vocab.py", "streams.py")
+    for name in (
+        "rules.py",
+        "accounting.py",
+        "ledger.py",
+        "params.py",
+        "vocab.py",
+        "streams.py",
+        "events.py",
+    )
 ]
 """What the compiled code is built from: the engine, the rules, the accounting, and the
-ledger's columns, the parameters' and the vocabulary's codes, which the kernels hold as
-constants."""
+ledger's columns, the parameters', the vocabulary's and the event rows' codes, which the
+kernels hold as constants."""
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from sim.accounting import column, columns
+from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
 from sim.fast.bridge import ChannelPolicy, GuideRegime
 from sim.fast.jit import accounting as A
@@ -57,6 +58,53 @@ _jit = njit(nogil=True)
 _entry = njit(cache=True, nogil=True)
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
+
+
+# --------------------------------------------------------------------------- events
+@_jit
+def note(W, kind, i, b, today, channel, source, prompt, flags, value):
+    """Append one raw event row (`sim.events`) to the buffers, doubling them when full.
+    Called only when the run records events (`W.ev_on[0]`)."""
+    n = W.ev_n[0]
+    if n == W.ev_val.size:
+        grown_i = np.empty((2 * n + 4096, WIDTH), dtype=np.int32)
+        grown_i[:n] = W.ev_int[:n]
+        grown_v = np.empty(2 * n + 4096)
+        grown_v[:n] = W.ev_val[:n]
+        W.ev_int = grown_i
+        W.ev_val = grown_v
+    row = W.ev_int[n]
+    row[0] = kind
+    row[1] = i
+    row[2] = b
+    row[3] = today
+    row[4] = channel
+    row[5] = source
+    row[6] = prompt
+    row[7] = flags
+    W.ev_val[n] = value
+    W.ev_n[0] = n + 1
+
+
+@_jit
+def note_membership(W, kind, i, b, today, source, flags):
+    """A join, mute or leave of consumer i in brand b's private domain (its channel as
+    it is now)."""
+    note(W, kind, i, b, today, np.int64(W.m_channel[b, i]), source, -1, flags, 0.0)
+
+
+@_entry
+def take_events(W):
+    """The raw event rows recorded since the last call (copies), and the buffers."""
+    n = W.ev_n[0]
+    W.ev_n[0] = 0
+    return W.ev_int[:n].copy(), W.ev_val[:n].copy(), W.ev_int, W.ev_val
+
+
+@_entry
+def event_buffers(W):
+    """The event buffers the struct holds now (the kernels may have grown them)."""
+    return W.ev_int, W.ev_val
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -257,6 +305,9 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         B.koc_commission[b],
         B.employee_commission[b],
     )
+    if W.ev_on[0]:
+        flags = (FIRST if first else 0) | (MEMBER if member else 0)
+        note(W, Kind.ORDER, i, b, today, channel, src, prompted_by, flags, price)
 
 
 @_jit
@@ -455,6 +506,8 @@ def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
         W.annoyed[b, i] = True
     serves = A.acquisition_source(W.acquired[b, i] == NOT_ACQUIRED, np.int64(W.source[b, i]))
     A.book_join(L[today], b, source, B.welcome_gift[b], serves)
+    if W.ev_on[0]:
+        note_membership(W, Kind.JOIN, i, b, today, source, 0)
 
 
 @_jit
@@ -551,6 +604,8 @@ def leave(W, G, i, b, excluded):
 def lapse(W, B, G, L, today, i, b):
     """Consumer.lapse: drop out as a customer (BG/NBD)."""
     A.book_lapse(L[today], b)
+    if W.ev_on[0]:
+        note(W, Kind.LAPSE, i, b, today, -1, -1, -1, MEMBER if W.m_channel[b, i] >= 0 else 0, 0.0)
     if W.m_channel[b, i] >= 0:
         leave(W, G, i, b, np.bool_(False))
     set_state(W, G, b, i, np.int64(State.LAPSED))
@@ -596,11 +651,15 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
         W.m_muted[b, i] = True
         W.annoyed[b, i] = True
         A.book_mute(L[today], b)
+        if W.ev_on[0]:
+            note_membership(W, Kind.MUTE, i, b, today, -1, 0)
         g = np.int64(W.m_guide[b, i])
         if g >= 0:
             guide_drop_reachable(W, g, b, i)
     elif R.feels_harvested(W.m_harv[b, i], G.harvest_threshold):
         A.book_leave(L[today], b)
+        if W.ev_on[0]:
+            note_membership(W, Kind.LEAVE, i, b, today, -1, HARVESTED)
         leave(W, G, i, b, np.bool_(True))
 
 
@@ -928,6 +987,8 @@ def members_day(W, B, G, L, book, today, rng, b):
             if rng.random() * ceiling < p:
                 if W.m_muted[b, i]:
                     A.book_leave(L[today], b)
+                    if W.ev_on[0]:
+                        note_membership(W, Kind.LEAVE, i, b, today, -1, 0)
                     leave(W, G, i, b, np.bool_(False))
                 elif W.hunter[i]:
                     fake_referral(W, B, L, today, i, b)

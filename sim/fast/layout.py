@@ -115,6 +115,12 @@ class World(NamedTuple):
     scratch_i: np.ndarray  # [3, w] i8 buffers for the choice sets of on_need / buy_from
     scratch_f: np.ndarray  # [6, w] f8
     phase: np.ndarray  # [1] i8 the day's current phase (see kernels.PHASE_*)
+    # raw event rows (sim.events), when the run records them: ev_n[0] rows are in use;
+    # the kernels grow the buffers when full and the driver takes the rows between days
+    ev_on: np.ndarray  # [1] bool record events
+    ev_int: np.ndarray  # [cap, sim.events.WIDTH] i4
+    ev_val: np.ndarray  # [cap] f8 an order's value
+    ev_n: np.ndarray  # [1] i8 rows in use
 
 
 BRAND_TABLES: dict[str, str] = {
