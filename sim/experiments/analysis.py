@@ -6,7 +6,9 @@ finished replicates, shown with its spread (sd, t-interval, n); a point is never
 highest or lowest without its interval and whether the next point's overlaps it. Kept
 paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the
 reports' style (`sim.present.figures`: bare matplotlib
-Figures on the Agg canvas in a local seaborn style), so they are deterministic.
+Figures on the Agg canvas in a local seaborn style), so they are deterministic; titles, axes
+and report text name KPIs in words with their units (`sim.present.labels`), shares as
+percentages, and a heatmap outlines the cells inside the target band an experiment states.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib.patches import Rectangle
 import pandas as pd
 from scipy import stats
 
@@ -26,6 +29,7 @@ from sim.experiments.paths import DAYS_TO
 from sim.experiments.spec import MARKET, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
+from sim.present.labels import axis_label, fmt_value, series_label, share_axis
 from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
@@ -148,8 +152,10 @@ def fig_responses(
                 ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
-        axes.flat[0].set_ylabel(series_name(brand, metric))
-        fig.suptitle(f"{series_name(brand, metric)} by factor (mean of runs, 95% CI)")
+        for ax in axes.flat[: len(keys)]:
+            share_axis(ax, metric)
+        axes.flat[0].set_ylabel(axis_label(brand, metric))
+        fig.suptitle(f"{series_label(brand, metric)} by factor (mean of runs, 95% CI)")
         save(fig, path)
 
 
@@ -163,8 +169,10 @@ def fig_heatmap(
     brand: str,
     metric: str,
     path: Path,
+    band: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Mean KPI over x × y (averaged over the other factors), one panel per facet level."""
+    """Mean KPI over x × y (averaged over the other factors), one panel per facet level;
+    cells whose mean lies in `band` (a target range) are outlined in red."""
     labels = _design_frame(exp, design)
     vals = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")
     df = labels.join(vals["mean"])
@@ -196,10 +204,17 @@ def fig_heatmap(
             ax.set_xlabel(short(x, design.keys))
             ax.set_ylabel(short(y, design.keys))
             for (i, j), v in np.ndenumerate(t.to_numpy(dtype=float)):
+                inside = band is not None and band[0] <= v <= band[1]
+                if inside:
+                    ax.add_patch(
+                        Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0392b", lw=2.4, hatch="//"
+                        )
+                    )
                 ax.text(
                     j,
                     i,
-                    fmt_number(v),
+                    fmt_value(v, metric),
                     ha="center",
                     va="center",
                     fontsize=8,
@@ -208,8 +223,13 @@ def fig_heatmap(
                 )
             if lev is not None:
                 ax.set_title(f"{short(facet or '', design.keys)} = {lev}")
-        fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=series_name(brand, metric))
-        fig.suptitle(f"{series_name(brand, metric)}: mean over replicates")
+        bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=axis_label(brand, metric))
+        share_axis(bar.ax, metric)
+        title = f"{series_label(brand, metric)}: mean over replicates"
+        if band is not None:
+            lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
+            title += f"\n(outlined, hatched: in the target band {lo}–{hi})"
+        fig.suptitle(title)
         save(fig, path)
     out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
     return out
@@ -230,11 +250,21 @@ def analyse_grid(
     for i, h in enumerate(heatmaps):
         for brand, metric in _targets(h.metric, series):
             name = f"heatmap_{i + 1}_{brand}_{metric}.png".replace("/", "_")
+            band = getattr(h, "band", None)
             table = fig_heatmap(
-                exp, design, means, h.x, h.y, h.facet, brand, metric, folder / FIGURES / name
+                exp,
+                design,
+                means,
+                h.x,
+                h.y,
+                h.facet,
+                brand,
+                metric,
+                folder / FIGURES / name,
+                tuple(band) if band is not None else None,
             )
             sec = Section(
-                f"{series_name(brand, metric)} over {short(h.x, design.keys)} × "
+                f"{series_label(brand, metric)} over {short(h.x, design.keys)} × "
                 f"{short(h.y, design.keys)}"
                 + (f" by {short(h.facet, design.keys)}" if h.facet else "")
             )
@@ -248,7 +278,7 @@ def analyse_grid(
         for brand, metric in series[:MAX_SERIES]:
             name = f"response_{brand}_{metric}.png".replace("/", "_")
             fig_responses(exp, design, results, brand, metric, folder / FIGURES / name)
-            sec = Section(f"How {series_name(brand, metric)} responds to each factor")
+            sec = Section(f"How {series_label(brand, metric)} responds to each factor")
             sec.figures.append(
                 (
                     f"{FIGURES}/{name}",
@@ -282,6 +312,10 @@ def _heat_caption(h: Any, design: Design, metric: str) -> str:
     )
     if metric.startswith("roi"):
         text += " Green pays back (ROI above 1, gross profit per yuan of cost), red does not."
+    band = getattr(h, "band", None)
+    if band is not None:
+        lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
+        text += f" Outlined and hatched: cells whose mean is in the target band {lo}–{hi}."
     return text
 
 
@@ -371,7 +405,7 @@ def _best_text(
     idx = np.flatnonzero(ok)
     high = [int(i) for i in idx[np.argsort(-vals[idx], kind="stable")]]
     low = [int(i) for i in idx[np.argsort(vals[idx], kind="stable")]]
-    name = series_name(brand, metric)
+    name = series_label(brand, metric)
     return (
         _extreme_text(exp, design, sp, high, f"Highest {name}", pct)
         + ". "
@@ -399,7 +433,7 @@ def _band_text(
 
     inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
     above = [where(p) for p in range(len(design)) if vals[p] > hi]
-    text = f"Target {fmt_number(lo)}–{fmt_number(hi)} of {series_name(brand, metric)}: "
+    text = f"Target {fmt_value(lo, metric)}–{fmt_value(hi, metric)} of {series_label(brand, metric)}: "
     text += ("reached at " + "; ".join(inside)) if inside else "reached at no point"
     if above:
         text += ". Beyond it at " + "; ".join(above)
@@ -411,7 +445,7 @@ def points_table(
 ) -> Section:
     labels = _design_frame(exp, design)
     cols = series[:8]
-    header = [short(k, design.keys) for k in design.keys] + [series_name(b, m) for b, m in cols]
+    header = [short(k, design.keys) for k in design.keys] + [axis_label(b, m) for b, m in cols]
     spreads = [spread_of(means, b, m, len(design)) for b, m in cols]
     rows = []
     for p in range(min(len(design), 60)):
@@ -446,21 +480,24 @@ def analyse_lhs(
     rows = []
     for b, m in series:
         y = matrix(means, b, m, len(design))
-        cells = [series_name(b, m)]
+        cells = [series_label(b, m)]
         for k in keys:
-            x = _codes(exp, design, k)
-            ok = np.isfinite(y)
-            rho = stats.spearmanr(x[ok], y[ok]).statistic if ok.sum() > 2 else np.nan
-            cells.append(fmt_number(float(rho)))
+            cells.append(spearman_text(_codes(exp, design, k), y))
         rows.append(cells)
     sec = Section("Rank correlation of each KPI with each factor (Spearman, point means)")
+    sec.text.append(
+        "Each cell: Spearman's ρ between the factor and the KPI's mean over a point's "
+        "replicates, its two-sided p-value (H0: no monotone association; scipy) and n, the "
+        "points that define the KPI. With few points only strong correlations are told from "
+        "0; a p-value below 0.05 is in bold."
+    )
     sec.text.append(md_table_plain(["KPI", *[short(k, keys) for k in keys]], rows))
     sections = [sec]
     if exp.analysis.responses:
         for b, m in series[:MAX_SERIES]:
             name = f"scatter_{b}_{m}.png"
             fig_scatter(exp, design, means, b, m, folder / FIGURES / name)
-            s = Section(f"{series_name(b, m)} across the sampled points")
+            s = Section(f"{series_label(b, m)} across the sampled points")
             s.figures.append(
                 (
                     f"{FIGURES}/{name}",
@@ -469,6 +506,20 @@ def analyse_lhs(
             )
             sections.append(s)
     return sections
+
+
+def spearman_text(x: np.ndarray, y: np.ndarray) -> str:
+    """`0.62 (p 0.001, n 30)`: Spearman's ρ of the finite pairs with its p-value and count
+    (bold when p < 0.05); a dash with n when fewer than 3 pairs or a constant side."""
+    ok = np.isfinite(y) & np.isfinite(x)
+    n = int(ok.sum())
+    if n < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+        return f"{fmt_number(None)} (n {n})"
+    res = stats.spearmanr(x[ok], y[ok])
+    rho, p = float(res.statistic), float(res.pvalue)
+    p_text = f"p {p:.2g}" if p >= 0.001 else "p < 0.001"
+    text = f"{rho:.2f} ({p_text}, n {n})"
+    return f"**{text}**" if p < 0.05 else text
 
 
 def _codes(exp: Experiment, design: Design, key: str) -> np.ndarray:
@@ -495,9 +546,11 @@ def fig_scatter(
                 ax.set_xticks(range(len(vals)), [exp.factors[key].label(v) for v in vals])
             if metric.startswith("roi"):
                 ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
+            share_axis(ax, metric)
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
-        axes.flat[0].set_ylabel(series_name(brand, metric))
+        axes.flat[0].set_ylabel(axis_label(brand, metric))
+        fig.suptitle(f"{series_label(brand, metric)}: one dot per design point")
         save(fig, path)
 
 
@@ -540,6 +593,13 @@ def sensitivity_indices(exp: Experiment, design: Design, y: np.ndarray) -> pd.Da
     return pd.DataFrame({c: np.asarray(si[c], dtype=float) for c in cols}, index=design.keys)
 
 
+def index_text(value: float, conf: float) -> str:
+    """`0.42 ± 0.08`; a negative estimate clipped: `0* (est. −0.05) ± 0.08`."""
+    if value < 0:
+        return f"0* (est. {value:.2f}) ± {conf:.2f}".replace("-", "−")
+    return f"{value:.2f} ± {conf:.2f}"
+
+
 def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
     with matplotlib.rc_context(style()):
         n = len(tables)
@@ -548,7 +608,7 @@ def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> N
             yy = np.arange(len(keys))
             ax.barh(
                 yy - 0.2,
-                t["S1"],
+                t["S1"].clip(lower=0.0),
                 0.4,
                 xerr=t["S1_conf"],
                 label="first order S1",
@@ -557,7 +617,7 @@ def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> N
             )
             ax.barh(
                 yy + 0.2,
-                t["ST"],
+                t["ST"].clip(lower=0.0),
                 0.4,
                 xerr=t["ST_conf"],
                 label="total ST",
@@ -614,9 +674,9 @@ def analyse_sensitivity(
     for b, m in series:
         t = sensitivity_indices(exp, design, matrix(means, b, m, len(design)))
         if t is None:
-            skipped.append(series_name(b, m))
+            skipped.append(series_label(b, m))
         else:
-            tables[series_name(b, m)] = t
+            tables[series_label(b, m)] = t
     keys = design.keys
     pct = f"{100 * exp.analysis.conf_level:.0f}%"
     sections = []
@@ -628,22 +688,19 @@ def analyse_sensitivity(
             f"({exp.analysis.resamples} resamples). S1: share of the KPI's variance a factor "
             "explains alone; ST: including its interactions. ST well above S1 means the "
             "factor matters through interactions; indices within their interval of 0 do not "
-            "matter here."
+            "matter here. An index cannot be negative: a negative estimate (sampling error) is "
+            "shown as 0, marked *, with its estimate beside it, and drawn as 0."
         )
         for name, t in tables.items():
             order = t.sort_values("ST", ascending=False)
             rows = [
-                [
-                    short(str(k), keys),
-                    f"{r.S1:.2f} ± {r.S1_conf:.2f}",
-                    f"{r.ST:.2f} ± {r.ST_conf:.2f}",
-                ]
+                [short(str(k), keys), index_text(r.S1, r.S1_conf), index_text(r.ST, r.ST_conf)]
                 for k, r in order.iterrows()
             ]
             top = order.iloc[0]
             lead = (
                 f"**{name}**: the largest total effect is "
-                f"{short(str(order.index[0]), keys)} (ST {top.ST:.2f} ± {top.ST_conf:.2f})"
+                f"{short(str(order.index[0]), keys)} (ST {index_text(top.ST, top.ST_conf)})"
             )
             if order["ST_conf"].max() > 0.2:
                 lead += (
@@ -660,7 +717,8 @@ def analyse_sensitivity(
             sec.figures.append(
                 (
                     f"{FIGURES}/sobol.png",
-                    f"Bars: S1 and ST with {pct} bootstrap intervals (whiskers).",
+                    f"Bars: S1 and ST with {pct} bootstrap intervals (whiskers); a negative "
+                    "estimate is drawn as 0.",
                 )
             )
     else:
@@ -763,7 +821,9 @@ def fig_paths(
             pad = 0.05 * (limits[1] - limits[0])
             ax.set_ylim(limits[0] - pad, limits[1] + pad)
         ax.set_xlabel(f"day (end of each {window}-day window)")
-        ax.set_ylabel(series_name(brand, metric))
+        ax.set_ylabel(axis_label(brand, metric))
+        share_axis(ax, metric)
+        ax.set_title(f"{series_label(brand, metric)} over the run", fontsize=10)
         if metric.startswith("roi"):
             ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
         if len(order) > 1:
@@ -788,7 +848,7 @@ def analyse_paths(
         values = values[np.isfinite(values)]
         limits = (float(values.min()), float(values.max())) if values.size else None
         fig_paths(summary, order, brand, metric, exp.path_window, folder / FIGURES / name, limits)
-        sec = Section(f"Path of {series_name(brand, metric)} over the run")
+        sec = Section(f"Path of {series_label(brand, metric)} over the run")
         sec.figures.append(
             (
                 f"{FIGURES}/{name}",
