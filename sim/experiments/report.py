@@ -48,7 +48,7 @@ def _duration(seconds: float) -> str:
 def render_sections(sections: list[Section]) -> list[str]:
     lines: list[str] = []
     for sec in sections:
-        lines += [f"## {sec.title}", ""]
+        lines += [f"## {sec.title[:1].upper()}{sec.title[1:]}", ""]
         for text in sec.text:
             lines += [text, ""]
         for path, caption in sec.figures:
