@@ -130,9 +130,11 @@ metrics = ["market.private_share", "brands.brand.roi_private"]
 "brands.brand.strategy.welcome_gift" = [0.0, 42.0, 45.0]
 "brands.brand.strategy.private_discount" = [0.0, 0.1]
 [analysis]
-heatmaps = [
-    { x = "brands.brand.strategy.welcome_gift", y = "brands.brand.strategy.private_discount", metric = "market.private_share", band = [0.4, 0.5] },
-]
+[[analysis.heatmaps]]
+x = "brands.brand.strategy.welcome_gift"
+y = "brands.brand.strategy.private_discount"
+metric = "market.private_share"
+band = [0.4, 0.5]
 """
 
 
@@ -165,7 +167,9 @@ def test_figures_name_kpis_in_words_with_units_and_draw_the_band(
             "title": fig.get_suptitle(),
             "labels": [a.get_ylabel() for a in axes],
             "percent": [isinstance(a.yaxis.get_major_formatter(), PercentFormatter) for a in axes],
-            "outlined": sum(bool(isinstance(p, Rectangle) and p.get_hatch()) for p in axes[0].patches),
+            "outlined": sum(
+                bool(isinstance(p, Rectangle) and p.get_hatch()) for p in axes[0].patches
+            ),
         }
         real_save(fig, path)
 

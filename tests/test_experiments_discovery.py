@@ -50,9 +50,7 @@ def test_prim_restricts_a_category() -> None:
 
 
 def test_choose_box_takes_the_densest_with_enough_coverage() -> None:
-    t = pd.DataFrame(
-        {"coverage": [1.0, 0.9, 0.6, 0.5, 0.3], "density": [0.2, 0.4, 0.7, 0.7, 1.0]}
-    )
+    t = pd.DataFrame({"coverage": [1.0, 0.9, 0.6, 0.5, 0.3], "density": [0.2, 0.4, 0.7, 0.7, 1.0]})
     assert choose_box(t, 0.5) == 2  # 0.7 at coverage 0.6 beats 0.7 at 0.5; 1.0 is too small
     assert choose_box(t, 0.25) == 4
     assert choose_box(t, 0.95) == 0
@@ -133,7 +131,9 @@ def test_report_says_how_to_install_without_the_package(
     res = run_sweep(exp, tmp_path / "out", SerialExecutor(), run_fn=fake_run)
     report = write_sweep_report(exp, res.design, res.manifest, res.results, tmp_path / "out")
     text = report.read_text(encoding="utf-8")
-    assert f"Scenario discovery needs EMA Workbench, not installed here: `{discovery.INSTALL}`" in text
+    assert (
+        f"Scenario discovery needs EMA Workbench, not installed here: `{discovery.INSTALL}`" in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,9 @@ def test_report_says_how_to_install_without_the_package(
         ),
     ],
 )
-def test_bad_targets_fail_in_one_line(tmp_path: Path, discover: str, key: str, message: str) -> None:
+def test_bad_targets_fail_in_one_line(
+    tmp_path: Path, discover: str, key: str, message: str
+) -> None:
     with pytest.raises(ScenarioError) as err:
         _experiment(tmp_path, discover)
     assert err.value.key == key

@@ -20,8 +20,8 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-from matplotlib.patches import Rectangle
 import pandas as pd
+from matplotlib.patches import Rectangle
 from scipy import stats
 
 from sim.experiments.design import Design
@@ -29,7 +29,7 @@ from sim.experiments.paths import DAYS_TO
 from sim.experiments.spec import MARKET, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
-from sim.present.labels import axis_label, fmt_value, series_label, share_axis
+from sim.present.labels import axis_label, fmt_value, fmt_width, series_label, share_axis
 from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
@@ -74,9 +74,10 @@ def fmt_spread(row: pd.Series, metric: str = "") -> str:
     if not np.isfinite(row["mean"]):
         runs = row["runs"]
         return "never reached" if metric.startswith(DAYS_TO) and runs > 0 else fmt_number(None)
-    text = fmt_number(row["mean"])
+    text = fmt_value(row["mean"], metric)
     if np.isfinite(row["half"]):
-        text += f" ± {fmt_number(row['half'])} (sd {fmt_number(row['sd'])}, n {int(row['n'])})"
+        half, sd = fmt_width(row["half"], metric), fmt_width(row["sd"], metric)
+        text += f" ± {half} (sd {sd}, n {int(row['n'])})"
     else:
         text += f" (n {int(row['n'])}, no interval)"
     if metric.startswith(DAYS_TO) and row["n"] < row["runs"]:
@@ -326,15 +327,15 @@ def _where(exp: Experiment, design: Design, p: int) -> str:
     )
 
 
-def _interval(sp: pd.DataFrame, p: int, pct: str) -> str:
-    """`75,578 (95% CI −46,000 to 197,000; sd 13,678; n 2)` for point p."""
+def _interval(sp: pd.DataFrame, p: int, pct: str, metric: str = "") -> str:
+    """`75,578 (95% CI −46,000 to 197,000; sd 13,678; n 2)` for point p (a share in %)."""
     r = sp.loc[p]
     if not np.isfinite(r["half"]):
-        return f"{fmt_number(r['mean'])} (n {int(r['n'])}: no interval)"
+        return f"{fmt_value(r['mean'], metric)} (n {int(r['n'])}: no interval)"
     lo, hi = r["mean"] - r["half"], r["mean"] + r["half"]
     return (
-        f"{fmt_number(r['mean'])} ({pct} CI {fmt_number(lo)} to {fmt_number(hi)}; "
-        f"sd {fmt_number(r['sd'])}; n {int(r['n'])})"
+        f"{fmt_value(r['mean'], metric)} ({pct} CI {fmt_value(lo, metric)} to "
+        f"{fmt_value(hi, metric)}; sd {fmt_width(r['sd'], metric)}; n {int(r['n'])})"
     )
 
 
@@ -354,19 +355,25 @@ def overlapping(sp: pd.DataFrame, p: int) -> list[int]:
 
 
 def _extreme_text(
-    exp: Experiment, design: Design, sp: pd.DataFrame, order: list[int], word: str, pct: str
+    exp: Experiment,
+    design: Design,
+    sp: pd.DataFrame,
+    order: list[int],
+    word: str,
+    pct: str,
+    metric: str = "",
 ) -> str:
     """`Highest …: value (CI) at …; not distinguishable from the runner-up …` (order: the
     points from the extreme inwards)."""
     p, rest = order[0], order[1:]
-    text = f"{word}: **{_interval(sp, p, pct)}** at {_where(exp, design, p)}"
+    text = f"{word}: **{_interval(sp, p, pct, metric)}** at {_where(exp, design, p)}"
     if not rest:
         return text
     nxt = rest[0]
     if not np.isfinite(sp.at[p, "half"]):
         return (
             text + f"; with fewer than 2 replicates a point has no interval, so it cannot be "
-            f"told from the next, {_interval(sp, nxt, pct)} at {_where(exp, design, nxt)} "
+            f"told from the next, {_interval(sp, nxt, pct, metric)} at {_where(exp, design, nxt)} "
             "(raise `replicates`)"
         )
     close = overlapping(sp, p)
@@ -376,7 +383,7 @@ def _extreme_text(
         return (
             text
             + f"; not distinguishable from {'the next, ' if q == nxt else ''}"
-            + f"{_interval(sp, q, pct)} at {_where(exp, design, q)} (the {pct} intervals "
+            + f"{_interval(sp, q, pct, metric)} at {_where(exp, design, q)} (the {pct} intervals "
             "overlap"
             + (
                 f"; {more} more point{'s overlap' if more > 1 else ' overlaps'} it too"
@@ -387,7 +394,7 @@ def _extreme_text(
         )
     return (
         text + f"; its {pct} interval is clear of every other point's (the next: "
-        f"{_interval(sp, nxt, pct)} at {_where(exp, design, nxt)})"
+        f"{_interval(sp, nxt, pct, metric)} at {_where(exp, design, nxt)})"
     )
 
 
@@ -407,9 +414,9 @@ def _best_text(
     low = [int(i) for i in idx[np.argsort(vals[idx], kind="stable")]]
     name = series_label(brand, metric)
     return (
-        _extreme_text(exp, design, sp, high, f"Highest {name}", pct)
+        _extreme_text(exp, design, sp, high, f"Highest {name}", pct, metric)
         + ". "
-        + _extreme_text(exp, design, sp, low, "Lowest", pct)
+        + _extreme_text(exp, design, sp, low, "Lowest", pct, metric)
         + "."
     )
 
@@ -433,7 +440,9 @@ def _band_text(
 
     inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
     above = [where(p) for p in range(len(design)) if vals[p] > hi]
-    text = f"Target {fmt_value(lo, metric)}–{fmt_value(hi, metric)} of {series_label(brand, metric)}: "
+    text = (
+        f"Target {fmt_value(lo, metric)}–{fmt_value(hi, metric)} of {series_label(brand, metric)}: "
+    )
     text += ("reached at " + "; ".join(inside)) if inside else "reached at no point"
     if above:
         text += ". Beyond it at " + "; ".join(above)

@@ -318,12 +318,15 @@ def discover_section(
             [
                 f"{count} ({hit.mean():.0%}). PRIM found no box of the factors in which at "
                 f"least {THRESHOLD:.0%} of the runs meet the target: the runs on target are "
-                "spread over the factor space, not gathered in a region of it."
+                "spread over the factor space, not gathered in one box of it (a narrow band "
+                "of a KPI that two factors raise together runs diagonally across them, and "
+                "no box fits a diagonal)."
             ],
             [],
         )
     text.append(
-        f"{count} ({hit.mean():.0%}; each replicate is a row). The box, chosen on PRIM's peeling trajectory as the densest box that still "
+        f"{count} ({hit.mean():.0%}; each replicate is a row). The box, chosen on PRIM's "
+        "peeling trajectory as the densest box that still "
         f"holds at least {target.coverage:.0%} of the runs meeting the target: "
         + (
             "; ".join(f"**{short(lim.factor, keys)} {lim.text}**" for lim in restricted)
@@ -334,9 +337,7 @@ def discover_section(
         f"{box.coverage:.0%} (of all runs on target), density {box.density:.0%} (of the runs "
         f"in the box; {hit.mean():.0%} over all runs), mass {box.mass:.0%} (of all runs)."
     )
-    rows_md = [
-        [f"`{lim.factor}`", short(lim.factor, keys), lim.text] for lim in box.limits
-    ]
+    rows_md = [[f"`{lim.factor}`", short(lim.factor, keys), lim.text] for lim in box.limits]
     text.append(md_table_plain(["factor", "short name", "box"], rows_md))
     name_png = f"discover_{index + 1}_{name}.png".replace("/", "_")
     fig_box(box, keys, x, f"{label}: {want}", folder / FIGURES / name_png)

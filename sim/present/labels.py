@@ -144,6 +144,13 @@ def fmt_value(v: float | None, name: str) -> str:
     return fmt_number(v)
 
 
+def fmt_width(v: float | None, name: str) -> str:
+    """A spread (sd, an interval's half-width) of a KPI: percentage points for a share."""
+    if v is None or not math.isfinite(v) or not is_share(name):
+        return fmt_number(v)
+    return f"{100 * v:.1f} pp"
+
+
 def share_axis(ax: Any, name: str, axis: str = "y") -> None:
     """Percent tick labels on the axis of a share (nothing for other KPIs)."""
     if not is_share(name):
