@@ -49,6 +49,15 @@ def test_prim_restricts_a_category() -> None:
     assert float(lim["x1"].text[2:]) == pytest.approx(0.5, abs=0.05)
 
 
+def test_prim_keeps_no_box_where_the_target_is_scattered() -> None:
+    """10% of runs on target at random: no box reaches density 0.5, EMA keeps none."""
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame({"a": rng.random(600), "b": rng.random(600)})
+    box = find_box(x, rng.random(600) < 0.1)
+    assert len(box.trajectory) == 1 and box.coverage == 1.0
+    assert not any(item.restricted for item in box.limits)
+
+
 def test_choose_box_takes_the_densest_with_enough_coverage() -> None:
     t = pd.DataFrame({"coverage": [1.0, 0.9, 0.6, 0.5, 0.3], "density": [0.2, 0.4, 0.7, 0.7, 1.0]})
     assert choose_box(t, 0.5) == 2  # 0.7 at coverage 0.6 beats 0.7 at 0.5; 1.0 is too small

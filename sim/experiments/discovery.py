@@ -51,7 +51,7 @@ from sim.present.format import fmt_number, short
 from sim.present.labels import fmt_value, series_label
 from sim.present.tables import md_table_plain
 
-INSTALL = "pip install 'siyu[discovery]'"
+INSTALL = 'pip install -e ".[discovery]"'
 """How to install the optional dependency (EMA Workbench), said in the report without it."""
 MIN_COVERAGE = 0.5
 """Default of a target's `coverage`: the chosen box keeps at least this share of the runs
@@ -61,6 +61,10 @@ THRESHOLD = 0.5
 """PRIM's threshold on a run's outcome (1 on target, 0 not): the runs at or above it are the
 cases of interest, and PRIM keeps a box only if its density (the mean outcome of its runs)
 reaches it; a last box below it is discarded (EMA's rule) and the report says so."""
+
+MAX_LEVELS = 12
+"""A numeric factor with at most this many distinct values in the runs (a grid's levels) has
+the levels inside its bound listed beside it."""
 
 
 class DiscoveryUnavailable(Exception):
@@ -203,8 +207,14 @@ def _limit(key: str, lim: pd.Series, full: pd.Series, column: pd.Series) -> Limi
     elif hi_cut:
         text = f"≤ {fmt_number(hi)}"
     else:
-        text = "any"
-    return Limit(key, text, lo_cut or hi_cut, low=lo, high=hi)
+        return Limit(key, "any", False, low=lo, high=hi)
+    levels = np.unique(column.to_numpy(dtype=float))
+    if len(levels) <= MAX_LEVELS:  # a grid's levels: say which the box keeps
+        inside = [fmt_number(float(v)) for v in levels if lo <= v <= hi]
+        text += (
+            f" (levels {', '.join(inside)} of {', '.join(fmt_number(float(v)) for v in levels)})"
+        )
+    return Limit(key, text, True, low=lo, high=hi)
 
 
 def fig_box(box: Box, keys: list[str], x: pd.DataFrame, title: str, path: Path) -> None:
@@ -318,9 +328,10 @@ def discover_section(
             [
                 f"{count} ({hit.mean():.0%}). PRIM found no box of the factors in which at "
                 f"least {THRESHOLD:.0%} of the runs meet the target: the runs on target are "
-                "spread over the factor space, not gathered in one box of it (a narrow band "
-                "of a KPI that two factors raise together runs diagonally across them, and "
-                "no box fits a diagonal)."
+                "spread over the factor space rather than gathered in one box of it (a narrow "
+                "band of a KPI that rises with two factors, for one, runs diagonally across "
+                "them, and no box fits a diagonal; a one-sided target such as `above` finds "
+                "where the KPI reaches the band)."
             ],
             [],
         )
