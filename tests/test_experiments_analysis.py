@@ -181,10 +181,10 @@ def test_figures_name_kpis_in_words_with_units_and_draw_the_band(
     text = write_sweep_report(exp, res.design, res.manifest, res.results, tmp_path / "out")
     text = text.read_text(encoding="utf-8")
     heat = seen["heatmap_1_market_private_share.png"]
-    assert heat["title"].startswith("market private share of GMV: mean over replicates")
+    assert heat["title"].startswith("market private share of GMV (%): mean over replicates")
     assert "in the target band 40.0%–50.0%" in heat["title"]
     assert heat["outlined"] == 2
-    assert "market private share of GMV (%)" in heat["labels"]  # the colour bar
+    assert "%" in heat["labels"]  # the colour bar's unit
     assert any(heat["percent"])
     resp = seen["response_brand_roi_private.png"]
     assert resp["title"] == "ROI private of brand by factor (mean of runs, 95% CI)"

@@ -29,7 +29,14 @@ from sim.experiments.paths import DAYS_TO
 from sim.experiments.spec import MARKET, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
-from sim.present.labels import axis_label, fmt_value, fmt_width, series_label, share_axis
+from sim.present.labels import (
+    axis_label,
+    fmt_value,
+    fmt_width,
+    kpi_label,
+    series_label,
+    share_axis,
+)
 from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
@@ -173,13 +180,14 @@ def fig_heatmap(
     band: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Mean KPI over x × y (averaged over the other factors), one panel per facet level;
-    cells whose mean lies in `band` (a target range) are outlined in red."""
+    a cell that is one design point shows the half-width of its t-interval over replicates
+    under its mean; cells whose mean lies in `band` (a target range) are outlined in red."""
     labels = _design_frame(exp, design)
     vals = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")
-    df = labels.join(vals["mean"])
+    df = labels.join(vals[["mean", "half"]])
     facets = _level_order(exp, facet, design) if facet else [None]
     xo, yo = _level_order(exp, x, design), _level_order(exp, y, design)
-    tables = []
+    tables, halves = [], []
     for lev in facets:
         sub = df if lev is None else df[df[facet] == lev]
         tables.append(
@@ -187,6 +195,8 @@ def fig_heatmap(
                 index=yo, columns=xo
             )
         )
+        one = sub.groupby([y, x])["half"].agg(lambda h: h.iloc[0] if len(h) == 1 else np.nan)
+        halves.append(one.unstack(x).reindex(index=yo, columns=xo).to_numpy(dtype=float))
     finite = np.concatenate([t.to_numpy().ravel() for t in tables])
     finite = finite[np.isfinite(finite)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -198,7 +208,7 @@ def fig_heatmap(
         kw = {"cmap": "RdYlGn", "norm": TwoSlopeNorm(1.0, lo, hi)}
     with matplotlib.rc_context({**style(), "axes.grid": False}):
         fig, axes = figure(len(facets), 1, 3.6, 3.3, legend_w=0.8)
-        for ax, lev, t in zip(axes.flat, facets, tables, strict=True):
+        for ax, lev, t, half in zip(axes.flat, facets, tables, halves, strict=True):
             im = ax.imshow(t.to_numpy(dtype=float), origin="lower", aspect="auto", **kw)
             ax.set_xticks(range(len(xo)), xo)
             ax.set_yticks(range(len(yo)), yo)
@@ -212,25 +222,28 @@ def fig_heatmap(
                             (j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0392b", lw=2.4, hatch="//"
                         )
                     )
+                spread = half[i, j]
                 ax.text(
                     j,
                     i,
-                    fmt_value(v, metric),
+                    fmt_value(v, metric)
+                    + (f"\n± {fmt_width(spread, metric)}" if np.isfinite(spread) else ""),
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=7 if np.isfinite(spread) else 8,
                     color="black",
                     bbox={"facecolor": "white", "alpha": 0.6, "lw": 0, "pad": 1},
                 )
             if lev is not None:
                 ax.set_title(f"{short(facet or '', design.keys)} = {lev}")
-        bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=axis_label(brand, metric))
+        unit = kpi_label(metric)[1]
+        bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=unit or None)
         share_axis(bar.ax, metric)
-        title = f"{series_label(brand, metric)}: mean over replicates"
+        title = f"{axis_label(brand, metric)}: mean over replicates"
         if band is not None:
             lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
             title += f"\n(outlined, hatched: in the target band {lo}–{hi})"
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
         save(fig, path)
     out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
     return out
@@ -269,7 +282,9 @@ def analyse_grid(
                 f"{short(h.y, design.keys)}"
                 + (f" by {short(h.facet, design.keys)}" if h.facet else "")
             )
-            sec.figures.append((f"{FIGURES}/{name}", _heat_caption(h, design, metric)))
+            sec.figures.append(
+                (f"{FIGURES}/{name}", _heat_caption(h, design, metric, exp.analysis.conf_level))
+            )
             sec.text.append(_best_text(exp, design, means, brand, metric))
             if getattr(h, "band", None) is not None:
                 sec.text.append(_band_text(exp, design, means, brand, metric, h.band))
@@ -305,11 +320,13 @@ def _targets(metric: str, series: list[tuple[str, str]]) -> list[tuple[str, str]
     return [(b, m) for b, m in series if m == name and (who in ("*", b))]
 
 
-def _heat_caption(h: Any, design: Design, metric: str) -> str:
+def _heat_caption(h: Any, design: Design, metric: str, conf: float = 0.95) -> str:
     text = (
         f"Each cell: the mean over replicates (and over the other factors) at one "
-        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination; each point's "
-        "spread over its replicates (sd, t-interval, n) is in the design points table below."
+        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination, and under it "
+        f"± the half-width of its {100 * conf:g}% t-interval over replicates where the cell "
+        "is one design point; each point's spread (sd, t-interval, n) is in the design points "
+        "table below."
     )
     if metric.startswith("roi"):
         text += " Green pays back (ROI above 1, gross profit per yuan of cost), red does not."
