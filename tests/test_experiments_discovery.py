@@ -176,6 +176,11 @@ def test_report_says_how_to_install_without_the_package(
             "between: low must not exceed high",
         ),
         (
+            'discover = [{ metric = "brands.*.roi_private", above = 1 }]',
+            "analysis.discover[0].metric",
+            "'brands.*.roi_private' is not in metrics",
+        ),
+        (
             'discover = [{ metric = "market.private_share", above = 0.4, coverage = 0 }]',
             "analysis.discover[0].coverage",
             "greater than 0",

@@ -371,13 +371,15 @@ class Experiment(_Strict):
 
     def digest(self) -> str:
         """A hash of the experiment and the resolved base scenario: a resumed sweep must match.
-        Without paths the path keys are left out, so stores written before they existed
-        still resume."""
+        Without paths the path keys are left out, and without discovery targets the empty
+        `analysis.discover`, so stores written before they existed still resume."""
         base = load_scenario(self.base_path, self.fixed_overrides()).model_dump(mode="json")
         data = self.model_dump(mode="json")
         if not self.uses_paths():
             data.pop("paths")
             data.pop("path_window")
+        if not self.analysis.discover:
+            data["analysis"].pop("discover")
         text = json.dumps(
             {"experiment": data, "base": base},
             sort_keys=True,
