@@ -164,8 +164,9 @@ def test_figures_name_kpis_in_words_with_units_and_draw_the_band(
     def keep(fig, path):
         axes = fig.get_axes()
         seen[Path(path).name] = {
-            "title": fig.get_suptitle(),
-            "labels": [a.get_ylabel() for a in axes],
+            # as read: a long title or label wraps onto lines
+            "title": " ".join(fig.get_suptitle().split()),
+            "labels": [" ".join(a.get_ylabel().split()) for a in axes],
             "percent": [isinstance(a.yaxis.get_major_formatter(), PercentFormatter) for a in axes],
             "outlined": sum(
                 bool(isinstance(p, Rectangle) and p.get_hatch()) for p in axes[0].patches

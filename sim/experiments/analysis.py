@@ -31,15 +31,19 @@ from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
 from sim.present.labels import (
     axis_label,
+    fits,
     fmt_value,
     fmt_width,
     kpi_label,
     series_label,
     share_axis,
+    wrap,
 )
 from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
+LABEL_WIDTH = 32
+"""Characters per line of a KPI's y-axis label (longer labels wrap)."""
 MAX_SERIES = 6
 """At most this many KPI series get their own response figure."""
 
@@ -162,8 +166,9 @@ def fig_responses(
             ax.set_visible(False)
         for ax in axes.flat[: len(keys)]:
             share_axis(ax, metric)
-        axes.flat[0].set_ylabel(axis_label(brand, metric))
-        fig.suptitle(f"{series_label(brand, metric)} by factor (mean of runs, 95% CI)")
+        axes.flat[0].set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
+        title = f"{series_label(brand, metric)} by factor (mean of runs, 95% CI)"
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
 
 
@@ -243,7 +248,7 @@ def fig_heatmap(
         if band is not None:
             lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
             title += f"\n(outlined, hatched: in the target band {lo}–{hi})"
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
     out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
     return out
@@ -575,8 +580,9 @@ def fig_scatter(
             share_axis(ax, metric)
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
-        axes.flat[0].set_ylabel(axis_label(brand, metric))
-        fig.suptitle(f"{series_label(brand, metric)}: one dot per design point")
+        axes.flat[0].set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
+        title = f"{series_label(brand, metric)}: one dot per design point"
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
 
 
@@ -847,7 +853,7 @@ def fig_paths(
             pad = 0.05 * (limits[1] - limits[0])
             ax.set_ylim(limits[0] - pad, limits[1] + pad)
         ax.set_xlabel(f"day (end of each {window}-day window)")
-        ax.set_ylabel(axis_label(brand, metric))
+        ax.set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
         share_axis(ax, metric)
         ax.set_title(f"{series_label(brand, metric)} over the run", fontsize=10)
         if metric.startswith("roi"):

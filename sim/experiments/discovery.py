@@ -48,7 +48,7 @@ from sim.experiments.design import Design
 from sim.experiments.spec import Discover, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
-from sim.present.labels import fmt_value, series_label
+from sim.present.labels import fits, fmt_value, series_label
 from sim.present.tables import md_table_plain
 
 INSTALL = 'pip install -e ".[discovery]"'
@@ -264,7 +264,7 @@ def fig_box(box: Box, keys: list[str], x: pd.DataFrame, title: str, path: Path) 
         ax.set_xlim(0, 1)
         ax.set_xticks([0, 1], ["low end", "high end"])
         ax.set_title("The box (blue) in each factor's range", fontsize=9)
-        fig.suptitle(title)
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
 
 

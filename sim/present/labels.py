@@ -10,6 +10,7 @@ percent ticks, `fmt_value` writes "42.0%".
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 from sim.present.format import fmt_number
@@ -149,6 +150,20 @@ def fmt_width(v: float | None, name: str) -> str:
     if v is None or not math.isfinite(v) or not is_share(name):
         return fmt_number(v)
     return f"{100 * v:.1f} pp"
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` broken into lines of at most `width` characters (a long title or axis label
+    on a narrow figure); lines already broken stay broken."""
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, max(width, 12)) or [""]) for line in text.split("\n")
+    )
+
+
+def fits(fig: Any, text: str, size: float = 10.0) -> str:
+    """A figure title wrapped to the figure's width at font `size` (points): about 1.9
+    characters per point-inch, so a title never runs off the canvas."""
+    return wrap(text, int(fig.get_figwidth() * 72 / (0.55 * size)))
 
 
 def share_axis(ax: Any, name: str, axis: str = "y") -> None:
