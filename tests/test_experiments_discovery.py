@@ -47,6 +47,10 @@ def test_prim_restricts_a_category() -> None:
     lim = {item.factor: item for item in find_box(x, y).limits}
     assert lim["g"].text == "in {b}"
     assert float(lim["x1"].text[2:]) == pytest.approx(0.5, abs=0.05)
+    # a category with one level (EMA drops it) is reported unrestricted
+    x["g"] = "a"
+    lim = {item.factor: item for item in find_box(x, (x["x1"] > 0.5).to_numpy()).limits}
+    assert lim["g"].text == "any" and not lim["g"].restricted
 
 
 def test_prim_keeps_no_box_where_the_target_is_scattered() -> None:

@@ -47,7 +47,7 @@ from sim.experiments.analysis import FIGURES, Section
 from sim.experiments.design import Design
 from sim.experiments.spec import Discover, Experiment, parse_metric
 from sim.present.figures import figure, save, style
-from sim.present.format import fmt_number, short
+from sim.present.format import fmt_number, one_line, short
 from sim.present.labels import fits, fmt_value, series_label
 from sim.present.tables import md_table_plain
 
@@ -174,7 +174,12 @@ def find_box(x: pd.DataFrame, y: np.ndarray, min_coverage: float = MIN_COVERAGE)
     chosen = choose_box(traj, min_coverage)
     lims = box.box_lims[chosen]
     full = p.box_init
-    limits = [_limit(key, lims[key], full[key], x[key]) for key in x.columns]
+    limits = [  # EMA drops a category factor with one level: nothing to restrict there
+        _limit(key, lims[key], full[key], x[key])
+        if key in lims.columns
+        else Limit(key, "any", False)
+        for key in x.columns
+    ]
     row = traj.iloc[chosen]
     return Box(
         coverage=float(row["coverage"]),
@@ -320,6 +325,8 @@ def discover_section(
             [f"Scenario discovery needs EMA Workbench, not installed here: `{INSTALL}`."],
             [],
         )
+    except Exception as exc:  # the report goes on: PRIM's own refusal, said in one line
+        return title, [f"{count}. PRIM could not run on these runs: {one_line(exc)}"], []
     keys = design.keys
     restricted = [lim for lim in box.limits if lim.restricted]
     if len(box.trajectory) == 1:  # EMA discarded the last box: below the density threshold
