@@ -117,3 +117,81 @@ def test_best_point_is_named_with_its_interval_and_ties_said(
     assert "95% CI" in line and "n 3" in line
     assert says in line.split("Lowest")[0]
     assert "clear of every other point's" in line.split("Lowest")[1]  # 0 is far below
+
+
+BAND = """
+name = "band"
+base = "beauty_guides"
+design = "grid"
+replicates = 2
+seed = 2
+metrics = ["market.private_share", "brands.brand.roi_private"]
+[factors]
+"brands.brand.strategy.welcome_gift" = [0.0, 42.0, 45.0]
+"brands.brand.strategy.private_discount" = [0.0, 0.1]
+[analysis]
+[[analysis.heatmaps]]
+x = "brands.brand.strategy.welcome_gift"
+y = "brands.brand.strategy.private_discount"
+metric = "market.private_share"
+band = [0.4, 0.5]
+"""
+
+
+def share_run(scenario, seed):
+    """Market private share = gift / 100 (0, 42%, 45%) + discount (0, 10%): 42% and 45% in
+    the band [0.4, 0.5], the other four cells (0, 10%, 52%, 55%) outside it."""
+    s = scenario.brands["brand"].strategy
+    noise = np.random.default_rng(seed).normal(0, 0.001)
+    share = s.welcome_gift / 100 + s.private_discount + noise
+    kpis = {"brands": {"brand": {"roi_private": 1.2 + noise}}, "market": {"private_share": share}}
+    return SimpleNamespace(summary={"kpis": kpis})
+
+
+def test_figures_name_kpis_in_words_with_units_and_draw_the_band(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Titles and axes use `sim.present.labels` (no raw keys), shares get percent ticks, and
+    the heatmap outlines exactly the cells whose mean is inside the target band."""
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import PercentFormatter
+
+    from sim.experiments import analysis
+
+    seen: dict[str, object] = {}
+    real_save = analysis.save
+
+    def keep(fig, path):
+        axes = fig.get_axes()
+        seen[Path(path).name] = {
+            # as read: a long title or label wraps onto lines
+            "title": " ".join(fig.get_suptitle().split()),
+            "labels": [" ".join(a.get_ylabel().split()) for a in axes],
+            "percent": [isinstance(a.yaxis.get_major_formatter(), PercentFormatter) for a in axes],
+            "outlined": sum(
+                bool(isinstance(p, Rectangle) and p.get_hatch()) for p in axes[0].patches
+            ),
+        }
+        real_save(fig, path)
+
+    monkeypatch.setattr(analysis, "save", keep)
+    path = tmp_path / "band.toml"
+    path.write_text(BAND, encoding="utf-8")
+    exp = load_experiment(path)
+    res = run_sweep(exp, tmp_path / "out", SerialExecutor(), run_fn=share_run)
+    text = write_sweep_report(exp, res.design, res.manifest, res.results, tmp_path / "out")
+    text = text.read_text(encoding="utf-8")
+    heat = seen["heatmap_1_market_private_share.png"]
+    assert heat["title"].startswith("market private share of GMV (%): mean over replicates")
+    assert "in the target band 40.0%–50.0%" in heat["title"]
+    assert heat["outlined"] == 2
+    assert "%" in heat["labels"]  # the colour bar's unit
+    assert any(heat["percent"])
+    resp = seen["response_brand_roi_private.png"]
+    assert resp["title"] == "ROI private of brand by factor (mean of runs, 95% CI)"
+    assert resp["labels"][0] == "ROI private of brand (yuan per yuan)"
+    assert not any(resp["percent"])
+    for fig in seen.values():
+        assert "brands.brand" not in fig["title"] and "market.private" not in fig["title"]
+    assert "Target 40.0%–50.0% of market private share of GMV: reached at " in text
+    assert "## Market private share of GMV over welcome_gift × private_discount" in text

@@ -413,7 +413,7 @@ def test_report_names_no_best_point_without_its_interval(
     half = stats.t.ppf(0.975, 1) * roi.at[best, "std"] / np.sqrt(2)
     lo, hi = fmt_number(roi.at[best, "mean"] - half), fmt_number(roi.at[best, "mean"] + half)
     # the default heatmap is of the first metric: its sentence names the best point
-    line = next(t for t in text.splitlines() if t.startswith("Highest brands.brand.roi_private"))
+    line = next(t for t in text.splitlines() if t.startswith("Highest ROI private of brand"))
     assert f"**{fmt_number(roi.at[best, 'mean'])} (95% CI {lo} to {hi}; " in line
     assert f"sd {fmt_number(roi.at[best, 'std'])}; n 2)**" in line
     assert "not distinguishable from the next" in line or "clear of every other" in line

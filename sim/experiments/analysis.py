@@ -6,7 +6,9 @@ finished replicates, shown with its spread (sd, t-interval, n); a point is never
 highest or lowest without its interval and whether the next point's overlaps it. Kept
 paths (paths.parquet) are drawn as mean paths with a band over replicates. Figures use the
 reports' style (`sim.present.figures`: bare matplotlib
-Figures on the Agg canvas in a local seaborn style), so they are deterministic.
+Figures on the Agg canvas in a local seaborn style), so they are deterministic; titles, axes
+and report text name KPIs in words with their units (`sim.present.labels`), shares as
+percentages, and a heatmap outlines the cells inside the target band an experiment states.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 from scipy import stats
 
 from sim.experiments.design import Design
@@ -26,9 +29,21 @@ from sim.experiments.paths import DAYS_TO
 from sim.experiments.spec import MARKET, Experiment, parse_metric
 from sim.present.figures import figure, save, style
 from sim.present.format import fmt_number, short
+from sim.present.labels import (
+    axis_label,
+    fits,
+    fmt_value,
+    fmt_width,
+    kpi_label,
+    series_label,
+    share_axis,
+    wrap,
+)
 from sim.present.tables import md_table_plain
 
 FIGURES = "figures"
+LABEL_WIDTH = 32
+"""Characters per line of a KPI's y-axis label (longer labels wrap)."""
 MAX_SERIES = 6
 """At most this many KPI series get their own response figure."""
 
@@ -70,9 +85,10 @@ def fmt_spread(row: pd.Series, metric: str = "") -> str:
     if not np.isfinite(row["mean"]):
         runs = row["runs"]
         return "never reached" if metric.startswith(DAYS_TO) and runs > 0 else fmt_number(None)
-    text = fmt_number(row["mean"])
+    text = fmt_value(row["mean"], metric)
     if np.isfinite(row["half"]):
-        text += f" ± {fmt_number(row['half'])} (sd {fmt_number(row['sd'])}, n {int(row['n'])})"
+        half, sd = fmt_width(row["half"], metric), fmt_width(row["sd"], metric)
+        text += f" ± {half} (sd {sd}, n {int(row['n'])})"
     else:
         text += f" (n {int(row['n'])}, no interval)"
     if metric.startswith(DAYS_TO) and row["n"] < row["runs"]:
@@ -148,8 +164,11 @@ def fig_responses(
                 ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
-        axes.flat[0].set_ylabel(series_name(brand, metric))
-        fig.suptitle(f"{series_name(brand, metric)} by factor (mean of runs, 95% CI)")
+        for ax in axes.flat[: len(keys)]:
+            share_axis(ax, metric)
+        axes.flat[0].set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
+        title = f"{series_label(brand, metric)} by factor (mean of runs, 95% CI)"
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
 
 
@@ -163,14 +182,17 @@ def fig_heatmap(
     brand: str,
     metric: str,
     path: Path,
+    band: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Mean KPI over x × y (averaged over the other factors), one panel per facet level."""
+    """Mean KPI over x × y (averaged over the other factors), one panel per facet level;
+    a cell that is one design point shows the half-width of its t-interval over replicates
+    under its mean; cells whose mean lies in `band` (a target range) are outlined in red."""
     labels = _design_frame(exp, design)
     vals = means[(means["brand"] == brand) & (means["metric"] == metric)].set_index("point")
-    df = labels.join(vals["mean"])
+    df = labels.join(vals[["mean", "half"]])
     facets = _level_order(exp, facet, design) if facet else [None]
     xo, yo = _level_order(exp, x, design), _level_order(exp, y, design)
-    tables = []
+    tables, halves = [], []
     for lev in facets:
         sub = df if lev is None else df[df[facet] == lev]
         tables.append(
@@ -178,6 +200,8 @@ def fig_heatmap(
                 index=yo, columns=xo
             )
         )
+        one = sub.groupby([y, x])["half"].agg(lambda h: h.iloc[0] if len(h) == 1 else np.nan)
+        halves.append(one.unstack(x).reindex(index=yo, columns=xo).to_numpy(dtype=float))
     finite = np.concatenate([t.to_numpy().ravel() for t in tables])
     finite = finite[np.isfinite(finite)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -189,27 +213,42 @@ def fig_heatmap(
         kw = {"cmap": "RdYlGn", "norm": TwoSlopeNorm(1.0, lo, hi)}
     with matplotlib.rc_context({**style(), "axes.grid": False}):
         fig, axes = figure(len(facets), 1, 3.6, 3.3, legend_w=0.8)
-        for ax, lev, t in zip(axes.flat, facets, tables, strict=True):
+        for ax, lev, t, half in zip(axes.flat, facets, tables, halves, strict=True):
             im = ax.imshow(t.to_numpy(dtype=float), origin="lower", aspect="auto", **kw)
             ax.set_xticks(range(len(xo)), xo)
             ax.set_yticks(range(len(yo)), yo)
             ax.set_xlabel(short(x, design.keys))
             ax.set_ylabel(short(y, design.keys))
             for (i, j), v in np.ndenumerate(t.to_numpy(dtype=float)):
+                inside = band is not None and band[0] <= v <= band[1]
+                if inside:
+                    ax.add_patch(
+                        Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0392b", lw=2.4, hatch="//"
+                        )
+                    )
+                spread = half[i, j]
                 ax.text(
                     j,
                     i,
-                    fmt_number(v),
+                    fmt_value(v, metric)
+                    + (f"\n± {fmt_width(spread, metric)}" if np.isfinite(spread) else ""),
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=7 if np.isfinite(spread) else 8,
                     color="black",
                     bbox={"facecolor": "white", "alpha": 0.6, "lw": 0, "pad": 1},
                 )
             if lev is not None:
                 ax.set_title(f"{short(facet or '', design.keys)} = {lev}")
-        fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=series_name(brand, metric))
-        fig.suptitle(f"{series_name(brand, metric)}: mean over replicates")
+        unit = kpi_label(metric)[1]
+        bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.9, label=unit or None)
+        share_axis(bar.ax, metric)
+        title = f"{axis_label(brand, metric)}: mean over replicates"
+        if band is not None:
+            lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
+            title += f"\n(outlined, hatched: in the target band {lo}–{hi})"
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
     out = pd.concat(tables, keys=[str(f) for f in facets], names=["facet"]) if facet else tables[0]
     return out
@@ -230,15 +269,27 @@ def analyse_grid(
     for i, h in enumerate(heatmaps):
         for brand, metric in _targets(h.metric, series):
             name = f"heatmap_{i + 1}_{brand}_{metric}.png".replace("/", "_")
+            band = getattr(h, "band", None)
             table = fig_heatmap(
-                exp, design, means, h.x, h.y, h.facet, brand, metric, folder / FIGURES / name
+                exp,
+                design,
+                means,
+                h.x,
+                h.y,
+                h.facet,
+                brand,
+                metric,
+                folder / FIGURES / name,
+                tuple(band) if band is not None else None,
             )
             sec = Section(
-                f"{series_name(brand, metric)} over {short(h.x, design.keys)} × "
+                f"{series_label(brand, metric)} over {short(h.x, design.keys)} × "
                 f"{short(h.y, design.keys)}"
                 + (f" by {short(h.facet, design.keys)}" if h.facet else "")
             )
-            sec.figures.append((f"{FIGURES}/{name}", _heat_caption(h, design, metric)))
+            sec.figures.append(
+                (f"{FIGURES}/{name}", _heat_caption(h, design, metric, exp.analysis.conf_level))
+            )
             sec.text.append(_best_text(exp, design, means, brand, metric))
             if getattr(h, "band", None) is not None:
                 sec.text.append(_band_text(exp, design, means, brand, metric, h.band))
@@ -248,7 +299,7 @@ def analyse_grid(
         for brand, metric in series[:MAX_SERIES]:
             name = f"response_{brand}_{metric}.png".replace("/", "_")
             fig_responses(exp, design, results, brand, metric, folder / FIGURES / name)
-            sec = Section(f"How {series_name(brand, metric)} responds to each factor")
+            sec = Section(f"How {series_label(brand, metric)} responds to each factor")
             sec.figures.append(
                 (
                     f"{FIGURES}/{name}",
@@ -274,14 +325,20 @@ def _targets(metric: str, series: list[tuple[str, str]]) -> list[tuple[str, str]
     return [(b, m) for b, m in series if m == name and (who in ("*", b))]
 
 
-def _heat_caption(h: Any, design: Design, metric: str) -> str:
+def _heat_caption(h: Any, design: Design, metric: str, conf: float = 0.95) -> str:
     text = (
         f"Each cell: the mean over replicates (and over the other factors) at one "
-        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination; each point's "
-        "spread over its replicates (sd, t-interval, n) is in the design points table below."
+        f"{short(h.x, design.keys)} × {short(h.y, design.keys)} combination, and under it "
+        f"± the half-width of its {100 * conf:g}% t-interval over replicates where the cell "
+        "is one design point; each point's spread (sd, t-interval, n) is in the design points "
+        "table below."
     )
     if metric.startswith("roi"):
         text += " Green pays back (ROI above 1, gross profit per yuan of cost), red does not."
+    band = getattr(h, "band", None)
+    if band is not None:
+        lo, hi = fmt_value(band[0], metric), fmt_value(band[1], metric)
+        text += f" Outlined and hatched: cells whose mean is in the target band {lo}–{hi}."
     return text
 
 
@@ -292,15 +349,15 @@ def _where(exp: Experiment, design: Design, p: int) -> str:
     )
 
 
-def _interval(sp: pd.DataFrame, p: int, pct: str) -> str:
-    """`75,578 (95% CI −46,000 to 197,000; sd 13,678; n 2)` for point p."""
+def _interval(sp: pd.DataFrame, p: int, pct: str, metric: str = "") -> str:
+    """`75,578 (95% CI −46,000 to 197,000; sd 13,678; n 2)` for point p (a share in %)."""
     r = sp.loc[p]
     if not np.isfinite(r["half"]):
-        return f"{fmt_number(r['mean'])} (n {int(r['n'])}: no interval)"
+        return f"{fmt_value(r['mean'], metric)} (n {int(r['n'])}: no interval)"
     lo, hi = r["mean"] - r["half"], r["mean"] + r["half"]
     return (
-        f"{fmt_number(r['mean'])} ({pct} CI {fmt_number(lo)} to {fmt_number(hi)}; "
-        f"sd {fmt_number(r['sd'])}; n {int(r['n'])})"
+        f"{fmt_value(r['mean'], metric)} ({pct} CI {fmt_value(lo, metric)} to "
+        f"{fmt_value(hi, metric)}; sd {fmt_width(r['sd'], metric)}; n {int(r['n'])})"
     )
 
 
@@ -320,19 +377,25 @@ def overlapping(sp: pd.DataFrame, p: int) -> list[int]:
 
 
 def _extreme_text(
-    exp: Experiment, design: Design, sp: pd.DataFrame, order: list[int], word: str, pct: str
+    exp: Experiment,
+    design: Design,
+    sp: pd.DataFrame,
+    order: list[int],
+    word: str,
+    pct: str,
+    metric: str = "",
 ) -> str:
     """`Highest …: value (CI) at …; not distinguishable from the runner-up …` (order: the
     points from the extreme inwards)."""
     p, rest = order[0], order[1:]
-    text = f"{word}: **{_interval(sp, p, pct)}** at {_where(exp, design, p)}"
+    text = f"{word}: **{_interval(sp, p, pct, metric)}** at {_where(exp, design, p)}"
     if not rest:
         return text
     nxt = rest[0]
     if not np.isfinite(sp.at[p, "half"]):
         return (
             text + f"; with fewer than 2 replicates a point has no interval, so it cannot be "
-            f"told from the next, {_interval(sp, nxt, pct)} at {_where(exp, design, nxt)} "
+            f"told from the next, {_interval(sp, nxt, pct, metric)} at {_where(exp, design, nxt)} "
             "(raise `replicates`)"
         )
     close = overlapping(sp, p)
@@ -342,7 +405,7 @@ def _extreme_text(
         return (
             text
             + f"; not distinguishable from {'the next, ' if q == nxt else ''}"
-            + f"{_interval(sp, q, pct)} at {_where(exp, design, q)} (the {pct} intervals "
+            + f"{_interval(sp, q, pct, metric)} at {_where(exp, design, q)} (the {pct} intervals "
             "overlap"
             + (
                 f"; {more} more point{'s overlap' if more > 1 else ' overlaps'} it too"
@@ -353,7 +416,7 @@ def _extreme_text(
         )
     return (
         text + f"; its {pct} interval is clear of every other point's (the next: "
-        f"{_interval(sp, nxt, pct)} at {_where(exp, design, nxt)})"
+        f"{_interval(sp, nxt, pct, metric)} at {_where(exp, design, nxt)})"
     )
 
 
@@ -371,11 +434,11 @@ def _best_text(
     idx = np.flatnonzero(ok)
     high = [int(i) for i in idx[np.argsort(-vals[idx], kind="stable")]]
     low = [int(i) for i in idx[np.argsort(vals[idx], kind="stable")]]
-    name = series_name(brand, metric)
+    name = series_label(brand, metric)
     return (
-        _extreme_text(exp, design, sp, high, f"Highest {name}", pct)
+        _extreme_text(exp, design, sp, high, f"Highest {name}", pct, metric)
         + ". "
-        + _extreme_text(exp, design, sp, low, "Lowest", pct)
+        + _extreme_text(exp, design, sp, low, "Lowest", pct, metric)
         + "."
     )
 
@@ -399,7 +462,9 @@ def _band_text(
 
     inside = [where(p) for p in range(len(design)) if lo <= vals[p] <= hi]
     above = [where(p) for p in range(len(design)) if vals[p] > hi]
-    text = f"Target {fmt_number(lo)}–{fmt_number(hi)} of {series_name(brand, metric)}: "
+    text = (
+        f"Target {fmt_value(lo, metric)}–{fmt_value(hi, metric)} of {series_label(brand, metric)}: "
+    )
     text += ("reached at " + "; ".join(inside)) if inside else "reached at no point"
     if above:
         text += ". Beyond it at " + "; ".join(above)
@@ -411,7 +476,7 @@ def points_table(
 ) -> Section:
     labels = _design_frame(exp, design)
     cols = series[:8]
-    header = [short(k, design.keys) for k in design.keys] + [series_name(b, m) for b, m in cols]
+    header = [short(k, design.keys) for k in design.keys] + [axis_label(b, m) for b, m in cols]
     spreads = [spread_of(means, b, m, len(design)) for b, m in cols]
     rows = []
     for p in range(min(len(design), 60)):
@@ -446,21 +511,24 @@ def analyse_lhs(
     rows = []
     for b, m in series:
         y = matrix(means, b, m, len(design))
-        cells = [series_name(b, m)]
+        cells = [series_label(b, m)]
         for k in keys:
-            x = _codes(exp, design, k)
-            ok = np.isfinite(y)
-            rho = stats.spearmanr(x[ok], y[ok]).statistic if ok.sum() > 2 else np.nan
-            cells.append(fmt_number(float(rho)))
+            cells.append(spearman_text(_codes(exp, design, k), y))
         rows.append(cells)
     sec = Section("Rank correlation of each KPI with each factor (Spearman, point means)")
+    sec.text.append(
+        "Each cell: Spearman's ρ between the factor and the KPI's mean over a point's "
+        "replicates, its two-sided p-value (H0: no monotone association; scipy) and n, the "
+        "points that define the KPI. With few points only strong correlations are told from "
+        "0; a p-value below 0.05 is in bold."
+    )
     sec.text.append(md_table_plain(["KPI", *[short(k, keys) for k in keys]], rows))
     sections = [sec]
     if exp.analysis.responses:
         for b, m in series[:MAX_SERIES]:
             name = f"scatter_{b}_{m}.png"
             fig_scatter(exp, design, means, b, m, folder / FIGURES / name)
-            s = Section(f"{series_name(b, m)} across the sampled points")
+            s = Section(f"{series_label(b, m)} across the sampled points")
             s.figures.append(
                 (
                     f"{FIGURES}/{name}",
@@ -469,6 +537,20 @@ def analyse_lhs(
             )
             sections.append(s)
     return sections
+
+
+def spearman_text(x: np.ndarray, y: np.ndarray) -> str:
+    """`0.62 (p 0.001, n 30)`: Spearman's ρ of the finite pairs with its p-value and count
+    (bold when p < 0.05); a dash with n when fewer than 3 pairs or a constant side."""
+    ok = np.isfinite(y) & np.isfinite(x)
+    n = int(ok.sum())
+    if n < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+        return f"{fmt_number(None)} (n {n})"
+    res = stats.spearmanr(x[ok], y[ok])
+    rho, p = float(res.statistic), float(res.pvalue)
+    p_text = f"p {p:.2g}" if p >= 0.001 else "p < 0.001"
+    text = f"{rho:.2f} ({p_text}, n {n})"
+    return f"**{text}**" if p < 0.05 else text
 
 
 def _codes(exp: Experiment, design: Design, key: str) -> np.ndarray:
@@ -495,9 +577,12 @@ def fig_scatter(
                 ax.set_xticks(range(len(vals)), [exp.factors[key].label(v) for v in vals])
             if metric.startswith("roi"):
                 ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
+            share_axis(ax, metric)
         for ax in axes.flat[len(keys) :]:
             ax.set_visible(False)
-        axes.flat[0].set_ylabel(series_name(brand, metric))
+        axes.flat[0].set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
+        title = f"{series_label(brand, metric)}: one dot per design point"
+        fig.suptitle(fits(fig, title), fontsize=10)
         save(fig, path)
 
 
@@ -540,6 +625,13 @@ def sensitivity_indices(exp: Experiment, design: Design, y: np.ndarray) -> pd.Da
     return pd.DataFrame({c: np.asarray(si[c], dtype=float) for c in cols}, index=design.keys)
 
 
+def index_text(value: float, conf: float) -> str:
+    """`0.42 ± 0.08`; a negative estimate clipped: `0* (est. −0.05) ± 0.08`."""
+    if value < 0:
+        return f"0* (est. {value:.2f}) ± {conf:.2f}".replace("-", "−")
+    return f"{value:.2f} ± {conf:.2f}"
+
+
 def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> None:
     with matplotlib.rc_context(style()):
         n = len(tables)
@@ -548,7 +640,7 @@ def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> N
             yy = np.arange(len(keys))
             ax.barh(
                 yy - 0.2,
-                t["S1"],
+                t["S1"].clip(lower=0.0),
                 0.4,
                 xerr=t["S1_conf"],
                 label="first order S1",
@@ -557,7 +649,7 @@ def fig_sobol(tables: dict[str, pd.DataFrame], keys: list[str], path: Path) -> N
             )
             ax.barh(
                 yy + 0.2,
-                t["ST"],
+                t["ST"].clip(lower=0.0),
                 0.4,
                 xerr=t["ST_conf"],
                 label="total ST",
@@ -614,9 +706,9 @@ def analyse_sensitivity(
     for b, m in series:
         t = sensitivity_indices(exp, design, matrix(means, b, m, len(design)))
         if t is None:
-            skipped.append(series_name(b, m))
+            skipped.append(series_label(b, m))
         else:
-            tables[series_name(b, m)] = t
+            tables[series_label(b, m)] = t
     keys = design.keys
     pct = f"{100 * exp.analysis.conf_level:.0f}%"
     sections = []
@@ -628,22 +720,19 @@ def analyse_sensitivity(
             f"({exp.analysis.resamples} resamples). S1: share of the KPI's variance a factor "
             "explains alone; ST: including its interactions. ST well above S1 means the "
             "factor matters through interactions; indices within their interval of 0 do not "
-            "matter here."
+            "matter here. An index cannot be negative: a negative estimate (sampling error) is "
+            "shown as 0, marked *, with its estimate beside it, and drawn as 0."
         )
         for name, t in tables.items():
             order = t.sort_values("ST", ascending=False)
             rows = [
-                [
-                    short(str(k), keys),
-                    f"{r.S1:.2f} ± {r.S1_conf:.2f}",
-                    f"{r.ST:.2f} ± {r.ST_conf:.2f}",
-                ]
+                [short(str(k), keys), index_text(r.S1, r.S1_conf), index_text(r.ST, r.ST_conf)]
                 for k, r in order.iterrows()
             ]
             top = order.iloc[0]
             lead = (
                 f"**{name}**: the largest total effect is "
-                f"{short(str(order.index[0]), keys)} (ST {top.ST:.2f} ± {top.ST_conf:.2f})"
+                f"{short(str(order.index[0]), keys)} (ST {index_text(top.ST, top.ST_conf)})"
             )
             if order["ST_conf"].max() > 0.2:
                 lead += (
@@ -660,7 +749,8 @@ def analyse_sensitivity(
             sec.figures.append(
                 (
                     f"{FIGURES}/sobol.png",
-                    f"Bars: S1 and ST with {pct} bootstrap intervals (whiskers).",
+                    f"Bars: S1 and ST with {pct} bootstrap intervals (whiskers); a negative "
+                    "estimate is drawn as 0.",
                 )
             )
     else:
@@ -763,7 +853,9 @@ def fig_paths(
             pad = 0.05 * (limits[1] - limits[0])
             ax.set_ylim(limits[0] - pad, limits[1] + pad)
         ax.set_xlabel(f"day (end of each {window}-day window)")
-        ax.set_ylabel(series_name(brand, metric))
+        ax.set_ylabel(wrap(axis_label(brand, metric), LABEL_WIDTH))
+        share_axis(ax, metric)
+        ax.set_title(f"{series_label(brand, metric)} over the run", fontsize=10)
         if metric.startswith("roi"):
             ax.axhline(1.0, color="#c0392b", lw=1.2, ls=":")
         if len(order) > 1:
@@ -788,7 +880,7 @@ def analyse_paths(
         values = values[np.isfinite(values)]
         limits = (float(values.min()), float(values.max())) if values.size else None
         fig_paths(summary, order, brand, metric, exp.path_window, folder / FIGURES / name, limits)
-        sec = Section(f"Path of {series_name(brand, metric)} over the run")
+        sec = Section(f"Path of {series_label(brand, metric)} over the run")
         sec.figures.append(
             (
                 f"{FIGURES}/{name}",

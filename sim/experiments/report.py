@@ -8,11 +8,13 @@ import pandas as pd
 
 from sim.experiments.analysis import Section, analyse
 from sim.experiments.design import Design
-from sim.experiments.spec import Experiment
+from sim.experiments.discovery import analyse_discovery
+from sim.experiments.spec import Experiment, parse_metric
 from sim.experiments.store import Store
 from sim.experiments.strategy_map import analyse_maps
 from sim.files import atomic_write
 from sim.present.format import short
+from sim.present.labels import kpi_label, series_label
 from sim.present.tables import md_table_plain
 
 
@@ -27,6 +29,16 @@ def _factor_row(exp: Experiment, key: str) -> list[str]:
     return [f"`{key}`", short(key, list(exp.factors)), what]
 
 
+def _metric_text(metric: str) -> str:
+    """`ROI private of brand (`brands.brand.roi_private`, yuan per yuan)`."""
+    who, name = parse_metric(metric, ())
+    label, unit = kpi_label(name)
+    whose = "every brand's " if who == "*" else ""
+    return f"{whose}{series_label(who, name) if who != '*' else label} (`{metric}`" + (
+        f", {unit})" if unit else ")"
+    )
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -36,7 +48,7 @@ def _duration(seconds: float) -> str:
 def render_sections(sections: list[Section]) -> list[str]:
     lines: list[str] = []
     for sec in sections:
-        lines += [f"## {sec.title}", ""]
+        lines += [f"## {sec.title[:1].upper()}{sec.title[1:]}", ""]
         for text in sec.text:
             lines += [text, ""]
         for path, caption in sec.figures:
@@ -59,8 +71,9 @@ def write_sweep_report(
     if paths is None and exp.paths:
         paths = Store(folder).read_paths()
     sections = analyse(exp, design, results, folder, paths)
-    if not results.empty:  # strategy maps first: they answer the experiment's question
-        sections = analyse_maps(exp, design, results, folder) + sections
+    if not results.empty:  # maps and discovered boxes first: they answer the question
+        found = analyse_discovery(exp, design, results, folder) if exp.analysis.discover else []
+        sections = analyse_maps(exp, design, results, folder) + found + sections
     done = int((manifest["status"] == "done").sum())
     failed = manifest[manifest["status"] == "failed"]
     pending = int((manifest["status"] == "pending").sum())
@@ -89,6 +102,7 @@ def write_sweep_report(
         "|---|---|---|",
     ]
     lines += ["| " + " | ".join(_factor_row(exp, k)) + " |" for k in exp.factors]
+    lines += ["", "KPIs kept: " + "; ".join(_metric_text(m) for m in exp.metrics) + "."]
     if exp.set:
         lines += [
             "",

@@ -32,6 +32,7 @@ An experiment file is TOML, read as data:
     [analysis]
     heatmaps = [{ x = "...", y = "...", metric = "brands.brand.roi_private" }]
     maps = [{ rows = "...", cols = "...", choice = "brands.brand.strategy", metric = "..." }]
+    discover = [{ metric = "market.private_share", between = [0.4, 0.5] }]  # PRIM boxes
 
 Every problem is a `ScenarioError` whose text is one line `FILE: KEY: message`. Each factor
 is checked by loading the base scenario with the factor at each of its values (a range: at
@@ -43,7 +44,9 @@ lifts the limit.
 A factor level that is a table sets each of its keys under the factor's key together and
 leaves every other key at the base's value (a strategy archetype as one level); an error in
 one names the level by its label. `maps` draw which level of a choice factor pays best in
-each cell of two others (`sim.experiments.strategy_map`).
+each cell of two others (`sim.experiments.strategy_map`). `discover` finds, by PRIM, the box
+of factor space where runs meet a target (`above`, `below` or `between` on one of the
+metrics; `sim.experiments.discovery`), in any design; the factors are the experiment's.
 
 `counterfactual` (a name `siyu run --counterfactual` takes: `no_private_ops`, `NAME@BRAND`, one
 the base declares) makes every run a pair: the run and its counterfactual twin with the same
@@ -236,9 +239,35 @@ class StrategyMap(_Strict):
     metric: str
 
 
+class Discover(_Strict):
+    """A target for scenario discovery (`sim.experiments.discovery`): PRIM finds the box of
+    factor space where runs meet it. Give one of `above` (at least), `below` (at most) or
+    `between` (within, bounds included)."""
+
+    metric: str
+    above: float | None = None
+    below: float | None = None
+    between: Pair | None = None
+    coverage: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    """The reported box keeps at least this share of the runs meeting the target."""
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Discover:
+        given = [k for k in ("above", "below", "between") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give one condition: above = X, below = X or between = [low, high]"
+                + (f" (got {' and '.join(given)})" if given else "")
+            )
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("between: low must not exceed high")
+        return self
+
+
 class Analysis(_Strict):
     heatmaps: list[Heatmap] = []
     maps: list[StrategyMap] = []
+    discover: list[Discover] = []
     responses: bool = True
     conf_level: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
     resamples: Annotated[int, Field(ge=100), Capped(MAX_RESAMPLES, "resamples")] = 1000
@@ -342,13 +371,15 @@ class Experiment(_Strict):
 
     def digest(self) -> str:
         """A hash of the experiment and the resolved base scenario: a resumed sweep must match.
-        Without paths the path keys are left out, so stores written before they existed
-        still resume."""
+        Without paths the path keys are left out, and without discovery targets the empty
+        `analysis.discover`, so stores written before they existed still resume."""
         base = load_scenario(self.base_path, self.fixed_overrides()).model_dump(mode="json")
         data = self.model_dump(mode="json")
         if not self.uses_paths():
             data.pop("paths")
             data.pop("path_window")
+        if not self.analysis.discover:
+            data["analysis"].pop("discover")
         text = json.dumps(
             {"experiment": data, "base": base},
             sort_keys=True,
@@ -447,7 +478,8 @@ def _explain(err: Mapping[str, Any]) -> tuple[str, str]:
         elif loc[0] == "factors":
             fields = list(Factor.model_fields)
         elif loc[0] == "analysis":
-            inner = StrategyMap if len(loc) > 1 and loc[1] == "maps" else Heatmap
+            inners = {"maps": StrategyMap, "discover": Discover}
+            inner = inners.get(str(loc[1]), Heatmap) if len(loc) > 1 else Heatmap
             fields = list(Analysis.model_fields if len(loc) == 2 else inner.model_fields)
         fields = [f for f in fields if f not in ("file", "base_path")]
         msg = "unknown key" + did_you_mean(str(loc[-1]), fields)
@@ -818,6 +850,18 @@ def _check_analysis(exp: Experiment, file: str) -> None:
             raise ScenarioError(file, f"{key}.metric", f"{m.metric!r} is not in metrics")
         if len({m.rows, m.cols, m.choice}) != 3:
             raise ScenarioError(file, key, "rows, cols and choice must be different factors")
+    for i, d in enumerate(exp.analysis.discover):
+        key = f"analysis.discover[{i}]"
+        if d.metric not in exp.metrics:
+            raise ScenarioError(
+                file,
+                f"{key}.metric",
+                f"{d.metric!r} is not in metrics" + did_you_mean(d.metric, exp.metrics),
+            )
+        if d.metric.startswith("brands.*."):
+            raise ScenarioError(
+                file, f"{key}.metric", "name one brand (or the market): a target is one KPI"
+            )
 
 
 def load_experiment(name: str | Path) -> Experiment:
