@@ -26,21 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _status_bytes(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_fast import reset_peak, status_bytes  # noqa: E402  (the benchmarks' one reader of /proc)
 
 
 def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> dict:
@@ -59,13 +46,13 @@ def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> di
         run(warm, seed=seed, engine=engine, events=Path(tmp) / "warm" if events else None)
         sc, _ = scale_market(base, consumers)
         sc = sc.model_copy(update={"run": sc.run.model_copy(update={"days": days})})
-        reset = _reset_peak()
-        before = _status_bytes("VmRSS")
+        reset = reset_peak()
+        before = status_bytes("VmRSS")
         t0 = time.perf_counter()
         folder = Path(tmp) / "events" if events else None
         result = run(sc, seed=seed, engine=engine, events=folder)
         seconds = time.perf_counter() - t0
-        peak = _status_bytes("VmHWM")
+        peak = status_bytes("VmHWM")
         out = {
             "consumers": consumers,
             "days": days,

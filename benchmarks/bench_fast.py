@@ -159,7 +159,7 @@ def national_density(name: str, consumers: int) -> float:
 
 
 # ---------------------------------------------------------------------------- the child
-def _status_bytes(key: str) -> int:
+def status_bytes(key: str) -> int:
     """VmRSS / VmHWM of this process in bytes (0 where /proc is not available)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -170,7 +170,7 @@ def _status_bytes(key: str) -> int:
     return 0
 
 
-def _reset_peak() -> bool:
+def reset_peak() -> bool:
     """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -200,8 +200,8 @@ def run_measurement(spec: Spec, echo=None) -> Result:
         t0 = time.perf_counter()
         run(load_scenario(spec.scenario, WARMUP), 0, engine=spec.engine)  # the shipped file
         res.warmup_seconds = time.perf_counter() - t0
-    res.baseline_rss = _status_bytes("VmRSS")
-    res.peak_reset = _reset_peak()
+    res.baseline_rss = status_bytes("VmRSS")
+    res.peak_reset = reset_peak()
     step = max(days // 10, 1)
     for k in range(spec.repeats):
         t0 = time.perf_counter()
@@ -223,9 +223,9 @@ def run_measurement(spec: Spec, echo=None) -> Result:
         market = result.summary["kpis"]["market"]
         res.gmv, res.members = float(market["gmv"]), float(market["members"])
         del result
-    res.peak_rss = _status_bytes("VmHWM") if res.peak_reset else 0
+    res.peak_rss = status_bytes("VmHWM") if res.peak_reset else 0
     if not res.peak_rss:  # no /proc, or no reset: the process's lifetime peak
-        res.peak_rss = max(_status_bytes("VmHWM"), _maxrss_bytes())
+        res.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
     res.wall_seconds = time.perf_counter() - t_start
     return res
 

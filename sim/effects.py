@@ -349,10 +349,10 @@ class Effects:
             f"payback_day: percentile bootstrap over replicates ({BOOTSTRAP_RESAMPLES} "
             f"resamples, seed {BOOTSTRAP_SEED})",
             "table": [
-                {k: _json(v) for k, v in rec.items()} for rec in self.table.to_dict("records")
+                {k: json_value(v) for k, v in rec.items()} for rec in self.table.to_dict("records")
             ],
             "failed": [
-                {k: _json(v) for k, v in rec.items()} for rec in self.failed.to_dict("records")
+                {k: json_value(v) for k, v in rec.items()} for rec in self.failed.to_dict("records")
             ],
         }
 
@@ -361,7 +361,9 @@ class Effects:
         self.table.to_csv(path, index=False)
 
 
-def _json(v: Any) -> Any:
+def json_value(v: Any) -> Any:
+    """A value JSON can hold strictly: NumPy scalars as Python numbers, NaN and infinities as
+    None (null)."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.effects import json_value
 from sim.experiments.optimize import OBJECTIVES, OptimizeResult, Trial
 from sim.params import Scenario
 from sim.present.figures import figure, save, style
@@ -153,13 +154,7 @@ def _ci(low: float, high: float, share: bool = False) -> str:
 
 
 def summary(res: OptimizeResult, files: list[str]) -> dict[str, Any]:
-    def clean(v: Any) -> Any:
-        if isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        return v
-
+    clean = json_value
     return {
         "scenario": res.base.name,
         "brand": res.brand,
