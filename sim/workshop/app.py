@@ -30,6 +30,7 @@ import warnings
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+import numpy as np
 import solara
 
 from sim.protocol import ENGINES
@@ -94,7 +95,7 @@ the link with this key (`/?key=KEY`) steers it."""
 POLL_S = 0.2
 """seconds: how often a screen looks for a new tick of its market."""
 LEVER_SLIDERS = (
-    ("ad budget (yuan/day)", "ad_budget_per_day", 3000.0, 50.0, "{:,.0f}"),
+    ("ad budget (yuan/day)", "ad_budget_per_day", 0.0, 0.0, "{:,.0f}"),
     ("guides per store", "guides_per_store", 3.0, 0.1, "{:.1f}"),
     ("selling share of touches", "selling_share", 1.0, 0.05, "{:.0%}"),
     ("broadcasts per week", "broadcasts_per_week", 7.0, 0.5, "{:.1f}"),
@@ -102,7 +103,15 @@ LEVER_SLIDERS = (
     ("referral reward (yuan)", "referral_reward", 300.0, 5.0, "{:,.0f}"),
 )
 """Lever sliders of the live page: label, lever, upper bound, step (lower bound 0), how the
-value is written after the label (no thumb bubble: it covered the slider above)."""
+value is written after the label (no thumb bubble: it covered the slider above). The ad
+budget's bounds follow the market's size (`budget_slider`)."""
+
+
+def budget_slider(value: float) -> tuple[float, float]:
+    """Upper bound and step of the ad budget's slider: a power of ten at least five times
+    the budget (100 yuan at least), in 100 steps."""
+    top = max(100.0, 10.0 ** np.ceil(np.log10(max(value, 1.0) * 5)))
+    return top, top / 100
 
 
 def _scenario_names() -> list[str]:
@@ -133,7 +142,7 @@ def LivePage(sid: str | None, key: str | None):
     else:
         steers = True
     session = solara.use_memo(lambda: open_session(sid), [sid])
-    version = solara.use_reactive(session.version)
+    _, set_version = solara.use_state(session.version)  # a setter any thread may call
     picked = solara.use_reactive(None)
     error = solara.use_reactive("")
 
@@ -147,9 +156,11 @@ def LivePage(sid: str | None, key: str | None):
         stop = threading.Event()
 
         def loop():
+            seen = -1
             while not stop.wait(POLL_S):
-                if session.version != version.value:
-                    version.set(session.version)
+                if session.version != seen:
+                    seen = session.version
+                    set_version(seen)
 
         threading.Thread(target=loop, daemon=True).start()
         return stop.set
@@ -311,8 +322,15 @@ def Controls(session: lv.Session, view: dict, names: list[str], rebuild: Any, lo
     lev = view["levers"]
     settings = session.settings
 
-    def setter(name):
-        return lambda value: session.set_lever(name, value)
+    def setter(name, step=None):
+        def set_(value):
+            # a slider rounds a value off its grid and sends it back: never a user's move
+            # (a move is a whole step), so it must not change the lever
+            if step is not None and abs(float(value) - float(lev[name])) < step / 2:
+                return
+            session.set_lever(name, value)
+
+        return set_
 
     solara.Select(
         "scenario",
@@ -369,6 +387,10 @@ def Controls(session: lv.Session, view: dict, names: list[str], rebuild: Any, lo
         disabled=locked,
     )
     for label, key, top, step, fmt in LEVER_SLIDERS:
+        if key == "ad_budget_per_day":
+            top, step = budget_slider(
+                session.live.scenario.brands[names[view["brand"]]].strategy.ad_budget_per_day
+            )
         with solara.Column(
             classes=["siyu-lever", f"siyu-lever-{key}"], style={"padding-top": "6px"}, gap="0px"
         ):
@@ -378,7 +400,7 @@ def Controls(session: lv.Session, view: dict, names: list[str], rebuild: Any, lo
                 min=0,
                 max=top,
                 step=step,
-                on_value=setter(key),
+                on_value=setter(key, step),
                 thumb_label=False,
                 disabled=locked,
             )
@@ -388,7 +410,7 @@ def Controls(session: lv.Session, view: dict, names: list[str], rebuild: Any, lo
             value=int(lev["koc_count"]),
             min=0,
             max=30,
-            on_value=setter("koc_count"),
+            on_value=setter("koc_count", 1),
             thumb_label=False,
             disabled=locked,
         )
