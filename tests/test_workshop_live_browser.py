@@ -152,7 +152,7 @@ def levers(driver: webdriver.Chrome) -> dict[str, str]:
     """Each lever's label with its value, by lever."""
     out = {}
     for el in driver.find_elements(By.CSS_SELECTOR, ".siyu-lever"):
-        key = [c for c in el.get_attribute("class").split() if c.startswith("siyu-lever-")][0]
+        key = next(c for c in el.get_attribute("class").split() if c.startswith("siyu-lever-"))
         out[key.removeprefix("siyu-lever-")] = el.text
     return out
 
@@ -200,7 +200,7 @@ def test_a_lever_moves_only_its_own_value(server: Server, browser: webdriver.Chr
             track, track.size["width"] // 2 - 3, 0
         ).click().perform()
         after = wait_for(
-            lambda key=key: (now := levers(browser))[key] != before[key] and now,
+            lambda key=key, was=before: (now := levers(browser))[key] != was[key] and now,
             f"{key} to move",
         )
         moved = [k for k in after if after[k] != before[k]]

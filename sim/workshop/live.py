@@ -31,7 +31,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from sim.counterfactual import twin as twin_scenario
-from sim.kpis import flow_kpis, periodic, stock_kpis
+from sim.kpis import flow_kpis, stock_kpis
 from sim.ledger import COLUMNS
 from sim.params import RewardTier, Scenario
 from sim.present.figures import CHANNEL_COLORS, STOCK_COLORS
@@ -303,16 +303,32 @@ def network_view(live: Live, b: int) -> dict[str, Any]:
     }
 
 
-def brand_totals(model: Engine, b: int) -> tuple[pd.Series, pd.Series] | None:
+def brand_totals(model: Engine, b: int) -> tuple[dict[str, float], dict[str, float]] | None:
     """Brand b's flows summed over the days stepped and its stocks at the last one, read
-    from the ledger's array (None before the first day)."""
+    from the ledger's array (None before the first day): what `sim.kpis.flow_kpis` and
+    `stock_kpis` take (a mapping by column, here plain floats: a tick's KPIs in a few
+    milliseconds)."""
     day = model.today
     if day == 0:
         return None
     rows = model.ledger.array[:day, :, b]
-    return pd.Series(rows.sum(axis=0), index=list(COLUMNS)), pd.Series(
-        rows[-1], index=list(COLUMNS)
-    )
+    return row_dict(rows.sum(axis=0)), row_dict(rows[-1])
+
+
+def row_dict(values: np.ndarray) -> dict[str, float]:
+    return dict(zip(COLUMNS, values.tolist(), strict=True))
+
+
+def windows(model: Engine, b: int, window: int = WINDOW) -> list[dict[str, Any]]:
+    """Brand b's complete windows: each one's last day, its KPIs (`sim.kpis.flow_kpis` of
+    its summed flows, as `sim.kpis.periodic` computes them) and its stocks at its last day."""
+    days = complete_days(model.today, window)
+    cube = model.ledger.array[:days, :, b].reshape(days // window, window, len(COLUMNS))
+    out = []
+    for k, (flows, last) in enumerate(zip(cube.sum(axis=1), cube[:, -1], strict=True)):
+        stocks = {c: v for c, v in row_dict(last).items() if c.startswith("stock_")}
+        out.append({"day": (k + 1) * window, **flow_kpis(row_dict(flows)), **stocks})
+    return out
 
 
 def kpi_panel(live: Live, b: int) -> dict[str, Any]:
@@ -453,9 +469,8 @@ def plot_panels(live: Live, b: int, window: int = WINDOW) -> dict[str, Any]:
     out: dict[str, Any] = {"brand": name, "days": days, "window": window, "panels": []}
     if days == 0:
         return out
-    ledger = model.ledger.to_frame(days)
-    per = periodic(ledger[ledger["brand"] == name], window)
-    x = (per["day"] + 1).to_numpy()
+    per = pd.DataFrame(windows(model, b, window)).fillna(np.nan)
+    x = per["day"].to_numpy()
     n = model.n_consumers
     order = ("members", "customers", "lapsed", "aware", "unaware")
     roi = (("public", "platform"), ("private", "private"))
