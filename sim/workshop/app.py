@@ -272,6 +272,7 @@ KPI_CELLS = (
     ("private_share", "private share", "%"),
     ("members", "members", ""),
     ("reachable", "reachable", ""),
+    ("cac_private", "private CAC", "yuan"),
     ("gmv", "GMV", "yuan"),
 )
 """The KPI panel's cells: key of `live.kpi_panel`, label, unit."""

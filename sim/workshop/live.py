@@ -333,8 +333,8 @@ def windows(model: Engine, b: int, window: int = WINDOW) -> list[dict[str, Any]]
 
 def kpi_panel(live: Live, b: int) -> dict[str, Any]:
     """The KPI panel of brand b so far: GMV, contribution, the incremental contribution
-    against the twin (`TWIN`), private share, ROI of private operations, members and
-    reachable members. Values are None before the first day (and a ratio without events);
+    against the twin (`TWIN`), private share, ROI and CAC of private operations, members
+    and reachable members. Values are None before the first day (and a ratio without events);
     `incremental` is None without a twin. Cheap: sums over the ledger's array, then the
     reports' own KPI definitions (`sim.kpis.flow_kpis`, `stock_kpis`)."""
     out: dict[str, Any] = {
@@ -344,6 +344,7 @@ def kpi_panel(live: Live, b: int) -> dict[str, Any]:
         "incremental": None,
         "private_share": None,
         "roi_private": None,
+        "cac_private": None,
         "members": None,
         "reachable": None,
     }
