@@ -108,13 +108,18 @@ def browser() -> Iterator[webdriver.Chrome]:
     for arg in (
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1280,720",
+        "--no-first-run", "--window-size=1280,900",
     ):  # fmt: skip
         opts.add_argument(arg)
     profile = tempfile.mkdtemp(prefix="siyu-chromium-")
     opts.add_argument(f"--user-data-dir={profile}")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(60)
+    # a projector's 1280x720 as the page's viewport (the window's frame is not the page's)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False},
+    )
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -181,12 +186,19 @@ def test_kpi_panel_shows_and_updates_and_the_page_fits(
             )
         )
     assert all(any(ch.isdigit() for ch in s) for s in seen), seen
-    # everything fits a 1280x720 projector screen: no page scrolling either way
-    width, height = browser.execute_script(
-        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
+    # network, KPI panel and plots fit a 1280x720 projector screen: nothing to scroll to
+    for _ in range(3):  # the plots start with the first complete window
+        click(browser, ".siyu-step")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".siyu-panel"), "the plots")
     inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
-    assert width <= inner[0] and height <= inner[1] + 2, (width, height, inner)
+    assert inner == [1280, 720], inner
+    for css in (".siyu-network", ".siyu-kpis", ".siyu-plots", ".siyu-step"):
+        box = browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right,"
+            " r.bottom]",
+            browser.find_element(By.CSS_SELECTOR, css),
+        )
+        assert box[0] >= 0 and box[1] >= 0 and box[2] <= inner[0] and box[3] <= inner[1], (css, box)
 
 
 def test_a_lever_moves_only_its_own_value(server: Server, browser: webdriver.Chrome) -> None:

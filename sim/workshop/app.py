@@ -218,7 +218,12 @@ def LivePage(sid: str | None, key: str | None):
             solara.Error(error.value)
         with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
             with solara.Column(
-                style={"width": "250px", "max-height": "640px", "overflow-y": "auto"},
+                style={
+                    "width": "250px",
+                    "max-height": "650px",
+                    "overflow-y": "auto",
+                    "overflow-x": "hidden",
+                },
                 gap="0px",
                 classes=["siyu-controls"],
             ):
@@ -660,7 +665,7 @@ def Layout(children: list | None = None):
 
 load_scenario(SCENARIO)  # a bad scenario fails at start, not in the browser
 routes = [
-    solara.Route(path="/", component=Page, label="Live model"),
+    solara.Route(path="/", component=Page, label="Live model", layout=Layout),
     solara.Route(
         path="game",
         component=Page,

@@ -385,7 +385,7 @@ def svg_panel(
     ylabel: str,
     x: np.ndarray,
     series: list[tuple[str, str, np.ndarray, bool]],
-    fmt: Callable[[float], str],
+    fmt: Callable[[float], str] | None = None,
     stacked: bool = False,
     ref: float | None = None,
     top: float | None = None,
@@ -404,6 +404,13 @@ def svg_panel(
     hi = top if top is not None else max(float(finite.max()), ref or 0.0) * 1.08
     yt = nice_ticks(lo, hi)
     lo, hi = min(lo, float(yt[0])), max(hi, float(yt[-1]))
+    if fmt is None:  # as many decimals as the tick spacing needs, thousands separated
+        spacing = float(yt[1] - yt[0]) if len(yt) > 1 else 1.0
+        decimals = max(0, int(np.ceil(-np.log10(spacing) - 1e-9)))
+
+        def fmt(v: float) -> str:
+            return f"{v:,.{decimals}f}"
+
     x_lo, x_hi = float(x.min()), float(max(x.max(), x.min() + 1))
 
     def px(xv: np.ndarray) -> np.ndarray:
@@ -455,10 +462,6 @@ def percent(v: float) -> str:
     return f"{v:.0%}"
 
 
-def whole(v: float) -> str:
-    return f"{v:,.0f}"
-
-
 def plot_panels(live: Live, b: int, window: int = WINDOW) -> dict[str, Any]:
     """Brand b's path over complete `window`-day windows, for a projector: funnel stocks
     (% of consumers), GMV by channel (thousand yuan per window), ROI of public and private
@@ -493,14 +496,12 @@ def plot_panels(live: Live, b: int, window: int = WINDOW) -> dict[str, Any]:
                 (ch, c, per[f"gmv_{ch}"].to_numpy() / 1000, False)
                 for ch, c in CHANNEL_COLORS.items()
             ],
-            whole,
         ),
         svg_panel(
             "ROI (break-even 1)",
             "gross profit per yuan",
             x,
             [(k, CHANNEL_COLORS[ch], per[f"roi_{k}"].to_numpy(), False) for k, ch in roi],
-            lambda v: f"{v:.1f}",
             ref=1.0,
         ),
         svg_panel(
@@ -511,7 +512,6 @@ def plot_panels(live: Live, b: int, window: int = WINDOW) -> dict[str, Any]:
                 ("members", STOCK_COLORS["members"], per["stock_members"].to_numpy(), False),
                 ("reachable", CHANNEL_COLORS["private"], per["stock_reachable"].to_numpy(), True),
             ],
-            whole,
         ),
     ]
     return out
