@@ -41,7 +41,6 @@ from selenium.webdriver.common.by import By  # noqa: E402
 APP = Path(__file__).resolve().parent.parent / "sim" / "workshop" / "app.py"
 WAIT = 40.0
 N = 200
-ROOM_KEY = "facilitator-secret"
 
 
 def free_port() -> int:
@@ -91,6 +90,34 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class RoomApp(Server):
+    """`siyu app --room` on a free 127.0.0.1 port; `facilitator` is the link it prints."""
+
+    facilitator = ""
+
+    def start(self) -> None:
+        cmd = ["app", "beauty_guides", "--room", "--consumers", str(N), "--port", str(self.port)]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "sim.cli", *cmd], env=env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"siyu app exited: {self.log.read_text()[-2000:]}")
+            for line in self.log.read_text().splitlines():
+                if "facilitator (steers): " in line:
+                    self.facilitator = line.split("facilitator (steers): ")[1].strip()
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
+                    if r.status == 200 and self.facilitator:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("siyu app did not start in 90 s")
 
 
 @pytest.fixture(scope="module")
@@ -254,15 +281,16 @@ def test_no_cookie_warning_per_page_load(server: Server) -> None:
 def test_facilitator_mode_shows_one_market_on_every_screen(
     tmp_path: Path, browser: webdriver.Chrome
 ) -> None:
-    srv = Server(tmp_path / "room.log", SIYU_APP_ROOM_KEY=ROOM_KEY)
+    srv = RoomApp(tmp_path / "room.log")
     srv.start()
+    assert srv.facilitator.startswith(srv.url + "/?key=")
     try:
         open_live(browser, srv.url + "/")  # a screen in the room: it watches, it cannot steer
         assert not browser.find_elements(By.CSS_SELECTOR, ".siyu-step")
         assert "facilitator steers" in day(browser)
         viewer = browser.current_window_handle
         browser.switch_to.new_window("tab")
-        open_live(browser, f"{srv.url}/?key={ROOM_KEY}")
+        open_live(browser, srv.facilitator)
         click(browser, ".siyu-step")
         wait_for(lambda: "Day 7" in day(browser), "day 7 on the facilitator's screen")
         browser.switch_to.window(viewer)
@@ -270,5 +298,7 @@ def test_facilitator_mode_shows_one_market_on_every_screen(
         browser.switch_to.new_window("tab")
         open_live(browser, srv.url + "/?s=another")  # any address shows the room's market
         assert "Day 7" in day(browser)
+        open_live(browser, srv.url + "/?key=wrong")  # a wrong key does not steer
+        assert not browser.find_elements(By.CSS_SELECTOR, ".siyu-step")
     finally:
         srv.stop()
