@@ -10,6 +10,7 @@ installs them (.ci/run)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -138,6 +139,7 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--no-first-run", "--window-size=1280,900",
     ):  # fmt: skip
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # websocket frames
     profile = tempfile.mkdtemp(prefix="siyu-chromium-")
     opts.add_argument(f"--user-data-dir={profile}")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -226,6 +228,31 @@ def test_kpi_panel_shows_and_updates_and_the_page_fits(
             browser.find_element(By.CSS_SELECTOR, css),
         )
         assert box[0] >= 0 and box[1] >= 0 and box[2] <= inner[0] and box[3] <= inner[1], (css, box)
+
+
+def websocket_bytes(driver: webdriver.Chrome) -> int:
+    """Bytes the page received over its websocket since the last call."""
+    total = 0
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.webSocketFrameReceived":
+            total += len(message["params"]["response"]["payloadData"])
+    return total
+
+
+def test_a_step_sends_only_what_changed(server: Server, browser: webdriver.Chrome) -> None:
+    open_live(browser, server.url + "/")
+    time.sleep(1.0)
+    assert websocket_bytes(browser) > 10_000  # the page itself: positions, edges, widgets
+    sent = []
+    for k in (1, 2, 3):
+        click(browser, ".siyu-step")
+        wait_for(lambda k=k: f"Day {7 * k}" in day(browser), f"day {7 * k}")
+        time.sleep(0.5)
+        sent.append(websocket_bytes(browser))
+    # states and rings (a character per consumer), the KPI panel, the day: no positions,
+    # no edges, no new widgets (the page sent 167 kB a tick when it redrew everything)
+    assert max(sent) < 12_000, sent
 
 
 def test_a_lever_moves_only_its_own_value(server: Server, browser: webdriver.Chrome) -> None:

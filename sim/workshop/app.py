@@ -194,9 +194,10 @@ def LivePage(sid: str | None, key: str | None):
     solara.Title("Siyu · live market")
     with solara.Column(style={"padding": "6px 10px", "max-width": "1280px"}, gap="4px"):
         with solara.Row(style={"align-items": "center"}, gap="10px"):
-            Md(
-                f"**Siyu · Day {view['day']}** · {m.scenario.name} · {m.model.n_consumers} "
-                f"consumers · seed {m.seed} · {m.engine} engine"
+            solara.HTML(  # not Markdown: that would send a new widget every tick
+                tag="div",
+                unsafe_innerHTML=f"<b>Siyu · Day {view['day']}</b> · {m.scenario.name} · "
+                f"{m.model.n_consumers} consumers · seed {m.seed} · {m.engine} engine"
                 + ("" if steers else " · the facilitator steers this market"),
                 style={"font-size": "18px"},
                 classes=["siyu-day"],
