@@ -1,9 +1,12 @@
 """The Siyu workshop app (Solara): `siyu app [SCENARIO] [--game DIR]`.
 
 Pages:
-- `/`            the live model: the social network coloured by each consumer's state
-                 towards a chosen brand (hover or click a consumer for its state), live plots,
-                 levers, category, engine, play / step / reset, seed;
+- `/?s=ID`       the live model of session ID (a new one gets an ID in its address, so a
+                 reload keeps it): the social network coloured by each consumer's state
+                 towards a chosen brand (hover or click a consumer for its state), the KPI
+                 panel, plots, levers, category, engine, play / step / reset, seed; in
+                 facilitator mode (`siyu app --room`) every screen shows the room's market
+                 and only `/?key=K` steers it;
 - `/game?key=F`  the facilitator: who has submitted, run the round, market dashboard, ranking;
 - `/game/team/X?key=T` team X: the decision form and its own round report.
 
@@ -11,15 +14,18 @@ The game pages open only with the secret of their link (`siyu game links DIR`); 
 missing one gets "this link is not valid". No game page links to another, and the actions
 (submit, run a round) check the secret again on the server when they happen (`access`).
 
-Plots are matplotlib images and the network an SVG drawn by a small Vue template, so the
-app works in a classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and
-needs a Mesa space, which this model, with its network as arrays, does not have).
+The live page's network and plots are SVG drawn by small Vue templates (network.vue,
+plots.vue) from values the server computes (`sim.workshop.live`), so the app works in a
+classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and needs a Mesa
+space, which this model, with its network as arrays, does not have), and a tick sends only
+what changed. The game pages' figures are matplotlib images.
 
 The live page reads its market only through the engine protocol (`sim.protocol`), so it runs
-on either engine (`agents`, the reference, by default; `fast`).
+on either engine (`fast` by default; `agents`, the reference). Its markets live in
+`SESSIONS`, stepped by their own threads; a page follows its market by polling its version.
 
 Configuration comes from the environment (set by `siyu app`): SIYU_APP_SCENARIO,
-SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_APP_ENGINE, SIYU_GAME_DIR.
+SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_APP_ENGINE, SIYU_APP_ROOM_KEY, SIYU_GAME_DIR.
 """
 
 from __future__ import annotations
