@@ -173,6 +173,11 @@ def LivePage(sid: str | None, key: str | None):
 
     solara.use_effect(follow, [session.id])
 
+    def redraw_after(action: Any, *args: Any) -> None:
+        """Act on the market and draw this screen at once (others follow by polling)."""
+        action(*args)
+        set_version(session.version)
+
     def rebuild(**changes: Any):
         settings = {**session.settings, **changes}
         try:
@@ -211,13 +216,13 @@ def LivePage(sid: str | None, key: str | None):
             if steers:
                 solara.Button(
                     "Pause" if view["playing"] else "Play",
-                    on_click=lambda: session.play(not session.playing),
+                    on_click=lambda: redraw_after(session.play, not session.playing),
                     color="primary",
                     classes=["siyu-play"],
                 )
                 solara.Button(
                     f"Step {lv.DAYS_PER_TICK} days",
-                    on_click=lambda: session.step(lv.DAYS_PER_TICK),
+                    on_click=lambda: redraw_after(session.step, lv.DAYS_PER_TICK),
                     classes=["siyu-step"],
                 )
                 solara.Button("Reset", on_click=lambda: rebuild(), classes=["siyu-reset"])
