@@ -30,6 +30,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.kpis import MIN_EVENTS, count_of, periodic, shown_reason
 from sim.params import SOURCES_CUSTOMER
+from sim.present import figures
 from sim.present.figures import (
     brand_colors,
     figure,
@@ -54,14 +55,8 @@ MARKET_COLOR = "#222222"
 
 STOCK_ORDER = ("members", "customers", "lapsed", "aware", "unaware")
 """Funnel stocks from the most to the least valuable: the stacking order of figure 3."""
-STOCK_COLORS = {
-    "members": "#1b7837",
-    "customers": "#7fbf7b",
-    "lapsed": "#c2a5cf",
-    "aware": "#9ecae1",
-    "unaware": "#e0e0e0",
-}
-CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
+STOCK_COLORS = figures.STOCK_COLORS
+CHANNEL_COLORS = figures.CHANNEL_COLORS
 LINE_COLORS = {"public": "#4c72b0", "private": "#dd8452", "all": MARKET_COLOR}
 BREAK_EVEN: dict[str, Any] = {"color": "#c0392b", "lw": 1.3, "ls": ":", "zorder": 1}
 

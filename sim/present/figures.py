@@ -21,6 +21,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 DPI = 110
+CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
+"""The sales channels' colours in every figure (run reports, sweeps, the live page)."""
+STOCK_COLORS = {
+    "members": "#1b7837",
+    "customers": "#7fbf7b",
+    "lapsed": "#c2a5cf",
+    "aware": "#9ecae1",
+    "unaware": "#e0e0e0",
+}
+"""The funnel states' colours in every figure and on the live page's network."""
 
 
 CJK_FONTS = (

@@ -1,9 +1,12 @@
 """The Siyu workshop app (Solara): `siyu app [SCENARIO] [--game DIR]`.
 
 Pages:
-- `/`            the live model: the social network coloured by each consumer's state
-                 towards a chosen brand (hover or click a consumer for its state), live plots,
-                 levers, category, engine, play / step / reset, seed;
+- `/?s=ID`       the live model of session ID (a new one gets an ID in its address, so a
+                 reload keeps it): the social network coloured by each consumer's state
+                 towards a chosen brand (hover or click a consumer for its state), the KPI
+                 panel, plots, levers, category, engine, play / step / reset, seed; in
+                 facilitator mode (`siyu app --room`) every screen shows the room's market
+                 and only `/?key=K` steers it;
 - `/game?key=F`  the facilitator: who has submitted, run the round, market dashboard, ranking;
 - `/game/team/X?key=T` team X: the decision form and its own round report.
 
@@ -11,25 +14,29 @@ The game pages open only with the secret of their link (`siyu game links DIR`); 
 missing one gets "this link is not valid". No game page links to another, and the actions
 (submit, run a round) check the secret again on the server when they happen (`access`).
 
-Plots are matplotlib images and the network an SVG drawn by a small Vue template, so the
-app works in a classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and
-needs a Mesa space, which this model, with its network as arrays, does not have).
+The live page's network and plots are SVG drawn by small Vue templates (network.vue,
+plots.vue) from values the server computes (`sim.workshop.live`), so the app works in a
+classroom without internet (Mesa's SolaraViz draws with Vega from a CDN and needs a Mesa
+space, which this model, with its network as arrays, does not have), and a tick sends only
+what changed. The game pages' figures are matplotlib images.
 
 The live page reads its market only through the engine protocol (`sim.protocol`), so it runs
-on either engine (`agents`, the reference, by default; `fast`).
+on either engine (`fast` by default; `agents`, the reference). Its markets live in
+`SESSIONS`, stepped by their own threads; a page follows its market by polling its version.
 
 Configuration comes from the environment (set by `siyu app`): SIYU_APP_SCENARIO,
-SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_APP_ENGINE, SIYU_GAME_DIR.
+SIYU_APP_CONSUMERS, SIYU_APP_SEED, SIYU_APP_ENGINE, SIYU_APP_ROOM_KEY, SIYU_GAME_DIR.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
+import warnings
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+import numpy as np
 import solara
 
 from sim.protocol import ENGINES
@@ -50,16 +57,9 @@ CONSUMERS = int(os.environ["SIYU_APP_CONSUMERS"]) if os.environ.get("SIYU_APP_CO
 SEED = int(os.environ.get("SIYU_APP_SEED", "1"))
 ENGINE = os.environ.get("SIYU_APP_ENGINE") or lv.LIVE_ENGINE
 GAME_DIR = os.environ.get("SIYU_GAME_DIR")
-DAYS_PER_STEP = 7
-
-
-LEVER_SLIDERS = (
-    ("selling share of touches", "selling_share", 1.0, 0.05),
-    ("broadcasts per week", "broadcasts_per_week", 7.0, 0.5),
-    ("private discount", "private_discount", 0.5, 0.01),
-    ("referral reward (yuan)", "referral_reward", 300.0, 5.0),
-)
-"""Lever sliders of the live page: label, lever, upper bound, step (lower bound 0)."""
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+# Solara's server warns on every page load over plain http (a classroom's local network)
+# that it falls back to a same-site cookie: true, harmless, and 12 lines each time.
 
 
 def Md(text: str, classes: list[str] | None = None, **kwargs: Any) -> None:
@@ -70,251 +70,368 @@ def Md(text: str, classes: list[str] | None = None, **kwargs: Any) -> None:
 
 @solara.component_vue("network.vue")
 def NetworkSvg(
-    points: list,
-    guides: list,
+    ids: list,
+    xy: list,
     edges: str,
+    states: str,
+    rings: str,
+    guides: list,
+    colors: list,
+    labels: list,
+    guided: str,
     size: int,
     event_pick: Any = None,
 ):
     pass
 
 
+@solara.component_vue("plots.vue")
+def PlotsSvg(panels: list, empty: str):
+    pass
+
+
 # ------------------------------------------------------------------------ the live page
+SESSIONS = lv.Sessions()
+"""The server's live markets by session id (in the page's address as `?s=ID`)."""
+ROOM = "room"
+"""The session id of the one market every screen shows in facilitator mode."""
+ROOM_KEY = os.environ.get("SIYU_APP_ROOM_KEY")
+"""Facilitator mode (`siyu app --room`): every screen shows the one market of `ROOM`; only
+the link with this key (`/?key=KEY`) steers it."""
+POLL_S = 0.2
+"""seconds: how often a screen looks for a new tick of its market."""
+LEVER_SLIDERS = (
+    ("ad budget (yuan/day)", "ad_budget_per_day", 0.0, 0.0, "{:,.0f}"),
+    ("guides per store", "guides_per_store", 3.0, 0.1, "{:.1f}"),
+    ("selling share of touches", "selling_share", 1.0, 0.05, "{:.0%}"),
+    ("broadcasts per week", "broadcasts_per_week", 7.0, 0.5, "{:.1f}"),
+    ("private discount", "private_discount", 0.5, 0.01, "{:.0%}"),
+    ("referral reward (yuan)", "referral_reward", 300.0, 5.0, "{:,.0f}"),
+)
+"""Lever sliders of the live page: label, lever, upper bound, step (lower bound 0), how the
+value is written after the label (no thumb bubble: it covered the slider above). The ad
+budget's bounds follow the market's size (`budget_slider`)."""
+
+
+def budget_slider(value: float) -> tuple[float, float]:
+    """Upper bound and step of the ad budget's slider: a power of ten at least five times
+    the budget (100 yuan at least), in 100 steps."""
+    top = max(100.0, 10.0 ** np.ceil(np.log10(max(value, 1.0) * 5)))
+    return top, top / 100
+
+
 def _scenario_names() -> list[str]:
     return [p.stem for p in shipped_scenarios()]
 
 
+def new_live(settings: dict[str, Any]) -> lv.Live:
+    """A live market from the page's choices (scenario, category, seed, engine)."""
+    sc = lv.live_scenario(settings["scenario"], CONSUMERS, settings["category"] or None)
+    return lv.Live(sc, int(settings["seed"]), settings["engine"])
+
+
+def open_session(sid: str | None) -> lv.Session:
+    settings = {"scenario": SCENARIO, "category": "", "seed": SEED, "engine": ENGINE}
+    session = SESSIONS.open(sid, lambda: new_live(settings))
+    if not session.settings:
+        session.settings = settings
+    return session
+
+
 @solara.component
-def LivePage():
-    scenario_name = solara.use_reactive(SCENARIO)
-    category = solara.use_reactive("")
-    engine = solara.use_reactive(ENGINE)
-    seed = solara.use_reactive(SEED)
-    live = solara.use_reactive(None)
-    tick = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
-    brand = solara.use_reactive(0)
+def LivePage(sid: str | None, key: str | None):
+    """The live market of session `sid` (a new one, put into the address, when missing or
+    unknown); in facilitator mode the room's market, steered only with the room's key."""
+    router = solara.use_router()
+    if ROOM_KEY:
+        sid, steers = ROOM, key == ROOM_KEY
+    else:
+        steers = True
+    session = solara.use_memo(lambda: open_session(sid), [sid])
+    _, set_version = solara.use_state(session.version)  # a setter any thread may call
     picked = solara.use_reactive(None)
     error = solara.use_reactive("")
 
-    def build():
-        try:
-            sc = lv.live_scenario(scenario_name.value, CONSUMERS, category.value or None)
-        except ScenarioError as exc:
-            error.set(str(exc))
-            return
-        error.set("")
-        playing.set(False)
-        brand.set(0)
-        picked.set(None)
-        live.set(lv.Live(sc, int(seed.value), engine.value))
-        tick.set(tick.value + 1)
+    def keep_address():
+        if not ROOM_KEY and sid != session.id:
+            router.push(f"/?s={session.id}")
 
-    solara.use_effect(build, [scenario_name.value, category.value, engine.value])
+    solara.use_effect(keep_address, [session.id])
 
-    def play_loop():
-        if not playing.value:
-            return
+    def follow():
         stop = threading.Event()
 
         def loop():
-            while not stop.is_set() and playing.value and live.value is not None:
-                live.value.step(DAYS_PER_STEP)
-                tick.set(tick.value + 1)
-                if live.value.day >= live.value.model.days:
-                    playing.set(False)
-                time.sleep(0.3)
+            seen = -1
+            while not stop.wait(POLL_S):
+                if session.version != seen:
+                    seen = session.version
+                    set_version(seen)
 
         threading.Thread(target=loop, daemon=True).start()
         return stop.set
 
-    solara.use_effect(play_loop, [playing.value])
+    solara.use_effect(follow, [session.id])
 
-    def step():
-        if live.value is not None:
-            live.value.step(DAYS_PER_STEP)
-            tick.set(tick.value + 1)
+    def redraw_after(action: Any, *args: Any) -> None:
+        """Act on the market and draw this screen at once (others follow by polling)."""
+        action(*args)
+        set_version(session.version)
 
-    with solara.Column(style={"padding": "12px"}):
-        solara.Title("Siyu · live market")
-        Md("## Siyu · live market")
+    def rebuild(**changes: Any):
+        settings = {**session.settings, **changes}
+        try:
+            live = new_live(settings)
+        except ScenarioError as exc:
+            error.set(str(exc))
+            return
+        error.set("")
+        picked.set(None)
+        session.settings = settings
+        session.replace(live)
+
+    view = session.view()
+    static = session.static()
+    plots = session.plots()
+    with session.lock:
+        m = session.live
+        names = m.model.brand_names
+        pick_text = (
+            lv.consumer_text(m.model, picked.value)
+            if picked.value is not None and picked.value < m.model.n_consumers
+            else ""
+        )
+    b = view["brand"]
+    solara.Title("Siyu · live market")
+    with solara.Column(style={"padding": "6px 10px", "max-width": "1280px"}, gap="4px"):
+        with solara.Row(style={"align-items": "center"}, gap="10px"):
+            solara.HTML(  # not Markdown: that would send a new widget every tick
+                tag="div",
+                unsafe_innerHTML=f"<b>Siyu · Day {view['day']}</b> · {m.scenario.name} · "
+                f"{m.model.n_consumers} consumers · seed {m.seed} · {m.engine} engine"
+                + ("" if steers else " · the facilitator steers this market"),
+                style={"font-size": "18px"},
+                classes=["siyu-day"],
+            )
+            if steers:
+                solara.Button(
+                    "Pause" if view["playing"] else "Play",
+                    on_click=lambda: redraw_after(session.play, not session.playing),
+                    color="primary",
+                    classes=["siyu-play"],
+                )
+                solara.Button(
+                    f"Step {lv.DAYS_PER_TICK} days",
+                    on_click=lambda: redraw_after(session.step, lv.DAYS_PER_TICK),
+                    classes=["siyu-step"],
+                )
+                solara.Button("Reset", on_click=lambda: rebuild(), classes=["siyu-reset"])
         if error.value:
             solara.Error(error.value)
-        m = live.value
-        if m is None:
-            solara.Info("building the market …")
-            return
-        names = m.model.brand_names
-        b = min(brand.value, len(names) - 1)
-        with solara.Columns([1, 3]):
-            with solara.Column():
-                Controls(m, b, names, brand, scenario_name, category, engine, seed, tick, build)
-                with solara.Row():
-                    solara.Button(
-                        "Pause" if playing.value else "Play",
-                        on_click=lambda: playing.set(not playing.value),
-                        color="primary",
-                        classes=["siyu-play"],
-                    )
-                    solara.Button(
-                        f"Step {DAYS_PER_STEP} days", on_click=step, classes=["siyu-step"]
-                    )
-                    solara.Button("Reset", on_click=build, classes=["siyu-reset"])
-            with solara.Column():
-                Md(
-                    f"**Day {m.day}** · {m.scenario.name} · {m.model.n_consumers} consumers · "
-                    f"seed {m.seed} · {m.engine} engine",
-                    style={"font-size": "16px"},
+        with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
+            with solara.Column(
+                style={
+                    "width": "250px",
+                    "max-height": "650px",
+                    "overflow-y": "auto",
+                    "overflow-x": "hidden",
+                },
+                gap="0px",
+                classes=["siyu-controls"],
+            ):
+                Controls(session, view, names, rebuild, not steers)
+            with solara.Column(style={"width": f"{lv.SVG_SIZE + 4}px"}, gap="4px"):
+                NetworkSvg(
+                    **static,
+                    **view["network"],
+                    colors=list(lv.STATE_COLORS),
+                    labels=list(lv.STATE_LABELS),
+                    guided=lv.GUIDED_RING,
+                    size=lv.SVG_SIZE,
+                    event_pick=lambda i: picked.set(int(i)),
                 )
-                with solara.Row():
-                    points, guides = lv.network_points(m, b)
-                    with solara.Column():
-                        NetworkSvg(
-                            points=points,
-                            guides=guides,
-                            edges=m.edges,
-                            size=lv.SVG_SIZE,
-                            event_pick=lambda i: picked.set(int(i)),
-                        )
-                        Legend()
-                    with solara.Column(style={"max-width": "380px"}):
-                        Md("**Consumer** (hover a dot; click to pin)")
-                        if picked.value is not None and picked.value < m.model.n_consumers:
-                            Md(
-                                "\n".join(
-                                    f"- {part}"
-                                    for part in lv.consumer_text(m.model, picked.value).split("; ")
-                                ),
-                                classes=["siyu-picked"],
-                            )
-                        else:
-                            solara.Text("none picked")
-                        Kpis(m, b)
-                fig = lv.live_figure(m, b)
-                solara.FigureMatplotlib(fig, format="png", dependencies=[tick.value, b])
+                Legend()
+                if pick_text:
+                    Md(
+                        "\n".join(f"- {part}" for part in pick_text.split("; ")),
+                        classes=["siyu-picked"],
+                        style={"font-size": "13px"},
+                    )
+                else:
+                    solara.Text("click a consumer to see its state", style={"color": "#777"})
+            with solara.Column(gap="4px"):
+                Kpis(view["kpis"], names[b], m.twin_model is not None)
+                PlotsSvg(
+                    panels=plots["panels"],
+                    empty=f"the plots start when the first {lv.WINDOW}-day window ends "
+                    f"(day {lv.WINDOW})",
+                )
 
 
 @solara.component
 def Legend():
     items = " ".join(
-        f'<span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+        f'<span style="display:inline-block;width:11px;height:11px;border-radius:6px;'
         f'background:{c};margin:0 3px 0 8px"></span>{label}'
         for c, label in zip(lv.STATE_COLORS, lv.STATE_LABELS, strict=True)
     )
     solara.HTML(
         tag="div",
         unsafe_innerHTML=items + " &nbsp; ◆ guide &nbsp; black ring: KOC &nbsp; "
-        "green ring: served by a guide",
-        style={"font-size": "12px"},
+        f'<span style="color:{lv.GUIDED_RING}">◯</span> served by a guide',
+        style={"font-size": "13px"},
     )
 
 
+KPI_CELLS = (
+    ("contribution", "contribution", "yuan"),
+    ("incremental", "incremental contribution", "yuan"),
+    ("private_share", "private share", "%"),
+    ("members", "members", ""),
+    ("reachable", "reachable", ""),
+    ("cac_private", "private CAC", "yuan"),
+    ("gmv", "GMV", "yuan"),
+)
+"""The KPI panel's cells: key of `live.kpi_panel`, label, unit."""
+
+
 @solara.component
-def Kpis(m: lv.Live, b: int):
-    if m.day == 0:
-        return
-    from sim.kpis import summarize
+def Kpis(k: dict, brand: str, twin: bool):
+    """The KPI panel, always shown (dashes until the first day): so far, for the brand
+    shown; the incremental contribution is against a twin market stepped alongside on the
+    same seed with private operations off."""
 
-    frame = m.model.ledger.to_frame(m.day)
-    k = summarize(frame, m.model.n_consumers)["brands"][m.model.brand_names[b]]
+    def cell(key: str, label: str, unit: str) -> str:
+        v = k[key]
+        if v is None:
+            text = "–"
+        elif unit == "%":
+            text = f"{v:.1%}"
+        else:
+            text = f"{v:,.0f}"
+        suffix = f" ({unit})" if unit and unit != "%" else ""
+        return (
+            f'<div class="siyu-kpi siyu-kpi-{key}" style="padding:2px 10px">'
+            f'<div style="font-size:13px;color:#555">{label}{suffix}</div>'
+            f'<div style="font-size:22px;font-weight:bold">{text}</div></div>'
+        )
 
-    def f(v, fmt="{:,.0f}"):
-        return "–" if v is None else fmt.format(v)
-
-    Md(
-        "\n".join(
-            [
-                "| KPI (so far) | value |",
-                "|---|---:|",
-                f"| GMV | {f(k['gmv'])} |",
-                f"| private share | {f(k['private_share'], '{:.1%}')} |",
-                f"| CAC public / private | {f(k['cac_public'])} / {f(k['cac_private'])} |",
-                f"| ROI public / private | {f(k['roi_public'], '{:.2f}')} / "
-                f"{f(k['roi_private'], '{:.2f}')} |",
-                f"| members (reachable) | {f(k['members'])} ({f(k['reachable'])}) |",
-                f"| contribution | {f(k['contribution'])} |",
-            ]
+    cells = "".join(cell(*c) for c in KPI_CELLS if twin or c[0] != "incremental")
+    note = (
+        "incremental: minus a twin market on the same seed with private operations off"
+        if twin
+        else "no incremental figure: the twin market is off"
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f'<div style="font-size:13px;color:#555">{brand}, day 0 to {k["day"]} · {note}</div>'
+            f'<div style="display:flex;flex-wrap:wrap">{cells}</div>'
         ),
         classes=["siyu-kpis"],
+        style={"border": "1px solid #ddd", "border-radius": "4px", "padding": "4px"},
     )
 
 
 @solara.component
-def Controls(m, b, names, brand, scenario_name, category, engine, seed, tick, rebuild):
-    lev = m.levers(b)
+def Controls(session: lv.Session, view: dict, names: list[str], rebuild: Any, locked: bool):
+    """The page's choices and the brand's levers (a lever changes the market from the next
+    day on); each lever in its own spaced row with its value written after its label."""
+    lev = view["levers"]
+    settings = session.settings
 
-    def setter(name):
+    def setter(name, step=None):
         def set_(value):
-            m.set_lever(b, name, value)
-            tick.set(tick.value + 1)
+            # a slider rounds a value off its grid and sends it back: never a user's move
+            # (a move is a whole step), so it must not change the lever
+            if step is not None and abs(float(value) - float(lev[name])) < step / 2:
+                return
+            session.set_lever(name, value)
 
         return set_
 
-    solara.Select("scenario", values=_scenario_names(), value=scenario_name)
-    cats = list(m.scenario.categories)
+    solara.Select(
+        "scenario",
+        values=_scenario_names(),
+        value=settings["scenario"],
+        on_value=lambda v: rebuild(scenario=v, category=""),
+        disabled=locked,
+    )
     solara.Select(
         "category (all brands; rebuilds)",
-        values=["", *cats],
-        value=category.value,
-        on_value=category.set,
+        values=["", *session.live.scenario.categories],
+        value=settings["category"],
+        on_value=lambda v: rebuild(category=v),
+        disabled=locked,
     )
     solara.Select(
-        "engine (rebuilds)", values=list(ENGINES), value=engine.value, on_value=engine.set
+        "engine (rebuilds)",
+        values=list(ENGINES),
+        value=settings["engine"],
+        on_value=lambda v: rebuild(engine=v),
+        disabled=locked,
     )
-    solara.InputInt("seed (reset to apply)", value=seed)
+    solara.InputInt(
+        "seed (rebuilds)",
+        value=int(settings["seed"]),
+        on_value=lambda v: rebuild(seed=v),
+        disabled=locked,
+    )
     solara.Select(
         "brand shown and steered",
         values=names,
-        value=names[b],
-        on_value=lambda v: brand.set(names.index(v)),
+        value=names[view["brand"]],
+        on_value=lambda v: session.show_brand(names.index(v)),
+        disabled=locked,
     )
     solara.Checkbox(
-        label="private-domain operations", value=lev["private_ops"], on_value=setter("private_ops")
-    )
-    with solara.Column(classes=["siyu-ad-budget"]):
-        solara.SliderFloat(
-            "ad budget (yuan/day)",
-            thumb_label="always",
-            value=lev["ad_budget_per_day"],
-            min=0,
-            max=3000,
-            step=50,
-            on_value=setter("ad_budget_per_day"),
-        )
-    solara.SliderFloat(
-        "guides per store",
-        thumb_label="always",
-        value=lev["guides_per_store"],
-        min=0,
-        max=3,
-        step=0.1,
-        on_value=setter("guides_per_store"),
+        label="private-domain operations",
+        value=lev["private_ops"],
+        on_value=setter("private_ops"),
+        disabled=locked,
     )
     solara.Select(
         "guide KPI regime",
         values=["quality", "quota"],
         value=lev["guide_regime"],
         on_value=setter("guide_regime"),
-    )
-    for label, key, top, step in LEVER_SLIDERS:
-        solara.SliderFloat(
-            label,
-            thumb_label="always",
-            value=lev[key],
-            min=0,
-            max=top,
-            step=step,
-            on_value=setter(key),
-        )
-    solara.SliderInt(
-        "KOCs", value=int(lev["koc_count"]), min=0, max=30, on_value=setter("koc_count")
+        disabled=locked,
     )
     solara.Select(
         "channel policy",
         values=["separate", "assist"],
         value=lev["channel_policy"],
         on_value=setter("channel_policy"),
+        disabled=locked,
     )
+    for label, key, top, step, fmt in LEVER_SLIDERS:
+        if key == "ad_budget_per_day":
+            top, step = budget_slider(
+                session.live.scenario.brands[names[view["brand"]]].strategy.ad_budget_per_day
+            )
+        with solara.Column(
+            classes=["siyu-lever", f"siyu-lever-{key}"], style={"padding-top": "6px"}, gap="0px"
+        ):
+            solara.SliderFloat(
+                f"{label}: {fmt.format(lev[key])}",
+                value=lev[key],
+                min=0,
+                max=top,
+                step=step,
+                on_value=setter(key, step),
+                thumb_label=False,
+                disabled=locked,
+            )
+    with solara.Column(classes=["siyu-lever", "siyu-lever-koc_count"], gap="0px"):
+        solara.SliderInt(
+            f"KOCs: {int(lev['koc_count'])}",
+            value=int(lev["koc_count"]),
+            min=0,
+            max=30,
+            on_value=setter("koc_count", 1),
+            thumb_label=False,
+            disabled=locked,
+        )
 
 
 # ------------------------------------------------------------------------ the game pages
@@ -548,7 +665,7 @@ def Page(_rest=None):  # solara passes a path part it did not match (untyped: no
         else:
             InvalidLink()
     else:
-        LivePage()
+        LivePage(parse_qs(router.search or "").get("s", [None])[0], key)
 
 
 @solara.component
@@ -560,7 +677,7 @@ def Layout(children: list | None = None):
 
 load_scenario(SCENARIO)  # a bad scenario fails at start, not in the browser
 routes = [
-    solara.Route(path="/", component=Page, label="Live model"),
+    solara.Route(path="/", component=Page, label="Live model", layout=Layout),
     solara.Route(
         path="game",
         component=Page,

@@ -8,6 +8,7 @@ writers' lock, so they can be mixed with the app's pages.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -250,14 +251,24 @@ def app_command(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="seed (default: the scenario's)")] = None,
     engine: Annotated[
-        str,
-        typer.Option(help="engine of the live page and of a game created here: agents or fast"),
-    ] = "agents",
+        str | None,
+        typer.Option(
+            help="engine of the live page (default fast) and of a game created here "
+            "(default agents): agents or fast"
+        ),
+    ] = None,
+    room: Annotated[
+        bool,
+        typer.Option(
+            help="facilitator mode: every screen shows one shared market; only the "
+            "facilitator's link (printed) steers it"
+        ),
+    ] = False,
 ) -> None:
     """Start the live browser app (and a game's pages with --game)."""
     from sim.protocol import ENGINES
 
-    if engine not in ENGINES:
+    if engine is not None and engine not in ENGINES:
         fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
     load_or_fail(scenario, None)  # one-line errors before starting a server
@@ -274,7 +285,12 @@ def app_command(
         import solara  # noqa: F401
     except ImportError:
         fail("the app needs solara: pip install -e '.[app]'", 1)
-    env = dict(os.environ, SIYU_APP_SCENARIO=scenario, SIYU_APP_ENGINE=engine)
+    env = dict(os.environ, SIYU_APP_SCENARIO=scenario)
+    if engine is not None:
+        env["SIYU_APP_ENGINE"] = engine
+    room_key = secrets.token_urlsafe(12) if room else None
+    if room_key:
+        env["SIYU_APP_ROOM_KEY"] = room_key
     if consumers is not None:
         env["SIYU_APP_CONSUMERS"] = str(consumers)
     if seed is not None:
@@ -282,7 +298,7 @@ def app_command(
     the_game = None
     if game is not None:
         if teams and not (game / "game.json").exists():
-            the_game = _new_game(scenario, teams, game, seed, None, None, None, engine)
+            the_game = _new_game(scenario, teams, game, seed, None, None, None, engine or "agents")
         else:
             the_game = _load_game(game)
         env["SIYU_GAME_DIR"] = str(game.resolve())
@@ -290,6 +306,8 @@ def app_command(
         fail("--teams: needs --game DIR")
     where = f"http://{host}:{port}"
     print(f"Siyu workshop app on {where}/ (live model); stop it with Ctrl-C", flush=True)
+    if room_key:
+        print(f"  every screen: {where}/   facilitator (steers): {where}/?key={room_key}")
     if the_game is not None:
         if host in ("0.0.0.0", "::"):
             print("  participants: replace the address with this computer's on the network")
