@@ -4,6 +4,7 @@ noise from its own Generator, and the `siyu game` commands."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from sim.protocol import ENGINES
 from sim.scenario import SCENARIO_DIR, load_scenario
 from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
+from sim.workshop.marketfile import MARKET_FILE
 from sim.workshop.report import market_markdown, team_markdown, waterfall
 from tests.helpers import cli
 
@@ -206,3 +208,29 @@ def test_game_new_takes_an_engine(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (
         code == 2 and err.strip() == "error: --engine: unknown engine 'warp' (known: fast, agents)"
     )
+
+
+def test_each_round_continues_the_saved_market_byte_for_byte(tmp_path: Path) -> None:
+    """Round N continues the market saved after round N-1 (no replay), and gives the bytes a
+    replay from the seed gives; a market file that is not this game's is ignored."""
+    rounds = [{"A": A, "B": B}, {"A": B, "B": A}, {"A": A, "B": A}]
+    new_game(tmp_path / "inc")
+    new_game(tmp_path / "rep")
+    for k, decisions in enumerate(rounds):
+        inc = Game.load(tmp_path / "inc")
+        (tmp_path / "rep" / MARKET_FILE).unlink(missing_ok=True)
+        rep = Game.load(tmp_path / "rep")
+        assert inc.market_from is None  # reading the save builds no market
+        assert play(inc, decisions) == play(rep, decisions)
+        assert inc.market_from == ("save" if k else "replay") and rep.market_from == "replay"
+        assert inc.model.ledger.array.tobytes() == rep.model.ledger.array.tobytes()
+    # a market file signed for other rounds, or edited, is not used
+    path = tmp_path / "inc" / MARKET_FILE
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    game = Game.load(tmp_path / "inc")
+    assert game.model.today == 3 * game.rules.round_days and game.market_from == "replay"
+    shutil.copy(tmp_path / "rep" / MARKET_FILE, path)  # another game's (another secret)
+    game = Game.load(tmp_path / "inc")
+    assert game.model.today == 3 * game.rules.round_days and game.market_from == "replay"

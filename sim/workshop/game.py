@@ -13,10 +13,13 @@ The market runs on either engine through the engine protocol (`sim.protocol`): t
 reads it only through the protocol (ledger, funnel states, `set_strategy`). A game is saved
 to a folder as JSON (`game.json`: the scenario, seed, engine, rules, decisions and each
 round's results) after every submission and round; a save without an engine is a game of
-the reference engine (`LEGACY_ENGINE`). Loading rebuilds the model by replaying the rounds
-from the seed on the game's engine: the same seed and decisions give the same market, and
-the replayed results are checked against the saved ones, so a restart between rounds
-restores the game exactly. Each played round carries checksums of its decisions and results,
+the reference engine (`LEGACY_ENGINE`). Loading reads the save only; the market is rebuilt
+when a command first needs it (running a round): continued from `market.state`, the market
+saved after the last round (`sim.workshop.marketfile`), or else by replaying the rounds from
+the seed on the game's engine, the replayed results checked against the saved ones. Either
+way the same seed and decisions give the same market, byte for byte, so a restart between
+rounds restores the game exactly and round 8 costs what round 1 costs.
+Each played round carries checksums of its decisions and results,
 so an edited save is reported as edited, not as a changed simulator. The save also holds the
 secrets of the links (one per team, one for the facilitator): see `savefile` and the
 facilitator guide's threat model.
@@ -45,6 +48,7 @@ from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams, expected_guides
 from sim.protocol import ENGINES, Engine, build_engine
 from sim.vocab import CHANNELS, STATE_NAMES, State
+from sim.workshop.marketfile import read_market, write_market
 from sim.workshop.savefile import (
     FORMAT_VERSION,
     GAME_FILE,
@@ -67,6 +71,12 @@ LEGACY_ENGINE = "agents"
 reference engine, and replays on it."""
 DEFAULT_ENGINE = "agents"
 """The engine of a new game unless chosen (see the README's Workshop section)."""
+
+RESUMABLE_ENGINES = ("agents",)
+"""Engines whose market is saved after each round (`sim.workshop.marketfile`). The fast
+engine's state does not yet survive pickling exactly (its compiled kernels share arrays in
+ways a pickle does not keep), so a fast game replays: a round of it takes well under a
+second at workshop sizes."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -307,8 +317,6 @@ class Game:
         """Build the game from a save that `read_state` accepted: check what it means
         (teams, decisions, checksums), then replay its rounds and compare the results.
         A format-1 save gets its secrets and checksums here (`upgraded` is then True)."""
-        from sim.runner import run_rng
-
         self.folder = Path(folder)
         path = self.folder / GAME_FILE
         self.state = state
@@ -329,7 +337,8 @@ class Game:
             )
         self.template = {t: self.scenario.brands[t].strategy for t in self.teams}
         saved = state["rounds"]
-        played = [self._saved_decisions(k, rnd) for k, rnd in enumerate(saved, 1)]
+        for k, rnd in enumerate(saved, 1):  # every decision valid, within the rules, unedited
+            self._saved_decisions(k, rnd)
         self._check_pending(state)
         self.upgraded = _needs_upgrade(state)
         if state.get("secrets") is None:
@@ -339,19 +348,71 @@ class Game:
         if self.engine not in ENGINES:
             known = ", ".join(ENGINES)
             raise GameError(path, "engine", f"unknown engine {self.engine!r} (known: {known})")
-        self.model: Engine = build_engine(self.engine, self.scenario, run_rng(self.seed))
-        self.brand_of = {name: b for b, name in enumerate(self.model.brand_names)}
-        state["rounds"] = []
-        for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
-            results = self._play(decisions)
-            if check and digest(results) != digest(rnd["results"]):
-                raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
-        # keep the saved rounds (equal to the replayed ones), with checksums
+        self.brand_of = {name: b for b, name in enumerate(self.scenario.brands)}
+        self._check = check
+        self._model: Engine | None = None
+        self.market_from: str | None = None
+        """How the market was rebuilt: "save" (`DIR/market.state`), "replay", or None (not
+        yet: commands that only read or record decisions never need it)."""
+        if self.upgraded:  # an old save has no checksums: replaying it is its check
+            self._replay()
         for rnd in saved:
             if rnd.get("sha256") is None:
                 rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
-        state["rounds"] = saved
         state["format"] = FORMAT_VERSION
+
+    @property
+    def model(self) -> Engine:
+        """The market after the last round played: continued from `DIR/market.state` when
+        that file was signed by this game for exactly these rounds, else replayed from the
+        seed (and the file written again), so round N costs what round 1 costs."""
+        if self._model is None:
+            restored = None
+            if self.engine in RESUMABLE_ENGINES:
+                restored = read_market(
+                    self.folder, self.secret(), self.round, self._rounds_digest()
+                )
+            if restored is not None and restored.today == self.round * self.rules.round_days:
+                self._model, self.market_from = restored, "save"
+            else:
+                self._replay()
+                self._write_market()
+        assert self._model is not None
+        return self._model
+
+    def _rounds_digest(self) -> str:
+        return digest([rnd.get("sha256") for rnd in self.state["rounds"]])
+
+    def _write_market(self) -> None:
+        """Save the market for the next command (best effort: without it the game replays)."""
+        if self._model is None or self.engine not in RESUMABLE_ENGINES:
+            return
+        with contextlib.suppress(OSError):
+            write_market(self.folder, self._model, self.secret(), self.round, self._rounds_digest())
+
+    def _replay(self) -> None:
+        """Rebuild the market from the seed by playing the saved rounds again, checking that
+        each gives the saved results (unless built with check=False)."""
+        from sim.runner import run_rng
+
+        path = self.folder / GAME_FILE
+        saved = self.state["rounds"]
+        played = [
+            {t: Decision.model_validate(d) for t, d in rnd["decisions"].items()} for rnd in saved
+        ]
+        self._model = build_engine(self.engine, self.scenario, run_rng(self.seed))
+        self.state["rounds"] = []
+        try:
+            for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
+                results = self._play(decisions)
+                if self._check and digest(results) != digest(rnd["results"]):
+                    raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
+        except BaseException:
+            self._model = None
+            raise
+        finally:  # keep the saved rounds (equal to the replayed ones)
+            self.state["rounds"] = saved
+        self.market_from = "replay"
 
     def _saved_decisions(self, k: int, rnd: dict[str, Any]) -> dict[str, Decision]:
         """Round k's decisions, checked: every team's, valid, within the rules, unedited."""
@@ -615,6 +676,7 @@ class Game:
         rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
         self.state["pending"] = {}
         self.save()
+        self._write_market()
         return results
 
     def _play(self, decisions: dict[str, Decision]) -> dict[str, Any]:

@@ -173,6 +173,18 @@ def write_atomic(path: Path, text: str) -> None:
     atomic_write(path, write, mode=0o600)
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` as `write_atomic` writes text (whole or not at all, owner-only)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    atomic_write(path, write, mode=0o600)
+
+
 def write_state(folder: Path, state: dict[str, Any]) -> None:
     text = json.dumps(state, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     try:
