@@ -11,7 +11,18 @@ import pytest
 
 from sim.protocol import ENGINES
 from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
+from sim.workshop.game import (
+    SPLIT_ITEMS,
+    Game,
+    GameError,
+    allocated_vs_booked,
+    decision_toml,
+    levers,
+    parse_decision,
+    purchases,
+    read_decision,
+    use_help,
+)
 from sim.workshop.marketfile import MARKET_FILE
 from sim.workshop.report import market_markdown, team_markdown, waterfall
 from tests.helpers import cli
@@ -234,3 +245,62 @@ def test_each_round_continues_the_saved_market_byte_for_byte(tmp_path: Path) -> 
     shutil.copy(tmp_path / "rep" / MARKET_FILE, path)  # another game's (another secret)
     game = Game.load(tmp_path / "inc")
     assert game.model.today == 3 * game.rules.round_days and game.market_from == "replay"
+
+
+def test_the_form_shows_what_each_yuan_buys_at_the_games_prices(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    d, base, stores = parse_decision(A), game.template["A"], game.scenario.brands["A"].stores
+    rules, days = game.rules, game.rules.round_days
+    rows = {r["use"]: r for r in purchases(d, base, stores, rules, 40.0)}
+    assert sum(r["yuan"] for r in rows.values()) == pytest.approx(d.budget)
+    guides = int(d.spend("guides") // (base.guide_salary_per_day * days))
+    assert rows["guides"]["buys"].startswith(f"{guides} guides")
+    assert f"{base.guide_salary_per_day:g} yuan/day per guide" in rows["guides"]["price"]
+    kocs = int(d.spend("kocs") // (rules.koc_cost_per_day * days))
+    assert rows["kocs"]["buys"] == f"{kocs} KOCs"
+    points = d.spend("discounts") / rules.discount_cost_per_point
+    assert rows["discounts"]["buys"].startswith(f"{points:.1f}% off")
+    # the prices are the game's: another price, another purchase
+    dearer = rules.model_copy(update={"koc_cost_per_day": 10 * rules.koc_cost_per_day})
+    assert {r["use"]: r for r in purchases(d, base, stores, dearer, 40.0)}["kocs"]["buys"] == (
+        f"{int(d.spend('kocs') // (dearer.koc_cost_per_day * days))} KOCs"
+    )
+    # the paper form's comments are the same explanations
+    form = decision_toml(game, "A")
+    for item in ("discounts", "rewards"):
+        assert use_help(item, rules)[:60] in " ".join(form.replace("# ", "").split())
+
+
+def test_pnl_lines_match_the_split_as_documented(tmp_path: Path) -> None:
+    """Fixed-cost uses are booked up to their allocation; per-event uses are booked per
+    order or referral, and the report shows both beside each other."""
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    d, t = game.decision(1, "A"), game.results(1)["teams"]["A"]
+    rows = {r["use"]: r for r in allocated_vs_booked(d, t)}
+    assert sum(r["allocated"] for r in rows.values()) == pytest.approx(d.budget)
+    for use in SPLIT_ITEMS:
+        assert rows[use]["allocated"] == pytest.approx(d.budget * getattr(d.split, use))
+    cash = t["cash"]
+    stores = game.scenario.brands["A"].stores
+    days, lv = game.rules.round_days, levers(d, game.template["A"], stores, game.rules)
+    # booked lines add up to the P&L's lines
+    assert cash["cost_ads"] == pytest.approx(t["costs"]["ads"])
+    assert sum(rows["guides"]["booked"].values()) == pytest.approx(t["costs"]["guides"])
+    assert sum(rows["kocs"]["booked"].values()) == pytest.approx(t["costs"]["KOCs"])
+    assert sum(rows["rewards"]["booked"].values()) == pytest.approx(t["costs"]["rewards and gifts"])
+    assert cash["discounts"] == pytest.approx(t["discounts"])
+    assert cash["cost_tooling"] == pytest.approx(rows["content"]["allocated"])
+    # what the allocation bought is what was booked for the fixed costs
+    assert cash["cost_ads"] <= rows["ads"]["allocated"] + 1e-6
+    guides = round(lv["guides_per_store"] * stores)
+    salary = guides * game.template["A"].guide_salary_per_day * days
+    assert (
+        cash["cost_guide_salary"] == pytest.approx(salary) and salary <= rows["guides"]["allocated"]
+    )
+    fees = lv["koc_count"] * game.rules.koc_cost_per_day * days
+    assert cash["cost_koc_fees"] == pytest.approx(fees) and fees <= rows["kocs"]["allocated"]
+    # per event: the discount is a rate on private orders, far from its allocation
+    assert cash["discounts"] < rows["discounts"]["allocated"]
+    report = team_markdown(game, "A")
+    assert "allocated and booked" in report and "paid on each private order" in report

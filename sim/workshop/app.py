@@ -36,7 +36,16 @@ from sim.protocol import ENGINES
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 from sim.workshop import live as lv
 from sim.workshop.access import NOT_VALID, GameDesk, NotAllowed
-from sim.workshop.game import SPLIT_ITEMS, Decision, Game, GameError, GameRules
+from sim.workshop.game import (
+    SPLIT_ITEMS,
+    Decision,
+    Game,
+    GameError,
+    GameRules,
+    parse_decision,
+    purchases,
+    use_help,
+)
 from sim.workshop.report import (
     SCORE_RULE,
     market_figure,
@@ -446,8 +455,8 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
     rules: GameRules = game.rules
     budget, shares, research = form["budget"], form["shares"], form["research"]
 
-    def submit():
-        data = {
+    def form_data() -> dict[str, Any]:
+        return {
             "budget": budget.value,
             "split": {k: v.value for k, v in shares.items()},
             "guide_regime": form["regime"].value,
@@ -455,6 +464,9 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
             "content_mix": {k: v.value for k, v in form["mix"].items()},
             "research": [s for s, v in research.items() if v.value],
         }
+
+    def submit():
+        data = form_data()
         try:
             _, k = DESK.submit(team, key, data)
             text = f"Submitted for round {k}."
@@ -493,6 +505,7 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                             classes=[f"siyu-share-{k}"],
                             continuous_update=True,
                         )
+                    BuysTable(game, team, form_data())
                     solara.Select(
                         "guide KPI regime", values=["quality", "quota"], value=form["regime"]
                     )
@@ -532,6 +545,29 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                     Md(team_markdown(game, team), classes=["siyu-report"])
                 else:
                     solara.Info("Your report appears here after the first round.")
+
+
+def BuysTable(game: Game, team: str, data: dict[str, Any]) -> None:
+    """What the form's budget buys, use by use, at the game's prices (redrawn as the team
+    types), with how each use is paid: the same text as the paper form's comments."""
+    try:
+        decision = parse_decision(data, "form")
+    except GameError as exc:
+        Md(f"*{exc.key}: {exc.message}*", classes=["siyu-buys-problem"])
+        return
+    stores = game.scenario.brands[team].stores
+    cpm = game.scenario.platform.base_cpm
+    rows = purchases(decision, game.template[team], stores, game.rules, cpm)
+    lines = [
+        "| use | yuan | price | buys | how it is paid |",
+        "|---|---:|---|---|---|",
+        *[
+            f"| {r['use']} | {r['yuan']:,.0f} | {r['price']} | {r['buys']} | "
+            f"{use_help(r['use'], game.rules)} |"
+            for r in rows
+        ],
+    ]
+    Md("**What this budget buys**\n\n" + "\n".join(lines), classes=["siyu-buys"])
 
 
 @solara.component

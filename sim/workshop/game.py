@@ -232,6 +232,111 @@ def levers(decision: Decision, base: StrategyParams, stores: int, rules: GameRul
     }
 
 
+USE_HELP = {
+    "ads": "platform ads: yuan/day of ads = budget x share / round days; impressions at the "
+    "day's CPM (it rises with every brand's ad demand)",
+    "guides": "salaried 1:1 WeCom store guides, whole guides only (a remainder is not "
+    "spent); guides also earn a commission on each sale they guide, paid on top",
+    "content": "ops team and tooling, spent in full; one broadcast a week per {post:g} yuan/day",
+    "discounts": "sets the private-shop discount: each {point:,.0f} yuan buys 1 point (1%), "
+    "at most {max_pct:.0f}%; the discount is paid on each private order, so the P&L shows "
+    "discount x private sales, not this allocation",
+    "rewards": "sets the reward per first referral (budget x share / {pool:g}; twice that at "
+    "5 referrals), paid per referral, so the P&L shows reward x referrals; the P&L line "
+    "'rewards and gifts' also holds the scenario's welcome gift to each new member",
+    "kocs": "KOCs recruited, whole KOCs only, at {koc:g} yuan/day each (fees); KOCs also "
+    "earn a commission on the sales they bring, paid on top",
+}
+"""What each use of the budget buys and how it reaches the P&L: one text for the paper
+form's comments, the web form's help and the round report (`use_help`)."""
+
+
+def use_help(item: str, rules: GameRules) -> str:
+    """The explanation of one budget use, with the game's prices filled in."""
+    return USE_HELP[item].format(
+        post=rules.post_cost_per_day,
+        point=rules.discount_cost_per_point,
+        max_pct=100 * rules.max_discount,
+        pool=rules.reward_pool_per_yuan,
+        koc=rules.koc_cost_per_day,
+    )
+
+
+def purchases(
+    decision: Decision, base: StrategyParams, stores: int, rules: GameRules, cpm: float
+) -> list[dict[str, Any]]:
+    """What each use of the decision's budget buys, with its price: one row per use
+    (`use`, `yuan` allocated, `price`, `buys`), for the form, before a team submits.
+    `cpm` is the scenario's base CPM (yuan per 1000 impressions at reference demand)."""
+    lv = levers(decision, base, stores, rules)
+    days = rules.round_days
+    guides = round(lv["guides_per_store"] * stores)
+    reward = lv["referral_tiers"][0].reward if lv["referral_tiers"] else 0.0
+    rows = [
+        (
+            "ads",
+            f"{cpm:g} yuan per 1000 impressions (base CPM)",
+            f"{lv['ad_budget_per_day']:,.0f} yuan/day: about "
+            f"{1000 * lv['ad_budget_per_day'] / cpm:,.0f} impressions a day at base CPM",
+        ),
+        (
+            "guides",
+            f"{base.guide_salary_per_day:g} yuan/day per guide ({days} days)",
+            f"{guides} guides ({lv['guides_per_store']:.2f} per store, {stores} stores)",
+        ),
+        (
+            "content",
+            f"{rules.post_cost_per_day:g} yuan/day per weekly broadcast",
+            f"{lv['tooling_per_day']:,.0f} yuan/day: {lv['broadcasts_per_week']:.1f} "
+            "broadcasts a week",
+        ),
+        (
+            "discounts",
+            f"{rules.discount_cost_per_point:,.0f} yuan per point of discount",
+            f"{100 * lv['private_discount']:.1f}% off every private-shop order",
+        ),
+        (
+            "rewards",
+            f"{rules.reward_pool_per_yuan:g} yuan of budget per yuan of reward",
+            f"{reward:,.0f} yuan per first referral ({2 * reward:,.0f} at 5 referrals)",
+        ),
+        (
+            "kocs",
+            f"{rules.koc_cost_per_day:g} yuan/day per KOC ({days} days)",
+            f"{lv['koc_count']} KOCs",
+        ),
+    ]
+    return [
+        {"use": use, "yuan": decision.spend(use), "price": price, "buys": buys}
+        for use, price, buys in rows
+    ]
+
+
+BOOKED = {
+    "ads": ("cost_ads",),
+    "guides": ("cost_guide_salary", "cost_guide_commission"),
+    "content": ("cost_tooling",),
+    "discounts": ("discounts",),
+    "rewards": ("cost_referral_rewards", "cost_welcome_gifts"),
+    "kocs": ("cost_koc_fees", "cost_koc_commission"),
+}
+"""The ledger columns each budget use is booked in (`round_results` keeps them as `cash`)."""
+
+
+def allocated_vs_booked(decision: Decision, team_results: dict[str, Any]) -> list[dict]:
+    """Per budget use: the yuan allocated and the yuan the P&L booked for it, column by
+    column (they differ where a use is paid per event: see `USE_HELP`)."""
+    cash = team_results.get("cash") or {}
+    return [
+        {
+            "use": use,
+            "allocated": decision.spend(use),
+            "booked": {col: cash[col] for col in cols if col in cash},
+        }
+        for use, cols in BOOKED.items()
+    ]
+
+
 def research_cost(decision: Decision, rules: GameRules) -> float:
     return sum(rules.survey_cost if s == "survey" else rules.panel_cost for s in decision.research)
 
@@ -285,6 +390,14 @@ def _validated(model: type[BaseModel], data: Any, path: Path, prefix: str) -> An
     except ValidationError as exc:
         key, msg = explain(exc.errors()[0], prefix)
         raise GameError(path, key, msg) from None
+
+
+def _like(new: Any, saved: Any) -> Any:
+    """`new` cut to the keys `saved` has (results of a newer version may hold more, such as
+    the cash booked per budget use: a save from before them still replays)."""
+    if isinstance(new, dict) and isinstance(saved, dict):
+        return {k: _like(new[k], saved[k]) if k in new else None for k in saved}
+    return new
 
 
 def _replay_mismatch(rnd: dict[str, Any]) -> str:
@@ -405,7 +518,7 @@ class Game:
         try:
             for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
                 results = self._play(decisions)
-                if self._check and digest(results) != digest(rnd["results"]):
+                if self._check and digest(_like(results, rnd["results"])) != digest(rnd["results"]):
                     raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
         except BaseException:
             self._model = None
@@ -780,6 +893,7 @@ def round_results(model: Engine, start: int, end: int) -> dict[str, Any]:
             "reachable": float(last["stock_reachable"]),
             "guides": float(last["stock_guides"]),
             "kocs": float(last["stock_koc_nodes"]),
+            "cash": {c: float(flows[c]) for cols in BOOKED.values() for c in cols},
         }
     return out
 
@@ -842,6 +956,7 @@ def decision_toml(game: Game, team: str) -> str:
     split = "\n".join(f"{k} = {getattr(d.split, k):g}" for k in SPLIT_ITEMS)
     research = ", ".join(f'"{s}"' for s in d.research)
     name = game.state["name"]
+    uses = "\n".join(_comment(f"{k}: {use_help(k, r)}") for k in SPLIT_ITEMS)
     return f"""# Decision of team {team} for round {game.round + 1} of {r.rounds} ({name})
 # budget + research must stay within {r.budget_per_round:,.0f} yuan a round.
 budget = {d.budget:g}            # yuan committed this round
@@ -854,10 +969,12 @@ research = [{research}]   # "survey" ({r.survey_cost:,.0f} yuan), "panel" ({r.pa
 
 [split]                    # shares of the budget; they must sum to 1
 {split}
-# ads: yuan/day of platform ads = budget x ads / {r.round_days}
-# guides: salaried 1:1 guides = budget x guides / ({r.round_days} x daily salary)
-# content: ops team and tooling; one broadcast a week per {r.post_cost_per_day:g} yuan/day
-# discounts: each {r.discount_cost_per_point:,.0f} yuan buys 1 point of private-shop discount
-# rewards: reward per first referral = budget x rewards / {r.reward_pool_per_yuan:g} (x2 at 5)
-# kocs: KOCs recruited = budget x kocs / ({r.round_days} x {r.koc_cost_per_day:g})
+{uses}
 """
+
+
+def _comment(text: str, width: int = 92) -> str:
+    """`text` as TOML comment lines of at most `width` characters."""
+    import textwrap
+
+    return "\n".join("# " + line for line in textwrap.wrap(text, width - 2))

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from sim.present.format import fmt_plain_ratio as ratio
 from sim.present.format import fmt_plain_share as pct
 from sim.present.format import fmt_whole_money as money
-from sim.workshop.game import Game
+from sim.workshop.game import Game, allocated_vs_booked, use_help
 from sim.workshop.savefile import GameError, write_atomic
 
 SCORE_RULE = (
@@ -84,6 +84,7 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         "|---|---:|",
         *[f"| {label} | {money(v)} |" for label, v, _ in waterfall(t)],
         "",
+        *money_trail(game, team, k),
         "## KPIs",
         "",
         "| KPI | value |",
@@ -120,6 +121,41 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         lines += ["", "## Research", ""]
         lines += research_markdown(research)
     return "\n".join(lines) + "\n"
+
+
+BOOKED_LABELS = {
+    "cost_ads": "ads",
+    "cost_guide_salary": "guide salaries",
+    "cost_guide_commission": "guide commission",
+    "cost_tooling": "content and tooling",
+    "discounts": "discounts on orders",
+    "cost_referral_rewards": "referral rewards",
+    "cost_welcome_gifts": "welcome gifts",
+    "cost_koc_fees": "KOC fees",
+    "cost_koc_commission": "KOC commission",
+}
+
+
+def money_trail(game: Game, team: str, k: int) -> list[str]:
+    """Markdown lines: each budget use's allocation beside what the P&L booked for it, and
+    why they differ (some uses are paid per order or per referral, not as allocated)."""
+    t = game.results(k)["teams"][team]
+    if "cash" not in t:  # a round played before the cash was kept
+        return []
+    rows = allocated_vs_booked(game.decision(k, team), t)
+    lines = [
+        "## Your budget: allocated and booked (yuan, this round)",
+        "",
+        "| use | allocated | booked in the P&L | how it is paid |",
+        "|---|---:|---|---|",
+    ]
+    for row in rows:
+        booked = "; ".join(f"{BOOKED_LABELS[col]} {money(v)}" for col, v in row["booked"].items())
+        lines.append(
+            f"| {row['use']} | {money(row['allocated'])} | {booked} | "
+            f"{use_help(row['use'], game.rules)} |"
+        )
+    return [*lines, ""]
 
 
 def research_markdown(research: dict[str, Any]) -> list[str]:
