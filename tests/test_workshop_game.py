@@ -304,3 +304,47 @@ def test_pnl_lines_match_the_split_as_documented(tmp_path: Path) -> None:
     assert cash["discounts"] < rows["discounts"]["allocated"]
     report = team_markdown(game, "A")
     assert "allocated and booked" in report and "paid on each private order" in report
+
+
+def test_the_score_counts_incremental_contribution_against_a_twin(tmp_path: Path) -> None:
+    """A team's twin is the same market on the same seed with its brand's private
+    operations off: its contribution there is what its ads alone earn (a game where it buys
+    only those ads gives the same), and the score adds `value_rounds` x the positive
+    difference as customer value."""
+    game = new_game(tmp_path / "g")
+    r = play(game, {"A": A, "B": B})["teams"]
+    ads_only = new_game(tmp_path / "ads")
+    same_ads = {"budget": A["budget"] * A["split"]["ads"], "split": {"ads": 1.0}}
+    alone = play(ads_only, {"A": same_ads, "B": B})["teams"]
+    assert r["A"]["twin_contribution"] == pytest.approx(alone["A"]["contribution"])
+    assert r["A"]["incremental_contribution"] == pytest.approx(
+        r["A"]["contribution"] - alone["A"]["contribution"]
+    )
+    assert r["B"]["incremental_contribution"] == 0.0  # no private operations: its own twin
+    for t in r.values():
+        value = game.rules.value_rounds * max(0.0, t["incremental_contribution"])
+        assert t["customer_value"] == pytest.approx(value)
+        assert t["score"] == pytest.approx(t["cumulative_contribution"] + value)
+    text = market_markdown(game)
+    assert "incremental contribution" in text and "twin" in text
+    assert "private operations added" in team_markdown(game, "A")
+
+
+def test_a_game_saved_before_twins_keeps_its_score(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    state = json.loads((game.folder / "game.json").read_text())
+    del state["rules"]["value_rounds"]
+    state["rules"]["member_value"] = 30.0
+    for rnd in state["rounds"]:  # results as an older version saved them
+        for t in rnd["results"]["teams"].values():
+            for key in ("twin_contribution", "incremental_contribution", "customer_value"):
+                del t[key]
+            t["score"] = t["cumulative_contribution"] + 30.0 * t["reachable"]
+        del rnd["sha256"]
+    state["format"] = 1
+    (game.folder / "game.json").write_text(json.dumps(state))
+    (game.folder / MARKET_FILE).unlink()
+    old = Game.load(game.folder)  # replayed (no checksums), the same score
+    assert old.rules.value_rounds == 0 and old.twin_teams == []
+    assert "30 yuan per reachable member" in market_markdown(old)

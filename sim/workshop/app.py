@@ -44,10 +44,10 @@ from sim.workshop.game import (
     GameRules,
     parse_decision,
     purchases,
+    score_rule,
     use_help,
 )
 from sim.workshop.report import (
-    SCORE_RULE,
     market_figure,
     market_markdown,
     team_markdown,
@@ -412,7 +412,7 @@ def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> Non
                 market_figure(game), format="png", dependencies=[game.round, tick.value]
             )
         else:
-            Md(SCORE_RULE.format(member_value=game.rules.member_value) + ".")
+            Md(score_rule(game.rules) + ".")
 
 
 @solara.component
@@ -497,6 +497,7 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                         f"panel {rules.panel_cost:,.0f})."
                         f" Shares sum to **{total:.2f}** (must be 1)."
                     )
+                    Md(f"Score: {score_rule(rules)}.", classes=["siyu-score-rule"])
                     solara.InputFloat("budget (yuan)", value=budget, classes=["siyu-budget"])
                     for k, v in shares.items():
                         solara.InputFloat(

@@ -60,7 +60,7 @@ def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budg
 
 
 def _print_status(game) -> None:
-    from sim.workshop.report import SCORE_RULE
+    from sim.workshop.game import score_rule
 
     print(
         f"game {game.folder}: {game.state['name']}, seed {game.seed}, {game.engine} engine, teams "
@@ -77,7 +77,7 @@ def _print_status(game) -> None:
             f"waiting for {', '.join(waiting) or '– (ready: siyu game run)'}"
         )
     if game.round:
-        print(SCORE_RULE.format(member_value=game.rules.member_value))
+        print(score_rule(game.rules))
         for j, (team, score) in enumerate(game.ranking(), 1):
             print(f"  {j}. {team}: {fmt_whole_money(score)}")
 

@@ -44,6 +44,7 @@ from urllib.parse import quote
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.counterfactual import BUILTINS
 from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams, expected_guides
 from sim.protocol import ENGINES, Engine, build_engine
@@ -115,8 +116,16 @@ class GameRules(_Strict):
     survey_sample: Annotated[int, Field(gt=0)] = Field(200, description="respondents")
     panel_cost: NonNeg = Field(8_000.0, description="yuan: channel panel")
     panel_sample: Annotated[int, Field(gt=0)] = Field(300, description="orders in the panel")
+    value_rounds: Annotated[float, Field(ge=0.0)] = Field(
+        4.0,
+        description="rounds: the score counts a round's incremental contribution of private "
+        "operations (against the team's twin market) this many rounds more: the customer value "
+        "of the private domain (4 quarters: a year); 0: no twin markets are run",
+    )
     member_value: NonNeg = Field(
-        30.0, description="yuan: score value of each reachable member at the end"
+        0.0,
+        description="yuan: score value of each reachable member at the end, whatever members "
+        "add (the score of games saved before `value_rounds`: 30 there, 0 in new games)",
     )
 
 
@@ -337,6 +346,40 @@ def allocated_vs_booked(decision: Decision, team_results: dict[str, Any]) -> lis
     ]
 
 
+TWIN = "no_private_ops"
+"""The counterfactual of a team's twin market (`sim.counterfactual`): the same market on the
+same seed (common random numbers), the other teams as they played, the team's own ads as it
+bought them, and no private operations of its own (no guides, content, discounts, rewards or
+KOCs, and none of their costs)."""
+TWIN_SETTINGS = BUILTINS[TWIN].settings
+
+
+def score_parts(t: dict[str, Any], rules: GameRules) -> dict[str, float]:
+    """A team's score after a round and its parts (the formula stated on every page):
+    score = cumulative contribution after research + customer value, where customer value =
+    `value_rounds` x the round's incremental contribution of the team's private operations
+    (its contribution minus its twin's; nothing if negative: a brand would stop operations
+    that lose money) + `member_value` per reachable member (0 in new games)."""
+    incremental = t.get("incremental_contribution", 0.0)
+    value = rules.value_rounds * max(0.0, incremental) + rules.member_value * t["reachable"]
+    return {"customer_value": value, "score": t["cumulative_contribution"] + value}
+
+
+def score_rule(rules: GameRules) -> str:
+    """The score formula in words, with the game's numbers."""
+    text = "score = cumulative contribution after research"
+    if rules.value_rounds > 0:
+        text += (
+            f" + customer value: {rules.value_rounds:g} x this round's incremental "
+            "contribution of your private operations (your contribution minus your twin's: "
+            "the same market, same seed, your brand without private operations; 0 if "
+            "negative)"
+        )
+    if rules.member_value > 0:
+        text += f" + {rules.member_value:g} yuan per reachable member at the end of the round"
+    return text
+
+
 def research_cost(decision: Decision, rules: GameRules) -> float:
     return sum(rules.survey_cost if s == "survey" else rules.panel_cost for s in decision.research)
 
@@ -434,7 +477,10 @@ class Game:
         path = self.folder / GAME_FILE
         self.state = state
         self.scenario = _validated(Scenario, state["scenario"], path, "scenario")
-        self.rules = _validated(GameRules, state["rules"], path, "rules")
+        rules = state["rules"]
+        if isinstance(rules, dict) and "value_rounds" not in rules:  # saved before twins
+            rules = {**rules, "value_rounds": 0.0, "member_value": rules.get("member_value", 30.0)}
+        self.rules = _validated(GameRules, rules, path, "rules")
         self.seed = int(state["seed"])
         self.teams: list[str] = list(state["teams"])
         problem = team_names_problem(self.teams)
@@ -464,6 +510,7 @@ class Game:
         self.brand_of = {name: b for b, name in enumerate(self.scenario.brands)}
         self._check = check
         self._model: Engine | None = None
+        self._twins: dict[str, Engine] = {}
         self.market_from: str | None = None
         """How the market was rebuilt: "save" (`DIR/market.state`), "replay", or None (not
         yet: commands that only read or record decisions never need it)."""
@@ -485,13 +532,23 @@ class Game:
                 restored = read_market(
                     self.folder, self.secret(), self.round, self._rounds_digest()
                 )
-            if restored is not None and restored.today == self.round * self.rules.round_days:
-                self._model, self.market_from = restored, "save"
+            if (
+                isinstance(restored, tuple)
+                and len(restored) == 2
+                and restored[0].today == self.round * self.rules.round_days
+                and set(restored[1]) == set(self.twin_teams)
+            ):
+                (self._model, self._twins), self.market_from = restored, "save"
             else:
                 self._replay()
                 self._write_market()
         assert self._model is not None
         return self._model
+
+    @property
+    def twin_teams(self) -> list[str]:
+        """The teams with a twin market (every team, unless `value_rounds` is 0)."""
+        return list(self.teams) if self.rules.value_rounds > 0 else []
 
     def _rounds_digest(self) -> str:
         return digest([rnd.get("sha256") for rnd in self.state["rounds"]])
@@ -514,6 +571,9 @@ class Game:
             {t: Decision.model_validate(d) for t, d in rnd["decisions"].items()} for rnd in saved
         ]
         self._model = build_engine(self.engine, self.scenario, run_rng(self.seed))
+        self._twins = {
+            t: build_engine(self.engine, self.scenario, run_rng(self.seed)) for t in self.twin_teams
+        }
         self.state["rounds"] = []
         try:
             for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
@@ -795,14 +855,28 @@ class Game:
     def _play(self, decisions: dict[str, Decision]) -> dict[str, Any]:
         model = self.model
         k = self.round + 1
+        strategies = {}
         for team in self.teams:
             stores = self.scenario.brands[team].stores
             lv = levers(decisions[team], self.template[team], stores, self.rules)
-            model.set_strategy(self.brand_of[team], self.template[team].model_copy(update=lv))
+            strategies[team] = self.template[team].model_copy(update=lv)
+            model.set_strategy(self.brand_of[team], strategies[team])
         start = model.today
         for _ in range(self.rules.round_days):
             model.step()
         results = round_results(model, start, model.today)
+        for team, twin in self._twins.items():  # the same market, the team without private ops
+            for other in self.teams:
+                st = strategies[other]
+                if other == team:
+                    st = st.model_copy(update=TWIN_SETTINGS(self.scenario.brands[team]))
+                twin.set_strategy(self.brand_of[other], st)
+            for _ in range(self.rules.round_days):
+                twin.step()
+            t = results["teams"][team]
+            twin_t = round_results(twin, start, twin.today)["teams"][team]
+            t["twin_contribution"] = twin_t["contribution"]
+            t["incremental_contribution"] = t["contribution"] - twin_t["contribution"]
         for team in self.teams:
             t = results["teams"][team]
             spent = research_cost(decisions[team], self.rules)
@@ -816,7 +890,7 @@ class Game:
             t = results["teams"][team]
             before = prev.get(team, {}).get("cumulative_contribution", 0.0)
             t["cumulative_contribution"] = before + t["contribution_after_research"]
-            t["score"] = t["cumulative_contribution"] + self.rules.member_value * t["reachable"]
+            t.update(score_parts(t, self.rules))
         self.state["rounds"].append(
             {
                 "decisions": {t: d.model_dump(mode="json") for t, d in decisions.items()},

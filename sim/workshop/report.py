@@ -15,13 +15,9 @@ from matplotlib.figure import Figure
 from sim.present.format import fmt_plain_ratio as ratio
 from sim.present.format import fmt_plain_share as pct
 from sim.present.format import fmt_whole_money as money
-from sim.workshop.game import Game, allocated_vs_booked, use_help
+from sim.workshop.game import Game, allocated_vs_booked, score_rule, use_help
 from sim.workshop.savefile import GameError, write_atomic
 
-SCORE_RULE = (
-    "score = cumulative contribution after research costs "
-    "+ {member_value:g} yuan per reachable member at the end of the round"
-)
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
@@ -78,6 +74,7 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         f"contribution after research this round {money(t['contribution_after_research'])} yuan, "
         f"cumulative {money(t['cumulative_contribution'])} yuan.",
         "",
+        *incremental_lines(game, t),
         "## P&L (yuan, this round)",
         "",
         "| line | yuan |",
@@ -134,6 +131,23 @@ BOOKED_LABELS = {
     "cost_koc_fees": "KOC fees",
     "cost_koc_commission": "KOC commission",
 }
+
+
+def incremental_lines(game: Game, t: dict[str, Any]) -> list[str]:
+    """What the team's private operations added this round, against its twin, and the score
+    formula (nothing for a game without twins)."""
+    if "incremental_contribution" not in t:
+        return [f"Score: {score_rule(game.rules)}.", ""]
+    return [
+        f"Your private operations added **{money(t['incremental_contribution'])} yuan** of "
+        f"contribution this round: {money(t['contribution'])} against "
+        f"{money(t['twin_contribution'])} in your twin market (the same market and seed, your "
+        "brand without private operations; one seed, so a measured difference, not a "
+        f"forecast). Customer value {money(t.get('customer_value', 0.0))} yuan.",
+        "",
+        f"Score: {score_rule(game.rules)}.",
+        "",
+    ]
 
 
 def money_trail(game: Game, team: str, k: int) -> list[str]:
@@ -198,16 +212,18 @@ def market_markdown(game: Game, k: int | None = None) -> str:
     lines = [
         head,
         "",
-        SCORE_RULE.format(member_value=game.rules.member_value) + ".",
+        score_rule(game.rules) + ".",
         "",
-        "| rank | team | score | cumulative contribution | GMV | private share | members | "
-        "CAC blended | ROI total |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| rank | team | score | cumulative contribution | customer value | incremental "
+        "contribution (round) | GMV | private share | members | CAC blended | ROI total |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for j, (team, score) in enumerate(game.ranking_after(k), 1):
         t = teams[team]
         lines.append(
             f"| {j} | {team} | {money(score)} | {money(t['cumulative_contribution'])} | "
+            f"{money(t.get('customer_value', 0.0))} | "
+            f"{money(t['incremental_contribution']) if 'incremental_contribution' in t else '–'} | "
             f"{money(t['gmv'])} | {pct(t['private_share'])} | {money(t['members'])} | "
             f"{ratio(t['cac_blended'])} | {ratio(t['roi_total'])} |"
         )
