@@ -348,3 +348,57 @@ def test_a_game_saved_before_twins_keeps_its_score(tmp_path: Path) -> None:
     old = Game.load(game.folder)  # replayed (no checksums), the same score
     assert old.rules.value_rounds == 0 and old.twin_teams == []
     assert "30 yuan per reachable member" in market_markdown(old)
+
+
+def test_a_facilitator_shock_applies_from_its_round_and_is_saved(tmp_path: Path) -> None:
+    shocked, calm = new_game(tmp_path / "s"), new_game(tmp_path / "c")
+    with pytest.raises(GameError, match=r"--kind: unknown shock 'meteor'"):
+        shocked.add_shock("meteor")
+    shock = shocked.add_shock("ban_package_cards", from_round=2)
+    assert shock == {"kind": "ban_package_cards", "from_round": 2, "value": 0.0}
+    assert play(shocked, {"A": A, "B": B}) == play(calm, {"A": A, "B": B})  # not yet
+    with pytest.raises(GameError, match=r"--from-round: round 1 is not to come"):
+        shocked.add_shock("platform_discount", from_round=1)
+    shocked.add_shock("platform_discount", value=0.2)  # from the next round, round 2
+    r_shock, r_calm = play(shocked, {"A": A, "B": B}), play(calm, {"A": A, "B": B})
+    assert r_shock["teams"]["A"]["discounts"] > r_calm["teams"]["A"]["discounts"]
+    assert r_shock["teams"]["B"]["gmv"] != r_calm["teams"]["B"]["gmv"]
+    (shocked.folder / MARKET_FILE).unlink()
+    again = Game.load(shocked.folder)  # recorded in the save: a replay gives the same market
+    assert len(again.state["shocks"]) == 2 and again.model.today == 180
+    assert "Market news" in team_markdown(again, "A") and "20%" in market_markdown(again)
+
+
+def test_computer_run_rivals_play_by_their_rule_deterministically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = load_scenario("beauty_guides", SMALL)
+    games = [
+        Game.new(tmp_path / f"g{j}", sc, ["A"], seed=3, rivals=["copycat", "ads_only"])
+        for j in range(2)
+    ]
+    for game in games:
+        assert game.teams == ["A", "rival-copycat", "rival-ads_only"]
+        assert game.waiting_for() == ["A"] and "rival-copycat" not in game.links("http://x")
+        play(game, {"A": A})
+        play(game, {"A": B})
+    one, two = games
+    assert one.state["rounds"] == two.state["rounds"]  # deterministic per seed
+    assert one.decision(1, "rival-ads_only").split.ads == 1.0
+    assert one.decision(1, "rival-copycat").split.guides > 0  # balanced in round 1
+    best = next(t for t, _ in one.ranking_after(1) if t != "rival-copycat")
+    copied = one.decision(2, "rival-copycat")
+    assert copied.split == one.decision(1, best).split and copied.research == []
+    with pytest.raises(GameError, match=r"--rivals: unknown rival 'genius'"):
+        Game.new(tmp_path / "x", sc, ["A"], rivals=["genius"])
+    scen = tmp_path / "small.toml"
+    scen.write_text(f'extends = "{SCENARIO_DIR / "beauty_guides.toml"}"\n[run]\nconsumers = 300\n')
+    d = tmp_path / "paper"
+    code, out, _ = cli(
+        ["game", "new", scen, "--teams", "A", "--dir", d, "--rivals", "balanced"], capsys
+    )
+    assert code == 0 and "rival rival-balanced: a fixed split" in out
+    code, out, _ = cli(["game", "shock", d, "--kind", "ban_package_cards"], capsys)
+    assert code == 0 and "from round 1: the platform bans package cards" in out
+    code, _, err = cli(["game", "shock", d, "--kind", "meteor"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "unknown shock 'meteor'" in err

@@ -37,6 +37,8 @@ from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 from sim.workshop import live as lv
 from sim.workshop.access import NOT_VALID, GameDesk, NotAllowed
 from sim.workshop.game import (
+    RIVALS,
+    SHOCKS,
     SPLIT_ITEMS,
     Decision,
     Game,
@@ -45,6 +47,7 @@ from sim.workshop.game import (
     parse_decision,
     purchases,
     score_rule,
+    shock_text,
     use_help,
 )
 from sim.workshop.report import (
@@ -53,6 +56,7 @@ from sim.workshop.report import (
     team_markdown,
     waterfall_figure,
 )
+from sim.workshop.savefile import locked
 
 SCENARIO = os.environ.get("SIYU_APP_SCENARIO", "beauty_guides")
 CONSUMERS = int(os.environ["SIYU_APP_CONSUMERS"]) if os.environ.get("SIYU_APP_CONSUMERS") else None
@@ -354,6 +358,7 @@ def GameUnavailable(text: str):
 def FacilitatorPage(key: str | None):
     tick = solara.use_reactive(0)
     message = solara.use_reactive("")
+    shock_kind = solara.use_reactive(next(iter(SHOCKS)))
     if DESK is None:
         GameUnavailable("No game: start the app with `siyu app SCENARIO --game DIR --teams A,B`.")
         return
@@ -366,11 +371,25 @@ def FacilitatorPage(key: str | None):
         if not game.allows(key):
             InvalidLink()
             return
-        FacilitatorView(game, key, tick, message)
+        FacilitatorView(game, key, tick, message, shock_kind)
 
 
-def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> None:
+def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any, shock_kind: Any) -> None:
     """The facilitator's page body (drawn while the desk holds the game)."""
+
+    def apply_shock():
+        try:
+            with DESK.lock, locked(DESK.folder):
+                fresh = DESK.fresh()
+                if not fresh.allows(key):
+                    raise NotAllowed()
+                text = f"Shock recorded: {shock_text(fresh.add_shock(shock_kind.value))}."
+        except NotAllowed:
+            text = f"Refused: {NOT_VALID}"
+        except GameError as exc:
+            text = f"Refused: {exc.message}"
+        message.set(text)
+        tick.set(tick.value + 1)
 
     def run_round():
         try:
@@ -404,6 +423,17 @@ def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> Non
                 classes=["siyu-run-round"],
             )
             solara.Button("Refresh", on_click=lambda: tick.set(tick.value + 1), text=True)
+            with solara.Row(classes=["siyu-shock"]):
+                solara.Select("platform shock", values=list(SHOCKS), value=shock_kind)
+                solara.Button(
+                    f"Apply from round {game.round + 1}",
+                    on_click=apply_shock,
+                    classes=["siyu-apply-shock"],
+                )
+            news = [f"- Shock {shock_text(x)}." for x in game.state["shocks"]]
+            news += [f"- Rival {t} (computer-run): {RIVALS[a]}." for t, a in game.rivals.items()]
+            if news:
+                Md("\n".join(news), classes=["siyu-news"])
         if message.value:
             (solara.Error if message.value.startswith("Refused") else solara.Info)(message.value)
         if game.round:

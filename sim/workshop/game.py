@@ -380,6 +380,69 @@ def score_rule(rules: GameRules) -> str:
     return text
 
 
+# ---------------------------------------------------------------- shocks and rivals
+SHOCKS: dict[str, tuple[str, float | None]] = {
+    "ban_package_cards": (
+        "the platform bans package cards: no brand may put cards in platform parcels that "
+        "invite buyers into its private domain",
+        None,
+    ),
+    "platform_discount": (
+        "the platform obliges every brand to a standing discount of {value:.0%} on the "
+        "platform (a festival price war)",
+        0.1,
+    ),
+}
+"""Shocks a facilitator may apply to every brand from a round on: kind -> (what happens,
+default size or None). Each is a platform rule every team's strategy must follow."""
+
+
+def shock_text(shock: dict[str, Any]) -> str:
+    """One line for pages and reports: from which round, what happens."""
+    what = SHOCKS[shock["kind"]][0].format(value=shock["value"])
+    return f"from round {shock['from_round']}: {what}"
+
+
+def shock_settings(shock: dict[str, Any]) -> dict[str, Any]:
+    """The strategy fields a shock sets for every brand."""
+    if shock["kind"] == "ban_package_cards":
+        return {"package_card_rate": 0.0}
+    return {"platform_discount": float(shock["value"])}
+
+
+RIVALS = {
+    "ads_only": "puts the whole budget on ads, every round",
+    "balanced": "a fixed split every round: 40% ads, 20% guides, 15% content, 10% discounts, "
+    "5% rewards, 10% KOCs (guides go to ads for a brand without stores)",
+    "copycat": "copies the split and policies of the team with the best score after the last "
+    "round (another team; balanced in round 1), at the full budget, without research",
+}
+"""Computer-run rival brands for small classes: archetype -> its decision rule. Each rule
+is deterministic: it reads only the save, so a game replays exactly."""
+BALANCED = {
+    "ads": 0.4,
+    "guides": 0.2,
+    "content": 0.15,
+    "discounts": 0.1,
+    "rewards": 0.05,
+    "kocs": 0.1,
+}
+
+
+def rival_names(archetypes: list[str], taken: list[str]) -> dict[str, str]:
+    """Team names for rivals (`rival-ARCHETYPE`, numbered when repeated) -> archetype."""
+    out: dict[str, str] = {}
+    for a in archetypes:
+        if a not in RIVALS:
+            raise GameError("--rivals", None, f"unknown rival {a!r} (known: {', '.join(RIVALS)})")
+        name, n = f"rival-{a}", 1
+        while name in out or name in taken:
+            n += 1
+            name = f"rival-{a}-{n}"
+        out[name] = a
+    return out
+
+
 def research_cost(decision: Decision, rules: GameRules) -> float:
     return sum(rules.survey_cost if s == "survey" else rules.panel_cost for s in decision.research)
 
@@ -503,6 +566,9 @@ class Game:
         if state.get("secrets") is None:
             state["secrets"] = new_secrets(self.teams)
         self._check_secrets(state)
+        state.setdefault("shocks", [])
+        state.setdefault("rivals", {})
+        self._check_extras(state)
         self.engine = state.get("engine") or LEGACY_ENGINE
         if self.engine not in ENGINES:
             known = ", ".join(ENGINES)
@@ -641,6 +707,20 @@ class Game:
                 )
             self._valid_decision(data, team, f"pending.{team}", "submitted decision")
 
+    def _check_extras(self, state: dict[str, Any]) -> None:
+        """The shocks and rivals of a save name known kinds, rounds and teams."""
+        path = self.folder / GAME_FILE
+        for j, shock in enumerate(state["shocks"], 1):
+            if shock["kind"] not in SHOCKS:
+                raise GameError(path, f"shocks.{j}.kind", f"unknown shock {shock['kind']!r}")
+            if not 1 <= shock["from_round"] <= self.rules.rounds:
+                raise GameError(path, f"shocks.{j}.from_round", "not a round of this game")
+        for team, archetype in state["rivals"].items():
+            if team not in self.teams:
+                raise GameError(path, f"rivals.{team}", "not a team of this game")
+            if archetype not in RIVALS:
+                raise GameError(path, f"rivals.{team}", f"unknown rival {archetype!r}")
+
     def _check_secrets(self, state: dict[str, Any]) -> None:
         if set(state["secrets"]["teams"]) != set(self.teams):
             raise GameError(self.folder / GAME_FILE, "secrets.teams", "do not match the teams")
@@ -656,8 +736,10 @@ class Game:
         brand: str | None = None,
         rules: GameRules | dict | None = None,
         engine: str = DEFAULT_ENGINE,
+        rivals: list[str] | None = None,
     ) -> Game:
-        """Create a game in `folder` (refused if one is there) on the named engine."""
+        """Create a game in `folder` (refused if one is there) on the named engine, with
+        computer-run rival brands of the named archetypes (`RIVALS`) after the teams."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise GameError(folder, None, "exists and is not a folder")
@@ -670,6 +752,11 @@ class Game:
             base = GameRules.model_validate(rules_data)
             rules_data["budget_per_round"] = suggested_budget(scenario, brand, base)
         game_rules = GameRules.model_validate(rules_data)
+        problem = team_names_problem(teams)
+        if problem:
+            raise GameError("--teams", None, problem)
+        bots = rival_names(list(rivals or []), list(teams))
+        teams = [*teams, *bots]
         sc = game_scenario(scenario, teams, brand, game_rules)
         state = {
             "format": FORMAT_VERSION,
@@ -682,6 +769,8 @@ class Game:
             "rounds": [],
             "pending": {},
             "secrets": new_secrets(list(teams)),
+            "shocks": [],
+            "rivals": bots,
         }
         with locked(folder):
             if (folder / GAME_FILE).exists():
@@ -715,9 +804,11 @@ class Game:
         """Re-read the save (another process may have written it). Cheap when only the
         submissions or secrets changed; a full replay when rounds were played elsewhere."""
         state = read_state(self.folder)
+        state.setdefault("shocks", [])
+        state.setdefault("rivals", {})
         same = not _needs_upgrade(state) and all(
             state.get(k) == self.state.get(k)
-            for k in ("seed", "engine", "teams", "rules", "scenario", "rounds")
+            for k in ("seed", "engine", "teams", "rules", "scenario", "rounds", "shocks", "rivals")
         )
         if same:
             self._check_pending(state)
@@ -750,7 +841,7 @@ class Game:
         """The links to hand out: "facilitator" and one per team, each with its secret."""
         base = base_url.rstrip("/")
         out = {"facilitator": f"{base}/game?key={self.secret()}"}
-        for team in self.teams:
+        for team in self.players:
             out[team] = f"{base}/game/team/{quote(team)}?key={self.secret(team)}"
         return out
 
@@ -773,8 +864,70 @@ class Game:
     def pending(self) -> dict[str, Decision]:
         return {t: Decision.model_validate(d) for t, d in self.state["pending"].items()}
 
+    @property
+    def rivals(self) -> dict[str, str]:
+        """Computer-run teams -> archetype (`RIVALS`)."""
+        return self.state["rivals"]
+
+    @property
+    def players(self) -> list[str]:
+        """The teams people play (every team but the rivals)."""
+        return [t for t in self.teams if t not in self.rivals]
+
     def waiting_for(self) -> list[str]:
-        return [t for t in self.teams if t not in self.state["pending"]]
+        """Teams of people that have not submitted for the next round (rivals never wait)."""
+        return [t for t in self.players if t not in self.state["pending"]]
+
+    def shocks_for(self, k: int) -> list[dict[str, Any]]:
+        """The shocks in force in round k, in the order they were applied."""
+        return [s for s in self.state["shocks"] if s["from_round"] <= k]
+
+    def add_shock(
+        self, kind: str, from_round: int | None = None, value: float | None = None
+    ) -> dict[str, Any]:
+        """Apply a shock to every brand from a round on (default: the next round; never a
+        round already played); saves. Callers sharing the folder hold the lock."""
+        if kind not in SHOCKS:
+            raise GameError("--kind", None, f"unknown shock {kind!r} (known: {', '.join(SHOCKS)})")
+        k = self.round + 1 if from_round is None else from_round
+        if not self.round < k <= self.rules.rounds:
+            raise GameError(
+                "--from-round",
+                None,
+                f"round {k} is not to come (next round {self.round + 1}, last {self.rules.rounds})",
+            )
+        default = SHOCKS[kind][1]
+        size = float(default if value is None else value) if default is not None else 0.0
+        if default is not None and not 0.0 <= size < 1.0:
+            raise GameError("--value", None, f"a share from 0 to below 1 (got {size:g})")
+        shock = {"kind": kind, "from_round": k, "value": size}
+        self.state["shocks"].append(shock)
+        self.save()
+        return shock
+
+    def rival_decision(self, team: str) -> Decision:
+        """The decision of a computer-run team for the next round, by its archetype's rule."""
+        archetype, cap = self.rivals[team], self.rules.budget_per_round
+        stores = self.scenario.brands[team].stores
+        if archetype == "copycat" and self.round:
+            others = [t for t, _ in self.ranking() if t != team]
+            if others:
+                d = self.decision(self.round, others[0])
+                copy = d.model_copy(update={"budget": cap, "research": []})
+                if self._rule_problem(team, copy) is None:
+                    return copy
+        if archetype == "ads_only":
+            return default_decision(self.template[team], self.rules)
+        split = dict(BALANCED)
+        if stores == 0:
+            split["ads"] += split.pop("guides")
+        return Decision(
+            budget=cap,
+            split=Split(**split),
+            guide_regime=self.template[team].guide_regime,
+            content_mix=self.template[team].content_mix,
+            channel_policy=self.template[team].channel_policy,
+        )
 
     def results(self, k: int) -> dict[str, Any]:
         """Results of round k (1-based)."""
@@ -843,6 +996,8 @@ class Game:
             raise GameError(
                 self.folder, None, f"round {self.round + 1} waits for team(s) {', '.join(waiting)}"
             )
+        for team in self.rivals:
+            self.state["pending"][team] = self.rival_decision(team).model_dump(mode="json")
         decisions = self.pending
         results = self._play(decisions)
         rnd = self.state["rounds"][-1]
@@ -859,6 +1014,8 @@ class Game:
         for team in self.teams:
             stores = self.scenario.brands[team].stores
             lv = levers(decisions[team], self.template[team], stores, self.rules)
+            for shock in self.shocks_for(k):
+                lv.update(shock_settings(shock))
             strategies[team] = self.template[team].model_copy(update=lv)
             model.set_strategy(self.brand_of[team], strategies[team])
         start = model.today

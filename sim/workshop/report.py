@@ -15,7 +15,14 @@ from matplotlib.figure import Figure
 from sim.present.format import fmt_plain_ratio as ratio
 from sim.present.format import fmt_plain_share as pct
 from sim.present.format import fmt_whole_money as money
-from sim.workshop.game import Game, allocated_vs_booked, score_rule, use_help
+from sim.workshop.game import (
+    RIVALS,
+    Game,
+    allocated_vs_booked,
+    score_rule,
+    shock_text,
+    use_help,
+)
 from sim.workshop.savefile import GameError, write_atomic
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -75,6 +82,7 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         f"cumulative {money(t['cumulative_contribution'])} yuan.",
         "",
         *incremental_lines(game, t),
+        *news_lines(game, k),
         "## P&L (yuan, this round)",
         "",
         "| line | yuan |",
@@ -131,6 +139,13 @@ BOOKED_LABELS = {
     "cost_koc_fees": "KOC fees",
     "cost_koc_commission": "KOC commission",
 }
+
+
+def news_lines(game: Game, k: int) -> list[str]:
+    """Market news for round k: shocks in force, and the computer-run rivals' rules."""
+    lines = [f"- Shock {shock_text(s)}." for s in game.shocks_for(k)]
+    lines += [f"- Rival {t} (computer-run): {RIVALS[a]}." for t, a in game.rivals.items()]
+    return ["## Market news", "", *lines, ""] if lines else []
 
 
 def incremental_lines(game: Game, t: dict[str, Any]) -> list[str]:
@@ -214,6 +229,7 @@ def market_markdown(game: Game, k: int | None = None) -> str:
         "",
         score_rule(game.rules) + ".",
         "",
+        *news_lines(game, k),
         "| rank | team | score | cumulative contribution | customer value | incremental "
         "contribution (round) | GMV | private share | members | CAC blended | ROI total |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
