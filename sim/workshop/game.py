@@ -624,7 +624,13 @@ class Game:
         if self._model is None or self.engine not in RESUMABLE_ENGINES:
             return
         with contextlib.suppress(OSError):
-            write_market(self.folder, self._model, self.secret(), self.round, self._rounds_digest())
+            write_market(
+                self.folder,
+                (self._model, self._twins),
+                self.secret(),
+                self.round,
+                self._rounds_digest(),
+            )
 
     def _replay(self) -> None:
         """Rebuild the market from the seed by playing the saved rounds again, checking that
