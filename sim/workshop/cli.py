@@ -1,5 +1,5 @@
 """Workshop commands for `siyu`: `siyu app` (the live browser app, and a game's pages) and
-`siyu game new|links|form|submit|run|report|status` (the game from the command line, with
+`siyu game new|links|form|submit|run|report|shock|status` (the game from the command line, with
 decision files, so a workshop can also run on paper). Bad input, a corrupt save or a disk
 fault: one line `error: FILE: KEY: message`, exit 2. Commands that change a game hold its
 writers' lock, so they can be mixed with the app's pages.

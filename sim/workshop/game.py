@@ -24,6 +24,11 @@ so an edited save is reported as edited, not as a changed simulator. The save al
 secrets of the links (one per team, one for the facilitator): see `savefile` and the
 facilitator guide's threat model.
 
+Each team's score counts the incremental contribution of its private operations against its
+twin market (the same market and seed, its brand without private operations: `TWIN`), stepped
+beside the game's. The facilitator may apply platform shocks (`SHOCKS`) from a round on, and
+a game may hold computer-run rivals (`RIVALS`) that decide by a fixed rule from the save.
+
 Randomness: the market steps on the run's random streams (`sim.runner.run_rng(seed)`); research
 noise comes from a Generator derived from (seed, round, team, study), so buying a study
 never changes the market.
