@@ -389,6 +389,8 @@ def test_computer_run_rivals_play_by_their_rule_deterministically(
     best = next(t for t, _ in one.ranking_after(1) if t != "rival-copycat")
     copied = one.decision(2, "rival-copycat")
     assert copied.split == one.decision(1, best).split and copied.research == []
+    with pytest.raises(GameError, match=r"team: rival-copycat is a computer-run rival"):
+        one.submit("rival-copycat", A)
     with pytest.raises(GameError, match=r"--rivals: unknown rival 'genius'"):
         Game.new(tmp_path / "x", sc, ["A"], rivals=["genius"])
     scen = tmp_path / "small.toml"

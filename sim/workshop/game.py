@@ -976,6 +976,8 @@ class Game:
             raise GameError(
                 where, "team", f"unknown team {team!r} (teams: {', '.join(self.teams)})"
             )
+        if team in self.rivals:
+            raise GameError(where, "team", f"{team} is a computer-run rival: it decides itself")
         if self.finished:
             raise GameError(
                 where, None, f"the game is over (all {self.rules.rounds} rounds played)"
