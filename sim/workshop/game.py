@@ -18,7 +18,7 @@ when a command first needs it (running a round): continued from `market.state`, 
 saved after the last round (`sim.workshop.marketfile`), or else by replaying the rounds from
 the seed on the game's engine, the replayed results checked against the saved ones. Either
 way the same seed and decisions give the same market, byte for byte, so a restart between
-rounds restores the game exactly and round 8 costs what round 1 costs.
+rounds restores the game exactly and round 8 costs about what round 1 costs.
 Each played round carries checksums of its decisions and results,
 so an edited save is reported as edited, not as a changed simulator. The save also holds the
 secrets of the links (one per team, one for the facilitator): see `savefile` and the
@@ -596,7 +596,7 @@ class Game:
     def model(self) -> Engine:
         """The market after the last round played: continued from `DIR/market.state` when
         that file was signed by this game for exactly these rounds, else replayed from the
-        seed (and the file written again), so round N costs what round 1 costs."""
+        seed (and the file written again), so round N costs about what round 1 costs."""
         if self._model is None:
             restored = None
             if self.engine in RESUMABLE_ENGINES:
