@@ -256,3 +256,45 @@ def test_two_teams_play_two_rounds_through_the_pages(
     browser.save_screenshot(str(server.game_dir.parent / "team.png"))
     game = Game.load(server.game_dir)
     assert game.round == 2 and game.decision(1, "A").split.guides == pytest.approx(0.3)
+
+
+def test_the_form_shows_what_the_budget_buys_and_the_pnl_matches_the_split(
+    server: Server, browser: webdriver.Chrome
+) -> None:
+    game = Game.load(server.game_dir)
+    k = game.round + 1
+    shares = {"ads": 0.5, "discounts": 0.3, "rewards": 0.2}
+    browser.get(link(server, "B"))
+    wait_for(lambda: "Team B" in text(browser), "team B's page")
+    for name, value in shares.items():
+        set_input(browser, f".siyu-share-{name}", value)
+    points = 100 * game.rules.budget_per_round * 0.3 / game.rules.discount_cost_per_point / 100
+    buys = wait_for(
+        lambda: (
+            f"{points:.1f}% off" in text(browser)
+            and browser.find_element(By.CSS_SELECTOR, ".siyu-buys").text
+        ),
+        "what the budget buys, before submitting",
+    )
+    assert "KOC" in buys and "paid on each private order" in buys
+    click(browser, ".siyu-submit")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".siyu-ok"), "team B's submission")
+    assert f"Submitted for round {k}" in submit_team(browser, server, "A", {})
+    run_round(browser, server, k)
+    browser.get(link(server, "B"))
+    report = wait_for(
+        lambda: (
+            "allocated and booked" in text(browser)
+            and browser.find_element(By.CSS_SELECTOR, ".siyu-report").text
+        ),
+        "the report's money trail",
+    )
+    game = Game.load(server.game_dir)
+    t, d = game.results(k)["teams"]["B"], game.decision(k, "B")
+    for use in ("discounts", "rewards", "ads"):
+        assert f"{use} {d.budget * getattr(d.split, use):,.0f}" in report.replace("|", " ").replace(
+            "  ", " "
+        )
+    assert f"discounts on orders {t['discounts']:,.0f}" in report
+    rewards = t["cash"]["cost_referral_rewards"] + t["cash"]["cost_welcome_gifts"]
+    assert rewards == pytest.approx(t["costs"]["rewards and gifts"])

@@ -4,13 +4,26 @@ noise from its own Generator, and the `siyu game` commands."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from sim.protocol import ENGINES
 from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.workshop.game import Game, GameError, levers, parse_decision, read_decision
+from sim.workshop.game import (
+    SPLIT_ITEMS,
+    Game,
+    GameError,
+    allocated_vs_booked,
+    decision_toml,
+    levers,
+    parse_decision,
+    purchases,
+    read_decision,
+    use_help,
+)
+from sim.workshop.marketfile import MARKET_FILE
 from sim.workshop.report import market_markdown, team_markdown, waterfall
 from tests.helpers import cli
 
@@ -206,3 +219,188 @@ def test_game_new_takes_an_engine(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (
         code == 2 and err.strip() == "error: --engine: unknown engine 'warp' (known: fast, agents)"
     )
+
+
+def test_each_round_continues_the_saved_market_byte_for_byte(tmp_path: Path) -> None:
+    """Round N continues the market saved after round N-1 (no replay), and gives the bytes a
+    replay from the seed gives; a market file that is not this game's is ignored."""
+    rounds = [{"A": A, "B": B}, {"A": B, "B": A}, {"A": A, "B": A}]
+    new_game(tmp_path / "inc")
+    new_game(tmp_path / "rep")
+    for k, decisions in enumerate(rounds):
+        inc = Game.load(tmp_path / "inc")
+        (tmp_path / "rep" / MARKET_FILE).unlink(missing_ok=True)
+        rep = Game.load(tmp_path / "rep")
+        assert inc.market_from is None  # reading the save builds no market
+        assert play(inc, decisions) == play(rep, decisions)
+        assert inc.market_from == ("save" if k else "replay") and rep.market_from == "replay"
+        assert inc.model.ledger.array.tobytes() == rep.model.ledger.array.tobytes()
+    # a market file signed for other rounds, or edited, is not used
+    path = tmp_path / "inc" / MARKET_FILE
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    game = Game.load(tmp_path / "inc")
+    assert game.model.today == 3 * game.rules.round_days and game.market_from == "replay"
+    shutil.copy(tmp_path / "rep" / MARKET_FILE, path)  # another game's (another secret)
+    game = Game.load(tmp_path / "inc")
+    assert game.model.today == 3 * game.rules.round_days and game.market_from == "replay"
+
+
+def test_the_form_shows_what_each_yuan_buys_at_the_games_prices(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    d, base, stores = parse_decision(A), game.template["A"], game.scenario.brands["A"].stores
+    rules, days = game.rules, game.rules.round_days
+    rows = {r["use"]: r for r in purchases(d, base, stores, rules, 40.0)}
+    assert sum(r["yuan"] for r in rows.values()) == pytest.approx(d.budget)
+    guides = int(d.spend("guides") // (base.guide_salary_per_day * days))
+    assert rows["guides"]["buys"].startswith(f"{guides} guides")
+    assert f"{base.guide_salary_per_day:g} yuan/day per guide" in rows["guides"]["price"]
+    kocs = int(d.spend("kocs") // (rules.koc_cost_per_day * days))
+    assert rows["kocs"]["buys"] == f"{kocs} KOCs"
+    points = d.spend("discounts") / rules.discount_cost_per_point
+    assert rows["discounts"]["buys"].startswith(f"{points:.1f}% off")
+    # the prices are the game's: another price, another purchase
+    dearer = rules.model_copy(update={"koc_cost_per_day": 10 * rules.koc_cost_per_day})
+    assert {r["use"]: r for r in purchases(d, base, stores, dearer, 40.0)}["kocs"]["buys"] == (
+        f"{int(d.spend('kocs') // (dearer.koc_cost_per_day * days))} KOCs"
+    )
+    # the paper form's comments are the same explanations
+    form = decision_toml(game, "A")
+    for item in ("discounts", "rewards"):
+        assert use_help(item, rules)[:60] in " ".join(form.replace("# ", "").split())
+
+
+def test_pnl_lines_match_the_split_as_documented(tmp_path: Path) -> None:
+    """Fixed-cost uses are booked up to their allocation; per-event uses are booked per
+    order or referral, and the report shows both beside each other."""
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    d, t = game.decision(1, "A"), game.results(1)["teams"]["A"]
+    rows = {r["use"]: r for r in allocated_vs_booked(d, t)}
+    assert sum(r["allocated"] for r in rows.values()) == pytest.approx(d.budget)
+    for use in SPLIT_ITEMS:
+        assert rows[use]["allocated"] == pytest.approx(d.budget * getattr(d.split, use))
+    cash = t["cash"]
+    stores = game.scenario.brands["A"].stores
+    days, lv = game.rules.round_days, levers(d, game.template["A"], stores, game.rules)
+    # booked lines add up to the P&L's lines
+    assert cash["cost_ads"] == pytest.approx(t["costs"]["ads"])
+    assert sum(rows["guides"]["booked"].values()) == pytest.approx(t["costs"]["guides"])
+    assert sum(rows["kocs"]["booked"].values()) == pytest.approx(t["costs"]["KOCs"])
+    assert sum(rows["rewards"]["booked"].values()) == pytest.approx(t["costs"]["rewards and gifts"])
+    assert cash["discounts"] == pytest.approx(t["discounts"])
+    assert cash["cost_tooling"] == pytest.approx(rows["content"]["allocated"])
+    # what the allocation bought is what was booked for the fixed costs
+    assert cash["cost_ads"] <= rows["ads"]["allocated"] + 1e-6
+    guides = round(lv["guides_per_store"] * stores)
+    salary = guides * game.template["A"].guide_salary_per_day * days
+    assert (
+        cash["cost_guide_salary"] == pytest.approx(salary) and salary <= rows["guides"]["allocated"]
+    )
+    fees = lv["koc_count"] * game.rules.koc_cost_per_day * days
+    assert cash["cost_koc_fees"] == pytest.approx(fees) and fees <= rows["kocs"]["allocated"]
+    # per event: the discount is a rate on private orders, far from its allocation
+    assert cash["discounts"] < rows["discounts"]["allocated"]
+    report = team_markdown(game, "A")
+    assert "allocated and booked" in report and "paid on each private order" in report
+
+
+def test_the_score_counts_incremental_contribution_against_a_twin(tmp_path: Path) -> None:
+    """A team's twin is the same market on the same seed with its brand's private
+    operations off: its contribution there is what its ads alone earn (a game where it buys
+    only those ads gives the same), and the score adds `value_rounds` x the positive
+    difference as customer value."""
+    game = new_game(tmp_path / "g")
+    r = play(game, {"A": A, "B": B})["teams"]
+    ads_only = new_game(tmp_path / "ads")
+    same_ads = {"budget": A["budget"] * A["split"]["ads"], "split": {"ads": 1.0}}
+    alone = play(ads_only, {"A": same_ads, "B": B})["teams"]
+    assert r["A"]["twin_contribution"] == pytest.approx(alone["A"]["contribution"])
+    assert r["A"]["incremental_contribution"] == pytest.approx(
+        r["A"]["contribution"] - alone["A"]["contribution"]
+    )
+    assert r["B"]["incremental_contribution"] == 0.0  # no private operations: its own twin
+    for t in r.values():
+        value = game.rules.value_rounds * max(0.0, t["incremental_contribution"])
+        assert t["customer_value"] == pytest.approx(value)
+        assert t["score"] == pytest.approx(t["cumulative_contribution"] + value)
+    text = market_markdown(game)
+    assert "incremental contribution" in text and "twin" in text
+    assert "private operations added" in team_markdown(game, "A")
+
+
+def test_a_game_saved_before_twins_keeps_its_score(tmp_path: Path) -> None:
+    game = new_game(tmp_path / "g")
+    play(game, {"A": A, "B": B})
+    state = json.loads((game.folder / "game.json").read_text())
+    del state["rules"]["value_rounds"]
+    state["rules"]["member_value"] = 30.0
+    for rnd in state["rounds"]:  # results as an older version saved them
+        for t in rnd["results"]["teams"].values():
+            for key in ("twin_contribution", "incremental_contribution", "customer_value"):
+                del t[key]
+            t["score"] = t["cumulative_contribution"] + 30.0 * t["reachable"]
+        del rnd["sha256"]
+    state["format"] = 1
+    (game.folder / "game.json").write_text(json.dumps(state))
+    (game.folder / MARKET_FILE).unlink()
+    old = Game.load(game.folder)  # replayed (no checksums), the same score
+    assert old.rules.value_rounds == 0 and old.twin_teams == []
+    assert "30 yuan per reachable member" in market_markdown(old)
+
+
+def test_a_facilitator_shock_applies_from_its_round_and_is_saved(tmp_path: Path) -> None:
+    shocked, calm = new_game(tmp_path / "s"), new_game(tmp_path / "c")
+    with pytest.raises(GameError, match=r"--kind: unknown shock 'meteor'"):
+        shocked.add_shock("meteor")
+    shock = shocked.add_shock("ban_package_cards", from_round=2)
+    assert shock == {"kind": "ban_package_cards", "from_round": 2, "value": 0.0}
+    assert play(shocked, {"A": A, "B": B}) == play(calm, {"A": A, "B": B})  # not yet
+    with pytest.raises(GameError, match=r"--from-round: round 1 is not to come"):
+        shocked.add_shock("platform_discount", from_round=1)
+    shocked.add_shock("platform_discount", value=0.2)  # from the next round, round 2
+    r_shock, r_calm = play(shocked, {"A": A, "B": B}), play(calm, {"A": A, "B": B})
+    assert r_shock["teams"]["A"]["discounts"] > r_calm["teams"]["A"]["discounts"]
+    assert r_shock["teams"]["B"]["gmv"] != r_calm["teams"]["B"]["gmv"]
+    (shocked.folder / MARKET_FILE).unlink()
+    again = Game.load(shocked.folder)  # recorded in the save: a replay gives the same market
+    assert len(again.state["shocks"]) == 2 and again.model.today == 180
+    assert "Market news" in team_markdown(again, "A") and "20%" in market_markdown(again)
+
+
+def test_computer_run_rivals_play_by_their_rule_deterministically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = load_scenario("beauty_guides", SMALL)
+    games = [
+        Game.new(tmp_path / f"g{j}", sc, ["A"], seed=3, rivals=["copycat", "ads_only"])
+        for j in range(2)
+    ]
+    for game in games:
+        assert game.teams == ["A", "rival-copycat", "rival-ads_only"]
+        assert game.waiting_for() == ["A"] and "rival-copycat" not in game.links("http://x")
+        play(game, {"A": A})
+        play(game, {"A": B})
+    one, two = games
+    assert one.state["rounds"] == two.state["rounds"]  # deterministic per seed
+    assert one.decision(1, "rival-ads_only").split.ads == 1.0
+    assert one.decision(1, "rival-copycat").split.guides > 0  # balanced in round 1
+    best = next(t for t, _ in one.ranking_after(1) if t != "rival-copycat")
+    copied = one.decision(2, "rival-copycat")
+    assert copied.split == one.decision(1, best).split and copied.research == []
+    with pytest.raises(GameError, match=r"team: rival-copycat is a computer-run rival"):
+        one.submit("rival-copycat", A)
+    with pytest.raises(GameError, match=r"--rivals: unknown rival 'genius'"):
+        Game.new(tmp_path / "x", sc, ["A"], rivals=["genius"])
+    scen = tmp_path / "small.toml"
+    scen.write_text(f'extends = "{SCENARIO_DIR / "beauty_guides.toml"}"\n[run]\nconsumers = 300\n')
+    d = tmp_path / "paper"
+    code, out, _ = cli(
+        ["game", "new", scen, "--teams", "A", "--dir", d, "--rivals", "balanced"], capsys
+    )
+    assert code == 0 and "rival rival-balanced: a fixed split" in out
+    code, out, _ = cli(["game", "shock", d, "--kind", "ban_package_cards"], capsys)
+    assert code == 0 and "from round 1: the platform bans package cards" in out
+    code, _, err = cli(["game", "shock", d, "--kind", "meteor"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "unknown shock 'meteor'" in err

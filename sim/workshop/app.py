@@ -43,14 +43,27 @@ from sim.protocol import ENGINES
 from sim.scenario import ScenarioError, load_scenario, shipped_scenarios
 from sim.workshop import live as lv
 from sim.workshop.access import NOT_VALID, GameDesk, NotAllowed
-from sim.workshop.game import SPLIT_ITEMS, Decision, Game, GameError, GameRules
+from sim.workshop.game import (
+    RIVALS,
+    SHOCKS,
+    SPLIT_ITEMS,
+    Decision,
+    Game,
+    GameError,
+    GameRules,
+    parse_decision,
+    purchases,
+    score_rule,
+    shock_text,
+    use_help,
+)
 from sim.workshop.report import (
-    SCORE_RULE,
     market_figure,
     market_markdown,
     team_markdown,
     waterfall_figure,
 )
+from sim.workshop.savefile import locked
 
 SCENARIO = os.environ.get("SIYU_APP_SCENARIO", "beauty_guides")
 CONSUMERS = int(os.environ["SIYU_APP_CONSUMERS"]) if os.environ.get("SIYU_APP_CONSUMERS") else None
@@ -462,6 +475,7 @@ def GameUnavailable(text: str):
 def FacilitatorPage(key: str | None):
     tick = solara.use_reactive(0)
     message = solara.use_reactive("")
+    shock_kind = solara.use_reactive(next(iter(SHOCKS)))
     if DESK is None:
         GameUnavailable("No game: start the app with `siyu app SCENARIO --game DIR --teams A,B`.")
         return
@@ -474,11 +488,25 @@ def FacilitatorPage(key: str | None):
         if not game.allows(key):
             InvalidLink()
             return
-        FacilitatorView(game, key, tick, message)
+        FacilitatorView(game, key, tick, message, shock_kind)
 
 
-def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> None:
+def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any, shock_kind: Any) -> None:
     """The facilitator's page body (drawn while the desk holds the game)."""
+
+    def apply_shock():
+        try:
+            with DESK.lock, locked(DESK.folder):
+                fresh = DESK.fresh()
+                if not fresh.allows(key):
+                    raise NotAllowed()
+                text = f"Shock recorded: {shock_text(fresh.add_shock(shock_kind.value))}."
+        except NotAllowed:
+            text = f"Refused: {NOT_VALID}"
+        except GameError as exc:
+            text = f"Refused: {exc.message}"
+        message.set(text)
+        tick.set(tick.value + 1)
 
     def run_round():
         try:
@@ -512,6 +540,17 @@ def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> Non
                 classes=["siyu-run-round"],
             )
             solara.Button("Refresh", on_click=lambda: tick.set(tick.value + 1), text=True)
+            with solara.Row(classes=["siyu-shock"]):
+                solara.Select("platform shock", values=list(SHOCKS), value=shock_kind)
+                solara.Button(
+                    f"Apply from round {game.round + 1}",
+                    on_click=apply_shock,
+                    classes=["siyu-apply-shock"],
+                )
+            news = [f"- Shock {shock_text(x)}." for x in game.state["shocks"]]
+            news += [f"- Rival {t} (computer-run): {RIVALS[a]}." for t, a in game.rivals.items()]
+            if news:
+                Md("\n".join(news), classes=["siyu-news"])
         if message.value:
             (solara.Error if message.value.startswith("Refused") else solara.Info)(message.value)
         if game.round:
@@ -520,7 +559,7 @@ def FacilitatorView(game: Game, key: str | None, tick: Any, message: Any) -> Non
                 market_figure(game), format="png", dependencies=[game.round, tick.value]
             )
         else:
-            Md(SCORE_RULE.format(member_value=game.rules.member_value) + ".")
+            Md(score_rule(game.rules) + ".")
 
 
 @solara.component
@@ -563,8 +602,8 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
     rules: GameRules = game.rules
     budget, shares, research = form["budget"], form["shares"], form["research"]
 
-    def submit():
-        data = {
+    def form_data() -> dict[str, Any]:
+        return {
             "budget": budget.value,
             "split": {k: v.value for k, v in shares.items()},
             "guide_regime": form["regime"].value,
@@ -572,6 +611,9 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
             "content_mix": {k: v.value for k, v in form["mix"].items()},
             "research": [s for s, v in research.items() if v.value],
         }
+
+    def submit():
+        data = form_data()
         try:
             _, k = DESK.submit(team, key, data)
             text = f"Submitted for round {k}."
@@ -602,6 +644,7 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                         f"panel {rules.panel_cost:,.0f})."
                         f" Shares sum to **{total:.2f}** (must be 1)."
                     )
+                    Md(f"Score: {score_rule(rules)}.", classes=["siyu-score-rule"])
                     solara.InputFloat("budget (yuan)", value=budget, classes=["siyu-budget"])
                     for k, v in shares.items():
                         solara.InputFloat(
@@ -610,6 +653,7 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                             classes=[f"siyu-share-{k}"],
                             continuous_update=True,
                         )
+                    BuysTable(game, team, form_data())
                     solara.Select(
                         "guide KPI regime", values=["quality", "quota"], value=form["regime"]
                     )
@@ -649,6 +693,29 @@ def TeamView(game: Game, team: str, key: str | None, form: dict, tick: Any, mess
                     Md(team_markdown(game, team), classes=["siyu-report"])
                 else:
                     solara.Info("Your report appears here after the first round.")
+
+
+def BuysTable(game: Game, team: str, data: dict[str, Any]) -> None:
+    """What the form's budget buys, use by use, at the game's prices (redrawn as the team
+    types), with how each use is paid: the same text as the paper form's comments."""
+    try:
+        decision = parse_decision(data, "form")
+    except GameError as exc:
+        Md(f"*{exc.key}: {exc.message}*", classes=["siyu-buys-problem"])
+        return
+    stores = game.scenario.brands[team].stores
+    cpm = game.scenario.platform.base_cpm
+    rows = purchases(decision, game.template[team], stores, game.rules, cpm)
+    lines = [
+        "| use | yuan | price | buys | how it is paid |",
+        "|---|---:|---|---|---|",
+        *[
+            f"| {r['use']} | {r['yuan']:,.0f} | {r['price']} | {r['buys']} | "
+            f"{use_help(r['use'], game.rules)} |"
+            for r in rows
+        ],
+    ]
+    Md("**What this budget buys**\n\n" + "\n".join(lines), classes=["siyu-buys"])
 
 
 @solara.component

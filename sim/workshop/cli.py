@@ -1,5 +1,5 @@
 """Workshop commands for `siyu`: `siyu app` (the live browser app, and a game's pages) and
-`siyu game new|links|form|submit|run|report|status` (the game from the command line, with
+`siyu game new|links|form|submit|run|report|shock|status` (the game from the command line, with
 decision files, so a workshop can also run on paper). Bad input, a corrupt save or a disk
 fault: one line `error: FILE: KEY: message`, exit 2. Commands that change a game hold its
 writers' lock, so they can be mixed with the app's pages.
@@ -41,7 +41,9 @@ def _teams(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budget, engine):
+def _new_game(
+    scenario: str, teams: str, folder: Path, seed, brand, rounds, budget, engine, rivals=None
+):
     from sim.workshop.game import Game, GameError
 
     sc = load_or_fail(scenario, None)
@@ -52,7 +54,14 @@ def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budg
         rules["budget_per_round"] = budget
     try:
         return Game.new(
-            folder, sc, _teams(teams), seed=seed, brand=brand, rules=rules, engine=engine
+            folder,
+            sc,
+            _teams(teams),
+            seed=seed,
+            brand=brand,
+            rules=rules,
+            engine=engine,
+            rivals=_teams(rivals or ""),
         )
     except GameError as exc:
         fail(str(exc))
@@ -61,7 +70,7 @@ def _new_game(scenario: str, teams: str, folder: Path, seed, brand, rounds, budg
 
 
 def _print_status(game) -> None:
-    from sim.workshop.report import SCORE_RULE
+    from sim.workshop.game import RIVALS, score_rule, shock_text
 
     print(
         f"game {game.folder}: {game.state['name']}, seed {game.seed}, {game.engine} engine, teams "
@@ -77,8 +86,12 @@ def _print_status(game) -> None:
             f"round {game.round + 1}: submitted {', '.join(submitted) or '–'}; "
             f"waiting for {', '.join(waiting) or '– (ready: siyu game run)'}"
         )
+    for shock in game.state["shocks"]:
+        print(f"shock {shock_text(shock)}")
+    for team, archetype in game.rivals.items():
+        print(f"rival {team}: {RIVALS[archetype]}")
     if game.round:
-        print(SCORE_RULE.format(member_value=game.rules.member_value))
+        print(score_rule(game.rules))
         for j, (team, score) in enumerate(game.ranking(), 1):
             print(f"  {j}. {team}: {fmt_whole_money(score)}")
 
@@ -97,10 +110,17 @@ def game_new(
     engine: Annotated[
         str, typer.Option(help="engine of the market: agents (the reference) or fast")
     ] = "agents",
+    rivals: Annotated[
+        str | None,
+        typer.Option(
+            help="computer-run rival brands, comma-separated archetypes: ads_only, balanced, "
+            "copycat (see the facilitator guide)"
+        ),
+    ] = None,
 ) -> None:
     """Create a game: one brand per team, cloned from a scenario brand. Prints the links
     (with their secrets) for `siyu app --game DIR`: keep the facilitator's to yourself."""
-    game = _new_game(scenario, teams, dir_, seed, brand, rounds, budget, engine)
+    game = _new_game(scenario, teams, dir_, seed, brand, rounds, budget, engine, rivals)
     _print_status(game)
     _print_links(game, DEFAULT_URL)
 
@@ -219,6 +239,28 @@ def game_report(
         fail(f"--round: round {round_} has not been played (played: 1 to {game.round})")
     for k in [round_] if round_ is not None else range(1, game.round + 1):
         _write_reports(game, k)
+
+
+@game_app.command("shock")
+def game_shock(
+    dir_: Annotated[Path, typer.Argument(help="the game folder")],
+    kind: Annotated[str, typer.Option(help="ban_package_cards or platform_discount")],
+    from_round: Annotated[
+        int | None, typer.Option(help="first round it applies to (default: the next)")
+    ] = None,
+    value: Annotated[
+        float | None, typer.Option(help="size, for platform_discount: a share (default 0.1)")
+    ] = None,
+) -> None:
+    """Apply a platform shock to every brand from a round on (recorded in the save)."""
+    from sim.workshop.game import Game, GameError, shock_text
+
+    try:
+        with Game.edit(dir_) as game:
+            shock = game.add_shock(kind, from_round, value)
+    except GameError as exc:
+        fail(str(exc))
+    print(f"shock recorded: {shock_text(shock)}")
 
 
 @game_app.command("status")

@@ -13,13 +13,21 @@ The market runs on either engine through the engine protocol (`sim.protocol`): t
 reads it only through the protocol (ledger, funnel states, `set_strategy`). A game is saved
 to a folder as JSON (`game.json`: the scenario, seed, engine, rules, decisions and each
 round's results) after every submission and round; a save without an engine is a game of
-the reference engine (`LEGACY_ENGINE`). Loading rebuilds the model by replaying the rounds
-from the seed on the game's engine: the same seed and decisions give the same market, and
-the replayed results are checked against the saved ones, so a restart between rounds
-restores the game exactly. Each played round carries checksums of its decisions and results,
+the reference engine (`LEGACY_ENGINE`). Loading reads the save only; the market is rebuilt
+when a command first needs it (running a round): continued from `market.state`, the market
+saved after the last round (`sim.workshop.marketfile`), or else by replaying the rounds from
+the seed on the game's engine, the replayed results checked against the saved ones. Either
+way the same seed and decisions give the same market, byte for byte, so a restart between
+rounds restores the game exactly and round 8 costs about what round 1 costs.
+Each played round carries checksums of its decisions and results,
 so an edited save is reported as edited, not as a changed simulator. The save also holds the
 secrets of the links (one per team, one for the facilitator): see `savefile` and the
 facilitator guide's threat model.
+
+Each team's score counts the incremental contribution of its private operations against its
+twin market (the same market and seed, its brand without private operations: `TWIN`), stepped
+beside the game's. The facilitator may apply platform shocks (`SHOCKS`) from a round on, and
+a game may hold computer-run rivals (`RIVALS`) that decide by a fixed rule from the save.
 
 Randomness: the market steps on the run's random streams (`sim.runner.run_rng(seed)`); research
 noise comes from a Generator derived from (seed, round, team, study), so buying a study
@@ -41,10 +49,12 @@ from urllib.parse import quote
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.counterfactual import BUILTINS
 from sim.kpis import flow_kpis
 from sim.params import ContentMix, RewardTier, Scenario, StrategyParams, expected_guides
 from sim.protocol import ENGINES, Engine, build_engine
 from sim.vocab import CHANNELS, STATE_NAMES, State
+from sim.workshop.marketfile import read_market, write_market
 from sim.workshop.savefile import (
     FORMAT_VERSION,
     GAME_FILE,
@@ -67,6 +77,12 @@ LEGACY_ENGINE = "agents"
 reference engine, and replays on it."""
 DEFAULT_ENGINE = "agents"
 """The engine of a new game unless chosen (see the README's Workshop section)."""
+
+RESUMABLE_ENGINES = ("agents",)
+"""Engines whose market is saved after each round (`sim.workshop.marketfile`). The fast
+engine's state does not yet survive pickling exactly (its compiled kernels share arrays in
+ways a pickle does not keep), so a fast game replays: a round of it takes well under a
+second at workshop sizes."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -105,8 +121,16 @@ class GameRules(_Strict):
     survey_sample: Annotated[int, Field(gt=0)] = Field(200, description="respondents")
     panel_cost: NonNeg = Field(8_000.0, description="yuan: channel panel")
     panel_sample: Annotated[int, Field(gt=0)] = Field(300, description="orders in the panel")
+    value_rounds: Annotated[float, Field(ge=0.0)] = Field(
+        4.0,
+        description="rounds: the score counts a round's incremental contribution of private "
+        "operations (against the team's twin market) this many rounds more: the customer value "
+        "of the private domain (4 quarters: a year); 0: no twin markets are run",
+    )
     member_value: NonNeg = Field(
-        30.0, description="yuan: score value of each reachable member at the end"
+        0.0,
+        description="yuan: score value of each reachable member at the end, whatever members "
+        "add (the score of games saved before `value_rounds`: 30 there, 0 in new games)",
     )
 
 
@@ -222,6 +246,208 @@ def levers(decision: Decision, base: StrategyParams, stores: int, rules: GameRul
     }
 
 
+USE_HELP = {
+    "ads": "platform ads: yuan/day of ads = budget x share / round days; impressions at the "
+    "day's CPM (it rises with every brand's ad demand)",
+    "guides": "salaried 1:1 WeCom store guides, whole guides only (a remainder is not "
+    "spent); guides also earn a commission on each sale they guide, paid on top",
+    "content": "ops team and tooling, spent in full; one broadcast a week per {post:g} yuan/day",
+    "discounts": "sets the private-shop discount: each {point:,.0f} yuan buys 1 point (1%), "
+    "at most {max_pct:.0f}%; the discount is paid on each private order, so the P&L shows "
+    "discount x private sales, not this allocation",
+    "rewards": "sets the reward per first referral (budget x share / {pool:g}; twice that at "
+    "5 referrals), paid per referral, so the P&L shows reward x referrals; the P&L line "
+    "'rewards and gifts' also holds the scenario's welcome gift to each new member",
+    "kocs": "KOCs recruited, whole KOCs only, at {koc:g} yuan/day each (fees); KOCs also "
+    "earn a commission on the sales they bring, paid on top",
+}
+"""What each use of the budget buys and how it reaches the P&L: one text for the paper
+form's comments, the web form's help and the round report (`use_help`)."""
+
+
+def use_help(item: str, rules: GameRules) -> str:
+    """The explanation of one budget use, with the game's prices filled in."""
+    return USE_HELP[item].format(
+        post=rules.post_cost_per_day,
+        point=rules.discount_cost_per_point,
+        max_pct=100 * rules.max_discount,
+        pool=rules.reward_pool_per_yuan,
+        koc=rules.koc_cost_per_day,
+    )
+
+
+def purchases(
+    decision: Decision, base: StrategyParams, stores: int, rules: GameRules, cpm: float
+) -> list[dict[str, Any]]:
+    """What each use of the decision's budget buys, with its price: one row per use
+    (`use`, `yuan` allocated, `price`, `buys`), for the form, before a team submits.
+    `cpm` is the scenario's base CPM (yuan per 1000 impressions at reference demand)."""
+    lv = levers(decision, base, stores, rules)
+    days = rules.round_days
+    guides = round(lv["guides_per_store"] * stores)
+    reward = lv["referral_tiers"][0].reward if lv["referral_tiers"] else 0.0
+    rows = [
+        (
+            "ads",
+            f"{cpm:g} yuan per 1000 impressions (base CPM)",
+            f"{lv['ad_budget_per_day']:,.0f} yuan/day: about "
+            f"{1000 * lv['ad_budget_per_day'] / cpm:,.0f} impressions a day at base CPM",
+        ),
+        (
+            "guides",
+            f"{base.guide_salary_per_day:g} yuan/day per guide ({days} days)",
+            f"{guides} guides ({lv['guides_per_store']:.2f} per store, {stores} stores)",
+        ),
+        (
+            "content",
+            f"{rules.post_cost_per_day:g} yuan/day per weekly broadcast",
+            f"{lv['tooling_per_day']:,.0f} yuan/day: {lv['broadcasts_per_week']:.1f} "
+            "broadcasts a week",
+        ),
+        (
+            "discounts",
+            f"{rules.discount_cost_per_point:,.0f} yuan per point of discount",
+            f"{100 * lv['private_discount']:.1f}% off every private-shop order",
+        ),
+        (
+            "rewards",
+            f"{rules.reward_pool_per_yuan:g} yuan of budget per yuan of reward",
+            f"{reward:,.0f} yuan per first referral ({2 * reward:,.0f} at 5 referrals)",
+        ),
+        (
+            "kocs",
+            f"{rules.koc_cost_per_day:g} yuan/day per KOC ({days} days)",
+            f"{lv['koc_count']} KOCs",
+        ),
+    ]
+    return [
+        {"use": use, "yuan": decision.spend(use), "price": price, "buys": buys}
+        for use, price, buys in rows
+    ]
+
+
+BOOKED = {
+    "ads": ("cost_ads",),
+    "guides": ("cost_guide_salary", "cost_guide_commission"),
+    "content": ("cost_tooling",),
+    "discounts": ("discounts",),
+    "rewards": ("cost_referral_rewards", "cost_welcome_gifts"),
+    "kocs": ("cost_koc_fees", "cost_koc_commission"),
+}
+"""The ledger columns each budget use is booked in (`round_results` keeps them as `cash`)."""
+
+
+def allocated_vs_booked(decision: Decision, team_results: dict[str, Any]) -> list[dict]:
+    """Per budget use: the yuan allocated and the yuan the P&L booked for it, column by
+    column (they differ where a use is paid per event: see `USE_HELP`)."""
+    cash = team_results.get("cash") or {}
+    return [
+        {
+            "use": use,
+            "allocated": decision.spend(use),
+            "booked": {col: cash[col] for col in cols if col in cash},
+        }
+        for use, cols in BOOKED.items()
+    ]
+
+
+TWIN = "no_private_ops"
+"""The counterfactual of a team's twin market (`sim.counterfactual`): the same market on the
+same seed (common random numbers), the other teams as they played, the team's own ads as it
+bought them, and no private operations of its own (no guides, content, discounts, rewards or
+KOCs, and none of their costs)."""
+TWIN_SETTINGS = BUILTINS[TWIN].settings
+
+
+def score_parts(t: dict[str, Any], rules: GameRules) -> dict[str, float]:
+    """A team's score after a round and its parts (the formula stated on every page):
+    score = cumulative contribution after research + customer value, where customer value =
+    `value_rounds` x the round's incremental contribution of the team's private operations
+    (its contribution minus its twin's; nothing if negative: a brand would stop operations
+    that lose money) + `member_value` per reachable member (0 in new games)."""
+    incremental = t.get("incremental_contribution", 0.0)
+    value = rules.value_rounds * max(0.0, incremental) + rules.member_value * t["reachable"]
+    return {"customer_value": value, "score": t["cumulative_contribution"] + value}
+
+
+def score_rule(rules: GameRules) -> str:
+    """The score formula in words, with the game's numbers."""
+    text = "score = cumulative contribution after research"
+    if rules.value_rounds > 0:
+        text += (
+            f" + customer value: {rules.value_rounds:g} x this round's incremental "
+            "contribution of your private operations (your contribution minus your twin's: "
+            "the same market, same seed, your brand without private operations; 0 if "
+            "negative)"
+        )
+    if rules.member_value > 0:
+        text += f" + {rules.member_value:g} yuan per reachable member at the end of the round"
+    return text
+
+
+# ---------------------------------------------------------------- shocks and rivals
+SHOCKS: dict[str, tuple[str, float | None]] = {
+    "ban_package_cards": (
+        "the platform bans package cards: no brand may put cards in platform parcels that "
+        "invite buyers into its private domain",
+        None,
+    ),
+    "platform_discount": (
+        "the platform obliges every brand to a standing discount of {value:.0%} on the "
+        "platform (a festival price war)",
+        0.1,
+    ),
+}
+"""Shocks a facilitator may apply to every brand from a round on: kind -> (what happens,
+default size or None). Each is a platform rule every team's strategy must follow."""
+
+
+def shock_text(shock: dict[str, Any]) -> str:
+    """One line for pages and reports: from which round, what happens."""
+    what = SHOCKS[shock["kind"]][0].format(value=shock["value"])
+    return f"from round {shock['from_round']}: {what}"
+
+
+def shock_settings(shock: dict[str, Any]) -> dict[str, Any]:
+    """The strategy fields a shock sets for every brand."""
+    if shock["kind"] == "ban_package_cards":
+        return {"package_card_rate": 0.0}
+    return {"platform_discount": float(shock["value"])}
+
+
+RIVALS = {
+    "ads_only": "puts the whole budget on ads, every round",
+    "balanced": "a fixed split every round: 40% ads, 20% guides, 15% content, 10% discounts, "
+    "5% rewards, 10% KOCs (guides go to ads for a brand without stores)",
+    "copycat": "copies the split and policies of the team with the best score after the last "
+    "round (another team; balanced in round 1), at the full budget, without research",
+}
+"""Computer-run rival brands for small classes: archetype -> its decision rule. Each rule
+is deterministic: it reads only the save, so a game replays exactly."""
+BALANCED = {
+    "ads": 0.4,
+    "guides": 0.2,
+    "content": 0.15,
+    "discounts": 0.1,
+    "rewards": 0.05,
+    "kocs": 0.1,
+}
+
+
+def rival_names(archetypes: list[str], taken: list[str]) -> dict[str, str]:
+    """Team names for rivals (`rival-ARCHETYPE`, numbered when repeated) -> archetype."""
+    out: dict[str, str] = {}
+    for a in archetypes:
+        if a not in RIVALS:
+            raise GameError("--rivals", None, f"unknown rival {a!r} (known: {', '.join(RIVALS)})")
+        name, n = f"rival-{a}", 1
+        while name in out or name in taken:
+            n += 1
+            name = f"rival-{a}-{n}"
+        out[name] = a
+    return out
+
+
 def research_cost(decision: Decision, rules: GameRules) -> float:
     return sum(rules.survey_cost if s == "survey" else rules.panel_cost for s in decision.research)
 
@@ -277,6 +503,14 @@ def _validated(model: type[BaseModel], data: Any, path: Path, prefix: str) -> An
         raise GameError(path, key, msg) from None
 
 
+def _like(new: Any, saved: Any) -> Any:
+    """`new` cut to the keys `saved` has (results of a newer version may hold more, such as
+    the cash booked per budget use: a save from before them still replays)."""
+    if isinstance(new, dict) and isinstance(saved, dict):
+        return {k: _like(new[k], saved[k]) if k in new else None for k in saved}
+    return new
+
+
 def _replay_mismatch(rnd: dict[str, Any]) -> str:
     if rnd.get("sha256") is not None:  # decisions and results match their checksums
         return (
@@ -307,13 +541,14 @@ class Game:
         """Build the game from a save that `read_state` accepted: check what it means
         (teams, decisions, checksums), then replay its rounds and compare the results.
         A format-1 save gets its secrets and checksums here (`upgraded` is then True)."""
-        from sim.runner import run_rng
-
         self.folder = Path(folder)
         path = self.folder / GAME_FILE
         self.state = state
         self.scenario = _validated(Scenario, state["scenario"], path, "scenario")
-        self.rules = _validated(GameRules, state["rules"], path, "rules")
+        rules = state["rules"]
+        if isinstance(rules, dict) and "value_rounds" not in rules:  # saved before twins
+            rules = {**rules, "value_rounds": 0.0, "member_value": rules.get("member_value", 30.0)}
+        self.rules = _validated(GameRules, rules, path, "rules")
         self.seed = int(state["seed"])
         self.teams: list[str] = list(state["teams"])
         problem = team_names_problem(self.teams)
@@ -329,29 +564,105 @@ class Game:
             )
         self.template = {t: self.scenario.brands[t].strategy for t in self.teams}
         saved = state["rounds"]
-        played = [self._saved_decisions(k, rnd) for k, rnd in enumerate(saved, 1)]
+        for k, rnd in enumerate(saved, 1):  # every decision valid, within the rules, unedited
+            self._saved_decisions(k, rnd)
         self._check_pending(state)
         self.upgraded = _needs_upgrade(state)
         if state.get("secrets") is None:
             state["secrets"] = new_secrets(self.teams)
         self._check_secrets(state)
+        state.setdefault("shocks", [])
+        state.setdefault("rivals", {})
+        self._check_extras(state)
         self.engine = state.get("engine") or LEGACY_ENGINE
         if self.engine not in ENGINES:
             known = ", ".join(ENGINES)
             raise GameError(path, "engine", f"unknown engine {self.engine!r} (known: {known})")
-        self.model: Engine = build_engine(self.engine, self.scenario, run_rng(self.seed))
-        self.brand_of = {name: b for b, name in enumerate(self.model.brand_names)}
-        state["rounds"] = []
-        for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
-            results = self._play(decisions)
-            if check and digest(results) != digest(rnd["results"]):
-                raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
-        # keep the saved rounds (equal to the replayed ones), with checksums
+        self.brand_of = {name: b for b, name in enumerate(self.scenario.brands)}
+        self._check = check
+        self._model: Engine | None = None
+        self._twins: dict[str, Engine] = {}
+        self.market_from: str | None = None
+        """How the market was rebuilt: "save" (`DIR/market.state`), "replay", or None (not
+        yet: commands that only read or record decisions never need it)."""
+        if self.upgraded:  # an old save has no checksums: replaying it is its check
+            self._replay()
         for rnd in saved:
             if rnd.get("sha256") is None:
                 rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
-        state["rounds"] = saved
         state["format"] = FORMAT_VERSION
+
+    @property
+    def model(self) -> Engine:
+        """The market after the last round played: continued from `DIR/market.state` when
+        that file was signed by this game for exactly these rounds, else replayed from the
+        seed (and the file written again), so round N costs about what round 1 costs."""
+        if self._model is None:
+            restored = None
+            if self.engine in RESUMABLE_ENGINES:
+                restored = read_market(
+                    self.folder, self.secret(), self.round, self._rounds_digest()
+                )
+            if (
+                isinstance(restored, tuple)
+                and len(restored) == 2
+                and restored[0].today == self.round * self.rules.round_days
+                and set(restored[1]) == set(self.twin_teams)
+            ):
+                (self._model, self._twins), self.market_from = restored, "save"
+            else:
+                self._replay()
+                self._write_market()
+        assert self._model is not None
+        return self._model
+
+    @property
+    def twin_teams(self) -> list[str]:
+        """The teams with a twin market (every team, unless `value_rounds` is 0)."""
+        return list(self.teams) if self.rules.value_rounds > 0 else []
+
+    def _rounds_digest(self) -> str:
+        return digest([rnd.get("sha256") for rnd in self.state["rounds"]])
+
+    def _write_market(self) -> None:
+        """Save the market for the next command (best effort: without it the game replays)."""
+        if self._model is None or self.engine not in RESUMABLE_ENGINES:
+            return
+        with contextlib.suppress(OSError):
+            write_market(
+                self.folder,
+                (self._model, self._twins),
+                self.secret(),
+                self.round,
+                self._rounds_digest(),
+            )
+
+    def _replay(self) -> None:
+        """Rebuild the market from the seed by playing the saved rounds again, checking that
+        each gives the saved results (unless built with check=False)."""
+        from sim.runner import run_rng
+
+        path = self.folder / GAME_FILE
+        saved = self.state["rounds"]
+        played = [
+            {t: Decision.model_validate(d) for t, d in rnd["decisions"].items()} for rnd in saved
+        ]
+        self._model = build_engine(self.engine, self.scenario, run_rng(self.seed))
+        self._twins = {
+            t: build_engine(self.engine, self.scenario, run_rng(self.seed)) for t in self.twin_teams
+        }
+        self.state["rounds"] = []
+        try:
+            for k, (rnd, decisions) in enumerate(zip(saved, played, strict=True), 1):
+                results = self._play(decisions)
+                if self._check and digest(_like(results, rnd["results"])) != digest(rnd["results"]):
+                    raise GameError(path, f"rounds.{k}", _replay_mismatch(rnd))
+        except BaseException:
+            self._model = None
+            raise
+        finally:  # keep the saved rounds (equal to the replayed ones)
+            self.state["rounds"] = saved
+        self.market_from = "replay"
 
     def _saved_decisions(self, k: int, rnd: dict[str, Any]) -> dict[str, Decision]:
         """Round k's decisions, checked: every team's, valid, within the rules, unedited."""
@@ -407,6 +718,20 @@ class Game:
                 )
             self._valid_decision(data, team, f"pending.{team}", "submitted decision")
 
+    def _check_extras(self, state: dict[str, Any]) -> None:
+        """The shocks and rivals of a save name known kinds, rounds and teams."""
+        path = self.folder / GAME_FILE
+        for j, shock in enumerate(state["shocks"], 1):
+            if shock["kind"] not in SHOCKS:
+                raise GameError(path, f"shocks.{j}.kind", f"unknown shock {shock['kind']!r}")
+            if not 1 <= shock["from_round"] <= self.rules.rounds:
+                raise GameError(path, f"shocks.{j}.from_round", "not a round of this game")
+        for team, archetype in state["rivals"].items():
+            if team not in self.teams:
+                raise GameError(path, f"rivals.{team}", "not a team of this game")
+            if archetype not in RIVALS:
+                raise GameError(path, f"rivals.{team}", f"unknown rival {archetype!r}")
+
     def _check_secrets(self, state: dict[str, Any]) -> None:
         if set(state["secrets"]["teams"]) != set(self.teams):
             raise GameError(self.folder / GAME_FILE, "secrets.teams", "do not match the teams")
@@ -422,8 +747,10 @@ class Game:
         brand: str | None = None,
         rules: GameRules | dict | None = None,
         engine: str = DEFAULT_ENGINE,
+        rivals: list[str] | None = None,
     ) -> Game:
-        """Create a game in `folder` (refused if one is there) on the named engine."""
+        """Create a game in `folder` (refused if one is there) on the named engine, with
+        computer-run rival brands of the named archetypes (`RIVALS`) after the teams."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise GameError(folder, None, "exists and is not a folder")
@@ -436,6 +763,11 @@ class Game:
             base = GameRules.model_validate(rules_data)
             rules_data["budget_per_round"] = suggested_budget(scenario, brand, base)
         game_rules = GameRules.model_validate(rules_data)
+        problem = team_names_problem(teams)
+        if problem:
+            raise GameError("--teams", None, problem)
+        bots = rival_names(list(rivals or []), list(teams))
+        teams = [*teams, *bots]
         sc = game_scenario(scenario, teams, brand, game_rules)
         state = {
             "format": FORMAT_VERSION,
@@ -448,6 +780,8 @@ class Game:
             "rounds": [],
             "pending": {},
             "secrets": new_secrets(list(teams)),
+            "shocks": [],
+            "rivals": bots,
         }
         with locked(folder):
             if (folder / GAME_FILE).exists():
@@ -481,9 +815,11 @@ class Game:
         """Re-read the save (another process may have written it). Cheap when only the
         submissions or secrets changed; a full replay when rounds were played elsewhere."""
         state = read_state(self.folder)
+        state.setdefault("shocks", [])
+        state.setdefault("rivals", {})
         same = not _needs_upgrade(state) and all(
             state.get(k) == self.state.get(k)
-            for k in ("seed", "engine", "teams", "rules", "scenario", "rounds")
+            for k in ("seed", "engine", "teams", "rules", "scenario", "rounds", "shocks", "rivals")
         )
         if same:
             self._check_pending(state)
@@ -516,7 +852,7 @@ class Game:
         """The links to hand out: "facilitator" and one per team, each with its secret."""
         base = base_url.rstrip("/")
         out = {"facilitator": f"{base}/game?key={self.secret()}"}
-        for team in self.teams:
+        for team in self.players:
             out[team] = f"{base}/game/team/{quote(team)}?key={self.secret(team)}"
         return out
 
@@ -539,8 +875,70 @@ class Game:
     def pending(self) -> dict[str, Decision]:
         return {t: Decision.model_validate(d) for t, d in self.state["pending"].items()}
 
+    @property
+    def rivals(self) -> dict[str, str]:
+        """Computer-run teams -> archetype (`RIVALS`)."""
+        return self.state["rivals"]
+
+    @property
+    def players(self) -> list[str]:
+        """The teams people play (every team but the rivals)."""
+        return [t for t in self.teams if t not in self.rivals]
+
     def waiting_for(self) -> list[str]:
-        return [t for t in self.teams if t not in self.state["pending"]]
+        """Teams of people that have not submitted for the next round (rivals never wait)."""
+        return [t for t in self.players if t not in self.state["pending"]]
+
+    def shocks_for(self, k: int) -> list[dict[str, Any]]:
+        """The shocks in force in round k, in the order they were applied."""
+        return [s for s in self.state["shocks"] if s["from_round"] <= k]
+
+    def add_shock(
+        self, kind: str, from_round: int | None = None, value: float | None = None
+    ) -> dict[str, Any]:
+        """Apply a shock to every brand from a round on (default: the next round; never a
+        round already played); saves. Callers sharing the folder hold the lock."""
+        if kind not in SHOCKS:
+            raise GameError("--kind", None, f"unknown shock {kind!r} (known: {', '.join(SHOCKS)})")
+        k = self.round + 1 if from_round is None else from_round
+        if not self.round < k <= self.rules.rounds:
+            raise GameError(
+                "--from-round",
+                None,
+                f"round {k} is not to come (next round {self.round + 1}, last {self.rules.rounds})",
+            )
+        default = SHOCKS[kind][1]
+        size = float(default if value is None else value) if default is not None else 0.0
+        if default is not None and not 0.0 <= size < 1.0:
+            raise GameError("--value", None, f"a share from 0 to below 1 (got {size:g})")
+        shock = {"kind": kind, "from_round": k, "value": size}
+        self.state["shocks"].append(shock)
+        self.save()
+        return shock
+
+    def rival_decision(self, team: str) -> Decision:
+        """The decision of a computer-run team for the next round, by its archetype's rule."""
+        archetype, cap = self.rivals[team], self.rules.budget_per_round
+        stores = self.scenario.brands[team].stores
+        if archetype == "copycat" and self.round:
+            others = [t for t, _ in self.ranking() if t != team]
+            if others:
+                d = self.decision(self.round, others[0])
+                copy = d.model_copy(update={"budget": cap, "research": []})
+                if self._rule_problem(team, copy) is None:
+                    return copy
+        if archetype == "ads_only":
+            return default_decision(self.template[team], self.rules)
+        split = dict(BALANCED)
+        if stores == 0:
+            split["ads"] += split.pop("guides")
+        return Decision(
+            budget=cap,
+            split=Split(**split),
+            guide_regime=self.template[team].guide_regime,
+            content_mix=self.template[team].content_mix,
+            channel_policy=self.template[team].channel_policy,
+        )
 
     def results(self, k: int) -> dict[str, Any]:
         """Results of round k (1-based)."""
@@ -578,6 +976,8 @@ class Game:
             raise GameError(
                 where, "team", f"unknown team {team!r} (teams: {', '.join(self.teams)})"
             )
+        if team in self.rivals:
+            raise GameError(where, "team", f"{team} is a computer-run rival: it decides itself")
         if self.finished:
             raise GameError(
                 where, None, f"the game is over (all {self.rules.rounds} rounds played)"
@@ -609,25 +1009,44 @@ class Game:
             raise GameError(
                 self.folder, None, f"round {self.round + 1} waits for team(s) {', '.join(waiting)}"
             )
+        for team in self.rivals:
+            self.state["pending"][team] = self.rival_decision(team).model_dump(mode="json")
         decisions = self.pending
         results = self._play(decisions)
         rnd = self.state["rounds"][-1]
         rnd["sha256"] = round_checks(rnd["decisions"], rnd["results"])
         self.state["pending"] = {}
         self.save()
+        self._write_market()
         return results
 
     def _play(self, decisions: dict[str, Decision]) -> dict[str, Any]:
         model = self.model
         k = self.round + 1
+        strategies = {}
         for team in self.teams:
             stores = self.scenario.brands[team].stores
             lv = levers(decisions[team], self.template[team], stores, self.rules)
-            model.set_strategy(self.brand_of[team], self.template[team].model_copy(update=lv))
+            for shock in self.shocks_for(k):
+                lv.update(shock_settings(shock))
+            strategies[team] = self.template[team].model_copy(update=lv)
+            model.set_strategy(self.brand_of[team], strategies[team])
         start = model.today
         for _ in range(self.rules.round_days):
             model.step()
         results = round_results(model, start, model.today)
+        for team, twin in self._twins.items():  # the same market, the team without private ops
+            for other in self.teams:
+                st = strategies[other]
+                if other == team:
+                    st = st.model_copy(update=TWIN_SETTINGS(self.scenario.brands[team]))
+                twin.set_strategy(self.brand_of[other], st)
+            for _ in range(self.rules.round_days):
+                twin.step()
+            t = results["teams"][team]
+            twin_t = round_results(twin, start, twin.today)["teams"][team]
+            t["twin_contribution"] = twin_t["contribution"]
+            t["incremental_contribution"] = t["contribution"] - twin_t["contribution"]
         for team in self.teams:
             t = results["teams"][team]
             spent = research_cost(decisions[team], self.rules)
@@ -641,7 +1060,7 @@ class Game:
             t = results["teams"][team]
             before = prev.get(team, {}).get("cumulative_contribution", 0.0)
             t["cumulative_contribution"] = before + t["contribution_after_research"]
-            t["score"] = t["cumulative_contribution"] + self.rules.member_value * t["reachable"]
+            t.update(score_parts(t, self.rules))
         self.state["rounds"].append(
             {
                 "decisions": {t: d.model_dump(mode="json") for t, d in decisions.items()},
@@ -718,6 +1137,7 @@ def round_results(model: Engine, start: int, end: int) -> dict[str, Any]:
             "reachable": float(last["stock_reachable"]),
             "guides": float(last["stock_guides"]),
             "kocs": float(last["stock_koc_nodes"]),
+            "cash": {c: float(flows[c]) for cols in BOOKED.values() for c in cols},
         }
     return out
 
@@ -780,6 +1200,7 @@ def decision_toml(game: Game, team: str) -> str:
     split = "\n".join(f"{k} = {getattr(d.split, k):g}" for k in SPLIT_ITEMS)
     research = ", ".join(f'"{s}"' for s in d.research)
     name = game.state["name"]
+    uses = "\n".join(_comment(f"{k}: {use_help(k, r)}") for k in SPLIT_ITEMS)
     return f"""# Decision of team {team} for round {game.round + 1} of {r.rounds} ({name})
 # budget + research must stay within {r.budget_per_round:,.0f} yuan a round.
 budget = {d.budget:g}            # yuan committed this round
@@ -792,10 +1213,12 @@ research = [{research}]   # "survey" ({r.survey_cost:,.0f} yuan), "panel" ({r.pa
 
 [split]                    # shares of the budget; they must sum to 1
 {split}
-# ads: yuan/day of platform ads = budget x ads / {r.round_days}
-# guides: salaried 1:1 guides = budget x guides / ({r.round_days} x daily salary)
-# content: ops team and tooling; one broadcast a week per {r.post_cost_per_day:g} yuan/day
-# discounts: each {r.discount_cost_per_point:,.0f} yuan buys 1 point of private-shop discount
-# rewards: reward per first referral = budget x rewards / {r.reward_pool_per_yuan:g} (x2 at 5)
-# kocs: KOCs recruited = budget x kocs / ({r.round_days} x {r.koc_cost_per_day:g})
+{uses}
 """
+
+
+def _comment(text: str, width: int = 92) -> str:
+    """`text` as TOML comment lines of at most `width` characters."""
+    import textwrap
+
+    return "\n".join("# " + line for line in textwrap.wrap(text, width - 2))

@@ -15,13 +15,16 @@ from matplotlib.figure import Figure
 from sim.present.format import fmt_plain_ratio as ratio
 from sim.present.format import fmt_plain_share as pct
 from sim.present.format import fmt_whole_money as money
-from sim.workshop.game import Game
+from sim.workshop.game import (
+    RIVALS,
+    Game,
+    allocated_vs_booked,
+    score_rule,
+    shock_text,
+    use_help,
+)
 from sim.workshop.savefile import GameError, write_atomic
 
-SCORE_RULE = (
-    "score = cumulative contribution after research costs "
-    "+ {member_value:g} yuan per reachable member at the end of the round"
-)
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
@@ -78,12 +81,15 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         f"contribution after research this round {money(t['contribution_after_research'])} yuan, "
         f"cumulative {money(t['cumulative_contribution'])} yuan.",
         "",
+        *incremental_lines(game, t),
+        *news_lines(game, k),
         "## P&L (yuan, this round)",
         "",
         "| line | yuan |",
         "|---|---:|",
         *[f"| {label} | {money(v)} |" for label, v, _ in waterfall(t)],
         "",
+        *money_trail(game, team, k),
         "## KPIs",
         "",
         "| KPI | value |",
@@ -120,6 +126,65 @@ def team_markdown(game: Game, team: str, k: int | None = None) -> str:
         lines += ["", "## Research", ""]
         lines += research_markdown(research)
     return "\n".join(lines) + "\n"
+
+
+BOOKED_LABELS = {
+    "cost_ads": "ads",
+    "cost_guide_salary": "guide salaries",
+    "cost_guide_commission": "guide commission",
+    "cost_tooling": "content and tooling",
+    "discounts": "discounts on orders",
+    "cost_referral_rewards": "referral rewards",
+    "cost_welcome_gifts": "welcome gifts",
+    "cost_koc_fees": "KOC fees",
+    "cost_koc_commission": "KOC commission",
+}
+
+
+def news_lines(game: Game, k: int) -> list[str]:
+    """Market news for round k: shocks in force, and the computer-run rivals' rules."""
+    lines = [f"- Shock {shock_text(s)}." for s in game.shocks_for(k)]
+    lines += [f"- Rival {t} (computer-run): {RIVALS[a]}." for t, a in game.rivals.items()]
+    return ["## Market news", "", *lines, ""] if lines else []
+
+
+def incremental_lines(game: Game, t: dict[str, Any]) -> list[str]:
+    """What the team's private operations added this round, against its twin, and the score
+    formula (nothing for a game without twins)."""
+    if "incremental_contribution" not in t:
+        return [f"Score: {score_rule(game.rules)}.", ""]
+    return [
+        f"Your private operations added **{money(t['incremental_contribution'])} yuan** of "
+        f"contribution this round: {money(t['contribution'])} against "
+        f"{money(t['twin_contribution'])} in your twin market (the same market and seed, your "
+        "brand without private operations; one seed, so a measured difference, not a "
+        f"forecast). Customer value {money(t.get('customer_value', 0.0))} yuan.",
+        "",
+        f"Score: {score_rule(game.rules)}.",
+        "",
+    ]
+
+
+def money_trail(game: Game, team: str, k: int) -> list[str]:
+    """Markdown lines: each budget use's allocation beside what the P&L booked for it, and
+    why they differ (some uses are paid per order or per referral, not as allocated)."""
+    t = game.results(k)["teams"][team]
+    if "cash" not in t:  # a round played before the cash was kept
+        return []
+    rows = allocated_vs_booked(game.decision(k, team), t)
+    lines = [
+        "## Your budget: allocated and booked (yuan, this round)",
+        "",
+        "| use | allocated | booked in the P&L | how it is paid |",
+        "|---|---:|---|---|",
+    ]
+    for row in rows:
+        booked = "; ".join(f"{BOOKED_LABELS[col]} {money(v)}" for col, v in row["booked"].items())
+        lines.append(
+            f"| {row['use']} | {money(row['allocated'])} | {booked} | "
+            f"{use_help(row['use'], game.rules)} |"
+        )
+    return [*lines, ""]
 
 
 def research_markdown(research: dict[str, Any]) -> list[str]:
@@ -162,16 +227,19 @@ def market_markdown(game: Game, k: int | None = None) -> str:
     lines = [
         head,
         "",
-        SCORE_RULE.format(member_value=game.rules.member_value) + ".",
+        score_rule(game.rules) + ".",
         "",
-        "| rank | team | score | cumulative contribution | GMV | private share | members | "
-        "CAC blended | ROI total |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        *news_lines(game, k),
+        "| rank | team | score | cumulative contribution | customer value | incremental "
+        "contribution (round) | GMV | private share | members | CAC blended | ROI total |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for j, (team, score) in enumerate(game.ranking_after(k), 1):
         t = teams[team]
         lines.append(
             f"| {j} | {team} | {money(score)} | {money(t['cumulative_contribution'])} | "
+            f"{money(t.get('customer_value', 0.0))} | "
+            f"{money(t['incremental_contribution']) if 'incremental_contribution' in t else '–'} | "
             f"{money(t['gmv'])} | {pct(t['private_share'])} | {money(t['members'])} | "
             f"{ratio(t['cac_blended'])} | {ratio(t['roi_total'])} |"
         )

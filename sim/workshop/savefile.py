@@ -75,6 +75,14 @@ class Secrets(_Save):
     teams: dict[StrictStr, SecretText]
 
 
+class SavedShock(_Save):
+    """A facilitator's shock: its kind, the first round it applies to, its size."""
+
+    kind: StrictStr
+    from_round: StrictInt
+    value: float
+
+
 class SaveFile(_Save):
     """What `game.json` must hold (types checked strictly: a seed of "3" is refused)."""
 
@@ -88,6 +96,8 @@ class SaveFile(_Save):
     rounds: list[SavedRound]
     pending: dict[StrictStr, dict[StrictStr, Any]]
     secrets: Secrets | None = None
+    shocks: list[SavedShock] = Field(default_factory=list)  # absent in older saves
+    rivals: dict[StrictStr, StrictStr] = Field(default_factory=dict)  # team -> archetype
 
 
 def explain(err: dict[str, Any], prefix: str = "") -> tuple[str, str]:
@@ -167,6 +177,18 @@ def write_atomic(path: Path, text: str) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    atomic_write(path, write, mode=0o600)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` as `write_atomic` writes text (whole or not at all, owner-only)."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
 
