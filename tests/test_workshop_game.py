@@ -187,6 +187,9 @@ def test_game_commands_play_on_paper(tmp_path: Path, capsys: pytest.CaptureFixtu
     good = tmp_path / "a.toml"
     good.write_text(form)
     assert read_decision(good).split.ads == 1.0
+    bom = tmp_path / "bom.toml"  # saved by an editor that writes a byte-order mark
+    bom.write_bytes(b"\xef\xbb\xbf" + form.encode("utf-8"))
+    assert read_decision(bom) == read_decision(good)
     bad = tmp_path / "bad.toml"
     bad.write_text(form.replace("ads = 1", "ads = 0.5"))
     code, _, err = cli(["game", "submit", d, "--team", "A", "--file", bad], capsys)

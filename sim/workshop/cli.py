@@ -314,6 +314,13 @@ def app_command(
         fail(f"--engine: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
     load_or_fail(scenario, None)  # one-line errors before starting a server
+    if consumers is not None and consumers <= 0:
+        fail(f"--consumers: must be positive (got {consumers})")
+    if teams and game is None:
+        fail("--teams: needs --game DIR")
+    new_game = game is not None and bool(teams) and not (game / "game.json").exists()
+    # a save is checked before the port, so its one-line error is the one shown
+    the_game = _load_game(game) if game is not None and not new_game else None
     if not 0 < port < 65536:
         fail(f"--port: must be 1 to 65535 (got {port})")
     from sim.workshop.serve import listen_problem
@@ -321,8 +328,6 @@ def app_command(
     problem = listen_problem(host, port)  # before the URL is printed: it would not answer
     if problem:
         fail(problem)
-    if consumers is not None and consumers <= 0:
-        fail(f"--consumers: must be positive (got {consumers})")
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -337,15 +342,10 @@ def app_command(
         env["SIYU_APP_CONSUMERS"] = str(consumers)
     if seed is not None:
         env["SIYU_APP_SEED"] = str(seed)
-    the_game = None
     if game is not None:
-        if teams and not (game / "game.json").exists():
+        if new_game:
             the_game = _new_game(scenario, teams, game, seed, None, None, None, engine or "agents")
-        else:
-            the_game = _load_game(game)
         env["SIYU_GAME_DIR"] = str(game.resolve())
-    elif teams:
-        fail("--teams: needs --game DIR")
     where = f"http://{host}:{port}"
     print(f"Siyu workshop app on {where}/ (live model); stop it with Ctrl-C", flush=True)
     if room_key:

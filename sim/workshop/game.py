@@ -189,7 +189,7 @@ def read_decision(path: str | Path) -> Decision:
     """Read a TOML (or JSON) decision file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark from an editor is fine
     except (OSError, UnicodeDecodeError) as exc:
         raise GameError(
             path, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}"
