@@ -151,9 +151,16 @@ def text(driver: webdriver.Chrome) -> str:
 
 
 def click(driver: webdriver.Chrome, css: str) -> None:
-    el = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, css), css)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-    el.click()
+    """Scroll the element into view and click it as a user would; while the page is still
+    re-rendering (the element moves or is covered for a moment), find it and try again."""
+
+    def scrolled_click() -> bool:
+        el = driver.find_element(By.CSS_SELECTOR, css)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+        el.click()
+        return True
+
+    wait_for(scrolled_click, f"a click on {css}")
 
 
 def set_input(driver: webdriver.Chrome, css: str, value: float) -> None:
