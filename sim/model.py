@@ -33,7 +33,7 @@ from sim.agents import (
 from sim.events import EventRows
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import Scenario, StrategyParams
+from sim.params import PlatformParams, Scenario, StrategyParams
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -374,6 +374,11 @@ class MarketModel(mesa.Model):
             br.adopt(strategy)
         else:
             br.strategy = strategy.model_copy(deep=True)
+
+    def set_platform(self, platform: PlatformParams) -> None:
+        """New platform terms from the next day on (sim.protocol.Engine.set_platform): the
+        agents read `scenario.platform` each day, so a new scenario object is enough."""
+        self.scenario = self.scenario.model_copy(update={"platform": platform.model_copy()})
 
     def strategy(self, brand: int) -> StrategyParams:
         """A copy of the brand's current strategy."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.ledger import Ledger
 from sim.network import Network
-from sim.params import Scenario, StrategyParams
+from sim.params import PlatformParams, Scenario, StrategyParams
 from sim.snapshots import BrandSnapshot, ConsumerSnapshot
 from sim.streams import RunStreams
 
@@ -46,6 +46,8 @@ class Engine(Protocol):
     days: int
     """The scenario's horizon (the ledger's length)."""
     n_consumers: int
+    scenario: Scenario
+    """The scenario the market runs now (its platform as `set_platform` last left it)."""
     ledger: Ledger
     network: Network
 
@@ -81,6 +83,12 @@ class Engine(Protocol):
         (guides, KOCs, distributors) only if a staffing field changed
         (`sim.snapshots.restaffs`), keeping the strategy's start day otherwise; True: always
         re-staff and restart the strategy's clock (adopting a peer's strategy)."""
+        ...
+
+    def set_platform(self, platform: PlatformParams) -> None:
+        """Give the public platform new terms from the next day on (CPM, take rate, buyer
+        protection, ad response: every field of `platform`), e.g. a facilitator's CPM spike;
+        the run's state (adstock, funnel, streams) carries on."""
         ...
 
     def strategy(self, brand: int) -> StrategyParams:

@@ -233,6 +233,32 @@ def test_a_strategy_change_restaffs_only_when_staffing_changes(name: str) -> Non
     check_invariants(engine)
 
 
+@pytest.mark.parametrize("name", ENGINES)
+def test_new_platform_terms_apply_from_the_next_day(name: str) -> None:
+    """set_platform: the same terms change nothing (not a draw, not a byte); a dearer CPM
+    and a higher take rate show in the ledger from the next day on, and not before."""
+    sc = small("beauty_guides", days=30)
+    runs = {k: build_engine(name, sc, run_rng(4)) for k in ("alone", "same", "dear")}
+    for engine in runs.values():
+        for _ in range(10):
+            engine.step()
+    runs["same"].set_platform(sc.platform)
+    dear = sc.platform.model_copy(update={"base_cpm": 2 * sc.platform.base_cpm, "take_rate": 0.2})
+    runs["dear"].set_platform(dear)
+    for engine in runs.values():
+        for _ in range(20):
+            engine.step()
+    alone, same, changed = (runs[k].ledger.data for k in ("alone", "same", "dear"))
+    for column, data in alone.items():
+        assert np.array_equal(same[column], data), column
+        assert np.array_equal(changed[column][:10], data[:10]), column
+    assert np.allclose(changed["cpm"][10], 2 * alone["cpm"][10], rtol=1e-12)
+    sold = changed["gmv_platform"][10:] > 0
+    assert sold.any()
+    rate = changed["cost_platform_commission"][10:][sold] / changed["gmv_platform"][10:][sold]
+    assert np.allclose(rate, 0.2)
+
+
 def test_staffing_fields_are_strategy_fields() -> None:
     from sim.params import StrategyParams
 

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.protocol import ENGINES
@@ -370,6 +371,31 @@ def test_a_facilitator_shock_applies_from_its_round_and_is_saved(tmp_path: Path)
     again = Game.load(shocked.folder)  # recorded in the save: a replay gives the same market
     assert len(again.state["shocks"]) == 2 and again.model.today == 180
     assert "Market news" in team_markdown(again, "A") and "20%" in market_markdown(again)
+
+
+def test_platform_terms_shocks_change_cpm_and_commission_from_their_round(tmp_path: Path) -> None:
+    """A CPM spike and a take-rate rise reach the market (and every team's twin) through
+    the engine protocol's set_platform, from their round on; a replay repeats them."""
+    shocked, calm = new_game(tmp_path / "s"), new_game(tmp_path / "c")
+    with pytest.raises(GameError, match=r"--value: a multiplier from 0.1 to below 10 \(got 12\)"):
+        shocked.add_shock("cpm_spike", value=12)
+    shocked.add_shock("cpm_spike", from_round=2, value=3.0)
+    shocked.add_shock("take_rate", from_round=2, value=0.3)
+    assert play(shocked, {"A": A, "B": B}) == play(calm, {"A": A, "B": B})  # not yet
+    r_shock, r_calm = play(shocked, {"A": A, "B": B}), play(calm, {"A": A, "B": B})
+    first = r_calm["days"][0]
+    cpm_s, cpm_c = shocked.model.ledger.data["cpm"], calm.model.ledger.data["cpm"]
+    assert np.allclose(cpm_s[first], 3.0 * cpm_c[first], rtol=1e-12)
+    assert shocked.model.scenario.platform.take_rate == 0.3
+    ledger = shocked.model.ledger.data
+    sold = ledger["gmv_platform"][first:] > 0
+    rate = ledger["cost_platform_commission"][first:][sold] / ledger["gmv_platform"][first:][sold]
+    assert sold.any() and np.allclose(rate, 0.3)
+    assert r_shock["teams"]["A"]["contribution"] < r_calm["teams"]["A"]["contribution"]
+    (shocked.folder / MARKET_FILE).unlink()
+    again = Game.load(shocked.folder)  # replayed from the save: the same terms, same bytes
+    assert np.array_equal(again.model.ledger.data["cpm"], cpm_s)
+    assert "3 times as much" in market_markdown(again)
 
 
 def test_computer_run_rivals_play_by_their_rule_deterministically(

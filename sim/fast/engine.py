@@ -35,7 +35,7 @@ from sim.fast.layout import (
 )
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, Scenario, StrategyParams
+from sim.params import MEMBER_CHANNELS, PlatformParams, Scenario, StrategyParams
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -508,6 +508,14 @@ class FastModel:
         ints, values, ev_int, ev_val = K.take_events(self._structs()[0])
         self.W = self.W._replace(ev_int=ev_int, ev_val=ev_val)
         return ints, values
+
+    def set_platform(self, platform: PlatformParams) -> None:
+        """New platform terms from the next day on (sim.protocol.Engine.set_platform): the
+        kernels read them from the globals, rebuilt from the new scenario (nothing else in
+        them changes)."""
+        self.scenario = self.scenario.model_copy(update={"platform": platform.model_copy()})
+        self._drop_refs()
+        self.G = self._globals()
 
     def set_strategy(
         self, brand: int, strategy: StrategyParams, restaff: bool | None = None

@@ -51,7 +51,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.counterfactual import BUILTINS
 from sim.kpis import flow_kpis
-from sim.params import ContentMix, RewardTier, Scenario, StrategyParams, expected_guides
+from sim.params import (
+    ContentMix,
+    PlatformParams,
+    RewardTier,
+    Scenario,
+    StrategyParams,
+    expected_guides,
+)
 from sim.protocol import ENGINES, Engine, build_engine
 from sim.vocab import CHANNELS, STATE_NAMES, State
 from sim.workshop.marketfile import read_market, write_market
@@ -397,9 +404,26 @@ SHOCKS: dict[str, tuple[str, float | None]] = {
         "platform (a festival price war)",
         0.1,
     ),
+    "cpm_spike": (
+        "the platform's traffic costs {value:g} times as much: every brand's CPM is "
+        "multiplied by {value:g} (a festival auction)",
+        2.0,
+    ),
+    "take_rate": (
+        "the platform raises its commission to {value:.0%} of the GMV sold on it",
+        0.1,
+    ),
 }
 """Shocks a facilitator may apply to every brand from a round on: kind -> (what happens,
-default size or None). Each is a platform rule every team's strategy must follow."""
+default size or None). Each is a platform rule every team's strategy must follow
+(`shock_settings`) or new platform terms (`shock_platform`)."""
+
+SHOCK_RANGES: dict[str, tuple[float, float, str]] = {
+    "platform_discount": (0.0, 1.0, "a share from 0 to below 1"),
+    "take_rate": (0.0, 1.0, "a share from 0 to below 1"),
+    "cpm_spike": (0.1, 10.0, "a multiplier from 0.1 to below 10"),
+}
+"""The sizes a shock with a size accepts: kind -> (low, high exclusive, in words)."""
 
 
 def shock_text(shock: dict[str, Any]) -> str:
@@ -409,10 +433,24 @@ def shock_text(shock: dict[str, Any]) -> str:
 
 
 def shock_settings(shock: dict[str, Any]) -> dict[str, Any]:
-    """The strategy fields a shock sets for every brand."""
+    """The strategy fields a shock sets for every brand (none for new platform terms)."""
     if shock["kind"] == "ban_package_cards":
         return {"package_card_rate": 0.0}
-    return {"platform_discount": float(shock["value"])}
+    if shock["kind"] == "platform_discount":
+        return {"platform_discount": float(shock["value"])}
+    return {}
+
+
+def shock_platform(platform: PlatformParams, shocks: list[dict[str, Any]]) -> PlatformParams:
+    """The platform's terms under `shocks` (in the order applied), from the scenario's own:
+    a CPM spike multiplies the base CPM, a take-rate rise sets the commission."""
+    update: dict[str, float] = {}
+    for shock in shocks:
+        if shock["kind"] == "cpm_spike":
+            update["base_cpm"] = update.get("base_cpm", platform.base_cpm) * shock["value"]
+        elif shock["kind"] == "take_rate":
+            update["take_rate"] = float(shock["value"])
+    return platform.model_copy(update=update) if update else platform
 
 
 RIVALS = {
@@ -909,8 +947,10 @@ class Game:
             )
         default = SHOCKS[kind][1]
         size = float(default if value is None else value) if default is not None else 0.0
-        if default is not None and not 0.0 <= size < 1.0:
-            raise GameError("--value", None, f"a share from 0 to below 1 (got {size:g})")
+        if default is not None:
+            low, high, words = SHOCK_RANGES[kind]
+            if not low <= size < high:
+                raise GameError("--value", None, f"{words} (got {size:g})")
         shock = {"kind": kind, "from_round": k, "value": size}
         self.state["shocks"].append(shock)
         self.save()
@@ -1031,6 +1071,10 @@ class Game:
                 lv.update(shock_settings(shock))
             strategies[team] = self.template[team].model_copy(update=lv)
             model.set_strategy(self.brand_of[team], strategies[team])
+        platform = shock_platform(self.scenario.platform, self.shocks_for(k))
+        for market in (model, *self._twins.values()):
+            if market.scenario.platform != platform:  # a save's market keeps its terms
+                market.set_platform(platform)
         start = model.today
         for _ in range(self.rules.round_days):
             model.step()
