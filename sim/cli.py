@@ -75,6 +75,45 @@ CounterfactualOption = Annotated[
 ]
 
 
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="a calibration's fit.json (siyu calibrate): each replicate pair runs with one "
+        "draw of the calibrated parameters from their fitted sampling distribution, so the "
+        "intervals carry parameter uncertainty as well as noise",
+    ),
+]
+ParameterDrawsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="with --calibration: how many parameter draws, replicate k using draw k mod K "
+        "(default: one per replicate)",
+    ),
+]
+
+
+def _draws_or_fail(
+    calibration: Path | None, k: int | None, sc: Any, seeds: list[int]
+) -> tuple[list[dict[str, float]] | None, str]:
+    """The per-replicate parameter draws of --calibration (None without it) and what the
+    intervals carry; one-line exit 2 on a bad file or option."""
+    from sim.calibrate import draws
+
+    if calibration is None:
+        if k is not None:
+            fail("--parameter-draws: needs --calibration")
+        return None, draws.describe(None)
+    k = len(seeds) if k is None else k
+    if k < 1:
+        fail(f"--parameter-draws: must be at least 1 (got {k})")
+    try:
+        cd = draws.load(calibration)
+        draws.check_scenario(cd, sc)
+    except draws.DrawsError as exc:
+        fail(f"--calibration: {exc}")
+    return draws.per_replicate(cd, seeds, k), draws.describe(cd, min(k, len(seeds)))
+
+
 def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str, str | None]:
     """The counterfactual (name, brand) asked for, checked by building the twin once, or one
     line naming the option (or the scenario file's run.counterfactual) and exit 2."""
@@ -138,6 +177,8 @@ def run(
             "summary (orders, memberships, lapses, customers .parquet)",
         ),
     ] = False,
+    calibration: CalibrationOption = None,
+    parameter_draws: ParameterDrawsOption = None,
 ) -> None:
     """Run a scenario and measure its effects against its counterfactual twin.
 
@@ -165,6 +206,11 @@ def run(
     used_seed = sc.run.seed
     if cf is not None and used_seed + replicates > 2**63:
         fail(f"--seed: {used_seed} leaves no room for {replicates} replicates' seeds")
+    drawn, carries = _draws_or_fail(
+        calibration, parameter_draws, sc, [used_seed + k for k in range(replicates)]
+    )
+    if drawn is not None and cf is None:
+        fail("--calibration: parameter draws apply to the effects; the run has no twin")
     changed = [parse_override(text) for text in set_ or []]  # they parsed in load_or_fail
     changed += [
         Override(f"--{k}", ("run", k), v)
@@ -216,7 +262,9 @@ def run(
     try:
         effects = None
         if cf is not None:
-            effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
+            effects = _measure_effects(
+                sc, cf, replicates, used_seed, engine, workers, result, drawn, carries
+            )
             if effects is not None:
                 result.summary["effects"] = effects.summary()
         try:
@@ -249,6 +297,8 @@ def _measure_effects(
     engine: str,
     workers: int | None,
     base: Any,
+    parameters: list[dict[str, float]] | None = None,
+    carries: str | None = None,
 ) -> Any:
     """Run the scenario and its twin over paired replicates (progress on stderr); the
     Effects, or None (with a warning) when no pair finished. Failed runs are warned about."""
@@ -283,6 +333,8 @@ def _measure_effects(
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
                 brand=brand,
                 base=base,
+                parameters=parameters,
+                carries=carries,
             )
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)
@@ -293,6 +345,8 @@ def _measure_effects(
     if say:
         took = _time.perf_counter() - t0
         print(f"effects: {2 * replicates} runs in {took:.1f} s", file=sys.stderr)
+    if parameters is not None:
+        print(f"effects: the intervals carry {fx.carries}", file=sys.stderr)
     if len(fx.failed):
         print(
             f"warning: {len(fx.failed)} run(s) failed; the effects leave their pairs out",
@@ -662,6 +716,8 @@ def compare(
             "SCENARIO~NAME",
         ),
     ] = None,
+    calibration: CalibrationOption = None,
+    parameter_draws: ParameterDrawsOption = None,
 ) -> None:
     """Compare strategies with common random numbers: paired KPI differences with 95% CIs.
 
@@ -699,6 +755,13 @@ def compare(
 
         name, brand = _twin_or_fail(loaded[0], counterfactual, scenarios[0])
         loaded = [twin(loaded[0], name, brand), *loaded]
+    from sim.experiments.seeds import compare_seed
+
+    drawn, carries = _draws_or_fail(
+        calibration, parameter_draws, loaded[-1], [compare_seed(seed, k) for k in range(replicates)]
+    )
+    for sc in loaded[:-1] if drawn is not None else []:
+        _draws_or_fail(calibration, parameter_draws, sc, [0])
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
         fail(f"--out: {target}: exists and is not a folder")
@@ -718,6 +781,8 @@ def compare(
                 ex,
                 seed=seed,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
+                parameters=drawn,
+                carries=carries,
             )
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)

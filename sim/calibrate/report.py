@@ -307,6 +307,7 @@ def fit_json(cal: Calibration) -> dict:
             "interval": {k: list(v) for k, v in f.interval.items()},
             "log_likelihood": f.log_likelihood,
             "customers": f.n,
+            "cov_log": None if f.cov_log is None else np.asarray(f.cov_log).tolist(),
         }
 
     v = cal.validation
