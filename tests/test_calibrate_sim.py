@@ -80,15 +80,23 @@ def inflated(tmp_path: Path, factor: float) -> Path:
     fit = json.loads(FIT.read_text())
     for part in ("transactions", "spend"):
         fit[part]["se"] = {k: v * factor for k, v in fit[part]["se"].items()}
+        fit[part]["cov_log"] = (np.array(fit[part]["cov_log"]) * factor**2).tolist()
     path = tmp_path / f"fit{factor:g}.json"
     path.write_text(json.dumps(fit))
     return path
 
 
+def calibrated_guides(consumers: int, days: int):
+    """beauty_guides with the CDNOW calibration's values (the draws are centred on them)."""
+    fit = json.loads(FIT.read_text())["scenario"]
+    sc = load_scenario(ROOT / "scenarios" / "beauty_guides.toml")
+    return small(sc.changed({k: v["value"] for k, v in fit.items()}), consumers, days)
+
+
 def test_parameter_draws_widen_the_effect_interval(tmp_path):
-    sc = small(load_scenario(ROOT / "scenarios" / "beauty_guides.toml"), 800, 150)
+    sc = calibrated_guides(800, 150)
     seeds = [sc.run.seed + k for k in range(6)]
-    cd = draws.load(inflated(tmp_path, 6))
+    cd = draws.load(inflated(tmp_path, 12))
     drawn = draws.per_replicate(cd, seeds, 6)
     plain = measure(sc, "no_private_ops", 6, engine="fast")
     with_draws = measure(sc, "no_private_ops", 6, engine="fast", parameters=drawn)
@@ -108,8 +116,14 @@ def test_parameter_draws_widen_the_effect_interval(tmp_path):
 def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
     path = inflated(tmp_path, 4)
     common = ["--consumers", "500", "--days", "90", "--replicates", "3"]
+    base = tmp_path / "calibrated_guides.toml"
+    fit = json.loads(FIT.read_text())["scenario"]
+    base.write_text(
+        f'extends = "{ROOT / "scenarios" / "beauty_guides.toml"}"\n'
+        + "".join(f'{k} = {v["value"]!r}\n' for k, v in fit.items())
+    )
     code, out, err = cli(
-        ["run", "beauty_guides", *common, "--no-report", "--out", tmp_path / "r",
+        ["run", base, *common, "--no-report", "--out", tmp_path / "r",
          "--counterfactual", "no_private_ops", "--calibration", path, "--parameter-draws", "2"],
         capsys,
     )
@@ -119,18 +133,20 @@ def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
     assert "parameter uncertainty" in fx["carries"] and "2 draws" in fx["carries"]
     assert fx["parameters"][0] == fx["parameters"][2] != fx["parameters"][1]
     code, out, err = cli(
-        ["compare", "beauty_guides", *common, "--out", tmp_path / "c",
+        ["compare", base, *common, "--out", tmp_path / "c",
          "--counterfactual", "no_private_ops", "--calibration", path],
         capsys,
     )
     assert code == 0, err
     assert "parameter uncertainty" in (tmp_path / "c" / "report.md").read_text()
     code, out, err = cli(
-        ["run", "beauty_guides", *common, "--out", tmp_path / "x",
+        ["run", base, *common, "--out", tmp_path / "x",
          "--calibration", tmp_path / "missing.json"],
         capsys,
     )
-    assert code == 2 and "--calibration" in err and len(err.strip().splitlines()) == 1
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and last.startswith("error: --calibration: ") and "missing.json" in last
+    assert not (tmp_path / "x").exists()
     code, out, err = cli(["run", "beauty_guides", *common, "--parameter-draws", "2"], capsys)
     assert code == 2 and "--parameter-draws: needs --calibration" in err
 
@@ -166,18 +182,35 @@ def test_repeat_curve_counts_repeat_days_of_the_cohort():
     assert curve.tolist() == [0.0, 0.5, 1.0, 1.0]  # a: day 8 (week 2), day 19 (week 3)
 
 
-def test_synthetic_round_trip_states_recovery():
-    """Small: the full figures are in reports/cdnow_calibration/report.md (a heavy test)."""
+def recovery(consumers: int, days: int, weeks: int) -> pd.DataFrame:
     sc = load_scenario(ROOT / "scenarios" / "public_only.toml").changed(
-        {"run.consumers": 1500, "run.days": 364}
+        {"run.consumers": consumers, "run.days": days}
     )
-    rec = roundtrip.synthetic(sc, "brand", seed=1, calibration_weeks=26)
-    t = rec.table.set_index("key")
-    assert rec.customers > 100
-    # dropout concentration and need shape are poorly identified at this size; the mean
-    # dropout and the order value are recovered within their tolerance
-    assert abs(t.loc["categories.beauty.price", "bias"]) < 0.15
-    assert abs(t.loc["categories.beauty.dropout_mean", "bias"]) < 0.6
+    rec = roundtrip.synthetic(sc, "brand", seed=1, calibration_weeks=weeks)
+    assert rec.customers > 1000
+    return rec.table.set_index("key")
+
+
+def test_synthetic_round_trip_recovers_dropout_and_value_and_states_the_choice_bias():
+    """6,000 consumers, 2 years, 78 calibration weeks (about 1,500 customers)."""
+    t = recovery(6000, 730, 78)
+    for key in ("dropout_mean", "dropout_concentration"):  # within their 95% intervals
+        assert t.loc[f"categories.beauty.{key}", "covered"], key
+    assert abs(t.loc["categories.beauty.price", "bias"]) < 0.01  # no discounts: list price
+    # the brand wins only part of its customers' needs (the logit choice thins them): the
+    # order log's rate is well below the need rate (--simulate or the SBC corrects it)
+    assert -0.6 < t.loc["categories.beauty.purchases_per_year", "bias"] < -0.2
+
+
+@pytest.mark.heavy
+def test_synthetic_round_trip_at_20000_consumers():
+    """The figures quoted in docs/ODD.md: 20,000 consumers, 3 years, 104 calibration weeks."""
+    t = recovery(20000, 1095, 104)
+    assert abs(t.loc["categories.beauty.dropout_mean", "bias"]) < 0.1
+    assert abs(t.loc["categories.beauty.dropout_concentration", "bias"]) < 0.5
+    assert abs(t.loc["categories.beauty.price", "bias"]) < 0.001
+    assert -0.5 < t.loc["categories.beauty.purchases_per_year", "bias"] < -0.35
+    assert 0.2 < t.loc["population.need_shape", "bias"] < 0.6
 
 
 def test_cdnow_repeat_curve_of_the_data():

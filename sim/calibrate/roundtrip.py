@@ -35,9 +35,15 @@ COHORT_WEEKS = 12
 CDNOW's 1997 first-quarter cohort)."""
 
 
-def order_log(events: str | Path, brand: str, start: str = START) -> pd.DataFrame:
+def order_log(
+    events: str | Path, brand: str, start: str = START, spells: bool = False
+) -> pd.DataFrame:
     """One brand's orders of customers acquired in the run, as an order log (customer,
-    date, value, channel, source)."""
+    date, value, channel, source).
+
+    A consumer who lapses (drops out) may be acquired again later, and a brand's log sees
+    one customer buy on. With `spells`, each acquisition starts a new customer id
+    (`c<consumer>.<spell>`): the log the model's own dropout describes."""
     events = Path(events)
     orders = pd.read_parquet(events / "orders.parquet")
     customers = pd.read_parquet(events / "customers.parquet")
@@ -45,9 +51,13 @@ def order_log(events: str | Path, brand: str, start: str = START) -> pd.DataFram
         (customers["brand"].astype(str) == brand) & customers["customer_at_start"], "consumer"
     ]
     o = orders[(orders["brand"].astype(str) == brand) & ~orders["consumer"].isin(at_start)]
+    customer = "c" + o["consumer"].astype(str)
+    if spells:
+        spell = o["first"].astype(int).groupby(o["consumer"]).cumsum()
+        customer = customer + "." + spell.astype(str)
     return pd.DataFrame(
         {
-            "customer": "c" + o["consumer"].astype(str),
+            "customer": customer.to_numpy(),
             "date": pd.Timestamp(start) + pd.to_timedelta(o["day"].to_numpy(), unit="D"),
             "value": o["value"].to_numpy(float),
             "channel": o["channel"].astype(str).to_numpy(),
@@ -56,13 +66,15 @@ def order_log(events: str | Path, brand: str, start: str = START) -> pd.DataFram
     ).reset_index(drop=True)
 
 
-def run_log(sc: Scenario, brand: str, seed: int, engine: str = "fast") -> pd.DataFrame:
+def run_log(
+    sc: Scenario, brand: str, seed: int, engine: str = "fast", spells: bool = False
+) -> pd.DataFrame:
     """Run `sc` with `seed`, its events into a temporary folder, and return the order log."""
     from sim.runner import run
 
     with tempfile.TemporaryDirectory(prefix="siyu-roundtrip-") as tmp:
         run(sc, seed, engine, events=Path(tmp) / "events")
-        return order_log(Path(tmp) / "events", brand)
+        return order_log(Path(tmp) / "events", brand, spells=spells)
 
 
 def customer_curves(
@@ -174,12 +186,14 @@ def synthetic(
     seed: int,
     calibration_weeks: int = 39,
     model: str = "mbgnbd",
+    spells: bool = True,
 ) -> Recovery:
-    """Run `sc` with events, calibrate its brand's order log back onto `sc` and set each
-    mapped key's estimate beside its true value (`sc`'s)."""
+    """Run `sc` with events, calibrate its brand's order log (with `spells`, each acquisition
+    a customer: `order_log`) back onto `sc` and set each mapped key's estimate beside its
+    true value (`sc`'s)."""
     from sim.calibrate.report import calibrate
 
-    log = run_log(sc, brand, seed)
+    log = run_log(sc, brand, seed, spells=spells)
     with tempfile.TemporaryDirectory(prefix="siyu-roundtrip-") as tmp:
         path = Path(tmp) / "orders.parquet"
         log.to_parquet(path)
