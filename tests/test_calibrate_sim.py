@@ -36,10 +36,14 @@ def test_draws_are_seeded_centred_and_follow_the_intervals():
     assert cd.draw(5) == cd.draw(5)
     assert cd.draw(5) != cd.draw(6)
     many = pd.DataFrame(cd.draws(list(range(400))))
-    fit = json.loads(FIT.read_text())["scenario"]
-    for key, rec in fit.items():
+    whole = json.loads(FIT.read_text())
+    searched = (whole.get("sbc") or {}).get("se", {})
+    for key, rec in whole["scenario"].items():
         logs = np.log(many[key])
         assert abs(np.exp(np.median(logs)) / rec["value"] - 1) < 0.03, key
+        if key in searched:  # the simulation-based keys: their bootstrap se on the log scale
+            assert np.std(logs) == pytest.approx(searched[key] / rec["value"], rel=0.2), key
+            continue
         lo, hi = rec["interval"]
         # draws from the fit's covariance: each key's log-spread is its delta-method
         # interval's (the interval is a linearisation: loosely)
@@ -54,8 +58,9 @@ def test_draws_use_the_covariance_when_the_file_has_it(tmp_path):
     path = tmp_path / "fit.json"
     path.write_text(json.dumps(fit))
     d = draws.load(path).draw(1)
+    searched = set((fit.get("sbc") or {}).get("best", {}))
     for key, rec in fit["scenario"].items():
-        if not key.endswith(".price"):
+        if not key.endswith(".price") and key not in searched:
             assert d[key] == pytest.approx(rec["value"], rel=1e-4)
 
 
@@ -81,6 +86,8 @@ def inflated(tmp_path: Path, factor: float) -> Path:
     for part in ("transactions", "spend"):
         fit[part]["se"] = {k: v * factor for k, v in fit[part]["se"].items()}
         fit[part]["cov_log"] = (np.array(fit[part]["cov_log"]) * factor**2).tolist()
+    if fit.get("sbc"):
+        fit["sbc"]["se"] = {k: v * factor for k, v in fit["sbc"]["se"].items()}
     path = tmp_path / f"fit{factor:g}.json"
     path.write_text(json.dumps(fit))
     return path
@@ -120,11 +127,23 @@ def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
     fit = json.loads(FIT.read_text())["scenario"]
     base.write_text(
         f'extends = "{ROOT / "scenarios" / "beauty_guides.toml"}"\n'
-        + "".join(f'{k} = {v["value"]!r}\n' for k, v in fit.items())
+        + "".join(f"{k} = {v['value']!r}\n" for k, v in fit.items())
     )
-    code, out, err = cli(
-        ["run", base, *common, "--no-report", "--out", tmp_path / "r",
-         "--counterfactual", "no_private_ops", "--calibration", path, "--parameter-draws", "2"],
+    code, _, err = cli(
+        [
+            "run",
+            base,
+            *common,
+            "--no-report",
+            "--out",
+            tmp_path / "r",
+            "--counterfactual",
+            "no_private_ops",
+            "--calibration",
+            path,
+            "--parameter-draws",
+            "2",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -132,22 +151,30 @@ def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
     fx = summary["effects"]
     assert "parameter uncertainty" in fx["carries"] and "2 draws" in fx["carries"]
     assert fx["parameters"][0] == fx["parameters"][2] != fx["parameters"][1]
-    code, out, err = cli(
-        ["compare", base, *common, "--out", tmp_path / "c",
-         "--counterfactual", "no_private_ops", "--calibration", path],
+    code, _, err = cli(
+        [
+            "compare",
+            base,
+            *common,
+            "--out",
+            tmp_path / "c",
+            "--counterfactual",
+            "no_private_ops",
+            "--calibration",
+            path,
+        ],
         capsys,
     )
     assert code == 0, err
     assert "parameter uncertainty" in (tmp_path / "c" / "report.md").read_text()
-    code, out, err = cli(
-        ["run", base, *common, "--out", tmp_path / "x",
-         "--calibration", tmp_path / "missing.json"],
+    code, _, err = cli(
+        ["run", base, *common, "--out", tmp_path / "x", "--calibration", tmp_path / "missing.json"],
         capsys,
     )
     last = err.strip().splitlines()[-1]
     assert code == 2 and last.startswith("error: --calibration: ") and "missing.json" in last
     assert not (tmp_path / "x").exists()
-    code, out, err = cli(["run", "beauty_guides", *common, "--parameter-draws", "2"], capsys)
+    code, _, err = cli(["run", "beauty_guides", *common, "--parameter-draws", "2"], capsys)
     assert code == 2 and "--parameter-draws: needs --calibration" in err
 
 
@@ -171,8 +198,15 @@ def test_repeat_curve_counts_repeat_days_of_the_cohort():
         {
             "customer": ["a", "a", "a", "a", "b", "c", "c"],
             "date": pd.to_datetime(
-                ["2024-01-01", "2024-01-01", "2024-01-09", "2024-01-20", "2024-01-02",
-                 "2024-04-01", "2024-04-02"]
+                [
+                    "2024-01-01",
+                    "2024-01-01",
+                    "2024-01-09",
+                    "2024-01-20",
+                    "2024-01-02",
+                    "2024-04-01",
+                    "2024-04-02",
+                ]
             ),
             "value": 1.0,
         }
@@ -244,7 +278,7 @@ def test_calibrated_scenario_is_a_sweep_base(tmp_path, capsys):
         'metrics = ["brands.brand.contribution"]\n'
         '[factors]\n"brands.brand.strategy.ad_budget_per_day" = [100.0, 300.0]\n'
     )
-    code, out, err = cli(["sweep", spec, "--out", tmp_path / "s", "--workers", "1"], capsys)
+    code, _, err = cli(["sweep", spec, "--out", tmp_path / "s", "--workers", "1"], capsys)
     assert code == 0, err
     results = pd.read_parquet(next((tmp_path / "s").rglob("*.parquet")))
     assert len(results) >= 2

@@ -12,7 +12,10 @@ uncertainty into a strategy's effect, each replicate pair of `siyu run` / `siyu 
 - each mapped scenario key is scaled by the ratio its parameter function takes at the draw
   and at the estimate (`sim.calibrate.mapping.TRANSACTION_KEYS`, `SPEND_KEYS`): the constant
   factors of the mapping (periods a year, need share, the simulation-based adjustment)
-  cancel, so the draw is centred on the calibrated value whatever they were.
+  cancel, so the draw is centred on the calibrated value whatever they were;
+- a key set by the simulation-based calibration (`fit.json` `sbc`, `sim.calibrate.sbc`) is
+  drawn instead from a normal on its log scale with the bootstrap's standard error
+  (sd = se/value), independently of the others.
 
 Draw k comes from its own generator, `SeedSequence(seed_k, spawn_key=(DRAWS,))`, with seed_k
 the seed of replicate k: the scenario and its twin share it (they share the seed), and the
@@ -125,10 +128,30 @@ def load(path: str | Path) -> CalibrationDraws:
         ):
             if data.get(name):
                 fits.append(_fit(path, name, data[name], data["scenario"], table))
+    except DrawsError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, DrawsError):
-            raise
-        raise DrawsError(f"{path}: not a calibration's fit.json ({type(exc).__name__}: {exc})")
+        raise DrawsError(
+            f"{path}: not a calibration's fit.json ({type(exc).__name__}: {exc})"
+        ) from None
+    found = data.get("sbc")
+    if found:  # keys set by the simulation-based calibration: drawn from their bootstrap
+        for key, value in found["best"].items():
+            value, se = float(value), float(found["se"][key])
+            if not (np.isfinite(se) and value > 0):
+                raise DrawsError(f"{path}: sbc.{key}: no finite value and se to draw from")
+            for f in fits:
+                f.keys.pop(key, None)
+                f.functions.pop(key, None)
+            fits.append(
+                FitDistribution(
+                    [key],
+                    np.array([value]),
+                    np.array([[(se / value) ** 2 + 1e-12]]),
+                    {key: value},
+                    {key: lambda p, key=key: p[key]},
+                )
+            )
     fits = [f for f in fits if f.keys]
     if not fits:
         raise DrawsError(f"{path}: sets no scenario key to draw")

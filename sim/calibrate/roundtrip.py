@@ -144,8 +144,10 @@ def curve_figure(
     path: Path,
     label: str = "brand's data",
     calibration_weeks: int | None = None,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> None:
-    """The actual curve and the simulated runs' mean with their range, as a PNG."""
+    """The actual curve and the simulated runs' mean with their range (and `extra` curves by
+    label), as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -157,9 +159,15 @@ def curve_figure(
     ax.plot(weeks, simulated.mean(axis=0), color="tab:blue", ls="--", label="simulated (mean)")
     if len(simulated) > 1:
         ax.fill_between(
-            weeks, simulated.min(axis=0), simulated.max(axis=0), color="tab:blue", alpha=0.2,
+            weeks,
+            simulated.min(axis=0),
+            simulated.max(axis=0),
+            color="tab:blue",
+            alpha=0.2,
             label="simulated (range over seeds)",
         )
+    for name, curve in (extra or {}).items():
+        ax.plot(weeks, curve, color="tab:orange", ls=":", label=name)
     if calibration_weeks:
         ax.axvline(calibration_weeks, color="grey", ls=":")
     ax.set_xlabel("week")

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibrate.roundtrip import customer_curves, run_log, START, repeat_curve
+from sim.calibrate.roundtrip import START, customer_curves, repeat_curve, run_log
 from sim.params import Scenario
 
 SEEDS = (1, 2, 3)
@@ -129,8 +129,7 @@ def fit(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
     dists = {
-        p.key: optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)
-        for p in parameters
+        p.key: optuna.distributions.FloatDistribution(p.low, p.high, log=p.log) for p in parameters
     }
     values: list[dict[str, float]] = []
     curves: list[np.ndarray] = []

@@ -178,9 +178,7 @@ def run_compare(
     items = (
         (
             (label, k, s),
-            (drawn(sc, k), s, label, k)
-            if run_fn is None
-            else (drawn(sc, k), s, label, k, run_fn),
+            (drawn(sc, k), s, label, k) if run_fn is None else (drawn(sc, k), s, label, k, run_fn),
         )
         for k in range(replicates)
         for s in [compare_seed(seed, k)]
