@@ -15,7 +15,8 @@ uncertainty into a strategy's effect, each replicate pair of `siyu run` / `siyu 
   cancel, so the draw is centred on the calibrated value whatever they were;
 - a key set by the simulation-based calibration (`fit.json` `sbc`, `sim.calibrate.sbc`) is
   drawn instead from a normal on its log scale with the bootstrap's standard error
-  (sd = se/value), independently of the others.
+  (sd = se/value; a probability on its logit scale, sd = se/(v(1−v)), so it stays within
+  0–1), independently of the others.
 
 Draw k comes from its own generator, `SeedSequence(seed_k, spawn_key=(DRAWS,))`, with seed_k
 the seed of replicate k: the scenario and its twin share it (they share the seed), and the
@@ -47,6 +48,8 @@ class FitDistribution:
     """Scenario keys this fit sets → calibrated value."""
     functions: dict[str, object]
     """Scenario key → the parameter function it is proportional to."""
+    logit: bool = False
+    """Draw on the logit scale instead of the log scale (a probability: stays within 0-1)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,12 @@ class CalibrationDraws:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(DRAWS,)))
         out: dict[str, float] = {}
         for f in self.fits:
-            logs = rng.multivariate_normal(np.log(f.estimate), f.cov_log, method="cholesky")
-            at = dict(zip(f.names, np.exp(logs), strict=True))
+            if f.logit:
+                z = rng.multivariate_normal(logit(f.estimate), f.cov_log, method="cholesky")
+                at = dict(zip(f.names, 1 / (1 + np.exp(-z)), strict=True))
+            else:
+                z = rng.multivariate_normal(np.log(f.estimate), f.cov_log, method="cholesky")
+                at = dict(zip(f.names, np.exp(z), strict=True))
             hat = dict(zip(f.names, f.estimate, strict=True))
             for key, value in f.keys.items():
                 fn = f.functions[key]
@@ -76,6 +83,16 @@ class CalibrationDraws:
     def draws(self, seeds: list[int]) -> list[dict[str, float]]:
         """One draw per replicate seed."""
         return [self.draw(s) for s in seeds]
+
+
+PROBABILITIES = ("dropout_mean",)
+"""Last parts of keys that are probabilities: a simulation-based one is drawn on the logit
+scale (sd = se / (v (1 − v))), so that no draw leaves 0–1."""
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 − p))."""
+    return np.log(p) - np.log1p(-p)
 
 
 class DrawsError(ValueError):
@@ -138,18 +155,21 @@ def load(path: str | Path) -> CalibrationDraws:
     if found:  # keys set by the simulation-based calibration: drawn from their bootstrap
         for key, value in found["best"].items():
             value, se = float(value), float(found["se"][key])
-            if not (np.isfinite(se) and value > 0):
+            prob = key.rpartition(".")[2] in PROBABILITIES
+            if not (np.isfinite(se) and value > 0 and (value < 1 or not prob)):
                 raise DrawsError(f"{path}: sbc.{key}: no finite value and se to draw from")
             for f in fits:
                 f.keys.pop(key, None)
                 f.functions.pop(key, None)
+            sd = se / (value * (1 - value)) if prob else se / value
             fits.append(
                 FitDistribution(
                     [key],
                     np.array([value]),
-                    np.array([[(se / value) ** 2 + 1e-12]]),
+                    np.array([[sd**2 + 1e-12]]),
                     {key: value},
                     {key: lambda p, key=key: p[key]},
+                    logit=prob,
                 )
             )
     fits = [f for f in fits if f.keys]

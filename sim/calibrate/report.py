@@ -510,6 +510,7 @@ def write(
                 label="data",
                 calibration_weeks=cal.sbc.weeks,
                 extra={"simulated, as the fit maps it": cal.curves["mapped"]},
+                simulated_label="simulated, simulation-based calibration",
             )
         (tmp / "fit.json").write_text(
             json.dumps(finite(fit_json(cal)), indent=2, default=float) + "\n", encoding="utf-8"

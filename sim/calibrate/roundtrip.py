@@ -145,6 +145,7 @@ def curve_figure(
     label: str = "brand's data",
     calibration_weeks: int | None = None,
     extra: dict[str, np.ndarray] | None = None,
+    simulated_label: str = "simulated (mean over seeds)",
 ) -> None:
     """The actual curve and the simulated runs' mean with their range (and `extra` curves by
     label), as a PNG."""
@@ -156,7 +157,7 @@ def curve_figure(
     weeks = np.arange(1, len(actual) + 1)
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(weeks, actual, color="black", label=label)
-    ax.plot(weeks, simulated.mean(axis=0), color="tab:blue", ls="--", label="simulated (mean)")
+    ax.plot(weeks, simulated.mean(axis=0), color="tab:blue", ls="--", label=simulated_label)
     if len(simulated) > 1:
         ax.fill_between(
             weeks,
