@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate import draws, roundtrip, sbc
+from sim.calibrate import draws, recovery, roundtrip, sbc
 from sim.calibrate.data import read_cdnow
 from sim.effects import measure
 from sim.scenario import load_scenario
@@ -217,18 +217,18 @@ def test_repeat_curve_counts_repeat_days_of_the_cohort():
     assert curve.tolist() == [0.0, 0.5, 1.0, 1.0]  # a: day 8 (week 2), day 19 (week 3)
 
 
-def recovery(consumers: int, days: int, weeks: int) -> pd.DataFrame:
+def recovered(consumers: int, days: int, weeks: int) -> pd.DataFrame:
     sc = load_scenario(ROOT / "scenarios" / "public_only.toml").changed(
         {"run.consumers": consumers, "run.days": days}
     )
-    rec = roundtrip.synthetic(sc, "brand", seed=1, calibration_weeks=weeks)
+    rec = recovery.synthetic(sc, "brand", seed=1, calibration_weeks=weeks)
     assert rec.customers > 1000
     return rec.table.set_index("key")
 
 
 def test_synthetic_round_trip_recovers_dropout_and_value_and_states_the_choice_bias():
     """6,000 consumers, 2 years, 78 calibration weeks (about 1,500 customers)."""
-    t = recovery(6000, 730, 78)
+    t = recovered(6000, 730, 78)
     for key in ("dropout_mean", "dropout_concentration"):  # within their 95% intervals
         assert t.loc[f"categories.beauty.{key}", "covered"], key
     assert abs(t.loc["categories.beauty.price", "bias"]) < 0.01  # no discounts: list price
@@ -240,7 +240,7 @@ def test_synthetic_round_trip_recovers_dropout_and_value_and_states_the_choice_b
 @pytest.mark.heavy
 def test_synthetic_round_trip_at_20000_consumers():
     """The figures quoted in docs/ODD.md: 20,000 consumers, 3 years, 104 calibration weeks."""
-    t = recovery(20000, 1095, 104)
+    t = recovered(20000, 1095, 104)
     assert abs(t.loc["categories.beauty.dropout_mean", "bias"]) < 0.1
     assert abs(t.loc["categories.beauty.dropout_concentration", "bias"]) < 0.5
     assert abs(t.loc["categories.beauty.price", "bias"]) < 0.001

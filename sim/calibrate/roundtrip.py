@@ -5,9 +5,6 @@ and a calibrated scenario's repeat-buying curve set against the brand's.
   `sim.calibrate.data` schema, one brand's customers acquired in the run (the day-0
   customers' earlier orders are not observed, so they are left out, as a brand's log would
   start with its first customers);
-- `synthetic`: a scenario with known population and category parameters is run with events,
-  its log calibrated (`sim.calibrate.report.calibrate`, MBG/NBD: customers acquired in a run
-  may drop out after their first order) and the mapped values set beside the true ones;
 - `repeat_curve`: the weekly cumulative repeat transactions per customer of a cohort (first
   purchase in its first `cohort_weeks` weeks; Fader, Hardie & Lee 2005, figure 2, divided by
   the cohort's size so that logs of different sizes compare), and `simulated_curves` the same
@@ -177,44 +174,3 @@ def curve_figure(
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """A synthetic round trip: per scenario key, the true value, the estimate and its 95%
-    interval; the customers the fit saw, and the consumers simulated."""
-
-    table: pd.DataFrame
-    customers: int
-    consumers: int
-
-
-def synthetic(
-    sc: Scenario,
-    brand: str,
-    seed: int,
-    calibration_weeks: int = 39,
-    model: str = "mbgnbd",
-    spells: bool = True,
-) -> Recovery:
-    """Run `sc` with events, calibrate its brand's order log (with `spells`, each acquisition
-    a customer: `order_log`) back onto `sc` and set each mapped key's estimate beside its
-    true value (`sc`'s)."""
-    from sim.calibrate.report import calibrate
-
-    log = run_log(sc, brand, seed, spells=spells)
-    with tempfile.TemporaryDirectory(prefix="siyu-roundtrip-") as tmp:
-        path = Path(tmp) / "orders.parquet"
-        log.to_parquet(path)
-        cal, _ = calibrate(path, "parquet", str(calibration_weeks), sc, brand, model)
-    flat = sc.model_dump()
-    rows = []
-    for m in cal.mapped:
-        true = flat
-        for part in m.key.split("."):
-            true = true[part]
-        lo, hi = m.interval
-        rows.append((m.key, float(true), m.value, lo, hi, m.value / float(true) - 1))
-    table = pd.DataFrame(rows, columns=["key", "true", "estimate", "low", "high", "bias"])
-    table["covered"] = (table["low"] <= table["true"]) & (table["true"] <= table["high"])
-    return Recovery(table, cal.transactions.n, sc.run.consumers)
