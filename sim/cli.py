@@ -858,7 +858,7 @@ def calibrate(
         typer.Option(
             help="simulation-based calibration: search the need rate and dropout mean in "
             "this many trials (3 runs each) so that the simulated repeat-buying curve matches "
-            "the data's over the calibration weeks (0: off; 24 takes about 2 minutes on 2 "
+            "the data's over the calibration weeks (0: off; 64 take under a minute on 2 "
             "cores)",
         ),
     ] = 0,
