@@ -135,7 +135,6 @@ def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
             "run",
             base,
             *common,
-            "--no-report",
             "--out",
             tmp_path / "r",
             "--counterfactual",
@@ -152,6 +151,7 @@ def test_siyu_run_and_compare_carry_the_draws(tmp_path, capsys):
     fx = summary["effects"]
     assert "parameter uncertainty" in fx["carries"] and "2 draws" in fx["carries"]
     assert fx["parameters"][0] == fx["parameters"][2] != fx["parameters"][1]
+    assert "parameter uncertainty" in (tmp_path / "r" / "report.md").read_text()
     code, _, err = cli(
         [
             "compare",
