@@ -869,6 +869,7 @@ def calibrate(
         int | None,
         typer.Option(help="local processes for the simulation-based calibration's runs"),
     ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
     and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
@@ -876,6 +877,7 @@ def calibrate(
     from sim.calibrate.data import FORMATS, DataError
     from sim.calibrate.report import calibrate as run_calibration
     from sim.calibrate.report import write
+    from sim.experiments.executors import ExecutorError
     from sim.scenario import resolve_path
 
     if fmt is not None and fmt not in FORMATS:
@@ -891,7 +893,9 @@ def calibrate(
     if sbc_consumers < 1:
         fail(f"--sbc-consumers: must be at least 1 (got {sbc_consumers})")
     sc = load_or_fail(base, None)
-    ex = _executor(workers, None) if sbc_trials else None
+    if scheduler:
+        _quiet_dask()
+    ex = _executor(workers, scheduler) if sbc_trials else None
     try:
         base_path = resolve_path(base)
         cal, _ = run_calibration(
@@ -908,6 +912,8 @@ def calibrate(
             executor=ex,
         )
         write(cal, out, base_path, orders, base, fmt)
+    except ExecutorError as exc:
+        fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
     except (DataError, ValueError, ScenarioError) as exc:
         fail(str(exc))
     except OSError as exc:

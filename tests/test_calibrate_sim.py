@@ -287,3 +287,60 @@ def test_calibrated_scenario_is_a_sweep_base(tmp_path, capsys):
     assert code == 0, err
     results = pd.read_parquet(next((tmp_path / "s").rglob("*.parquet")))
     assert len(results) >= 2
+
+
+def test_siyu_calibrate_with_sbc_records_values_intervals_and_the_curve(tmp_path, capsys):
+    out = tmp_path / "cal"
+    code, stdout, err = cli(
+        [
+            "calibrate",
+            ROOT / "data" / "cdnow" / "CDNOW_sample.txt",
+            "--format",
+            "cdnow",
+            "--calibration-end",
+            "39",
+            "--base",
+            "public_only",
+            "--out",
+            out,
+            "--sbc-trials",
+            "2",
+            "--sbc-consumers",
+            "5000",
+            "--workers",
+            "1",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "simulation-based calibration (2 trials" in stdout
+    text = (out / "calibrated.toml").read_text()
+    assert text.count("simulation-based calibration: Optuna TPE, 2 trials") == 2
+    fit = json.loads((out / "fit.json").read_text())
+    assert len(fit["sbc"]["trials"]["distance"]) == 2 and len(fit["sbc"]["curves"]["data"]) == 78
+    assert (out / "repeat_curve.png").stat().st_size > 0
+    assert "## Simulation-based calibration" in (out / "report.md").read_text()
+    sc = load_scenario(out / "calibrated.toml")
+    assert sc.categories["beauty"].dropout_mean == pytest.approx(
+        fit["sbc"]["best"]["categories.beauty.dropout_mean"], rel=1e-5
+    )
+    assert set(draws.load(out / "fit.json").keys()) == set(fit["scenario"])
+    code, _, err = cli(
+        [
+            "calibrate",
+            ROOT / "data" / "cdnow" / "CDNOW_sample.txt",
+            "--format",
+            "cdnow",
+            "--calibration-end",
+            "39",
+            "--base",
+            "public_only",
+            "--out",
+            tmp_path / "bad",
+            "--sbc-trials",
+            "-1",
+        ],
+        capsys,
+    )
+    assert code == 2 and err.strip() == "error: --sbc-trials: must be at least 0 (got -1)"
+    assert not (tmp_path / "bad").exists()
