@@ -75,6 +75,45 @@ CounterfactualOption = Annotated[
 ]
 
 
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="a calibration's fit.json (siyu calibrate): each replicate pair runs with one "
+        "draw of the calibrated parameters from their fitted sampling distribution, so the "
+        "intervals carry parameter uncertainty as well as noise",
+    ),
+]
+ParameterDrawsOption = Annotated[
+    int | None,
+    typer.Option(
+        help="with --calibration: how many parameter draws, replicate k using draw k mod K "
+        "(default: one per replicate)",
+    ),
+]
+
+
+def _draws_or_fail(
+    calibration: Path | None, k: int | None, sc: Any, seeds: list[int]
+) -> tuple[list[dict[str, float]] | None, str]:
+    """The per-replicate parameter draws of --calibration (None without it) and what the
+    intervals carry; one-line exit 2 on a bad file or option."""
+    from sim.calibrate import draws
+
+    if calibration is None:
+        if k is not None:
+            fail("--parameter-draws: needs --calibration")
+        return None, draws.describe(None)
+    k = len(seeds) if k is None else k
+    if k < 1:
+        fail(f"--parameter-draws: must be at least 1 (got {k})")
+    try:
+        cd = draws.load(calibration)
+        draws.check_scenario(cd, sc)
+    except draws.DrawsError as exc:
+        fail(f"--calibration: {exc}")
+    return draws.per_replicate(cd, seeds, k), draws.describe(cd, min(k, len(seeds)))
+
+
 def _twin_or_fail(sc: Any, counterfactual: str | None, source: str) -> tuple[str, str | None]:
     """The counterfactual (name, brand) asked for, checked by building the twin once, or one
     line naming the option (or the scenario file's run.counterfactual) and exit 2."""
@@ -138,6 +177,8 @@ def run(
             "summary (orders, memberships, lapses, customers .parquet)",
         ),
     ] = False,
+    calibration: CalibrationOption = None,
+    parameter_draws: ParameterDrawsOption = None,
 ) -> None:
     """Run a scenario and measure its effects against its counterfactual twin.
 
@@ -165,6 +206,11 @@ def run(
     used_seed = sc.run.seed
     if cf is not None and used_seed + replicates > 2**63:
         fail(f"--seed: {used_seed} leaves no room for {replicates} replicates' seeds")
+    drawn, carries = _draws_or_fail(
+        calibration, parameter_draws, sc, [used_seed + k for k in range(replicates)]
+    )
+    if drawn is not None and cf is None:
+        fail("--calibration: parameter draws apply to the effects; the run has no twin")
     changed = [parse_override(text) for text in set_ or []]  # they parsed in load_or_fail
     changed += [
         Override(f"--{k}", ("run", k), v)
@@ -216,7 +262,9 @@ def run(
     try:
         effects = None
         if cf is not None:
-            effects = _measure_effects(sc, cf, replicates, used_seed, engine, workers, result)
+            effects = _measure_effects(
+                sc, cf, replicates, used_seed, engine, workers, result, drawn, carries
+            )
             if effects is not None:
                 result.summary["effects"] = effects.summary()
         try:
@@ -249,6 +297,8 @@ def _measure_effects(
     engine: str,
     workers: int | None,
     base: Any,
+    parameters: list[dict[str, float]] | None = None,
+    carries: str | None = None,
 ) -> Any:
     """Run the scenario and its twin over paired replicates (progress on stderr); the
     Effects, or None (with a warning) when no pair finished. Failed runs are warned about."""
@@ -283,6 +333,8 @@ def _measure_effects(
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
                 brand=brand,
                 base=base,
+                parameters=parameters,
+                carries=carries,
             )
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)
@@ -293,6 +345,8 @@ def _measure_effects(
     if say:
         took = _time.perf_counter() - t0
         print(f"effects: {2 * replicates} runs in {took:.1f} s", file=sys.stderr)
+    if parameters is not None:
+        print(f"effects: the intervals carry {fx.carries}", file=sys.stderr)
     if len(fx.failed):
         print(
             f"warning: {len(fx.failed)} run(s) failed; the effects leave their pairs out",
@@ -662,6 +716,8 @@ def compare(
             "SCENARIO~NAME",
         ),
     ] = None,
+    calibration: CalibrationOption = None,
+    parameter_draws: ParameterDrawsOption = None,
 ) -> None:
     """Compare strategies with common random numbers: paired KPI differences with 95% CIs.
 
@@ -699,6 +755,13 @@ def compare(
 
         name, brand = _twin_or_fail(loaded[0], counterfactual, scenarios[0])
         loaded = [twin(loaded[0], name, brand), *loaded]
+    from sim.experiments.seeds import compare_seed
+
+    drawn, carries = _draws_or_fail(
+        calibration, parameter_draws, loaded[-1], [compare_seed(seed, k) for k in range(replicates)]
+    )
+    for sc in loaded[:-1] if drawn is not None else []:
+        _draws_or_fail(calibration, parameter_draws, sc, [0])
     target = out or Path("reports") / "compare" / "-vs-".join(sc.name for sc in loaded)
     if target.exists() and not target.is_dir():
         fail(f"--out: {target}: exists and is not a folder")
@@ -718,6 +781,8 @@ def compare(
                 ex,
                 seed=seed,
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
+                parameters=drawn,
+                carries=carries,
             )
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)
@@ -788,6 +853,23 @@ def calibrate(
             "GMV in the scenario matches the fit's (a few runs of the base)",
         ),
     ] = False,
+    sbc_trials: Annotated[
+        int,
+        typer.Option(
+            help="simulation-based calibration: search the need rate and dropout mean in "
+            "this many trials (3 runs each) so that the simulated repeat-buying curve matches "
+            "the data's over the calibration weeks (0: off; 64 take under a minute on 2 "
+            "cores)",
+        ),
+    ] = 0,
+    sbc_consumers: Annotated[
+        int, typer.Option(help="consumers of the simulation-based calibration's runs")
+    ] = 60000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="local processes for the simulation-based calibration's runs"),
+    ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
     and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
@@ -795,6 +877,7 @@ def calibrate(
     from sim.calibrate.data import FORMATS, DataError
     from sim.calibrate.report import calibrate as run_calibration
     from sim.calibrate.report import write
+    from sim.experiments.executors import ExecutorError
     from sim.scenario import resolve_path
 
     if fmt is not None and fmt not in FORMATS:
@@ -805,13 +888,32 @@ def calibrate(
         not out.is_dir() or (any(out.iterdir()) and not (out / "calibrated.toml").exists())
     ):
         fail(f"--out: {clip(out)}: exists and is not a calibration's folder (refusing to replace)")
+    if sbc_trials < 0:
+        fail(f"--sbc-trials: must be at least 0 (got {sbc_trials})")
+    if sbc_consumers < 1:
+        fail(f"--sbc-consumers: must be at least 1 (got {sbc_consumers})")
     sc = load_or_fail(base, None)
+    if scheduler:
+        _quiet_dask()
+    ex = _executor(workers, scheduler) if sbc_trials else None
     try:
         base_path = resolve_path(base)
         cal, _ = run_calibration(
-            orders, fmt, calibration_end, sc, brand, model, need_share, simulate=simulate
+            orders,
+            fmt,
+            calibration_end,
+            sc,
+            brand,
+            model,
+            need_share,
+            simulate=simulate,
+            sbc_trials=sbc_trials,
+            sbc_consumers=sbc_consumers,
+            executor=ex,
         )
         write(cal, out, base_path, orders, base, fmt)
+    except ExecutorError as exc:
+        fail(f"{'--scheduler: ' if scheduler else ''}{exc}; nothing written", code=1)
     except (DataError, ValueError, ScenarioError) as exc:
         fail(str(exc))
     except OSError as exc:
@@ -832,8 +934,25 @@ def calibrate(
             f"simulation: need rate x {a.factor:.4g} gives 365-day GMV per new customer "
             f"{a.simulated:,.4g} (fit {a.target:,.4g})" + ("" if a.met else ", NOT matched")
         )
+    if cal.sbc is not None and cal.curve_errors is not None:
+        vals = ", ".join(
+            f"{k.rpartition('.')[2]} {v:.4g} [{cal.sbc.interval[k][0]:.4g}, "
+            f"{cal.sbc.interval[k][1]:.4g}]"
+            for k, v in cal.sbc.best.items()
+        )
+        e = cal.curve_errors
+        print(
+            f"simulation-based calibration ({len(cal.sbc.trials)} trials, "
+            f"{cal.sbc.seconds:.0f} s): {vals}; repeat-buying curve MAPE, calibration/holdout "
+            f"weeks: as mapped {e['mapped']['calibration'].mape:.1%}/"
+            f"{e['mapped']['holdout'].mape:.1%}, fitted {e['fitted']['calibration'].mape:.1%}/"
+            f"{e['fitted']['holdout'].mape:.1%}"
+        )
     print(f"CLV of a new customer {cal.clv_new:,.4g} (365-day revenue {cal.revenue_365:,.4g})")
-    print(f"wrote {out}/ (report.md, tracking.png, conditional.png, fit.json, calibrated.toml)")
+    extra = ", repeat_curve.png" if cal.sbc is not None else ""
+    print(
+        f"wrote {out}/ (report.md, tracking.png, conditional.png{extra}, fit.json, calibrated.toml)"
+    )
 
 
 OPTIMIZE_OPTIONS = {"brand", "budget", "objective", "lever", "trials", "counterfactual"}

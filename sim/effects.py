@@ -321,6 +321,11 @@ class Effects:
     failed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FAILED_COLUMNS))
     """Runs that raised or died: side (scenario or twin), replicate, seed, error; their pairs
     are left out."""
+    parameters: list[dict[str, float]] | None = None
+    """Per replicate, the parameter values its pair ran with (drawn from a calibration,
+    `sim.calibrate.draws`), or None: the scenario's own values in every pair."""
+    carries: str = "stochastic noise only"
+    """What the intervals carry (one phrase)."""
 
     def row(self, brand: str, metric: str) -> dict[str, Any]:
         """One line of the table as a dict (NaN for undefined)."""
@@ -345,6 +350,8 @@ class Effects:
             "pairs": int(self.replicates["replicate"].nunique()) if len(self.replicates) else 0,
             "seeds": list(self.seeds),
             "engine": self.engine,
+            "carries": self.carries,
+            **({} if self.parameters is None else {"parameters": self.parameters}),
             "interval": "95%: t-interval of paired differences; incremental_roi and "
             f"payback_day: percentile bootstrap over replicates ({BOOTSTRAP_RESAMPLES} "
             f"resamples, seed {BOOTSTRAP_SEED})",
@@ -396,6 +403,8 @@ def measure(
     brand: str | None = None,
     base: RunResult | None = None,
     run_fn: Callable[..., RunResult] | None = None,
+    parameters: list[dict[str, float]] | None = None,
+    carries: str | None = None,
 ) -> Effects:
     """Run the scenario and its twin `counterfactual` (None: the scenario's default;
     `NAME@BRAND` for one brand) with
@@ -407,8 +416,15 @@ def measure(
     one run after the other. `progress(done, total)` is called as runs finish. `base`: the
     scenario's run with `seed`, already done (`siyu run` writes it), so it is not run again.
     A run that fails is recorded in `failed` and its pair left out; EffectsError if no pair
-    finished."""
+    finished.
+
+    `parameters`: one dict of scenario key → value per replicate (draws from a calibration):
+    pair k runs the scenario and its twin both changed by `parameters[k]`, with seed k, so
+    the intervals carry the parameters' uncertainty as well as the noise; `carries` says so
+    in the summary."""
     t0 = time.perf_counter()
+    if parameters is not None and len(parameters) != replicates:
+        raise ValueError(f"parameters: {len(parameters)} given for {replicates} replicates")
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (got {replicates})")
     name, brand = resolve(scenario, counterfactual, brand)
@@ -417,15 +433,25 @@ def measure(
     tw = twin(scenario, name, brand)
     seed = scenario.run.seed if seed is None else int(seed)
     seeds = [seed + k for k in range(replicates)]
-    sides = {"scenario": scenario, "twin": tw}
+    pairs_sc = [
+        {"scenario": scenario, "twin": tw}
+        if parameters is None
+        else {"scenario": scenario.changed(p), "twin": twin(scenario.changed(p), name, brand)}
+        for p in (parameters or [None] * replicates)
+    ]
     done: dict[tuple[str, int], RunTotals] = {}
     failed: list[tuple[str, int, int, str]] = []
-    if base is not None and base.seed == seeds[0] and base.scenario == scenario:
+    if (
+        parameters is None
+        and base is not None
+        and base.seed == seeds[0]
+        and base.scenario == scenario
+    ):
         done[("scenario", 0)] = totals(base.ledger, base.seed)
     items = [
         ((side, k), (sc, s, engine, run_fn))
         for k, s in enumerate(seeds)
-        for side, sc in sides.items()
+        for side, sc in pairs_sc[k].items()
         if (side, k) not in done
     ]
     total = 2 * replicates
@@ -466,6 +492,9 @@ def measure(
         engine=engine,
         seconds=time.perf_counter() - t0,
         failed=pd.DataFrame(failed, columns=FAILED_COLUMNS),
+        parameters=parameters,
+        carries=carries
+        or ("stochastic noise only" if parameters is None else "noise and parameter draws"),
     )
 
 

@@ -1109,7 +1109,8 @@ def _markdown(
             "percentile bootstrap over replicates). Marketing cost is every cost but the "
             "platform's commission; payback day is the first day from which the cumulative "
             "Δ contribution stays at or above 0 (none: not within the run). `effects.csv` has "
-            "every incremental KPI; docs/KPIS.md defines them.",
+            "every incremental KPI; docs/KPIS.md defines them."
+            + (f" The intervals carry {fx['carries']}." if fx.get("parameters") else ""),
             "",
             effects_table(fx),
             "",

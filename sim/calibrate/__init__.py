@@ -12,5 +12,10 @@
   expectations by frequency) and its figures;
 - `mapping`: the fit mapped onto the scenario's parameters, and the calibrated scenario file;
 - `adjust`: the simulation-based adjustment of the mapped need rate (`--simulate`);
+- `roundtrip`: a run's events as an order log, and the repeat-buying curve of a cohort;
+- `recovery`: the synthetic round trip (known parameters run, fitted and mapped back);
+- `sbc`: the simulation-based calibration against the repeat-buying curve (`--sbc-trials`);
+- `draws`: parameter draws from a calibration for `siyu run` / `siyu compare`
+  (`--calibration`);
 - `report`: `calibrate()`, the whole pipeline behind `siyu calibrate`, and its report.
 """

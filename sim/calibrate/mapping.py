@@ -44,6 +44,39 @@ from sim.calibrate import btyd
 from sim.params import Scenario
 
 
+def need_shape(p: dict[str, float]) -> float:
+    """`population.need_shape` from BG/NBD parameters: r."""
+    return p["r"]
+
+
+def rate_per_period(p: dict[str, float]) -> float:
+    """The mean purchase rate per period, r/α (times periods a year and ÷ need share gives
+    `purchases_per_year`)."""
+    return p["r"] / p["alpha"]
+
+
+def dropout_mean(p: dict[str, float]) -> float:
+    """`dropout_mean`: a/(a+b)."""
+    return p["a"] / (p["a"] + p["b"])
+
+
+def dropout_concentration(p: dict[str, float]) -> float:
+    """`dropout_concentration`: a+b."""
+    return p["a"] + p["b"]
+
+
+TRANSACTION_KEYS = {
+    "need_shape": need_shape,
+    "purchases_per_year": rate_per_period,
+    "dropout_mean": dropout_mean,
+    "dropout_concentration": dropout_concentration,
+}
+"""The last part of each scenario key set from the transaction fit, and the function of the
+fit's parameters it is proportional to (`sim.calibrate.draws` redraws the keys with them)."""
+SPEND_KEYS = {"price": btyd.mean_spend}
+"""The same for the spend (Gamma-Gamma) fit."""
+
+
 @dataclass(frozen=True)
 class Mapped:
     """One scenario key set from the fit: value, standard error, 95% interval, and how."""
@@ -69,9 +102,9 @@ def map_fit(
     cat = sc.brands[brand].category
     per_year = 365.0 / unit_days / need_share
     out = []
-    r, se, ci = transactions.derived(lambda p: p["r"])
+    r, se, ci = transactions.derived(need_shape)
     out.append(Mapped("population.need_shape", r, se, ci, "BG/NBD r"))
-    v, se, ci = transactions.derived(lambda p: p["r"] / p["alpha"] * per_year)
+    v, se, ci = transactions.derived(lambda p: rate_per_period(p) * per_year)
     out.append(
         Mapped(
             f"categories.{cat}.purchases_per_year",
@@ -81,9 +114,9 @@ def map_fit(
             f"r/alpha x {365.0 / unit_days:.4g} periods a year / need share {need_share:g}",
         )
     )
-    v, se, ci = transactions.derived(lambda p: p["a"] / (p["a"] + p["b"]))
+    v, se, ci = transactions.derived(dropout_mean)
     out.append(Mapped(f"categories.{cat}.dropout_mean", v, se, ci, "a/(a+b)"))
-    v, se, ci = transactions.derived(lambda p: p["a"] + p["b"])
+    v, se, ci = transactions.derived(dropout_concentration)
     out.append(Mapped(f"categories.{cat}.dropout_concentration", v, se, ci, "a+b"))
     if spend is not None and spend.params["q"] > 1:
         v, se, ci = spend.derived(btyd.mean_spend)

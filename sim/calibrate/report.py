@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import adjust, btyd, clv, holdout, mapping
+from sim.calibrate import adjust, btyd, clv, holdout, mapping, roundtrip, sbc
 from sim.calibrate.data import Summary, calibration_end, load_orders, summarise
 from sim.params import Scenario
 from sim.present.tables import md_table
@@ -36,6 +36,11 @@ CDNOW_CALIBRATION_END = "1997-09-30"
 """The end of week 39 of the CDNOW cohort, the papers' calibration period."""
 
 FILES = ("report.md", "tracking.png", "conditional.png", "fit.json", "calibrated.toml")
+SBC_FILE = "repeat_curve.png"
+"""The simulated repeat-buying curve against the data's (with `sbc_trials`)."""
+SBC_CONSUMERS = 60000
+"""Consumers of the simulation-based calibration's runs (its cohort of new customers must be
+large enough for a smooth curve; `--sbc-consumers`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,14 @@ class Calibration:
     brand: str
     published: bool
     adjustment: adjust.Adjustment | None = None
+    sbc: sbc.SbcFit | None = None
+    curves: dict[str, np.ndarray] | None = None
+    """With `sbc`: the repeat-buying curve per customer over calibration and holdout weeks of
+    the data, of the scenario as the fit maps it, and as the simulation-based calibration
+    sets it (means over the seeds)."""
+    curve_errors: dict[str, dict[str, roundtrip.CurveError]] | None = None
+    """The errors of those curves against the data's, over the calibration and the holdout
+    weeks."""
 
 
 def calibrate(
@@ -68,9 +81,14 @@ def calibrate(
     need_share: float = 1.0,
     unit_days: int = 7,
     simulate: bool = False,
+    sbc_trials: int = 0,
+    sbc_consumers: int = SBC_CONSUMERS,
+    executor=None,
 ) -> tuple[Calibration, pd.DataFrame]:
     """Load, summarise, fit, validate and map (with `simulate`, adjust the need rate by
-    simulation: `sim.calibrate.adjust`); raises DataError or ValueError (one line)."""
+    simulation: `sim.calibrate.adjust`; with `sbc_trials`, search the need rate and the
+    dropout mean by simulation against the repeat-buying curve: `sim.calibrate.sbc`, on
+    `executor`); raises DataError or ValueError (one line)."""
     orders = load_orders(orders_path, fmt)
     brand = brand or sc.brand_names()[0]
     if brand not in sc.brands:
@@ -109,6 +127,11 @@ def calibrate(
         mapped_sc = sc.changed({m.key: m.value for m in mapped})
         adjustment = adjust.match_need_rate(mapped_sc, brand, revenue)
         mapped = [adjusted(m, adjustment.factor) for m in mapped]
+    found, curves, errors = None, None, None
+    if sbc_trials:
+        found, mapped, curves, errors = simulation_based(
+            sc, brand, orders, s, mapped, sbc_trials, sbc_consumers, executor
+        )
     cal = Calibration(
         s,
         fit,
@@ -123,8 +146,64 @@ def calibrate(
         brand,
         published,
         adjustment,
+        found,
+        curves,
+        errors,
     )
     return cal, orders
+
+
+def simulation_based(
+    sc: Scenario,
+    brand: str,
+    orders: pd.DataFrame,
+    s: Summary,
+    mapped: list[mapping.Mapped],
+    trials: int,
+    consumers: int,
+    executor,
+) -> tuple[sbc.SbcFit, list[mapping.Mapped], dict, dict]:
+    """The simulation-based calibration against the calibration weeks' repeat-buying curve,
+    the mapped keys with its values, and the curves (data, as mapped, as fitted) over the
+    calibration and holdout weeks with their errors."""
+    mapped_sc = sc.changed({**{m.key: m.value for m in mapped}, "run.consumers": consumers})
+    start = orders["date"].min()
+    cal_weeks = max(int((s.end - start).days + 1) // 7, 1)
+    all_weeks = max(int((s.holdout_end - start).days + 1) // 7, cal_weeks)
+    found = sbc.fit(
+        mapped_sc, brand, orders[orders["date"] <= s.end], cal_weeks, trials, executor=executor
+    )
+    data_curve, _ = roundtrip.repeat_curve(orders, all_weeks)
+    as_mapped, _ = roundtrip.simulated_curves(mapped_sc, brand, found.seeds, all_weeks)
+    fitted, _ = roundtrip.simulated_curves(
+        mapped_sc.changed(found.best), brand, found.seeds, all_weeks
+    )
+    curves = {"data": data_curve, "mapped": as_mapped.mean(0), "fitted": fitted.mean(0)}
+    errors = {
+        name: {
+            "calibration": roundtrip.curve_error(curves[name][:cal_weeks], data_curve[:cal_weeks]),
+            "holdout": roundtrip.curve_error(curves[name][cal_weeks:], data_curve[cal_weeks:])
+            if all_weeks > cal_weeks
+            else roundtrip.CurveError(float("nan"), float("nan")),
+        }
+        for name in ("mapped", "fitted")
+    }
+    how = (
+        f"simulation-based calibration: Optuna TPE, {trials} trials x {len(found.seeds)} "
+        f"seeds at {consumers:,} consumers; bootstrap interval"
+    )
+    out = [
+        mapping.Mapped(m.key, found.best[m.key], found.se[m.key], found.interval[m.key], how)
+        if m.key in found.best
+        else m
+        for m in mapped
+    ]
+    out += [
+        mapping.Mapped(k, v, found.se[k], found.interval[k], how)
+        for k, v in found.best.items()
+        if k not in {m.key for m in mapped}
+    ]
+    return found, out, curves, errors
 
 
 def adjusted(m: mapping.Mapped, factor: float) -> mapping.Mapped:
@@ -245,6 +324,7 @@ def report_text(cal: Calibration, orders_path: str, base: str, fmt: str | None) 
         "for what else does not map exactly.",
         "",
         *adjustment_lines(cal),
+        *sbc_lines(cal),
         "## CLV",
         "",
         f"Margin-based, discounted, unlimited horizon (docs/KPIS.md; gross margin "
@@ -281,6 +361,58 @@ def adjustment_lines(cal: Calibration) -> list[str]:
     ]
 
 
+def sbc_lines(cal: Calibration) -> list[str]:
+    """The report's section on the simulation-based calibration (none without one)."""
+    f = cal.sbc
+    if f is None or cal.curves is None or cal.curve_errors is None:
+        return []
+    e = cal.curve_errors
+
+    def err(name: str, part: str) -> str:
+        x = e[name][part]
+        return f"{x.end:+.1%} at the end, MAPE {x.mape:.1%}"
+
+    rows = [
+        [
+            f"`{p.key}`",
+            _num(f.best[p.key]),
+            _num(f.se[p.key]),
+            f"{_num(f.interval[p.key][0])} to {_num(f.interval[p.key][1])}",
+            f"{_num(p.low)} to {_num(p.high)}",
+        ]
+        for p in f.parameters
+    ]
+    return [
+        "## Simulation-based calibration: the repeat-buying curve",
+        "",
+        f"The scenario as the fit maps it is run with events and its new customers' cohort "
+        f"(first order in the first {roundtrip.COHORT_WEEKS} weeks) set against the data's: "
+        "weekly cumulative repeat transactions per cohort customer (Fader, Hardie & Lee 2005, "
+        "figure 2, divided by the cohort's size). Then the keys below are searched so that "
+        f"the simulated curve matches the data's over the {f.weeks} calibration weeks "
+        f"(`sim/calibrate/sbc.py`): Optuna's TPE sampler (seed 0), {len(f.trials)} trials, "
+        f"each run with seeds {', '.join(map(str, f.seeds))} (common random numbers); "
+        "distance: root mean square difference of the curves relative to the data's last "
+        f"value. Intervals: {sbc.RESAMPLES} bootstrap resamples of the data's "
+        f"{f.cohort:,} cohort customers and of the seeds, each taking the best trial (so "
+        f"they carry the data's sampling error and the simulation's noise). Best distance "
+        f"{f.distance:.3f}; {f.seconds:.0f} s.",
+        "",
+        md_table(["key", "value", "se", "95% interval", "searched"], rows),
+        "",
+        "| scenario | calibration weeks | holdout weeks |",
+        "|---|---|---|",
+        f"| as the fit maps it | {err('mapped', 'calibration')} | {err('mapped', 'holdout')} |",
+        f"| simulation-based | {err('fitted', 'calibration')} | {err('fitted', 'holdout')} |",
+        "",
+        f"![repeat-buying curve]({SBC_FILE})",
+        "",
+        "`calibrated.toml` carries the simulation-based values with their intervals. The "
+        "holdout weeks were not used by the search: their error is out of sample.",
+        "",
+    ]
+
+
 def finite(value):
     """A JSON-ready copy with every NaN or infinity as null (strict JSON has neither)."""
     if isinstance(value, dict):
@@ -307,6 +439,7 @@ def fit_json(cal: Calibration) -> dict:
             "interval": {k: list(v) for k, v in f.interval.items()},
             "log_likelihood": f.log_likelihood,
             "customers": f.n,
+            "cov_log": None if f.cov_log is None else np.asarray(f.cov_log).tolist(),
         }
 
     v = cal.validation
@@ -331,6 +464,23 @@ def fit_json(cal: Calibration) -> dict:
             "met": cal.adjustment.met,
             "steps": [list(x) for x in cal.adjustment.steps],
         },
+        "sbc": None
+        if cal.sbc is None
+        else {
+            "best": cal.sbc.best,
+            "se": cal.sbc.se,
+            "interval": {k: list(v) for k, v in cal.sbc.interval.items()},
+            "distance": cal.sbc.distance,
+            "trials": cal.sbc.trials.to_dict("list"),
+            "seeds": list(cal.sbc.seeds),
+            "weeks": cal.sbc.weeks,
+            "seconds": cal.sbc.seconds,
+            "curves": {k: list(v) for k, v in (cal.curves or {}).items()},
+            "errors": {
+                n: {p: {"end": x.end, "mape": x.mape} for p, x in parts.items()}
+                for n, parts in (cal.curve_errors or {}).items()
+            },
+        },
         "clv": {
             "new_customer": cal.clv_new,
             "residual_mean": cal.clv_residual_mean,
@@ -352,6 +502,16 @@ def write(
         unit = "week" if cal.summary.unit_days == 7 else "period"
         holdout.tracking_figure(cal.validation, tmp / "tracking.png", unit)
         holdout.conditional_figure(cal.validation, tmp / "conditional.png")
+        if cal.curves is not None and cal.sbc is not None:
+            roundtrip.curve_figure(
+                cal.curves["data"],
+                np.array([cal.curves["fitted"]]),
+                tmp / SBC_FILE,
+                label="data",
+                calibration_weeks=cal.sbc.weeks,
+                extra={"simulated, as the fit maps it": cal.curves["mapped"]},
+                simulated_label="simulated, simulation-based calibration",
+            )
         (tmp / "fit.json").write_text(
             json.dumps(finite(fit_json(cal)), indent=2, default=float) + "\n", encoding="utf-8"
         )

@@ -141,6 +141,8 @@ class CompareResult:
     assumptions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["parameter"]))
     """Every resolved parameter that differs between the scenarios (`parameter_differences`):
     what a difference in KPIs may come from."""
+    carries: str = "stochastic noise only"
+    """What the intervals carry (with parameter draws from a calibration, they too)."""
 
 
 class CompareError(Exception):
@@ -154,16 +156,30 @@ def run_compare(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     run_fn: Callable[..., Any] | None = None,
+    parameters: list[dict[str, float]] | None = None,
+    carries: str | None = None,
 ) -> CompareResult:
     """Run every scenario `replicates` times with common random numbers and pair them.
+
+    `parameters`: one dict of scenario key → value per replicate (draws from a calibration,
+    `sim.calibrate.draws`): replicate k of every scenario runs changed by `parameters[k]`.
 
     A run that fails (an exception, or the death of its worker) is recorded in `failed` and
     the others go on; the differences use the replicates where both runs of a pair finished.
     Raises CompareError if no scenario has a finished pair with the reference."""
     t0 = time.perf_counter()
     labels = labels_of(scenarios)
+    if parameters is not None and len(parameters) != replicates:
+        raise ValueError(f"parameters: {len(parameters)} given for {replicates} replicates")
+
+    def drawn(sc: Scenario, k: int) -> Scenario:
+        return sc if parameters is None else sc.changed(parameters[k])
+
     items = (
-        ((label, k, s), (sc, s, label, k) if run_fn is None else (sc, s, label, k, run_fn))
+        (
+            (label, k, s),
+            (drawn(sc, k), s, label, k) if run_fn is None else (drawn(sc, k), s, label, k, run_fn),
+        )
         for k in range(replicates)
         for s in [compare_seed(seed, k)]
         for sc, label in zip(scenarios, labels, strict=True)
@@ -210,6 +226,7 @@ def run_compare(
         time.perf_counter() - t0,
         fails.reset_index(drop=True),
         parameter_differences(scenarios, labels),
+        carries or ("stochastic noise only" if parameters is None else "noise and draws"),
     )
 
 
@@ -289,7 +306,8 @@ def write_compare(res: CompareResult, out: Path, days: int | None = None) -> Pat
         "same seed (common random numbers), so each difference below is a mean of "
         f"{res.replicates} paired differences from **{ref}**, with a 95% t-interval. "
         "An interval that excludes 0 means the sign is clear at this many replicates."
-        + (f" Horizon: {days} days." if days else ""),
+        + (f" Horizon: {days} days." if days else "")
+        + f" The intervals carry {res.carries}.",
         "",
         "![differences](figures/differences.png)",
         "",
