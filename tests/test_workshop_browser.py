@@ -9,92 +9,29 @@ installs them (.ci/run)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip(
-        "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
-pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[app]')")
-pytest.importorskip("solara", reason="solara is not installed (pip install -e '.[app]')")
+from tests.browser import Server, chrome, quit_chrome, require_browser, wait_for
+
+require_browser()
 
 from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from sim.scenario import load_scenario  # noqa: E402
 from sim.workshop.game import Game  # noqa: E402
 
-APP = Path(__file__).resolve().parent.parent / "sim" / "workshop" / "app.py"
-WAIT = 40.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`solara run` of the app in a subprocess on a free localhost port."""
+class GameServer(Server):
+    """The app with a game's pages (its folder in SIYU_GAME_DIR)."""
 
     def __init__(self, game_dir: Path, log: Path):
+        super().__init__(log, {"SIYU_APP_CONSUMERS": "200", "SIYU_GAME_DIR": str(game_dir)}, 60)
         self.game_dir = game_dir
-        self.log = log
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = dict(
-            os.environ,
-            SIYU_APP_SCENARIO="beauty_guides",
-            SIYU_APP_CONSUMERS="200",
-            SIYU_GAME_DIR=str(self.game_dir),
-        )
-        cmd = [sys.executable, "-m", "solara", "run", str(APP), "--host", "127.0.0.1",
-               "--port", str(self.port), "--production", "--no-open"]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("server did not start in 60 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +43,8 @@ def game_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(game_dir: Path) -> Iterator[Server]:
-    srv = Server(game_dir, game_dir.parent / "server.log")
+def server(game_dir: Path) -> Iterator[GameServer]:
+    srv = GameServer(game_dir, game_dir.parent / "server.log")
     srv.start()
     yield srv
     srv.stop()
@@ -115,35 +52,9 @@ def server(game_dir: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1500,1100",
-    ):  # fmt: skip
-        opts.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="siyu-chromium-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    driver, profile = chrome("1500,1100")
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait_for(cond: Callable[[], object], what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = cond()
-            if value:
-                return value
-        except Exception as exc:  # the page is re-rendering: try again
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} ({last!r})")
+    quit_chrome(driver, profile)
 
 
 def text(driver: webdriver.Chrome) -> str:
@@ -172,13 +83,13 @@ def set_input(driver: webdriver.Chrome, css: str, value: float) -> None:
     wait_for(lambda: el.get_attribute("value") == str(value), f"{css} to read {value}")
 
 
-def link(server: Server, who: str = "facilitator") -> str:
+def link(server: GameServer, who: str = "facilitator") -> str:
     """The link the facilitator hands out (with its secret), as `siyu game links` prints it."""
     return Game.load(server.game_dir).links(server.url)[who]
 
 
 def submit_team(
-    driver: webdriver.Chrome, server: Server, team: str, shares: dict, total: str = "1.00"
+    driver: webdriver.Chrome, server: GameServer, team: str, shares: dict, total: str = "1.00"
 ) -> str:
     driver.get(link(server, team))
     wait_for(lambda: f"Team {team}" in text(driver), f"team {team}'s page")
@@ -193,7 +104,7 @@ def submit_team(
     )  # fmt: skip
 
 
-def run_round(driver: webdriver.Chrome, server: Server, k: int) -> None:
+def run_round(driver: webdriver.Chrome, server: GameServer, k: int) -> None:
     driver.get(link(server))
     wait_for(lambda: "waiting for – (ready)" in text(driver), "all teams submitted")
     click(driver, ".siyu-run-round")
@@ -207,7 +118,7 @@ def invalid(driver: webdriver.Chrome) -> str:
     )
 
 
-def test_a_team_link_opens_only_its_own_form(server: Server, browser: webdriver.Chrome) -> None:
+def test_a_team_link_opens_only_its_own_form(server: GameServer, browser: webdriver.Chrome) -> None:
     links = Game.load(server.game_dir).links(server.url)
     browser.get(links["A"])
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".siyu-submit"), "team A's form")
@@ -237,7 +148,7 @@ def test_a_team_link_opens_only_its_own_form(server: Server, browser: webdriver.
 
 
 def test_two_teams_play_two_rounds_through_the_pages(
-    server: Server, browser: webdriver.Chrome
+    server: GameServer, browser: webdriver.Chrome
 ) -> None:
     # a decision that breaks the rules is refused with the reason; the round waits
     answer = submit_team(browser, server, "A", {"ads": 0.5}, "0.50")
@@ -266,7 +177,7 @@ def test_two_teams_play_two_rounds_through_the_pages(
 
 
 def test_the_form_shows_what_the_budget_buys_and_the_pnl_matches_the_split(
-    server: Server, browser: webdriver.Chrome
+    server: GameServer, browser: webdriver.Chrome
 ) -> None:
     game = Game.load(server.game_dir)
     k = game.round + 1

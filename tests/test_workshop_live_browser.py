@@ -12,85 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip(
-        "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
-pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[app]')")
-pytest.importorskip("solara", reason="solara is not installed (pip install -e '.[app]')")
+from tests.browser import Server, chrome, quit_chrome, require_browser, wait_for
+
+require_browser()
 
 from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-APP = Path(__file__).resolve().parent.parent / "sim" / "workshop" / "app.py"
-WAIT = 40.0
 N = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`solara run` of the app in a subprocess on a free 127.0.0.1 port."""
-
-    def __init__(self, log: Path, **env: str):
-        self.log = log
-        self.env = env
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = dict(os.environ, SIYU_APP_SCENARIO="beauty_guides", SIYU_APP_CONSUMERS=str(N))
-        env.update(self.env)
-        cmd = [sys.executable, "-m", "solara", "run", str(APP), "--host", "127.0.0.1",
-               "--port", str(self.port), "--production", "--no-open"]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("server did not start in 90 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 class RoomApp(Server):
@@ -101,29 +39,18 @@ class RoomApp(Server):
     def start(self) -> None:
         cmd = ["app", "beauty_guides", "--room", "--consumers", str(N), "--port", str(self.port)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sim.cli", *cmd], env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"siyu app exited: {self.log.read_text()[-2000:]}")
-            for line in self.log.read_text().splitlines():
-                if "facilitator (steers): " in line:
-                    self.facilitator = line.split("facilitator (steers): ")[1].strip()
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
-                    if r.status == 200 and self.facilitator:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("siyu app did not start in 90 s")
+        self.launch([sys.executable, "-m", "sim.cli", *cmd], env)
+
+    def ready(self) -> bool:
+        for line in self.log.read_text().splitlines():
+            if "facilitator (steers): " in line:
+                self.facilitator = line.split("facilitator (steers): ")[1].strip()
+        return bool(self.facilitator)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("live") / "server.log")
+    srv = Server(tmp_path_factory.mktemp("live") / "server.log", {"SIYU_APP_CONSUMERS": str(N)})
     srv.start()
     yield srv
     srv.stop()
@@ -131,41 +58,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1280,900",
-    ):  # fmt: skip
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # websocket frames
-    profile = tempfile.mkdtemp(prefix="siyu-chromium-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    driver, profile = chrome("1280,900", {"performance": "ALL"})  # websocket frames
     # a projector's 1280x720 as the page's viewport (the window's frame is not the page's)
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False},
     )
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait_for(cond: Callable[[], object], what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = cond()
-            if value:
-                return value
-        except Exception as exc:  # the page is re-rendering: try again
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} ({last!r})")
+    quit_chrome(driver, profile)
 
 
 def text(driver: webdriver.Chrome, css: str = "body") -> str:
@@ -308,7 +208,7 @@ def test_no_cookie_warning_per_page_load(server: Server) -> None:
 def test_facilitator_mode_shows_one_market_on_every_screen(
     tmp_path: Path, browser: webdriver.Chrome
 ) -> None:
-    srv = RoomApp(tmp_path / "room.log")
+    srv = RoomApp(tmp_path / "room.log", {})
     srv.start()
     assert srv.facilitator.startswith(srv.url + "/?key=")
     try:
