@@ -244,12 +244,18 @@ def game_report(
 @game_app.command("shock")
 def game_shock(
     dir_: Annotated[Path, typer.Argument(help="the game folder")],
-    kind: Annotated[str, typer.Option(help="ban_package_cards or platform_discount")],
+    kind: Annotated[
+        str, typer.Option(help="ban_package_cards, platform_discount, cpm_spike or take_rate")
+    ],
     from_round: Annotated[
         int | None, typer.Option(help="first round it applies to (default: the next)")
     ] = None,
     value: Annotated[
-        float | None, typer.Option(help="size, for platform_discount: a share (default 0.1)")
+        float | None,
+        typer.Option(
+            help="size: platform_discount and take_rate a share (default 0.1), cpm_spike a "
+            "multiplier of the CPM (default 2)"
+        ),
     ] = None,
 ) -> None:
     """Apply a platform shock to every brand from a round on (recorded in the save)."""
