@@ -63,6 +63,38 @@ def order_log(
     ).reset_index(drop=True)
 
 
+def member_log(events: str | Path, brand: str, start: str = START) -> pd.DataFrame:
+    """One brand's membership events (join, mute, leave) of consumers who were not its
+    customers at day 0, in the member events schema (customer, date, event, channel)."""
+    events = Path(events)
+    m = pd.read_parquet(events / "memberships.parquet")
+    customers = pd.read_parquet(events / "customers.parquet")
+    at_start = customers.loc[
+        (customers["brand"].astype(str) == brand) & customers["customer_at_start"], "consumer"
+    ]
+    m = m[(m["brand"].astype(str) == brand) & ~m["consumer"].isin(at_start)]
+    return pd.DataFrame(
+        {
+            "customer": ("c" + m["consumer"].astype(str)).to_numpy(),
+            "date": pd.Timestamp(start) + pd.to_timedelta(m["day"].to_numpy(), unit="D"),
+            "event": m["kind"].astype(str).to_numpy(),
+            "channel": m["channel"].astype(str).to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def run_data(
+    sc: Scenario, brand: str, seed: int, engine: str = "fast"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run `sc` with `seed`, its events into a temporary folder: the order log and the
+    member events."""
+    from sim.runner import run
+
+    with tempfile.TemporaryDirectory(prefix="siyu-roundtrip-") as tmp:
+        run(sc, seed, engine, events=Path(tmp) / "events")
+        return order_log(Path(tmp) / "events", brand), member_log(Path(tmp) / "events", brand)
+
+
 def run_log(
     sc: Scenario, brand: str, seed: int, engine: str = "fast", spells: bool = False
 ) -> pd.DataFrame:

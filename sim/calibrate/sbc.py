@@ -12,12 +12,16 @@ transactions per customer over the calibration weeks (`sim.calibrate.roundtrip`)
   an executor of `sim.experiments.executors` (processes, Dask, or this process); every trial
   runs the same `seeds` (common random numbers), and its distance is the mean over them.
 - Distance: the root mean square difference of the simulated and actual curves over the
-  weeks, relative to the actual curve's last value.
+  weeks, relative to the actual curve's last value; with `members` or `targets`, plus each
+  aggregate target's distance (`sim.calibrate.targets`: private share path, member joins and
+  leaves per month) times its weight (`targets.WEIGHTS`, the curve's included).
 - Intervals: a bootstrap over both sources of error, at no cost in runs. Each of `resamples`
   resamples draws the data's cohort customers with replacement (a new target curve) and the
   seeds with replacement, recomputes every trial's distance from the stored curves and takes
   the best trial; the 2.5 and 97.5 percentiles of the best trials' values are the 95%
-  interval (the trials' grid limits its resolution; more trials, finer intervals).
+  interval (the trials' grid limits its resolution; more trials, finer intervals). The
+  aggregate targets' data are not resampled (their paths are totals, not per customer): their
+  share of the intervals is the seeds' noise only.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibrate.roundtrip import START, customer_curves, repeat_curve, run_log
+from sim.calibrate import targets as tg
+from sim.calibrate.roundtrip import START, customer_curves, repeat_curve, run_data, run_log
 from sim.params import Scenario
 
 SEEDS = (1, 2, 3)
@@ -64,11 +69,24 @@ def default_parameters(sc: Scenario, brand: str) -> list[Searched]:
     ]
 
 
-def trial_curve(sc: Scenario, brand: str, values: dict[str, float], seed: int, weeks: int):
+def trial_curve(
+    sc: Scenario,
+    brand: str,
+    values: dict[str, float],
+    seed: int,
+    weeks: int,
+    members: bool | None = None,
+):
     """One run of `sc` changed by `values` (a task for the executors): the cohort's
-    repeat-buying curve over `weeks` weeks, and the cohort's size."""
-    log = run_log(sc.changed({**values, "run.days": weeks * 7}), brand, seed)
-    return repeat_curve(log, weeks, start=START)
+    repeat-buying curve over `weeks` weeks and the cohort's size; with `members` given
+    (True: with member events), also the aggregate targets' simulated paths."""
+    changed = sc.changed({**values, "run.days": weeks * 7})
+    if members is None:
+        return repeat_curve(run_log(changed, brand, seed), weeks, start=START)
+    log, member_events = run_data(changed, brand, seed)
+    curve, n = repeat_curve(log, weeks, start=START)
+    months = tg.months_of(weeks * 7)
+    return curve, n, tg.paths(log, member_events if members else None, months, START)
 
 
 def distance(simulated: np.ndarray, actual: np.ndarray) -> np.ndarray:
@@ -96,6 +114,8 @@ class SbcFit:
     cohort: int
     failed: int = 0
     notes: list[str] = field(default_factory=list)
+    targets: list[tg.TargetFit] = field(default_factory=list)
+    """The aggregate targets' fits at the best trial (none without `targets`)."""
 
 
 def fit(
@@ -110,9 +130,13 @@ def fit(
     seed: int = 0,
     batch: int = 4,
     resamples: int = RESAMPLES,
+    targets: bool = False,
+    members: pd.DataFrame | None = None,
+    weights: dict[str, float] | None = None,
 ) -> SbcFit:
     """Search `parameters` (default `default_parameters`) so that `sc`'s simulated cohort
-    curve over `weeks` weeks matches the order log's (see the module's docstring)."""
+    curve over `weeks` weeks matches the order log's (see the module's docstring); with
+    `targets` (or `members`), the aggregate targets too."""
     import optuna
 
     from sim.experiments.executors import SerialExecutor, TaskFailed
@@ -125,6 +149,15 @@ def fit(
     if not len(per_customer):
         raise ValueError("the order log has no cohort customer to calibrate against")
     actual = per_customer.mean(axis=0)
+    weights = {**tg.WEIGHTS, **(weights or {})}
+    with_targets = targets or members is not None
+    months = tg.months_of(weeks * 7)
+    if with_targets and months < 1:
+        raise ValueError("the aggregate targets need a calibration period of a month or more")
+    actual_paths = tg.paths(orders, members, months) if with_targets else {}
+    sims: dict[str, np.ndarray] = {
+        k: np.full((trials, len(seeds), months), np.nan) for k in actual_paths
+    }
     ex = executor or SerialExecutor()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
@@ -138,8 +171,13 @@ def fit(
     try:
         while len(values) < trials:
             asked = [study.ask(dists) for _ in range(min(batch, trials - len(values)))]
+            done = len(values)
             items = [
-                ((i, j), (sc, brand, dict(t.params), s, weeks))
+                (
+                    (i, j),
+                    (sc, brand, dict(t.params), s, weeks)
+                    + ((members is not None,) if with_targets else ()),
+                )
                 for i, t in enumerate(asked)
                 for j, s in enumerate(seeds)
             ]
@@ -149,9 +187,13 @@ def fit(
                 if isinstance(result, TaskFailed):
                     failed += 1
                 else:
-                    got[i, j], sizes[i][j] = result
+                    got[i, j], sizes[i][j] = result[0], result[1]
+                    for k, path in (result[2] if with_targets else {}).items():
+                        sims[k][done + i, j] = path
             for i, t in enumerate(asked):
-                d = distance(got[i], actual)
+                d = weights["repeat_curve"] * distance(got[i], actual)
+                for k, path in actual_paths.items():
+                    d = d + weights[k] * tg.distance(sims[k][done + i], path)
                 study.tell(t, float(np.mean(d)) if np.all(np.isfinite(d)) else math.inf)
                 values.append(dict(t.params))
                 curves.append(got[i])
@@ -159,7 +201,14 @@ def fit(
     finally:
         ex.shutdown()
     curves_arr = np.array(curves)  # trials × seeds × weeks
-    full = np.nanmean(distance(curves_arr, actual), axis=1)
+
+    def total(cols, target) -> np.ndarray:
+        d = weights["repeat_curve"] * distance(curves_arr[:, cols], target)
+        for k, path in actual_paths.items():
+            d = d + weights[k] * tg.distance(sims[k][:, cols], path)
+        return np.nanmean(d, axis=1)
+
+    full = total(np.arange(len(seeds)), actual)
     if not np.isfinite(full).any():
         raise ValueError("every simulation-based calibration run failed")
     best_i = int(np.nanargmin(full))
@@ -168,7 +217,7 @@ def fit(
     for _ in range(resamples):
         target = per_customer[rng.integers(0, len(per_customer), len(per_customer))].mean(axis=0)
         cols = rng.integers(0, len(seeds), len(seeds))
-        d = np.nanmean(distance(curves_arr[:, cols], target), axis=1)
+        d = total(cols, target)
         picks.append(int(np.nanargmin(np.where(np.isfinite(d), d, np.inf))))
     keys = [p.key for p in parameters]
     boot = np.array([[values[i][k] for k in keys] for i in picks])
@@ -191,4 +240,14 @@ def fit(
         time.perf_counter() - t0,
         len(per_customer),
         failed,
+        targets=[
+            tg.TargetFit(
+                k,
+                path,
+                np.nanmean(sims[k][best_i], axis=0),
+                float(np.nanmean(tg.distance(sims[k][best_i], path))),
+                weights[k],
+            )
+            for k, path in actual_paths.items()
+        ],
     )
