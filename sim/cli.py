@@ -870,6 +870,21 @@ def calibrate(
         typer.Option(help="local processes for the simulation-based calibration's runs"),
     ] = None,
     scheduler: SchedulerOption = None,
+    members: Annotated[
+        str | None,
+        typer.Option(
+            help="member events file (CSV or Parquet): with --sbc-trials, the monthly joins "
+            "and leaves become calibration targets"
+        ),
+    ] = None,
+    sbc_keys: Annotated[
+        str | None,
+        typer.Option(
+            help="keys the simulation-based calibration searches, comma-separated KEY or "
+            "KEY=LOW:HIGH (a bare KEY: a third to three times its value); default: the need "
+            "rate and the dropout mean"
+        ),
+    ] = None,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
     and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
@@ -892,6 +907,8 @@ def calibrate(
         fail(f"--sbc-trials: must be at least 0 (got {sbc_trials})")
     if sbc_consumers < 1:
         fail(f"--sbc-consumers: must be at least 1 (got {sbc_consumers})")
+    if (members is not None or sbc_keys is not None) and not sbc_trials:
+        fail(f"{'--members' if members is not None else '--sbc-keys'}: needs --sbc-trials")
     sc = load_or_fail(base, None)
     if scheduler:
         _quiet_dask()
@@ -910,6 +927,8 @@ def calibrate(
             sbc_trials=sbc_trials,
             sbc_consumers=sbc_consumers,
             executor=ex,
+            members_path=members,
+            sbc_keys=sbc_keys,
         )
         write(cal, out, base_path, orders, base, fmt)
     except ExecutorError as exc:
@@ -948,6 +967,8 @@ def calibrate(
             f"{e['mapped']['holdout'].mape:.1%}, fitted {e['fitted']['calibration'].mape:.1%}/"
             f"{e['fitted']['holdout'].mape:.1%}"
         )
+        for t in cal.sbc.targets:
+            print(f"  target {t.name}: distance {t.distance:.3f} (weight {t.weight:g})")
     print(f"CLV of a new customer {cal.clv_new:,.4g} (365-day revenue {cal.revenue_365:,.4g})")
     extra = ", repeat_curve.png" if cal.sbc is not None else ""
     print(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from sim.calibrate import roundtrip, sbc
 from sim.calibrate import targets as tg
 from sim.scenario import load_scenario
+from tests.helpers import cli
 
 KEY = "brands.brand.strategy.guide_invite_rate"
 
@@ -59,6 +61,7 @@ def test_calibrating_a_wrong_private_lever_moves_it_toward_the_truth():
         parameters=keys,
         batch=4,
         resamples=50,
+        targets=True,
         members=members,
     )
     assert {t.name for t in fit.targets} == {"private_share", "member_joins", "member_leaves"}
@@ -84,3 +87,41 @@ def test_parse_keys_validates_with_one_line_errors():
         with pytest.raises(ValueError, match="--sbc-keys") as err:
             tg.parse_keys(text, sc)
         assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_siyu_calibrate_fits_targets_from_members_and_named_keys(tmp_path, capsys):
+    truth = load_scenario("beauty_guides").changed({"run.consumers": 1200, "run.days": 182})
+    orders, members = roundtrip.run_data(truth, "brand", 11)
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    members.to_csv(tmp_path / "members.csv", index=False)
+    args = [
+        "calibrate",
+        tmp_path / "orders.csv",
+        "--calibration-end",
+        "17",
+        "--base",
+        "beauty_guides",
+        "--sbc-trials",
+        "2",
+        "--sbc-consumers",
+        "1200",
+        "--workers",
+        "1",
+        "--members",
+        tmp_path / "members.csv",
+    ]
+    out = tmp_path / "cal"
+    code, stdout, err = cli([*args, "--out", out, "--sbc-keys", f"{KEY}=0.05:0.95"], capsys)
+    assert code == 0, err
+    assert "target private_share: distance" in stdout
+    assert "target member_joins: distance" in stdout
+    fit = json.loads((out / "fit.json").read_text())
+    assert set(fit["sbc"]["targets"]) == {"private_share", "member_joins", "member_leaves"}
+    assert len(fit["sbc"]["targets"]["private_share"]["actual"]) == 3  # 17 weeks: 3 months
+    assert set(fit["sbc"]["best"]) == {KEY}
+    assert "### Aggregate targets" in (out / "report.md").read_text()
+    code, _, err = cli([*args, "--out", tmp_path / "bad", "--sbc-keys", "brands.x.y"], capsys)
+    assert code == 2 and err.strip() == (
+        "error: --sbc-keys: brands.x.y: not a key of the base scenario"
+    )
+    assert not (tmp_path / "bad").exists()

@@ -19,8 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibrate import adjust, btyd, clv, holdout, mapping, roundtrip, sbc
-from sim.calibrate.data import Summary, calibration_end, load_orders, summarise
+from sim.calibrate import adjust, btyd, clv, holdout, mapping, roundtrip, sbc, targets
+from sim.calibrate.data import (
+    Summary,
+    calibration_end,
+    load_member_events,
+    load_orders,
+    summarise,
+)
 from sim.params import Scenario
 from sim.present.tables import md_table
 
@@ -84,12 +90,18 @@ def calibrate(
     sbc_trials: int = 0,
     sbc_consumers: int = SBC_CONSUMERS,
     executor=None,
+    members_path: str | Path | None = None,
+    sbc_keys: str | None = None,
 ) -> tuple[Calibration, pd.DataFrame]:
     """Load, summarise, fit, validate and map (with `simulate`, adjust the need rate by
     simulation: `sim.calibrate.adjust`; with `sbc_trials`, search the need rate and the
     dropout mean by simulation against the repeat-buying curve: `sim.calibrate.sbc`, on
-    `executor`); raises DataError or ValueError (one line)."""
+    `executor`, searching `sbc_keys` if given (`sim.calibrate.targets.parse_keys`) and
+    fitting the aggregate targets the data gives: the private share path when the log names
+    a private channel, member joins and leaves with `members_path`); raises DataError or
+    ValueError (one line)."""
     orders = load_orders(orders_path, fmt)
+    members = load_member_events(members_path) if members_path is not None else None
     brand = brand or sc.brand_names()[0]
     if brand not in sc.brands:
         raise ValueError(
@@ -130,7 +142,7 @@ def calibrate(
     found, curves, errors = None, None, None
     if sbc_trials:
         found, mapped, curves, errors = simulation_based(
-            sc, brand, orders, s, mapped, sbc_trials, sbc_consumers, executor
+            sc, brand, orders, s, mapped, sbc_trials, sbc_consumers, executor, members, sbc_keys
         )
     cal = Calibration(
         s,
@@ -162,6 +174,8 @@ def simulation_based(
     trials: int,
     consumers: int,
     executor,
+    members: pd.DataFrame | None = None,
+    keys: str | None = None,
 ) -> tuple[sbc.SbcFit, list[mapping.Mapped], dict, dict]:
     """The simulation-based calibration against the calibration weeks' repeat-buying curve,
     the mapped keys with its values, and the curves (data, as mapped, as fitted) over the
@@ -170,8 +184,17 @@ def simulation_based(
     start = orders["date"].min()
     cal_weeks = max(int((s.end - start).days + 1) // 7, 1)
     all_weeks = max(int((s.holdout_end - start).days + 1) // 7, cal_weeks)
+    parameters = targets.parse_keys(keys, mapped_sc) if keys is not None else None
     found = sbc.fit(
-        mapped_sc, brand, orders[orders["date"] <= s.end], cal_weeks, trials, executor=executor
+        mapped_sc,
+        brand,
+        orders[orders["date"] <= s.end],
+        cal_weeks,
+        trials,
+        parameters=parameters,
+        executor=executor,
+        targets=bool(targets.is_private(orders["channel"]).any()),
+        members=members[members["date"] <= s.end] if members is not None else None,
     )
     data_curve, _ = roundtrip.repeat_curve(orders, all_weeks)
     as_mapped, _ = roundtrip.simulated_curves(mapped_sc, brand, found.seeds, all_weeks)
@@ -410,6 +433,36 @@ def sbc_lines(cal: Calibration) -> list[str]:
         "`calibrated.toml` carries the simulation-based values with their intervals. The "
         "holdout weeks were not used by the search: their error is out of sample.",
         "",
+        *target_lines(f),
+    ]
+
+
+def target_lines(f: sbc.SbcFit) -> list[str]:
+    """The report's table of the aggregate targets' fits (none without targets)."""
+    if not f.targets:
+        return []
+
+    def path(a: np.ndarray) -> str:
+        return " ".join(f"{x:.3g}" for x in a)
+
+    rows = [
+        [t.name, _num(t.weight), f"{t.distance:.3f}", path(t.actual), path(t.simulated)]
+        for t in f.targets
+    ]
+    return [
+        "### Aggregate targets",
+        "",
+        "Besides the repeat-buying curve (weight "
+        f"{_num(targets.WEIGHTS['repeat_curve'])}), the search fitted these monthly paths "
+        f"({targets.MONTH_DAYS}-day months from the log's first day; `sim/calibrate/targets.py`): "
+        "the private share of order value (order-log channels "
+        f"{', '.join(sorted(targets.PRIVATE_CHANNELS))} count as private) and, with a member "
+        "events file, joins and leaves per customer of the log. Each target's distance is the "
+        "root mean square difference of the paths relative to the data's mean, added to the "
+        "curve's times its weight; the simulated path is the best trial's mean over the seeds.",
+        "",
+        md_table(["target", "weight", "distance", "data by month", "simulated by month"], rows),
+        "",
     ]
 
 
@@ -471,6 +524,15 @@ def fit_json(cal: Calibration) -> dict:
             "se": cal.sbc.se,
             "interval": {k: list(v) for k, v in cal.sbc.interval.items()},
             "distance": cal.sbc.distance,
+            "targets": {
+                t.name: {
+                    "weight": t.weight,
+                    "distance": t.distance,
+                    "actual": list(t.actual),
+                    "simulated": list(t.simulated),
+                }
+                for t in cal.sbc.targets
+            },
             "trials": cal.sbc.trials.to_dict("list"),
             "seeds": list(cal.sbc.seeds),
             "weeks": cal.sbc.weeks,

@@ -76,17 +76,19 @@ def trial_curve(
     seed: int,
     weeks: int,
     members: bool | None = None,
+    share: bool = True,
 ):
     """One run of `sc` changed by `values` (a task for the executors): the cohort's
     repeat-buying curve over `weeks` weeks and the cohort's size; with `members` given
-    (True: with member events), also the aggregate targets' simulated paths."""
+    (True: with member events), also the aggregate targets' simulated paths (the private
+    share path with `share`)."""
     changed = sc.changed({**values, "run.days": weeks * 7})
     if members is None:
         return repeat_curve(run_log(changed, brand, seed), weeks, start=START)
     log, member_events = run_data(changed, brand, seed)
     curve, n = repeat_curve(log, weeks, start=START)
     months = tg.months_of(weeks * 7)
-    return curve, n, tg.paths(log, member_events if members else None, months, START)
+    return curve, n, tg.paths(log, member_events if members else None, months, START, share)
 
 
 def distance(simulated: np.ndarray, actual: np.ndarray) -> np.ndarray:
@@ -136,7 +138,7 @@ def fit(
 ) -> SbcFit:
     """Search `parameters` (default `default_parameters`) so that `sc`'s simulated cohort
     curve over `weeks` weeks matches the order log's (see the module's docstring); with
-    `targets` (or `members`), the aggregate targets too."""
+    `targets` the private share path, with `members` the member joins and leaves paths."""
     import optuna
 
     from sim.experiments.executors import SerialExecutor, TaskFailed
@@ -154,7 +156,7 @@ def fit(
     months = tg.months_of(weeks * 7)
     if with_targets and months < 1:
         raise ValueError("the aggregate targets need a calibration period of a month or more")
-    actual_paths = tg.paths(orders, members, months) if with_targets else {}
+    actual_paths = tg.paths(orders, members, months, share=targets) if with_targets else {}
     sims: dict[str, np.ndarray] = {
         k: np.full((trials, len(seeds), months), np.nan) for k in actual_paths
     }
@@ -176,7 +178,7 @@ def fit(
                 (
                     (i, j),
                     (sc, brand, dict(t.params), s, weeks)
-                    + ((members is not None,) if with_targets else ()),
+                    + ((members is not None, targets) if with_targets else ()),
                 )
                 for i, t in enumerate(asked)
                 for j, s in enumerate(seeds)

@@ -91,11 +91,15 @@ def member_paths(
 
 
 def paths(
-    orders: pd.DataFrame, members: pd.DataFrame | None, months: int, start=None
+    orders: pd.DataFrame,
+    members: pd.DataFrame | None,
+    months: int,
+    start=None,
+    share: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Every target the data gives: the private share path, and with member events the
+    """The targets asked for: with `share` the private share path, with member events the
     joins and leaves paths."""
-    out = {"private_share": private_share(orders, months, start)}
+    out = {"private_share": private_share(orders, months, start)} if share else {}
     if members is not None:
         out.update(member_paths(members, orders, months, start))
     return out
