@@ -37,6 +37,7 @@ import pandas as pd
 
 from sim.calibrate import targets as tg
 from sim.calibrate.roundtrip import START, customer_curves, repeat_curve, run_data, run_log
+from sim.calibrate.targets import Searched
 from sim.params import Scenario
 
 SEEDS = (1, 2, 3)
@@ -45,16 +46,6 @@ RESAMPLES = 400
 """Bootstrap resamples of the intervals."""
 BOOTSTRAP_SEED = 2005
 """Seed of the bootstrap's resampling."""
-
-
-@dataclass(frozen=True)
-class Searched:
-    """A scenario key searched between `low` and `high` (on the log scale if `log`)."""
-
-    key: str
-    low: float
-    high: float
-    log: bool = True
 
 
 def default_parameters(sc: Scenario, brand: str) -> list[Searched]:

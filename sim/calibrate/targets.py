@@ -124,6 +124,16 @@ class TargetFit:
     weight: float
 
 
+@dataclass(frozen=True)
+class Searched:
+    """A scenario key searched between `low` and `high` (on the log scale if `log`)."""
+
+    key: str
+    low: float
+    high: float
+    log: bool = True
+
+
 def key_value(sc: Scenario, key: str) -> Any:
     """The value of a dotted scenario key; KeyError naming the key if there is none."""
     node: Any = sc.model_dump()
@@ -134,11 +144,9 @@ def key_value(sc: Scenario, key: str) -> Any:
     return node
 
 
-def parse_keys(text: str, sc: Scenario) -> list:
+def parse_keys(text: str, sc: Scenario) -> list[Searched]:
     """`--sbc-keys`: comma-separated `KEY` or `KEY=LOW:HIGH`; a bare key is searched from a
     third to three times its value (on the log scale). Raises ValueError (one line)."""
-    from sim.calibrate.sbc import Searched
-
     out = []
     for item in (p.strip() for p in text.split(",")):
         if not item:
