@@ -885,6 +885,14 @@ def calibrate(
             "rate and the dropout mean"
         ),
     ] = None,
+    ad_spend: Annotated[
+        str | None,
+        typer.Option(
+            help="daily ad spend file (CSV or Parquet: date, spend): with --sbc-trials, the "
+            "cumulative CAC of customers acquired through ads (the order log's source column) "
+            "becomes a calibration target"
+        ),
+    ] = None,
 ) -> None:
     """Fit BG/NBD and Gamma-Gamma to an order log, validate on the holdout, and write a report
     and a scenario that extends the base with the fitted values (docs: README, "Calibrate to
@@ -907,8 +915,17 @@ def calibrate(
         fail(f"--sbc-trials: must be at least 0 (got {sbc_trials})")
     if sbc_consumers < 1:
         fail(f"--sbc-consumers: must be at least 1 (got {sbc_consumers})")
-    if (members is not None or sbc_keys is not None) and not sbc_trials:
-        fail(f"{'--members' if members is not None else '--sbc-keys'}: needs --sbc-trials")
+    needs = [
+        name
+        for name, given in (
+            ("--members", members),
+            ("--sbc-keys", sbc_keys),
+            ("--ad-spend", ad_spend),
+        )
+        if given is not None
+    ]
+    if needs and not sbc_trials:
+        fail(f"{needs[0]}: needs --sbc-trials")
     sc = load_or_fail(base, None)
     if scheduler:
         _quiet_dask()
@@ -929,6 +946,7 @@ def calibrate(
             executor=ex,
             members_path=members,
             sbc_keys=sbc_keys,
+            ad_spend_path=ad_spend,
         )
         write(cal, out, base_path, orders, base, fmt)
     except ExecutorError as exc:

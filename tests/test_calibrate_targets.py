@@ -48,7 +48,7 @@ def test_calibrating_a_wrong_private_lever_moves_it_toward_the_truth():
     seeds), the best value lies within 0.2 of the truth (the base is 0.3 off)."""
     t0 = time.perf_counter()
     truth = load_scenario("beauty_guides").changed({"run.consumers": 1200, "run.days": 182})
-    orders, members = roundtrip.run_data(truth, "brand", 11)
+    orders, members, _ = roundtrip.run_data(truth, "brand", 11)
     wrong = truth.changed({KEY: 0.1})
     keys = tg.parse_keys(f"{KEY}=0.05:0.95", wrong)
     fit = sbc.fit(
@@ -91,9 +91,10 @@ def test_parse_keys_validates_with_one_line_errors():
 
 def test_siyu_calibrate_fits_targets_from_members_and_named_keys(tmp_path, capsys):
     truth = load_scenario("beauty_guides").changed({"run.consumers": 1200, "run.days": 182})
-    orders, members = roundtrip.run_data(truth, "brand", 11)
+    orders, members, ad_spend = roundtrip.run_data(truth, "brand", 11)
     orders.to_csv(tmp_path / "orders.csv", index=False)
     members.to_csv(tmp_path / "members.csv", index=False)
+    ad_spend.to_csv(tmp_path / "ads.csv", index=False)
     args = [
         "calibrate",
         tmp_path / "orders.csv",
@@ -109,6 +110,8 @@ def test_siyu_calibrate_fits_targets_from_members_and_named_keys(tmp_path, capsy
         "1",
         "--members",
         tmp_path / "members.csv",
+        "--ad-spend",
+        tmp_path / "ads.csv",
     ]
     out = tmp_path / "cal"
     code, stdout, err = cli([*args, "--out", out, "--sbc-keys", f"{KEY}=0.05:0.95"], capsys)
@@ -116,7 +119,7 @@ def test_siyu_calibrate_fits_targets_from_members_and_named_keys(tmp_path, capsy
     assert "target private_share: distance" in stdout
     assert "target member_joins: distance" in stdout
     fit = json.loads((out / "fit.json").read_text())
-    assert set(fit["sbc"]["targets"]) == {"private_share", "member_joins", "member_leaves"}
+    assert set(fit["sbc"]["targets"]) == {"private_share", "member_joins", "member_leaves", "cac"}
     assert len(fit["sbc"]["targets"]["private_share"]["actual"]) == 3  # 17 weeks: 3 months
     assert set(fit["sbc"]["best"]) == {KEY}
     assert "### Aggregate targets" in (out / "report.md").read_text()
@@ -125,3 +128,28 @@ def test_siyu_calibrate_fits_targets_from_members_and_named_keys(tmp_path, capsy
         "error: --sbc-keys: brands.x.y: not a key of the base scenario"
     )
     assert not (tmp_path / "bad").exists()
+    ads_only = [a for a in args if a not in ("--sbc-trials", "2")]
+    code, _, err = cli([*ads_only, "--out", tmp_path / "bad"], capsys)
+    assert code == 2 and err.strip().startswith("error: --members: needs --sbc-trials")
+
+
+def test_cac_target_moves_a_wrong_ad_response_toward_the_truth():
+    """Truth: beauty_guides' ad awareness hazard at saturation (`platform.ad_max_hazard`),
+    its own; the base says a quarter of it. With the cumulative CAC of ads-acquired customers
+    as the only aggregate target (the data's daily ad spend and the order log's source), the
+    best value lies within a factor 2 of the truth, and CAC is a path per month."""
+    truth = load_scenario("beauty_guides").changed({"run.consumers": 1200, "run.days": 182})
+    orders, _, ad_spend = roundtrip.run_data(truth, "brand", 11)
+    real = truth.platform.ad_max_hazard
+    actual = tg.cac_path(orders, ad_spend, 6)
+    assert actual.shape == (6,) and np.all(actual > 0)
+    with pytest.raises(ValueError, match="needs a source column"):
+        tg.cac_path(orders.drop(columns="source"), ad_spend, 6)
+    wrong = truth.changed({"platform.ad_max_hazard": real / 4})
+    keys = tg.parse_keys(f"platform.ad_max_hazard={real / 8}:{real * 4}", wrong)
+    fit = sbc.fit(
+        wrong, "brand", orders, weeks=26, trials=8, seeds=(1, 2), parameters=keys, batch=4,
+        resamples=50, ad_spend=ad_spend,
+    )  # fmt: skip
+    assert {t.name for t in fit.targets} == {"cac"}
+    assert real / 2 <= fit.best["platform.ad_max_hazard"] <= real * 2

@@ -23,6 +23,7 @@ from sim.calibrate import adjust, btyd, clv, holdout, mapping, roundtrip, sbc, t
 from sim.calibrate.data import (
     Summary,
     calibration_end,
+    load_ad_spend,
     load_member_events,
     load_orders,
     summarise,
@@ -92,16 +93,19 @@ def calibrate(
     executor=None,
     members_path: str | Path | None = None,
     sbc_keys: str | None = None,
+    ad_spend_path: str | Path | None = None,
 ) -> tuple[Calibration, pd.DataFrame]:
     """Load, summarise, fit, validate and map (with `simulate`, adjust the need rate by
     simulation: `sim.calibrate.adjust`; with `sbc_trials`, search the need rate and the
     dropout mean by simulation against the repeat-buying curve: `sim.calibrate.sbc`, on
     `executor`, searching `sbc_keys` if given (`sim.calibrate.targets.parse_keys`) and
     fitting the aggregate targets the data gives: the private share path when the log names
-    a private channel, member joins and leaves with `members_path`); raises DataError or
+    a private channel, member joins and leaves with `members_path`, CAC with `ad_spend_path`);
+    raises DataError or
     ValueError (one line)."""
     orders = load_orders(orders_path, fmt)
     members = load_member_events(members_path) if members_path is not None else None
+    ad_spend = load_ad_spend(ad_spend_path) if ad_spend_path is not None else None
     brand = brand or sc.brand_names()[0]
     if brand not in sc.brands:
         raise ValueError(
@@ -142,7 +146,17 @@ def calibrate(
     found, curves, errors = None, None, None
     if sbc_trials:
         found, mapped, curves, errors = simulation_based(
-            sc, brand, orders, s, mapped, sbc_trials, sbc_consumers, executor, members, sbc_keys
+            sc,
+            brand,
+            orders,
+            s,
+            mapped,
+            sbc_trials,
+            sbc_consumers,
+            executor,
+            members,
+            sbc_keys,
+            ad_spend,
         )
     cal = Calibration(
         s,
@@ -176,6 +190,7 @@ def simulation_based(
     executor,
     members: pd.DataFrame | None = None,
     keys: str | None = None,
+    ad_spend: pd.DataFrame | None = None,
 ) -> tuple[sbc.SbcFit, list[mapping.Mapped], dict, dict]:
     """The simulation-based calibration against the calibration weeks' repeat-buying curve,
     the mapped keys with its values, and the curves (data, as mapped, as fitted) over the
@@ -195,6 +210,7 @@ def simulation_based(
         executor=executor,
         targets=bool(targets.is_private(orders["channel"]).any()),
         members=members[members["date"] <= s.end] if members is not None else None,
+        ad_spend=ad_spend[ad_spend["date"] <= s.end] if ad_spend is not None else None,
     )
     data_curve, _ = roundtrip.repeat_curve(orders, all_weeks)
     as_mapped, _ = roundtrip.simulated_curves(mapped_sc, brand, found.seeds, all_weeks)

@@ -83,16 +83,30 @@ def member_log(events: str | Path, brand: str, start: str = START) -> pd.DataFra
     ).reset_index(drop=True)
 
 
+def ad_log(ledger: pd.DataFrame, brand: str, start: str = START) -> pd.DataFrame:
+    """One brand's daily ad spend from a run's ledger, as the brand's data gives it (date,
+    spend)."""
+    rows = ledger[ledger["brand"].astype(str) == brand]
+    days = pd.to_timedelta(rows["day"].to_numpy(), unit="D")
+    return pd.DataFrame(
+        {"date": pd.Timestamp(start) + days, "spend": rows["cost_ads"].to_numpy(float)}
+    )
+
+
 def run_data(
     sc: Scenario, brand: str, seed: int, engine: str = "fast"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run `sc` with `seed`, its events into a temporary folder: the order log and the
-    member events."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run `sc` with `seed`, its events into a temporary folder: the order log, the member
+    events and the daily ad spend."""
     from sim.runner import run
 
     with tempfile.TemporaryDirectory(prefix="siyu-roundtrip-") as tmp:
-        run(sc, seed, engine, events=Path(tmp) / "events")
-        return order_log(Path(tmp) / "events", brand), member_log(Path(tmp) / "events", brand)
+        result = run(sc, seed, engine, events=Path(tmp) / "events")
+        return (
+            order_log(Path(tmp) / "events", brand),
+            member_log(Path(tmp) / "events", brand),
+            ad_log(result.ledger, brand),
+        )
 
 
 def run_log(

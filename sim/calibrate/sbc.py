@@ -68,6 +68,7 @@ def trial_curve(
     weeks: int,
     members: bool | None = None,
     share: bool = True,
+    ads: bool = False,
 ):
     """One run of `sc` changed by `values` (a task for the executors): the cohort's
     repeat-buying curve over `weeks` weeks and the cohort's size; with `members` given
@@ -76,10 +77,13 @@ def trial_curve(
     changed = sc.changed({**values, "run.days": weeks * 7})
     if members is None:
         return repeat_curve(run_log(changed, brand, seed), weeks, start=START)
-    log, member_events = run_data(changed, brand, seed)
+    log, member_events, ad_spend = run_data(changed, brand, seed)
     curve, n = repeat_curve(log, weeks, start=START)
     months = tg.months_of(weeks * 7)
-    return curve, n, tg.paths(log, member_events if members else None, months, START, share)
+    sims = tg.paths(
+        log, member_events if members else None, months, START, share, ad_spend if ads else None
+    )
+    return curve, n, sims
 
 
 def distance(simulated: np.ndarray, actual: np.ndarray) -> np.ndarray:
@@ -126,10 +130,12 @@ def fit(
     targets: bool = False,
     members: pd.DataFrame | None = None,
     weights: dict[str, float] | None = None,
+    ad_spend: pd.DataFrame | None = None,
 ) -> SbcFit:
     """Search `parameters` (default `default_parameters`) so that `sc`'s simulated cohort
     curve over `weeks` weeks matches the order log's (see the module's docstring); with
-    `targets` the private share path, with `members` the member joins and leaves paths."""
+    `targets` the private share path, with `members` the member joins and leaves paths, with
+    `ad_spend` (daily) the CAC path."""
     import optuna
 
     from sim.experiments.executors import SerialExecutor, TaskFailed
@@ -143,11 +149,13 @@ def fit(
         raise ValueError("the order log has no cohort customer to calibrate against")
     actual = per_customer.mean(axis=0)
     weights = {**tg.WEIGHTS, **(weights or {})}
-    with_targets = targets or members is not None
+    with_targets = targets or members is not None or ad_spend is not None
     months = tg.months_of(weeks * 7)
     if with_targets and months < 1:
         raise ValueError("the aggregate targets need a calibration period of a month or more")
-    actual_paths = tg.paths(orders, members, months, share=targets) if with_targets else {}
+    actual_paths = (
+        tg.paths(orders, members, months, share=targets, ad_spend=ad_spend) if with_targets else {}
+    )
     sims: dict[str, np.ndarray] = {
         k: np.full((trials, len(seeds), months), np.nan) for k in actual_paths
     }
@@ -169,7 +177,9 @@ def fit(
                 (
                     (i, j),
                     (sc, brand, dict(t.params), s, weeks)
-                    + ((members is not None, targets) if with_targets else ()),
+                    + (
+                        (members is not None, targets, ad_spend is not None) if with_targets else ()
+                    ),
                 )
                 for i, t in enumerate(asked)
                 for j, s in enumerate(seeds)

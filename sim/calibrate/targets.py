@@ -11,6 +11,9 @@ calibration period only):
 - `member_joins`, `member_leaves` (with a member events file): joins and leaves in the
   month per customer of the order log's calibration period (so that a data set and a
   simulated population of another size compare).
+- `cac` (with a daily ad spend file): the cumulative ad spend to each month's end per
+  customer acquired through ads so far (customers whose first order's `source` is `ads`;
+  before the first such customer the spend itself, as if one had been acquired).
 
 Distance of a target: the root mean square difference of the simulated and actual paths over
 the months, relative to the actual path's mean (scale-free, as the repeat-buying curve's
@@ -44,6 +47,7 @@ WEIGHTS: dict[str, float] = {
     "private_share": 1.0,
     "member_joins": 1.0,
     "member_leaves": 1.0,
+    "cac": 1.0,
 }
 """Weight of each target's distance in the sum the search minimises."""
 
@@ -90,18 +94,43 @@ def member_paths(
     return out
 
 
+def cac_path(orders: pd.DataFrame, ad_spend: pd.DataFrame, months: int, start=None) -> np.ndarray:
+    """Cumulative ad spend to each month's end per customer acquired through ads so far
+    (first orders with source `ads`; at least one, so a month before the first is the
+    spend itself)."""
+    if "source" not in orders.columns:
+        raise ValueError(
+            "--ad-spend: the order log needs a source column (ads for customers acquired "
+            "through ads) to measure CAC"
+        )
+    start = pd.Timestamp(start) if start is not None else orders["date"].min()
+    first = orders.sort_values("date", kind="stable").drop_duplicates("customer")
+    ads = first["source"].astype(str).str.strip().str.lower() == "ads"
+    m = _month(first.loc[ads, "date"], start)
+    acquired = np.cumsum(np.bincount(m[(m >= 0) & (m < months)], minlength=months))
+    sm = _month(ad_spend["date"], start)
+    keep = (sm >= 0) & (sm < months)
+    spent = np.cumsum(
+        np.bincount(sm[keep], ad_spend["spend"].to_numpy(float)[keep], minlength=months)
+    )
+    return spent / np.maximum(acquired, 1)
+
+
 def paths(
     orders: pd.DataFrame,
     members: pd.DataFrame | None,
     months: int,
     start=None,
     share: bool = True,
+    ad_spend: pd.DataFrame | None = None,
 ) -> dict[str, np.ndarray]:
     """The targets asked for: with `share` the private share path, with member events the
-    joins and leaves paths."""
+    joins and leaves paths, with daily ad spend the CAC path."""
     out = {"private_share": private_share(orders, months, start)} if share else {}
     if members is not None:
         out.update(member_paths(members, orders, months, start))
+    if ad_spend is not None:
+        out["cac"] = cac_path(orders, ad_spend, months, start)
     return out
 
 
