@@ -32,6 +32,23 @@ COHORT_WEEKS = 12
 CDNOW's 1997 first-quarter cohort)."""
 
 
+def dates(days: pd.Series, start: str = START) -> pd.DatetimeIndex:
+    """Run days as calendar dates from `start` (day 0)."""
+    return pd.Timestamp(start) + pd.to_timedelta(days.to_numpy(), unit="D")
+
+
+def new_customers_rows(events: str | Path, table: str, brand: str) -> pd.DataFrame:
+    """One brand's rows of an events table (`orders`, `memberships`) without the consumers
+    who were its customers at day 0 (their history before the run is not in the log)."""
+    events = Path(events)
+    rows = pd.read_parquet(events / f"{table}.parquet")
+    customers = pd.read_parquet(events / "customers.parquet")
+    at_start = customers.loc[
+        (customers["brand"].astype(str) == brand) & customers["customer_at_start"], "consumer"
+    ]
+    return rows[(rows["brand"].astype(str) == brand) & ~rows["consumer"].isin(at_start)]
+
+
 def order_log(
     events: str | Path, brand: str, start: str = START, spells: bool = False
 ) -> pd.DataFrame:
@@ -41,13 +58,7 @@ def order_log(
     A consumer who lapses (drops out) may be acquired again later, and a brand's log sees
     one customer buy on. With `spells`, each acquisition starts a new customer id
     (`c<consumer>.<spell>`): the log the model's own dropout describes."""
-    events = Path(events)
-    orders = pd.read_parquet(events / "orders.parquet")
-    customers = pd.read_parquet(events / "customers.parquet")
-    at_start = customers.loc[
-        (customers["brand"].astype(str) == brand) & customers["customer_at_start"], "consumer"
-    ]
-    o = orders[(orders["brand"].astype(str) == brand) & ~orders["consumer"].isin(at_start)]
+    o = new_customers_rows(events, "orders", brand)
     customer = "c" + o["consumer"].astype(str)
     if spells:
         spell = o["first"].astype(int).groupby(o["consumer"]).cumsum()
@@ -55,7 +66,7 @@ def order_log(
     return pd.DataFrame(
         {
             "customer": customer.to_numpy(),
-            "date": pd.Timestamp(start) + pd.to_timedelta(o["day"].to_numpy(), unit="D"),
+            "date": dates(o["day"], start),
             "value": o["value"].to_numpy(float),
             "channel": o["channel"].astype(str).to_numpy(),
             "source": o["source"].astype(str).to_numpy(),
@@ -66,17 +77,11 @@ def order_log(
 def member_log(events: str | Path, brand: str, start: str = START) -> pd.DataFrame:
     """One brand's membership events (join, mute, leave) of consumers who were not its
     customers at day 0, in the member events schema (customer, date, event, channel)."""
-    events = Path(events)
-    m = pd.read_parquet(events / "memberships.parquet")
-    customers = pd.read_parquet(events / "customers.parquet")
-    at_start = customers.loc[
-        (customers["brand"].astype(str) == brand) & customers["customer_at_start"], "consumer"
-    ]
-    m = m[(m["brand"].astype(str) == brand) & ~m["consumer"].isin(at_start)]
+    m = new_customers_rows(events, "memberships", brand)
     return pd.DataFrame(
         {
             "customer": ("c" + m["consumer"].astype(str)).to_numpy(),
-            "date": pd.Timestamp(start) + pd.to_timedelta(m["day"].to_numpy(), unit="D"),
+            "date": dates(m["day"], start),
             "event": m["kind"].astype(str).to_numpy(),
             "channel": m["channel"].astype(str).to_numpy(),
         }
@@ -87,9 +92,8 @@ def ad_log(ledger: pd.DataFrame, brand: str, start: str = START) -> pd.DataFrame
     """One brand's daily ad spend from a run's ledger, as the brand's data gives it (date,
     spend)."""
     rows = ledger[ledger["brand"].astype(str) == brand]
-    days = pd.to_timedelta(rows["day"].to_numpy(), unit="D")
     return pd.DataFrame(
-        {"date": pd.Timestamp(start) + days, "spend": rows["cost_ads"].to_numpy(float)}
+        {"date": dates(rows["day"], start), "spend": rows["cost_ads"].to_numpy(float)}
     )
 
 

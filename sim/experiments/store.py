@@ -162,15 +162,21 @@ def is_store(path: Path) -> bool:
     return (path / EXPERIMENT).is_file()
 
 
+def identity(run: dict[str, Any], n: int) -> dict[str, pa.Array]:
+    """The run's identity columns (run id, point, replicate, seed) for `n` rows."""
+    return {
+        "run_id": pa.array([str(run["run_id"])] * n, pa.string()),
+        "point": pa.array([int(run["point"])] * n, pa.int64()),
+        "replicate": pa.array([int(run["replicate"])] * n, pa.int64()),
+        "seed": pa.array([int(run["seed"])] * n, pa.int64()),
+    }
+
+
 def rows_table(rows: list[tuple[str, str, float]], run: dict[str, Any]) -> pa.Table:
     """A run's tidy KPI rows (ROW_COLUMNS) as an Arrow table with the run's identity."""
-    n = len(rows)
     return pa.table(
         {
-            "run_id": pa.array([str(run["run_id"])] * n, pa.string()),
-            "point": pa.array([int(run["point"])] * n, pa.int64()),
-            "replicate": pa.array([int(run["replicate"])] * n, pa.int64()),
-            "seed": pa.array([int(run["seed"])] * n, pa.int64()),
+            **identity(run, len(rows)),
             "brand": pa.array([r[0] for r in rows], pa.string()),
             "metric": pa.array([r[1] for r in rows], pa.string()),
             "value": pa.array([float(r[2]) for r in rows], pa.float64()),
@@ -181,13 +187,9 @@ def rows_table(rows: list[tuple[str, str, float]], run: dict[str, Any]) -> pa.Ta
 def paths_table(rows: list[tuple[str, str, int, int, float]], run: dict[str, Any]) -> pa.Table:
     """A run's path rows (PATH_COLUMNS: brand, KPI, window, its last day, value) as an Arrow
     table with the run's identity."""
-    n = len(rows)
     return pa.table(
         {
-            "run_id": pa.array([str(run["run_id"])] * n, pa.string()),
-            "point": pa.array([int(run["point"])] * n, pa.int64()),
-            "replicate": pa.array([int(run["replicate"])] * n, pa.int64()),
-            "seed": pa.array([int(run["seed"])] * n, pa.int64()),
+            **identity(run, len(rows)),
             "brand": pa.array([r[0] for r in rows], pa.string()),
             "metric": pa.array([r[1] for r in rows], pa.string()),
             "period": pa.array([int(r[2]) for r in rows], pa.int64()),
