@@ -24,4 +24,5 @@ def test_shipped_ledgers_match_their_fingerprints(capsys: pytest.CaptureFixture[
     assert code == 0, "fingerprints changed:\n" + "\n".join(
         line for line in out.splitlines() if "CHANGED" in line
     )
-    assert out.count(" same") == len(module.json.loads(module.RECORD.read_text()))
+    record = module.json.loads(module.RECORD.read_text())
+    assert out.count(" same") == len([key for key in record if not key.startswith("_")])
