@@ -50,6 +50,7 @@ class Market(Protocol):
     purchases: np.ndarray  # [brand, consumer]
     store_access: np.ndarray  # [brand, consumer]
     store_catchment: list[np.ndarray]
+    withheld: np.ndarray  # [brand, consumer] kept by its franchisee (channel conflict)
     ledger: Ledger
     events: EventRows | None  # the raw event rows, when the run records events (sim.events)
     network: Network
@@ -263,6 +264,10 @@ class Consumer(mesa.Agent):
                     pop.convenience_private, cat.private_fit, pop.habit_weight, self.habit_today(b)
                 ),
                 service=service,
+                # the private shop's guarantee (organisation and channel conflict)
+                protection=rules.private_guarantee_value(
+                    pop.trust_weight, self.trust, st.private_guarantee
+                ),
             )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
             offer(
@@ -353,8 +358,15 @@ class Consumer(mesa.Agent):
             rules.invitation_after_purchase(channel, member is not None, brand.private_ops)
         )
         if invitation == Source.PACKAGE_CARD:
-            if model.rng.random() < brand.strategy.package_card_rate:
-                brand.invite(self, "package_card", brand.strategy.package_card_channel)
+            st = brand.strategy
+            sent = rules.package_card_probability(  # the public team's diversion (KPI credit)
+                st.package_card_rate,
+                st.private_sales_kpi == "separate",
+                st.channel_policy == "separate",
+                st.public_team_cooperation,
+            )
+            if model.rng.random() < sent:
+                brand.invite(self, "package_card", st.package_card_channel)
         elif invitation == Source.STORE:
             brand.store_invite(self)
         m = self.membership(b)
@@ -784,16 +796,20 @@ class Brand(mesa.Agent):
 
     def store_invite(self, consumer: Consumer) -> None:
         """A guide asks a visitor or buyer to add them on WeCom; without guides, the
-        counter's QR code invites them into the mini-program."""
+        counter's QR code invites them into the mini-program; never a customer its
+        franchisee keeps (`rules.store_invite_rate`)."""
         st = self.strategy
+        withheld = bool(self.model.withheld[self.index, consumer.index])  # its franchisee's
         if not self.guides:
-            if st.qr_invite_rate > 0 and self.model.rng.random() < st.qr_invite_rate:
+            if st.qr_invite_rate > 0 and self.model.rng.random() < rules.store_invite_rate(
+                st.qr_invite_rate, withheld
+            ):
                 self.invite(consumer, "store", "mini_program")
             return
         p = rules.guide_invite_probability(
             st.guide_invite_rate, st.guide_regime == "quota", st.quota_invite_multiplier
         )
-        if self.model.rng.random() < p:
+        if self.model.rng.random() < rules.store_invite_rate(p, withheld):
             self.invite(consumer, "store", "guide")
 
     def place_member(self, channel: str) -> tuple[str, Guide | None]:

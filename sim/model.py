@@ -116,6 +116,8 @@ class MarketModel(mesa.Model):
                 near = streams.setup(Purpose.STORES, br.index).random(n)
                 self.store_access[br.index] = near < br.params.store_coverage
         self.store_catchment = [np.flatnonzero(row) for row in self.store_access]
+        # organisation and channel conflict: customers their franchisee keeps
+        self.withheld = population.channel_owners(sc, brand_names, n, streams)
 
         # ---- consumers: heterogeneity drawn as arrays, then one agent each
         need = np.zeros((n, len(cat_names)))

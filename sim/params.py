@@ -425,6 +425,28 @@ class StrategyParams(Strict):
     tooling_per_day: NonNeg = F(
         0.0, "yuan/day: SCRM tooling, mini-program and ops team", extensive=True
     )
+    # organisation and channel conflict (brand A): who is credited with private sales, how
+    # willing the public team is to divert, and the private shop's guarantee
+    private_sales_kpi: Literal["shared", "separate"] = F(
+        "shared",
+        "shared: private-shop sales also count towards the public (platform-store) team's "
+        "KPI, so it sends the package cards the strategy plans; separate: they count only "
+        "for a private sales team, and the public team, losing the buyers it diverts, sends "
+        "only public_team_cooperation of them (brand A; under the assist policy private "
+        "sales land on the platform, so nothing is lost either way)",
+    )
+    public_team_cooperation: Share = F(
+        0.5,
+        "share: of the planned package cards a public team sends when the buyers it diverts "
+        "to the private shop no longer count for it (private_sales_kpi separate; a stylised "
+        "value: brand A's article names an unwilling team, no figure)",
+    )
+    private_guarantee: NonNeg = F(
+        0.0,
+        "utility: the private shop's buyer guarantee (Youzan's escrow answering the "
+        "platform's buyer protection), valued like it: times consumer trust and "
+        "trust_weight; equal to platform.buyer_protection it matches the platform",
+    )
 
     @model_validator(mode="after")
     def _tiers_consistent(self) -> StrategyParams:
@@ -467,6 +489,16 @@ class BrandParams(Strict):
         0.0, "visits/day across all stores", extensive=True
     )
     store_conversion: Share = F(0.3, "probability: a store visit with a latent need buys")
+    franchise_share: Share = F(
+        0.0,
+        "share: of the store customers whose store is a franchisee's or a distributor's, "
+        "which owns the relationship (Bosideng: 3,600 stores, 50% direct)",
+    )
+    franchise_handover: Share = F(
+        0.0,
+        "share: of its customers a franchisee hands over to the brand's private domain; the "
+        "rest are never invited at a store (brand A: distributors unwilling to hand over)",
+    )
     annual_budget: NonNeg = F(
         1e12,
         "yuan/budget year (days 0-364, 365-729, ...): most the brand spends on ads, guides' "

@@ -9,6 +9,7 @@ import numpy as np
 
 from sim import rules
 from sim.params import Scenario
+from sim.streams import Purpose, RunStreams
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,18 @@ def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) ->
         else:
             dropout[k] = cat.dropout_mean
     return Traits(alpha, trust, slots, hunter, tolerance, dropout)
+
+
+def channel_owners(sc: Scenario, brands: list[str], n: int, streams: RunStreams) -> np.ndarray:
+    """[brands, consumers] bool: whose store relationship a franchisee (or distributor)
+    owns and keeps from the brand's private domain (`rules.withheld_by_owner`; organisation
+    and channel conflict). One uniform per consumer from the brand's own set-up stream
+    (`Purpose.CHANNEL_OWNERS`), drawn only for a brand with stores and a franchise share
+    above 0: with the share at 0 nothing is drawn and nobody is withheld."""
+    withheld = np.zeros((len(brands), n), dtype=bool)
+    for k, name in enumerate(brands):
+        bp = sc.brands[name]
+        if bp.stores > 0 and bp.franchise_share > 0:
+            u = streams.setup(Purpose.CHANNEL_OWNERS, k).random(n)
+            withheld[k] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
+    return withheld

@@ -450,6 +450,58 @@ def guide_invite_probability(rate: float, quota: bool, quota_multiplier: float) 
     return min(rate * (quota_multiplier if quota else 1.0), 1.0)
 
 
+# ------------------------------------------- organisation and channel conflict (brand A)
+
+
+def public_team_diversion(separate_kpi: bool, separate_shop: bool, cooperation: float) -> float:
+    """Share of the planned diversion (package cards in platform parcels) the public
+    (platform-store) team carries out: `cooperation` when private-shop sales are credited
+    to a separate private sales KPI and the brand runs its own shop (every buyer it diverts
+    takes later orders off its own numbers), else 1 (shared credit, or the assist policy,
+    under which private sales land on the platform and count for it). Source: brand A's
+    article (domain brief, mechanism 8): a separate private sales KPI and a public team
+    unwilling to divert traffic; shared credit and assist are its remedies."""
+    if separate_kpi and separate_shop:
+        return cooperation
+    return 1.0
+
+
+def package_card_probability(
+    rate: float, separate_kpi: bool, separate_shop: bool, cooperation: float
+) -> float:
+    """P(a platform parcel of a non-member carries a package card): the strategy's
+    `package_card_rate` times the public team's diversion (`public_team_diversion`);
+    exactly the rate under shared credit."""
+    return rate * public_team_diversion(separate_kpi, separate_shop, cooperation)
+
+
+def withheld_by_owner(u: ArrayLike, franchise_share: float, handover: float):
+    """Whether a consumer's store relationship is owned by a franchisee (or distributor)
+    that keeps it from the brand's private domain, from one uniform u per consumer drawn at
+    set-up: u < f·(1 − h), f = `franchise_share`, h = `franchise_handover`. A franchised
+    customer is one with u < f, handed over unless u < f·(1 − h): one draw keeps the sets
+    nested, so raising the handover or the direct share frees the same customers first
+    (common random numbers). Source: Bosideng's 3,600 stores, half direct (mechanism 4);
+    brand A's distributors unwilling to hand over their customers (mechanism 8)."""
+    return u < franchise_share * (1.0 - handover)
+
+
+def store_invite_rate(rate: float, withheld: bool) -> float:
+    """P(a store invitation, by a guide or the counter's QR code) for one consumer: the
+    brand's rate, or 0 for a customer its franchisee keeps (`withheld_by_owner`)."""
+    return 0.0 if withheld else rate
+
+
+def private_guarantee_value(trust_weight: float, trust: float, guarantee: float) -> float:
+    """What the private shop's buyer guarantee (Youzan's 担保, escrow until the buyer
+    confirms) is worth to a consumer in `channel_utility`: valued as the platform's buyer
+    protection is (`platform_protection_value`), trust_weight · trust_i · `private_guarantee`,
+    so the consumers who prefer the platform for its protection are the ones it wins back.
+    Source: the private-shop guarantee answering buyer protection (domain brief, mechanisms
+    8 and 9)."""
+    return platform_protection_value(trust_weight, trust, guarantee)
+
+
 def join_discount(separate: bool, private_discount: float, member_coupon: float) -> float:
     """The price advantage an invitee weighs when deciding to join (share of list price):
     the private shop's discount when the channel policy is 'separate' (members buy in the

@@ -65,6 +65,10 @@ class Purpose(IntEnum):
     (index: brand)."""
     EVENTS = 9
     """Single model events applied between days (`FastModel.apply_event`)."""
+    CHANNEL_OWNERS = 10
+    """Organisation and channel conflict: which consumers' store relationship a franchisee
+    owns and keeps (index: brand; drawn only for a brand with stores and a franchise share
+    above 0)."""
 
 
 class Phase(IntEnum):

@@ -127,6 +127,7 @@ class FastModel:
             cohort_src=per_brand(np.int8),
             dropout=t.dropout.astype(np.float32),
             store_access=store_access,
+            withheld=population.channel_owners(sc, self.brand_names, n, streams),
             annoyed=per_brand(np.bool_),
             koc_reach=per_brand(np.bool_),
             advocates=per_brand(np.int32),

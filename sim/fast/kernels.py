@@ -30,7 +30,7 @@ from numba import njit
 from sim.accounting import column, columns
 from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
-from sim.fast.bridge import ChannelPolicy, GuideRegime
+from sim.fast.bridge import ChannelPolicy, GuideRegime, PrivateSalesKpi
 from sim.fast.jit import accounting as A
 from sim.fast.layout import (
     NEVER,
@@ -241,7 +241,10 @@ def options(W, B, G, today, i, b, chan, util, share, at):
                 G.habit_weight,
                 habit_today(W, G, b, i, today),
             ),
-            0.0,
+            # the private shop's guarantee (organisation and channel conflict)
+            R.private_guarantee_value(
+                G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
+            ),
             service,
             common,
         )
@@ -360,7 +363,13 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         set_state(W, G, b, i, np.int64(State.CUSTOMER))
     invitation = R.invitation_after_purchase(channel, member, B.private_ops[b])
     if invitation == Source.PACKAGE_CARD:
-        if rng.random() < B.package_card_rate[b]:
+        sent = R.package_card_probability(  # the public team's diversion (KPI credit)
+            B.package_card_rate[b],
+            B.private_sales_kpi[b] == PrivateSalesKpi.SEPARATE,
+            B.channel_policy[b] == ChannelPolicy.SEPARATE,
+            B.public_team_cooperation[b],
+        )
+        if rng.random() < sent:
             invite(W, B, G, L, today, rng, i, b, invitation, B.package_card_channel[b])
     elif invitation == Source.STORE:
         store_invite(W, B, G, L, today, rng, i, b)
@@ -552,9 +561,12 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
 @_jit
 def store_invite(W, B, G, L, today, rng, i, b):
     """Brand.store_invite: a guide asks to add the visitor; without guides the counter's
-    QR code invites into the mini-program."""
+    QR code invites into the mini-program; never a customer its franchisee keeps."""
+    withheld = W.withheld[b, i]
     if W.b_ghi[b] == W.b_glo[b]:
-        if B.qr_invite_rate[b] > 0 and rng.random() < B.qr_invite_rate[b]:
+        if B.qr_invite_rate[b] > 0 and rng.random() < R.store_invite_rate(
+            B.qr_invite_rate[b], withheld
+        ):
             invite(
                 W,
                 B,
@@ -573,7 +585,7 @@ def store_invite(W, B, G, L, today, rng, i, b):
         B.guide_regime[b] == GuideRegime.QUOTA,
         B.quota_invite_multiplier[b],
     )
-    if rng.random() < p:
+    if rng.random() < R.store_invite_rate(p, withheld):
         invite(W, B, G, L, today, rng, i, b, np.int64(Source.STORE), np.int64(MemberChannel.GUIDE))
 
 

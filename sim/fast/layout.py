@@ -15,7 +15,7 @@ arrays, so compiling a kernel does not grow with the number of fields.
 
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
-Per-consumer floats are float32 and flags int8/bool: 76 bytes per consumer and brand,
+Per-consumer floats are float32 and flags int8/bool: 77 bytes per consumer and brand,
 15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
@@ -64,6 +64,7 @@ class World(NamedTuple):
     cohort_src: np.ndarray  # [nb, n] i1
     dropout: np.ndarray  # [nb, n] f4 BG/NBD p
     store_access: np.ndarray  # [nb, n] bool
+    withheld: np.ndarray  # [nb, n] bool kept by its franchisee (channel conflict)
     annoyed: np.ndarray  # [nb, n] bool
     koc_reach: np.ndarray  # [nb, n] bool
     advocates: np.ndarray  # [nb, n] i4 friends who are customers or members
