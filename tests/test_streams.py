@@ -35,6 +35,7 @@ KEYS = {
     "NEED_CLOCKS": 7,
     "STAFFING": 8,
     "EVENTS": 9,
+    "CHANNEL_OWNERS": 10,
 }
 PHASES = {
     "BRAND_ORDER": 1,
