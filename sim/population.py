@@ -1,5 +1,6 @@
 """The consumers' heterogeneity, drawn as arrays from the run's Generator: both engines
-draw their population here, in the same order (need rates, then traits)."""
+draw their population here, in the same order (need rates, then traits), and the channel
+owners (who keeps which store customers) from their own streams."""
 
 from __future__ import annotations
 
