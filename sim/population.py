@@ -9,6 +9,7 @@ import numpy as np
 
 from sim import rules
 from sim.params import Scenario
+from sim.streams import Purpose, RunStreams
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,22 @@ def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) ->
         else:
             dropout[k] = cat.dropout_mean
     return Traits(alpha, trust, slots, hunter, tolerance, dropout)
+
+
+def order_value_means(
+    sc: Scenario, categories: list[str], n: int, streams: RunStreams
+) -> np.ndarray:
+    """[n, categories] each consumer's mean order value in each category relative to its
+    price (order values and baskets, `sim.rules.order_list_value`): Gamma with mean 1 and
+    cv `order_value_cv`, drawn from the category's own set-up stream
+    (`Purpose.ORDER_VALUES`, index: its position in the scenario), or 1 for everyone
+    without a draw where the cv is 0."""
+    out = np.ones((n, len(categories)))
+    names = list(sc.categories)
+    for c, name in enumerate(categories):
+        cv = sc.categories[name].order_value_cv
+        if cv > 0:
+            rng = streams.setup(Purpose.ORDER_VALUES, names.index(name))
+            shape = rules.order_value_shape(cv)
+            out[:, c] = rng.gamma(shape, 1.0 / shape, size=n)
+    return out
