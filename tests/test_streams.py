@@ -35,6 +35,7 @@ KEYS = {
     "NEED_CLOCKS": 7,
     "STAFFING": 8,
     "EVENTS": 9,
+    "ORDER_VALUES": 14,  # order values and baskets
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -50,6 +51,7 @@ PHASES = {
     "NEED_ORDER": 11,
     "NEEDS": 12,
     "REVIEW": 13,
+    "ORDER_VALUE": 18,  # order values and baskets
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 
