@@ -23,7 +23,7 @@ from sim.ledger import Ledger
 from sim.network import Network
 from sim.params import MEMBER_CHANNELS, BrandParams, CategoryParams, Scenario, StrategyParams
 from sim.staffing import draw_staff
-from sim.streams import Purpose
+from sim.streams import Phase, Purpose, RunStreams, order_sub
 from sim.vocab import (
     COHORT_HORIZONS,
     SOURCES_CUSTOMER,
@@ -58,6 +58,10 @@ class Market(Protocol):
     consumers: list[Consumer]
     brands_in_category: list[list[int]]
     agenda: dict[int, list[tuple[Consumer, int]]]
+    # order values and baskets (issue 12, item 5)
+    streams: RunStreams
+    order_value_mean: np.ndarray  # [consumer, category] mean order value / price
+    value_draw: np.random.Generator  # the Generator an order's own value stream is loaded into
 
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
 
@@ -332,9 +336,16 @@ class Consumer(mesa.Agent):
             self.acquired[b] = model.today
             model.start_cohort(self, b)
         member = self.memberships.get(b)
-        price = brand.category.price * share
+        list_price = self.order_value(b, channel, prompted_by)
+        price = list_price * share
         brand.record_order(
-            self, channel, price, first=bool(first), member=member, prompted_by=prompted_by
+            self,
+            channel,
+            price,
+            first=bool(first),
+            member=member,
+            prompted_by=prompted_by,
+            list_price=list_price,
         )
         self.purchases[b] += 1
         self.spend[b] += price
@@ -375,6 +386,29 @@ class Consumer(mesa.Agent):
         )
         if model.rng.random() < p:
             self.lapse(b)
+
+    # ------------------------------------------------------------------ order values
+    # Order values and baskets (issue 12, item 5).
+    def order_value(self, b: int, channel: Channel, prompted_by: Prompt) -> float:
+        """The list value of this consumer's order of brand b now
+        (`rules.order_list_value`): the category's price times this consumer's mean order
+        value in it, the basket cross-sell adds in the private shop or on a push
+        (`rules.basket_multiplier`) and, where orders vary, this order's own Gamma draw
+        from its stream (`Phase.ORDER_VALUE`, sub-key `sim.streams.order_sub`)."""
+        model = self.model
+        brand = model.brands[b]
+        cat = brand.category
+        basket = rules.basket_multiplier(
+            brand.strategy.cross_sell, cat.sku_breadth, channel, accounting.pushed(prompted_by)
+        )
+        draw = 1.0
+        if cat.order_value_cv_order > 0:
+            sub = int(order_sub(self.index, b, int(self.purchases[b])))
+            gen = model.streams.daily(Phase.ORDER_VALUE, model.today, sub, model.value_draw)
+            shape = rules.order_value_shape(cat.order_value_cv_order)
+            draw = float(gen.gamma(shape, 1.0 / shape))
+        mean = float(model.order_value_mean[self.index, brand.category_index])
+        return rules.order_list_value(cat.price, mean, basket, draw)
 
     # ------------------------------------------------------------------ private domain
     def join(self, b: int, channel: str, source: str, guide: Guide | None, reluctant: bool) -> None:
@@ -1010,9 +1044,12 @@ class Brand(mesa.Agent):
         first: bool,
         member: Membership | None,
         prompted_by: Prompt,
+        list_price: float | None = None,
     ) -> None:
         """Account one order (`sim.accounting.book_order`): GMV by channel and source, the
-        costs it triggers (platform commission, guide and KOC commission)."""
+        costs it triggers (platform commission, guide and KOC commission). `list_price`:
+        the order's value before discounts (`Consumer.order_value`; the category's price
+        when not given)."""
         st = self.strategy
         cat = self.category
         coupon = rules.member_coupon_applies(
@@ -1030,7 +1067,7 @@ class Brand(mesa.Agent):
             source,
             prompted_by,
             price,
-            cat.price,
+            cat.price if list_price is None else list_price,
             cat.gross_margin,
             first,
             member is not None,

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.params import SOURCES_CUSTOMER
+from sim.params import CHANNELS, SOURCES_CUSTOMER
 
 PRIVATE_COSTS = (
     "cost_guide_salary",
@@ -125,6 +125,9 @@ def flow_kpis(t: pd.Series) -> dict[str, float | None]:
         "mutes": float(t["mutes"]),
         "leaves": float(t["leaves"]),
         "lapses": float(t["lapses"]),
+        # order values and baskets (issue 12, item 5): the mean order value paid, by channel
+        "order_value": ratio(t["gmv_total"], t["orders_total"]),
+        **{f"order_value_{c}": ratio(t[f"gmv_{c}"], t[f"orders_{c}"]) for c in CHANNELS},
     }
     return out
 
@@ -147,6 +150,8 @@ def flow_counts(t: pd.Series) -> dict[str, float]:
         "referral_rate": float(t["new_customers_total"]),
         "fake_member_share": float(t["fake_members"] + t["new_members_total"]),
         "hunter_reward_share": float(t["fake_members"] + t["new_members_referral"]),
+        "order_value": float(t["orders_total"]),
+        **{f"order_value_{c}": float(t[f"orders_{c}"]) for c in CHANNELS},
     }
 
 
@@ -283,6 +288,8 @@ COUNT_UNITS: dict[str, str] = {
     "ltv365": "customers",
     "ltv90_pv": "customers",
     "ltv365_pv": "customers",
+    "order_value": "orders",
+    **{f"order_value_{c}": "orders" for c in CHANNELS},
 }
 """What each ratio's count counts (the word of the withholding reason)."""
 

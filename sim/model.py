@@ -125,6 +125,10 @@ class MarketModel(mesa.Model):
             rng = streams.setup(Purpose.NEED_RATES, k)
             need[:, k] = population.need_rates(sc, [name], n, rng)[:, 0]
         t = population.traits(sc, brand_names, n, streams.setup(Purpose.TRAITS))
+        # order values and baskets: each consumer's mean order value per category, relative
+        # to its price, and the Generator an order's own value stream is loaded into
+        self.order_value_mean = population.order_value_means(sc, cat_names, n, streams)
+        self.value_draw = np.random.Generator(np.random.PCG64(0))
         self.consumers: list[Consumer] = [
             Consumer(
                 self,

@@ -289,6 +289,17 @@ class CategoryParams(Strict):
         "keep (population.habit_*): an input, 0 in the shipped categories",
     )
     store_fit: float = F(0.0, "utility: how much the category is bought in stores")
+    # -- order values and baskets (issue 12, item 5; Gamma-Gamma spend, Fader, Hardie & Lee 2005)
+    order_value_cv: NonNeg = F(
+        0.0,
+        "ratio: coefficient of variation across consumers of the mean value of their orders "
+        "(Gamma, mean = price; 0: every consumer's orders are at the price)",
+    )
+    order_value_cv_order: NonNeg = F(
+        0.0,
+        "ratio: coefficient of variation of one order's value around its buyer's mean "
+        "(Gamma, mean 1; 0: every order at the buyer's mean)",
+    )
 
 
 class ContentMix(Strict):
@@ -446,6 +457,12 @@ class StrategyParams(Strict):
         "utility: the private shop's buyer guarantee (Youzan's escrow answering the "
         "platform's buyer protection), valued like it: times consumer trust and "
         "trust_weight; equal to platform.buyer_protection it matches the platform",
+    )
+    # -- order values and baskets (issue 12, item 5)
+    cross_sell: Share = F(
+        0.0,
+        "share: of the range beyond one product (category sku_breadth - 1) that a private-shop "
+        "or pushed order adds to the basket (recommendations, bundles; 0: no cross-sell)",
     )
 
     @model_validator(mode="after")

@@ -82,3 +82,20 @@ def channel_owners(sc: Scenario, brands: list[str], n: int, streams: RunStreams)
             u = streams.setup(Purpose.CHANNEL_OWNERS, k).random(n)
             withheld[k] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
     return withheld
+def order_value_means(
+    sc: Scenario, categories: list[str], n: int, streams: RunStreams
+) -> np.ndarray:
+    """[n, categories] each consumer's mean order value in each category relative to its
+    price (order values and baskets, `sim.rules.order_list_value`): Gamma with mean 1 and
+    cv `order_value_cv`, drawn from the category's own set-up stream
+    (`Purpose.ORDER_VALUES`, index: its position in the scenario), or 1 for everyone
+    without a draw where the cv is 0."""
+    out = np.ones((n, len(categories)))
+    names = list(sc.categories)
+    for c, name in enumerate(categories):
+        cv = sc.categories[name].order_value_cv
+        if cv > 0:
+            rng = streams.setup(Purpose.ORDER_VALUES, names.index(name))
+            shape = rules.order_value_shape(cv)
+            out[:, c] = rng.gamma(shape, 1.0 / shape, size=n)
+    return out

@@ -67,6 +67,8 @@ KPI_ROWS: tuple[tuple[str, str, Any], ...] = (
     ("GMV (yuan)", "gmv", fmt_money),
     ("private share of GMV", "private_share", fmt_share),
     ("private-influenced share of GMV", "private_influenced_share", fmt_share),
+    ("order value (yuan)", "order_value", fmt_money),
+    ("order value in the private shop (yuan)", "order_value_private", fmt_money),
     ("gross profit − cost (yuan)", "contribution", fmt_money),
     ("cost: acquisition / serving / selling (yuan)", "cost_split", None),
     ("CAC public (yuan)", "cac_public", fmt_money),

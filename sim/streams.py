@@ -69,6 +69,10 @@ class Purpose(IntEnum):
     """Organisation and channel conflict: which consumers' store relationship a franchisee
     owns and keeps (index: brand; drawn only for a brand with stores and a franchise share
     above 0)."""
+    # -- order values and baskets (issue 12, item 5)
+    ORDER_VALUES = 14
+    """Consumers' mean order value in a category, relative to its price (index: the
+    category's position in the scenario); drawn only where `order_value_cv` > 0."""
 
 
 class Phase(IntEnum):
@@ -102,6 +106,11 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    # -- order values and baskets (issue 12, item 5)
+    ORDER_VALUE = 18
+    """One order's value around its buyer's mean (sub: `order_sub(consumer, brand,
+    orders so far)`); drawn only where `order_value_cv_order` > 0, inside whichever phase
+    places the order, which then continues its own stream."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES
@@ -139,6 +148,23 @@ def stream_words(key, day, sub, out):
 def need_sub(consumer: int, category: int) -> int:
     """The sub-key of a need stream: a consumer and a category's position in the scenario."""
     return consumer * MAX_CATEGORIES + category
+
+
+ORDER_SUB_BRANDS = 1 << 20
+"""Brands set aside per consumer in an order's sub-key (`order_sub`)."""
+ORDER_SUB_ORDERS = 1 << 8
+"""Orders of one consumer and brand in one day an order's sub-key tells apart."""
+
+
+@njit(cache=True)
+def order_sub(consumer, brand, orders):
+    """The sub-key of an order's value stream (`Phase.ORDER_VALUE`): the consumer, the
+    brand and how many orders the consumer had placed with it before (modulo 256: two
+    orders of one consumer and brand on one day never share a stream). Below 2⁶⁰ for any
+    consumer index below 2³²."""
+    return (np.uint64(consumer) * np.uint64(ORDER_SUB_BRANDS) + np.uint64(brand)) * np.uint64(
+        ORDER_SUB_ORDERS
+    ) + np.uint64(orders % ORDER_SUB_ORDERS)
 
 
 class RunStreams:

@@ -36,6 +36,7 @@ KEYS = {
     "STAFFING": 8,
     "EVENTS": 9,
     "CHANNEL_OWNERS": 10,
+    "ORDER_VALUES": 14,  # order values and baskets
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -51,6 +52,7 @@ PHASES = {
     "NEED_ORDER": 11,
     "NEEDS": 12,
     "REVIEW": 13,
+    "ORDER_VALUE": 18,  # order values and baskets
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

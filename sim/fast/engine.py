@@ -178,6 +178,11 @@ class FastModel:
             ev_int=np.zeros((0, WIDTH), dtype=np.int32),
             ev_val=np.zeros(0),
             ev_n=np.zeros(1, dtype=np.int64),
+            value_mean=self._order_value_means(cat_names),
+            value_key=streams.keys[Phase.ORDER_VALUE].copy(),
+            draw_words=np.zeros(4, dtype=np.uint64),
+            draw_flags=np.zeros(4, dtype=np.uint32),
+            draw_saved=np.zeros(10, dtype=np.uint64),
         )
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
@@ -203,8 +208,21 @@ class FastModel:
             np.array([all_categories.index(c) for c in cat_names], dtype=np.int64),
         )
         self._review_draw = np.random.Generator(np.random.PCG64(0))
+        # an order's value draw (order values and baskets) loads its own stream into the
+        # same Generator and resumes the interrupted one: the kernels reach its memory
+        self.W = self.W._replace(draw_words=words, draw_flags=flags)
+        self._drop_refs()
 
     # ------------------------------------------------------------------ set-up helpers
+    def _order_value_means(self, cat_names: list[str]) -> np.ndarray:
+        """Order values and baskets: each consumer's mean order value per category sold,
+        relative to its price (`sim.population.order_value_means`, the reference's draws),
+        or an empty table when no category spreads order values (the kernels then read 1)."""
+        sc = self.scenario
+        if not any(sc.categories[c].order_value_cv > 0 for c in cat_names):
+            return np.zeros((0, len(cat_names)))
+        return population.order_value_means(sc, cat_names, self.n_consumers, self.streams)
+
     def _structs(self) -> tuple:
         """(World, Brands, Globals) as the StructRefs the kernels take, sharing the arrays
         of self.W, self.B and self.G (rebuilt when the staff layout replaces arrays)."""
@@ -475,7 +493,10 @@ class FastModel:
         calls, alone. The engine contract (tests/test_contract.py) feeds the same event to
         both engines this way; returns the kernel's boolean answer where it has one, else 0."""
         W, B, G = self._structs()
-        return int(
+        # the kernels draw through the day's Generator, whose memory an order's value draw
+        # switches (order values and baskets): the event's Generator state goes through it
+        self._draw.bit_generator.state = self.rng.bit_generator.state
+        out = int(
             apply_event(
                 W,
                 B,
@@ -483,7 +504,7 @@ class FastModel:
                 self._L,
                 self._book,
                 day,
-                self.rng,
+                self._draw,
                 int(code),
                 consumer,
                 brand,
@@ -491,6 +512,8 @@ class FastModel:
                 floats,
             )
         )
+        self.rng.bit_generator.state = self._draw.bit_generator.state
+        return out
 
     # ------------------------------------------------------------------ engine protocol
     # (sim.protocol.Engine: what the workshop and the runner may ask of an engine)

@@ -37,7 +37,7 @@ from sim.fast.layout import (
     NO_COHORT,
     NOT_ACQUIRED,
 )
-from sim.streams import MAX_CATEGORIES, Phase, stream_words
+from sim.streams import MAX_CATEGORIES, Phase, order_sub, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -278,8 +278,9 @@ def offer(chan, util, share, at, channel, price_share, convenience, protection, 
 
 
 @_jit
-def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by):
-    """Brand.record_order: the order booked by `sim.accounting.book_order`."""
+def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by, list_price):
+    """Brand.record_order: the order booked by `sim.accounting.book_order` (`list_price`:
+    its value before discounts, `order_value`)."""
     src = np.int64(W.source[b, i])
     if src < 0:
         src = np.int64(Source.ORGANIC)
@@ -297,7 +298,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         src,
         prompted_by,
         price,
-        B.price[b],
+        list_price,
         B.gross_margin[b],
         first,
         member,
@@ -338,8 +339,9 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         W.acquired[b, i] = today
         start_cohort(W, G, book, today, i, b)
     member = W.m_channel[b, i] >= 0
-    price = B.price[b] * share
-    record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by)
+    list_price = order_value(W, B, today, rng, i, b, channel, prompted_by)
+    price = list_price * share
+    record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by, list_price)
     W.purchases[b, i] += 1
     if W.purchases[b, i] == 1:
         W.n_ever[b] += 1
@@ -380,6 +382,49 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     p = R.dropout_probability(np.float64(W.dropout[b, i]), engagement, G.member_retention)
     if rng.random() < p:
         lapse(W, B, G, L, today, i, b)
+
+
+# --------------------------------------------------------------------------- order values
+# Order values and baskets (issue 12, item 5).
+@_jit
+def order_value(W, B, today, rng, i, b, channel, prompted_by):
+    """Consumer.order_value: the list value of consumer i's order of brand b now
+    (`sim.rules.order_list_value`): the price times the consumer's mean order value in the
+    category, the basket cross-sell adds (`sim.rules.basket_multiplier`) and, where orders
+    vary, this order's own draw (`order_value_draw`)."""
+    basket = R.basket_multiplier(B.cross_sell[b], B.sku_breadth[b], channel, A.pushed(prompted_by))
+    draw = 1.0
+    if B.order_value_cv_order[b] > 0:
+        draw = order_value_draw(W, today, rng, i, b, B.order_value_cv_order[b])
+    mean = 1.0
+    if B.order_value_cv[b] > 0:
+        mean = W.value_mean[i, B.category[b]]
+    return R.order_list_value(B.price[b], mean, basket, draw)
+
+
+@_jit
+def order_value_draw(W, today, rng, i, b, cv):
+    """One order's value around its buyer's mean: Gamma(1/cv², cv²) from the order's own
+    stream (`Phase.ORDER_VALUE`, sub-key `sim.streams.order_sub`). The day's Generator is
+    pointed at that stream for the draw and then back where the interrupted stream stood,
+    so the phase placing the order draws as it would without it."""
+    words, flags, saved = W.draw_words, W.draw_flags, W.draw_saved
+    for k in range(4):
+        saved[k] = words[k]
+    saved[4] = flags[2]
+    saved[5] = flags[3]
+    stream_words(W.value_key, today, order_sub(i, b, W.purchases[b, i]), saved[6:10])
+    for k in range(4):
+        words[k] = saved[6 + k]
+    flags[2] = 0
+    flags[3] = 0
+    shape = R.order_value_shape(cv)
+    draw = rng.gamma(shape, 1.0 / shape)
+    for k in range(4):
+        words[k] = saved[k]
+    flags[2] = np.uint32(saved[4])
+    flags[3] = np.uint32(saved[5])
+    return draw
 
 
 @_jit

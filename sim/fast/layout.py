@@ -16,7 +16,8 @@ arrays, so compiling a kernel does not grow with the number of fields.
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
 Per-consumer floats are float32 and flags int8/bool: 77 bytes per consumer and brand,
-15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
+15 per consumer and 12 per consumer and category sold (20 where a category spreads order
+values: `value_mean`), plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
 
@@ -122,6 +123,16 @@ class World(NamedTuple):
     ev_int: np.ndarray  # [cap, sim.events.WIDTH] i4
     ev_val: np.ndarray  # [cap] f8 an order's value
     ev_n: np.ndarray  # [1] i8 rows in use
+    # order values and baskets (issue 12, item 5): each consumer's mean order value per
+    # category sold, relative to the price ([n, ncat] f8; [0, ncat] when no category has
+    # order_value_cv > 0), and what an order's own draw needs: the key words of its stream
+    # (Phase.ORDER_VALUE), views of the day's Generator state memory (as FastModel._S[0],
+    # _S[1]) and room to keep the stream it interrupts
+    value_mean: np.ndarray
+    value_key: np.ndarray  # [4] u8
+    draw_words: np.ndarray  # [4] u8 view
+    draw_flags: np.ndarray  # [4] u4 view
+    draw_saved: np.ndarray  # [10] u8: state words 0-3, flags 4-5, new state 6-9
 
 
 BRAND_TABLES: dict[str, str] = {

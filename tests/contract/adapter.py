@@ -288,6 +288,18 @@ class Pair:
         """The fast engine's index of brand b's guide at a position (−1: none)."""
         return -1 if guide is None else int(self.fast.W.b_glo[b]) + guide
 
+    # ------------------------------------------------------------------ order values
+    def order_value_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """Order values and baskets: every consumer's mean order value per category sold,
+        relative to its price, as drawn at set-up, in (reference, fast); the fast engine
+        holds an empty table (and reads 1) when no category spreads order values."""
+        sold = [
+            k
+            for k, name in enumerate(self.ref.scenario.categories)
+            if any(br.category == name for br in self.ref.scenario.brands.values())
+        ]
+        return self.ref.order_value_mean[:, sold], self.fast.W.value_mean
+
     # ------------------------------------------------------------------ strategy review
     def adopt(self, b: int, strategy: StrategyParams) -> None:
         """Brand b adopts a strategy in both engines (what a strategy review applies):
