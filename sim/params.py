@@ -332,6 +332,11 @@ class TouchEffects(Strict):
     member_retention: Share = F(0.6, "share: cut in dropout probability for a fully engaged member")
 
 
+MAX_NEED_LIFT = 10.0
+"""Largest `member_need_lift` (demand expansion): a member's need rate at most 11 times its
+own, already far above any repurchase uplift the source cases report."""
+
+
 class StrategyParams(Strict):
     """A brand's levers. Strategies are data: a new strategy is a new table, not a class."""
 
@@ -424,6 +429,13 @@ class StrategyParams(Strict):
     tier_discount: list[Share] = F([], "share of price: extra discount at each tier")
     tooling_per_day: NonNeg = F(
         0.0, "yuan/day: SCRM tooling, mini-program and ops team", extensive=True
+    )
+    # --- demand expansion (issue 12, item 8): membership raises the member's own need rate
+    member_need_lift: Annotated[float, Field(ge=0.0, le=MAX_NEED_LIFT)] = F(
+        0.0,
+        "share: rise of a member's own need rate in the brand's category while it is a "
+        "(not muted) member and the brand runs private operations: repurchase reminders and "
+        "cross-sell, rate x (1 + lift); 0 switches demand expansion off (at most 10)",
     )
 
     @model_validator(mode="after")

@@ -98,6 +98,10 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    DEMAND_EXPANSION = 20
+    """Demand expansion: a member's need clock redrawn at the day's end when its need rate
+    changed with a join, a mute, a leave or the brand's lever (sub:
+    `need_sub(consumer, category)`; drawn only where `member_need_lift` > 0)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

@@ -121,6 +121,13 @@ class World(NamedTuple):
     ev_int: np.ndarray  # [cap, sim.events.WIDTH] i4
     ev_val: np.ndarray  # [cap] f8 an order's value
     ev_n: np.ndarray  # [1] i8 rows in use
+    # demand expansion (kernels.expand_demand): the need lift in force, and the consumers
+    # whose lift may have changed today (dm_list[:dm_n[0]], flagged in dm_due)
+    need_lift: np.ndarray  # [n, ncat] f4 rise of the need rate in force (0: none)
+    dm_due: np.ndarray  # [n] bool listed for recomputation at the day's end
+    dm_list: np.ndarray  # [n] i4 consumers listed
+    dm_n: np.ndarray  # [1] i8 consumers listed
+    dm_seen: np.ndarray  # [nb] f8 each brand's effective lift at the last recomputation
 
 
 BRAND_TABLES: dict[str, str] = {
