@@ -58,7 +58,12 @@ def test_odd_code_map_names_what_exists() -> None:
         [kernels, engine, staffing, review],
     )
     rows = _odd_code_map()
-    assert [r[0] for r in rows] == [f"7.{k}" for k in range(1, 16)]
+    assert [r[0] for r in rows][:15] == [f"7.{k}" for k in range(1, 16)]
+    # rows after 7.15 (mechanisms added since, such as 7.18 demand expansion) each name a
+    # subsection of §7 that exists
+    text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    for row in rows[15:]:
+        assert f"\n### {row[0]} " in text, f"ODD §7 has no subsection {row[0]}"
     missing = []
     for row in rows:
         for cell, modules in zip(row[1:], columns, strict=True):
