@@ -62,6 +62,7 @@ class Market(Protocol):
     streams: RunStreams
     order_value_mean: np.ndarray  # [consumer, category] mean order value / price
     value_draw: np.random.Generator  # the Generator an order's own value stream is loaded into
+    demand_due: set[int]  # demand expansion: consumers whose need lift may have changed today
 
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
 
@@ -135,6 +136,8 @@ class Consumer(mesa.Agent):
         self.habit_day = np.zeros(nb, dtype=np.int64)
         self.need_p = rules.daily_need_probability(need_rates)
         self.next_need = np.full(len(need_rates), -1, dtype=np.int64)
+        # demand expansion: the rise of each category's need rate in force (membership)
+        self.need_lift = np.zeros(len(need_rates), dtype=np.float32)
 
     # ------------------------------------------------------------------ state helpers
     def state(self, b: int) -> int:
@@ -156,7 +159,7 @@ class Consumer(mesa.Agent):
         if not self.knows_category(cat):
             self.next_need[cat] = -1
             return
-        p = self.need_p[cat]
+        p = self.need_probability(cat)
         wait = int(self.model.rng.geometric(p)) if p > 0 else rules.NEVER_DAY
         self.next_need[cat] = rules.need_day(today, wait)
         self.model.agenda.setdefault(int(self.next_need[cat]), []).append((self, cat))
@@ -176,9 +179,63 @@ class Consumer(mesa.Agent):
     def latent_need(self, cat: int) -> float:
         return float(
             rules.latent_need_probability(
-                self.need_rates[cat], self.model.scenario.population.latent_need_window
+                self.need_rate_now(cat), self.model.scenario.population.latent_need_window
             )
         )
+
+    # ---- demand expansion (issue 12, item 8): membership raises the own need rate
+    def need_rate_now(self, cat: int) -> float:
+        """The need rate in force: λ, or λ·(1 + lift) under demand expansion."""
+        lift = self.need_lift[cat]
+        if lift == 0:
+            return self.need_rates[cat]
+        return rules.lifted_need_rate(float(self.need_rates[cat]), float(lift))
+
+    def need_probability(self, cat: int) -> float:
+        """P(a need today) at the need rate in force (the stored one while no lift)."""
+        if self.need_lift[cat] == 0:
+            return self.need_p[cat]
+        return float(rules.daily_need_probability(self.need_rate_now(cat)))
+
+    def relift_need(self, cat: int) -> None:
+        """Demand expansion: set the category's lift from the memberships held now (the
+        largest `rules.membership_need_lift` over its brands); if it changed and the need is
+        tracked, redraw the next need from today at the new rate, one uniform from
+        `model.rng` (`rules.redrawn_need_day`; memorylessness makes it exact)."""
+        model = self.model
+        lift = 0.0
+        for b in model.brands_in_category[cat]:
+            brand = model.brands[b]
+            m = self.memberships.get(b)
+            lift = max(
+                lift,
+                rules.membership_need_lift(
+                    brand.strategy.member_need_lift,
+                    m is not None,
+                    m is not None and m.muted,
+                    brand.private_ops,
+                ),
+            )
+        if np.float32(lift) == self.need_lift[cat]:
+            return
+        self.need_lift[cat] = lift
+        if self.next_need[cat] > model.today:
+            day = rules.redrawn_need_day(
+                model.rng.random(), self.need_probability(cat), model.today
+            )
+            self.next_need[cat] = day
+            model.agenda.setdefault(int(day), []).append((self, cat))
+
+    def note_need_lift(self, b: int, joined: bool) -> None:
+        """Demand expansion: a join (of a brand with a lift) or a mute or leave (of a
+        consumer with a lift in force) may change the need rate: recompute it at the day's
+        end (`MarketModel.expand_demand`)."""
+        if (
+            self.model.brands[b].strategy.member_need_lift > 0
+            if joined
+            else bool(self.need_lift.any())
+        ):
+            self.model.demand_due.add(self.index)
 
     def habit_today(self, b: int) -> float:
         """The habit of ordering in brand b's own shop, faded to today (lazily)."""
@@ -430,12 +487,14 @@ class Consumer(mesa.Agent):
         if self.state(b) != MEMBER:
             self._set_state(b, MEMBER)
         brand.on_join(self, source, channel)
+        self.note_need_lift(b, joined=True)  # demand expansion
 
     def leave(self, b: int, excluded: bool = False) -> None:
         """Leave brand b's private domain; if `excluded` (felt harvested) also drop the brand."""
         m = self.memberships.pop(b, None)
         if m is None:
             return
+        self.note_need_lift(b, joined=False)  # demand expansion
         if m.guide is not None:
             m.guide.members.remove(self)
         if excluded:  # shuns the brand: no longer a customer, nor merely aware
@@ -511,6 +570,7 @@ class Consumer(mesa.Agent):
         if rules.mutes(m.fatigue, tolerance):
             m.muted = True
             self.annoyed.add(b)
+            self.note_need_lift(b, joined=False)  # demand expansion
             accounting.book_mute(model.ledger.today, b)
             self.note_membership(Kind.MUTE, b, m)
         elif rules.feels_harvested(m.harvest, pop.harvest_threshold):

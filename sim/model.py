@@ -9,7 +9,8 @@ Process order of a day:
  3. KOCs, small-B nodes and employee distributors post (random order);
  4. guides send 1:1 messages (random order); brands broadcast to their other members;
  5. members live a private-domain day (referrals, fake referrals, leaving when muted);
- 6. consumers whose need arrives today choose and buy (random order);
+ 6. consumers whose need arrives today choose and buy (random order); demand expansion
+    redraws the need clocks of members whose need lift changed today;
  7. acquisition cohorts reaching 90 and 365 days are booked;
  8. the census records the stocks; every `review_days`, adaptive brands review strategy.
 """
@@ -87,6 +88,10 @@ class MarketModel(mesa.Model):
         brand_names = list(sc.brands)
         self.ledger = Ledger(self.days, brand_names, [sc.brands[b].category for b in brand_names])
         self.agenda: dict[int, list[tuple[Consumer, int]]] = {}
+        # demand expansion: consumers to recompute at the day's end, and each brand's lift
+        # as the last recomputation saw it (0 at the start: day-0 members are picked up)
+        self.demand_due: set[int] = set()
+        self._need_lift_seen: list[float] = [0.0] * len(sc.brands)
         # due day -> cohorts to book: (consumer, brand, acquisition day, horizon index), or
         # (None, brand, source, (spend, present value), horizon index) for a frozen cohort
         self.cohort_agenda: dict[int, list[tuple]] = {}
@@ -269,6 +274,7 @@ class MarketModel(mesa.Model):
             if c.next_need[cat] == self.today:
                 self.use(Phase.NEEDS, need_sub(c.index, cat))
                 c.on_need(cat)
+        self.expand_demand()
         self.rng = self.streams.setup(Purpose.EVENTS)
         self._book_cohorts()
         self._census()
@@ -276,6 +282,29 @@ class MarketModel(mesa.Model):
         if (self.today + 1) % sc.market.review_days == 0:
             self._review_strategies()
         self.today += 1
+
+    def expand_demand(self) -> None:
+        """Demand expansion at the end of the needs step: members of a brand whose effective
+        lift changed (its lever, or private operations switched at a review) and consumers
+        who joined, muted or left today get their need lift recomputed; a changed lift
+        redraws the tracked need clock from stream `Phase.DEMAND_EXPANSION` (sub-key: the
+        consumer and category). Nothing is drawn while no brand has a lift."""
+        for br in self.brands:
+            lift = rules.membership_need_lift(
+                br.strategy.member_need_lift, True, False, br.private_ops
+            )
+            if lift != self._need_lift_seen[br.index]:
+                self._need_lift_seen[br.index] = lift
+                self.demand_due.update(
+                    np.flatnonzero(self.funnel[br.index] == State.MEMBER).tolist()
+                )
+        for i in sorted(self.demand_due):
+            c = self.consumers[i]
+            for cat, brands in enumerate(self.brands_in_category):
+                if brands:
+                    self.use(Phase.DEMAND_EXPANSION, need_sub(i, cat))
+                    c.relift_need(cat)
+        self.demand_due.clear()
 
     def _book_cohorts(self) -> None:
         for c, b, tag, frozen, h in self.cohort_agenda.pop(self.today, []):

@@ -343,6 +343,11 @@ class TouchEffects(Strict):
     member_retention: Share = F(0.6, "share: cut in dropout probability for a fully engaged member")
 
 
+MAX_NEED_LIFT = 10.0
+"""Largest `member_need_lift` (demand expansion): a member's need rate at most 11 times its
+own, already far above any repurchase uplift the source cases report."""
+
+
 class StrategyParams(Strict):
     """A brand's levers. Strategies are data: a new strategy is a new table, not a class."""
 
@@ -463,6 +468,13 @@ class StrategyParams(Strict):
         0.0,
         "share: of the range beyond one product (category sku_breadth - 1) that a private-shop "
         "or pushed order adds to the basket (recommendations, bundles; 0: no cross-sell)",
+    )
+    # --- demand expansion (issue 12, item 8): membership raises the member's own need rate
+    member_need_lift: Annotated[float, Field(ge=0.0, le=MAX_NEED_LIFT)] = F(
+        0.0,
+        "share: rise of a member's own need rate in the brand's category while it is a "
+        "(not muted) member and the brand runs private operations: repurchase reminders and "
+        "cross-sell, rate x (1 + lift); 0 switches demand expansion off (at most 10)",
     )
 
     @model_validator(mode="after")

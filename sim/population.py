@@ -82,6 +82,8 @@ def channel_owners(sc: Scenario, brands: list[str], n: int, streams: RunStreams)
             u = streams.setup(Purpose.CHANNEL_OWNERS, k).random(n)
             withheld[k] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
     return withheld
+
+
 def order_value_means(
     sc: Scenario, categories: list[str], n: int, streams: RunStreams
 ) -> np.ndarray:

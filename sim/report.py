@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.frameworks import FAST_KEYS, FORCES, WATERWHEEL_KEYS, frameworks
 from sim.kpis import MIN_EVENTS, count_of, periodic, shown_reason
 from sim.params import SOURCES_CUSTOMER
 from sim.present import figures
@@ -841,6 +842,59 @@ def triangle_table(kpis: dict) -> str:
     return md_table(["", *[md_escape(c) for c in cols]], rows)
 
 
+def frameworks_section(result: RunResult, focus: Sequence[str]) -> list[str]:
+    """The source cases' frameworks (`sim.frameworks`): FAST ratios and waterwheel stages
+    per brand and for the market, and the four forces of each focus brand with the levers
+    it sets and the KPIs they move (docs/KPIS.md, "Frameworks")."""
+    kpis = result.summary["kpis"]
+    fw = frameworks(result.ledger, result.scenario, kpis)
+    cols = [*kpis["brands"], MARKET]
+    get = [fw["market"] if c == MARKET else fw["brands"][c] for c in cols]
+    money = ("gmv", "gross_profit", "cost_serving", "contribution")
+    counts = ("reach", "inflow", "orders", "new_members", "engaged", "active_members")
+    counts += ("mutes", "guides")
+
+    def show(key: str, value: Any) -> str:
+        if isinstance(value, str):
+            return md_escape(value)
+        if key in money:
+            return fmt_money(value)
+        if key in counts:
+            return fmt_count(value)
+        return fmt_ratio(value) if key == "roi_private" else fmt_share(value)
+
+    rows = [
+        [f"FAST · {k.replace('_', ' ')}", *[show(k, p["fast"][k]) for p in get]] for k in FAST_KEYS
+    ]
+    rows += [
+        [f"waterwheel · {k}", *[show(k, p["waterwheel"][k]) for p in get]] for k in WATERWHEEL_KEYS
+    ]
+    forces = []
+    for brand in focus:
+        for force in FORCES:
+            f = fw["brands"][brand]["forces"][force.name]
+            levers = ", ".join(f"{k.rpartition('.')[2]} {v}" for k, v in f["levers"].items())
+            moved = ", ".join(f"{k.replace('_', ' ')} {show(k, v)}" for k, v in f["kpis"].items())
+            forces.append([md_escape(brand), force.name, md_escape(levers), moved])
+    return [
+        "## Frameworks: Tmall FAST, Tencent's waterwheel and the four forces",
+        "",
+        "FAST from the end-of-run stocks: reach (reachable members, and their share of "
+        "consumers), engagement rate (engaged ÷ reachable), membership (members ÷ customers) "
+        "and activity (active ÷ members). The waterwheel's stages over the run: inflow (new "
+        "members), conversion (members' share of GMV), retention (repurchase rate) and fission "
+        "(referral rate). All are ratios of ledger columns, attribution rather than effects.",
+        "",
+        md_table(["", *[md_escape(c) for c in cols]], rows),
+        "",
+        "The four forces: the levers each force sets in the scenario and the whole-run KPIs "
+        'they move (docs/KPIS.md, "Frameworks").',
+        "",
+        md_table(["brand", "force", "levers", "KPIs it moves"], forces),
+        "",
+    ]
+
+
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("GMV", "value of all orders at the price paid, over platform, private shop and stores."),
     ("Private share", "GMV placed in the brand's own shop (mini-program) ÷ total GMV."),
@@ -1137,6 +1191,7 @@ def _markdown(
         "",
         triangle_table(kpis),
         "",
+        *frameworks_section(result, focus),
         "## Figures",
         "",
     ]

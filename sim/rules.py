@@ -831,3 +831,41 @@ def order_list_value(price: float, value_mean: float, basket: float, draw: float
     Gamma with mean 1 (Gamma-Gamma's mean is inverse Gamma across customers; the two agree
     in mean and spread)."""
     return price * (value_mean * basket * draw)
+
+
+# --------------------------------------------------------------------------- demand expansion
+# (issue 12, item 8: membership raises the member's own category need)
+
+
+def membership_need_lift(lift: float, member: bool, muted: bool, private_ops: bool) -> float:
+    """The rise of a consumer's need rate that one brand's membership gives: `lift`
+    (`member_need_lift`) while the consumer is a member who has not muted the brand and the
+    brand runs private operations (its reminders reach the member), else 0. A consumer's
+    lift in a category is the largest over the category's brands (one need is reminded
+    once, whoever reminds it).
+
+    Source: the articles' claim that private operation grows total demand through
+    repurchase reminders and cross-sell rather than only taking share (domain brief,
+    mechanism 13; Kiehl's members' repurchase, Youzan's 'goods find people')."""
+    if member and not muted and private_ops:
+        return lift
+    return 0.0
+
+
+def lifted_need_rate(rate_per_day: float, lift: float) -> float:
+    """A member's need rate under demand expansion: λ·(1 + lift), λ its own Gamma-drawn
+    rate (7.5). With lift 0 it is λ itself, so an off lever changes nothing."""
+    return rate_per_day * (1.0 + lift)
+
+
+def redrawn_need_day(u: float, p: float, today: int) -> int:
+    """The day of the next need redrawn from today when the daily need probability changes
+    to p: a geometric wait from one uniform u by inversion (`geometric_skip`), `need_day`
+    bounded; NEVER_DAY where p ≤ 0, tomorrow where p ≥ 1. Arrivals are memoryless (ODD
+    §3.3), so discarding the pending day and drawing afresh at the new rate is exact."""
+    if p <= 0.0:
+        return NEVER_DAY
+    wait = 1
+    if p < 1.0:
+        wait = geometric_skip(u, skip_scale(p), NEVER_DAY - today)
+    return need_day(today, wait)

@@ -111,6 +111,10 @@ class Phase(IntEnum):
     """One order's value around its buyer's mean (sub: `order_sub(consumer, brand,
     orders so far)`); drawn only where `order_value_cv_order` > 0, inside whichever phase
     places the order, which then continues its own stream."""
+    DEMAND_EXPANSION = 20
+    """Demand expansion: a member's need clock redrawn at the day's end when its need rate
+    changed with a join, a mute, a leave or the brand's lever (sub:
+    `need_sub(consumer, category)`; drawn only where `member_need_lift` > 0)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

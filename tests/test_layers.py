@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "sim.rules",
             "sim.ledger",
             "sim.kpis",
+            "sim.frameworks",
             "sim.snapshots",
         ),
     ),

@@ -53,6 +53,7 @@ PHASES = {
     "NEEDS": 12,
     "REVIEW": 13,
     "ORDER_VALUE": 18,  # order values and baskets
+    "DEMAND_EXPANSION": 20,
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

@@ -183,6 +183,11 @@ class FastModel:
             draw_words=np.zeros(4, dtype=np.uint64),
             draw_flags=np.zeros(4, dtype=np.uint32),
             draw_saved=np.zeros(10, dtype=np.uint64),
+            need_lift=np.zeros((n, ncat), dtype=np.float32),
+            dm_due=np.zeros(n, dtype=np.bool_),
+            dm_list=np.zeros(n, dtype=np.int32),
+            dm_n=np.zeros(1, dtype=np.int64),
+            dm_seen=np.zeros(nb),
         )
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]

@@ -45,6 +45,8 @@ class Event(IntEnum):
     #             day faded to; f[0] engagement
     DROP_REACHABLE = 16  # state only: off its guide's list of reachable members (muted)
     BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
+    # demand expansion (codes 50-54)
+    RELIFT_NEED = 50  # a[0] category: the need lift recomputed, the clock redrawn (b unused)
 
 
 @njit(cache=True, nogil=True)
@@ -102,4 +104,6 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.guide_drop_reachable(W, np.int64(W.m_guide[b, i]), b, i)
     elif code == Event.BUDGET_DAY:
         K.budget_day(W, B, L, today, b)
+    elif code == Event.RELIFT_NEED:  # demand expansion
+        K.relift_need(W, B, i, np.int64(a[0]), today, rng)
     return np.int64(out)

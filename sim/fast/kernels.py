@@ -157,7 +157,7 @@ def schedule_need(W, B, i, cat, today, rng):
     if not knows_category(W, B, i, cat):
         W.next_need[i, cat] = -1
         return
-    p = W.need_p[i, cat]
+    p = need_probability(W, i, cat)  # demand expansion: the lifted rate of a member
     if p <= 0:
         W.next_need[i, cat] = NEVER
         return
@@ -173,7 +173,95 @@ def start_needs(W, B, i, cat, today, rng):
 
 @_jit
 def latent_need(W, G, i, cat):
-    return R.latent_need_probability(np.float64(W.need_rate[i, cat]), G.latent_need_window)
+    return R.latent_need_probability(need_rate_now(W, i, cat), G.latent_need_window)
+
+
+# --------------------------------------------------------------------------- demand expansion
+# (issue 12, item 8: membership raises the member's own category need; ODD 7.20)
+@_jit
+def need_rate_now(W, i, cat):
+    """Consumer.need_rate_now: λ, or λ·(1 + lift) under demand expansion."""
+    lift = W.need_lift[i, cat]
+    if lift == 0:
+        return np.float64(W.need_rate[i, cat])
+    return R.lifted_need_rate(np.float64(W.need_rate[i, cat]), np.float64(lift))
+
+
+@_jit
+def need_probability(W, i, cat):
+    """Consumer.need_probability: P(a need today) at the need rate in force."""
+    if W.need_lift[i, cat] == 0:
+        return np.float64(W.need_p[i, cat])
+    return R.daily_need_probability(need_rate_now(W, i, cat))
+
+
+@_jit
+def relift_need(W, B, i, cat, today, rng):
+    """Consumer.relift_need: the category's lift from the memberships held now; if it
+    changed and the need is tracked, the next need redrawn from today (one uniform)."""
+    lift = 0.0
+    for k in range(B.cat_nbrands[cat]):
+        b = B.cat_brands[cat, k]
+        lift = max(
+            lift,
+            R.membership_need_lift(
+                B.member_need_lift[b], W.m_channel[b, i] >= 0, W.m_muted[b, i], B.private_ops[b]
+            ),
+        )
+    if np.float32(lift) == W.need_lift[i, cat]:
+        return
+    W.need_lift[i, cat] = lift
+    if W.next_need[i, cat] > today:
+        W.next_need[i, cat] = R.redrawn_need_day(rng.random(), need_probability(W, i, cat), today)
+
+
+@_jit
+def demand_due(W, i):
+    """List consumer i for recomputation at the day's end (once)."""
+    if not W.dm_due[i]:
+        W.dm_due[i] = True
+        W.dm_list[W.dm_n[0]] = i
+        W.dm_n[0] += 1
+
+
+@_jit
+def note_need_lift(W, B, i, b):
+    """Consumer.note_need_lift on a join: joining a brand with a lift lists the consumer
+    for the day's end."""
+    if B.member_need_lift[b] > 0:
+        demand_due(W, i)
+
+
+@_jit
+def note_need_drop(W, i):
+    """Consumer.note_need_lift on a mute or leave: a consumer with a lift in force is
+    listed for the day's end."""
+    for cat in range(W.need_lift.shape[1]):
+        if W.need_lift[i, cat] > 0:
+            demand_due(W, i)
+            return
+
+
+@_jit
+def expand_demand(W, B, today, rng, S):
+    """MarketModel.expand_demand: members of a brand whose effective lift changed and the
+    consumers listed today get their need lift recomputed, each category's redraw from
+    stream `Phase.DEMAND_EXPANSION` (sub-key: consumer and category)."""
+    nb = W.funnel.shape[0]
+    for b in range(nb):
+        lift = R.membership_need_lift(B.member_need_lift[b], True, False, B.private_ops[b])
+        if lift != W.dm_seen[b]:
+            W.dm_seen[b] = lift
+            for i in range(W.funnel.shape[1]):
+                if W.m_channel[b, i] >= 0:
+                    demand_due(W, i)
+    for k in range(W.dm_n[0]):
+        i = np.int64(W.dm_list[k])
+        W.dm_due[i] = False
+        for cat in range(W.next_need.shape[1]):
+            load_stream(S, Phase.DEMAND_EXPANSION, today, i * MAX_CATEGORIES + S[5][cat])
+            relift_need(W, B, i, cat, today, rng)
+    W.dm_n[0] = 0
 
 
 @_jit
@@ -562,6 +650,7 @@ def join(W, B, G, L, today, i, b, channel, source, g, reluctant):
     A.book_join(L[today], b, source, B.welcome_gift[b], serves)
     if W.ev_on[0]:
         note_membership(W, Kind.JOIN, i, b, today, source, 0)
+    note_need_lift(W, B, i, b)  # demand expansion
 
 
 @_jit
@@ -639,6 +728,7 @@ def leave(W, G, i, b, excluded):
     """Consumer.leave: out of the private domain; if `excluded`, also drop the brand."""
     if W.m_channel[b, i] < 0:
         return
+    note_need_drop(W, i)  # demand expansion
     g = np.int64(W.m_guide[b, i])
     if g >= 0:
         if not W.m_muted[b, i]:
@@ -707,6 +797,7 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     if R.mutes(W.m_fat[b, i], tolerance):
         W.m_muted[b, i] = True
         W.annoyed[b, i] = True
+        note_need_drop(W, i)  # demand expansion
         A.book_mute(L[today], b)
         if W.ev_on[0]:
             note_membership(W, Kind.MUTE, i, b, today, -1, 0)
@@ -1250,6 +1341,7 @@ def step(W, B, G, L, book, today, rng, S):
             members_day(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_NEEDS
     needs(W, B, G, L, book, today, rng, S)
+    expand_demand(W, B, today, rng, S)
     census(W, B, G, L, today)
 
 

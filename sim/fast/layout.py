@@ -16,8 +16,8 @@ arrays, so compiling a kernel does not grow with the number of fields.
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
 Per-consumer floats are float32 and flags int8/bool: 77 bytes per consumer and brand,
-15 per consumer and 12 per consumer and category sold (20 where a category spreads order
-values: `value_mean`), plus the ties (4 bytes each way);
+20 per consumer and 16 per consumer and category sold (demand expansion's share: 5 and 4;
+24 where a category spreads order values: `value_mean`), plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
 
@@ -133,6 +133,13 @@ class World(NamedTuple):
     draw_words: np.ndarray  # [4] u8 view
     draw_flags: np.ndarray  # [4] u4 view
     draw_saved: np.ndarray  # [10] u8: state words 0-3, flags 4-5, new state 6-9
+    # demand expansion (kernels.expand_demand): the need lift in force, and the consumers
+    # whose lift may have changed today (dm_list[:dm_n[0]], flagged in dm_due)
+    need_lift: np.ndarray  # [n, ncat] f4 rise of the need rate in force (0: none)
+    dm_due: np.ndarray  # [n] bool listed for recomputation at the day's end
+    dm_list: np.ndarray  # [n] i4 consumers listed
+    dm_n: np.ndarray  # [1] i8 consumers listed
+    dm_seen: np.ndarray  # [nb] f8 each brand's effective lift at the last recomputation
 
 
 BRAND_TABLES: dict[str, str] = {

@@ -27,6 +27,7 @@ from sim import rules
 from sim.agents import Guide, Membership
 from sim.fast import FastModel
 from sim.fast.events import Event
+from sim.fast.kernels import expand_demand
 from sim.fast.layout import NO_COHORT
 from sim.ledger import COLUMNS
 from sim.model import MarketModel
@@ -255,6 +256,8 @@ class Pair:
             c.on_need(kw["cat"])
         elif event == Event.BUDGET_DAY:
             brand.budget_day()
+        elif event == Event.RELIFT_NEED:  # demand expansion
+            c.relift_need(kw["cat"])
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -282,6 +285,8 @@ class Pair:
             return (int(kw["source"]), int(kw["kind"])), ()
         if event == Event.ON_NEED:
             return (kw["cat"],), ()
+        if event == Event.RELIFT_NEED:  # demand expansion
+            return (kw["cat"],), ()
         return (), ()
 
     def fast_guide(self, b: int, guide: int | None) -> int:
@@ -299,6 +304,29 @@ class Pair:
             if any(br.category == name for br in self.ref.scenario.brands.values())
         ]
         return self.ref.order_value_mean[:, sold], self.fast.W.value_mean
+
+    # ------------------------------------------------------------------ demand expansion
+    def set_need_clock(self, i: int, cat: int, day: int, lift: float = 0.0) -> None:
+        """Consumer i's next need in a category on `day`, with `lift` in force, in both
+        engines (the reference also files it in its agenda)."""
+        c = self.ref.consumers[i]
+        c.next_need[cat], c.need_lift[cat] = day, lift
+        self.ref.agenda.setdefault(day, []).append((c, cat))
+        self.fast.W.next_need[i, cat], self.fast.W.need_lift[i, cat] = day, lift
+
+    def demand_due(self) -> tuple[list[int], list[int]]:
+        """The consumers each engine has listed for the day's end recomputation."""
+        W = self.fast.W
+        return sorted(self.ref.demand_due), sorted(W.dm_list[: W.dm_n[0]].tolist())
+
+    def expand_demand(self) -> None:
+        """Both engines' end-of-needs step of demand expansion on `TODAY`, each drawing
+        from the run's stream `Phase.DEMAND_EXPANSION` (no Generator handed in)."""
+        self.ref.expand_demand()
+        fm = self.fast
+        W, B, _ = fm._structs()
+        expand_demand(W, B, TODAY, fm._draw, fm._S)
+        self.ref_rng = self.fast_rng = None
 
     # ------------------------------------------------------------------ strategy review
     def adopt(self, b: int, strategy: StrategyParams) -> None:
@@ -367,6 +395,7 @@ class Pair:
             out[f"c{i}.memberships"] = len(c.memberships)
             for cat in range(self.categories):
                 out[f"c{i}.next_need{cat}"] = int(c.next_need[cat])
+                out[f"c{i}.need_lift{cat}"] = float(c.need_lift[cat])  # demand expansion
             for b, brand in enumerate(model.brands):
                 key = f"c{i}.b{b}"
                 out[f"{key}.state"] = int(model.funnel[b, i])
@@ -444,6 +473,7 @@ class Pair:
             out[f"c{i}.memberships"] = int(W.n_memb[i])
             for cat in range(self.categories):
                 out[f"c{i}.next_need{cat}"] = int(W.next_need[i, cat])
+                out[f"c{i}.need_lift{cat}"] = float(W.need_lift[i, cat])  # demand expansion
             for b in range(self.brands):
                 key = f"c{i}.b{b}"
                 out[f"{key}.state"] = int(W.funnel[b, i])
