@@ -98,6 +98,9 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    REVIEWS = 15
+    """A brand's platform reviews of the day's platform orders, drawn at the end of the day
+    (sub: brand; private lifts public, ODD 7.18)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

@@ -45,6 +45,7 @@ class Event(IntEnum):
     #             day faded to; f[0] engagement
     DROP_REACHABLE = 16  # state only: off its guide's list of reachable members (muted)
     BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
+    REVIEWS_DAY = 25  # brand b's platform reviews of the day (i unused; ODD 7.18)
 
 
 @njit(cache=True, nogil=True)
@@ -102,4 +103,6 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.guide_drop_reachable(W, np.int64(W.m_guide[b, i]), b, i)
     elif code == Event.BUDGET_DAY:
         K.budget_day(W, B, L, today, b)
+    elif code == Event.REVIEWS_DAY:
+        K.reviews_day(W, B, G, L, today, rng, b)
     return np.int64(out)
