@@ -22,10 +22,11 @@ LEVERS = {"review_points": 8.0, "points_rate": 0.03}
 """Both levers on, for the brands with private operations."""
 
 
-def lifting_scenario(review_rate: float = 0.05) -> Scenario:
+def lifting_scenario(review_rate: float = 0.05, points_rate: float = 0.03) -> Scenario:
     """The contract's market with points for reviews and on orders, an unrewarded review
     rate and a rating that moves choice."""
-    sc = contract_scenario(guided=LEVERS, quota_assist=LEVERS, qr_shop=LEVERS)
+    levers = {**LEVERS, "points_rate": points_rate}
+    sc = contract_scenario(guided=levers, quota_assist=levers, qr_shop=levers)
     return sc.changed(
         {
             "population.review_rate": review_rate,
@@ -79,18 +80,21 @@ def test_order_books_points_and_counts_its_review_chance(channel, first, members
     assert tuple(pair.ref.brands[b].review_orders) == expected
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("points_rate", [0.0, 0.3])
 @pytest.mark.parametrize("stock", [0.0, 3.0, 40.0])
 @pytest.mark.parametrize("b", [GUIDED, QUOTA_ASSIST, QR_SHOP])
-def test_need_sees_the_rating_and_a_members_points(b, stock, seed):
+def test_need_sees_the_rating_and_a_members_points(b, stock, points_rate, seed):
     """A need: the logit over the known brands' channels with each brand's platform
-    rating (from its review stock) and a member's points in its utilities."""
+    rating (from its review stock) and a member's points (on every channel: platform,
+    private shop, store) in its utilities. A large points rate makes a dropped term show
+    in the choices."""
     holdings = {
         GUIDED: member(spend=150.0, channel=MemberChannel.GUIDE, guide=0, engagement=0.7),
         QUOTA_ASSIST: member(spend=400.0, channel=MemberChannel.GROUP),
         QR_SHOP: Holding(state=State.AWARE, source=Source.STORE),
     }
-    pair = Pair(lifting_scenario())
+    pair = Pair(lifting_scenario(points_rate=points_rate))
     pair.put(0, Person(alpha=1.4, holdings=holdings))
     pair.set_reviews(b, stock)
     pair.apply(Event.ON_NEED, 0, b, seed, cat=CARE)
