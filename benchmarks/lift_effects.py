@@ -11,6 +11,7 @@ comparison, `private_serves_public` against its own `no_private_ops` twin.
 
     python benchmarks/lift_effects.py                  # R = 8, fast engine
     python benchmarks/lift_effects.py --replicates 4 --engine agents
+    python benchmarks/lift_effects.py --set platform.rating_weight=1.0   # both sides changed
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
-def compare(name: str, counterfactual: str, replicates: int, engine: str) -> None:
-    scenario = load_scenario(name)
+def compare(
+    name: str, counterfactual: str, replicates: int, engine: str, overrides: dict[str, object]
+) -> None:
+    scenario = load_scenario(name, overrides)
     tw = twin(scenario, counterfactual)
     diffs: dict[str, list[float]] = {k: [] for k in MEASURES}
     twin_levels: dict[str, list[float]] = {k: [] for k in LEVELS}
@@ -75,7 +78,8 @@ def compare(name: str, counterfactual: str, replicates: int, engine: str) -> Non
             diffs[key].append(measure(r, t))
         for key, level in LEVELS.items():
             twin_levels[key].append(level(t))
-    print(f"\n{name} minus {counterfactual} ({engine}, seeds 1-{replicates}, 95% t-interval)")
+    changed = "".join(f", {k} = {v}" for k, v in overrides.items())
+    print(f"\n{name} minus {counterfactual} ({engine}, seeds 1-{replicates}{changed}, 95% CI)")
     for key, values in diffs.items():
         mean, low, high = interval(values)
         base = f"   twin {np.mean(twin_levels[key]):12,.1f}" if key in LEVELS else ""
@@ -86,10 +90,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=8)
     parser.add_argument("--engine", default="fast", choices=["fast", "agents"])
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a number, both sides"
+    )
     args = parser.parse_args()
-    compare("private_lifts_public", "no_private_ops", args.replicates, args.engine)
-    compare("private_lifts_public", "no_review_points", args.replicates, args.engine)
-    compare("private_serves_public", "no_private_ops", args.replicates, args.engine)
+    overrides = {k: float(v) for k, _, v in (item.partition("=") for item in args.set)}
+    for name, counterfactual in (
+        ("private_lifts_public", "no_private_ops"),
+        ("private_lifts_public", "no_review_points"),
+        ("private_serves_public", "no_private_ops"),
+    ):
+        compare(name, counterfactual, args.replicates, args.engine, overrides)
 
 
 if __name__ == "__main__":
