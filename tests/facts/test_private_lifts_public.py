@@ -38,7 +38,8 @@ def test_private_domain_lifts_platform_gmv_but_does_not_pay_as_a_whole():
     operations (`no_private_ops`, same seeds), seed by seed, platform GMV is at least 8%
     higher (coupons, tiers, points and the rating reviews build), yet the whole private
     domain does not pay: its contribution (gross profit − all spend, the 300 yuan a day of
-    tooling included) is negative on every seed. The outcome, not a target: the lever
+    tooling included) is negative on every seed. The outcome, not a target, and it rests on
+    the input `rating_weight` (0.5): at 1.0 it turns positive (docs/FACTS.md). The lever
     that reviews add is measured in the next test (3 seeds)."""
     for seed in SEEDS:
         on, off = _run(None, seed), _run("no_private_ops", seed)
