@@ -89,7 +89,7 @@ COST_ADS, COST_PLATFORM_COMMISSION, COST_GUIDE_SALARY, COST_GUIDE_COMMISSION = (
     column(f"cost_{c}") for c in COST_TYPES[:4]
 )
 COST_KOC_COMMISSION, COST_KOC_FEES, COST_REFERRAL_REWARDS, COST_WELCOME_GIFTS, COST_TOOLING = (
-    column(f"cost_{c}") for c in COST_TYPES[4:]
+    column(f"cost_{c}") for c in COST_TYPES[4:9]
 )
 COST_REFERRAL_REWARDS_HUNTERS = column("cost_referral_rewards_hunters")
 SERVE_COST = column("serve_cost")
@@ -107,6 +107,11 @@ COMMISSION_ATTR_ADS, COMMISSION_ATTR_PRIVATE = (
     column("commission_attr_private"),
 )
 BUDGET_BOUND = column("budget_bound")
+# private lifts public (ODD 7.21)
+COST_POINTS = column("cost_points")
+REVIEWS, REVIEWS_REWARDED, REVIEW_STOCK = (
+    column(c) for c in ("reviews", "reviews_rewarded", "review_stock")
+)
 BUDGET_COSTS = np.array(
     [
         COST_ADS,
@@ -415,6 +420,30 @@ def book_koc_reach(day, b: int) -> None:
     day[KOC_REACHED, b] += 1.0
 
 
+# --------------------------------------------------------------------------- private lifts public
+def book_points(day, b: int, amount: float, serves: int) -> None:
+    """Points a member earns on an order (`sim.rules.points_earned`), at face value: a cost
+    (``cost_points``) when they are issued, assigned to what the order `serves` (acquiring
+    its source on a first order, else serving, `book_assigned`). Nothing when 0."""
+    if amount > 0:
+        book_assigned(day, b, COST_POINTS, amount, serves)
+
+
+def book_reviews(day, b: int, rewarded: int, others: int, review_points: float) -> None:
+    """A day's platform reviews of brand b: ``reviews`` (all), ``reviews_rewarded`` (by
+    members rewarded with points) and the points they are paid, `review_points` each, a
+    cost of serving members (``cost_points``, ``serve_cost``)."""
+    day[REVIEWS, b] += rewarded + others
+    day[REVIEWS_REWARDED, b] += rewarded
+    if rewarded and review_points > 0:
+        book_assigned(day, b, COST_POINTS, rewarded * review_points, SERVES)
+
+
+def book_review_stock(day, b: int, stock: float) -> None:
+    """The brand's platform review stock at day end (``review_stock``)."""
+    day[REVIEW_STOCK, b] = stock
+
+
 NAMES = (
     "pushed",
     "via_distributor",
@@ -442,5 +471,8 @@ NAMES = (
     "book_cpm",
     "book_cohort",
     "book_koc_reach",
+    "book_points",
+    "book_reviews",
+    "book_review_stock",
 )
 """The functions the fast engine compiles (`sim.fast.jit`)."""

@@ -310,20 +310,33 @@ class Consumer(mesa.Agent):
 
         cat = brand.category
         coupon = rules.member_coupon_share(member, st.channel_policy == "assist", st.member_coupon)
-        protection = self.model.scenario.platform.buyer_protection
+        platform = self.model.scenario.platform
+        protection = platform.buyer_protection
+        # private lifts public (7.21): the platform rating everyone sees, a member's points
+        rating = rules.platform_rating_value(
+            platform.rating_weight,
+            brand.review_stock,
+            self.model.n_consumers,
+            platform.rating_half_saturation,
+        )
+        share = rules.effective_price_share(st.platform_discount, coupon, tier)
+        points = rules.points_value(member, st.points_rate, self.price_sensitivity, share)
         offer(
             Channel.PLATFORM,
-            rules.effective_price_share(st.platform_discount, coupon, tier),
-            pop.convenience_platform + cat.platform_fit,
+            share,
+            pop.convenience_platform + cat.platform_fit + rating + points,
             protection=rules.platform_protection_value(pop.trust_weight, self.trust, protection),
         )
         if rules.private_shop_offered(member, st.channel_policy == "separate"):
+            share = rules.effective_price_share(st.private_discount, 0.0, tier)
+            points = rules.points_value(member, st.points_rate, self.price_sensitivity, share)
             offer(
                 Channel.PRIVATE,
-                rules.effective_price_share(st.private_discount, 0.0, tier),
+                share,
                 rules.private_convenience(
                     pop.convenience_private, cat.private_fit, pop.habit_weight, self.habit_today(b)
-                ),
+                )
+                + points,
                 service=service,
                 # the private shop's guarantee (organisation and channel conflict)
                 protection=rules.private_guarantee_value(
@@ -331,10 +344,12 @@ class Consumer(mesa.Agent):
                 ),
             )
         if brand.stores > 0 and self.model.store_access[b, self.index]:
+            share = rules.effective_price_share(0.0, 0.0, tier)
+            points = rules.points_value(member, st.points_rate, self.price_sensitivity, share)
             offer(
                 Channel.STORE,
-                rules.effective_price_share(0.0, 0.0, tier),
-                pop.convenience_store + cat.store_fit,
+                share,
+                pop.convenience_store + cat.store_fit + points,
                 service=rules.store_service_value(
                     pop.store_service_value, cat.service_need, service
                 ),
@@ -717,6 +732,10 @@ class Brand(mesa.Agent):
         self.distributors: list[Distributor] = []
         self.fake_members = 0
         self.koc_reach = np.zeros(model.n_consumers, dtype=bool)
+        # private lifts public (7.21): the platform review stock the rating is built from,
+        # and today's platform orders by review chance (rules.REVIEW_REWARDED, REVIEW_OTHER)
+        self.review_stock = 0.0
+        self.review_orders = [0, 0]
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -1138,6 +1157,15 @@ class Brand(mesa.Agent):
             st.koc_commission,
             st.employee_commission,
         )
+        # private lifts public (7.21): points earned, the order's review chance
+        is_member = member is not None
+        points = rules.points_earned(is_member, self.private_ops, st.points_rate, price)
+        accounting.book_points(
+            self.model.ledger.today, self.index, points, int(source) if first else accounting.SERVES
+        )
+        kind = int(rules.review_kind(channel, is_member, self.private_ops, st.review_points))
+        if kind >= 0:
+            self.review_orders[kind] += 1
         if self.model.events is not None:
             self.model.events.note(
                 Kind.ORDER,
@@ -1150,6 +1178,45 @@ class Brand(mesa.Agent):
                 flags=order_flags(first, member is not None),
                 value=price,
             )
+
+    # ------------------------------------------------------------------ private lifts public
+    def reviews_day(self) -> None:
+        """The day's platform reviews (ODD 7.21): each of today's platform orders is reviewed
+        with its probability (`rules.review_probability`): the rewarded members' orders
+        first, then the others, one uniform each from `model.rng` (the brand's reviews
+        stream), drawn only where a review can happen. The reviews and their points are booked,
+        the review stock fades and grows (`rules.review_stock_after`), and today's order
+        counts start again."""
+        model = self.model
+        pop, st = model.scenario.population, self.strategy
+        n = self.review_orders
+        p = [
+            rules.review_probability(
+                pop.review_rate,
+                kind == rules.REVIEW_REWARDED,
+                pop.review_reward_sensitivity,
+                st.review_points,
+                self.category.price,
+            )
+            for kind in (rules.REVIEW_REWARDED, rules.REVIEW_OTHER)
+        ]
+        counts = [0, 0]
+        if (n[0] > 0 and p[0] > 0) or (n[1] > 0 and p[1] > 0):
+            rng = model.rng
+            for kind in (rules.REVIEW_REWARDED, rules.REVIEW_OTHER):
+                if p[kind] > 0:
+                    for _ in range(n[kind]):
+                        if rng.random() < p[kind]:
+                            counts[kind] += 1
+        day = model.ledger.today
+        accounting.book_reviews(day, self.index, counts[0], counts[1], st.review_points)
+        self.review_stock = float(
+            rules.review_stock_after(
+                self.review_stock, counts[0] + counts[1], model.scenario.platform.review_decay
+            )
+        )
+        accounting.book_review_stock(day, self.index, self.review_stock)
+        self.review_orders = [0, 0]
 
     # ------------------------------------------------------------------ strategy review
     def adopt(self, strategy: StrategyParams) -> None:

@@ -21,6 +21,7 @@ PRIVATE_COSTS = (
     "cost_koc_fees",
     "cost_referral_rewards",
     "cost_welcome_gifts",
+    "cost_points",  # private lifts public (ODD 7.21)
     "cost_tooling",
 )
 """Cash spent on private-domain operations (ROI private's cost with the platform's take on

@@ -30,6 +30,7 @@ COST_TYPES = (
     "referral_rewards",
     "welcome_gifts",
     "tooling",
+    "points",  # private lifts public (ODD 7.21): points issued to members
 )
 """Cash spent by the brand; `cost_total` is their sum. Discounts are foregone revenue,
 kept apart in `discounts` (GMV is recorded at the price paid).
@@ -139,6 +140,9 @@ FLOWS: dict[str, str] = {
     "koc_reached": "consumers reached by KOC/small-B/employee posts today (with repeats)",
     "budget_bound": "1 if the brand's annual_budget stopped its ads today (sim.rules."
     "ads_within_budget; summed over a window: days bound)",
+    # private lifts public (ODD 7.21)
+    "reviews": "platform reviews posted today of the day's platform orders (members and not)",
+    "reviews_rewarded": "platform reviews posted by members rewarded with points",
 }
 
 STOCK_COLUMNS: dict[str, str] = {
@@ -155,6 +159,8 @@ STOCK_COLUMNS: dict[str, str] = {
     "stock_guides": "guides employed",
     **{f"stock_members_{c}": f"members in the {c} channel" for c in MEMBER_CHANNELS},
     "private_ops": "1 if the brand runs private-domain operations today",
+    "review_stock": "platform reviews of the brand at day end, faded (platform.review_decay):"
+    " the stock its platform rating is built from (ODD 7.21)",
 }
 
 COLUMNS: dict[str, str] = {**FLOWS, **STOCK_COLUMNS}

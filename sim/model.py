@@ -11,6 +11,8 @@ Process order of a day:
  5. members live a private-domain day (referrals, fake referrals, leaving when muted);
  6. consumers whose need arrives today choose and buy (random order); demand expansion
     redraws the need clocks of members whose need lift changed today;
+ 6b. each brand's platform orders of the day are reviewed; its review stock (the platform
+    rating's input) fades and grows (private lifts public, ODD 7.21);
  7. acquisition cohorts reaching 90 and 365 days are booked;
  8. the census records the stocks; every `review_days`, adaptive brands review strategy.
 """
@@ -275,6 +277,9 @@ class MarketModel(mesa.Model):
                 self.use(Phase.NEEDS, need_sub(c.index, cat))
                 c.on_need(cat)
         self.expand_demand()
+        for br in self.brands:  # private lifts public (7.21): the day's platform reviews
+            self.use(Phase.REVIEWS, br.index)
+            br.reviews_day()
         self.rng = self.streams.setup(Purpose.EVENTS)
         self._book_cohorts()
         self._census()

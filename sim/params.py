@@ -232,6 +232,18 @@ class PopulationParams(Strict):
         60.0, "days: half-life of the ordering habit between orders (frequency decides)"
     )
 
+    # -- private lifts public (ODD 7.21): reviews posted on the platform after an order
+    review_rate: Share = F(
+        0.0,
+        "probability: a buyer posts a platform review after a platform order without a "
+        "reward (0: no unrewarded reviews)",
+    )
+    review_reward_sensitivity: NonNeg = F(
+        20.0,
+        "per 100% of list price: how strongly a points reward per review raises a member's "
+        "review probability, 1 - (1 - review_rate) e^(-s R/P)",
+    )
+
     outside_utility: float = F(1.0, "utility: buying an unmodelled brand or waiting instead")
     join_engagement: Share = F(0.2, "0-1: engagement of a new member (and of day-0 members)")
     reluctant_engagement: Share = F(
@@ -270,6 +282,18 @@ class PlatformParams(Strict):
     hill_s: Pos = F(1.0, "Hill shape")
     ad_trial_boost: NonNeg = F(
         0.0, "share: of ad-aware consumers who try at once (promotion-driven impulse)"
+    )
+    # -- private lifts public (ODD 7.21): the brand's platform rating built from reviews
+    rating_weight: NonNeg = F(
+        0.5,
+        "utility: lift of a fully saturated platform rating on the platform channel, for "
+        "every buyer (reviews are its only input: no reviews, no lift)",
+    )
+    rating_half_saturation: Pos = F(
+        0.02, "reviews per consumer: review stock at which the rating lift is half its weight"
+    )
+    review_decay: Share = F(
+        0.005, "share/day: of the review stock that fades each day (recent reviews count)"
     )
 
 
@@ -475,6 +499,18 @@ class StrategyParams(Strict):
         "share: rise of a member's own need rate in the brand's category while it is a "
         "(not muted) member and the brand runs private operations: repurchase reminders and "
         "cross-sell, rate x (1 + lift); 0 switches demand expansion off (at most 10)",
+    )
+    # -- private lifts public (ODD 7.21): points for reviews, points as a currency
+    review_points: NonNeg = F(
+        0.0,
+        "yuan: points a member of a brand running private operations gets for posting a "
+        "platform review after a platform order (a cost when the review is posted)",
+    )
+    points_rate: Share = F(
+        0.0,
+        "share of the price paid: points a member earns on an order in any of the brand's "
+        "channels (full-domain membership), redeemable as part of a later price; valued by "
+        "the member as money and booked as a cost when earned",
     )
 
     @model_validator(mode="after")

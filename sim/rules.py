@@ -683,6 +683,84 @@ def reward_due(count_after: int, needed, rewards) -> float:
 # --------------------------------------------------------------------------- firms and value
 
 
+# --------------------------------------------------------------------------- private lifts public
+# Reviews for points, the platform rating they build, and points as a currency (ODD 7.21;
+# domain brief mechanism 9, the "private serves public" case: the private domain is where
+# members are rewarded for reviews and earn points, and the platform sells more for it).
+
+REVIEW_REWARDED, REVIEW_OTHER = 0, 1
+"""The two kinds of a platform order's review chance (`review_kind`): by a member the
+brand rewards with points, by anyone else."""
+
+
+def review_kind(channel: int, member: bool, private_ops: bool, review_points: float) -> int:
+    """Which review chance a platform order carries (ODD 7.21): `REVIEW_REWARDED` if the
+    buyer is a member of a brand running private operations that rewards reviews with points
+    (`review_points` > 0), `REVIEW_OTHER` for any other platform order, −1 for an order in
+    another channel (reviews are posted on the platform, of a platform order)."""
+    if channel != Channel.PLATFORM:
+        return np.int64(-1)
+    if member and private_ops and review_points > 0:
+        return np.int64(REVIEW_REWARDED)
+    return np.int64(REVIEW_OTHER)
+
+
+def review_probability(
+    base_rate: float, rewarded: bool, sensitivity: float, reward: float, list_price: float
+) -> float:
+    """Probability that a platform buyer posts a review of its order (ODD 7.21): the
+    unrewarded rate r₀ (`review_rate`); for a member rewarded with points worth R yuan on an
+    order of list price P, 1 − (1 − r₀)·e^(−s·R/P), s = `review_reward_sensitivity`: the
+    reward is a second, saturating reason to review (as `referral_probability`'s reward
+    term, bounded by 1). Source: "private serves public" (domain brief, mechanism 9):
+    members rewarded with points for reviews."""
+    if not rewarded:
+        return base_rate
+    return 1.0 - (1.0 - base_rate) * math.exp(-sensitivity * reward / list_price)
+
+
+def review_stock_after(stock: float, reviews: float, decay: float) -> float:
+    """The brand's platform review stock at the end of a day: Q ← Q·(1 − δ) + r, the day's
+    reviews r added to the faded stock (δ = `review_decay`; a geometric carry-over like the
+    adstock of 7.2: platforms show recent reviews first, old ones count less)."""
+    return stock * (1.0 - decay) + reviews
+
+
+def platform_rating_value(
+    weight: float, stock: float, consumers: int, half_saturation: float
+) -> float:
+    """The utility the brand's platform rating adds to its platform channel for every buyer,
+    member or not (ODD 7.21): w·x / (x + K), x = Q/N the review stock per consumer, K =
+    `rating_half_saturation`, w = `rating_weight`. Saturating (a Hill curve of shape 1, as
+    7.2): the first reviews move conversion most, a rating full of reviews moves it no
+    further. 0 without reviews. Source: "private serves public" (domain brief, mechanism
+    9): reviews raise the platform rating and so conversion for everyone."""
+    x = stock / consumers
+    if x <= 0.0:
+        return 0.0
+    return weight * x / (x + half_saturation)
+
+
+def points_value(member: bool, points_rate: float, price_sensitivity: float, share: float) -> float:
+    """What the points a member earns on an order are worth to it, in utility (ODD 7.21):
+    α_i·π·s, the points (π = `points_rate` of the price share s paid) valued as the money
+    they save on a later order, so that the member's price is felt as s·(1 − π). 0 for
+    non-members. Source: "private serves public" (domain brief, mechanism 9), points as a
+    currency across the brand's channels (Tmall FAST+'s full-domain members)."""
+    if not member:
+        return 0.0
+    return price_sensitivity * points_rate * share
+
+
+def points_earned(member: bool, private_ops: bool, points_rate: float, price: float) -> float:
+    """Yuan of points a member of a brand running private operations earns on an order of
+    `price` (paid) in any channel: π·price (ODD 7.21); booked as a cost when earned (the
+    liability of redeemable points, all assumed redeemed). 0 for anyone else."""
+    if member and private_ops:
+        return points_rate * price
+    return 0.0
+
+
 # --------------------------------------------------------------------------- budgets
 
 BUDGET_YEAR_DAYS = 365

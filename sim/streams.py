@@ -115,6 +115,9 @@ class Phase(IntEnum):
     """Demand expansion: a member's need clock redrawn at the day's end when its need rate
     changed with a join, a mute, a leave or the brand's lever (sub:
     `need_sub(consumer, category)`; drawn only where `member_need_lift` > 0)."""
+    REVIEWS = 15
+    """A brand's platform reviews of the day's platform orders, drawn at the end of the day
+    (sub: brand; private lifts public, ODD 7.21)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

@@ -54,6 +54,7 @@ PHASES = {
     "REVIEW": 13,
     "ORDER_VALUE": 18,  # order values and baskets
     "DEMAND_EXPANSION": 20,
+    "REVIEWS": 15,  # private lifts public (ODD 7.21)
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

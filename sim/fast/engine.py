@@ -171,6 +171,8 @@ class FastModel:
             n_state=np.array([[n, 0, 0, 0, 0]] * nb, dtype=np.int64).reshape(nb, 5),
             n_ever=np.zeros(nb, dtype=np.int64),
             n_repeat=np.zeros(nb, dtype=np.int64),
+            review_stock=np.zeros(nb),
+            review_orders=np.zeros((nb, 2), dtype=np.int64),
             scratch_i=np.zeros((3, 3 * nb + 2), dtype=np.int64),
             scratch_f=np.zeros((6, 3 * nb + 2)),
             phase=np.zeros(1, dtype=np.int64),

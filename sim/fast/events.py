@@ -47,6 +47,7 @@ class Event(IntEnum):
     BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
     # demand expansion (codes 50-54)
     RELIFT_NEED = 50  # a[0] category: the need lift recomputed, the clock redrawn (b unused)
+    REVIEWS_DAY = 25  # brand b's platform reviews of the day (i unused; ODD 7.21)
 
 
 @njit(cache=True, nogil=True)
@@ -106,4 +107,6 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.budget_day(W, B, L, today, b)
     elif code == Event.RELIFT_NEED:  # demand expansion
         K.relift_need(W, B, i, np.int64(a[0]), today, rng)
+    elif code == Event.REVIEWS_DAY:
+        K.reviews_day(W, B, G, L, today, rng, b)
     return np.int64(out)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.accounting import column, columns
+from sim.accounting import SERVES, column, columns
 from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
 from sim.fast.bridge import ChannelPolicy, GuideRegime, PrivateSalesKpi
@@ -37,6 +37,7 @@ from sim.fast.layout import (
     NO_COHORT,
     NOT_ACQUIRED,
 )
+from sim.rules import REVIEW_OTHER, REVIEW_REWARDED
 from sim.streams import MAX_CATEGORIES, Phase, order_sub, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
@@ -303,32 +304,41 @@ def options(W, B, G, today, i, b, chan, util, share, at):
         member, B.channel_policy[b] == ChannelPolicy.ASSIST, B.member_coupon[b]
     )
     common = (alpha, relationship, loyalty, appeal)
+    # private lifts public (7.21): the platform rating everyone sees, a member's points
+    rating = R.platform_rating_value(
+        G.rating_weight, W.review_stock[b], G.n, G.rating_half_saturation
+    )
+    s = R.effective_price_share(B.platform_discount[b], coupon, tier)
+    points = R.points_value(member, B.points_rate[b], alpha, s)
     at = offer(
         chan,
         util,
         share,
         at,
         np.int64(Channel.PLATFORM),
-        R.effective_price_share(B.platform_discount[b], coupon, tier),
-        G.convenience_platform + B.platform_fit[b],
+        s,
+        G.convenience_platform + B.platform_fit[b] + rating + points,
         R.platform_protection_value(G.trust_weight, np.float64(W.trust[i]), G.buyer_protection),
         0.0,
         common,
     )
     if R.private_shop_offered(member, B.channel_policy[b] == ChannelPolicy.SEPARATE):
+        s = R.effective_price_share(B.private_discount[b], 0.0, tier)
+        points = R.points_value(member, B.points_rate[b], alpha, s)
         at = offer(
             chan,
             util,
             share,
             at,
             np.int64(Channel.PRIVATE),
-            R.effective_price_share(B.private_discount[b], 0.0, tier),
+            s,
             R.private_convenience(
                 G.convenience_private,
                 B.private_fit[b],
                 G.habit_weight,
                 habit_today(W, G, b, i, today),
-            ),
+            )
+            + points,
             # the private shop's guarantee (organisation and channel conflict)
             R.private_guarantee_value(
                 G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
@@ -337,14 +347,16 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             common,
         )
     if B.stores[b] > 0 and W.store_access[b, i]:
+        s = R.effective_price_share(0.0, 0.0, tier)
+        points = R.points_value(member, B.points_rate[b], alpha, s)
         at = offer(
             chan,
             util,
             share,
             at,
             np.int64(Channel.STORE),
-            R.effective_price_share(0.0, 0.0, tier),
-            G.convenience_store + B.store_fit[b],
+            s,
+            G.convenience_store + B.store_fit[b] + points,
             0.0,
             R.store_service_value(G.store_service_value, B.service_need[b], service),
             common,
@@ -397,6 +409,12 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         B.koc_commission[b],
         B.employee_commission[b],
     )
+    # private lifts public (7.21): points earned, the order's review chance
+    points = R.points_earned(member, B.private_ops[b], B.points_rate[b], price)
+    A.book_points(L[today], b, points, src if first else np.int64(SERVES))
+    kind = R.review_kind(channel, member, B.private_ops[b], B.review_points[b])
+    if kind >= 0:
+        W.review_orders[b, kind] += 1
     if W.ev_on[0]:
         flags = (FIRST if first else 0) | (MEMBER if member else 0)
         note(W, Kind.ORDER, i, b, today, channel, src, prompted_by, flags, price)
@@ -562,6 +580,42 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
                 W, B, G, L, book, today, rng, i, brand[j], chan[j], share[j], np.int64(Prompt.NONE)
             )
     schedule_need(W, B, i, cat, today, rng)
+
+
+# --------------------------------------------------------------------------- private lifts public
+@_jit
+def reviews_day(W, B, G, L, today, rng, b):
+    """Brand.reviews_day (ODD 7.21): each of today's platform orders of brand b is reviewed
+    with its probability, rewarded members' orders first, one uniform each (drawn only
+    where a review can happen); reviews and points booked; the review stock fades and
+    grows; today's order counts start again."""
+    counts = np.zeros(2, dtype=np.int64)
+    for kind in range(2):
+        n = W.review_orders[b, kind]
+        p = R.review_probability(
+            G.review_rate,
+            kind == REVIEW_REWARDED,
+            G.review_reward_sensitivity,
+            B.review_points[b],
+            B.price[b],
+        )
+        if n > 0 and p > 0:
+            for _ in range(n):
+                if rng.random() < p:
+                    counts[kind] += 1
+    A.book_reviews(
+        L[today],
+        b,
+        counts[REVIEW_REWARDED],
+        counts[REVIEW_OTHER],
+        B.review_points[b],
+    )
+    W.review_stock[b] = R.review_stock_after(
+        W.review_stock[b], np.float64(counts[0] + counts[1]), G.review_decay
+    )
+    A.book_review_stock(L[today], b, W.review_stock[b])
+    W.review_orders[b, 0] = 0
+    W.review_orders[b, 1] = 0
 
 
 # --------------------------------------------------------------------------- awareness
@@ -1342,6 +1396,9 @@ def step(W, B, G, L, book, today, rng, S):
     W.phase[0] = PHASE_NEEDS
     needs(W, B, G, L, book, today, rng, S)
     expand_demand(W, B, today, rng, S)
+    for b in range(nb):  # private lifts public (7.21): the day's platform reviews
+        load_stream(S, Phase.REVIEWS, today, b)
+        reviews_day(W, B, G, L, today, rng, b)
     census(W, B, G, L, today)
 
 

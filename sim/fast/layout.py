@@ -114,6 +114,10 @@ class World(NamedTuple):
     n_state: np.ndarray  # [nb, 5] i8 consumers in each funnel state
     n_ever: np.ndarray  # [nb] i8 consumers who ever bought
     n_repeat: np.ndarray  # [nb] i8 consumers who bought at least twice
+    # private lifts public (ODD 7.21): the platform review stock the rating is built from,
+    # and today's platform orders by review chance (sim.rules.REVIEW_REWARDED, REVIEW_OTHER)
+    review_stock: np.ndarray  # [nb] f8
+    review_orders: np.ndarray  # [nb, 2] i8
     scratch_i: np.ndarray  # [3, w] i8 buffers for the choice sets of on_need / buy_from
     scratch_f: np.ndarray  # [6, w] f8
     phase: np.ndarray  # [1] i8 the day's current phase (see kernels.PHASE_*)

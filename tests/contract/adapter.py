@@ -179,6 +179,14 @@ class Pair:
         self.ref.brands[b].budget_spent = spent
         self.fast.W.budget_spent[b] = spent
 
+    def set_reviews(self, b: int, stock: float, rewarded: int = 0, others: int = 0) -> None:
+        """Brand b's platform review stock and today's platform orders by review chance
+        (rewarded members', others'), in both engines (private lifts public, ODD 7.21)."""
+        self.ref.brands[b].review_stock = stock
+        self.ref.brands[b].review_orders = [rewarded, others]
+        self.fast.W.review_stock[b] = stock
+        self.fast.W.review_orders[b] = (rewarded, others)
+
     # ------------------------------------------------------------------ events
     def _fast_event(self, code: Event, i: int, b: int, ints=(), floats=(), *, seed: int) -> int:
         """Apply an event code of `sim.fast.events` with a fresh Generator (kept as
@@ -258,6 +266,8 @@ class Pair:
             brand.budget_day()
         elif event == Event.RELIFT_NEED:  # demand expansion
             c.relift_need(kw["cat"])
+        elif event == Event.REVIEWS_DAY:
+            brand.reviews_day()
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -378,6 +388,8 @@ class Pair:
             out[f"{key}.private_ops"] = bool(brand.private_ops)
             out[f"{key}.budget_spent"] = float(brand.budget_spent)
             out[f"{key}.ad_spend"] = float(brand.ad_spend)
+            out[f"{key}.review_stock"] = float(brand.review_stock)  # private lifts public
+            out[f"{key}.review_orders"] = tuple(int(x) for x in brand.review_orders)
             out[f"{key}.skills"] = [float(g.skill) for g in brand.guides]
             full = 0
             for j, g in enumerate(brand.guides):
@@ -454,6 +466,8 @@ class Pair:
             out[f"{key}.private_ops"] = bool(fm.B.private_ops[b])
             out[f"{key}.budget_spent"] = float(W.budget_spent[b])
             out[f"{key}.ad_spend"] = float(W.ad_spend[b])
+            out[f"{key}.review_stock"] = float(W.review_stock[b])  # private lifts public
+            out[f"{key}.review_orders"] = tuple(int(x) for x in W.review_orders[b])
             lo, hi = int(W.b_glo[b]), int(W.b_ghi[b])
             out[f"{key}.skills"] = [float(x) for x in W.g_skill[lo:hi]]
             for j, g in enumerate(range(lo, hi)):
