@@ -107,6 +107,7 @@ COMMISSION_ATTR_ADS, COMMISSION_ATTR_PRIVATE = (
     column("commission_attr_private"),
 )
 BUDGET_BOUND = column("budget_bound")
+CARDS_BLOCKED = column("cards_blocked")
 BUDGET_COSTS = np.array(
     [
         COST_ADS,
@@ -396,6 +397,12 @@ def book_budget_bound(day, b: int) -> None:
     day[BUDGET_BOUND, b] = 1.0
 
 
+def book_card_blocked(day, b: int) -> None:
+    """A platform with ban risk blocked one of brand b's package cards (several public
+    platforms): counted; no invitation follows."""
+    day[CARDS_BLOCKED, b] += 1.0
+
+
 def book_cpm(day, b: int, cpm: float) -> None:
     """The price of traffic today (yuan per 1000 impressions)."""
     day[CPM, b] = cpm
@@ -442,5 +449,6 @@ NAMES = (
     "book_cpm",
     "book_cohort",
     "book_koc_reach",
+    "book_card_blocked",
 )
 """The functions the fast engine compiles (`sim.fast.jit`)."""

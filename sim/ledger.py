@@ -139,6 +139,8 @@ FLOWS: dict[str, str] = {
     "koc_reached": "consumers reached by KOC/small-B/employee posts today (with repeats)",
     "budget_bound": "1 if the brand's annual_budget stopped its ads today (sim.rules."
     "ads_within_budget; summed over a window: days bound)",
+    "cards_blocked": "package cards a platform with ban risk blocked (several public "
+    "platforms: no invitation follows)",
 }
 
 STOCK_COLUMNS: dict[str, str] = {

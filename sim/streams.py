@@ -65,6 +65,9 @@ class Purpose(IntEnum):
     (index: brand)."""
     EVENTS = 9
     """Single model events applied between days (`FastModel.apply_event`)."""
+    PLATFORMS = 13
+    """Each consumer's home public platform, drawn only when a scenario names several
+    platforms (`[platforms]`; several public platforms)."""
 
 
 class Phase(IntEnum):
@@ -98,6 +101,10 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    PLATFORM_BAN = 17
+    """Whether a package card in a platform parcel is blocked (several public platforms):
+    one uniform per card, `order_uniform` of (day, `order_sub(consumer, brand, orders)`),
+    drawn only on a platform with ban risk."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES
@@ -130,6 +137,25 @@ def stream_words(key, day, sub, out):
     for k in range(4):
         out[k] = mix64(key[k] ^ (t + np.uint64(k + 1) * _GOLDEN))
     out[2] |= np.uint64(1)
+
+
+@njit(cache=True)
+def order_sub(consumer, brand, orders):
+    """The sub-key of one order of a consumer with a brand (its `orders`-th): a hash of the
+    three, so two orders never share a key (several public platforms' ban draws)."""
+    t = mix64(np.uint64(consumer) * _SUB + _GOLDEN)
+    t = mix64(t ^ (np.uint64(brand) * _MIX1 + _GOLDEN))
+    return mix64(t ^ (np.uint64(orders) * _MIX2 + _GOLDEN))
+
+
+@njit(cache=True)
+def order_uniform(key, day, sub, out):
+    """One uniform in [0, 1) from daily stream (key, day, sub) without a Generator: the top
+    53 bits of the first word of its state (`stream_words`, into `out`). Both engines call
+    this one function where a draw sits inside an order, whatever stream the order itself
+    draws from (several public platforms' ban draws)."""
+    stream_words(key, day, sub, out)
+    return np.float64(out[0] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def need_sub(consumer: int, category: int) -> int:
