@@ -236,7 +236,10 @@ class MarketModel(mesa.Model):
         multiplier of each (`sim.rules.discovery_multiplier`), from the scenario."""
         self.platforms = platform_terms(self.scenario)
         self.discovery = np.array(
-            [rules.discovery_multiplier(p.discovery == "feed", p.feed_boost) for p in self.platforms]
+            [
+                rules.discovery_multiplier(p.discovery == "feed", p.feed_boost)
+                for p in self.platforms
+            ]
         )
 
     def ad_split(self, strategy: StrategyParams) -> np.ndarray:
@@ -247,7 +250,7 @@ class MarketModel(mesa.Model):
         """The uniform of a package card's ban draw: stream `Phase.PLATFORM_BAN` of today
         and the order (`sim.streams.order_uniform`), outside the order's own stream."""
         key = self.streams.keys[Phase.PLATFORM_BAN]
-        sub = order_sub(consumer, b, orders)
+        sub = np.uint64(order_sub(consumer, b, orders))  # a hash: above int64
         return float(order_uniform(key, self.today, sub, self._ban_words))
 
     # ------------------------------------------------------------------ the day

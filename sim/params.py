@@ -280,9 +280,7 @@ class PublicPlatform(Strict):
     share of consumers who shop there. The ad response (adstock, Hill, trial boost) stays
     the `[platform]` table's, shared by all platforms."""
 
-    shoppers: Share = F(
-        1.0, "share of consumers whose home platform this is (the shares sum to 1)"
-    )
+    shoppers: Share = F(1.0, "share of consumers whose home platform this is (the shares sum to 1)")
     base_cpm: Pos = F(40.0, "yuan per 1000 impressions at reference demand on day 0")
     cpm_growth_per_year: NonNeg = F(0.25, "share/year: drift of this platform's traffic cost")
     cpm_demand_elasticity: NonNeg = F(
