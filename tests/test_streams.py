@@ -35,6 +35,7 @@ KEYS = {
     "NEED_CLOCKS": 7,
     "STAFFING": 8,
     "EVENTS": 9,
+    "PLATFORMS": 13,  # several public platforms
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -50,6 +51,7 @@ PHASES = {
     "NEED_ORDER": 11,
     "NEEDS": 12,
     "REVIEW": 13,
+    "PLATFORM_BAN": 17,  # several public platforms
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 
