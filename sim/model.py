@@ -4,7 +4,8 @@ order below, documented in docs/ODD.md) and the ledger.
 
 Process order of a day:
  1. each brand counts its spend against its budget year and its ads run only if they fit;
-    the platform prices traffic from the total ad demand;
+    the platform prices traffic from the total ad demand (several platforms: each from the
+    ads on it);
  2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
  3. KOCs, small-B nodes and employee distributors post (random order);
  4. guides send 1:1 messages (random order); brands broadcast to their other members;
