@@ -112,6 +112,7 @@ COST_POINTS = column("cost_points")
 REVIEWS, REVIEWS_REWARDED, REVIEW_STOCK = (
     column(c) for c in ("reviews", "reviews_rewarded", "review_stock")
 )
+CARDS_BLOCKED = column("cards_blocked")
 BUDGET_COSTS = np.array(
     [
         COST_ADS,
@@ -401,6 +402,12 @@ def book_budget_bound(day, b: int) -> None:
     day[BUDGET_BOUND, b] = 1.0
 
 
+def book_card_blocked(day, b: int) -> None:
+    """A platform with ban risk blocked one of brand b's package cards (several public
+    platforms): counted; no invitation follows."""
+    day[CARDS_BLOCKED, b] += 1.0
+
+
 def book_cpm(day, b: int, cpm: float) -> None:
     """The price of traffic today (yuan per 1000 impressions)."""
     day[CPM, b] = cpm
@@ -474,5 +481,6 @@ NAMES = (
     "book_points",
     "book_reviews",
     "book_review_stock",
+    "book_card_blocked",
 )
 """The functions the fast engine compiles (`sim.fast.jit`)."""

@@ -21,7 +21,14 @@ from sim.events import HARVESTED, EventRows, Kind, order_flags
 from sim.events import MEMBER as MEMBER_FLAG
 from sim.ledger import Ledger
 from sim.network import Network
-from sim.params import MEMBER_CHANNELS, BrandParams, CategoryParams, Scenario, StrategyParams
+from sim.params import (
+    MEMBER_CHANNELS,
+    BrandParams,
+    CategoryParams,
+    PublicPlatform,
+    Scenario,
+    StrategyParams,
+)
 from sim.staffing import draw_staff
 from sim.streams import Phase, Purpose, RunStreams, order_sub
 from sim.vocab import (
@@ -63,8 +70,14 @@ class Market(Protocol):
     order_value_mean: np.ndarray  # [consumer, category] mean order value / price
     value_draw: np.random.Generator  # the Generator an order's own value stream is loaded into
     demand_due: set[int]  # demand expansion: consumers whose need lift may have changed today
+    platforms: list[PublicPlatform]  # the public platforms' terms (sim.params.platform_terms)
+    homes: np.ndarray  # [consumer] home platform
+    shoppers: np.ndarray  # [platform] consumers whose home it is
+    discovery: np.ndarray  # [platform] sim.rules.discovery_multiplier
 
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
+
+    def ban_uniform(self, consumer: int, b: int, orders: int) -> float: ...
 
 
 UNAWARE, AWARE, CUSTOMER, MEMBER, LAPSED = map(int, State)
@@ -311,7 +324,7 @@ class Consumer(mesa.Agent):
         cat = brand.category
         coupon = rules.member_coupon_share(member, st.channel_policy == "assist", st.member_coupon)
         platform = self.model.scenario.platform
-        protection = platform.buyer_protection
+        protection = self.model.platforms[self.model.homes[self.index]].buyer_protection
         # private lifts public (7.21): the platform rating everyone sees, a member's points
         rating = rules.platform_rating_value(
             platform.rating_weight,
@@ -449,7 +462,14 @@ class Consumer(mesa.Agent):
                 st.public_team_cooperation,
             )
             if model.rng.random() < sent:
-                brand.invite(self, "package_card", st.package_card_channel)
+                # several platforms: the home platform may block the card (ban risk)
+                risk = model.platforms[model.homes[self.index]].ban_risk
+                if risk > 0 and rules.card_blocked(
+                    risk, model.ban_uniform(self.index, b, int(self.purchases[b]))
+                ):
+                    accounting.book_card_blocked(model.ledger.today, b)
+                else:
+                    brand.invite(self, "package_card", st.package_card_channel)
         elif invitation == Source.STORE:
             brand.store_invite(self)
         m = self.membership(b)
@@ -683,12 +703,13 @@ class Platform(mesa.Agent):
     """The public domain: sells traffic at a CPM that rises with total ad demand and drifts
     up over time, takes a commission on its GMV, and protects buyers."""
 
-    def __init__(self, model: Market):
+    def __init__(self, model: Market, k: int = 0):
         super().__init__(model)
+        self.k = k  # its place among the scenario's platforms (sim.params.platform_terms)
         self.cpm = model.scenario.platform.base_cpm
 
     def price_traffic(self, ad_demand: float) -> float:
-        p = self.model.scenario.platform
+        p = self.model.platforms[self.k]
         self.cpm = float(
             rules.traffic_cpm(
                 p.base_cpm,
@@ -726,6 +747,7 @@ class Brand(mesa.Agent):
         self.strategy: StrategyParams = params.strategy.model_copy(deep=True)
         self.strategy_since = 0  # day the current strategy was adopted
         self.adstock = 0.0
+        self.platform_adstock = np.zeros(len(model.platforms))  # by platform; sums to adstock
         self.budget_spent = 0.0  # spend counted against the budget this year, to yesterday
         self.ad_spend = 0.0  # today's ads, once the budget has allowed them
         self.guides: list[Guide] = []
@@ -831,27 +853,34 @@ class Brand(mesa.Agent):
             self.ad_spend = 0.0
             accounting.book_budget_bound(model.ledger.today, self.index)
 
-    def advertise(self, cpm: float) -> None:
-        """Buy impressions, carry them over (adstock), turn them into awareness (Hill)."""
+    def advertise(self, cpms: np.ndarray, split: np.ndarray) -> None:
+        """Buy impressions on each platform (the budget's `split` at each platform's CPM),
+        carry them over (adstock per platform), turn them into awareness (Hill) among
+        that platform's shoppers only."""
         model = self.model
         p = model.scenario.platform
-        spend = self.ad_spend
-        impressions = rules.impressions_bought(spend, cpm)
-        accounting.book_ads(model.ledger.today, self.index, spend, impressions)
-        self.adstock = float(rules.adstock(self.adstock, impressions, p.adstock_theta))
-        h = rules.ad_awareness_hazard(
-            self.adstock,
-            model.n_consumers,
-            self.strategy.targeting_precision,
-            p.ad_max_hazard,
-            p.hill_k,
-            p.hill_s,
-        )
-        if h <= 0:
+        h = np.zeros(len(model.platforms))
+        for k in range(h.size):
+            spend = self.ad_spend * split[k]
+            impressions = rules.impressions_bought(spend, cpms[k])
+            accounting.book_ads(model.ledger.today, self.index, spend, impressions)
+            self.platform_adstock[k] = rules.adstock(
+                self.platform_adstock[k], impressions, p.adstock_theta
+            )
+            h[k] = rules.ad_awareness_hazard(
+                self.platform_adstock[k],
+                model.shoppers[k],
+                self.strategy.targeting_precision,
+                p.ad_max_hazard,
+                p.hill_k,
+                p.hill_s,
+            )
+        self.adstock = float(self.platform_adstock.sum())
+        if not (h > 0).any():
             return
         row = model.funnel[self.index]
         eligible = np.flatnonzero((row == UNAWARE) | (row == LAPSED))
-        hit = eligible[model.rng.random(eligible.size) < h]
+        hit = eligible[model.rng.random(eligible.size) < h[model.homes[eligible]]]
         for i in hit.tolist():
             model.consumers[i].become_aware(self.index, "ads")
 
@@ -878,8 +907,9 @@ class Brand(mesa.Agent):
             deg = net.degree()
             counts = np.where(deg > 0, counts, 0)
             share = counts[eligible] / np.maximum(deg[eligible], 1)
+        feed = model.discovery[model.homes[eligible]]  # 1 on search platforms
         h = rules.combine_hazards(
-            pop.organic_awareness, rules.word_of_mouth_hazard(pop.wom_rate, share)
+            pop.organic_awareness * feed, rules.word_of_mouth_hazard(pop.wom_rate * feed, share)
         )
         hit = eligible[model.rng.random(eligible.size) < h]
         for i in hit.tolist():
@@ -1152,7 +1182,7 @@ class Brand(mesa.Agent):
             member is not None,
             member is not None and member.guide is not None,
             coupon,
-            self.model.scenario.platform.take_rate,
+            self.model.platforms[self.model.homes[consumer.index]].take_rate,
             st.guide_commission,
             st.koc_commission,
             st.employee_commission,

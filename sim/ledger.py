@@ -143,6 +143,8 @@ FLOWS: dict[str, str] = {
     # private lifts public (ODD 7.21)
     "reviews": "platform reviews posted today of the day's platform orders (members and not)",
     "reviews_rewarded": "platform reviews posted by members rewarded with points",
+    "cards_blocked": "package cards a platform with ban risk blocked (several public "
+    "platforms: no invitation follows)",
 }
 
 STOCK_COLUMNS: dict[str, str] = {

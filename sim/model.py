@@ -4,7 +4,8 @@ order below, documented in docs/ODD.md) and the ledger.
 
 Process order of a day:
  1. each brand counts its spend against its budget year and its ads run only if they fit;
-    the platform prices traffic from the total ad demand;
+    the platform prices traffic from the total ad demand (several platforms: each from the
+    ads on it);
  2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
  3. KOCs, small-B nodes and employee distributors post (random order);
  4. guides send 1:1 messages (random order); brands broadcast to their other members;
@@ -36,7 +37,7 @@ from sim.agents import (
 from sim.events import EventRows
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import PlatformParams, Scenario, StrategyParams
+from sim.params import PlatformParams, Scenario, StrategyParams, ad_split, platform_terms
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -47,7 +48,15 @@ from sim.snapshots import (
     MembershipSnapshot,
     restaffs,
 )
-from sim.streams import Phase, Purpose, RunStreams, as_streams, need_sub
+from sim.streams import (
+    Phase,
+    Purpose,
+    RunStreams,
+    as_streams,
+    need_sub,
+    order_sub,
+    order_uniform,
+)
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -101,6 +110,19 @@ class MarketModel(mesa.Model):
         # ---- the network and the platform
         self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
         self.platform = Platform(self)
+        # ---- several public platforms: each consumer's home platform (drawn only when the
+        # scenario names several), the platforms' terms and their shoppers
+        self._set_platforms()
+        self.homes = np.zeros(n, dtype=np.int64)
+        if len(self.platforms) > 1:
+            shares = np.array([p.shoppers for p in self.platforms])
+            u = streams.setup(Purpose.PLATFORMS).random(n)
+            self.homes = rules.home_platforms(u, shares)
+        self.shoppers = np.bincount(self.homes, minlength=len(self.platforms))
+        self.platform_agents = [self.platform] + [
+            Platform(self, k) for k in range(1, len(self.platforms))
+        ]
+        self._ban_words = np.zeros(4, dtype=np.uint64)
 
         # ---- brands (consumers need them to exist to size their per-brand state)
         self.brands: list[Brand] = []
@@ -222,6 +244,29 @@ class MarketModel(mesa.Model):
         """Book one customer's value over its first `horizon` days into the ledger."""
         accounting.book_cohort(self.ledger.today, b, h, Source[source.upper()], spend, pv)
 
+    # ------------------------------------------------------------------ several platforms
+    def _set_platforms(self) -> None:
+        """The public platforms' terms (`sim.params.platform_terms`) and the discovery
+        multiplier of each (`sim.rules.discovery_multiplier`), from the scenario."""
+        self.platforms = platform_terms(self.scenario)
+        self.discovery = np.array(
+            [
+                rules.discovery_multiplier(p.discovery == "feed", p.feed_boost)
+                for p in self.platforms
+            ]
+        )
+
+    def ad_split(self, strategy: StrategyParams) -> np.ndarray:
+        """A strategy's shares of the ad budget by platform (`sim.params.ad_split`)."""
+        return np.array(ad_split(self.scenario, strategy))
+
+    def ban_uniform(self, consumer: int, b: int, orders: int) -> float:
+        """The uniform of a package card's ban draw: stream `Phase.PLATFORM_BAN` of today
+        and the order (`sim.streams.order_uniform`), outside the order's own stream."""
+        key = self.streams.keys[Phase.PLATFORM_BAN]
+        sub = np.uint64(order_sub(consumer, b, orders))  # a hash: above int64
+        return float(order_uniform(key, self.today, sub, self._ban_words))
+
     # ------------------------------------------------------------------ the day
     def use(self, phase: Phase, sub: int = 0) -> np.random.Generator:
         """Draw from today's stream of `phase` (and sub-key) from its start on: the agents'
@@ -245,14 +290,21 @@ class MarketModel(mesa.Model):
         sc = self.scenario
         for br in self.brands:
             br.budget_day()
-        demand = sum(br.ad_spend for br in self.brands)
-        cpm = self.platform.price_traffic(demand)
+        # each platform prices its traffic from the ad demand on it (several platforms)
+        splits = [self.ad_split(br.strategy) for br in self.brands]
+        cpms = np.array(
+            [
+                pl.price_traffic(sum(br.ad_spend * splits[br.index][k] for br in self.brands))
+                for k, pl in enumerate(self.platform_agents)
+            ]
+        )
         brands = [self.brands[k] for k in self.use(Phase.BRAND_ORDER).permutation(len(self.brands))]
         for br in brands:
+            cpm = rules.blended_cpm(cpms, splits[br.index])
             accounting.book_cpm(self.ledger.today, br.index, cpm)
             br.pay_fixed_costs()
             self.use(Phase.ADS, br.index)
-            br.advertise(cpm)
+            br.advertise(cpms, splits[br.index])
             self.use(Phase.WORD_OF_MOUTH, br.index)
             br.word_of_mouth()
             self.use(Phase.STORE_TRAFFIC, br.index)
@@ -419,6 +471,7 @@ class MarketModel(mesa.Model):
         """New platform terms from the next day on (sim.protocol.Engine.set_platform): the
         agents read `scenario.platform` each day, so a new scenario object is enough."""
         self.scenario = self.scenario.model_copy(update={"platform": platform.model_copy()})
+        self._set_platforms()
 
     def strategy(self, brand: int) -> StrategyParams:
         """A copy of the brand's current strategy."""

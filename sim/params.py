@@ -297,6 +297,117 @@ class PlatformParams(Strict):
     )
 
 
+# ---- several public platforms (issue 12, item 4)
+class PublicPlatform(Strict):
+    """One named public platform (Tmall, JD, Douyin, Channels ...) of `[platforms.NAME]`:
+    its own traffic price, commission, buyer protection, discovery and ban risk, and the
+    share of consumers who shop there. The ad response (adstock, Hill, trial boost) stays
+    the `[platform]` table's, shared by all platforms."""
+
+    shoppers: Share = F(1.0, "share of consumers whose home platform this is (the shares sum to 1)")
+    base_cpm: Pos = F(40.0, "yuan per 1000 impressions at reference demand on day 0")
+    cpm_growth_per_year: NonNeg = F(0.25, "share/year: drift of this platform's traffic cost")
+    cpm_demand_elasticity: NonNeg = F(
+        0.3, "elasticity: CPM rises with the ad demand on this platform over the reference"
+    )
+    reference_ad_demand: Pos = F(
+        5000.0, "yuan/day: ad spend on this platform at which CPM equals base", extensive=True
+    )
+    take_rate: Share = F(0.05, "share of platform GMV: commission on its shoppers' orders")
+    buyer_protection: NonNeg = F(
+        1.0, "utility: buyer protection its shoppers value (times their trust)"
+    )
+    discovery: Literal["search", "feed"] = F(
+        "search",
+        "search (Tmall, JD: people find goods) or feed (Douyin, Channels: a content feed "
+        "shows goods to people, sim.rules.discovery_multiplier)",
+    )
+    feed_boost: NonNeg = F(
+        1.0,
+        "multiplier: organic awareness and word of mouth among the shoppers of a feed "
+        "platform (ignored on a search platform)",
+    )
+    ban_risk: Share = F(
+        0.0,
+        "probability: a package card in a parcel of this platform is reported and blocked "
+        "(no invitation; the platform bans diverting its buyers)",
+    )
+
+
+MAX_PLATFORMS = 100
+"""The most public platforms a scenario may name (a consumer's home is a small integer)."""
+
+
+def platform_terms(scenario: Scenario) -> list[PublicPlatform]:
+    """The scenario's public platforms in order: its `[platforms.NAME]` tables, or, when it
+    names none, the one platform of `[platform]` (every consumer shops there; search
+    discovery, no ban risk)."""
+    if scenario.platforms:
+        return list(scenario.platforms.values())
+    p = scenario.platform
+    return [
+        PublicPlatform(
+            shoppers=1.0,
+            base_cpm=p.base_cpm,
+            cpm_growth_per_year=p.cpm_growth_per_year,
+            cpm_demand_elasticity=p.cpm_demand_elasticity,
+            reference_ad_demand=p.reference_ad_demand,
+            take_rate=p.take_rate,
+            buyer_protection=p.buyer_protection,
+        )
+    ]
+
+
+def ad_split(scenario: Scenario, strategy: StrategyParams) -> list[float]:
+    """Shares of a brand's ad budget on each platform (`platform_terms` order): the
+    strategy's `platform_ad_shares`, or, when it gives none, in proportion to each
+    platform's shoppers ([1.0] with one platform). Raises ValueError naming an unknown
+    platform."""
+    if not scenario.platforms:
+        return [1.0]
+    names = list(scenario.platforms)
+    given = strategy.platform_ad_shares
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(
+            f"platform_ad_shares: unknown platform {unknown[0]!r} (known: {', '.join(names)})"
+        )
+    if not given:
+        return [scenario.platforms[k].shoppers for k in names]
+    return [float(given.get(k, 0.0)) for k in names]
+
+
+def _check_platforms(scenario: Scenario) -> None:
+    """Cross-field checks of several platforms: shoppers sum to 1, and every brand's
+    ad shares name known platforms and sum to 1."""
+    if not scenario.platforms:
+        for name, brand in scenario.brands.items():
+            if brand.strategy.platform_ad_shares:
+                raise ValueError(
+                    f"brands.{name}.strategy.platform_ad_shares: needs [platforms] tables"
+                )
+        return
+    if len(scenario.platforms) > MAX_PLATFORMS:
+        raise ValueError(
+            f"platforms: {len(scenario.platforms)} platforms is more than the "
+            f"{MAX_PLATFORMS} a scenario may have"
+        )
+    total = sum(p.shoppers for p in scenario.platforms.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"platforms: the shoppers shares must sum to 1 (got {total:g})")
+    for name, brand in scenario.brands.items():
+        shares = brand.strategy.platform_ad_shares
+        try:
+            ad_split(scenario, brand.strategy)
+        except ValueError as exc:
+            raise ValueError(f"brands.{name}.strategy.{exc}") from None
+        if shares and abs(sum(shares.values()) - 1.0) > 1e-6:
+            raise ValueError(
+                f"brands.{name}.strategy.platform_ad_shares: must sum to 1 "
+                f"(got {sum(shares.values()):g})"
+            )
+
+
 class CategoryParams(Strict):
     price: Pos = F(200.0, "yuan: list price of an average order")
     gross_margin: Share = F(0.6, "share: gross margin at list price")
@@ -377,6 +488,11 @@ class StrategyParams(Strict):
 
     private_ops: bool = F(True, "flag: the brand runs private-domain operations at all")
     ad_budget_per_day: NonNeg = F(1000.0, "yuan/day: public-platform ad spend", extensive=True)
+    platform_ad_shares: dict[str, Share] = F(
+        {},
+        "platform name -> share of the ad budget spent there (sum 1; [platforms] only; "
+        "empty: in proportion to each platform's shoppers)",
+    )
     targeting_precision: Share = F(
         0.1, "share: impressions that reach target consumers ('1 in 10 circles')"
     )
@@ -669,6 +785,11 @@ class Scenario(Strict):
     population: PopulationParams = F(PopulationParams(), "consumer heterogeneity and behaviour")
     touches: TouchEffects = F(TouchEffects(), "effects of private-domain touches")
     platform: PlatformParams = F(PlatformParams(), "the public domain")
+    platforms: dict[str, PublicPlatform] = F(
+        {},
+        "several named public platforms by name (their own CPM, take rate, buyer "
+        "protection, discovery, ban risk and shoppers); none: the one [platform]",
+    )
     market: MarketParams = F(MarketParams(), "market-level rules (imitation, discounting)")
     categories: dict[str, CategoryParams] = F(
         {"default": CategoryParams()}, "product categories by name"
@@ -695,6 +816,11 @@ class Scenario(Strict):
                     f"brands.{name}.category: unknown category {brand.category!r} "
                     f"(known: {', '.join(sorted(self.categories))})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _platforms(self) -> Scenario:
+        _check_platforms(self)
         return self
 
     @model_validator(mode="after")

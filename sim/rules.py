@@ -947,3 +947,46 @@ def redrawn_need_day(u: float, p: float, today: int) -> int:
     if p < 1.0:
         wait = geometric_skip(u, skip_scale(p), NEVER_DAY - today)
     return need_day(today, wait)
+# --------------------------------------------------------------------------- several platforms
+# (issue 12, item 4: Tmall/JD/Douyin/Channels differ in CPM, take rate, buyer protection,
+# discovery and ban risk)
+
+
+def home_platforms(u: np.ndarray, shoppers: np.ndarray) -> np.ndarray:
+    """Each consumer's home platform from a uniform draw u: the platform k whose slice of
+    the cumulative shopper shares holds u (P(k) = shoppers[k]); a share rounding short of
+    1 gives the last platform. Where a consumer shops is a trait (domain brief: the public
+    domain is several platforms, each with its own rules and buyers)."""
+    edges = np.cumsum(shoppers)
+    return np.minimum(np.searchsorted(edges, u, side="right"), shoppers.size - 1)
+
+
+def discovery_multiplier(feed: bool, boost: float) -> float:
+    """Multiplier on organic awareness and word of mouth among a platform's shoppers: the
+    feed boost on a content-feed platform (Douyin, Channels: the feed shows friends' and
+    creators' posts about goods, "goods find people"), 1 on a search platform (Tmall, JD:
+    a shopper finds only what they search for, "people find goods"; domain brief)."""
+    if feed:
+        return boost
+    return 1.0
+
+
+def blended_cpm(cpms: np.ndarray, shares: np.ndarray) -> float:
+    """The CPM a brand pays today across platforms: Σ share_k · CPM_k / Σ share_k, its ad
+    budget's split weighting each platform's price (the one CPM with one platform)."""
+    total = 0.0
+    weight = 0.0
+    for k in range(cpms.size):
+        total += shares[k] * cpms[k]
+        weight += shares[k]
+    if weight > 0:
+        return total / weight
+    return cpms[0]
+
+
+def card_blocked(ban_risk: float, u: float) -> bool:
+    """A package card in a parcel of a platform with ban risk r is reported and blocked with
+    probability r (u uniform): platforms forbid diverting their buyers to private
+    channels and ban the store's followers or penalise the card (domain brief: the
+    platform's rules — take rate, buyer protection, bans — apply in the public domain)."""
+    return u < ban_risk

@@ -73,6 +73,9 @@ class Purpose(IntEnum):
     ORDER_VALUES = 14
     """Consumers' mean order value in a category, relative to its price (index: the
     category's position in the scenario); drawn only where `order_value_cv` > 0."""
+    PLATFORMS = 13
+    """Each consumer's home public platform, drawn only when a scenario names several
+    platforms (`[platforms]`; several public platforms)."""
 
 
 class Phase(IntEnum):
@@ -118,6 +121,10 @@ class Phase(IntEnum):
     REVIEWS = 15
     """A brand's platform reviews of the day's platform orders, drawn at the end of the day
     (sub: brand; private lifts public, ODD 7.21)."""
+    PLATFORM_BAN = 17
+    """Whether a package card in a platform parcel is blocked (several public platforms):
+    one uniform per card, `order_uniform` of (day, `order_sub(consumer, brand, orders)`),
+    drawn only on a platform with ban risk."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES
@@ -150,6 +157,25 @@ def stream_words(key, day, sub, out):
     for k in range(4):
         out[k] = mix64(key[k] ^ (t + np.uint64(k + 1) * _GOLDEN))
     out[2] |= np.uint64(1)
+
+
+@njit(cache=True)
+def order_sub(consumer, brand, orders):
+    """The sub-key of one order of a consumer with a brand (its `orders`-th): a hash of the
+    three, so two orders never share a key (several public platforms' ban draws)."""
+    t = mix64(np.uint64(consumer) * _SUB + _GOLDEN)
+    t = mix64(t ^ (np.uint64(brand) * _MIX1 + _GOLDEN))
+    return mix64(t ^ (np.uint64(orders) * _MIX2 + _GOLDEN))
+
+
+@njit(cache=True)
+def order_uniform(key, day, sub, out):
+    """One uniform in [0, 1) from daily stream (key, day, sub) without a Generator: the top
+    53 bits of the first word of its state (`stream_words`, into `out`). Both engines call
+    this one function where a draw sits inside an order, whatever stream the order itself
+    draws from (several public platforms' ban draws)."""
+    stream_words(key, day, sub, out)
+    return np.float64(out[0] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def need_sub(consumer: int, category: int) -> int:

@@ -37,6 +37,7 @@ KEYS = {
     "EVENTS": 9,
     "CHANNEL_OWNERS": 10,
     "ORDER_VALUES": 14,  # order values and baskets
+    "PLATFORMS": 13,  # several public platforms
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -55,6 +56,7 @@ PHASES = {
     "ORDER_VALUE": 18,  # order values and baskets
     "DEMAND_EXPANSION": 20,
     "REVIEWS": 15,  # private lifts public (ODD 7.21)
+    "PLATFORM_BAN": 17,  # several public platforms
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

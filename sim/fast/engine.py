@@ -35,7 +35,14 @@ from sim.fast.layout import (
 )
 from sim.ledger import Ledger
 from sim.network import build_network
-from sim.params import MEMBER_CHANNELS, PlatformParams, Scenario, StrategyParams
+from sim.params import (
+    MEMBER_CHANNELS,
+    PlatformParams,
+    Scenario,
+    StrategyParams,
+    ad_split,
+    platform_terms,
+)
 from sim.review import review_strategies
 from sim.snapshots import (
     BrandSnapshot,
@@ -82,6 +89,13 @@ class FastModel:
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
 
         self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
+        # several public platforms: each consumer's home, drawn as in MarketModel.__init__
+        self._homes = np.zeros(n, dtype=np.int64)
+        terms = platform_terms(sc)
+        if len(terms) > 1:
+            shares = np.array([p.shoppers for p in terms])
+            u = streams.setup(Purpose.PLATFORMS).random(n)
+            self._homes = rules.home_platforms(u, shares)
         self.B = self._brands(cat_names)
         self.G = self._globals()
 
@@ -117,6 +131,7 @@ class FastModel:
             slots=np.minimum(t.slots, 127).astype(np.int8),
             hunter=t.hunter,
             n_memb=np.zeros(n, dtype=np.int8),
+            home=self._homes.astype(np.int8),
             funnel=per_brand(np.int8),
             purchases=per_brand(np.int32),
             source=per_brand(np.int8, -1),
@@ -165,6 +180,8 @@ class FastModel:
             adstock=np.zeros(nb),
             budget_spent=np.zeros(nb),
             ad_spend=np.zeros(nb),
+            pl_adstock=np.zeros((nb, len(terms))),
+            pl_words=np.zeros(4, dtype=np.uint64),
             fake_members=np.zeros(nb, dtype=np.int64),
             n_advocates=np.zeros(nb, dtype=np.int64),
             n_koc_reach=np.zeros(nb, dtype=np.int64),
@@ -267,8 +284,35 @@ class FastModel:
             fatigue_pow=rules.decay(1.0, pop.fatigue_decay, span).astype(np.float64),
             engagement_pow=rules.decay(1.0, pop.engagement_decay, span).astype(np.float64),
             fatigue_touch=np.array([te.fatigue_content, te.fatigue_service, te.fatigue_selling]),
+            **self._platform_globals(),
             **values,
         )
+
+    def _platform_globals(self) -> dict[str, np.ndarray]:
+        """The public platforms' terms as arrays (`layout.GLOBAL_SPECIALS` pl_*), their
+        shoppers and the ban draws' stream key (several public platforms)."""
+        terms = platform_terms(self.scenario)
+
+        def each(name: str, dtype: type = np.float64) -> np.ndarray:
+            return np.array([getattr(p, name) for p in terms], dtype=dtype)
+
+        return {
+            "pl_base_cpm": each("base_cpm"),
+            "pl_cpm_growth": each("cpm_growth_per_year"),
+            "pl_elasticity": each("cpm_demand_elasticity"),
+            "pl_reference": each("reference_ad_demand"),
+            "pl_take_rate": each("take_rate"),
+            "pl_protection": each("buyer_protection"),
+            "pl_feed": np.array([p.discovery == "feed" for p in terms], dtype=np.bool_),
+            "pl_feed_boost": each("feed_boost"),
+            "pl_ban_risk": each("ban_risk"),
+            "pl_shoppers": np.bincount(self._homes, minlength=len(terms)).astype(np.int64),
+            "ban_key": self.streams.keys[Phase.PLATFORM_BAN].copy(),
+        }
+
+    def _set_split(self, B: Brands, b: int) -> None:
+        """Write brand b's split of its ad budget over the platforms (`sim.params.ad_split`)."""
+        B.ad_split[b] = ad_split(self.scenario, self.strategies[b])
 
     def _brands(self, cat_names: list[str]) -> Brands:
         """Per-brand arrays: one per scalar field of the strategy, the brand and its
@@ -299,11 +343,13 @@ class FastModel:
             ),
             cat_brands=cat_brands,
             cat_nbrands=np.array([len(x) for x in per_cat], dtype=np.int64),
+            ad_split=np.zeros((nb, len(platform_terms(sc)))),
         )
         for b, bp in enumerate(self.brand_params):
             write_fields(B, b, BRAND_FIELDS, bp)
             write_fields(B, b, CATEGORY_FIELDS, sc.categories[bp.category])
             self._set_levers(B, b, self.strategies[b])
+            self._set_split(B, b)
         return B
 
     @staticmethod
@@ -489,6 +535,7 @@ class FastModel:
         self.strategies[b] = strategy.model_copy(deep=True)
         self.strategy_since[b] = self.today + 1
         self._set_levers(self.B, b, self.strategies[b])
+        self._set_split(self.B, b)
         self._staff(b)
 
     # ------------------------------------------------------------------ one event
@@ -563,6 +610,7 @@ class FastModel:
         else:
             self.strategies[brand] = strategy.model_copy(deep=True)
             self._set_levers(self.B, brand, self.strategies[brand])
+            self._set_split(self.B, brand)
 
     def _fit_tiers(self, strategy: StrategyParams) -> None:
         """Widen the tier tables (zero-padded) if `strategy` has more referral reward or

@@ -38,7 +38,7 @@ from sim.fast.layout import (
     NOT_ACQUIRED,
 )
 from sim.rules import REVIEW_OTHER, REVIEW_REWARDED
-from sim.streams import MAX_CATEGORIES, Phase, order_sub, stream_words
+from sim.streams import MAX_CATEGORIES, Phase, order_sub, order_uniform, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -318,7 +318,9 @@ def options(W, B, G, today, i, b, chan, util, share, at):
         np.int64(Channel.PLATFORM),
         s,
         G.convenience_platform + B.platform_fit[b] + rating + points,
-        R.platform_protection_value(G.trust_weight, np.float64(W.trust[i]), G.buyer_protection),
+        R.platform_protection_value(
+            G.trust_weight, np.float64(W.trust[i]), G.pl_protection[W.home[i]]
+        ),
         0.0,
         common,
     )
@@ -404,7 +406,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         member,
         member and W.m_guide[b, i] >= 0,
         coupon,
-        G.take_rate,
+        G.pl_take_rate[W.home[i]],
         B.guide_commission[b],
         B.koc_commission[b],
         B.employee_commission[b],
@@ -478,7 +480,15 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
             B.public_team_cooperation[b],
         )
         if rng.random() < sent:
-            invite(W, B, G, L, today, rng, i, b, invitation, B.package_card_channel[b])
+            # several platforms: the home platform may block the card (ban risk)
+            risk = G.pl_ban_risk[W.home[i]]
+            if risk > 0 and R.card_blocked(
+                risk,
+                order_uniform(G.ban_key, today, order_sub(i, b, W.purchases[b, i]), W.pl_words),
+            ):
+                A.book_card_blocked(L[today], b)
+            else:
+                invite(W, B, G, L, today, rng, i, b, invitation, B.package_card_channel[b])
     elif invitation == Source.STORE:
         store_invite(W, B, G, L, today, rng, i, b)
     engagement = 0.0
@@ -927,25 +937,43 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
 
 # --------------------------------------------------------------------------- the day's phases
 @_jit
-def advertise(W, B, G, L, book, today, rng, b, cpm):
-    """Brand.advertise: impressions, adstock, Hill awareness hazard for the unaware."""
-    spend = W.ad_spend[b]
-    impressions = R.impressions_bought(spend, cpm)
-    A.book_ads(L[today], b, spend, impressions)
-    W.adstock[b] = R.adstock(W.adstock[b], impressions, G.adstock_theta)
-    h = R.ad_awareness_hazard(
-        W.adstock[b], G.n, B.targeting_precision[b], G.ad_max_hazard, G.hill_k, G.hill_s
-    )
-    if h <= 0:
-        return
-    funnel = W.funnel[b]  # row views, read in place (hot loops keep them local)
-    scale = R.skip_scale(h)
-    i = skip(rng, scale, G.n) - 1
-    while i < G.n:
-        s = funnel[i]
-        if s == State.UNAWARE or s == State.LAPSED:
-            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
-        i += skip(rng, scale, G.n)
+def advertise(W, B, G, L, book, today, rng, b, cpms):
+    """Brand.advertise: impressions on each platform (the budget's split at its CPM),
+    adstock per platform, Hill awareness hazard for the unaware among its shoppers."""
+    n_platforms = G.pl_shoppers.size
+    total = 0.0
+    for k in range(n_platforms):
+        spend = W.ad_spend[b] * B.ad_split[b, k]
+        impressions = R.impressions_bought(spend, cpms[k])
+        A.book_ads(L[today], b, spend, impressions)
+        W.pl_adstock[b, k] = R.adstock(W.pl_adstock[b, k], impressions, G.adstock_theta)
+        total += W.pl_adstock[b, k]
+    W.adstock[b] = total
+    funnel, home = W.funnel[b], W.home  # row views, read in place (hot loops keep them local)
+    for k in range(n_platforms):
+        h = R.ad_awareness_hazard(
+            W.pl_adstock[b, k],
+            G.pl_shoppers[k],
+            B.targeting_precision[b],
+            G.ad_max_hazard,
+            G.hill_k,
+            G.hill_s,
+        )
+        if h <= 0:
+            continue
+        scale = R.skip_scale(h)
+        i = skip(rng, scale, G.n) - 1
+        while i < G.n:
+            s = funnel[i]
+            if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
+            i += skip(rng, scale, G.n)
+
+
+@_jit
+def feed_multiplier(G, k):
+    """The discovery multiplier of platform k (`sim.rules.discovery_multiplier`)."""
+    return R.discovery_multiplier(G.pl_feed[k], G.pl_feed_boost[k])
 
 
 @_jit
@@ -963,27 +991,37 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
                 set_state(W, G, b, i, np.int64(State.UNAWARE))
                 W.source[b, i] = -1
             i += skip(rng, scale, n)
+    home = W.home
+    n_platforms = G.pl_shoppers.size
     if G.organic_awareness > 0:
-        scale = R.skip_scale(G.organic_awareness)
-        i = skip(rng, scale, n) - 1
-        while i < n:
-            s = funnel[i]
-            if s == State.UNAWARE or s == State.LAPSED:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
-            i += skip(rng, scale, n)
+        for k in range(n_platforms):  # a feed platform's shoppers discover more
+            o = min(G.organic_awareness * feed_multiplier(G, k), 1.0)
+            if o <= 0:
+                continue
+            scale = R.skip_scale(o)
+            i = skip(rng, scale, n) - 1
+            while i < n:
+                s = funnel[i]
+                if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+                    become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+                i += skip(rng, scale, n)
     if G.mixing:
-        q = R.word_of_mouth_hazard(G.wom_rate, W.n_advocates[b] / n)
-        if q <= 0:
-            return
-        scale = R.skip_scale(min(q, 1.0))
-        i = skip(rng, scale, n) - 1
-        while i < n:
-            s = funnel[i]
-            if s == State.UNAWARE or s == State.LAPSED:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
-            i += skip(rng, scale, n)
+        for k in range(n_platforms):
+            q = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, k), W.n_advocates[b] / n)
+            if q <= 0:
+                continue
+            scale = R.skip_scale(min(q, 1.0))
+            i = skip(rng, scale, n) - 1
+            while i < n:
+                s = funnel[i]
+                if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+                    become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+                i += skip(rng, scale, n)
         return
-    q = R.word_of_mouth_hazard(G.wom_rate, 1.0)  # the ceiling: every friend advocates
+    top = 0.0  # the largest discovery multiplier: the thinning ceiling's
+    for k in range(n_platforms):
+        top = max(top, feed_multiplier(G, k))
+    q = R.word_of_mouth_hazard(G.wom_rate * top, 1.0)  # the ceiling: every friend advocates
     if q <= 0 or W.n_advocates[b] == 0:
         return
     advocates, indptr = W.advocates[b], W.indptr
@@ -995,7 +1033,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
         a = advocates[i]
         if a > 0 and (s == State.UNAWARE or s == State.LAPSED):
             deg = indptr[i + 1] - indptr[i]
-            h = R.word_of_mouth_hazard(G.wom_rate, a / deg)
+            h = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, home[i]), a / deg)
             if rng.random() * q < h:
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
@@ -1339,25 +1377,29 @@ def step(W, B, G, L, book, today, rng, S):
     brand's: `rng` is the one Generator, pointed at each stream in turn."""
     nb = W.funnel.shape[0]
     W.phase[0] = PHASE_BRANDS
-    demand = 0.0
     for b in range(nb):
         budget_day(W, B, L, today, b)
-        demand += W.ad_spend[b]
-    cpm = R.traffic_cpm(
-        G.base_cpm,
-        G.cpm_growth_per_year,
-        today,
-        demand,
-        G.reference_ad_demand,
-        G.cpm_demand_elasticity,
-    )
+    # each platform prices its traffic from the ad demand on it (several platforms)
+    cpms = np.empty(G.pl_shoppers.size)
+    for k in range(cpms.size):
+        demand = 0.0
+        for b in range(nb):
+            demand += W.ad_spend[b] * B.ad_split[b, k]
+        cpms[k] = R.traffic_cpm(
+            G.pl_base_cpm[k],
+            G.pl_cpm_growth[k],
+            today,
+            demand,
+            G.pl_reference[k],
+            G.pl_elasticity[k],
+        )
     load_stream(S, Phase.BRAND_ORDER, today, 0)
     brands = shuffled(rng, nb)
     for b in brands:
-        A.book_cpm(L[today], b, cpm)
+        A.book_cpm(L[today], b, R.blended_cpm(cpms, B.ad_split[b]))
         pay_fixed_costs(W, B, L, today, b)
         load_stream(S, Phase.ADS, today, b)
-        advertise(W, B, G, L, book, today, rng, b, cpm)
+        advertise(W, B, G, L, book, today, rng, b, cpms)
         load_stream(S, Phase.WORD_OF_MOUTH, today, b)
         word_of_mouth(W, B, G, L, book, today, rng, b)
         load_stream(S, Phase.STORE_TRAFFIC, today, b)

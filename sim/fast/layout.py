@@ -54,6 +54,7 @@ class World(NamedTuple):
     slots: np.ndarray  # [n] i1 attention slots
     hunter: np.ndarray  # [n] bool coupon hunter
     n_memb: np.ndarray  # [n] i1 memberships held
+    home: np.ndarray  # [n] i1 home public platform (several platforms; 0 with one)
     # consumer × brand
     funnel: np.ndarray  # [nb, n] i1 state (sim.vocab.State)
     purchases: np.ndarray  # [nb, n] i4
@@ -108,6 +109,8 @@ class World(NamedTuple):
     adstock: np.ndarray  # [nb] f8
     budget_spent: np.ndarray  # [nb] f8 spend counted against the budget this year, to yesterday
     ad_spend: np.ndarray  # [nb] f8 today's ads, once the budget has allowed them
+    pl_adstock: np.ndarray  # [nb, P] f8 adstock by platform (adstock is their sum)
+    pl_words: np.ndarray  # [4] u8 scratch of a package card's ban draw (streams.order_uniform)
     fake_members: np.ndarray  # [nb] i8
     n_advocates: np.ndarray  # [nb] i8 customers + members
     n_koc_reach: np.ndarray  # [nb] i8 distinct consumers ever reached by distributors
@@ -157,6 +160,7 @@ BRAND_TABLES: dict[str, str] = {
     "category": "[nb] i8 index of the brand's category among the categories sold",
     "cat_brands": "[ncat, max brands per category] i8 brands of each category, -1 padded",
     "cat_nbrands": "[ncat] i8 brands in each category",
+    "ad_split": "[nb, P] f8 share of the ad budget on each platform (params.ad_split)",
 }
 """The per-brand arrays written by hand (`FastModel._brands`): tables and indices that are
 not one scalar field of a parameter model."""
@@ -179,6 +183,17 @@ GLOBAL_SPECIALS: dict[str, str] = {
     "fatigue_pow": "(1 - fatigue_decay)^d for d = 0..days+1",
     "engagement_pow": "(1 - engagement_decay)^d for d = 0..days+1",
     "fatigue_touch": "[3] fatigue added by a touch, by touch kind (touches.fatigue_*)",
+    "pl_base_cpm": "[P] base CPM of each public platform (params.platform_terms)",
+    "pl_cpm_growth": "[P] its cpm_growth_per_year",
+    "pl_elasticity": "[P] its cpm_demand_elasticity",
+    "pl_reference": "[P] its reference_ad_demand",
+    "pl_take_rate": "[P] its take_rate",
+    "pl_protection": "[P] its buyer_protection",
+    "pl_feed": "[P] bool: its discovery is a content feed",
+    "pl_feed_boost": "[P] its feed_boost",
+    "pl_ban_risk": "[P] its ban_risk",
+    "pl_shoppers": "[P] i8 consumers whose home platform it is",
+    "ban_key": "[4] u8 key words of the ban draws' daily stream (Phase.PLATFORM_BAN)",
 }
 """The globals computed by hand (`FastModel._globals`)."""
 

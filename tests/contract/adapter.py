@@ -173,6 +173,11 @@ class Pair:
         self.ref.ledger.array[day, k, b] += amount
         self.fast.ledger.array[day, k, b] += amount
 
+    def set_home(self, i: int, platform: int) -> None:
+        """Consumer i shops on public platform `platform` (several platforms) in both."""
+        self.ref.homes[i] = platform
+        self.fast.W.home[i] = platform
+
     def set_budget_spent(self, b: int, spent: float) -> None:
         """Brand b's spend counted against its budget this year, up to the day before
         yesterday, in both engines."""
