@@ -53,8 +53,8 @@ from sim.streams import (
     Purpose,
     RunStreams,
     as_streams,
+    card_sub,
     need_sub,
-    order_sub,
     order_uniform,
 )
 from sim.vocab import (
@@ -264,7 +264,7 @@ class MarketModel(mesa.Model):
         """The uniform of a package card's ban draw: stream `Phase.PLATFORM_BAN` of today
         and the order (`sim.streams.order_uniform`), outside the order's own stream."""
         key = self.streams.keys[Phase.PLATFORM_BAN]
-        sub = np.uint64(order_sub(consumer, b, orders))  # a hash: above int64
+        sub = np.uint64(card_sub(consumer, b, orders))  # a hash: above int64
         return float(order_uniform(key, self.today, sub, self._ban_words))
 
     # ------------------------------------------------------------------ the day

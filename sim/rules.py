@@ -947,6 +947,8 @@ def redrawn_need_day(u: float, p: float, today: int) -> int:
     if p < 1.0:
         wait = geometric_skip(u, skip_scale(p), NEVER_DAY - today)
     return need_day(today, wait)
+
+
 # --------------------------------------------------------------------------- several platforms
 # (issue 12, item 4: Tmall/JD/Douyin/Channels differ in CPM, take rate, buyer protection,
 # discovery and ban risk)

@@ -160,9 +160,10 @@ def stream_words(key, day, sub, out):
 
 
 @njit(cache=True)
-def order_sub(consumer, brand, orders):
-    """The sub-key of one order of a consumer with a brand (its `orders`-th): a hash of the
-    three, so two orders never share a key (several public platforms' ban draws)."""
+def card_sub(consumer, brand, orders):
+    """The sub-key of the package card in one order of a consumer with a brand (its
+    `orders`-th): a hash of the three, so two orders never share a key (several public
+    platforms' ban draws)."""
     t = mix64(np.uint64(consumer) * _SUB + _GOLDEN)
     t = mix64(t ^ (np.uint64(brand) * _MIX1 + _GOLDEN))
     return mix64(t ^ (np.uint64(orders) * _MIX2 + _GOLDEN))

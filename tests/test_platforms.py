@@ -11,7 +11,7 @@ from sim import rules
 from sim.model import MarketModel
 from sim.params import Scenario, ad_split, platform_terms
 from sim.runner import run
-from sim.streams import Phase, RunStreams, order_sub, order_uniform
+from sim.streams import Phase, RunStreams, card_sub, order_uniform
 
 TWO = {
     "tmall": {"shoppers": 0.6, "take_rate": 0.05},
@@ -61,14 +61,14 @@ def test_card_blocked_with_the_ban_risk():
 def test_order_uniform_is_uniform_and_keyed_by_day_and_order():
     key = RunStreams(5).keys[Phase.PLATFORM_BAN]
     out = np.zeros(4, dtype=np.uint64)
-    u = np.array([order_uniform(key, 3, np.uint64(order_sub(i, 1, 1)), out) for i in range(20000)])
+    u = np.array([order_uniform(key, 3, np.uint64(card_sub(i, 1, 1)), out) for i in range(20000)])
     assert u.min() >= 0.0 and u.max() < 1.0
     assert abs(u.mean() - 0.5) < 0.01
     assert abs((u < 0.3).mean() - 0.3) < 0.01
-    again = order_uniform(key, 3, np.uint64(order_sub(0, 1, 1)), out)
+    again = order_uniform(key, 3, np.uint64(card_sub(0, 1, 1)), out)
     assert again == u[0]
-    assert order_uniform(key, 4, np.uint64(order_sub(0, 1, 1)), out) != u[0]
-    assert order_sub(0, 1, 2) != order_sub(0, 1, 1) != order_sub(0, 2, 1)
+    assert order_uniform(key, 4, np.uint64(card_sub(0, 1, 1)), out) != u[0]
+    assert card_sub(0, 1, 2) != card_sub(0, 1, 1) != card_sub(0, 2, 1)
 
 
 # ---------------------------------------------------------------- scenario tables

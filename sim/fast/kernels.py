@@ -38,7 +38,7 @@ from sim.fast.layout import (
     NOT_ACQUIRED,
 )
 from sim.rules import REVIEW_OTHER, REVIEW_REWARDED
-from sim.streams import MAX_CATEGORIES, Phase, order_sub, order_uniform, stream_words
+from sim.streams import MAX_CATEGORIES, Phase, card_sub, order_sub, order_uniform, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -484,7 +484,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
             risk = G.pl_ban_risk[W.home[i]]
             if risk > 0 and R.card_blocked(
                 risk,
-                order_uniform(G.ban_key, today, order_sub(i, b, W.purchases[b, i]), W.pl_words),
+                order_uniform(G.ban_key, today, card_sub(i, b, W.purchases[b, i]), W.pl_words),
             ):
                 A.book_card_blocked(L[today], b)
             else:
