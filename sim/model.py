@@ -21,7 +21,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim import accounting, population, rules
+from sim import accounting, calendar, population, rules
 from sim.agents import (
     Brand,
     Consumer,
@@ -44,7 +44,7 @@ from sim.snapshots import (
     MembershipSnapshot,
     restaffs,
 )
-from sim.streams import Phase, Purpose, RunStreams, as_streams, need_sub
+from sim.streams import Phase, Purpose, RunStreams, as_streams, festival_post_sub, need_sub
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -90,6 +90,9 @@ class MarketModel(mesa.Model):
         # due day -> cohorts to book: (consumer, brand, acquisition day, horizon index), or
         # (None, brand, source, (spend, present value), horizon index) for a frozen cohort
         self.cohort_agenda: dict[int, list[tuple]] = {}
+        # the calendar: the festivals' windows and today's row (multipliers, festival flag)
+        self.calendar = calendar.windows(sc.calendar)
+        self.festival = np.array([1.0, 1.0, 1.0, 0.0])
 
         # ---- the network and the platform
         self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
@@ -230,6 +233,7 @@ class MarketModel(mesa.Model):
         """One day in the process order above; each phase draws from its own stream
         (`sim.streams.Phase`), per brand where the phase is a brand's, per need for needs."""
         sc = self.scenario
+        calendar.day_row(self.calendar, sc.calendar.start_day_of_year, self.today, self.festival)
         for br in self.brands:
             br.budget_day()
         demand = sum(br.ad_spend for br in self.brands)
@@ -253,6 +257,11 @@ class MarketModel(mesa.Model):
             if br.private_ops:
                 self.use(Phase.BROADCAST, br.index)
                 br.broadcast()
+        if self.festival[calendar.FESTIVAL]:  # the calendar: festival posts
+            for br in brands:
+                if br.private_ops:
+                    self.use(Phase.FESTIVAL, festival_post_sub(br.index))
+                    br.festival_post()
         for br in brands:
             if br.private_ops:
                 self.use(Phase.MEMBERS_DAY, br.index)
@@ -263,6 +272,8 @@ class MarketModel(mesa.Model):
             if c.next_need[cat] == self.today:
                 self.use(Phase.NEEDS, need_sub(c.index, cat))
                 c.on_need(cat)
+        if self.festival[calendar.DEMAND] > 1.0:
+            self._festival_needs(self.festival[calendar.DEMAND])
         self.rng = self.streams.setup(Purpose.EVENTS)
         self._book_cohorts()
         self._census()
@@ -270,6 +281,18 @@ class MarketModel(mesa.Model):
         if (self.today + 1) % sc.market.review_days == 0:
             self._review_strategies()
         self.today += 1
+
+    def _festival_needs(self, multiplier: float) -> None:
+        """The calendar: after the day's due needs, every consumer whose needs are tracked
+        in a category (§3.3) may have an extra need there (`Consumer.festival_need`), in
+        index order, each from its own stream (`Phase.FESTIVAL`, the need's sub-key)."""
+        today = self.today
+        ncat = len(self.brands_in_category)
+        for c in self.consumers:
+            for cat in range(ncat):
+                if c.next_need[cat] > today:
+                    self.use(Phase.FESTIVAL, need_sub(c.index, cat))
+                    c.festival_need(cat, multiplier)
 
     def _book_cohorts(self) -> None:
         for c, b, tag, frozen, h in self.cohort_agenda.pop(self.today, []):

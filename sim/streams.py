@@ -98,6 +98,10 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    FESTIVAL = 16
+    """The calendar's festival days: a consumer's extra need in a category (sub:
+    `need_sub(consumer, category)`) and a brand's festival post (sub:
+    `festival_post_sub(brand)`)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES
@@ -135,6 +139,17 @@ def stream_words(key, day, sub, out):
 def need_sub(consumer: int, category: int) -> int:
     """The sub-key of a need stream: a consumer and a category's position in the scenario."""
     return consumer * MAX_CATEGORIES + category
+
+
+FESTIVAL_POST_SUB = 1 << 62
+"""First sub-key of the brands' festival posts in `Phase.FESTIVAL`: above every need's
+sub-key (at most 2**31 consumers x `MAX_CATEGORIES`), so a post never shares a stream with
+a need."""
+
+
+def festival_post_sub(brand: int) -> int:
+    """The sub-key of a brand's festival post in `Phase.FESTIVAL`."""
+    return FESTIVAL_POST_SUB + brand
 
 
 class RunStreams:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim import population, rules
+from sim import calendar, population, rules
 from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
 from sim.events import WIDTH
 from sim.fast import kernels as K
@@ -225,6 +225,7 @@ class FastModel:
         (`sim.fast.bridge`), and the constants computed from the scenario."""
         sc = self.scenario
         pop, te = sc.population, sc.touches
+        festivals = calendar.windows(sc.calendar)
         span = np.arange(self.days + 2)
         values = {}
         for fields, params in (
@@ -241,6 +242,11 @@ class FastModel:
             fatigue_pow=rules.decay(1.0, pop.fatigue_decay, span).astype(np.float64),
             engagement_pow=rules.decay(1.0, pop.engagement_decay, span).astype(np.float64),
             fatigue_touch=np.array([te.fatigue_content, te.fatigue_service, te.fatigue_selling]),
+            start_day_of_year=int(sc.calendar.start_day_of_year),
+            fest_first=festivals.first,
+            fest_last=festivals.last,
+            fest_mult=np.ascontiguousarray(festivals.multipliers.T),
+            festival_today=np.array([1.0, 1.0, 1.0, 0.0]),
             **values,
         )
 

@@ -45,6 +45,9 @@ class Event(IntEnum):
     #             day faded to; f[0] engagement
     DROP_REACHABLE = 16  # state only: off its guide's list of reachable members (muted)
     BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
+    # the calendar (codes 30-34)
+    FESTIVAL_NEED = 30  # a[0] category; f[0] the day's demand multiplier
+    FESTIVAL_POST = 31  # brand b's festival post to its members (i unused)
 
 
 @njit(cache=True, nogil=True)
@@ -102,4 +105,8 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.guide_drop_reachable(W, np.int64(W.m_guide[b, i]), b, i)
     elif code == Event.BUDGET_DAY:
         K.budget_day(W, B, L, today, b)
+    elif code == Event.FESTIVAL_NEED:
+        K.festival_need(W, B, G, L, book, today, rng, i, np.int64(a[0]), f[0])
+    elif code == Event.FESTIVAL_POST:
+        K.festival_post(W, B, G, L, book, today, rng, b)
     return np.int64(out)

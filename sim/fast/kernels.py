@@ -28,16 +28,17 @@ import numpy as np
 from numba import njit
 
 from sim.accounting import column, columns
+from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
 from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
-from sim.fast.bridge import ChannelPolicy, GuideRegime
+from sim.fast.bridge import ChannelPolicy, FestivalBroadcast, GuideRegime
 from sim.fast.jit import accounting as A
 from sim.fast.layout import (
     NEVER,
     NO_COHORT,
     NOT_ACQUIRED,
 )
-from sim.streams import MAX_CATEGORIES, Phase, stream_words
+from sim.streams import FESTIVAL_POST_SUB, MAX_CATEGORIES, Phase, stream_words
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -420,6 +421,15 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
                 W, B, G, L, book, today, rng, i, brand[j], chan[j], share[j], np.int64(Prompt.NONE)
             )
     schedule_need(W, B, i, cat, today, rng)
+
+
+@_jit
+def festival_need(W, B, G, L, book, today, rng, i, cat, multiplier):
+    """Consumer.festival_need (the calendar): an extra need in the category with
+    probability 1 − e^{−(m−1)λ}, met like a due need (`on_need`)."""
+    p = R.festival_need_probability(np.float64(W.need_rate[i, cat]), multiplier)
+    if rng.random() < p:
+        on_need(W, B, G, L, book, today, rng, i, cat)
 
 
 # --------------------------------------------------------------------------- awareness
@@ -897,7 +907,9 @@ def guide_step(W, B, G, L, book, today, rng, g):
     """Guide.step: a Poisson number of 1:1 messages to distinct reachable members, kinds
     drawn from the content mix."""
     b = np.int64(W.g_brand[g])
-    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches_per_day[b]))
+    # the calendar: more messages on festival days (rules.festival_rate)
+    rate = R.festival_rate(B.guide_touches_per_day[b], G.festival_today[INTERACTION])
+    n = rng.poisson(R.bounded_poisson_mean(rate))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
@@ -932,11 +944,27 @@ def guide_step(W, B, G, L, book, today, rng, g):
 @_jit
 def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
-    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(
-        B.broadcasts_per_week[b]
-    ):
+    # the calendar: more posts on festival days (rules.festival_rate)
+    posts = R.festival_rate(B.broadcasts_per_week[b], G.festival_today[INTERACTION])
+    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(posts):
         return
     kind = R.draw_index(B.mix[b], rng.random())
+    channel, funnel = W.m_channel[b], W.funnel[b]
+    for i in range(G.n):
+        c = channel[i]
+        if c < 0 or c == MemberChannel.GUIDE or funnel[i] != State.MEMBER:
+            continue
+        effect = R.broadcast_touch_effect(c, G.group_effect, G.broadcast_effect)
+        receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, 1.0, np.bool_(False))
+
+
+@_jit
+def festival_post(W, B, G, L, book, today, rng, b):
+    """Brand.festival_post (the calendar's festival touch plan): one extra post of the
+    strategy's `festival_broadcast` kind to group, mini-program and account members."""
+    kind = B.festival_broadcast[b]
+    if kind == FestivalBroadcast.NONE:
+        return
     channel, funnel = W.m_channel[b], W.funnel[b]
     for i in range(G.n):
         c = channel[i]
@@ -957,10 +985,12 @@ def members_day(W, B, G, L, book, today, rng, b):
     for k in range(t):
         top_reward = max(top_reward, rewards[k])
     top_share = top_reward / B.price[b]
+    # the calendar: members refer more on festival days (rules.festival_rate)
+    referral_rate = R.festival_rate(G.referral_rate, G.festival_today[INTERACTION])
     ceiling = max(
         G.muted_leave_rate,
         R.hunter_fake_probability(G.hunter_fake_rate, top_share) if t > 0 else 0.0,
-        R.referral_probability(G.referral_rate, 1.0, top_share, G.reward_sensitivity),
+        R.referral_probability(referral_rate, 1.0, top_share, G.reward_sensitivity),
     )
     if ceiling <= 0:
         return
@@ -982,7 +1012,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                 else:
                     engagement = W.m_eng[b, i] * G.engagement_pow[today - W.m_upd[b, i]]
                     p = R.referral_probability(
-                        G.referral_rate, engagement, reward, G.reward_sensitivity
+                        referral_rate, engagement, reward, G.reward_sensitivity
                     )
             if rng.random() * ceiling < p:
                 if W.m_muted[b, i]:
@@ -1009,6 +1039,29 @@ def needs(W, B, G, L, book, today, rng, S):
             i, cat = k // ncat, k % ncat
             load_stream(S, Phase.NEEDS, today, i * MAX_CATEGORIES + S[5][cat])
             on_need(W, B, G, L, book, today, rng, i, cat)
+
+
+@_jit
+def festival_needs(W, B, G, L, book, today, rng, S, multiplier):
+    """MarketModel._festival_needs (the calendar): every consumer whose needs are tracked
+    in a category may have an extra need there, in index order, each from its own stream
+    (`Phase.FESTIVAL`, the need's sub-key)."""
+    ncat = W.next_need.shape[1]
+    for i in range(G.n):
+        for cat in range(ncat):
+            if W.next_need[i, cat] > today:
+                load_stream(S, Phase.FESTIVAL, today, i * MAX_CATEGORIES + S[5][cat])
+                festival_need(W, B, G, L, book, today, rng, i, cat, multiplier)
+
+
+@_jit
+def calendar_day(G, today):
+    """The calendar's row for `today` into `G.festival_today` (sim.calendar.day_row): the
+    CPM, demand and interaction multipliers and the festival flag."""
+    doy = R.day_of_year(today, G.start_day_of_year)
+    for k in range(3):
+        G.festival_today[k] = R.festival_multiplier(doy, G.fest_first, G.fest_last, G.fest_mult[k])
+    G.festival_today[FESTIVAL] = 1.0 if R.is_festival_day(doy, G.fest_first, G.fest_last) else 0.0
 
 
 @_jit
@@ -1137,6 +1190,7 @@ def step(W, B, G, L, book, today, rng, S):
     brand's: `rng` is the one Generator, pointed at each stream in turn."""
     nb = W.funnel.shape[0]
     W.phase[0] = PHASE_BRANDS
+    calendar_day(G, today)
     demand = 0.0
     for b in range(nb):
         budget_day(W, B, L, today, b)
@@ -1149,6 +1203,7 @@ def step(W, B, G, L, book, today, rng, S):
         G.reference_ad_demand,
         G.cpm_demand_elasticity,
     )
+    cpm = R.festival_cpm(cpm, G.festival_today[CPM])  # the calendar: dearer traffic
     load_stream(S, Phase.BRAND_ORDER, today, 0)
     brands = shuffled(rng, nb)
     for b in brands:
@@ -1186,6 +1241,11 @@ def step(W, B, G, L, book, today, rng, S):
         if B.private_ops[b]:
             load_stream(S, Phase.BROADCAST, today, b)
             broadcast(W, B, G, L, book, today, rng, b)
+    if G.festival_today[FESTIVAL] > 0:  # the calendar: festival posts
+        for b in brands:
+            if B.private_ops[b]:
+                load_stream(S, Phase.FESTIVAL, today, FESTIVAL_POST_SUB + b)
+                festival_post(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_MEMBERS
     for b in brands:
         if B.private_ops[b]:
@@ -1193,6 +1253,8 @@ def step(W, B, G, L, book, today, rng, S):
             members_day(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_NEEDS
     needs(W, B, G, L, book, today, rng, S)
+    if G.festival_today[DEMAND] > 1.0:
+        festival_needs(W, B, G, L, book, today, rng, S, G.festival_today[DEMAND])
     census(W, B, G, L, today)
 
 

@@ -156,6 +156,11 @@ GLOBAL_SPECIALS: dict[str, str] = {
     "fatigue_pow": "(1 - fatigue_decay)^d for d = 0..days+1",
     "engagement_pow": "(1 - engagement_decay)^d for d = 0..days+1",
     "fatigue_touch": "[3] fatigue added by a touch, by touch kind (touches.fatigue_*)",
+    "start_day_of_year": "calendar day of day 0 (calendar.start_day_of_year)",
+    "fest_first": "[F] i8 first day of year of each festival window (calendar.festivals)",
+    "fest_last": "[F] i8 last day of year of each festival window",
+    "fest_mult": "[3, F] f8 CPM, demand and interaction multipliers of each festival",
+    "festival_today": "[4] f8 today's calendar row (sim.calendar.day_row), set each day",
 }
 """The globals computed by hand (`FastModel._globals`)."""
 
