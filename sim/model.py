@@ -4,12 +4,14 @@ order below, documented in docs/ODD.md) and the ledger.
 
 Process order of a day:
  1. each brand counts its spend against its budget year and its ads run only if they fit;
-    the platform prices traffic from the total ad demand;
+    the platform prices traffic from the total ad demand (and the calendar's festivals);
  2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
  3. KOCs, small-B nodes and employee distributors post (random order);
- 4. guides send 1:1 messages (random order); brands broadcast to their other members;
+ 4. guides send 1:1 messages (random order); brands broadcast to their other members
+    (and, on a festival day of the calendar, send their festival posts);
  5. members live a private-domain day (referrals, fake referrals, leaving when muted);
- 6. consumers whose need arrives today choose and buy (random order);
+ 6. consumers whose need arrives today choose and buy (random order); on a festival day,
+    tracked consumers may have an extra need (index order);
  7. acquisition cohorts reaching 90 and 365 days are booked;
  8. the census records the stocks; every `review_days`, adaptive brands review strategy.
 """

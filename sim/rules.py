@@ -759,7 +759,7 @@ def festival_on(doy: int, first: int, last: int) -> bool:
 
 def is_festival_day(doy: int, firsts: np.ndarray, lasts: np.ndarray) -> bool:
     """Whether any festival of the calendar (windows `firsts[k]..lasts[k]`) covers `doy`."""
-    for k in range(firsts.shape[0]):
+    for k in range(firsts.shape[0]):  # noqa: SIM110 (a loop Numba compiles; no generator)
         if festival_on(doy, firsts[k], lasts[k]):
             return True
     return False

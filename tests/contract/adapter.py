@@ -255,6 +255,10 @@ class Pair:
             c.on_need(kw["cat"])
         elif event == Event.BUDGET_DAY:
             brand.budget_day()
+        elif event == Event.FESTIVAL_NEED:  # the calendar
+            c.festival_need(kw["cat"], kw["multiplier"])
+        elif event == Event.FESTIVAL_POST:
+            brand.festival_post()
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -282,6 +286,8 @@ class Pair:
             return (int(kw["source"]), int(kw["kind"])), ()
         if event == Event.ON_NEED:
             return (kw["cat"],), ()
+        if event == Event.FESTIVAL_NEED:  # the calendar
+            return (kw["cat"],), (kw["multiplier"],)
         return (), ()
 
     def fast_guide(self, b: int, guide: int | None) -> int:
