@@ -554,18 +554,27 @@ def day_of_year_value(value: int | str) -> int:
     """A calendar day as day of year 1-365: an integer as it is, or "MM-DD" (no leap day).
     Raises ValueError with a readable message otherwise."""
     if isinstance(value, bool):
-        raise ValueError("a day must be a day of year (1-365) or a month-day \"MM-DD\"")
+        raise ValueError('a day must be a day of year (1-365) or a month-day "MM-DD"')
     if isinstance(value, int):
         if not 1 <= value <= DAYS_PER_YEAR:
             raise ValueError(f"day of year {value} is outside 1-{DAYS_PER_YEAR}")
         return value
     month, sep, day = str(value).partition("-")
     if not (sep and month.isdigit() and day.isdigit()):
-        raise ValueError(f"{value!r} is not a month-day \"MM-DD\" nor a day of year")
+        raise ValueError(f'{value!r} is not a month-day "MM-DD" nor a day of year')
     m, d = int(month), int(day)
     if not 1 <= m <= 12 or not 1 <= d <= MONTH_DAYS[m - 1]:
         raise ValueError(f"{value!r} is not a day of a (non-leap) year")
     return sum(MONTH_DAYS[: m - 1]) + d
+
+
+def _preset_text(key: str, preset: dict[str, Any]) -> str:
+    """A preset as the parameter reference states it (from `FESTIVAL_PRESETS`)."""
+    return (
+        f"{key} ({preset['first']} to {preset['last']}; CPM x{preset['cpm_multiplier']:g}, "
+        f"demand x{preset['demand_multiplier']:g}, "
+        f"interaction x{preset['interaction_multiplier']:g})"
+    )
 
 
 DayOfYear = Annotated[int | str, AfterValidator(day_of_year_value)]
@@ -577,14 +586,16 @@ class Festival(Strict):
     last day comes before its first runs over the new year), with the day's multipliers."""
 
     preset: Literal["none", "618", "double11"] = F(
-        "none", "a named festival whose window and multipliers are the defaults of this table"
+        "none",
+        "a named festival whose window and multipliers are the defaults of this table: "
+        + "; ".join(_preset_text(k, v) for k, v in FESTIVAL_PRESETS.items()),
     )
     name: str = F("festival", "name shown in reports")
     first: DayOfYear | None = F(
-        None, "day of year (1-365) or month-day \"MM-DD\": first day of the window"
+        None, 'day of year (1-365) or month-day "MM-DD": first day of the window'
     )
     last: DayOfYear | None = F(
-        None, "day of year (1-365) or month-day \"MM-DD\": last day of the window"
+        None, 'day of year (1-365) or month-day "MM-DD": last day of the window'
     )
     cpm_multiplier: Pos = F(1.0, "multiplier: the platform's CPM on the festival's days")
     demand_multiplier: Annotated[float, Field(ge=1.0, le=1000.0)] = F(
