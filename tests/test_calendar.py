@@ -100,3 +100,12 @@ def test_day_table_places_the_presets_on_the_calendar():
     assert table[17, calendar.FESTIVAL] == 1.0 and table[18, calendar.FESTIVAL] == 0.0
     assert table[153].tolist() == [2.0, 3.0, 4.0, 1.0]  # 1 November
     assert calendar.festival_spans(cal, 400) == [(0, 17), (153, 163), (365, 382)]
+
+
+def test_festival_posts_never_share_a_stream_with_a_need():
+    """Sub-keys of `Phase.FESTIVAL`: a brand's post lies above every need's sub-key."""
+    from sim.params import HARD_LIMIT, MAX_CATEGORIES
+    from sim.streams import festival_post_sub, need_sub
+
+    assert festival_post_sub(0) > need_sub(HARD_LIMIT, MAX_CATEGORIES - 1)
+    assert festival_post_sub(3) < 2**64

@@ -50,6 +50,7 @@ PHASES = {
     "NEED_ORDER": 11,
     "NEEDS": 12,
     "REVIEW": 13,
+    "FESTIVAL": 16,  # the calendar
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 
