@@ -109,3 +109,21 @@ def test_festival_posts_never_share_a_stream_with_a_need():
 
     assert festival_post_sub(0) > need_sub(HARD_LIMIT, MAX_CATEGORIES - 1)
     assert festival_post_sub(3) < 2**64
+
+
+def test_report_shows_the_festival_figure_only_with_festivals(tmp_path):
+    """The run report shades festival days in its own figure, and only when the scenario's
+    calendar has festivals (a scenario without one keeps its report as it was)."""
+    from sim import load_scenario, run
+    from sim.report import write_report
+
+    small = {"run.consumers": 300, "run.days": 40, "calendar.start_day_of_year": "05-20"}
+    with_calendar = load_scenario("festival_calendar").changed(small)
+    assert calendar.festival_spans(with_calendar.calendar, 40) == [(12, 29)]  # 618
+    for name, sc, shown in (
+        ("on", with_calendar, True),
+        ("off", with_calendar.changed({"calendar.festivals": []}), False),
+    ):
+        write_report(run(sc, 1), tmp_path / name)
+        assert (tmp_path / name / "figures" / "calendar.png").exists() == shown
+        assert ("Festival calendar" in (tmp_path / name / "report.md").read_text()) == shown
