@@ -5,8 +5,10 @@ tests/test_contract.py for what is compared and why)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from sim import load_scenario, run
 from sim.fast.events import Event
 from sim.vocab import MemberChannel, Source, State
 from tests.contract.adapter import Pair
@@ -84,3 +86,19 @@ def test_festival_post(kind, seed):
     pair = check(_members(), Event.FESTIVAL_POST, GUIDED, seed, overrides)
     ref, _ = pair.ledger_slot("touches_total", GUIDED)
     assert ref == (0 if kind == "none" else 3)
+
+
+def test_both_engines_price_festival_traffic_alike():
+    """The day's CPM (the festival's multiplier on `traffic_cpm`) depends on the date and
+    the ads alone: on a run through 618 both engines book the same price every day, and it
+    rises by the preset's multiplier on the festival's first day."""
+    sc = load_scenario("festival_calendar").changed(
+        {"run.consumers": 200, "run.days": 20, "calendar.start_day_of_year": "05-25"}
+    )
+    cpm = {}
+    for engine in ("agents", "fast"):
+        ledger = run(sc, 3, engine=engine).ledger
+        cpm[engine] = ledger[ledger["brand"] == "brand"]["cpm"].to_numpy()
+    np.testing.assert_array_equal(cpm["agents"], cpm["fast"])
+    day = 7  # 1 June
+    assert cpm["fast"][day] / cpm["fast"][day - 1] > 1.49
