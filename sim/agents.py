@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sim import accounting, rules
+from sim.calendar import CPM, INTERACTION
 from sim.events import HARVESTED, EventRows, Kind, order_flags
 from sim.events import MEMBER as MEMBER_FLAG
 from sim.ledger import Ledger
@@ -74,6 +75,7 @@ class Market(Protocol):
     homes: np.ndarray  # [consumer] home platform
     shoppers: np.ndarray  # [platform] consumers whose home it is
     discovery: np.ndarray  # [platform] sim.rules.discovery_multiplier
+    festival: np.ndarray  # today's calendar row (sim.calendar.day_row): multipliers, flag
 
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
 
@@ -389,6 +391,15 @@ class Consumer(mesa.Agent):
                 self.purchase(b, channel, share, prompted_by=Prompt.NONE)
         self.schedule_need(cat, model.today)
 
+    def festival_need(self, cat: int, multiplier: float) -> None:
+        """The calendar: on a festival day with demand multiplier m, an extra need in the
+        category with probability 1 − e^{−(m−1)λ} (`rules.festival_need_probability`),
+        met like a due need (`on_need`: choice, purchase, the next due day redrawn from
+        today). The ordinary need clock is left as it is."""
+        p = rules.festival_need_probability(self.need_rate_now(cat), multiplier)
+        if self.model.rng.random() < p:
+            self.on_need(cat)
+
     def buy_from(
         self, b: int, prompted_by: Prompt, outside: bool = False, channel: Channel | None = None
     ) -> bool:
@@ -659,7 +670,9 @@ class Guide(mesa.Agent):
     def step(self) -> None:
         st = self.brand.strategy
         rng = self.model.rng
-        n = int(rng.poisson(rules.bounded_poisson_mean(st.guide_touches_per_day)))
+        # the calendar: more messages on festival days (rules.festival_rate)
+        rate = rules.festival_rate(st.guide_touches_per_day, self.model.festival[INTERACTION])
+        n = int(rng.poisson(rules.bounded_poisson_mean(rate)))
         reachable = [c for c in self.members if not self.brand.index_muted(c)]
         if not reachable or n == 0:
             return
@@ -710,16 +723,16 @@ class Platform(mesa.Agent):
 
     def price_traffic(self, ad_demand: float) -> float:
         p = self.model.platforms[self.k]
-        self.cpm = float(
-            rules.traffic_cpm(
-                p.base_cpm,
-                p.cpm_growth_per_year,
-                self.model.today,
-                ad_demand,
-                p.reference_ad_demand,
-                p.cpm_demand_elasticity,
-            )
+        cpm = rules.traffic_cpm(
+            p.base_cpm,
+            p.cpm_growth_per_year,
+            self.model.today,
+            ad_demand,
+            p.reference_ad_demand,
+            p.cpm_demand_elasticity,
         )
+        # the calendar: traffic is dearer on festival days
+        self.cpm = float(rules.festival_cpm(cpm, self.model.festival[CPM]))
         return self.cpm
 
 
@@ -1030,11 +1043,33 @@ class Brand(mesa.Agent):
         """Posts to group, mini-program and official-account members (not guide 1:1)."""
         model = self.model
         st = self.strategy
-        if st.broadcasts_per_week <= 0 or model.rng.random() >= rules.posting_probability(
-            st.broadcasts_per_week
-        ):
+        # the calendar: more posts on festival days (rules.festival_rate)
+        posts = rules.festival_rate(st.broadcasts_per_week, model.festival[INTERACTION])
+        if st.broadcasts_per_week <= 0 or model.rng.random() >= rules.posting_probability(posts):
             return
         kind = self.draw_kinds(1)[0]
+        te = model.scenario.touches
+        b = self.index
+        for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
+            c = model.consumers[i]
+            m = c.memberships.get(b)
+            if m is None or m.channel == "guide":
+                continue
+            effect = rules.broadcast_touch_effect(
+                MemberChannel[m.channel.upper()], te.group_effect, te.broadcast_effect
+            )
+            c.receive_touch(b, kind, effect, 1.0, None)
+
+    # ---- the calendar: the festival touch plan
+    def festival_post(self) -> None:
+        """On a festival day a brand whose strategy names a `festival_broadcast` kind posts
+        one extra touch of that kind to its group, mini-program and official-account
+        members, as a broadcast reaches them (no draw decides whether or what)."""
+        word = self.strategy.festival_broadcast
+        if word == "none":
+            return
+        kind = Touch[word.upper()]
+        model = self.model
         te = model.scenario.touches
         b = self.index
         for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
@@ -1081,7 +1116,11 @@ class Brand(mesa.Agent):
                     hunter,
                     0.0,
                     rules.referral_probability(
-                        te.referral_rate, engagement, reward, te.reward_sensitivity
+                        # the calendar: members refer more on festival days
+                        rules.festival_rate(te.referral_rate, model.festival[INTERACTION]),
+                        engagement,
+                        reward,
+                        te.reward_sensitivity,
                     ),
                 ),
             ),

@@ -5,13 +5,15 @@ order below, documented in docs/ODD.md) and the ledger.
 Process order of a day:
  1. each brand counts its spend against its budget year and its ads run only if they fit;
     the platform prices traffic from the total ad demand (several platforms: each from the
-    ads on it);
+    ads on it; dearer on the calendar's festivals);
  2. brands, in random order: pay fixed costs, advertise, word of mouth, store traffic;
  3. KOCs, small-B nodes and employee distributors post (random order);
- 4. guides send 1:1 messages (random order); brands broadcast to their other members;
+ 4. guides send 1:1 messages (random order); brands broadcast to their other members
+    (and, on a festival day of the calendar, send their festival posts);
  5. members live a private-domain day (referrals, fake referrals, leaving when muted);
- 6. consumers whose need arrives today choose and buy (random order); demand expansion
-    redraws the need clocks of members whose need lift changed today;
+ 6. consumers whose need arrives today choose and buy (random order); on a festival day,
+    tracked consumers may have an extra need (index order); demand expansion redraws the
+    need clocks of members whose need lift changed today;
  6b. each brand's platform orders of the day are reviewed; its review stock (the platform
     rating's input) fades and grows (private lifts public, ODD 7.21);
  7. acquisition cohorts reaching 90 and 365 days are booked;
@@ -25,7 +27,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim import accounting, population, rules
+from sim import accounting, calendar, population, rules
 from sim.agents import (
     Brand,
     Consumer,
@@ -54,6 +56,7 @@ from sim.streams import (
     RunStreams,
     as_streams,
     card_sub,
+    festival_post_sub,
     need_sub,
     order_uniform,
 )
@@ -106,6 +109,9 @@ class MarketModel(mesa.Model):
         # due day -> cohorts to book: (consumer, brand, acquisition day, horizon index), or
         # (None, brand, source, (spend, present value), horizon index) for a frozen cohort
         self.cohort_agenda: dict[int, list[tuple]] = {}
+        # the calendar: the festivals' windows and today's row (multipliers, festival flag)
+        self.calendar = calendar.windows(sc.calendar)
+        self.festival = np.array([1.0, 1.0, 1.0, 0.0])
 
         # ---- the network and the platform
         self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
@@ -288,6 +294,7 @@ class MarketModel(mesa.Model):
         """One day in the process order above; each phase draws from its own stream
         (`sim.streams.Phase`), per brand where the phase is a brand's, per need for needs."""
         sc = self.scenario
+        calendar.day_row(self.calendar, sc.calendar.start_day_of_year, self.today, self.festival)
         for br in self.brands:
             br.budget_day()
         # each platform prices its traffic from the ad demand on it (several platforms)
@@ -318,6 +325,11 @@ class MarketModel(mesa.Model):
             if br.private_ops:
                 self.use(Phase.BROADCAST, br.index)
                 br.broadcast()
+        if self.festival[calendar.FESTIVAL]:  # the calendar: festival posts
+            for br in brands:
+                if br.private_ops:
+                    self.use(Phase.FESTIVAL, festival_post_sub(br.index))
+                    br.festival_post()
         for br in brands:
             if br.private_ops:
                 self.use(Phase.MEMBERS_DAY, br.index)
@@ -328,6 +340,8 @@ class MarketModel(mesa.Model):
             if c.next_need[cat] == self.today:
                 self.use(Phase.NEEDS, need_sub(c.index, cat))
                 c.on_need(cat)
+        if self.festival[calendar.DEMAND] > 1.0:
+            self._festival_needs(self.festival[calendar.DEMAND])
         self.expand_demand()
         for br in self.brands:  # private lifts public (7.21): the day's platform reviews
             self.use(Phase.REVIEWS, br.index)
@@ -362,6 +376,18 @@ class MarketModel(mesa.Model):
                     self.use(Phase.DEMAND_EXPANSION, need_sub(i, cat))
                     c.relift_need(cat)
         self.demand_due.clear()
+
+    def _festival_needs(self, multiplier: float) -> None:
+        """The calendar: after the day's due needs, every consumer whose needs are tracked
+        in a category (§3.3) may have an extra need there (`Consumer.festival_need`), in
+        index order, each from its own stream (`Phase.FESTIVAL`, the need's sub-key)."""
+        today = self.today
+        ncat = len(self.brands_in_category)
+        for c in self.consumers:
+            for cat in range(ncat):
+                if c.next_need[cat] > today:
+                    self.use(Phase.FESTIVAL, need_sub(c.index, cat))
+                    c.festival_need(cat, multiplier)
 
     def _book_cohorts(self) -> None:
         for c, b, tag, frozen, h in self.cohort_agenda.pop(self.today, []):

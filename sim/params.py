@@ -628,6 +628,13 @@ class StrategyParams(Strict):
         "channels (full-domain membership), redeemable as part of a later price; valued by "
         "the member as money and booked as a cost when earned",
     )
+    # ---- the calendar (festival touch plan): off with "none"
+    festival_broadcast: Literal["content", "service", "selling", "none"] = F(
+        "none",
+        "touch kind (content, service, selling) of an extra post the brand sends to its "
+        "group, mini-program and account members on every festival day of the [calendar] "
+        "(Kiehl's 618 / Double 11 campaigns); none: no festival post",
+    )
 
     @model_validator(mode="after")
     def _tiers_consistent(self) -> StrategyParams:
@@ -727,6 +734,121 @@ class MarketParams(Strict):
     discount_rate_per_year: NonNeg = F(0.1, "share/year: discount rate for LTV and CLV")
 
 
+# ---- the calendar: festival days (618, Double 11, user-defined)
+DAYS_PER_YEAR = 365
+"""Days of the calendar year festivals are placed in (no leap days)."""
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+FESTIVAL_PRESETS: dict[str, dict[str, Any]] = {
+    "618": {
+        "name": "618",
+        "first": "06-01",
+        "last": "06-18",
+        "cpm_multiplier": 1.5,
+        "demand_multiplier": 2.0,
+        "interaction_multiplier": 3.0,
+    },
+    "double11": {
+        "name": "Double 11",
+        "first": "11-01",
+        "last": "11-11",
+        "cpm_multiplier": 2.0,
+        "demand_multiplier": 3.0,
+        "interaction_multiplier": 4.0,
+    },
+}
+"""The named festivals a scenario can ask for (`preset`), with their windows (JD's 618
+runs 1-18 June; Tmall's Double 11 sale 1-11 November) and stylised multipliers: traffic
+dearer, demand and private interaction "several times the daily level" (Kiehl's). Keys a
+festival table gives itself override the preset's."""
+
+
+def day_of_year_value(value: int | str) -> int:
+    """A calendar day as day of year 1-365: an integer as it is, or "MM-DD" (no leap day).
+    Raises ValueError with a readable message otherwise."""
+    if isinstance(value, bool):
+        raise ValueError('a day must be a day of year (1-365) or a month-day "MM-DD"')
+    if isinstance(value, int):
+        if not 1 <= value <= DAYS_PER_YEAR:
+            raise ValueError(f"day of year {value} is outside 1-{DAYS_PER_YEAR}")
+        return value
+    month, sep, day = str(value).partition("-")
+    if not (sep and month.isdigit() and day.isdigit()):
+        raise ValueError(f'{value!r} is not a month-day "MM-DD" nor a day of year')
+    m, d = int(month), int(day)
+    if not 1 <= m <= 12 or not 1 <= d <= MONTH_DAYS[m - 1]:
+        raise ValueError(f"{value!r} is not a day of a (non-leap) year")
+    return sum(MONTH_DAYS[: m - 1]) + d
+
+
+def _preset_text(key: str, preset: dict[str, Any]) -> str:
+    """A preset as the parameter reference states it (from `FESTIVAL_PRESETS`)."""
+    return (
+        f"{key} ({preset['first']} to {preset['last']}; CPM x{preset['cpm_multiplier']:g}, "
+        f"demand x{preset['demand_multiplier']:g}, "
+        f"interaction x{preset['interaction_multiplier']:g})"
+    )
+
+
+DayOfYear = Annotated[int | str, AfterValidator(day_of_year_value)]
+"""A calendar day: day of year 1-365 or "MM-DD"; held as the day of year."""
+
+
+class Festival(Strict):
+    """A festival window of the calendar: from `first` to `last` (inclusive; a window whose
+    last day comes before its first runs over the new year), with the day's multipliers."""
+
+    preset: Literal["none", "618", "double11"] = F(
+        "none",
+        "a named festival whose window and multipliers are the defaults of this table: "
+        + "; ".join(_preset_text(k, v) for k, v in FESTIVAL_PRESETS.items()),
+    )
+    name: str = F("festival", "name shown in reports")
+    first: DayOfYear | None = F(
+        None, 'day of year (1-365) or month-day "MM-DD": first day of the window'
+    )
+    last: DayOfYear | None = F(
+        None, 'day of year (1-365) or month-day "MM-DD": last day of the window'
+    )
+    cpm_multiplier: Pos = F(1.0, "multiplier: the platform's CPM on the festival's days")
+    demand_multiplier: Annotated[float, Field(ge=1.0, le=1000.0)] = F(
+        1.0,
+        "multiplier (at least 1): consumers' need rate on the festival's days (extra needs, "
+        "not a changed need clock)",
+    )
+    interaction_multiplier: Annotated[float, Field(gt=0.0, le=1000.0)] = F(
+        1.0,
+        "multiplier: guides' messages, brands' broadcasts and members' referrals on the "
+        "festival's days",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset", "none") in FESTIVAL_PRESETS:
+            return {**FESTIVAL_PRESETS[data["preset"]], **data}
+        return data
+
+    @model_validator(mode="after")
+    def _window(self) -> Festival:
+        if self.first is None or self.last is None:
+            raise ValueError("first and last are needed for a festival without a preset")
+        return self
+
+
+class CalendarParams(Strict):
+    """The calendar of the run: which day of the year day 0 is, and the festivals. Without
+    festivals every day is the same (the mechanism is off)."""
+
+    start_day_of_year: DayOfYear = F(
+        1, 'day of year (1-365) or month-day "MM-DD": the calendar day of the run\'s day 0'
+    )
+    festivals: list[Festival] = F(
+        [],
+        'festival windows (preset "618", "double11" or your own); none: every day the same',
+    )
+
+
 BUILTIN_COUNTERFACTUALS: tuple[str, ...] = (
     "no_private_ops",
     "no_guides",
@@ -791,6 +913,9 @@ class Scenario(Strict):
         "protection, discovery, ban risk and shoppers); none: the one [platform]",
     )
     market: MarketParams = F(MarketParams(), "market-level rules (imitation, discounting)")
+    calendar: CalendarParams = F(
+        CalendarParams(), "festival days (618, Double 11, user-defined); none by default"
+    )
     categories: dict[str, CategoryParams] = F(
         {"default": CategoryParams()}, "product categories by name"
     )

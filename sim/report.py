@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.calendar import festival_spans
 from sim.frameworks import FAST_KEYS, FORCES, WATERWHEEL_KEYS, frameworks
 from sim.kpis import MIN_EVENTS, count_of, periodic, shown_reason
 from sim.params import SOURCES_CUSTOMER
@@ -452,6 +453,29 @@ def fig_traffic(
     if top >= 0.5:
         ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    save(fig, path)
+
+
+def fig_calendar(ledger: pd.DataFrame, spans: Sequence[tuple[int, int]], path: Path) -> None:
+    """Figure 7, only for a scenario with festivals (the calendar): the market's daily CPM,
+    GMV and private-domain touches, the festival days shaded."""
+    by_day = ledger.groupby("day")
+    panels = (
+        (by_day["cpm"].mean(), "Traffic cost (CPM)", "yuan per 1000 impressions"),
+        (by_day["gmv_total"].sum(), "GMV", "yuan per day"),
+        (by_day["touches_total"].sum(), "Private-domain touches", "touches per day"),
+    )
+    fig, axes = figure(3, 1, 4.2, 3.2)
+    for ax, (series, title, ylabel) in zip(axes.flat, panels, strict=True):
+        figures.shade_spans(ax, spans)
+        ax.plot(series.index, series.to_numpy(dtype=float), color=MARKET_COLOR, lw=1)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("day of run")
+        ax.set_ylim(bottom=0)
+        thousands_axis(ax)
+    axes[0, 0].legend(loc="upper left")
+    fig.suptitle("Festival calendar: the market day by day", fontweight="bold")
     save(fig, path)
 
 
@@ -1118,6 +1142,18 @@ def write_report(result: RunResult, folder: Path) -> None:
                 "below the dotted line, ads do not pay back on the first order.",
             )
         )
+        spans = festival_spans(sc.calendar, days)
+        if spans:  # the calendar: only a scenario with festivals has this figure
+            fig_calendar(ledger, spans, figdir / "calendar.png")
+            figs.append(
+                (
+                    "calendar.png",
+                    "Festival calendar",
+                    "The market day by day: the platform's CPM, GMV and private-domain "
+                    "touches, with the festival days of the calendar shaded (618, Double 11 "
+                    "and the scenario's own festivals).",
+                )
+            )
 
     text = _markdown(result, days, focus, window, figs)
     (folder / "report.md").write_text(text, encoding="utf-8")

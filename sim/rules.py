@@ -992,3 +992,74 @@ def card_blocked(ban_risk: float, u: float) -> bool:
     channels and ban the store's followers or penalise the card (domain brief: the
     platform's rules — take rate, buyer protection, bans — apply in the public domain)."""
     return u < ban_risk
+
+
+# --------------------------------------------------------------------------- the calendar
+# (festival days: 618, Double 11 and user-defined; sim.params.CalendarParams)
+
+CALENDAR_YEAR = 365
+"""Days of the calendar year (no leap days): `sim.params.DAYS_PER_YEAR`."""
+
+
+def day_of_year(day: int, start_day_of_year: int) -> int:
+    """The calendar day (1-365) of simulated day `day` when day 0 is `start_day_of_year`:
+    (start − 1 + day) mod 365 + 1. The year has no leap day."""
+    return (start_day_of_year - 1 + day) % CALENDAR_YEAR + 1
+
+
+def festival_on(doy: int, first: int, last: int) -> bool:
+    """Whether calendar day `doy` lies in the festival window first..last (inclusive); a
+    window whose last day comes before its first runs over the new year (e.g. 360..3)."""
+    if first <= last:
+        return first <= doy and doy <= last
+    return doy >= first or doy <= last
+
+
+def is_festival_day(doy: int, firsts: np.ndarray, lasts: np.ndarray) -> bool:
+    """Whether any festival of the calendar (windows `firsts[k]..lasts[k]`) covers `doy`."""
+    for k in range(firsts.shape[0]):  # noqa: SIM110 (a loop Numba compiles; no generator)
+        if festival_on(doy, firsts[k], lasts[k]):
+            return True
+    return False
+
+
+def festival_multiplier(
+    doy: int, firsts: np.ndarray, lasts: np.ndarray, multipliers: np.ndarray
+) -> float:
+    """The day's multiplier of one quantity (CPM, demand or private interaction): the
+    product of `multipliers[k]` over the festivals k whose window covers calendar day
+    `doy`; 1 on an ordinary day. Festivals that overlap compound. Source: the 618 and
+    Double 11 peaks (domain brief, mechanism 6: Kiehl's interaction on those days several
+    times the daily level); the multipliers are scenario inputs."""
+    m = 1.0
+    for k in range(firsts.shape[0]):
+        if festival_on(doy, firsts[k], lasts[k]):
+            m *= multipliers[k]
+    return m
+
+
+def festival_cpm(cpm: float, multiplier: float) -> float:
+    """The platform's price of traffic on a festival day: the day's CPM (`traffic_cpm`)
+    times the festival's CPM multiplier (advertisers crowd the auction at 618 and Double
+    11); unchanged at 1."""
+    return cpm * multiplier
+
+
+def festival_rate(rate: float, multiplier: float) -> float:
+    """A private-domain activity rate on a festival day (guides' messages per day, a
+    brand's posts per week, members' referral rate): the ordinary rate times the day's
+    interaction multiplier (Kiehl's: interaction on 618 / Double 11 several times the
+    daily level); unchanged at 1."""
+    return rate * multiplier
+
+
+def festival_need_probability(rate_per_day: float, multiplier: float) -> float:
+    """P(an extra need on a festival day) = 1 − e^{−(m − 1)·λ} for a consumer with need
+    rate λ and the day's demand multiplier m ≥ 1 (0 when m ≤ 1).
+
+    With the ordinary need clock (P(a need today) = 1 − e^{−λ}, §3.3 of the ODD) left as
+    it is, the chance of no need on the day is e^{−λ}·e^{−(m−1)λ} = e^{−mλ}: a festival day
+    has the need probability of a Poisson rate m·λ, without redrawing anyone's clock."""
+    if multiplier <= 1.0:
+        return 0.0
+    return -math.expm1(-(multiplier - 1.0) * rate_per_day)

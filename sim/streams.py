@@ -125,6 +125,10 @@ class Phase(IntEnum):
     """Whether a package card in a platform parcel is blocked (several public platforms):
     one uniform per card, `order_uniform` of (day, `order_sub(consumer, brand, orders)`),
     drawn only on a platform with ban risk."""
+    FESTIVAL = 16
+    """The calendar's festival days: a consumer's extra need in a category (sub:
+    `need_sub(consumer, category)`) and a brand's festival post (sub:
+    `festival_post_sub(brand)`)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES
@@ -199,6 +203,17 @@ def order_sub(consumer, brand, orders):
     return (np.uint64(consumer) * np.uint64(ORDER_SUB_BRANDS) + np.uint64(brand)) * np.uint64(
         ORDER_SUB_ORDERS
     ) + np.uint64(orders % ORDER_SUB_ORDERS)
+
+
+FESTIVAL_POST_SUB = 1 << 62
+"""First sub-key of the brands' festival posts in `Phase.FESTIVAL`: above every need's
+sub-key (at most 2**31 consumers x `MAX_CATEGORIES`), so a post never shares a stream with
+a need."""
+
+
+def festival_post_sub(brand: int) -> int:
+    """The sub-key of a brand's festival post in `Phase.FESTIVAL`."""
+    return FESTIVAL_POST_SUB + brand
 
 
 class RunStreams:

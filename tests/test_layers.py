@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "sim.scaling",
             "sim.counterfactual",
             "sim.rules",
+            "sim.calendar",
             "sim.ledger",
             "sim.kpis",
             "sim.frameworks",

@@ -39,6 +39,7 @@ from sim.model import MarketModel
 from sim.params import (
     HARD_LIMIT,
     BrandParams,
+    CalendarParams,
     CategoryParams,
     ContentMix,
     InitialState,
@@ -159,7 +160,9 @@ def field_values(
         key, ann = f"{prefix}.{name}", info.annotation
         if name in SKIP:
             continue
-        if ann is bool:
+        if name == "start_day_of_year":  # the calendar: any day of the year may be day 0
+            out[key] = st.integers(1, 365)
+        elif ann is bool:
             out[key] = st.booleans()
         elif typing.get_origin(ann) is typing.Literal:
             out[key] = st.sampled_from(typing.get_args(ann))
@@ -193,6 +196,7 @@ def candidates(path: Path, edges_only: bool = False) -> dict[str, st.SearchStrat
         (TouchEffects, "touches"),
         (PlatformParams, "platform"),
         (MarketParams, "market"),
+        (CalendarParams, "calendar"),  # its festivals keep the base scenario's
     ]
     tables += [(CategoryParams, f"categories.{c}") for c in sc.categories]
     tables += [(BrandParams, f"brands.{b}") for b in sc.brands]

@@ -57,6 +57,7 @@ PHASES = {
     "DEMAND_EXPANSION": 20,
     "REVIEWS": 15,  # private lifts public (ODD 7.21)
     "PLATFORM_BAN": 17,  # several public platforms
+    "FESTIVAL": 16,  # the calendar
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

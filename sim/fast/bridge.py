@@ -33,7 +33,7 @@ from sim.params import (
     StrategyParams,
     TouchEffects,
 )
-from sim.vocab import MEMBER_CHANNELS, words
+from sim.vocab import MEMBER_CHANNELS, TOUCH_KINDS, words
 
 
 def option_enum(field: str, options: tuple[str, ...]) -> type[IntEnum]:
@@ -121,11 +121,19 @@ KocKind = CODES["koc_kind"]
 """`StrategyParams.koc_kind`: KOC, SMALL_B."""
 PrivateSalesKpi = CODES["private_sales_kpi"]
 """`StrategyParams.private_sales_kpi`: SHARED, SEPARATE."""
+FestivalBroadcast = CODES["festival_broadcast"]
+"""`StrategyParams.festival_broadcast` (the calendar): its codes are touch kinds, then NONE."""
 
 if words(PackageCardChannel) != MEMBER_CHANNELS:
     raise TypeError(
         "StrategyParams.package_card_channel must list the member channels in "
         f"sim.vocab.MemberChannel order {MEMBER_CHANNELS}, got {words(PackageCardChannel)}"
+    )
+
+if words(FestivalBroadcast)[: len(TOUCH_KINDS)] != TOUCH_KINDS:
+    raise TypeError(
+        "StrategyParams.festival_broadcast must list the touch kinds in sim.vocab.Touch "
+        f"order {TOUCH_KINDS} before 'none', got {words(FestivalBroadcast)}"
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim import population, rules
+from sim import calendar, population, rules
 from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
 from sim.events import WIDTH
 from sim.fast import kernels as K
@@ -268,6 +268,7 @@ class FastModel:
         (`sim.fast.bridge`), and the constants computed from the scenario."""
         sc = self.scenario
         pop, te = sc.population, sc.touches
+        festivals = calendar.windows(sc.calendar)
         span = np.arange(self.days + 2)
         values = {}
         for fields, params in (
@@ -285,6 +286,11 @@ class FastModel:
             engagement_pow=rules.decay(1.0, pop.engagement_decay, span).astype(np.float64),
             fatigue_touch=np.array([te.fatigue_content, te.fatigue_service, te.fatigue_selling]),
             **self._platform_globals(),
+            start_day_of_year=int(sc.calendar.start_day_of_year),
+            fest_first=festivals.first,
+            fest_last=festivals.last,
+            fest_mult=np.ascontiguousarray(festivals.multipliers.T),
+            festival_today=np.array([1.0, 1.0, 1.0, 0.0]),
             **values,
         )
 

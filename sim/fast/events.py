@@ -48,6 +48,9 @@ class Event(IntEnum):
     # demand expansion (codes 50-54)
     RELIFT_NEED = 50  # a[0] category: the need lift recomputed, the clock redrawn (b unused)
     REVIEWS_DAY = 25  # brand b's platform reviews of the day (i unused; ODD 7.21)
+    # the calendar (codes 30-34)
+    FESTIVAL_NEED = 30  # a[0] category; f[0] the day's demand multiplier
+    FESTIVAL_POST = 31  # brand b's festival post to its members (i unused)
 
 
 @njit(cache=True, nogil=True)
@@ -109,4 +112,8 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.relift_need(W, B, i, np.int64(a[0]), today, rng)
     elif code == Event.REVIEWS_DAY:
         K.reviews_day(W, B, G, L, today, rng, b)
+    elif code == Event.FESTIVAL_NEED:
+        K.festival_need(W, B, G, L, book, today, rng, i, np.int64(a[0]), f[0])
+    elif code == Event.FESTIVAL_POST:
+        K.festival_post(W, B, G, L, book, today, rng, b)
     return np.int64(out)

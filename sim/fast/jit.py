@@ -34,6 +34,7 @@ _SOURCES = [*sorted(Path(__file__).parent.glob("*.py"))] + [
         "vocab.py",
         "streams.py",
         "events.py",
+        "calendar.py",
     )
 ]
 """What the compiled code is built from: the engine, the rules, the accounting, and the

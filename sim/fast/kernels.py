@@ -28,9 +28,10 @@ import numpy as np
 from numba import njit
 
 from sim.accounting import SERVES, column, columns
+from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
 from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
-from sim.fast.bridge import ChannelPolicy, GuideRegime, PrivateSalesKpi
+from sim.fast.bridge import ChannelPolicy, FestivalBroadcast, GuideRegime, PrivateSalesKpi
 from sim.fast.jit import accounting as A
 from sim.fast.layout import (
     NEVER,
@@ -38,7 +39,15 @@ from sim.fast.layout import (
     NOT_ACQUIRED,
 )
 from sim.rules import REVIEW_OTHER, REVIEW_REWARDED
-from sim.streams import MAX_CATEGORIES, Phase, card_sub, order_sub, order_uniform, stream_words
+from sim.streams import (
+    FESTIVAL_POST_SUB,
+    MAX_CATEGORIES,
+    Phase,
+    card_sub,
+    order_sub,
+    order_uniform,
+    stream_words,
+)
 from sim.vocab import (
     COHORT_HORIZONS,
     MEMBER_CHANNELS,
@@ -628,6 +637,15 @@ def reviews_day(W, B, G, L, today, rng, b):
     W.review_orders[b, 1] = 0
 
 
+@_jit
+def festival_need(W, B, G, L, book, today, rng, i, cat, multiplier):
+    """Consumer.festival_need (the calendar): an extra need in the category with
+    probability 1 − e^{−(m−1)λ}, met like a due need (`on_need`)."""
+    p = R.festival_need_probability(need_rate_now(W, i, cat), multiplier)
+    if rng.random() < p:
+        on_need(W, B, G, L, book, today, rng, i, cat)
+
+
 # --------------------------------------------------------------------------- awareness
 @_jit
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
@@ -1137,7 +1155,9 @@ def guide_step(W, B, G, L, book, today, rng, g):
     """Guide.step: a Poisson number of 1:1 messages to distinct reachable members, kinds
     drawn from the content mix."""
     b = np.int64(W.g_brand[g])
-    n = rng.poisson(R.bounded_poisson_mean(B.guide_touches_per_day[b]))
+    # the calendar: more messages on festival days (rules.festival_rate)
+    rate = R.festival_rate(B.guide_touches_per_day[b], G.festival_today[INTERACTION])
+    n = rng.poisson(R.bounded_poisson_mean(rate))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
@@ -1172,11 +1192,27 @@ def guide_step(W, B, G, L, book, today, rng, g):
 @_jit
 def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
-    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(
-        B.broadcasts_per_week[b]
-    ):
+    # the calendar: more posts on festival days (rules.festival_rate)
+    posts = R.festival_rate(B.broadcasts_per_week[b], G.festival_today[INTERACTION])
+    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(posts):
         return
     kind = R.draw_index(B.mix[b], rng.random())
+    channel, funnel = W.m_channel[b], W.funnel[b]
+    for i in range(G.n):
+        c = channel[i]
+        if c < 0 or c == MemberChannel.GUIDE or funnel[i] != State.MEMBER:
+            continue
+        effect = R.broadcast_touch_effect(c, G.group_effect, G.broadcast_effect)
+        receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, 1.0, np.bool_(False))
+
+
+@_jit
+def festival_post(W, B, G, L, book, today, rng, b):
+    """Brand.festival_post (the calendar's festival touch plan): one extra post of the
+    strategy's `festival_broadcast` kind to group, mini-program and account members."""
+    kind = B.festival_broadcast[b]
+    if kind == FestivalBroadcast.NONE:
+        return
     channel, funnel = W.m_channel[b], W.funnel[b]
     for i in range(G.n):
         c = channel[i]
@@ -1197,10 +1233,12 @@ def members_day(W, B, G, L, book, today, rng, b):
     for k in range(t):
         top_reward = max(top_reward, rewards[k])
     top_share = top_reward / B.price[b]
+    # the calendar: members refer more on festival days (rules.festival_rate)
+    referral_rate = R.festival_rate(G.referral_rate, G.festival_today[INTERACTION])
     ceiling = max(
         G.muted_leave_rate,
         R.hunter_fake_probability(G.hunter_fake_rate, top_share) if t > 0 else 0.0,
-        R.referral_probability(G.referral_rate, 1.0, top_share, G.reward_sensitivity),
+        R.referral_probability(referral_rate, 1.0, top_share, G.reward_sensitivity),
     )
     if ceiling <= 0:
         return
@@ -1222,7 +1260,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                 else:
                     engagement = W.m_eng[b, i] * G.engagement_pow[today - W.m_upd[b, i]]
                     p = R.referral_probability(
-                        G.referral_rate, engagement, reward, G.reward_sensitivity
+                        referral_rate, engagement, reward, G.reward_sensitivity
                     )
             if rng.random() * ceiling < p:
                 if W.m_muted[b, i]:
@@ -1249,6 +1287,29 @@ def needs(W, B, G, L, book, today, rng, S):
             i, cat = k // ncat, k % ncat
             load_stream(S, Phase.NEEDS, today, i * MAX_CATEGORIES + S[5][cat])
             on_need(W, B, G, L, book, today, rng, i, cat)
+
+
+@_jit
+def festival_needs(W, B, G, L, book, today, rng, S, multiplier):
+    """MarketModel._festival_needs (the calendar): every consumer whose needs are tracked
+    in a category may have an extra need there, in index order, each from its own stream
+    (`Phase.FESTIVAL`, the need's sub-key)."""
+    ncat = W.next_need.shape[1]
+    for i in range(G.n):
+        for cat in range(ncat):
+            if W.next_need[i, cat] > today:
+                load_stream(S, Phase.FESTIVAL, today, i * MAX_CATEGORIES + S[5][cat])
+                festival_need(W, B, G, L, book, today, rng, i, cat, multiplier)
+
+
+@_jit
+def calendar_day(G, today):
+    """The calendar's row for `today` into `G.festival_today` (sim.calendar.day_row): the
+    CPM, demand and interaction multipliers and the festival flag."""
+    doy = R.day_of_year(today, G.start_day_of_year)
+    for k in range(3):
+        G.festival_today[k] = R.festival_multiplier(doy, G.fest_first, G.fest_last, G.fest_mult[k])
+    G.festival_today[FESTIVAL] = 1.0 if R.is_festival_day(doy, G.fest_first, G.fest_last) else 0.0
 
 
 @_jit
@@ -1377,15 +1438,17 @@ def step(W, B, G, L, book, today, rng, S):
     brand's: `rng` is the one Generator, pointed at each stream in turn."""
     nb = W.funnel.shape[0]
     W.phase[0] = PHASE_BRANDS
+    calendar_day(G, today)
     for b in range(nb):
         budget_day(W, B, L, today, b)
-    # each platform prices its traffic from the ad demand on it (several platforms)
+    # each platform prices its traffic from the ad demand on it (several platforms), dearer
+    # on festival days (the calendar)
     cpms = np.empty(G.pl_shoppers.size)
     for k in range(cpms.size):
         demand = 0.0
         for b in range(nb):
             demand += W.ad_spend[b] * B.ad_split[b, k]
-        cpms[k] = R.traffic_cpm(
+        cpm = R.traffic_cpm(
             G.pl_base_cpm[k],
             G.pl_cpm_growth[k],
             today,
@@ -1393,6 +1456,7 @@ def step(W, B, G, L, book, today, rng, S):
             G.pl_reference[k],
             G.pl_elasticity[k],
         )
+        cpms[k] = R.festival_cpm(cpm, G.festival_today[CPM])
     load_stream(S, Phase.BRAND_ORDER, today, 0)
     brands = shuffled(rng, nb)
     for b in brands:
@@ -1430,6 +1494,11 @@ def step(W, B, G, L, book, today, rng, S):
         if B.private_ops[b]:
             load_stream(S, Phase.BROADCAST, today, b)
             broadcast(W, B, G, L, book, today, rng, b)
+    if G.festival_today[FESTIVAL] > 0:  # the calendar: festival posts
+        for b in brands:
+            if B.private_ops[b]:
+                load_stream(S, Phase.FESTIVAL, today, FESTIVAL_POST_SUB + b)
+                festival_post(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_MEMBERS
     for b in brands:
         if B.private_ops[b]:
@@ -1437,6 +1506,8 @@ def step(W, B, G, L, book, today, rng, S):
             members_day(W, B, G, L, book, today, rng, b)
     W.phase[0] = PHASE_NEEDS
     needs(W, B, G, L, book, today, rng, S)
+    if G.festival_today[DEMAND] > 1.0:
+        festival_needs(W, B, G, L, book, today, rng, S, G.festival_today[DEMAND])
     expand_demand(W, B, today, rng, S)
     for b in range(nb):  # private lifts public (7.21): the day's platform reviews
         load_stream(S, Phase.REVIEWS, today, b)

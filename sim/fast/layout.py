@@ -194,6 +194,11 @@ GLOBAL_SPECIALS: dict[str, str] = {
     "pl_ban_risk": "[P] its ban_risk",
     "pl_shoppers": "[P] i8 consumers whose home platform it is",
     "ban_key": "[4] u8 key words of the ban draws' daily stream (Phase.PLATFORM_BAN)",
+    "start_day_of_year": "calendar day of day 0 (calendar.start_day_of_year)",
+    "fest_first": "[F] i8 first day of year of each festival window (calendar.festivals)",
+    "fest_last": "[F] i8 last day of year of each festival window",
+    "fest_mult": "[3, F] f8 CPM, demand and interaction multipliers of each festival",
+    "festival_today": "[4] f8 today's calendar row (sim.calendar.day_row), set each day",
 }
 """The globals computed by hand (`FastModel._globals`)."""
 

@@ -163,3 +163,13 @@ def hide_unused(axes: np.ndarray, used: int, xlabel: str | None = None) -> None:
             ax.xaxis.set_tick_params(labelbottom=True)
             if xlabel:
                 ax.set_xlabel(xlabel)
+
+
+FESTIVAL_SHADE = {"color": "#f4a261", "alpha": 0.25, "lw": 0}
+"""How festival days of the calendar are shaded on a day axis."""
+
+
+def shade_spans(ax: Any, spans: Sequence[tuple[int, int]]) -> None:
+    """Shade runs of festival days (first, last day inclusive) on a day axis."""
+    for k, (first, last) in enumerate(spans):
+        ax.axvspan(first - 0.5, last + 0.5, label="festival" if k == 0 else None, **FESTIVAL_SHADE)

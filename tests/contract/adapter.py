@@ -273,6 +273,10 @@ class Pair:
             c.relift_need(kw["cat"])
         elif event == Event.REVIEWS_DAY:
             brand.reviews_day()
+        elif event == Event.FESTIVAL_NEED:  # the calendar
+            c.festival_need(kw["cat"], kw["multiplier"])
+        elif event == Event.FESTIVAL_POST:
+            brand.festival_post()
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -302,6 +306,8 @@ class Pair:
             return (kw["cat"],), ()
         if event == Event.RELIFT_NEED:  # demand expansion
             return (kw["cat"],), ()
+        if event == Event.FESTIVAL_NEED:  # the calendar
+            return (kw["cat"],), (kw["multiplier"],)
         return (), ()
 
     def fast_guide(self, b: int, guide: int | None) -> int:
