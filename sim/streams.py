@@ -65,6 +65,9 @@ class Purpose(IntEnum):
     (index: brand)."""
     EVENTS = 9
     """Single model events applied between days (`FastModel.apply_event`)."""
+    BIRTHDAYS = 15
+    """Lifecycle operations: consumers' birthdays (day of the year), drawn only when a
+    brand's strategy touches members on their birthday."""
 
 
 class Phase(IntEnum):
@@ -98,6 +101,10 @@ class Phase(IntEnum):
     (sub: `need_sub(consumer, category)`)."""
     REVIEW = 13
     """The strategy review at the end of a review day."""
+    LIFECYCLE = 19
+    """Lifecycle operations: a brand's guides' lifecycle touches (welcome, win-back,
+    birthday): their kinds and what the touches set off (sub: brand; continued across its
+    guides)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

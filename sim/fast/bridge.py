@@ -119,6 +119,8 @@ PackageCardChannel = CODES["package_card_channel"]
 """`StrategyParams.package_card_channel`: its codes are member-channel codes."""
 KocKind = CODES["koc_kind"]
 """`StrategyParams.koc_kind`: KOC, SMALL_B."""
+TouchTargeting = CODES["touch_targeting"]
+"""`StrategyParams.touch_targeting`: RANDOM, LIFECYCLE (lifecycle operations)."""
 
 if words(PackageCardChannel) != MEMBER_CHANNELS:
     raise TypeError(

@@ -45,6 +45,8 @@ class Event(IntEnum):
     #             day faded to; f[0] engagement
     DROP_REACHABLE = 16  # state only: off its guide's list of reachable members (muted)
     BUDGET_DAY = 17  # brand b counts yesterday's spend and decides today's ads (i unused)
+    LIFECYCLE_TOUCHES = 45  # lifecycle operations: a[0] the brand's guide by position, a[1]
+    #                         messages; i unused; returns the messages sent
 
 
 @njit(cache=True, nogil=True)
@@ -102,4 +104,7 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.guide_drop_reachable(W, np.int64(W.m_guide[b, i]), b, i)
     elif code == Event.BUDGET_DAY:
         K.budget_day(W, B, L, today, b)
+    elif code == Event.LIFECYCLE_TOUCHES:
+        g = np.int64(W.b_glo[b] + a[0])
+        out = K.lifecycle_touches(W, B, G, L, book, today, rng, g, np.int64(a[1]))
     return np.int64(out)

@@ -53,6 +53,7 @@ class World(NamedTuple):
     slots: np.ndarray  # [n] i1 attention slots
     hunter: np.ndarray  # [n] bool coupon hunter
     n_memb: np.ndarray  # [n] i1 memberships held
+    birthday: np.ndarray  # [n] i2 day of the year, −1 not drawn (lifecycle operations)
     # consumer × brand
     funnel: np.ndarray  # [nb, n] i1 state (sim.vocab.State)
     purchases: np.ndarray  # [nb, n] i4
@@ -80,6 +81,7 @@ class World(NamedTuple):
     m_guide: np.ndarray  # [nb, n] i4 guide index, −1
     m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list
     m_refs: np.ndarray  # [nb, n] i4 successful referrals
+    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch (lifecycle operations)
     # network (CSR)
     indptr: np.ndarray
     indices: np.ndarray
@@ -134,6 +136,8 @@ BRAND_TABLES: dict[str, str] = {
     "category": "[nb] i8 index of the brand's category among the categories sold",
     "cat_brands": "[ncat, max brands per category] i8 brands of each category, -1 padded",
     "cat_nbrands": "[ncat] i8 brands in each category",
+    "segment_mix": "[nb, 4, 3] f8 mix of each lifecycle segment's touches (strategy."
+    "segment_mix; lifecycle operations)",
 }
 """The per-brand arrays written by hand (`FastModel._brands`): tables and indices that are
 not one scalar field of a parameter model."""
