@@ -58,7 +58,10 @@ def test_odd_code_map_names_what_exists() -> None:
         [kernels, engine, staffing, review],
     )
     rows = _odd_code_map()
-    assert [r[0] for r in rows] == [f"7.{k}" for k in range(1, 16)]
+    sections = [r[0] for r in rows]
+    assert sections[:15] == [f"7.{k}" for k in range(1, 16)]
+    # submodels added after 7.17 (the mechanisms) each have one row
+    assert len(set(sections)) == len(sections) and all(s.startswith("7.") for s in sections)
     missing = []
     for row in rows:
         for cell, modules in zip(row[1:], columns, strict=True):
