@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from sim.fast.events import Event
+from sim.params import StrategyParams
 from sim.rules import WELCOMED_BEFORE_RUN
 from sim.vocab import MemberChannel
 from tests.contract.adapter import Pair
@@ -109,3 +111,17 @@ def test_no_touch_when_none_is_due():
     )
     pair = lifecycle_check({0: birthday_due(touched=TODAY - 1), 1: muted}, 3, 0, "selling")
     assert segment_counts(pair) == (0.0, 0.0, 0.0)
+
+
+def test_adopting_birthday_touches_draws_the_same_birthdays():
+    """No birthday is drawn until a strategy touches members on them; adopting one (a
+    strategy review, or the workshop) draws them from the same stream in both engines."""
+    pair = Pair(contract_scenario())
+    assert (pair.ref.birthdays == -1).all() and (pair.fast.W.birthday == -1).all()
+    old = pair.ref.strategy(GUIDED)
+    new = StrategyParams.model_validate({**old.model_dump(), **LIFECYCLE})
+    pair.adopt(GUIDED, new)
+    assert (pair.ref.birthdays >= 0).all()
+    assert np.array_equal(pair.ref.birthdays, pair.fast.W.birthday)
+    ref, fast = pair.snapshots([])
+    assert_same(ref, fast, "adopt lifecycle")
