@@ -25,7 +25,8 @@ def lifecycle_effects() -> Effects:
 def test_lifecycle_touches_reach_their_segments():
     """The mechanism at work (seed 1): lifecycle touches go to all three segments and take
     a minority of the guides' messages (most still go to random members); with random
-    targeting none is counted, and the twin delivers as many touches within 5% (broadcasts included)."""
+    targeting none is counted, and the twin delivers as many touches within 5%
+    (broadcasts included)."""
     sc = load_scenario("lifecycle_guides")
     on, off = run(sc, 1), run(twin(sc, "random_touches"), 1)
     counts = [on.ledger[f"lifecycle_{s}"].sum() for s in ("welcome", "winback", "birthday")]
