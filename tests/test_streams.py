@@ -35,6 +35,7 @@ KEYS = {
     "NEED_CLOCKS": 7,
     "STAFFING": 8,
     "EVENTS": 9,
+    "BIRTHDAYS": 15,  # lifecycle operations
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -50,6 +51,7 @@ PHASES = {
     "NEED_ORDER": 11,
     "NEEDS": 12,
     "REVIEW": 13,
+    "LIFECYCLE": 19,  # lifecycle operations
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 
