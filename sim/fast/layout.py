@@ -15,8 +15,8 @@ arrays, so compiling a kernel does not grow with the number of fields.
 
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
-Per-consumer floats are float32 and flags int8/bool: 76 bytes per consumer and brand,
-15 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
+Per-consumer floats are float32 and flags int8/bool: 80 bytes per consumer and brand,
+17 per consumer and 12 per consumer and category sold, plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
 
