@@ -21,6 +21,7 @@ from sim.rules import distributor_commission_rate, distributor_source, guide_com
 from sim.vocab import (
     CHANNELS,
     COHORT_HORIZONS,
+    LIFECYCLE_SEGMENTS,
     SOURCES_CUSTOMER,
     SOURCES_MEMBER,
     TOUCH_KINDS,
@@ -313,6 +314,18 @@ def book_touch(day, b: int, kind: int) -> None:
     """A private-domain message of `kind` (`Touch`) is delivered."""
     day[TOUCHES_BY_KIND[kind], b] += 1.0
     day[TOUCHES_TOTAL, b] += 1.0
+
+
+LIFECYCLE_BY_SEGMENT = np.array(
+    [-1] + [COLUMN_INDEX[f"lifecycle_{s}"] for s in LIFECYCLE_SEGMENTS], dtype=np.int64
+)
+"""Lifecycle operations: ``lifecycle_<segment>`` by `Segment` code (−1 for NONE)."""
+
+
+def book_lifecycle_touch(day, b: int, segment: int) -> None:
+    """Lifecycle operations: a guide's message goes to a member due a lifecycle touch of
+    `segment` (`Segment`; the touch itself is booked by `book_touch`)."""
+    day[LIFECYCLE_BY_SEGMENT[segment], b] += 1.0
 
 
 def book_mute(day, b: int) -> None:

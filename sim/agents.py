@@ -39,6 +39,7 @@ from sim.vocab import (
     DistributorKind,
     MemberChannel,
     Prompt,
+    Segment,
     Source,
     State,
     Touch,
@@ -76,6 +77,8 @@ class Market(Protocol):
     shoppers: np.ndarray  # [platform] consumers whose home it is
     discovery: np.ndarray  # [platform] sim.rules.discovery_multiplier
     festival: np.ndarray  # today's calendar row (sim.calendar.day_row): multipliers, flag
+    birthdays: np.ndarray  # [consumer] day of the year, −1: not drawn (lifecycle operations)
+    lifecycle_draws: list[np.random.Generator]  # today's lifecycle stream per brand
 
     def start_cohort(self, consumer: Consumer, b: int) -> None: ...
 
@@ -104,6 +107,7 @@ class Membership:
     reluctant: bool = False
     guide: Guide | None = None
     referrals: int = 0
+    lifecycle_day: int = rules.NO_LIFECYCLE_TOUCH  # lifecycle operations: last such touch
 
 
 class Consumer(mesa.Agent):
@@ -676,10 +680,80 @@ class Guide(mesa.Agent):
         reachable = [c for c in self.members if not self.brand.index_muted(c)]
         if not reachable or n == 0:
             return
+        if st.touch_targeting == "lifecycle":  # lifecycle operations: due members first,
+            today, b = self.model.today, self.brand.index  # from the lifecycle stream
+            self.model.rng = self.model.lifecycle_draws[b]
+            sent = self.lifecycle_touches(n)
+            self.model.rng = rng
+            if sent > 0:
+                n -= sent
+                reachable = [
+                    c
+                    for c in self.members
+                    if not self.brand.index_muted(c) and c.memberships[b].lifecycle_day != today
+                ]
+                if not reachable or n <= 0:
+                    return
         picks = rng.choice(len(reachable), size=min(n, len(reachable)), replace=False)
         kinds = self.brand.draw_kinds(len(picks))
         for j, kind in zip(picks.tolist(), kinds, strict=True):
             reachable[j].receive_touch(self.brand.index, kind, 1.0, self.skill, self)
+
+    # ------------------------------------------------------------------ lifecycle operations
+    def due_members(self) -> list[tuple[int, Consumer]]:
+        """The guide's reachable members due a lifecycle touch today, as (segment,
+        consumer), in the order it serves them (`rules.lifecycle_segment`,
+        `rules.lifecycle_priority`)."""
+        model, brand = self.model, self.brand
+        st, b, today = brand.strategy, brand.index, model.today
+        cycle = rules.inter_purchase_days(brand.category.purchases_per_year)
+        start, end = st.winback_after * cycle, st.winback_until * cycle
+        due = []
+        bought, birthdays = model.purchases[b], model.birthdays
+        for c in self.members:
+            m = c.memberships[b]
+            if m.muted:
+                continue
+            segment = rules.lifecycle_segment(
+                today,
+                m.joined,
+                c.last_purchase[b].item(),
+                bought[c.index].item() > 0,
+                birthdays[c.index].item(),
+                m.lifecycle_day,
+                st.welcome_days,
+                start,
+                end,
+                st.birthday_days,
+            )
+            if segment != Segment.NONE:
+                key = rules.lifecycle_priority(segment, c.index, model.n_consumers)
+                due.append((key, segment, c))
+        due.sort(key=lambda x: x[0])
+        return [(segment, c) for _, segment, c in due]
+
+    def lifecycle_touches(self, n: int) -> int:
+        """Send up to n of today's messages to the members due a lifecycle touch, each of
+        a kind drawn from its segment's mix (the day's draws come from the brand's
+        lifecycle stream, `Phase.LIFECYCLE`: `step` points `model.rng` at it); returns how
+        many were sent."""
+        model, brand = self.model, self.brand
+        b = brand.index
+        sent = 0
+        for segment, c in self.due_members():
+            if sent >= n:
+                break
+            m = c.memberships.get(b)
+            if m is None or m.muted:
+                continue
+            mix = brand.strategy.segment_mix(segment)
+            u = model.rng.random()
+            kind = Touch(rules.draw_index((mix.content, mix.service, mix.selling), u))
+            m.lifecycle_day = model.today
+            accounting.book_lifecycle_touch(model.ledger.today, b, segment)
+            c.receive_touch(b, kind, 1.0, self.skill, self)
+            sent += 1
+        return sent
 
 
 class Distributor(mesa.Agent):

@@ -13,6 +13,7 @@ import pandas as pd
 from sim.vocab import (
     CHANNELS,
     COHORT_HORIZONS,
+    LIFECYCLE_SEGMENTS,
     MEMBER_CHANNELS,
     SOURCES_CUSTOMER,
     SOURCES_MEMBER,
@@ -146,6 +147,16 @@ FLOWS: dict[str, str] = {
     "cards_blocked": "package cards a platform with ban risk blocked (several public "
     "platforms: no invitation follows)",
 }
+
+# lifecycle operations: the guides' lifecycle touches counted by segment (the member's tag);
+# zero unless a brand targets its guides' messages by lifecycle (`strategy.touch_targeting`)
+FLOWS.update(
+    {
+        f"lifecycle_{s}": f"guide messages sent to members due a {s} touch (lifecycle "
+        "targeting; also counted in touches_<kind>)"
+        for s in LIFECYCLE_SEGMENTS
+    }
+)
 
 STOCK_COLUMNS: dict[str, str] = {
     **{f"stock_{s}": f"consumers in state {s} at day end" for s in STOCKS},

@@ -180,6 +180,11 @@ class MarketModel(mesa.Model):
         ]
         for br in self.brands:
             br.staff()
+        # lifecycle operations: birthdays only if a brand touches members on them; each
+        # brand's lifecycle touches draw from their own daily stream
+        self.birthdays = population.birthdays(n, None)
+        self._draw_birthdays([br.strategy for br in self.brands])
+        self.lifecycle_draws = [np.random.Generator(np.random.PCG64(0)) for _ in range(nb)]
         self._initial_funnel()
         self.rng = streams.setup(Purpose.NEED_CLOCKS)
         for c in self.consumers:
@@ -221,10 +226,18 @@ class MarketModel(mesa.Model):
                         joined=0,
                         engagement=self.scenario.population.join_engagement,
                         guide=guide,
+                        lifecycle_day=rules.WELCOMED_BEFORE_RUN,
                     )
                     if guide is not None:
                         guide.members.append(c)
                     self.funnel[br.index, i] = State.MEMBER
+
+    def _draw_birthdays(self, strategies: list[StrategyParams]) -> None:
+        """Lifecycle operations: draw the consumers' birthdays (`Purpose.BIRTHDAYS`) the
+        first time a strategy touches members on them; never otherwise."""
+        if self.birthdays[:1].tolist() == [-1] and population.wants_birthdays(strategies):
+            rng = self.streams.setup(Purpose.BIRTHDAYS)
+            self.birthdays = population.birthdays(self.n_consumers, rng)
 
     def start_cohort(self, consumer: Consumer, b: int) -> None:
         """A consumer becomes a customer (again) and opens a cohort due at 90 and 365 days.
@@ -320,6 +333,11 @@ class MarketModel(mesa.Model):
         distributors = list(by_type[Distributor]) if Distributor in by_type else []
         self._pooled(distributors, Phase.DISTRIBUTOR_ORDER, Phase.DISTRIBUTORS)
         guides = list(by_type[Guide]) if Guide in by_type else []
+        for br in self.brands:  # lifecycle operations: the brand's lifecycle touches' stream
+            if br.strategy.touch_targeting == "lifecycle":
+                self.streams.daily(
+                    Phase.LIFECYCLE, self.today, br.index, self.lifecycle_draws[br.index]
+                )
         self._pooled(guides, Phase.GUIDE_ORDER, Phase.GUIDES)
         for br in brands:
             if br.private_ops:
@@ -486,6 +504,7 @@ class MarketModel(mesa.Model):
         the strategy's clock) if a staffing field changed or `restaff` is True, else just
         take the new levers (sim.protocol.Engine.set_strategy)."""
         br = self.brands[brand]
+        self._draw_birthdays([strategy])
         if restaff is None:
             restaff = restaffs(br.strategy, strategy)
         if restaff:

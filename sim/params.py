@@ -635,6 +635,32 @@ class StrategyParams(Strict):
         "group, mini-program and account members on every festival day of the [calendar] "
         "(Kiehl's 618 / Double 11 campaigns); none: no festival post",
     )
+    # ---- lifecycle operations: touches triggered by a member's state (off: "random")
+    touch_targeting: Literal["random", "lifecycle"] = F(
+        "random",
+        "whom a guide's daily 1:1 messages go to: random (members drawn at random) or "
+        "lifecycle (first the members due a welcome, win-back or birthday touch, then at "
+        "random)",
+    )
+    welcome_days: NonNegInt = F(
+        7, "days: a member who joined within this many days is due one welcome touch"
+    )
+    winback_after: NonNeg = F(
+        1.5,
+        "inter-purchase times (365 / the category's purchases_per_year): a member whose last "
+        "order lies this far back is due one win-back touch",
+    )
+    winback_until: NonNeg = F(
+        4.0, "inter-purchase times: a member whose last order lies further back is not won back"
+    )
+    birthday_days: NonNegInt = F(
+        0,
+        "days: a member is due one birthday touch within this many days from its birthday "
+        "(0: none; birthdays are drawn only for a brand with lifecycle targeting and this > 0)",
+    )
+    welcome_mix: ContentMix | None = F(None, "the mix of welcome touches (none: content_mix)")
+    winback_mix: ContentMix | None = F(None, "the mix of win-back touches (none: content_mix)")
+    birthday_mix: ContentMix | None = F(None, "the mix of birthday touches (none: content_mix)")
 
     @model_validator(mode="after")
     def _tiers_consistent(self) -> StrategyParams:
@@ -646,6 +672,23 @@ class StrategyParams(Strict):
         if counts != sorted(set(counts)):
             raise ValueError("referral_tiers must have strictly increasing 'referrals'")
         return self
+
+    @model_validator(mode="after")
+    def _winback_window(self) -> StrategyParams:
+        """Lifecycle operations: the win-back window must not end before it starts."""
+        if self.winback_until < self.winback_after:
+            raise ValueError("winback_until must be at least winback_after")
+        return self
+
+    def segment_mix(self, segment: int) -> ContentMix:
+        """Lifecycle operations: the content mix of a lifecycle segment's touches
+        (`sim.vocab.Segment`): its own mix if the strategy gives one, else content_mix."""
+        own = (None, self.welcome_mix, self.winback_mix, self.birthday_mix)[segment]
+        return self.content_mix if own is None else own
+
+    def wants_birthdays(self) -> bool:
+        """Lifecycle operations: whether this strategy touches members on their birthday."""
+        return self.touch_targeting == "lifecycle" and self.birthday_days > 0
 
 
 class InitialState(Strict):

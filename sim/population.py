@@ -101,3 +101,19 @@ def order_value_means(
             shape = rules.order_value_shape(cv)
             out[:, c] = rng.gamma(shape, 1.0 / shape, size=n)
     return out
+
+
+# ---- lifecycle operations
+def wants_birthdays(strategies) -> bool:
+    """Lifecycle operations: whether any of these strategies touches members on their
+    birthday, so that the run draws consumers' birthdays."""
+    return any(st.wants_birthdays() for st in strategies)
+
+
+def birthdays(n: int, rng: np.random.Generator | None) -> np.ndarray:
+    """Lifecycle operations: each consumer's birthday as a day of the year, uniform on
+    0..364 (int16), drawn from `rng` (the set-up stream `Purpose.BIRTHDAYS`); −1 for all,
+    drawing nothing, when `rng` is None (no brand touches on birthdays)."""
+    if rng is None:
+        return np.full(n, -1, dtype=np.int16)
+    return rng.integers(0, rules.YEAR_DAYS, size=n).astype(np.int16)

@@ -44,6 +44,7 @@ from sim.present.figures import (
 )
 from sim.present.format import DASH, fmt_count, fmt_money, fmt_ratio, fmt_share, is_missing
 from sim.present.tables import md_escape, md_table
+from sim.vocab import LIFECYCLE_SEGMENTS
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -803,6 +804,30 @@ def budget_notices(ledger: pd.DataFrame) -> list[str]:
     return out
 
 
+def lifecycle_notices(ledger: pd.DataFrame) -> list[str]:
+    """Lifecycle operations: one sentence per brand whose guides sent lifecycle touches,
+    counted by segment, the tag (ledger columns ``lifecycle_<segment>``, ODD 7.24)."""
+    columns = [f"lifecycle_{s}" for s in LIFECYCLE_SEGMENTS]
+    if not set(columns) <= set(ledger.columns) or not len(ledger):
+        return []
+    out = []
+    sums = ledger.groupby("brand", observed=True, sort=False)[[*columns, "touches_total"]].sum()
+    for brand, row in sums.iterrows():
+        sent = float(row[columns].sum())
+        if sent <= 0:
+            continue
+        parts = ", ".join(
+            f"{fmt_count(row[c])} {s.replace('winback', 'win-back')}"
+            for c, s in zip(columns, LIFECYCLE_SEGMENTS, strict=True)
+        )
+        share = sent / row["touches_total"] if row["touches_total"] > 0 else 0.0
+        out.append(
+            f"**{brand}**'s guides sent {fmt_count(sent)} lifecycle touches ({parts}): "
+            f"{share:.0%} of its touches went to members due one."
+        )
+    return out
+
+
 def effects_table(effects: dict) -> str:
     """Incremental KPIs (rows) per brand and for the market (columns): the mean paired
     difference from the twin and, below it, its 95% interval."""
@@ -1186,7 +1211,7 @@ def _markdown(
     said = headline(summary, days)
     cut = said.index(ATTRIBUTION_LEAD)
     lines += [" ".join(said[:cut]), "", " ".join(said[cut:]), ""]
-    notices = budget_notices(result.ledger)
+    notices = budget_notices(result.ledger) + lifecycle_notices(result.ledger)
     if notices:
         lines += [" ".join(notices), ""]
     fx = summary.get("effects")

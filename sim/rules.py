@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sim.vocab import Channel, DistributorKind, MemberChannel, Source, Touch
+from sim.vocab import Channel, DistributorKind, MemberChannel, Segment, Source, Touch
 
 
 def _at_most_one(p):
@@ -1063,3 +1063,77 @@ def festival_need_probability(rate_per_day: float, multiplier: float) -> float:
     if multiplier <= 1.0:
         return 0.0
     return -math.expm1(-(multiplier - 1.0) * rate_per_day)
+
+
+# --------------------------------------------------------------------------- lifecycle operations
+
+YEAR_DAYS = 365
+"""Lifecycle operations: days of a birthday year (day of the year 0..364; day 0 of a run is
+the first day of a year)."""
+
+NO_LIFECYCLE_TOUCH = -(2**31) + 1
+"""Lifecycle operations: the last lifecycle touch of a membership that has had none, so a
+member who joined during the run is due its welcome."""
+
+WELCOMED_BEFORE_RUN = -(2**30)
+"""Lifecycle operations: the last lifecycle touch of a day-0 member, welcomed before the
+run: never due a welcome, and due any win-back or birthday touch whose window it is in."""
+
+_NONE, _WELCOME, _WINBACK, _BIRTHDAY = (int(s) for s in Segment)
+
+
+def inter_purchase_days(purchases_per_year: float) -> float:
+    """Lifecycle operations: a category's mean days between a customer's orders, 365 /
+    purchases per year: the unit of the win-back window, as a repurchase cycle (Kiehl's
+    long-term skin care follows the refill cycle; domain brief, mechanism 6)."""
+    return YEAR_DAYS / purchases_per_year
+
+
+def lifecycle_segment(
+    today: int,
+    joined: int,
+    last_purchase: int,
+    bought: bool,
+    birthday: int,
+    last_touch: int,
+    welcome_days: int,
+    winback_start: float,
+    winback_end: float,
+    birthday_days: int,
+) -> int:
+    """The lifecycle segment (`sim.vocab.Segment`, the member's tag) a member is due a
+    touch for today, the first that applies in order of priority:
+
+    1. WELCOME: joined within `welcome_days` (today − joined < welcome_days) and had no
+       lifecycle touch since joining (last_touch = NO_LIFECYCLE_TOUCH);
+    2. WINBACK: has bought, its last order s = today − last_purchase days ago with
+       winback_start ≤ s < winback_end (days: multiples of `inter_purchase_days`), and no
+       lifecycle touch since it entered that window (last_touch < last_purchase +
+       winback_start): one touch before the member lapses for good;
+    3. BIRTHDAY: its birthday (day of the year, −1: none) fell d = (today − birthday) mod
+       365 days ago with d < birthday_days, and no lifecycle touch since (last_touch <
+       today − d);
+
+    else NONE. One touch per window: a touch of any segment answers every window open at
+    that day. Source: the lifecycle SOPs of private-domain operations (welcome a new
+    friend, win back one about to lapse, birthday and festival care; domain brief,
+    mechanisms 4 and 6: Bosideng's guides on natural traffic, Kiehl's long-term care),
+    against the random touches of section 7.9."""
+    if today - joined < welcome_days and last_touch == NO_LIFECYCLE_TOUCH:
+        return _WELCOME
+    if bought:
+        since = today - last_purchase
+        if winback_start <= since < winback_end and last_touch < last_purchase + winback_start:
+            return _WINBACK
+    if birthday >= 0 and birthday_days > 0:
+        ago = (today % YEAR_DAYS - birthday + YEAR_DAYS) % YEAR_DAYS
+        if ago < birthday_days and last_touch < today - ago:
+            return _BIRTHDAY
+    return _NONE
+
+
+def lifecycle_priority(segment: int, consumer: int, consumers: int) -> int:
+    """Lifecycle operations: the order in which a guide serves its members due a lifecycle
+    touch: by segment (welcome, win-back, birthday), then by consumer index (a key that
+    sorts the same in both engines, whatever order each keeps its members in)."""
+    return segment * consumers + consumer

@@ -76,6 +76,9 @@ class Purpose(IntEnum):
     PLATFORMS = 13
     """Each consumer's home public platform, drawn only when a scenario names several
     platforms (`[platforms]`; several public platforms)."""
+    BIRTHDAYS = 15
+    """Lifecycle operations: consumers' birthdays (day of the year), drawn only when a
+    brand's strategy touches members on their birthday."""
 
 
 class Phase(IntEnum):
@@ -129,6 +132,10 @@ class Phase(IntEnum):
     """The calendar's festival days: a consumer's extra need in a category (sub:
     `need_sub(consumer, category)`) and a brand's festival post (sub:
     `festival_post_sub(brand)`)."""
+    LIFECYCLE = 19
+    """Lifecycle operations: a brand's guides' lifecycle touches (welcome, win-back,
+    birthday): their kinds and what the touches set off (sub: brand; continued across its
+    guides)."""
 
 
 MAX_CATEGORIES = params.MAX_CATEGORIES

@@ -90,6 +90,18 @@ class DistributorKind(IntEnum):
     EMPLOYEE = 2
 
 
+class Segment(IntEnum):
+    """Lifecycle operations: the lifecycle segment (the tag) a member is due a touch for,
+    in the order of priority a guide serves them (`sim.rules.lifecycle_segment`): a new
+    member's welcome, a win-back of one whose repurchase is overdue, a birthday touch.
+    `NONE`: no lifecycle touch is due."""
+
+    NONE = 0
+    WELCOME = 1
+    WINBACK = 2
+    BIRTHDAY = 3
+
+
 COHORT_HORIZONS = (90, 365)
 """Days after acquisition over which customer value (LTV) is booked, in horizon order."""
 
@@ -107,3 +119,6 @@ SOURCES_MEMBER = ("package_card", "store", "referral", "koc", "distributor")
 TOUCH_KINDS = words(Touch)
 DISTRIBUTOR_KINDS = words(DistributorKind)
 PROMPTS = words(Prompt)
+LIFECYCLE_SEGMENTS = tuple(s for s in words(Segment) if s != "none")
+"""Lifecycle operations: the segments a lifecycle touch goes to, in `Segment` code order
+from 1 (ledger columns ``lifecycle_<segment>``)."""

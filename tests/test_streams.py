@@ -38,6 +38,7 @@ KEYS = {
     "CHANNEL_OWNERS": 10,
     "ORDER_VALUES": 14,  # order values and baskets
     "PLATFORMS": 13,  # several public platforms
+    "BIRTHDAYS": 15,  # lifecycle operations
 }
 PHASES = {
     "BRAND_ORDER": 1,
@@ -58,6 +59,7 @@ PHASES = {
     "REVIEWS": 15,  # private lifts public (ODD 7.21)
     "PLATFORM_BAN": 17,  # several public platforms
     "FESTIVAL": 16,  # the calendar
+    "LIFECYCLE": 19,  # lifecycle operations
 }
 """The key table of docs/ODD.md: a stream's key is part of every run's bytes."""
 

@@ -123,6 +123,8 @@ PrivateSalesKpi = CODES["private_sales_kpi"]
 """`StrategyParams.private_sales_kpi`: SHARED, SEPARATE."""
 FestivalBroadcast = CODES["festival_broadcast"]
 """`StrategyParams.festival_broadcast` (the calendar): its codes are touch kinds, then NONE."""
+TouchTargeting = CODES["touch_targeting"]
+"""`StrategyParams.touch_targeting`: RANDOM, LIFECYCLE (lifecycle operations)."""
 
 if words(PackageCardChannel) != MEMBER_CHANNELS:
     raise TypeError(

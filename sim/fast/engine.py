@@ -55,7 +55,7 @@ from sim.snapshots import (
 )
 from sim.staffing import draw_staff
 from sim.streams import Phase, Purpose, RunStreams, as_streams, state_views
-from sim.vocab import DistributorKind, MemberChannel, State
+from sim.vocab import DistributorKind, MemberChannel, Segment, State
 
 _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
 """Ledger column of cohort bucket [horizon, source, gmv/pv/n] (`self._book`'s last axes)."""
@@ -132,6 +132,7 @@ class FastModel:
             hunter=t.hunter,
             n_memb=np.zeros(n, dtype=np.int8),
             home=self._homes.astype(np.int8),
+            birthday=population.birthdays(n, None),
             funnel=per_brand(np.int8),
             purchases=per_brand(np.int32),
             source=per_brand(np.int8, -1),
@@ -159,6 +160,7 @@ class FastModel:
             m_guide=per_brand(np.int32, -1),
             m_gpos=per_brand(np.int32, -1),
             m_refs=per_brand(np.int32),
+            m_life=per_brand(np.int32, rules.NO_LIFECYCLE_TOUCH),
             indptr=net.indptr,
             indices=net.indices,
             g_brand=np.zeros(0, dtype=np.int32),
@@ -214,6 +216,7 @@ class FastModel:
         for b in range(nb):
             self._staff(b)
         self._layout_staff()
+        self._draw_birthdays(self.strategies)  # lifecycle operations
         self._initial_funnel()
         W, B, _ = self._structs()
         K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
@@ -227,7 +230,7 @@ class FastModel:
             words,
             flags,
             streams.keys,
-            np.zeros((nb, 6), dtype=np.uint64),
+            np.zeros((2 * nb, 6), dtype=np.uint64),  # rows nb..: lifecycle streams
             np.zeros(4, dtype=np.uint64),
             np.array([all_categories.index(c) for c in cat_names], dtype=np.int64),
         )
@@ -350,6 +353,7 @@ class FastModel:
             cat_brands=cat_brands,
             cat_nbrands=np.array([len(x) for x in per_cat], dtype=np.int64),
             ad_split=np.zeros((nb, len(platform_terms(sc)))),
+            segment_mix=np.zeros((nb, len(Segment), 3)),
         )
         for b, bp in enumerate(self.brand_params):
             write_fields(B, b, BRAND_FIELDS, bp)
@@ -363,6 +367,9 @@ class FastModel:
         """Write a strategy's levers into brand b's entries."""
         write_fields(B, b, STRATEGY_FIELDS, st)
         B.mix[b] = (st.content_mix.content, st.content_mix.service, st.content_mix.selling)
+        for seg in Segment:  # lifecycle operations: each segment's mix
+            mix = st.segment_mix(seg)
+            B.segment_mix[b, seg] = (mix.content, mix.service, mix.selling)
         t = len(st.referral_tiers)
         if t > B.tier_needed.shape[1] or len(st.tier_spend) > B.tier_spend.shape[1]:
             raise ValueError("a strategy with more tiers than any brand started with")
@@ -455,6 +462,13 @@ class FastModel:
                 else np.zeros(0, dtype=np.int32)
             ),
         )
+
+    def _draw_birthdays(self, strategies: list[StrategyParams]) -> None:
+        """Lifecycle operations: draw the consumers' birthdays (`Purpose.BIRTHDAYS`) the
+        first time a strategy touches members on them (MarketModel._draw_birthdays)."""
+        if self.W.birthday[:1].tolist() == [-1] and population.wants_birthdays(strategies):
+            rng = self.streams.setup(Purpose.BIRTHDAYS)
+            self.W.birthday[:] = population.birthdays(self.n_consumers, rng)
 
     def _initial_funnel(self) -> None:
         n = self.n_consumers
@@ -607,6 +621,7 @@ class FastModel:
         """Give brand `brand` a new strategy from the next day on: re-staff (and restart
         the strategy's clock) if a staffing field changed or `restaff` is True, else just
         write the new levers (sim.protocol.Engine.set_strategy)."""
+        self._draw_birthdays([strategy])
         if restaff is None:
             restaff = restaffs(self.strategies[brand], strategy)
         self._fit_tiers(strategy)

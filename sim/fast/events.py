@@ -51,6 +51,8 @@ class Event(IntEnum):
     # the calendar (codes 30-34)
     FESTIVAL_NEED = 30  # a[0] category; f[0] the day's demand multiplier
     FESTIVAL_POST = 31  # brand b's festival post to its members (i unused)
+    LIFECYCLE_TOUCHES = 45  # lifecycle operations: a[0] the brand's guide by position, a[1]
+    #                         messages; i unused; returns the messages sent
 
 
 @njit(cache=True, nogil=True)
@@ -116,4 +118,7 @@ def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
         K.festival_need(W, B, G, L, book, today, rng, i, np.int64(a[0]), f[0])
     elif code == Event.FESTIVAL_POST:
         K.festival_post(W, B, G, L, book, today, rng, b)
+    elif code == Event.LIFECYCLE_TOUCHES:
+        g = np.int64(W.b_glo[b] + a[0])
+        out = K.lifecycle_touches(W, B, G, L, book, today, rng, g, np.int64(a[1]))
     return np.int64(out)

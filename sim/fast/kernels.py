@@ -31,14 +31,20 @@ from sim.accounting import SERVES, column, columns
 from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
 from sim.events import FIRST, HARVESTED, MEMBER, WIDTH, Kind
 from sim.fast import jit as R
-from sim.fast.bridge import ChannelPolicy, FestivalBroadcast, GuideRegime, PrivateSalesKpi
+from sim.fast.bridge import (
+    ChannelPolicy,
+    FestivalBroadcast,
+    GuideRegime,
+    PrivateSalesKpi,
+    TouchTargeting,
+)
 from sim.fast.jit import accounting as A
 from sim.fast.layout import (
     NEVER,
     NO_COHORT,
     NOT_ACQUIRED,
 )
-from sim.rules import REVIEW_OTHER, REVIEW_REWARDED
+from sim.rules import NO_LIFECYCLE_TOUCH, REVIEW_OTHER, REVIEW_REWARDED, WELCOMED_BEFORE_RUN
 from sim.streams import (
     FESTIVAL_POST_SUB,
     MAX_CATEGORIES,
@@ -56,6 +62,7 @@ from sim.vocab import (
     DistributorKind,
     MemberChannel,
     Prompt,
+    Segment,
     Source,
     State,
     Touch,
@@ -712,6 +719,7 @@ def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
     W.m_reluct[b, i] = reluctant
     W.m_guide[b, i] = g
     W.m_refs[b, i] = 0
+    W.m_life[b, i] = NO_LIFECYCLE_TOUCH
     W.n_memb[i] += 1
     if g >= 0:
         W.g_n[g] += 1
@@ -1189,6 +1197,92 @@ def guide_step(W, B, G, L, book, today, rng, g):
         receive_touch(W, B, G, L, book, today, rng, picks[j], b, kind, 1.0, skill, np.bool_(True))
 
 
+# --------------------------------------------------------------------------- lifecycle operations
+@_jit
+def lifecycle_touches(W, B, G, L, book, today, rng, g, n):
+    """Guide.lifecycle_touches: up to n messages to guide g's reachable members due a
+    lifecycle touch (`R.lifecycle_segment`), in the order of `R.lifecycle_priority`, each
+    of a kind drawn from its segment's mix; returns how many were sent."""
+    b = np.int64(W.g_brand[g])
+    m = W.g_len[g]
+    off = W.g_off[g]
+    cycle = R.inter_purchase_days(B.purchases_per_year[b])
+    start, end = B.winback_after[b] * cycle, B.winback_until[b] * cycle
+    keys = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        i = np.int64(W.g_list[off + j])
+        segment = R.lifecycle_segment(
+            today,
+            np.int64(W.m_joined[b, i]) // 16,
+            np.int64(W.last_purchase[b, i]),
+            W.purchases[b, i] > 0,
+            np.int64(W.birthday[i]),
+            np.int64(W.m_life[b, i]),
+            B.welcome_days[b],
+            start,
+            end,
+            B.birthday_days[b],
+        )
+        if segment != Segment.NONE:
+            keys[k] = R.lifecycle_priority(segment, i, G.n)
+            k += 1
+    keys = np.sort(keys[:k])
+    skill = np.float64(W.g_skill[g])
+    sent = 0
+    for j in range(k):
+        if sent >= n:
+            break
+        segment, i = keys[j] // G.n, keys[j] % G.n
+        if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
+            continue
+        kind = R.draw_index(B.segment_mix[b, segment], rng.random())
+        W.m_life[b, i] = today
+        A.book_lifecycle_touch(L[today], b, segment)
+        receive_touch(W, B, G, L, book, today, rng, i, b, kind, 1.0, skill, np.bool_(True))
+        sent += 1
+    return sent
+
+
+@_jit
+def lifecycle_guide_step(W, B, G, L, book, today, rng, S, g):
+    """Guide.step under lifecycle targeting: the day's Poisson number of messages (the
+    guides' stream), first to the members due a lifecycle touch (`lifecycle_touches`,
+    drawing from the brand's lifecycle stream, kept in row nb + b of `S[3]`), the rest to
+    distinct reachable members not touched so today, drawn at random, kinds from the
+    content mix."""
+    b = np.int64(W.g_brand[g])
+    # the calendar: more messages on festival days (rules.festival_rate)
+    rate = R.festival_rate(B.guide_touches_per_day[b], G.festival_today[INTERACTION])
+    n = rng.poisson(R.bounded_poisson_mean(rate))
+    if W.g_len[g] == 0 or n == 0:
+        return
+    nb = W.funnel.shape[0]
+    save_stream(S, b)
+    resume_stream(S, nb + b)
+    n -= lifecycle_touches(W, B, G, L, book, today, rng, g, n)
+    save_stream(S, nb + b)
+    resume_stream(S, b)
+    m = W.g_len[g]
+    off = W.g_off[g]
+    pool = np.empty(m, dtype=np.int64)
+    c = 0
+    for j in range(m):
+        i = W.g_list[off + j]
+        if W.m_life[b, i] != today:
+            pool[c] = i
+            c += 1
+    k = min(n, c)
+    for j in range(k):  # a partial shuffle: k distinct members, uniformly
+        r = j + rng.integers(0, c - j)
+        pool[j], pool[r] = pool[r], pool[j]
+    mix = B.mix[b]
+    skill = np.float64(W.g_skill[g])
+    for j in range(k):
+        kind = R.draw_index(mix, rng.random())
+        receive_touch(W, B, G, L, book, today, rng, pool[j], b, kind, 1.0, skill, np.bool_(True))
+
+
 @_jit
 def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
@@ -1482,13 +1576,19 @@ def step(W, B, G, L, book, today, rng, S):
         save_stream(S, b)
     W.phase[0] = PHASE_GUIDES
     for b in range(nb):
+        if B.touch_targeting[b] == TouchTargeting.LIFECYCLE:  # lifecycle operations
+            load_stream(S, Phase.LIFECYCLE, today, b)
+            save_stream(S, nb + b)
         load_stream(S, Phase.GUIDES, today, b)
         save_stream(S, b)
     load_stream(S, Phase.GUIDE_ORDER, today, 0)
     for g in shuffled(rng, W.g_brand.size):
         b = W.g_brand[g]
         resume_stream(S, b)
-        guide_step(W, B, G, L, book, today, rng, g)
+        if B.touch_targeting[b] == TouchTargeting.LIFECYCLE:
+            lifecycle_guide_step(W, B, G, L, book, today, rng, S, g)
+        else:
+            guide_step(W, B, G, L, book, today, rng, g)
         save_stream(S, b)
     for b in brands:
         if B.private_ops[b]:
@@ -1542,6 +1642,7 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
             admit(
                 W, G, b, i, channel, g, G.join_engagement, np.int64(0), np.int64(0), np.bool_(False)
             )
+            W.m_life[b, i] = WELCOMED_BEFORE_RUN  # lifecycle operations
 
 
 @_entry

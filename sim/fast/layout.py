@@ -15,8 +15,8 @@ arrays, so compiling a kernel does not grow with the number of fields.
 
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
-Per-consumer floats are float32 and flags int8/bool: 77 bytes per consumer and brand,
-20 per consumer and 16 per consumer and category sold (demand expansion's share: 5 and 4;
+Per-consumer floats are float32 and flags int8/bool: 80 bytes per consumer and brand,
+22 per consumer and 16 per consumer and category sold (demand expansion's share: 5 and 4;
 24 where a category spreads order values: `value_mean`), plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
@@ -55,6 +55,7 @@ class World(NamedTuple):
     hunter: np.ndarray  # [n] bool coupon hunter
     n_memb: np.ndarray  # [n] i1 memberships held
     home: np.ndarray  # [n] i1 home public platform (several platforms; 0 with one)
+    birthday: np.ndarray  # [n] i2 day of the year, −1 not drawn (lifecycle operations)
     # consumer × brand
     funnel: np.ndarray  # [nb, n] i1 state (sim.vocab.State)
     purchases: np.ndarray  # [nb, n] i4
@@ -83,6 +84,7 @@ class World(NamedTuple):
     m_guide: np.ndarray  # [nb, n] i4 guide index, −1
     m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list
     m_refs: np.ndarray  # [nb, n] i4 successful referrals
+    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch (lifecycle operations)
     # network (CSR)
     indptr: np.ndarray
     indices: np.ndarray
@@ -161,6 +163,8 @@ BRAND_TABLES: dict[str, str] = {
     "cat_brands": "[ncat, max brands per category] i8 brands of each category, -1 padded",
     "cat_nbrands": "[ncat] i8 brands in each category",
     "ad_split": "[nb, P] f8 share of the ad budget on each platform (params.ad_split)",
+    "segment_mix": "[nb, 4, 3] f8 mix of each lifecycle segment's touches (strategy."
+    "segment_mix; lifecycle operations)",
 }
 """The per-brand arrays written by hand (`FastModel._brands`): tables and indices that are
 not one scalar field of a parameter model."""

@@ -95,6 +95,7 @@ class Pair:
         assert not c.memberships, "put a consumer's state once, on fresh engines"
         c.price_sensitivity, c.trust, c.tolerance = person.alpha, person.trust, person.tolerance
         c.slots, c.hunter = person.slots, person.hunter
+        model.birthdays[i] = person.birthday  # lifecycle operations
         for cat in range(self.categories):
             c.need_rates[cat] = person.need_rates[cat]
             c.need_p[cat] = 0.0
@@ -130,6 +131,7 @@ class Pair:
         W = fm.W
         W.alpha[i], W.trust[i], W.tolerance[i] = person.alpha, person.trust, person.tolerance
         W.slots[i], W.hunter[i] = person.slots, person.hunter
+        W.birthday[i] = person.birthday  # lifecycle operations
         for cat in range(self.categories):
             W.need_rate[i, cat] = person.need_rates[cat]
             W.need_p[i, cat] = 0.0
@@ -161,6 +163,8 @@ class Pair:
                 self._fast_event(Event.ADMIT, i, b, args, (m.engagement,), seed=0)
                 W.m_fat[b, i], W.m_harv[b, i] = m.fatigue, m.harvest
                 W.m_refs[b, i] = m.referrals
+                # lifecycle operations: joined on the day the reference engine records
+                W.m_joined[b, i], W.m_life[b, i] = m.updated * 16, m.lifecycle_day
                 if m.muted:
                     W.m_muted[b, i] = True
                     if g >= 0:
@@ -277,6 +281,8 @@ class Pair:
             c.festival_need(kw["cat"], kw["multiplier"])
         elif event == Event.FESTIVAL_POST:
             brand.festival_post()
+        elif event == Event.LIFECYCLE_TOUCHES:
+            return brand.guides[kw.get("guide", 0)].lifecycle_touches(kw["n"])
         else:
             raise ValueError(f"no reference call for {event!r}")
         return None
@@ -308,6 +314,8 @@ class Pair:
             return (kw["cat"],), ()
         if event == Event.FESTIVAL_NEED:  # the calendar
             return (kw["cat"],), (kw["multiplier"],)
+        if event == Event.LIFECYCLE_TOUCHES:
+            return (kw.get("guide", 0), kw["n"]), ()
         return (), ()
 
     def fast_guide(self, b: int, guide: int | None) -> int:
@@ -456,6 +464,7 @@ class Pair:
                     out[f"{key}.reluctant"] = bool(m.reluctant)
                     out[f"{key}.guide"] = -1 if m.guide is None else brand.guides.index(m.guide)
                     out[f"{key}.referrals"] = int(m.referrals)
+                    out[f"{key}.lifecycle_day"] = int(m.lifecycle_day)
         return out
 
     def _fast_snapshot(self, consumers: list[int]) -> dict[str, Any]:
@@ -540,6 +549,7 @@ class Pair:
                     g = int(W.m_guide[b, i])
                     out[f"{key}.guide"] = -1 if g < 0 else g - int(W.b_glo[b])
                     out[f"{key}.referrals"] = int(W.m_refs[b, i])
+                    out[f"{key}.lifecycle_day"] = int(W.m_life[b, i])
         return out
 
 
@@ -556,6 +566,7 @@ def ref_membership(m: Member, guide: Guide | None) -> Membership:
         reluctant=m.reluctant,
         guide=guide,
         referrals=m.referrals,
+        lifecycle_day=m.lifecycle_day,
     )
 
 

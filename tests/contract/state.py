@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from sim.ledger import COLUMNS
+from sim.rules import NO_LIFECYCLE_TOUCH
 from sim.vocab import MemberChannel, Source, State
 
 LONG_AGO = -(10**6)
@@ -35,6 +36,7 @@ class Member:
     reluctant: bool = False
     guide: int | None = None  # the brand's guide by position; None: no guide
     referrals: int = 0
+    lifecycle_day: int = NO_LIFECYCLE_TOUCH  # lifecycle operations: the last such touch
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Person:
     slots: int = 3
     hunter: bool = False
     need_rates: tuple[float, ...] = (0.03, 0.05)  # per category, per day
+    birthday: int = -1  # lifecycle operations: day of the year, −1 none
     holdings: dict[int, Holding] = field(default_factory=dict)
 
     def holding(self, b: int) -> Holding:
