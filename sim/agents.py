@@ -1121,7 +1121,13 @@ class Brand(mesa.Agent):
         posts = rules.festival_rate(st.broadcasts_per_week, model.festival[INTERACTION])
         if st.broadcasts_per_week <= 0 or model.rng.random() >= rules.posting_probability(posts):
             return
-        kind = self.draw_kinds(1)[0]
+        self.post_to_members(self.draw_kinds(1)[0])
+
+    def post_to_members(self, kind: Touch) -> None:
+        """One post of `kind` to the brand's group, mini-program and official-account
+        members (guides' members are reached 1:1 instead), each touched with its channel's
+        broadcast effect: a broadcast, or a festival post."""
+        model = self.model
         te = model.scenario.touches
         b = self.index
         for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
@@ -1142,19 +1148,7 @@ class Brand(mesa.Agent):
         word = self.strategy.festival_broadcast
         if word == "none":
             return
-        kind = Touch[word.upper()]
-        model = self.model
-        te = model.scenario.touches
-        b = self.index
-        for i in np.flatnonzero(model.funnel[b] == MEMBER).tolist():
-            c = model.consumers[i]
-            m = c.memberships.get(b)
-            if m is None or m.channel == "guide":
-                continue
-            effect = rules.broadcast_touch_effect(
-                MemberChannel[m.channel.upper()], te.group_effect, te.broadcast_effect
-            )
-            c.receive_touch(b, kind, effect, 1.0, None)
+        self.post_to_members(Touch[word.upper()])
 
     def members_day(self) -> None:
         """The members' daily private-domain life, drawn for all members at once: engaged

@@ -1290,7 +1290,13 @@ def broadcast(W, B, G, L, book, today, rng, b):
     posts = R.festival_rate(B.broadcasts_per_week[b], G.festival_today[INTERACTION])
     if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(posts):
         return
-    kind = R.draw_index(B.mix[b], rng.random())
+    post_to_members(W, B, G, L, book, today, rng, b, R.draw_index(B.mix[b], rng.random()))
+
+
+@_jit
+def post_to_members(W, B, G, L, book, today, rng, b, kind):
+    """Brand.post_to_members: one post of `kind` to group, mini-program and account
+    members, each touched with its channel's broadcast effect."""
     channel, funnel = W.m_channel[b], W.funnel[b]
     for i in range(G.n):
         c = channel[i]
@@ -1307,13 +1313,7 @@ def festival_post(W, B, G, L, book, today, rng, b):
     kind = B.festival_broadcast[b]
     if kind == FestivalBroadcast.NONE:
         return
-    channel, funnel = W.m_channel[b], W.funnel[b]
-    for i in range(G.n):
-        c = channel[i]
-        if c < 0 or c == MemberChannel.GUIDE or funnel[i] != State.MEMBER:
-            continue
-        effect = R.broadcast_touch_effect(c, G.group_effect, G.broadcast_effect)
-        receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, 1.0, np.bool_(False))
+    post_to_members(W, B, G, L, book, today, rng, b, kind)
 
 
 @_jit
