@@ -298,6 +298,20 @@ class PlatformParams(Strict):
 
 
 # ---- several public platforms (issue 12, item 4)
+_PLATFORM = PlatformParams()
+"""The `[platform]` table's defaults: a named platform's terms default to them."""
+
+PLATFORM_TERMS = (
+    "base_cpm",
+    "cpm_growth_per_year",
+    "cpm_demand_elasticity",
+    "reference_ad_demand",
+    "take_rate",
+    "buyer_protection",
+)
+"""The terms a named platform sets for itself and `[platform]` sets for the one platform."""
+
+
 class PublicPlatform(Strict):
     """One named public platform (Tmall, JD, Douyin, Channels ...) of `[platforms.NAME]`:
     its own traffic price, commission, buyer protection, discovery and ban risk, and the
@@ -305,17 +319,25 @@ class PublicPlatform(Strict):
     the `[platform]` table's, shared by all platforms."""
 
     shoppers: Share = F(1.0, "share of consumers whose home platform this is (the shares sum to 1)")
-    base_cpm: Pos = F(40.0, "yuan per 1000 impressions at reference demand on day 0")
-    cpm_growth_per_year: NonNeg = F(0.25, "share/year: drift of this platform's traffic cost")
+    base_cpm: Pos = F(_PLATFORM.base_cpm, "yuan per 1000 impressions at reference demand on day 0")
+    cpm_growth_per_year: NonNeg = F(
+        _PLATFORM.cpm_growth_per_year, "share/year: drift of this platform's traffic cost"
+    )
     cpm_demand_elasticity: NonNeg = F(
-        0.3, "elasticity: CPM rises with the ad demand on this platform over the reference"
+        _PLATFORM.cpm_demand_elasticity,
+        "elasticity: CPM rises with the ad demand on this platform over the reference",
     )
     reference_ad_demand: Pos = F(
-        5000.0, "yuan/day: ad spend on this platform at which CPM equals base", extensive=True
+        _PLATFORM.reference_ad_demand,
+        "yuan/day: ad spend on this platform at which CPM equals base",
+        extensive=True,
     )
-    take_rate: Share = F(0.05, "share of platform GMV: commission on its shoppers' orders")
+    take_rate: Share = F(
+        _PLATFORM.take_rate, "share of platform GMV: commission on its shoppers' orders"
+    )
     buyer_protection: NonNeg = F(
-        1.0, "utility: buyer protection its shoppers value (times their trust)"
+        _PLATFORM.buyer_protection,
+        "utility: buyer protection its shoppers value (times their trust)",
     )
     discovery: Literal["search", "feed"] = F(
         "search",
@@ -345,17 +367,7 @@ def platform_terms(scenario: Scenario) -> list[PublicPlatform]:
     if scenario.platforms:
         return list(scenario.platforms.values())
     p = scenario.platform
-    return [
-        PublicPlatform(
-            shoppers=1.0,
-            base_cpm=p.base_cpm,
-            cpm_growth_per_year=p.cpm_growth_per_year,
-            cpm_demand_elasticity=p.cpm_demand_elasticity,
-            reference_ad_demand=p.reference_ad_demand,
-            take_rate=p.take_rate,
-            buyer_protection=p.buyer_protection,
-        )
-    ]
+    return [PublicPlatform(shoppers=1.0, **{term: getattr(p, term) for term in PLATFORM_TERMS})]
 
 
 def ad_split(scenario: Scenario, strategy: StrategyParams) -> list[float]:

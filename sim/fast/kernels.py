@@ -1003,6 +1003,24 @@ def feed_multiplier(G, k):
 
 
 @_jit
+def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
+    """One constant hazard h of word of mouth's (organic awareness, or word of mouth under
+    random mixing) on the shoppers of platform k: each unaware or lapsed one becomes aware
+    of brand b with probability min(h, 1), sampled by skipping; nothing where h ≤ 0."""
+    if h <= 0:
+        return
+    n = G.n
+    funnel, home = W.funnel[b], W.home
+    scale = R.skip_scale(min(h, 1.0))
+    i = skip(rng, scale, n) - 1
+    while i < n:
+        s = funnel[i]
+        if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+        i += skip(rng, scale, n)
+
+
+@_jit
 def word_of_mouth(W, B, G, L, book, today, rng, b):
     """Brand.word_of_mouth: aware non-customers forget; the unaware hear of the brand at
     hazard organic + q·(share of friends who are customers or members), drawn as two
@@ -1021,28 +1039,13 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     n_platforms = G.pl_shoppers.size
     if G.organic_awareness > 0:
         for k in range(n_platforms):  # a feed platform's shoppers discover more
-            o = min(G.organic_awareness * feed_multiplier(G, k), 1.0)
-            if o <= 0:
-                continue
-            scale = R.skip_scale(o)
-            i = skip(rng, scale, n) - 1
-            while i < n:
-                s = funnel[i]
-                if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
-                    become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
-                i += skip(rng, scale, n)
+            hear_on_platform(
+                W, B, G, L, book, today, rng, b, k, G.organic_awareness * feed_multiplier(G, k)
+            )
     if G.mixing:
         for k in range(n_platforms):
             q = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, k), W.n_advocates[b] / n)
-            if q <= 0:
-                continue
-            scale = R.skip_scale(min(q, 1.0))
-            i = skip(rng, scale, n) - 1
-            while i < n:
-                s = funnel[i]
-                if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
-                    become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
-                i += skip(rng, scale, n)
+            hear_on_platform(W, B, G, L, book, today, rng, b, k, q)
         return
     top = 0.0  # the largest discovery multiplier: the thinning ceiling's
     for k in range(n_platforms):
