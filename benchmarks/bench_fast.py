@@ -1,9 +1,12 @@
-"""Benchmark of the fast engine: against the reference engine, and at national scale.
+"""Benchmark of the fast engine: against the reference engine, at national scale, on a fresh
+install, and against a peer.
 
-    python benchmarks/bench_fast.py                # every measurement (~6 min on 2 cores)
-    python benchmarks/bench_fast.py --skip-15m     # all but the 15-million-consumer year
-    python benchmarks/bench_fast.py --quick        # small sizes, ~1 min: checks the set-up
+    python benchmarks/bench_fast.py                # every measurement (tens of minutes on 2 cores)
+    python benchmarks/bench_fast.py --skip-50m     # all but the 50-million-consumer year
+    python benchmarks/bench_fast.py --skip-15m --skip-50m   # neither national-scale year
+    python benchmarks/bench_fast.py --quick        # small sizes, ~2 min: checks the set-up
     python benchmarks/bench_fast.py --quick --engine agents   # the same without the fast engine
+    python benchmarks/bench_fast.py --threads 1,2  # thread counts of (b), (b2), (d), (e)
 
 Measured in one invocation, each in its own fresh subprocess (so peak memory is per
 measurement, and a crash, an out-of-memory kill or a timeout is reported, not fatal):
@@ -11,40 +14,73 @@ measurement, and a crash, an out-of-memory kill or a timeout is reported, not fa
  (a) the fast engine against the reference on the same scenario: `beauty_guides` at
      10,000 consumers for a year (365 days), median wall time of `--repeats` runs (seeds 1..n) on
      each engine after one warm-up run at a tiny size (JIT compilation excluded, reported
-     apart); consumer-days per second of each and their ratio;
+     apart); consumer-days per second of each and their ratio (one thread);
  (b) consumer-days per second of the fast engine at 1,000,000 consumers and 3 brands for
      365 days: `scenarios/bench_three_brands.toml`, every mechanism on, scaled up from its
      shipped 1,500 consumers (see `scaled_overrides`) twice: with its staff (stores, hence
      guides, KOCs, employee distributors) scaled with the population — a stress test, one
      guide per ~170 consumers — and (b2) with staff at the national case's density (one
-     store per 15M / 3,600 consumers, as Bosideng);
+     store per 15M / 3,600 consumers, as Bosideng; see `national_density`);
  (c) peak memory per consumer of (b): peak RSS of the run (VmHWM, reset after the warm-up
      where the kernel allows) minus the RSS of the interpreter with the package imported
      and compiled, divided by the consumers;
  (d) time and peak memory of a 365-day run at 15,000,000 consumers with 9,000 guides:
      `scenarios/national_guides.toml` (3,600 stores x 2.5 guides), scaled up from its
-     shipped 2,000 consumers.
+     shipped 2,000 consumers; the time is the whole subprocess's (start-up, loading the
+     compiled engine, the warm-up, the population's build and the run);
+ (e) the same at 50,000,000 consumers with staff at the national density (12,000 stores,
+     30,000 guides): time and peak memory, under its own timeout (`--timeout-50m`, an hour by
+     default); a run that does not finish in time is reported as "not reached in N min";
+ (f) the first run of the README's main command, `siyu run scenarios/beauty_guides.toml`, on
+     a fresh install, compilation included: the package (sim/, scenarios/, data/,
+     pyproject.toml, without any `__pycache__`) is copied to a temporary folder, so the
+     engine's in-tree cache there is empty, and run from it with `PYTHONPATH` pointing at it
+     and `NUMBA_CACHE_DIR` at a fresh empty folder; wall time of the whole command, then
+     of a second (warm) run of the same command from the same copy;
+ (g) the cost of `--events` output: (b)'s run again with every order, membership event,
+     lapse and the customer summary written as Parquet (`sim.runner.run(events=...)`, what
+     `siyu run --events` does), time and peak memory against (b) without, and whether the
+     ledger is the same (recording must not change it).
+
+(b), (b2), (d) and (e) run at each thread count of `--threads` (default: 1 and every core
+this process may use), the engine's threads set in the subprocess with
+`numba.set_num_threads`; the final table has a threads column and prints, per measurement,
+the speed at N threads over the speed at 1 and whether the ledger is the same. (a) and (g)
+run at one thread.
+
+The peer (unless `--skip-peer`): `benchmarks/bench_peer.py`'s `peer_table`, the Bass
+diffusion workload in Siyu and in Starsim side by side, at 1,000,000 and 10,000,000
+consumers (100,000 with `--quick`); its table is printed and its ratio (Siyu's speed over
+Starsim's minimal module's, build included) goes into the final table. Without that file,
+or where it cannot run, the benchmark says so in one line and goes on.
 
 The final table puts the targets beside the figures: (a) fast >= 50x the reference at 10k
-consumers; (b) >= 20M consumer-days/s at 1M consumers and 3 brands; (d) 15M x 365 days in
-< 10 min (the whole subprocess: start-up, compilation and the run) and < 8 GB peak RSS.
-With `--quick` (or other sizes) the figures are shown but not judged against the targets.
-Figures are from one machine; compare ratios, not absolute numbers, across machines. The
-benchmark is never part of the test suite (tests/test_bench_fast.py only checks its
-plumbing at a tiny size).
+consumers; (b) >= 25M consumer-days/s at 1M consumers and 3 brands, (b2) >= 40M; (d) 15M x
+365 days in < 45 s and < 2.5 GB peak RSS; (e) 50M x 365 days in < 5 min and < 12 GB; (f)
+the first run on a fresh install in < 20 s; the peer: Siyu >= 2x Starsim's minimal module at
+1M and 10M consumers. With `--quick` (or other sizes) the figures are shown but not judged
+against the size-bound targets; (f) and the ledger's identity with and without events are
+judged at any size. The exit status is 1 when a measurement crashed (a timeout is a target
+not reached, not a crash) or events changed the ledger, else 0. Figures are from one
+machine; compare ratios, not absolute numbers, across machines. The benchmark is never part
+of the test suite (tests/test_bench_fast.py only checks its plumbing at a tiny size).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,23 +88,44 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGET_SPEEDUP = 50.0
-TARGET_CDPS = 20e6
-TARGET_15M_SECONDS = 600.0
-TARGET_15M_BYTES = 8e9
+TARGET_CDPS = {"b": 25e6, "b2": 40e6}
+TARGET_NATIONAL = {"d": (45.0, 2.5e9), "e": (300.0, 12e9)}
+"""(d) and (e): (seconds, peak bytes)."""
+TARGET_FIRST_RUN = 20.0
+TARGET_PEER = 2.0
+PEER_JUDGED = (1_000_000, 10_000_000)
+"""The sizes at which the peer's ratio is judged."""
 
 FULL = {
     "ab": ("beauty_guides", 10_000, 365),
     "big": ("bench_three_brands", 1_000_000, 365),
     "national": ("national_guides", 15_000_000, 365),
+    "fifty": ("national_guides", 50_000_000, 365),
 }
 QUICK = {
     "ab": ("beauty_guides", 2_000, 60),
     "big": ("bench_three_brands", 100_000, 30),
     "national": ("national_guides", 200_000, 30),
+    "fifty": ("national_guides", 400_000, 30),
 }
+PEER_SIZES = {"full": [1_000_000, 10_000_000], "quick": [100_000]}
 WARMUP = {"run.consumers": 300, "run.days": 5}
 """A tiny run of the shipped scenario first in every subprocess: JIT compilation and
 first-call costs, timed apart (`warmup_seconds`)."""
+
+FIRST_RUN_ARGS = ["run", "scenarios/beauty_guides.toml"]
+"""The README's main command (`siyu run scenarios/beauty_guides.toml`), measured by (f)."""
+FIRST_RUN_CODE = (
+    "import os, sys; import sim; "
+    "root = os.path.realpath(os.environ['PYTHONPATH']); "
+    "here = os.path.realpath(sim.__file__); "
+    "assert here.startswith(root + os.sep), f'sim imported from {here}, not {root}'; "
+    "from sim.cli import main; sys.argv[0] = 'siyu'; sys.exit(main())"
+)
+"""What the `siyu` console script runs, after checking that `sim` is the fresh copy's."""
+FRESH_COPY = ("sim", "scenarios", "data", "pyproject.toml")
+"""What a fresh install holds of the source tree (copied without compiled files)."""
+COMPILED = ("__pycache__", "*.pyc", "*.nbi", "*.nbc")
 
 
 @dataclass
@@ -83,6 +140,8 @@ class Spec:
     seed: int = 1
     warmup: bool = True
     progress: bool = True
+    threads: int = 1
+    events: bool = False
 
 
 @dataclass
@@ -101,6 +160,12 @@ class Result:
     peak_reset: bool = False
     gmv: float = 0.0
     members: float = 0.0
+    threads: int = 1
+    events: bool = False
+    event_rows: int = 0
+    event_bytes: int = 0
+    ledger_sha256: str = ""  # the last run's ledger: threads and events must not change it
+    timed_out: bool = False
     error: str = ""
 
     @property
@@ -112,10 +177,32 @@ class Result:
         return self.consumers * self.days / self.median if self.seconds else float("nan")
 
     @property
+    def peak_above_baseline(self) -> int:
+        return max(self.peak_rss - self.baseline_rss, 0)
+
+    @property
     def bytes_per_consumer(self) -> float:
         if not self.peak_rss:
             return float("nan")
-        return max(self.peak_rss - self.baseline_rss, 0) / self.consumers
+        return self.peak_above_baseline / self.consumers
+
+
+@dataclass
+class FirstRun:
+    """(f): wall seconds of the README's command on a fresh copy, cold then warm."""
+
+    first_seconds: float = float("nan")
+    warm_seconds: float = float("nan")
+    cache_files: int = 0  # compiled entries the first run left in the caches
+    timed_out: bool = False
+    error: str = ""
+
+
+def not_reached(seconds: float) -> str:
+    """How a timeout reads in the report: what was not reached in how long."""
+    if seconds >= 120:
+        return f"not reached in {seconds / 60:.0f} min"
+    return f"not reached in {seconds:.0f} s"
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -186,43 +273,87 @@ def _maxrss_bytes() -> int:
     return rss if sys.platform == "darwin" else rss * 1024
 
 
-def run_measurement(spec: Spec, echo=None) -> Result:
-    """Run a measurement in this process (the subprocess calls this): optional warm-up,
-    baseline RSS, then `repeats` timed runs; peak RSS from VmHWM (or ru_maxrss)."""
+def set_threads(threads: int) -> None:
+    """The engine's thread count (Numba's), before anything runs; one clear error when the
+    count is above what Numba was started with (`NUMBA_NUM_THREADS`)."""
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= threads <= most:
+        raise SystemExit(f"--threads: {threads} is not in 1..{most} (NUMBA_NUM_THREADS)")
+    numba.set_num_threads(threads)
+
+
+def ledger_fingerprint(ledger: Any) -> str:
+    """SHA-256 of a ledger frame's values and index (as benchmarks/bench_events.py)."""
+    import pandas as pd
+
+    values = pd.util.hash_pandas_object(ledger, index=True).to_numpy()
+    return hashlib.sha256(values.tobytes()).hexdigest()
+
+
+def _event_files(folder: Path) -> tuple[int, int]:
+    """Rows and bytes on disk of the event files a run wrote into `folder`."""
+    import pyarrow.parquet as pq
+
+    from sim.events import FILES
+
+    rows = sum(pq.ParquetFile(folder / f).metadata.num_rows for f in FILES)
+    return rows, sum((folder / f).stat().st_size for f in FILES)
+
+
+def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Result:
+    """Run a measurement in this process (the subprocess calls this): the thread count,
+    optional warm-up, baseline RSS, then `repeats` timed runs (each writing its events to a
+    temporary folder with `spec.events`); peak RSS from VmHWM (or ru_maxrss)."""
     t_start = time.perf_counter()
     from sim.runner import run
     from sim.scenario import load_scenario
 
+    if spec.engine == "fast":
+        set_threads(spec.threads)
     sc = load_scenario(spec.scenario, spec.overrides)
     days, consumers = sc.run.days, sc.run.consumers
-    res = Result(spec.label, spec.engine, consumers, days)
-    if spec.warmup:
-        t0 = time.perf_counter()
-        run(load_scenario(spec.scenario, WARMUP), 0, engine=spec.engine)  # the shipped file
-        res.warmup_seconds = time.perf_counter() - t0
-    res.baseline_rss = status_bytes("VmRSS")
-    res.peak_reset = reset_peak()
-    step = max(days // 10, 1)
-    for k in range(spec.repeats):
-        t0 = time.perf_counter()
-        last = [t0]
+    res = Result(spec.label, spec.engine, consumers, days, threads=spec.threads)
+    res.events = spec.events
+    scratch = Path(tempfile.mkdtemp(prefix="bench-events-")) if spec.events else None
+    try:
+        if spec.warmup:
+            t0 = time.perf_counter()
+            warm = None if scratch is None else scratch / "warm-up"
+            run(load_scenario(spec.scenario, WARMUP), 0, engine=spec.engine, events=warm)
+            res.warmup_seconds = time.perf_counter() - t0
+        res.baseline_rss = status_bytes("VmRSS")
+        res.peak_reset = reset_peak()
+        step = max(days // 10, 1)
+        for k in range(spec.repeats):
+            t0 = time.perf_counter()
+            last = [t0]
 
-        def progress(day: int, t0: float = t0, k: int = k, last: list = last) -> None:
-            # a line at each tenth of the run, at most one every 5 s (and the last day)
-            now = time.perf_counter()
-            if echo is None or not (day == days or (day % step == 0 and now - last[0] > 5)):
-                return
-            last[0] = now
-            echo(
-                f"    {spec.label} · {spec.engine} · run {k + 1}/{spec.repeats} · "
-                f"day {day}/{days} · {now - t0:.0f} s"
-            )
+            def progress(day: int, t0: float = t0, k: int = k, last: list = last) -> None:
+                # a line at each tenth of the run, at most one every 5 s (and the last day)
+                now = time.perf_counter()
+                if echo is None or not (day == days or (day % step == 0 and now - last[0] > 5)):
+                    return
+                last[0] = now
+                echo(
+                    f"    {spec.label} · {spec.engine} · run {k + 1}/{spec.repeats} · "
+                    f"day {day}/{days} · {now - t0:.0f} s"
+                )
 
-        result = run(sc, spec.seed + k, engine=spec.engine, progress=progress)
-        res.seconds.append(time.perf_counter() - t0)
-        market = result.summary["kpis"]["market"]
-        res.gmv, res.members = float(market["gmv"]), float(market["members"])
-        del result
+            folder = None if scratch is None else scratch / f"run-{k}"
+            result = run(sc, spec.seed + k, engine=spec.engine, progress=progress, events=folder)
+            res.seconds.append(time.perf_counter() - t0)
+            market = result.summary["kpis"]["market"]
+            res.gmv, res.members = float(market["gmv"]), float(market["members"])
+            res.ledger_sha256 = ledger_fingerprint(result.ledger)
+            if folder is not None:
+                res.event_rows, res.event_bytes = _event_files(folder)
+                shutil.rmtree(folder)
+            del result
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     res.peak_rss = status_bytes("VmHWM") if res.peak_reset else 0
     if not res.peak_rss:  # no /proc, or no reset: the process's lifetime peak
         res.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
@@ -237,17 +368,32 @@ def _child(payload: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the parent
-def measure(spec: Spec, timeout: float, echo=print) -> Result:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this system
+        return os.cpu_count() or 1
+
+
+def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> Result:
     """Run one measurement in a fresh subprocess, streaming its progress lines; a crash,
     an out-of-memory kill or a timeout gives a Result with `error` set."""
     sc_days = spec.overrides.get("run.days", 0)
     sc_consumers = spec.overrides.get("run.consumers", 0)
+    extra = (" · events on" if spec.events else "") + (
+        f" · {spec.threads} thread{'s' if spec.threads > 1 else ''}"
+        if spec.engine == "fast"
+        else ""
+    )
     echo(
         f"[{spec.label}] {spec.engine} · {spec.scenario} · {sc_consumers:,} consumers × "
-        f"{sc_days} days · {spec.repeats} run(s)"
+        f"{sc_days} days · {spec.repeats} run(s){extra}"
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if spec.threads > usable_cores() and "NUMBA_NUM_THREADS" not in env:
+        env["NUMBA_NUM_THREADS"] = str(spec.threads)  # more threads than cores, on purpose
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(asdict(spec))]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -287,19 +433,130 @@ def measure(spec: Spec, timeout: float, echo=print) -> Result:
             res.peak_rss = peak_child
         return res
     res = Result(spec.label, spec.engine, sc_consumers, sc_days, wall_seconds=wall)
+    res.threads, res.events = spec.threads, spec.events
     res.peak_rss = peak_child
     if timed_out.is_set():
-        res.error = f"timed out after {timeout:.0f} s"
+        res.timed_out = True
+        res.error = not_reached(timeout)
     elif proc.returncode == -9:
         res.error = "killed (SIGKILL: out of memory?)"
     else:
         last = next((x for x in reversed(tail) if x.strip()), "")
         res.error = f"exit code {proc.returncode}: {last[-200:]}"
-    echo(f"[{spec.label}] FAILED: {res.error}")
+    echo(f"[{spec.label}] {'STOPPED' if res.timed_out else 'FAILED'}: {res.error}")
     return res
 
 
+def fresh_copy(dest: Path) -> Path:
+    """Copy what an install of the package holds (`FRESH_COPY`) into `dest`, without any
+    compiled file (bytecode, Numba's index and data), so that nothing there is cached."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in FRESH_COPY:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns(*COMPILED))
+        elif source.is_file():
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def cached_entries(*folders: Path) -> int:
+    """Numba cache index files (`*.nbi`, one per compiled function) under the folders."""
+    return sum(1 for folder in folders if folder.is_dir() for _ in folder.rglob("*.nbi"))
+
+
+def first_run_command() -> list[str]:
+    """The README's main command as the `siyu` console script runs it."""
+    return [sys.executable, "-c", FIRST_RUN_CODE, *FIRST_RUN_ARGS]
+
+
+def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
+    """(f): the README's main command on a fresh copy of the package (empty caches: the
+    engine compiles), timed wall-clock as a user meets it, then again from the same copy
+    (warm: the compiled engine loads from the cache the first run wrote)."""
+    cmd = " ".join(["siyu", *FIRST_RUN_ARGS])
+    echo(f"[f] first run of `{cmd}` on a fresh copy of the package, then a warm run")
+    out = FirstRun()
+    with tempfile.TemporaryDirectory(prefix="siyu-fresh-") as tmp:
+        copy = fresh_copy(Path(tmp) / "siyu")
+        cache = Path(tmp) / "numba-cache"
+        cache.mkdir()
+        folders = (copy / "sim", cache)
+        if cached_entries(*folders):
+            out.error = "the fresh copy holds compiled files"
+            return out
+        env = dict(os.environ, PYTHONPATH=str(copy), NUMBA_CACHE_DIR=str(cache))
+        for attr in ("first_seconds", "warm_seconds"):
+            t0 = time.perf_counter()
+            try:
+                proc = subprocess.run(
+                    first_run_command(),
+                    cwd=copy,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired:
+                out.timed_out, out.error = True, not_reached(timeout)
+                break
+            seconds = time.perf_counter() - t0
+            if proc.returncode != 0:
+                last = next((x for x in reversed(proc.stdout.splitlines()) if x.strip()), "")
+                out.error = f"exit code {proc.returncode}: {last[-200:]}"
+                break
+            setattr(out, attr, seconds)
+            if attr == "first_seconds":
+                out.cache_files = cached_entries(*folders)
+            echo(f"    {attr.split('_')[0]} run: {seconds:.1f} s")
+    if out.error:
+        echo(f"[f] {'STOPPED' if out.timed_out else 'FAILED'}: {out.error}")
+    return out
+
+
+def load_peer(echo: Callable[[str], None] = print) -> Any:
+    """benchmarks/bench_peer.py as a module, or None (said in one line) where it is missing
+    or does not import."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        import bench_peer
+    except ModuleNotFoundError as exc:
+        if exc.name != "bench_peer":
+            echo(f"[peer] skipped: benchmarks/bench_peer.py needs {exc.name}")
+        else:
+            echo("[peer] skipped: benchmarks/bench_peer.py is not there")
+        return None
+    except Exception as exc:  # the peer's file is another part's: it must not stop us
+        echo(f"[peer] skipped: benchmarks/bench_peer.py does not import: {exc}")
+        return None
+    return bench_peer
+
+
+def measure_peer(
+    sizes: list[int], repeats: int, timeout: float, echo: Callable[[str], None] = print
+) -> tuple[list[dict], str]:
+    """The peer's rows and its printed table (`bench_peer.peer_table`, `format_peer`);
+    no rows where it is missing or fails."""
+    peer = load_peer(echo)
+    if peer is None:
+        return [], ""
+    echo(f"[peer] Bass diffusion, Siyu and Starsim, at {', '.join(f'{n:,}' for n in sizes)}")
+    try:
+        rows = list(peer.peer_table(sizes, repeats, timeout, echo))
+        return rows, peer.format_peer(rows)
+    except Exception as exc:  # never let the peer end the benchmark
+        echo(f"[peer] FAILED: {type(exc).__name__}: {exc}")
+        return [], ""
+
+
 # ---------------------------------------------------------------------------- reporting
+Row = tuple[str, str, str, str, str]
+"""A line of the final table: measurement, threads, figure, target, met."""
+
+
 def _gb(x: float) -> str:
     return f"{x / 1e9:.2f} GB"
 
@@ -312,60 +569,172 @@ def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("yes" if ok else "NO")
 
 
-def summary_rows(results: dict[str, Result], judged: bool) -> list[tuple[str, str, str, str]]:
-    """(measurement, figure, target, met) rows for the final table; `met` is "n/a" when
-    the sizes are not the targets' sizes."""
-    rows: list[tuple[str, str, str, str]] = []
+def _failed(res: Result | FirstRun) -> str:
+    return res.error if res.timed_out else f"failed: {res.error}"
 
-    def add(what: str, figure: str, target: str = "", ok: bool | None = None) -> None:
-        met = "" if not target or target == "(reported)" else _verdict(ok if judged else None)
-        rows.append((what, figure, target, met))
+
+def label(base: str, threads: int) -> str:
+    """A measurement's key: its letter, with the thread count unless it is one (b, b@2)."""
+    return base if threads == 1 else f"{base}@{threads}"
+
+
+def _base(key: str) -> str:
+    return key.split("@")[0]
+
+
+def _seconds(x: float | None) -> str:
+    return "–" if x is None or x != x else f"{x:.2f} s"
+
+
+def summary_rows(
+    results: dict[str, Result],
+    judged: bool,
+    first: FirstRun | None = None,
+    peer: list[dict] | None = None,
+) -> list[Row]:
+    """(measurement, threads, figure, target, met) rows for the final table; `met` is "n/a"
+    when the sizes are not the targets' sizes (except (f) and the ledger's identity with
+    and without events, which do not depend on them)."""
+    rows: list[Row] = []
+
+    def add(
+        what: str,
+        threads: str,
+        figure: str,
+        target: str = "",
+        ok: bool | None = None,
+        always: bool = False,
+    ) -> None:
+        if not target or target == "(reported)":
+            met = ""
+        else:
+            met = _verdict(ok if judged or always else None)
+        rows.append((what, threads, figure, target, met))
 
     ref, cand = results.get("a-ref"), results.get("a-cand")
     speedup = f">= {TARGET_SPEEDUP:.0f}x"
     if ref is not None and cand is not None:
         sfx = f"{cand.consumers:,} consumers x {cand.days} d"
+        t = str(cand.threads)
         if ref.error or cand.error:
-            add(f"(a) speed-up at {sfx}", f"failed: {ref.error or cand.error}", speedup, False)
+            add(f"(a) speed-up at {sfx}", t, _failed(ref if ref.error else cand), speedup, False)
         else:
             ratio = cand.consumer_days_per_s / ref.consumer_days_per_s
-            add(f"(a) {ref.engine} consumer-days/s, {sfx}", _fmt_rate(ref.consumer_days_per_s))
-            add(f"(a) {cand.engine} consumer-days/s, {sfx}", _fmt_rate(cand.consumer_days_per_s))
-            add(f"(a) speed-up {cand.engine} / {ref.engine}", f"{ratio:.1f}x", speedup,
+            add(f"(a) {ref.engine} consumer-days/s, {sfx}", "", _fmt_rate(ref.consumer_days_per_s))
+            add(f"(a) {cand.engine} consumer-days/s, {sfx}", t, _fmt_rate(cand.consumer_days_per_s))
+            add(f"(a) speed-up {cand.engine} / {ref.engine}", t, f"{ratio:.1f}x", speedup,
                 ratio >= TARGET_SPEEDUP)  # fmt: skip
-    rate = f">= {TARGET_CDPS / 1e6:.0f}M"
+    by_base: dict[str, list[Result]] = {}
+    for key, res in results.items():
+        by_base.setdefault(_base(key), []).append(res)
     for key, what in (("b", "3 brands"), ("b2", "3 brands, national staff density")):
-        res = results.get(key)
-        if res is None:
+        rate = f">= {TARGET_CDPS[key] / 1e6:.0f}M"
+        for res in by_base.get(key, []):
+            sfx = f"{res.consumers:,} consumers x {res.days} d, {what}"
+            t = str(res.threads)
+            if res.error:
+                add(f"({key}) consumer-days/s, {sfx}", t, _failed(res), rate, False)
+                continue
+            cdps = res.consumer_days_per_s
+            add(f"({key}) {res.engine} consumer-days/s, {sfx}", t, _fmt_rate(cdps), rate,
+                cdps >= TARGET_CDPS[key])  # fmt: skip
+            if key == "b":
+                per = f"{res.bytes_per_consumer:,.0f} B (peak {_gb(res.peak_rss)})"
+                add(f"(c) peak memory per consumer, {sfx}", t, per, "(reported)")
+    for key, staff in (("d", "9,000 guides"), ("e", "national staff density")):
+        seconds, peak = TARGET_NATIONAL[key]
+        limit = f"< {seconds / 60:.0f} min" if seconds >= 120 else f"< {seconds:.0f} s"
+        memory = f"< {peak / 1e9:g} GB"
+        for res in by_base.get(key, []):
+            sfx = f"{res.consumers:,} consumers x {res.days} d, {staff}"
+            t = str(res.threads)
+            if res.error:
+                add(f"({key}) time and memory, {sfx}", t, _failed(res), f"{limit}, {memory}", False)
+                continue
+            took = f"{res.wall_seconds:.1f} s (run {res.median:.1f} s)"
+            add(f"({key}) time, {sfx}", t, took, limit, res.wall_seconds < seconds)
+            used = f"{_gb(res.peak_rss)} ({res.bytes_per_consumer:,.0f} B/consumer)"
+            add(f"({key}) peak memory, {sfx}", t, used, memory, res.peak_rss < peak)
+    for key in ("b", "b2", "d", "e"):
+        one = results.get(key)
+        if one is None or one.error:
             continue
-        sfx = f"{res.consumers:,} consumers x {res.days} d, {what}"
-        if res.error:
-            add(f"({key}) consumer-days/s, {sfx}", f"failed: {res.error}", rate, False)
-            continue
-        cdps = res.consumer_days_per_s
-        add(f"({key}) {res.engine} consumer-days/s, {sfx}", _fmt_rate(cdps), rate,
-            cdps >= TARGET_CDPS)  # fmt: skip
-        if key == "b":
-            per = f"{res.bytes_per_consumer:,.0f} B (peak {_gb(res.peak_rss)})"
-            add(f"(c) peak memory per consumer, {sfx}", per, "(reported)")
-    nat = results.get("d")
-    minutes = f"< {TARGET_15M_SECONDS / 60:.0f} min"
-    memory = f"< {TARGET_15M_BYTES / 1e9:.0f} GB"
-    if nat is not None:
-        sfx = f"{nat.consumers:,} consumers x {nat.days} d, 9,000 guides"
-        if nat.error:
-            both = f"{minutes}, {memory}"
-            add(f"(d) time and memory, {sfx}", f"failed: {nat.error}", both, False)
+        for res in by_base.get(key, []):
+            if res.threads == 1 or res.error:
+                continue
+            ratio = res.consumer_days_per_s / one.consumer_days_per_s
+            same = "same" if res.ledger_sha256 == one.ledger_sha256 else "differs"
+            add(
+                f"({key}) speed {res.threads} threads / 1 thread",
+                str(res.threads),
+                f"{ratio:.2f}x (ledger {same})",
+                "(reported)",
+            )
+    if first is not None:
+        cmd = " ".join(["siyu", *FIRST_RUN_ARGS])
+        target = f"< {TARGET_FIRST_RUN:.0f} s"
+        if first.error:
+            add(
+                f"(f) first run on a fresh install: {cmd}",
+                "",
+                _failed(first),
+                target,
+                False,
+                always=True,
+            )
         else:
-            took = f"{nat.wall_seconds / 60:.1f} min (run {nat.median / 60:.1f} min)"
-            add(f"(d) time, {sfx}", took, minutes, nat.wall_seconds < TARGET_15M_SECONDS)
-            used = f"{_gb(nat.peak_rss)} ({nat.bytes_per_consumer:,.0f} B/consumer)"
-            add(f"(d) peak memory, {sfx}", used, memory, nat.peak_rss < TARGET_15M_BYTES)
+            took = f"{first.first_seconds:.1f} s ({first.cache_files} compiled entries cached)"
+            add(
+                f"(f) first run on a fresh install: {cmd}",
+                "",
+                took,
+                target,
+                first.first_seconds < TARGET_FIRST_RUN,
+                always=True,
+            )
+            add(f"(f) second (warm) run: {cmd}", "", f"{first.warm_seconds:.1f} s", "(reported)")
+    for on in by_base.get("g", []):
+        off = results.get(label("b", on.threads))
+        t = str(on.threads)
+        sfx = f"{on.consumers:,} consumers x {on.days} d"
+        if on.error or off is None or off.error:
+            why = _failed(on) if on.error else "no run without events to compare"
+            add(f"(g) --events on / off, {sfx}", t, why, "ledger unchanged", False, always=True)
+            continue
+        took = f"{on.median / off.median:.2f}x ({on.median:.1f} s / {off.median:.1f} s)"
+        add(f"(g) run time, --events on / off, {sfx}", t, took, "(reported)")
+        a, b = off.peak_above_baseline, on.peak_above_baseline
+        mem = f"{b / a:.2f}x ({_gb(b)} / {_gb(a)} above start)" if a and b else "–"
+        add(f"(g) peak memory, --events on / off, {sfx}", t, mem, "(reported)")
+        wrote = f"{on.event_rows:,} rows, {on.event_bytes / 1e6:.1f} MB of Parquet"
+        add(f"(g) events written, {sfx}", t, wrote, "(reported)")
+        same = on.ledger_sha256 == off.ledger_sha256
+        add(
+            f"(g) ledger with events = without, {sfx}",
+            t,
+            "same" if same else "DIFFERS",
+            "identical",
+            same,
+            always=True,
+        )
+    for row in peer or []:
+        n = int(row["n"])
+        ratio = row.get("ratio")
+        what = f"(peer) speed Siyu / Starsim-min, Bass, build included, {n:,} consumers"
+        target = f">= {TARGET_PEER:g}x" if n in PEER_JUDGED else "(reported)"
+        if ratio is None:
+            rows.append((what, "", "not measured: a side could not run", target, "n/a"))
+            continue
+        sides = (
+            f"Siyu {_seconds(row.get('siyu_s'))} (build {_seconds(row.get('siyu_build_s'))}), "
+            f"Starsim-min {_seconds(row.get('starsim_min_s'))}"
+        )
+        add(what, "", f"{float(ratio):.2f}x ({sides})", target, float(ratio) >= TARGET_PEER)
     return rows
 
 
-def format_table(rows: list[tuple[str, str, str, str]]) -> str:
-    head = ("measurement", "figure", "target", "met")
+def format_table(rows: list[Row]) -> str:
+    head = ("measurement", "threads", "figure", "target", "met")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(head)]  # fmt: skip
     line = "  ".join(f"{{:<{w}}}" for w in widths)
@@ -374,66 +743,158 @@ def format_table(rows: list[tuple[str, str, str, str]]) -> str:
 
 
 def _detail(res: Result) -> str:
+    name = f"{res.label} {res.engine}"
     if res.error:
-        return f"  {res.label} {res.engine}: FAILED ({res.error})"
+        return f"  {name}: {'STOPPED' if res.timed_out else 'FAILED'} ({res.error})"
     runs = ", ".join(f"{s:.2f}" for s in res.seconds)
+    events = (
+        f" · events {res.event_rows:,} rows, {res.event_bytes / 1e6:.1f} MB" if res.events else ""
+    )
     return (
-        f"  {res.label} {res.engine}: {res.consumers:,} × {res.days} d · runs [{runs}] s · "
+        f"  {name}: {res.consumers:,} × {res.days} d · {res.threads} thread(s) · runs [{runs}] s · "
         f"median {res.median:.2f} s · {_fmt_rate(res.consumer_days_per_s)} consumer-days/s · "
         f"warm-up {res.warmup_seconds:.1f} s · subprocess {res.wall_seconds:.1f} s · "
         f"peak {_gb(res.peak_rss)} (baseline {_gb(res.baseline_rss)}"
         f"{'' if res.peak_reset else ', peak not reset after warm-up'}) · "
-        f"GMV {res.gmv:,.0f} · members {res.members:,.0f}"
+        f"GMV {res.gmv:,.0f} · members {res.members:,.0f}{events} · "
+        f"ledger {res.ledger_sha256[:12]}"
     )
 
 
 # ---------------------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    """Bad options end in one line naming the option, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"bench_fast.py: {message}\n")
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0 (got {text})")
+        return value
+
+    return parse
+
+
+def _threads(text: str) -> list[int]:
+    """`--threads 1,2`: the thread counts, each at least 1, in order, without repeats."""
+    counts: list[int] = []
+    for part in text.split(","):
+        try:
+            n = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a whole number") from None
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"thread counts are at least 1 (got {n})")
+        if n not in counts:
+            counts.append(n)
+    return counts
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter
-    )
+    ap = _Parser(description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
+    count, seconds = _positive(int), _positive(float)
     ap.add_argument("--engine", default="fast", help="engine measured (default fast)")
     ap.add_argument("--reference", default="agents", help="reference engine for (a)")
-    ap.add_argument("--quick", action="store_true", help="small sizes, targets not judged")
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes, size-bound targets not judged"
+    )
     ap.add_argument("--skip-15m", action="store_true", help="leave out (d)")
-    ap.add_argument("--repeats", type=int, default=None, help="runs per engine in (a) (3)")
-    ap.add_argument("--ab-consumers", type=int, help="(a) consumers (10,000)")
-    ap.add_argument("--ab-days", type=int, help="(a) days (365)")
-    ap.add_argument("--big-consumers", type=int, help="(b, c) consumers (1,000,000)")
-    ap.add_argument("--big-days", type=int, help="(b, c) days (365)")
-    ap.add_argument("--national-consumers", type=int, help="(d) consumers (15,000,000)")
-    ap.add_argument("--national-days", type=int, help="(d) days (365)")
-    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per subprocess")
+    ap.add_argument("--skip-50m", action="store_true", help="leave out (e)")
+    ap.add_argument("--skip-first-run", action="store_true", help="leave out (f)")
+    ap.add_argument("--skip-events", action="store_true", help="leave out (g)")
+    ap.add_argument("--skip-peer", action="store_true", help="leave out the peer (Starsim)")
+    ap.add_argument(
+        "--threads",
+        type=_threads,
+        help=f"thread counts of (b), (b2), (d), (e), comma-separated (default 1,{usable_cores()})",
+    )
+    ap.add_argument("--repeats", type=count, help="runs per engine in (a), and the peer's (3)")
+    ap.add_argument("--ab-consumers", type=count, help="(a) consumers (10,000)")
+    ap.add_argument("--ab-days", type=count, help="(a) days (365)")
+    ap.add_argument("--big-consumers", type=count, help="(b, c, g) consumers (1,000,000)")
+    ap.add_argument("--big-days", type=count, help="(b, c, g) days (365)")
+    ap.add_argument("--national-consumers", type=count, help="(d) consumers (15,000,000)")
+    ap.add_argument("--national-days", type=count, help="(d) days (365)")
+    ap.add_argument("--fifty-consumers", type=count, help="(e) consumers (50,000,000)")
+    ap.add_argument("--fifty-days", type=count, help="(e) days (365)")
+    ap.add_argument("--timeout", type=seconds, default=1800.0, help="seconds per subprocess (1800)")
+    ap.add_argument(
+        "--timeout-50m", type=seconds, default=3600.0, help="seconds for each (e) subprocess (3600)"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
 
 
-def plan(args: argparse.Namespace) -> tuple[list[tuple[str, Spec]], bool]:
-    """The measurements to run (key, spec) and whether the sizes are the target sizes."""
+def thread_counts(args: argparse.Namespace) -> list[int]:
+    """`--threads`, or 1 and every usable core."""
+    return args.threads or sorted({1, usable_cores()})
+
+
+def sizes_of(args: argparse.Namespace) -> dict[str, tuple[str, int, int]]:
+    """(scenario, consumers, days) of each size-bound measurement, options applied."""
     sizes = dict(QUICK if args.quick else FULL)
     for key, c_opt, d_opt in (("ab", "ab_consumers", "ab_days"),
                               ("big", "big_consumers", "big_days"),
-                              ("national", "national_consumers", "national_days")):  # fmt: skip
+                              ("national", "national_consumers", "national_days"),
+                              ("fifty", "fifty_consumers", "fifty_days")):  # fmt: skip
         name, consumers, days = sizes[key]
         sizes[key] = (name, getattr(args, c_opt) or consumers, getattr(args, d_opt) or days)
+    return sizes
+
+
+def plan(args: argparse.Namespace) -> tuple[list[tuple[str, Spec]], bool]:
+    """The measurements to run (key, spec) and whether the sizes are the target sizes.
+
+    Each thread count's run of a measurement follows the previous one's, so the ratios
+    compare runs made close together; (g) follows (b)'s run at the first thread count,
+    the run it is compared with."""
+    sizes = sizes_of(args)
     judged = sizes == FULL
     repeats = args.repeats or (1 if args.quick else 3)
+    threads = thread_counts(args)
     name, consumers, days = sizes["ab"]
     ab = {"run.consumers": consumers, "run.days": days}
     specs = [
         ("a-ref", Spec("a-ref", name, args.reference, ab, repeats=repeats)),
         ("a-cand", Spec("a-cand", name, args.engine, ab, repeats=repeats)),
     ]
+
+    def each(base: str, name: str, over: dict[str, Any]) -> None:
+        for t in threads:
+            specs.append((label(base, t), Spec(label(base, t), name, args.engine, over, threads=t)))
+            if base == "b" and t == threads[0] and not args.skip_events:
+                g = Spec(label("g", t), name, args.engine, over, threads=t, events=True)
+                specs.append((g.label, g))
+
     name, consumers, days = sizes["big"]
-    specs.append(("b", Spec("b", name, args.engine, scaled_overrides(name, consumers, days, True))))
-    dense = national_density(name, consumers)
-    over = scaled_overrides(name, consumers, days, dense)
-    specs.append(("b2", Spec("b2", name, args.engine, over)))
+    each("b", name, scaled_overrides(name, consumers, days, True))
+    each("b2", name, scaled_overrides(name, consumers, days, national_density(name, consumers)))
     if not args.skip_15m:
         name, consumers, days = sizes["national"]
-        over = scaled_overrides(name, consumers, days, False)
-        specs.append(("d", Spec("d", name, args.engine, over)))
+        each("d", name, scaled_overrides(name, consumers, days, False))
+    if not args.skip_50m:
+        name, consumers, days = sizes["fifty"]
+        dense = national_density(name, consumers)
+        each("e", name, scaled_overrides(name, consumers, days, dense))
     return specs, judged
+
+
+def failed(results: dict[str, Result], first: FirstRun | None) -> bool:
+    """Whether a measurement crashed (a timeout is a target not reached) or recording
+    events changed a ledger: the benchmark's exit status 1."""
+    crashed = any(r.error and not r.timed_out for r in results.values())
+    crashed = crashed or (first is not None and bool(first.error) and not first.timed_out)
+    return crashed or any(
+        row[0].startswith("(g) ledger") and row[4] != "yes"
+        for row in summary_rows(results, judged=False)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -442,22 +903,40 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.child)
         return 0
     specs, judged = plan(args)
+    threads = ",".join(map(str, thread_counts(args)))
     print(
         f"bench_fast · engine {args.engine} vs reference {args.reference} · "
         f"{'quick sizes' if args.quick else 'target sizes' if judged else 'custom sizes'} · "
-        f"{os.cpu_count()} CPUs · Python {platform.python_version()} · {platform.machine()}",
+        f"threads {threads} · {usable_cores()} usable cores of {os.cpu_count()} · "
+        f"Python {platform.python_version()} · {platform.machine()}",
         flush=True,
     )
+
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
     results: dict[str, Result] = {}
+    first: FirstRun | None = None
     for key, spec in specs:
-        res = measure(spec, args.timeout, echo=lambda line: print(line, flush=True))
+        timeout = args.timeout_50m if _base(key) == "e" else args.timeout
+        res = measure(spec, timeout, echo=echo)
         results[key] = res
         print(_detail(res), flush=True)
+        if key == "a-cand" and not args.skip_first_run:
+            first = first_run(args.timeout, echo=echo)
+    peer_rows: list[dict] = []
+    if not args.skip_peer:
+        sizes = PEER_SIZES["quick" if args.quick else "full"]
+        peer_rows, text = measure_peer(
+            sizes, args.repeats or (1 if args.quick else 3), args.timeout, echo
+        )
+        if text:
+            print(text, flush=True)
     print()
     if not judged:
-        print("sizes differ from the targets' sizes: figures shown, targets not judged")
-    print(format_table(summary_rows(results, judged)))
-    return 1 if any(r.error for r in results.values()) else 0
+        print("sizes differ from the targets' sizes: figures shown, size-bound targets not judged")
+    print(format_table(summary_rows(results, judged, first, peer_rows)))
+    return 1 if failed(results, first) else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Plumbing of benchmarks/bench_fast.py at a tiny size (the benchmark itself never runs in
-the test suite): one in-process measurement on the reference engine, the scaled-up
-scenarios validate, the plan and the final table."""
+the test suite): one in-process measurement on the reference engine (with and without
+events), the scaled-up scenarios validate, the plan, the fresh copy (f) runs from, the
+peer's absence, the options' errors and the final table."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def test_one_tiny_measurement(bench):
     assert res.consumer_days_per_s > 0
     assert res.peak_rss > 0 and res.bytes_per_consumer >= 0
     assert lines and "day 5/5" in lines[-1]
+    assert len(res.ledger_sha256) == 64 and not res.events and res.event_rows == 0
+
+
+def test_events_are_written_and_leave_the_ledger_alone(bench):
+    over = {"run.consumers": 300, "run.days": 20}
+    off = bench.run_measurement(bench.Spec("b", "beauty_guides", "agents", over, warmup=False))
+    on = bench.run_measurement(
+        bench.Spec("g", "beauty_guides", "agents", over, warmup=False, events=True)
+    )
+    assert on.events and on.event_rows > 0 and on.event_bytes > 0
+    assert on.ledger_sha256 == off.ledger_sha256
+    assert (on.gmv, on.members) == (off.gmv, off.members)
 
 
 def test_scaled_scenarios_validate_at_target_sizes(bench):
@@ -52,30 +65,131 @@ def test_scaled_scenarios_validate_at_target_sizes(bench):
     small = load_scenario("bench_three_brands")
     for name, b in three.brands.items():
         assert b.stores == round(small.brands[name].stores * 1_000_000 / small.run.consumers)
+    dense = bench.national_density("national_guides", 50_000_000)
+    fifty = load_scenario(
+        "national_guides", bench.scaled_overrides("national_guides", 50_000_000, 365, dense)
+    )
+    brand = fifty.brands["bosideng"]
+    assert fifty.run.consumers == 50_000_000 and brand.stores == 12_000  # 1 per 4,167
+    assert round(brand.stores * brand.strategy.guides_per_store) == 30_000
 
 
-def test_plan_and_table(bench):
-    specs, judged = bench.plan(bench.parse_args([]))
-    assert judged and [k for k, _ in specs] == ["a-ref", "a-cand", "b", "b2", "d"]
-    assert specs[0][1].engine == "agents" and specs[1][1].engine == "fast"
-    specs, judged = bench.plan(bench.parse_args(["--quick", "--skip-15m"]))
+def test_plan(bench):
+    specs, judged = bench.plan(bench.parse_args(["--threads", "1,2"]))
+    keys = [k for k, _ in specs]
+    assert judged and keys == [
+        "a-ref", "a-cand", "b", "g", "b@2", "b2", "b2@2", "d", "d@2", "e", "e@2"
+    ]  # fmt: skip
+    by = dict(specs)
+    assert by["a-ref"].engine == "agents" and by["a-cand"].engine == "fast"
+    assert by["b@2"].threads == 2 and by["b"].threads == 1 and by["a-cand"].threads == 1
+    assert by["g"].events and by["g"].overrides == by["b"].overrides and not by["b"].events
+    assert by["e"].overrides["run.consumers"] == 50_000_000
+    assert by["e"].overrides["brands.bosideng.stores"] == 12_000
+    specs, judged = bench.plan(
+        bench.parse_args(["--quick", "--skip-15m", "--skip-50m", "--skip-events", "--threads", "1"])
+    )
     assert not judged and [k for k, _ in specs] == ["a-ref", "a-cand", "b", "b2"]
+    specs, _ = bench.plan(bench.parse_args(["--quick", "--threads", "2,2,1"]))
+    assert [k for k, _ in specs][2:5] == ["b@2", "g@2", "b"]
+    assert bench.thread_counts(bench.parse_args([])) == sorted({1, bench.usable_cores()})
 
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["--threads", "0"], "--threads"),
+        (["--threads", "1,x"], "--threads"),
+        (["--repeats", "0"], "--repeats"),
+        (["--timeout-50m", "-5"], "--timeout-50m"),
+        (["--fifty-consumers", "many"], "--fifty-consumers"),
+    ],
+)
+def test_bad_options_say_one_line(bench, capsys, argv, option):
+    with pytest.raises(SystemExit) as exit_:
+        bench.parse_args(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and option in err and len(err.strip().splitlines()) == 1
+
+
+def test_fresh_copy_holds_no_compiled_file(bench, tmp_path):
+    copy = bench.fresh_copy(tmp_path / "siyu")
+    assert (copy / "sim" / "fast" / "kernels.py").is_file()
+    assert (copy / "scenarios" / "beauty_guides.toml").is_file()
+    assert (copy / "pyproject.toml").is_file()
+    assert not list(copy.rglob("__pycache__")) and not list(copy.rglob("*.pyc"))
+    assert bench.cached_entries(copy, tmp_path / "absent") == 0
+    (copy / "sim" / "fast" / "__pycache__").mkdir()
+    (copy / "sim" / "fast" / "__pycache__" / "kernels.run_days-1.py311.nbi").touch()
+    assert bench.cached_entries(copy) == 1
+    cmd = bench.first_run_command()
+    assert cmd[0] == sys.executable and cmd[-2:] == ["run", "scenarios/beauty_guides.toml"]
+
+
+def test_missing_peer_is_one_line(bench, monkeypatch):
+    monkeypatch.setitem(sys.modules, "bench_peer", None)  # import fails: not there
+    lines: list[str] = []
+    assert bench.measure_peer([100], 1, 10.0, lines.append) == ([], "")
+    assert len(lines) == 1 and "skipped" in lines[0]
+
+
+def test_table(bench):
     R = bench.Result
     results = {
         "a-ref": R("a-ref", "agents", 10_000, 90, seconds=[9.0, 10.0, 11.0]),
         "a-cand": R("a-cand", "fast", 10_000, 90, seconds=[0.1, 0.2, 0.3]),
         "b": R("b", "fast", 1_000_000, 365, seconds=[30.0], peak_rss=2_000_000_000,
-               baseline_rss=400_000_000),
+               baseline_rss=400_000_000, ledger_sha256="x"),
+        "g": R("g", "fast", 1_000_000, 365, seconds=[33.0], peak_rss=2_400_000_000,
+               baseline_rss=400_000_000, ledger_sha256="x", events=True, event_rows=5_000_000,
+               event_bytes=40_000_000),
+        "b@2": R("b@2", "fast", 1_000_000, 365, seconds=[20.0], threads=2, ledger_sha256="y"),
         "d": R("d", "fast", 15_000_000, 365, error="killed (SIGKILL: out of memory?)"),
+        "e": R("e", "fast", 50_000_000, 365, error="not reached in 60 min", timed_out=True),
     }  # fmt: skip
-    rows = bench.summary_rows(results, judged=True)
-    met = {what.split(",")[0]: (figure, ok) for what, figure, _, ok in rows}
-    assert met["(a) speed-up fast / agents"] == ("50.0x", "yes")  # 10 s / 0.2 s
-    assert met["(b) fast consumer-days/s"] == ("12.17M", "NO")
-    assert met["(c) peak memory per consumer"][0].startswith("1,600 B")
-    assert "killed" in met["(d) time and memory"][0]
+    first = bench.FirstRun(first_seconds=19.0, warm_seconds=4.0, cache_files=12)
+    peer = [
+        {"n": 1_000_000, "siyu_s": 0.5, "siyu_build_s": 0.1, "starsim_min_s": 1.2,
+         "starsim_pool_s": 4.0, "ratio": 2.4},
+        {"n": 10_000_000, "siyu_s": 9.0, "siyu_build_s": 1.0, "starsim_min_s": None,
+         "starsim_pool_s": None, "ratio": None},
+    ]  # fmt: skip
+    rows = bench.summary_rows(results, judged=True, first=first, peer=peer)
+    assert all(len(r) == 5 for r in rows)
+    met = {(what.split(",")[0], threads): (figure, ok) for what, threads, figure, _, ok in rows}
+    assert met[("(a) speed-up fast / agents", "1")] == ("50.0x", "yes")  # 10 s / 0.2 s
+    assert met[("(b) fast consumer-days/s", "1")] == ("12.17M", "NO")
+    assert met[("(b) fast consumer-days/s", "2")] == ("18.25M", "NO")
+    assert met[("(c) peak memory per consumer", "1")][0].startswith("1,600 B")
+    assert met[("(b) speed 2 threads / 1 thread", "2")] == ("1.50x (ledger differs)", "")
+    assert met[("(d) time and memory", "1")] == ("failed: killed (SIGKILL: out of memory?)", "NO")
+    assert met[("(e) time and memory", "1")] == ("not reached in 60 min", "NO")
+    assert (
+        met[("(f) first run on a fresh install: siyu run scenarios/beauty_guides.toml", "")][1]
+        == "yes"
+    )
+    assert met[("(g) run time", "1")][0].startswith("1.10x")
+    assert met[("(g) peak memory", "1")][0].startswith("1.25x")
+    assert met[("(g) ledger with events = without", "1")] == ("same", "yes")
+    peer_rows = [(figure, ok) for what, _, figure, _, ok in rows if what.startswith("(peer)")]
+    assert peer_rows[0] == (peer_rows[0][0], "yes") and peer_rows[0][0].startswith("2.40x")
+    assert peer_rows[1] == ("not measured: a side could not run", "n/a")
     table = bench.format_table(rows)
-    assert all(what in table for what, *_ in rows) and "target" in table
-    quick = bench.summary_rows(results, judged=False)
-    assert {ok for *_, ok in quick} <= {"", "n/a"}
+    assert all(what in table for what, *_ in rows) and "threads" in table.splitlines()[0]
+    quick = bench.summary_rows(results, judged=False, first=first, peer=peer)
+    judged_anyway = {what.split(",")[0] for what, *_, ok in quick if ok not in ("", "n/a")}
+    assert judged_anyway == {
+        "(f) first run on a fresh install: siyu run scenarios/beauty_guides.toml",
+        "(g) ledger with events = without",
+    }
+    # a crash fails the benchmark; a timeout (e) is a target not reached
+    assert bench.failed(results, first)
+    del results["d"]
+    assert not bench.failed(results, first)
+    results["g"].ledger_sha256 = "z"
+    assert bench.failed(results, first)
+
+
+def test_timeouts_read_as_not_reached(bench):
+    assert bench.not_reached(3600) == "not reached in 60 min"
+    assert bench.not_reached(30) == "not reached in 30 s"
