@@ -4,7 +4,7 @@ install, and against a peer.
     python benchmarks/bench_fast.py                # every measurement (tens of minutes on 2 cores)
     python benchmarks/bench_fast.py --skip-50m     # all but the 50-million-consumer year
     python benchmarks/bench_fast.py --skip-15m --skip-50m   # neither national-scale year
-    python benchmarks/bench_fast.py --quick        # small sizes, ~2 min: checks the set-up
+    python benchmarks/bench_fast.py --quick        # small sizes, ~2 min quiet: checks the set-up
     python benchmarks/bench_fast.py --quick --engine agents   # the same without the fast engine
     python benchmarks/bench_fast.py --threads 1,2  # thread counts of (b), (b2), (d), (e)
 
@@ -164,7 +164,7 @@ class Result:
     events: bool = False
     event_rows: int = 0
     event_bytes: int = 0
-    ledger_sha256: str = ""  # the last run's ledger: threads and events must not change it
+    ledger_sha256: str = ""  # the last run's ledger, compared across threads and events
     timed_out: bool = False
     error: str = ""
 
@@ -627,6 +627,25 @@ def summary_rows(
     by_base: dict[str, list[Result]] = {}
     for key, res in results.items():
         by_base.setdefault(_base(key), []).append(res)
+
+    def thread_ratios(key: str) -> None:
+        """Speed at N threads over speed at 1 (same invocation), and whether the ledger is
+        the same: one row per N, after the measurement's own rows."""
+        one = results.get(key)
+        if one is None or one.error:
+            return
+        for res in by_base.get(key, []):
+            if res.threads == 1 or res.error:
+                continue
+            ratio = res.consumer_days_per_s / one.consumer_days_per_s
+            same = "same" if res.ledger_sha256 == one.ledger_sha256 else "differs"
+            add(
+                f"({key}) speed {res.threads} threads / 1 thread",
+                str(res.threads),
+                f"{ratio:.2f}x (ledger {same})",
+                "(reported)",
+            )
+
     for key, what in (("b", "3 brands"), ("b2", "3 brands, national staff density")):
         rate = f">= {TARGET_CDPS[key] / 1e6:.0f}M"
         for res in by_base.get(key, []):
@@ -641,6 +660,7 @@ def summary_rows(
             if key == "b":
                 per = f"{res.bytes_per_consumer:,.0f} B (peak {_gb(res.peak_rss)})"
                 add(f"(c) peak memory per consumer, {sfx}", t, per, "(reported)")
+        thread_ratios(key)
     for key, staff in (("d", "9,000 guides"), ("e", "national staff density")):
         seconds, peak = TARGET_NATIONAL[key]
         limit = f"< {seconds / 60:.0f} min" if seconds >= 120 else f"< {seconds:.0f} s"
@@ -655,21 +675,7 @@ def summary_rows(
             add(f"({key}) time, {sfx}", t, took, limit, res.wall_seconds < seconds)
             used = f"{_gb(res.peak_rss)} ({res.bytes_per_consumer:,.0f} B/consumer)"
             add(f"({key}) peak memory, {sfx}", t, used, memory, res.peak_rss < peak)
-    for key in ("b", "b2", "d", "e"):
-        one = results.get(key)
-        if one is None or one.error:
-            continue
-        for res in by_base.get(key, []):
-            if res.threads == 1 or res.error:
-                continue
-            ratio = res.consumer_days_per_s / one.consumer_days_per_s
-            same = "same" if res.ledger_sha256 == one.ledger_sha256 else "differs"
-            add(
-                f"({key}) speed {res.threads} threads / 1 thread",
-                str(res.threads),
-                f"{ratio:.2f}x (ledger {same})",
-                "(reported)",
-            )
+        thread_ratios(key)
     if first is not None:
         cmd = " ".join(["siyu", *FIRST_RUN_ARGS])
         target = f"< {TARGET_FIRST_RUN:.0f} s"
@@ -833,8 +839,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def thread_counts(args: argparse.Namespace) -> list[int]:
-    """`--threads`, or 1 and every usable core."""
-    return args.threads or sorted({1, usable_cores()})
+    """`--threads`, or 1 and every usable core (1 alone for an engine Numba does not run:
+    its thread count would change nothing)."""
+    if args.threads:
+        return args.threads
+    return sorted({1, usable_cores()}) if args.engine == "fast" else [1]
 
 
 def sizes_of(args: argparse.Namespace) -> dict[str, tuple[str, int, int]]:

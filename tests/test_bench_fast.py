@@ -93,6 +93,7 @@ def test_plan(bench):
     specs, _ = bench.plan(bench.parse_args(["--quick", "--threads", "2,2,1"]))
     assert [k for k, _ in specs][2:5] == ["b@2", "g@2", "b"]
     assert bench.thread_counts(bench.parse_args([])) == sorted({1, bench.usable_cores()})
+    assert bench.thread_counts(bench.parse_args(["--engine", "agents"])) == [1]
 
 
 @pytest.mark.parametrize(
