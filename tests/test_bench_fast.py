@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,32 @@ def test_missing_peer_is_one_line(bench, monkeypatch):
     lines: list[str] = []
     assert bench.measure_peer([100], 1, 10.0, lines.append) == ([], "")
     assert len(lines) == 1 and "skipped" in lines[0]
+
+
+def test_peer_rows_come_from_bench_peer(bench, monkeypatch):
+    calls: list[tuple] = []
+
+    def peer_table(sizes, repeats, timeout, echo):
+        calls.append((sizes, repeats, timeout))
+        return [{"n": n, "siyu_s": 1.0, "siyu_build_s": 0.1, "starsim_min_s": 2.5,
+                 "starsim_pool_s": 6.0, "ratio": 2.5} for n in sizes]  # fmt: skip
+
+    fake = types.ModuleType("bench_peer")
+    fake.peer_table = peer_table
+    fake.format_peer = lambda rows: f"{len(rows)} peer rows"
+    monkeypatch.setitem(sys.modules, "bench_peer", fake)
+    rows, text = bench.measure_peer([1_000_000, 10_000_000], 3, 60.0, lambda line: None)
+    assert calls == [([1_000_000, 10_000_000], 3, 60.0)] and text == "2 peer rows"
+    table = bench.summary_rows({}, judged=True, peer=rows)
+    assert [(r[2][:5], r[3], r[4]) for r in table] == [("2.50x", ">= 2x", "yes")] * 2
+
+    def broken(sizes, repeats, timeout, echo):
+        raise RuntimeError("starsim would not build")
+
+    fake.peer_table = broken
+    lines: list[str] = []
+    assert bench.measure_peer([100], 1, 1.0, lines.append) == ([], "")
+    assert "starsim would not build" in lines[-1]
 
 
 def test_table(bench):
