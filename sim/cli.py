@@ -169,6 +169,14 @@ def run(
         int | None,
         typer.Option(help="local processes for the replicates (default: run them here, in turn)"),
     ] = None,
+    threads: Annotated[
+        int,
+        typer.Option(
+            help="threads of this process for the replicates: the fast engine's day releases "
+            "the interpreter lock, so a large market's runs share the cores with no process "
+            "to start; results are the same for any count"
+        ),
+    ] = 1,
     events: Annotated[
         bool,
         typer.Option(
@@ -197,6 +205,10 @@ def run(
         fail(f"--replicates: must be at least 1 (got {replicates})")
     if workers is not None and workers < 1:
         fail(f"--workers: must be at least 1 (got {workers})")
+    if threads < 1:
+        fail(f"--threads: must be at least 1 (got {threads})")
+    if threads > 1 and workers is not None:
+        fail("--threads: the replicates run either on threads or on --workers processes, not both")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
     wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
     cf: tuple[str, str | None] | None = None
@@ -263,7 +275,7 @@ def run(
         effects = None
         if cf is not None:
             effects = _measure_effects(
-                sc, cf, replicates, used_seed, engine, workers, result, drawn, carries
+                sc, cf, replicates, used_seed, engine, workers, result, drawn, carries, threads
             )
             if effects is not None:
                 result.summary["effects"] = effects.summary()
@@ -299,16 +311,25 @@ def _measure_effects(
     base: Any,
     parameters: list[dict[str, float]] | None = None,
     carries: str | None = None,
+    threads: int = 1,
 ) -> Any:
-    """Run the scenario and its twin over paired replicates (progress on stderr); the
-    Effects, or None (with a warning) when no pair finished. Failed runs are warned about."""
+    """Run the scenario and its twin over paired replicates (progress on stderr): here in
+    turn, on `threads` threads of this process, or on `workers` processes; the Effects, or
+    None (with a warning) when no pair finished. Failed runs are warned about."""
     import time as _time
 
     from sim.counterfactual import twin_name
     from sim.effects import EffectsError, measure
+    from sim.experiments.executors import ThreadExecutor
 
     name, brand = cf
-    ex = None if workers is None else _executor(workers, None)
+    ex = (
+        ThreadExecutor(threads)
+        if threads > 1
+        else None
+        if workers is None
+        else _executor(workers, None)
+    )
     say = sys.stderr.isatty()  # a log gets warnings only: the run takes seconds
     if say:
         print(
@@ -470,6 +491,8 @@ def _executor_name(ex: Any) -> str:
         return f"Dask cluster {ex.address} ({ex.workers} threads)"
     if ex.name == "serial":
         return "serial (in this process)"
+    if ex.name == "threads":
+        return f"{ex.workers} threads of this process"
     return "1 worker process (serial)" if ex.workers == 1 else f"{ex.workers} local processes"
 
 

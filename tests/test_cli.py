@@ -322,6 +322,8 @@ def test_run_without_twin(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixt
         (["--counterfactual", "no_guides@zz"], "error: --counterfactual: zz: unknown brand"),
         (["--replicates", "0"], "error: --replicates: must be at least 1"),
         (["--set", "run.counterfactual=nope"], "error: --set: run.counterfactual: unknown"),
+        (["--threads", "0"], "error: --threads: must be at least 1"),
+        (["--threads", "2", "--workers", "2"], "error: --threads: the replicates run either"),
     ],
 )
 def test_run_bad_counterfactual_is_one_line(

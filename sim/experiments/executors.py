@@ -12,6 +12,9 @@
   and goes on. Workers die with the sweep (each watches the sweep's process and exits with
   it; Linux also kills them with the fork server, PR_SET_PDEATHSIG) and ignore Ctrl-C, which
   the sweep handles;
+- threads (`ThreadExecutor`, `siyu run --threads N`): a pool of threads in this process; the
+  fast engine's compiled day releases the interpreter lock, so large runs use several cores
+  with no process to start and no second compilation (no isolation, as serial);
 - dask (`DaskExecutor`, `scheduler="tcp://HOST:PORT"`): a `dask.distributed.Client` on a
   running cluster (the optional extra `siyu[cluster]`; imported only when asked for). A task
   that keeps killing its workers fails with its cause; a lost scheduler, no workers for
@@ -114,6 +117,61 @@ class SerialExecutor:
 
     def shutdown(self, cancel: bool = False) -> None:
         pass
+
+
+# --------------------------------------------------------------------------- threads
+
+
+class ThreadExecutor:
+    """Runs tasks on `workers` threads of this process, at most `2 * workers` in flight,
+    yielding each result as it finishes. The fast engine's compiled day releases the
+    interpreter lock, so runs of a large market proceed on several cores at once with no
+    worker process to start, no second copy of the imports and no second compilation; each
+    run keeps its own generators, so its bytes do not depend on the number of threads. A
+    task that raises fails only itself (`TaskFailed`); as with `SerialExecutor`, a run that
+    crashes the interpreter ends the command (use processes for isolation)."""
+
+    name = "threads"
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ExecutorError(f"--threads must be at least 1 (got {workers})")
+        self.workers = workers
+        self._pool: Any = None
+
+    def imap(self, fn: Callable[..., Any], items: Iterable[Item]) -> Iterator[tuple[Hashable, Any]]:
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        def call(args: tuple[Any, ...]) -> Any:
+            try:
+                return fn(*args)
+            except Exception as exc:
+                return TaskFailed(describe(exc))
+
+        self._pool = pool = ThreadPoolExecutor(self.workers, thread_name_prefix="siyu-run")
+        pending: dict[Any, Hashable] = {}
+        source = iter(items)
+        try:
+            while True:
+                while len(pending) < 2 * self.workers:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        break
+                    key, args = nxt
+                    pending[pool.submit(call, args)] = key
+                if not pending:
+                    return
+                done, _ = wait(pending, timeout=WAKE_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def shutdown(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
 
 
 # --------------------------------------------------------------------------- local processes

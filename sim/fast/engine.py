@@ -209,6 +209,14 @@ class FastModel:
             dm_list=np.zeros(n, dtype=np.int32),
             dm_n=np.zeros(1, dtype=np.int64),
             dm_seen=np.zeros(nb),
+            nq_meta=np.zeros(3, dtype=np.int64),
+            nq_head=np.zeros(0, dtype=np.int64),
+            nq_key=np.zeros(0, dtype=np.int64),
+            nq_next=np.zeros(0, dtype=np.int64),
+            ml_on=np.zeros(1, dtype=np.bool_),
+            ml_in=np.zeros((nb, 0), dtype=np.bool_),
+            ml_list=np.zeros((nb, 0), dtype=np.int32),
+            ml_n=np.zeros(nb, dtype=np.int64),
         )
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]

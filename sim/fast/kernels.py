@@ -147,6 +147,8 @@ def set_state(W, G, b, i, new):
     if old == new:
         return
     W.funnel[b, i] = new
+    if new == State.MEMBER and W.ml_on[0]:
+        list_member(W, b, i)
     W.n_state[b, old] -= 1
     W.n_state[b, new] += 1
     was, now = is_advocate(old), is_advocate(new)
@@ -180,6 +182,7 @@ def schedule_need(W, B, i, cat, today, rng):
         return
     wait = skip(rng, R.skip_scale(np.float64(p)), NEVER - today) if p < 1 else 1
     W.next_need[i, cat] = R.need_day(today, wait)
+    list_need(W, i, cat)
 
 
 @_jit
@@ -230,6 +233,7 @@ def relift_need(W, B, i, cat, today, rng):
     W.need_lift[i, cat] = lift
     if W.next_need[i, cat] > today:
         W.next_need[i, cat] = R.redrawn_need_day(rng.random(), need_probability(W, i, cat), today)
+        list_need(W, i, cat)
 
 
 @_jit
@@ -1378,10 +1382,17 @@ def needs(W, B, G, L, book, today, rng, S):
     its own stream (`Phase.NEEDS`, sub-key: the consumer and the category's position in
     the scenario, `S[5]`)."""
     ncat = W.next_need.shape[1]
-    due = W.next_need.ravel()
-    for k in range(due.size):
-        if due[k] == today:
-            i, cat = k // ncat, k % ncat
+    if today >= W.nq_meta[0] and today < W.nq_meta[1]:
+        keys = needs_listed(W, today)
+    else:  # outside run_days (a phase called on its own): look at every need
+        keys = np.flatnonzero(W.next_need.ravel() == today)
+    prev = -1
+    for k in keys:
+        if k == prev:  # listed twice (rescheduled to the same day)
+            continue
+        prev = k
+        i, cat = k // ncat, k % ncat
+        if W.next_need[i, cat] == today:  # still due: not rescheduled since it was listed
             load_stream(S, Phase.NEEDS, today, i * MAX_CATEGORIES + S[5][cat])
             on_need(W, B, G, L, book, today, rng, i, cat)
 
@@ -1420,31 +1431,50 @@ def shuffled(rng, n):
 
 
 @_jit
+def tally_member(W, G, b, i, today, t):
+    """Count member i of brand b into the census tallies t: by channel (t[0..3]), muted
+    (t[4]); an unmuted member also as engaged (t[5]) and active (t[6])."""
+    c = W.m_channel[b, i]
+    t[0] += c == MemberChannel.GUIDE
+    t[1] += c == MemberChannel.GROUP
+    t[2] += c == MemberChannel.MINI_PROGRAM
+    t[3] += c == MemberChannel.OFFICIAL_ACCOUNT
+    if W.m_muted[b, i]:
+        t[4] += 1
+        return
+    if W.m_eng[b, i] * G.engagement_pow[today - W.m_upd[b, i]] >= G.engaged_threshold:
+        t[5] += 1
+    if today - W.last_purchase[b, i] < G.active_window:
+        t[6] += 1
+
+
+@_jit
 def census(W, B, G, L, today):
     """MarketModel._census: the day-end stocks of every brand."""
     nb = W.funnel.shape[0]
+    t = np.zeros(7, dtype=np.int64)  # members by channel (4), muted, engaged, active
     for b in range(nb):
-        funnel, channel = W.funnel[b], W.m_channel[b]
-        muted_, eng, upd, last = W.m_muted[b], W.m_eng[b], W.m_upd[b], W.last_purchase[b]
-        fade = G.engagement_pow
-        threshold, window = G.engaged_threshold, G.active_window
-        g0 = g1 = g2 = g3 = 0
-        muted = active = engaged = 0
-        for i in range(G.n):  # states are counted as they change; members are looked at
-            if funnel[i] != State.MEMBER:
-                continue
-            c = channel[i]
-            g0 += c == MemberChannel.GUIDE
-            g1 += c == MemberChannel.GROUP
-            g2 += c == MemberChannel.MINI_PROGRAM
-            g3 += c == MemberChannel.OFFICIAL_ACCOUNT
-            if muted_[i]:
-                muted += 1
-                continue
-            if eng[i] * fade[today - upd[i]] >= threshold:
-                engaged += 1
-            if today - last[i] < window:
-                active += 1
+        t[:] = 0
+        funnel = W.funnel[b]
+        # states are counted as they change; members are looked at: those of the brand's
+        # member list inside run_days (leavers dropped here), else every consumer
+        if W.ml_on[0]:
+            members = W.ml_list[b]
+            kept = 0
+            for k in range(W.ml_n[b]):
+                i = members[k]
+                if funnel[i] != State.MEMBER:
+                    W.ml_in[b, i] = False
+                    continue
+                members[kept] = i
+                kept += 1
+                tally_member(W, G, b, i, today, t)
+            W.ml_n[b] = kept
+        else:
+            for i in range(G.n):
+                if funnel[i] == State.MEMBER:
+                    tally_member(W, G, b, i, today, t)
+        g0, g1, g2, g3, muted, engaged, active = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
         row = L[today, :, b]
         for s in range(STOCK_STATE.size):
             row[STOCK_STATE[s]] = W.n_state[b, s]
@@ -1620,9 +1650,109 @@ def step(W, B, G, L, book, today, rng, S):
 
 @_entry
 def run_days(W, B, G, L, book, first, last, rng, S):
-    """Days first..last−1, drawing through `rng` from the streams of table `S`."""
+    """Days first..last−1, drawing through `rng` from the streams of table `S`. The needs
+    due in them and each brand's members are listed first (`plan_days`), so a day costs
+    what happens in it; the lists are dropped at the end (the state may then be changed
+    from outside the kernels, by events or tests)."""
+    plan_days(W, first, last)
     for today in range(first, last):
         step(W, B, G, L, book, today, rng, S)
+    W.nq_meta[1] = W.nq_meta[0]
+    W.ml_on[0] = False
+
+
+# ----------------------------------------------------------- days that cost what happens
+# A day's needs step and census look only at what concerns them: the needs due that day
+# (listed by day when their day is drawn) and the brands' members (listed when they
+# join). One pass over the population per call of run_days (at most a review period, 30
+# days) builds both lists; the order of processing is the contract's (needs in index order,
+# `needs`), so the run's bytes are those of a daily scan.
+@_jit
+def plan_days(W, first, last):
+    """List the needs due in days first..last−1 by day (`list_need`) and each brand's
+    members (`list_member`), and switch both lists on."""
+    n, ncat = W.next_need.shape
+    due = 0
+    for i in range(n):
+        for cat in range(ncat):
+            d = W.next_need[i, cat]
+            due += d >= first and d < last
+    W.nq_meta[0], W.nq_meta[1], W.nq_meta[2] = first, last, 0
+    W.nq_head = np.full(last - first, -1, dtype=np.int64)
+    W.nq_key = np.empty(max(2 * due, 1024), dtype=np.int64)
+    W.nq_next = np.empty(W.nq_key.size, dtype=np.int64)
+    for i in range(n):
+        for cat in range(ncat):
+            list_need(W, i, cat)
+    nb = W.funnel.shape[0]
+    most = 0
+    for b in range(nb):
+        most = max(most, W.n_state[b, State.MEMBER])
+    W.ml_in = np.zeros((nb, n), dtype=np.bool_)
+    W.ml_list = np.empty((nb, max(2 * most, 256)), dtype=np.int32)
+    for b in range(nb):
+        W.ml_n[b] = 0
+        funnel = W.funnel[b]
+        for i in range(n):
+            if funnel[i] == State.MEMBER:
+                list_member(W, b, i)
+    W.ml_on[0] = True
+
+
+@_jit
+def list_need(W, i, cat):
+    """Add need (i, cat) to the list of its day when that day lies in the planned window
+    (`plan_days`); called wherever a need's day is written. An earlier entry of the same
+    need stays listed under its old day and is skipped there (`needs` checks the day)."""
+    d = np.int64(W.next_need[i, cat])
+    first = W.nq_meta[0]
+    if d < first or d >= W.nq_meta[1]:
+        return
+    e = W.nq_meta[2]
+    if e == W.nq_key.size:
+        grown_k = np.empty(2 * e, dtype=np.int64)
+        grown_n = np.empty(2 * e, dtype=np.int64)
+        grown_k[:e] = W.nq_key
+        grown_n[:e] = W.nq_next
+        W.nq_key, W.nq_next = grown_k, grown_n
+    W.nq_key[e] = i * W.next_need.shape[1] + cat
+    W.nq_next[e] = W.nq_head[d - first]
+    W.nq_head[d - first] = e
+    W.nq_meta[2] = e + 1
+
+
+@_jit
+def needs_listed(W, today):
+    """The keys (i·ncat + cat) listed under `today`, sorted: index order, duplicates
+    adjacent."""
+    m = 0
+    e = W.nq_head[today - W.nq_meta[0]]
+    while e >= 0:
+        m += 1
+        e = W.nq_next[e]
+    keys = np.empty(m, dtype=np.int64)
+    e = W.nq_head[today - W.nq_meta[0]]
+    for k in range(m):
+        keys[k] = W.nq_key[e]
+        e = W.nq_next[e]
+    keys.sort()
+    return keys
+
+
+@_jit
+def list_member(W, b, i):
+    """Add consumer i to brand b's member list (once: `ml_in`), growing the lists when
+    full."""
+    if W.ml_in[b, i]:
+        return
+    W.ml_in[b, i] = True
+    k = W.ml_n[b]
+    if k == W.ml_list.shape[1]:
+        grown = np.empty((W.ml_list.shape[0], 2 * k + 256), dtype=np.int32)
+        grown[:, :k] = W.ml_list
+        W.ml_list = grown
+    W.ml_list[b, k] = i
+    W.ml_n[b] = k + 1
 
 
 # --------------------------------------------------------------------------- set-up
