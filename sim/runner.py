@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.events import EventWriter, finish, open_folder
@@ -90,9 +92,17 @@ def run(
 def _run_recording(
     model, scenario: Scenario, folder: Path, progress: Callable[[int], None] | None
 ) -> Path:
-    """Run `model` to its horizon, streaming its events into `folder` (`run`)."""
+    """Run `model` to its horizon, streaming its events into `folder` (`run`).
+
+    The rows of each stretch of days are counted and written by a second thread while the
+    model steps the next stretch (the fast engine's compiled days release the interpreter
+    lock, so the two share the cores); the writer takes the stretches in order, one at a
+    time, so the files are the same bytes as when written in turn, and at most one stretch
+    waits in memory."""
     tmp = open_folder(folder)
     writer = None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="siyu-events")
+    pending: list[Future] = []
     try:
         at_start = model.record_events()
         brands = list(scenario.brands)
@@ -100,17 +110,28 @@ def _run_recording(
             tmp, brands, [scenario.brands[b].category for b in brands], model.days, at_start
         )
 
+        def hand_on(ints: np.ndarray, values: np.ndarray) -> None:
+            if pending:  # the previous stretch first (its error, if any, is raised here)
+                pending.pop().result()
+            pending.append(pool.submit(writer.add, ints, values))
+
         def on_days(day: int) -> None:  # called between whole days: hand them on
-            writer.add(*model.take_events())
+            hand_on(*model.take_events())
             if progress is not None:
                 progress(day)
 
         model.run(on_days)
-        writer.add(*model.take_events())
+        hand_on(*model.take_events())
+        pending.pop().result()
         writer.close()
         return finish(tmp, folder)
     except BaseException:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
         if writer is not None:
             writer.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        pool.shutdown(wait=True)

@@ -193,6 +193,23 @@ def test_a_failed_run_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failing_writer_stops_the_run_and_leaves_nothing(tmp_path, monkeypatch):
+    """The events are written by a second thread while the model steps on: an error there
+    reaches the run (at the next stretch of days) and nothing is left behind."""
+    import sim.events
+
+    calls = []
+
+    def broken_add(self, ints, values):
+        calls.append(len(values))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sim.events.EventWriter, "add", broken_add)
+    with pytest.raises(OSError, match="disk full"):
+        run(small("beauty_guides", "fast"), seed=1, events=tmp_path / "ev")
+    assert calls and list(tmp_path.iterdir()) == []
+
+
 def test_refuses_a_folder_of_other_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError):
