@@ -71,6 +71,9 @@ def test_build_draws_what_the_plain_construction_drew(monkeypatch, chunk, name, 
         got = getattr(model.W, field)
         assert got.dtype == expected.dtype, field
         np.testing.assert_array_equal(got, expected, err_msg=field)
+    homes = _plain(sc, 3)["home"]
+    shoppers = np.bincount(homes, minlength=len(platform_terms(sc)))
+    np.testing.assert_array_equal(model.G.pl_shoppers, shoppers)
     if chunk is not None:  # and the whole model is the one built without small chunks
         monkeypatch.undo()
         whole = FastModel(sc, run_rng(3))

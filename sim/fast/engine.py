@@ -58,8 +58,10 @@ from sim.staffing import draw_staff
 from sim.streams import Phase, Purpose, RunStreams, as_streams, state_views
 from sim.vocab import DistributorKind, MemberChannel, Segment, State
 
-_CHUNK = 1 << 22
-"""Uniforms drawn per NumPy call by `_draw_below`: bounds the float64 temporary."""
+_CHUNK = 1 << 16
+"""Consumers per NumPy call where set-up draws uniforms or applies a formula a chunk at a
+time: the float64 temporaries stay in cache and are reused, instead of a fresh
+consumer-sized array each."""
 
 
 def _draw_below(rng: np.random.Generator, p: float, out: np.ndarray) -> None:
@@ -154,7 +156,9 @@ class FastModel:
             k = all_categories.index(name)
             rate = population.need_rates(sc, [name], n, streams.setup(Purpose.NEED_RATES, k))
             need_rate[:, c] = rate[:, 0]
-            need_p[:, c] = rules.daily_need_probability(rate[:, 0])
+            for lo in range(0, n, _CHUNK):  # the formula's temporaries stay small
+                part = rate[lo : lo + _CHUNK, 0]
+                need_p[lo : lo + _CHUNK, c] = rules.daily_need_probability(part)
             del rate
         clock.lap("needs")
         t = population.traits(
@@ -385,9 +389,17 @@ class FastModel:
             "pl_feed": np.array([p.discovery == "feed" for p in terms], dtype=np.bool_),
             "pl_feed_boost": each("feed_boost"),
             "pl_ban_risk": each("ban_risk"),
-            "pl_shoppers": np.bincount(self._homes, minlength=len(terms)).astype(np.int64),
+            "pl_shoppers": self._shoppers(len(terms)),
             "ban_key": self.streams.keys[Phase.PLATFORM_BAN].copy(),
         }
+
+    def _shoppers(self, platforms: int) -> np.ndarray:
+        """Each platform's shoppers (the consumers whose home it is), counted a chunk at a
+        time: a bincount of the int8 homes at once would first widen them all to int64."""
+        counts = np.zeros(platforms, dtype=np.int64)
+        for lo in range(0, self._homes.size, _CHUNK):
+            counts += np.bincount(self._homes[lo : lo + _CHUNK], minlength=platforms)
+        return counts
 
     def _set_split(self, B: Brands, b: int) -> None:
         """Write brand b's split of its ad budget over the platforms (`sim.params.ad_split`)."""
