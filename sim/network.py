@@ -259,13 +259,59 @@ def build_network(params: NetworkParams, n: int, rng: np.random.Generator) -> Ne
     return small_world(n, params.mean_degree, params.rewire, rng)
 
 
+@numba.njit(cache=True)
+def _circle(indptr, indices, n, centre, size, rng):
+    """`circle` on ties, drawing through rng what NumPy would: each node's friends in a
+    `permutation` (numba's is NumPy's shuffle, draw for draw), then uniform `integers`
+    (the same while n - 1 fits in 32 bits). The circle is queue[1:1 + k]; the frontier
+    being scanned is queue[lo:hi], as the people found while scanning the one before."""
+    queue = np.empty(size + 1, np.int64)
+    queue[0] = centre
+    seen = {np.int64(centre)}
+    k = 0
+    lo, hi = 0, 1
+    while lo < hi and k < size:
+        for p in range(lo, hi):
+            node = queue[p]
+            for friend in rng.permutation(indices[indptr[node] : indptr[node + 1]]):
+                f = np.int64(friend)
+                if f not in seen:
+                    seen.add(f)
+                    k += 1
+                    queue[k] = f
+                    if k >= size:
+                        break
+            if k >= size:
+                break
+        lo, hi = hi, k + 1
+    while k < size:
+        f = np.int64(rng.integers(0, n))
+        if f not in seen:
+            seen.add(f)
+            k += 1
+            queue[k] = f
+    return queue[1:]
+
+
 def circle(net: Network, centre: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """The ~`size` people a KOC or distributor radiates to: friends first, then friends of
-    friends (breadth first), then random people if the network runs out."""
+    friends (breadth first), then random people if the network runs out.
+
+    On ties this runs compiled (`_circle`) with the very draws of the Python walk below,
+    which stays for the populations beyond numba's exact range of `integers`."""
     size = min(size, net.n - 1)
     if net.mixing:  # no ties: anyone but the centre
         others = rng.choice(net.n - 1, size=size, replace=False)
         return np.where(others >= centre, others + 1, others).astype(np.int64)
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if net.n - 1 <= _NUMBA_SAME_RANGE:
+        return _circle(net.indptr, net.indices, net.n, centre, size, rng)
+    return _circle_python(net, centre, size, rng)
+
+
+def _circle_python(net: Network, centre: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`circle` on ties in Python, for populations whose draws numba does not match."""
     seen = {centre}
     out: list[int] = []
     frontier = [centre]

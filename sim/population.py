@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim import rules
@@ -45,20 +46,35 @@ def need_rates(sc: Scenario, categories: list[str], n: int, rng: np.random.Gener
     return rng.gamma(shape, 1.0, size=(n, len(categories))) * (means / shape)
 
 
-def traits(sc: Scenario, brands: list[str], n: int, rng: np.random.Generator) -> Traits:
-    """The traits of n consumers towards the named brands (in that order)."""
+def traits(
+    sc: Scenario,
+    brands: list[str],
+    n: int,
+    rng: np.random.Generator,
+    dtype: type = np.float64,
+) -> Traits:
+    """The traits of n consumers towards the named brands (in that order).
+
+    The real-valued traits (α, trust, tolerance, dropout) are drawn in float64 and held in
+    `dtype`: the fast engine asks for float32, the precision it keeps, so each is rounded as
+    soon as it is drawn and no float64 copy of the population outlives its own draw (the
+    same values as rounding them afterwards)."""
     pop = sc.population
-    alpha = gamma(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
+
+    def held(x: np.ndarray) -> np.ndarray:
+        return x if x.dtype == dtype else x.astype(dtype)
+
+    alpha = held(gamma(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, n))
     a, b = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
-    trust = (
+    trust = held(
         rng.beta(a, b, size=n)
         if 0 < pop.platform_trust_mean < 1
         else np.full(n, pop.platform_trust_mean)
     )
     slots = 1 + rng.poisson(rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0), size=n)
     hunter = rng.random(n) < pop.hunter_share
-    tolerance = gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
-    dropout = np.zeros((len(brands), n))
+    tolerance = held(gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n))
+    dropout = np.zeros((len(brands), n), dtype=dtype)
     for k, name in enumerate(brands):
         cat = sc.categories[sc.brands[name].category]
         if 0 < cat.dropout_mean < 1:
@@ -101,6 +117,30 @@ def order_value_means(
             shape = rules.order_value_shape(cv)
             out[:, c] = rng.gamma(shape, 1.0 / shape, size=n)
     return out
+
+
+# ---- the initial funnel
+_INT32_ORDER = 0x7FFFFFFF
+"""Populations up to this size get their order as int32 from `_shuffled32`; numba's
+`random_interval` is NumPy's for every bound below 2**32, so the draws are the same."""
+
+
+@numba.njit(cache=True)
+def _shuffled32(n, rng):
+    """NumPy's `rng.permutation(n)` (its Fisher-Yates shuffle of 0..n-1, the same
+    `random_interval` draws: numba's `shuffle` is a translation of NumPy's) in int32."""
+    order = np.arange(n, dtype=np.int32)
+    rng.shuffle(order)
+    return order
+
+
+def funnel_order(n: int, rng: np.random.Generator) -> np.ndarray:
+    """`rng.permutation(n)`: the order in which the initial funnel fills (aware first, then
+    customers, then members, as prefixes), drawn as NumPy draws it; int32 where it fits,
+    so that a population's order costs 4 bytes a consumer, not 8."""
+    if 0 < n <= _INT32_ORDER:
+        return _shuffled32(n, rng)
+    return rng.permutation(n)
 
 
 # ---- lifecycle operations

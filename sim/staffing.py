@@ -74,8 +74,9 @@ def best_connected(degree: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     score = degree + key
-    top = np.argpartition(-score, k - 1)[:k]
-    return top[np.argsort(-score[top])]
+    np.negative(score, out=score)  # best first, without a second array of the population
+    top = np.argpartition(score, k - 1)[:k]
+    return top[np.argsort(score[top])]
 
 
 def draw_staff(

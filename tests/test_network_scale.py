@@ -248,3 +248,33 @@ def test_unchanged_at_a_million(kind):
     r_ref, r_new = _rngs(2024)
     ref = build_network(params, 1_000_000, r_ref)
     _assert_same(ref, network.build_network(params, 1_000_000, r_new), r_ref, r_new)
+
+
+@pytest.mark.parametrize("bit_generator", BIT_GENERATORS)
+def test_compiled_circle_is_unchanged(bit_generator):
+    """The compiled walk (`network._circle`) finds the people the Python walk found, in the
+    same order, and leaves the Generator where it left it: many centres and sizes, from a
+    single friend to more than the network holds (the random tail), on both kinds of ties."""
+    for kind, n, seed in [("small_world", 500, 5), ("scale_free", 700, 6), ("small_world", 9, 7)]:
+        params = NetworkParams(kind=kind, mean_degree=6, rewire=0.1)
+        net = network.build_network(params, n, np.random.default_rng(seed))
+        r_ref, r_new = _rngs(seed, bit_generator)
+        for centre in range(0, n, max(n // 25, 1)):
+            for size in (1, 4, 37, n // 3, 2 * n):
+                a = circle(net, centre, size, r_ref)
+                b = network.circle(net, centre, size, r_new)
+                assert b.dtype == a.dtype and b.tolist() == a.tolist()
+        assert _state(r_new) == _state(r_ref)
+
+
+def test_python_circle_beyond_numbas_exact_range_is_unchanged(monkeypatch):
+    """Populations past numba's exact range of `integers` walk in Python; a limit below
+    every population here sends them all there."""
+    monkeypatch.setattr(network, "_NUMBA_SAME_RANGE", -1)
+    net = network.build_network(NetworkParams(kind="scale_free", mean_degree=4), 300, _rngs(1)[0])
+    r_ref, r_new = _rngs(3)
+    for centre, size in [(0, 5), (150, 60), (299, 600)]:
+        assert network.circle(net, centre, size, r_new).tolist() == (
+            circle(net, centre, size, r_ref).tolist()
+        )
+    assert _state(r_new) == _state(r_ref)

@@ -5,6 +5,7 @@ strategy reviews and re-staffing. Its ledger has the reference engine's schema.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -57,16 +58,51 @@ from sim.staffing import draw_staff
 from sim.streams import Phase, Purpose, RunStreams, as_streams, state_views
 from sim.vocab import DistributorKind, MemberChannel, Segment, State
 
+_CHUNK = 1 << 16
+"""Consumers per NumPy call where set-up draws uniforms or applies a formula a chunk at a
+time: the float64 temporaries stay in cache and are reused, instead of a fresh
+consumer-sized array each."""
+
+
+def _draw_below(rng: np.random.Generator, p: float, out: np.ndarray) -> None:
+    """out[i] = (a uniform from rng) < p: the same draws and results as
+    `rng.random(out.size) < p` (uniforms take one 64-bit word each, nothing is carried
+    between calls), in chunks, so no consumer-sized float64 temporary is made."""
+    for lo in range(0, out.size, _CHUNK):
+        np.less(rng.random(min(_CHUNK, out.size - lo)), p, out=out[lo : lo + _CHUNK])
+
+
 _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
 """Ledger column of cohort bucket [horizon, source, gmv/pv/n] (`self._book`'s last axes)."""
+
+
+class BuildClock:
+    """Where a model's construction goes: `lap(phase)` at the end of each phase of
+    `FastModel.__init__` adds the seconds since the previous lap to that phase. A clock read
+    per phase; benchmarks/bench_build.py reads `seconds` (and subclasses it to sample memory
+    at the same points)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        """Close `phase`: the time since the previous lap (or the clock's start) is its."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
 
 
 class FastModel:
     """The market of `sim.model.MarketModel`, over arrays. Same constructor and `run`."""
 
+    build_clock: type[BuildClock] = BuildClock
+    """The clock timing the phases of construction (`build_phases` keeps its laps)."""
+
     def __init__(
         self, scenario: Scenario, rng: RunStreams | int | np.random.Generator | None = None
     ):
+        clock = self.build_clock()
         self.streams = streams = as_streams(rng)
         self.rng = streams.setup(Purpose.EVENTS)
         """The Generator single events (`apply_event`) draw from."""
@@ -88,42 +124,70 @@ class FastModel:
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
 
+        clock.lap("ledger")
         self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
+        clock.lap("network")
         # several public platforms: each consumer's home, drawn as in MarketModel.__init__
-        self._homes = np.zeros(n, dtype=np.int64)
+        # (the uniforms in chunks, the same draws), held in the World's int8
+        self._homes = np.zeros(n, dtype=np.int8)
         terms = platform_terms(sc)
         if len(terms) > 1:
             shares = np.array([p.shoppers for p in terms])
-            u = streams.setup(Purpose.PLATFORMS).random(n)
-            self._homes = rules.home_platforms(u, shares)
+            rng_homes = streams.setup(Purpose.PLATFORMS)
+            for lo in range(0, n, _CHUNK):
+                u = rng_homes.random(min(_CHUNK, n - lo))
+                self._homes[lo : lo + _CHUNK] = rules.home_platforms(u, shares)
         self.B = self._brands(cat_names)
         self.G = self._globals()
+        clock.lap("platforms")
 
-        # ---- consumers, drawn as in MarketModel.__init__, from the same streams
+        # ---- consumers, drawn as in MarketModel.__init__, from the same streams, a column
+        # (or a chunk) at a time: no consumers x categories table in float64 is ever held
         ncat = len(cat_names)
         store_access = np.zeros((nb, n), dtype=bool)
         for b, bp in enumerate(self.brand_params):
             if bp.stores > 0:
-                store_access[b] = streams.setup(Purpose.STORES, b).random(n) < bp.store_coverage
+                _draw_below(streams.setup(Purpose.STORES, b), bp.store_coverage, store_access[b])
+        clock.lap("stores")
         all_categories = list(sc.categories)
-        need = np.zeros((n, ncat))
+        need_rate = np.empty((n, ncat), dtype=np.float32)
+        need_p = np.empty((n, ncat), dtype=np.float32)
         for c, name in enumerate(cat_names):
             k = all_categories.index(name)
-            need[:, c] = population.need_rates(sc, [name], n, streams.setup(Purpose.NEED_RATES, k))[
-                :, 0
-            ]
-        t = population.traits(sc, self.brand_names, n, streams.setup(Purpose.TRAITS))
-        catchments = [np.flatnonzero(row).astype(np.int32) for row in store_access]
+            rate = population.need_rates(sc, [name], n, streams.setup(Purpose.NEED_RATES, k))
+            need_rate[:, c] = rate[:, 0]
+            for lo in range(0, n, _CHUNK):  # the formula's temporaries stay small
+                part = rate[lo : lo + _CHUNK, 0]
+                need_p[lo : lo + _CHUNK, c] = rules.daily_need_probability(part)
+            del rate
+        clock.lap("needs")
+        t = population.traits(
+            sc, self.brand_names, n, streams.setup(Purpose.TRAITS), dtype=np.float32
+        )
+        clock.lap("traits")
+        # each brand's catchment: the consumers with store access, ascending (int32, found
+        # a chunk at a time, so no int64 index of the population is made)
         c_ptr = np.zeros(nb + 1, dtype=np.int64)
-        c_ptr[1:] = np.cumsum([c.size for c in catchments])
+        c_ptr[1:] = np.cumsum(np.count_nonzero(store_access, axis=1))
+        c_idx = np.empty(int(c_ptr[-1]), dtype=np.int32)
+        for b in range(nb):
+            w = int(c_ptr[b])
+            for lo in range(0, n, _CHUNK):
+                found = np.flatnonzero(store_access[b, lo : lo + _CHUNK])
+                c_idx[w : w + found.size] = found + lo
+                w += found.size
 
         def per_brand(dtype, fill=0):
+            # zeros come from the allocator's zeroed pages: a table never written costs no
+            # memory, and none costs a pass here
+            if fill == 0:
+                return np.zeros((nb, n), dtype=dtype)
             return np.full((nb, n), fill, dtype=dtype)
 
         net = self.network
         self.W = World(
-            need_rate=need.astype(np.float32),
-            need_p=rules.daily_need_probability(need).astype(np.float32),
+            need_rate=need_rate,
+            need_p=need_p,
             next_need=np.full((n, ncat), -1, dtype=np.int32),
             alpha=t.alpha.astype(np.float32),
             trust=t.trust.astype(np.float32),
@@ -178,7 +242,7 @@ class FastModel:
             d_ptr=np.zeros(1, dtype=np.int64),
             d_idx=np.zeros(0, dtype=np.int32),
             c_ptr=c_ptr,
-            c_idx=np.concatenate(catchments) if catchments else np.zeros(0, dtype=np.int32),
+            c_idx=c_idx,
             adstock=np.zeros(nb),
             budget_spent=np.zeros(nb),
             ad_spend=np.zeros(nb),
@@ -218,16 +282,23 @@ class FastModel:
             ml_list=np.zeros((nb, 0), dtype=np.int32),
             ml_n=np.zeros(nb, dtype=np.int64),
         )
+        del t, c_idx
+        clock.lap("arrays")
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
         self._centres: list[list[int]] = [[] for _ in range(nb)]  # each distributor's person
         for b in range(nb):
             self._staff(b)
+        clock.lap("staff")
         self._layout_staff()
+        clock.lap("staff layout")
         self._draw_birthdays(self.strategies)  # lifecycle operations
+        clock.lap("birthdays")
         self._initial_funnel()
+        clock.lap("initial funnel")
         W, B, _ = self._structs()
         K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
+        clock.lap("start needs")
         # the day's draws: one Generator, pointed at each daily stream in turn by the
         # compiled day through its state memory; the table the kernels take (`K.step`):
         # (state words, state flags, phases' key words, kept streams per brand, scratch,
@@ -247,6 +318,9 @@ class FastModel:
         # same Generator and resumes the interrupted one: the kernels reach its memory
         self.W = self.W._replace(draw_words=words, draw_flags=flags)
         self._drop_refs()
+        clock.lap("day state")
+        self.build_phases = clock.seconds
+        """Seconds each phase of the construction took (`BuildClock`), in order."""
 
     # ------------------------------------------------------------------ set-up helpers
     def _order_value_means(self, cat_names: list[str]) -> np.ndarray:
@@ -323,9 +397,17 @@ class FastModel:
             "pl_feed": np.array([p.discovery == "feed" for p in terms], dtype=np.bool_),
             "pl_feed_boost": each("feed_boost"),
             "pl_ban_risk": each("ban_risk"),
-            "pl_shoppers": np.bincount(self._homes, minlength=len(terms)).astype(np.int64),
+            "pl_shoppers": self._shoppers(len(terms)),
             "ban_key": self.streams.keys[Phase.PLATFORM_BAN].copy(),
         }
+
+    def _shoppers(self, platforms: int) -> np.ndarray:
+        """Each platform's shoppers (the consumers whose home it is), counted a chunk at a
+        time: a bincount of the int8 homes at once would first widen them all to int64."""
+        counts = np.zeros(platforms, dtype=np.int64)
+        for lo in range(0, self._homes.size, _CHUNK):
+            counts += np.bincount(self._homes[lo : lo + _CHUNK], minlength=platforms)
+        return counts
 
     def _set_split(self, B: Brands, b: int) -> None:
         """Write brand b's split of its ad budget over the platforms (`sim.params.ad_split`)."""
@@ -417,8 +499,8 @@ class FastModel:
         glo = np.zeros(nb, dtype=np.int64)
         glo[1:] = np.cumsum(counts)[:-1]
         ghi = glo + counts
-        # members' guides as positions within their brand, before the layout moves
-        local = [np.where(W.m_guide[b] >= 0, W.m_guide[b] - W.b_glo[b], -1) for b in range(nb)]
+        # members keep their guides' positions within their brand (the old W.b_glo) as the
+        # layout moves the brand's block of guides to glo
         total = int(sum(counts))
         g_brand = np.repeat(np.arange(nb, dtype=np.int32), counts)
         g_cap = B.guide_capacity[g_brand].astype(np.int32)
@@ -430,8 +512,8 @@ class FastModel:
         g_len = np.zeros(total, dtype=np.int32)
         b_full = np.zeros(nb, dtype=np.int64)
         for b in range(nb):
-            W.m_guide[b] = np.where(local[b] >= 0, local[b] + glo[b], -1)
             members = np.flatnonzero(W.m_guide[b] >= 0)
+            W.m_guide[b, members] = W.m_guide[b, members] - W.b_glo[b] + glo[b]
             guides = W.m_guide[b, members]
             np.add.at(g_n, guides, 1)
             reach = members[~W.m_muted[b, members]]
@@ -479,11 +561,19 @@ class FastModel:
             self.W.birthday[:] = population.birthdays(self.n_consumers, rng)
 
     def _initial_funnel(self) -> None:
+        """MarketModel._initial_funnel: per brand, a permutation of the consumers from its
+        own set-up stream (`Purpose.FUNNEL`), whose first `aware` are aware, first
+        `customers` customers and first `members` members (`K.initial_funnel`). A brand with
+        nobody aware at the start is skipped, permutation and all: its stream serves nothing
+        else in this engine, so the draws it would take change nothing."""
         n = self.n_consumers
         for b, bp in enumerate(self.brand_params):
             init = bp.initial
+            n_aware = round(init.aware * n)
+            if n_aware <= 0:
+                continue
             rng = self.streams.setup(Purpose.FUNNEL, b)
-            order = rng.permutation(n)
+            order = population.funnel_order(n, rng)
             st = self.strategies[b]
             has_guides = self.W.b_ghi[b] > self.W.b_glo[b]
             preferred = (
@@ -496,13 +586,14 @@ class FastModel:
                 self._L,
                 b,
                 order,
-                round(init.aware * n),
+                n_aware,
                 round(init.customers * n),
                 round(init.members * n),
                 init.last_purchase_within,
                 preferred,
                 rng,
             )
+            del order
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:

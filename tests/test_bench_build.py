@@ -1,0 +1,51 @@
+"""Plumbing of benchmarks/bench_build.py at a tiny size (the benchmark itself never runs in
+the test suite): one in-process cell, every workload's scenario validates, the table."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import load_scenario
+
+PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_build.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_build", PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_build"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("bench_build", None)
+    sys.modules.pop("bench_fast", None)
+
+
+def test_one_tiny_cell(bench):
+    cell = bench.measure_cell("three", 400, 2)
+    assert cell["consumers"] == 400 and len(cell["totals"]) == 2
+    phases = cell["phases"]
+    for phase in ("network", "traits", "needs", "staff", "initial funnel", "start needs"):
+        assert phase in phases and phases[phase] >= 0.0
+    assert sum(phases.values()) <= max(cell["totals"]) + 1e-6
+    table = bench.format_cell(cell)
+    assert "three · 400 consumers" in table and "initial funnel" in table
+
+
+@pytest.mark.parametrize("workload", ["bass", "national", "three", "three-national"])
+def test_every_workload_validates(bench, workload):
+    name, over = bench.overrides(workload, 10_000_000)
+    sc = load_scenario(name, over)
+    assert sc.run.consumers == 10_000_000
+
+
+def test_bad_arguments_exit_cleanly(bench):
+    with pytest.raises(SystemExit) as err:
+        bench.parse_args(["--repeats", "0"])
+    assert err.value.code == 2
+    with pytest.raises(ValueError, match="unknown workload"):
+        bench.overrides("nowhere", 10)
