@@ -107,13 +107,23 @@ def test_bad_option_is_one_line_and_exit_2():
     assert out.returncode == 2 and "--sizes" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_starsim_cell_where_its_environment_exists(bench):
+def _starsim_cell(bench, engine: str):
     python = bench._venv_python(bench.default_venv())
     if bench._installed_version(python) != bench.PEER_VERSION:
         pytest.skip("no Starsim environment (created by the benchmark on first use)")
     p, q = bench.bass_parameters(1_000)
-    for engine in ("starsim-min", "starsim-pool"):
-        spec = bench.CellSpec(engine, 1_000, days=91, repeats=1, p=p, q=q, warmup=False)
-        cell = bench.measure_cell(spec, python, timeout=300, echo=lambda line: None)
-        assert cell.ok, cell.error
-        assert len(cell.run) == 1 and 0.4 < cell.share(91) < 0.8
+    spec = bench.CellSpec(engine, 1_000, days=91, repeats=1, p=p, q=q, warmup=False)
+    cell = bench.measure_cell(spec, python, timeout=300, echo=lambda line: None)
+    assert cell.ok, cell.error
+    assert len(cell.run) == 1 and cell.version.startswith("starsim 3.7.2")
+    # the same Bass process as Siyu's: about 62% adopted after 91 days
+    assert 0.4 < cell.share(91) < 0.8
+
+
+def test_starsim_minimal_module_where_its_environment_exists(bench):
+    _starsim_cell(bench, "starsim-min")
+
+
+@pytest.mark.heavy  # a second Starsim import (~5 s of CPU)
+def test_starsim_mixing_pool_where_its_environment_exists(bench):
+    _starsim_cell(bench, "starsim-pool")
