@@ -76,7 +76,9 @@ TARGET_RATIO = 2.0
 CHECK_DAYS = (91, 365)
 """Days after which each simulator's adopter share is set beside the Bass curve: mid-rise
 (F = 0.62) and the year's end (F = 1.00)."""
-WARMUP_CONSUMERS, WARMUP_DAYS = 1_000, 5
+WARMUP_CONSUMERS, WARMUP_DAYS = 5_000, 5
+"""The warm-up run: above Starsim's 2,000-agent switch to its Numba indexing kernels, so
+those compile in it too, not in the first measured run."""
 ENGINES = ("siyu", "starsim-min", "starsim-pool")
 LABELS = {
     "siyu": "Siyu fast",
