@@ -108,6 +108,17 @@ def default_venv() -> Path:
 
 # ---------------------------------------------------------------------------- results
 @dataclass
+class Once:
+    """One measured run: wall seconds of build and run, CPU seconds of both, adopter shares
+    after CHECK_DAYS (nan past the run's end)."""
+
+    build: float
+    run: float
+    cpu: float
+    shares: list[float]
+
+
+@dataclass
 class CellSpec:
     """One simulator at one size, measured by a fresh subprocess (`--cell`)."""
 
@@ -129,6 +140,7 @@ class Cell:
     days: int
     build: list[float] = field(default_factory=list)
     run: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of build + run
     shares: list[list[float]] = field(default_factory=list)  # per repeat, at CHECK_DAYS
     import_seconds: float = 0.0
     warmup_seconds: float = 0.0
@@ -149,6 +161,12 @@ class Cell:
         if not self.ok:
             return float("nan")
         return statistics.median(b + r for b, r in zip(self.build, self.run, strict=True))
+
+    @property
+    def cpu_total(self) -> float:
+        """Median CPU seconds of build + run: what the run cost when the machine is shared
+        (both simulators are single-threaded, so on a quiet machine it is the wall time)."""
+        return statistics.median(self.cpu) if self.ok and self.cpu else float("nan")
 
     @property
     def build_median(self) -> float:
@@ -229,22 +247,22 @@ def bass_curve(day: int, p: float, q: float) -> float:
 
 
 # ---------------------------------------------------------------------------- Siyu cell
-def _siyu_once(consumers: int, days: int, seed: int) -> tuple[float, float, list[float]]:
-    """One Siyu run: (build s, run s, adopter shares at CHECK_DAYS)."""
+def _siyu_once(consumers: int, days: int, seed: int) -> Once:
+    """One Siyu run: build and run seconds, their CPU seconds, adopter shares."""
     from sim.protocol import build_engine
     from sim.runner import run_rng
     from sim.scenario import load_scenario
 
     sc = load_scenario(SCENARIO, bass_overrides(consumers, days))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = build_engine("fast", sc, run_rng(seed))
     t1 = time.perf_counter()
     model.run()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     ever = model.ledger.data["stock_ever_customers"][:, 0]
     shares = [float(ever[d - 1]) / consumers if d <= days else float("nan") for d in CHECK_DAYS]
     del model
-    return t1 - t0, t2 - t1, shares
+    return Once(t1 - t0, t2 - t1, c2 - c0, shares)
 
 
 def _siyu_version() -> str:
@@ -321,16 +339,14 @@ def _starsim_sim(engine: str, consumers: int, days: int, p: float, q: float, see
     return ss.Sim(diseases=sis, networks=pool, interventions=Importation(p, "sis"), **common)
 
 
-def _starsim_once(
-    engine: str, consumers: int, days: int, p: float, q: float, seed: int
-) -> tuple[float, float, list[float]]:
-    """One Starsim run: (build s, run s, adopter shares at CHECK_DAYS)."""
-    t0 = time.perf_counter()
+def _starsim_once(engine: str, consumers: int, days: int, p: float, q: float, seed: int) -> Once:
+    """One Starsim run: build and run seconds, their CPU seconds, adopter shares."""
+    t0, c0 = time.perf_counter(), time.process_time()
     sim = _starsim_sim(engine, consumers, days, p, q, seed)
     sim.init()
     t1 = time.perf_counter()
     sim.run()
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     if engine == "starsim-min":
         (bass,) = (m for m in sim.modules if type(m).__name__ == "Bass")
         counts = bass.results.n_adopted
@@ -340,7 +356,7 @@ def _starsim_once(
         raise RuntimeError(f"Starsim ran {len(counts)} steps, not {days}")
     shares = [float(counts[d - 1]) / consumers if d <= days else float("nan") for d in CHECK_DAYS]
     del sim
-    return t1 - t0, t2 - t1, shares
+    return Once(t1 - t0, t2 - t1, c2 - c0, shares)
 
 
 def _starsim_version() -> str:
@@ -365,7 +381,7 @@ def run_cell(spec: CellSpec, echo: Echo | None = None) -> Cell:
     cell.version = _siyu_version() if siyu else _starsim_version()
     cell.import_seconds = time.perf_counter() - t_start
 
-    def once(consumers: int, days: int, seed: int) -> tuple[float, float, list[float]]:
+    def once(consumers: int, days: int, seed: int) -> Once:
         if siyu:
             return _siyu_once(consumers, days, seed)
         return _starsim_once(spec.engine, consumers, days, spec.p, spec.q, seed)
@@ -378,15 +394,17 @@ def run_cell(spec: CellSpec, echo: Echo | None = None) -> Cell:
     cell.baseline_rss = status_bytes("VmRSS")
     cell.peak_reset = reset_peak()
     for k in range(spec.repeats):
-        build, run, shares = once(spec.consumers, spec.days, k + 1)
+        one = once(spec.consumers, spec.days, k + 1)
         gc.collect()
-        cell.build.append(build)
-        cell.run.append(run)
-        cell.shares.append(shares)
+        cell.build.append(one.build)
+        cell.run.append(one.run)
+        cell.cpu.append(one.cpu)
+        cell.shares.append(one.shares)
         if echo is not None:
             echo(
                 f"    {spec.engine} · {spec.consumers:,} · run {k + 1}/{spec.repeats} · "
-                f"build {build:.2f} s · run {run:.2f} s · share {shares[-1]:.4f}"
+                f"build {one.build:.2f} s · run {one.run:.2f} s · CPU {one.cpu:.2f} s · "
+                f"share {one.shares[-1]:.4f}"
             )
     cell.peak_rss = status_bytes("VmHWM") if cell.peak_reset else 0
     if not cell.peak_rss:  # no /proc, or no reset: the process's lifetime peak
@@ -580,7 +598,8 @@ def peer_table(
     """Measure the Bass workload at each size: Siyu, then (with `peer` and its environment
     available) Starsim's minimal module and its mixing pool, each cell a fresh subprocess.
     One dict per size: consumers, days, p, q, `bass` (F at CHECK_DAYS), `cells` (engine ->
-    Cell), `ratio` (Starsim-min total / Siyu total, nan without both), `judged` (the size is
+    Cell), `ratio` (Starsim-min total / Siyu total, nan without both; `ratio_cpu` the same of
+    CPU seconds), `judged` (the size is
     one of the target's) and `met` (ratio >= TARGET_RATIO; None when not judged or not
     measured); the first dict also carries `peer_note` (why Starsim is absent, or "")."""
     python, note = (None, "--no-peer given") if not peer else ensure_peer(venv, echo)
@@ -599,9 +618,10 @@ def peer_table(
             cells[engine] = measure_cell(spec, exe, timeout, echo, threads)
             echo(format_cell(cells[engine]))
         siyu, ss_min = cells.get("siyu"), cells.get("starsim-min")
-        ratio = float("nan")
+        ratio = ratio_cpu = float("nan")
         if siyu is not None and ss_min is not None and siyu.ok and ss_min.ok:
             ratio = ss_min.total / siyu.total
+            ratio_cpu = ss_min.cpu_total / siyu.cpu_total
         judged = n in JUDGED_AT and days == DAYS
         rows.append(
             {
@@ -612,6 +632,7 @@ def peer_table(
                 "bass": {d: bass_curve(d, p, q) for d in CHECK_DAYS if d <= days},
                 "cells": cells,
                 "ratio": ratio,
+                "ratio_cpu": ratio_cpu,
                 "judged": judged,
                 "met": (ratio >= TARGET_RATIO) if judged and ratio == ratio else None,
                 "peer_note": note if not rows else "",
@@ -632,6 +653,10 @@ def _mem(cell: Cell | None) -> str:
     if cell is None or not cell.ok:
         return "–"
     return f"{cell.bytes_per_consumer:,.0f}"
+
+
+def _ratio(x: float) -> str:
+    return "–" if x != x else f"{x:.2f}x"
 
 
 def _fmt_n(n: int) -> str:
@@ -659,11 +684,10 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
     if note:
         out.append(f"Starsim peer not measured: {note}")
     head = ("N", *(LABELS[e] for e in ENGINES), "B/consumer (Siyu / min / pool)")
-    head += ("Siyu ÷ Starsim-min", "target", "met")
+    head += ("Siyu ÷ Starsim-min", "(CPU)", "target", "met")
     body = []
     for r in rows:
         cells = r["cells"]
-        ratio = r["ratio"]
         target = f">= {TARGET_RATIO:.0f}x" if r["judged"] else ""
         met = "" if not r["judged"] else "n/a" if r["met"] is None else "yes" if r["met"] else "NO"
         body.append(
@@ -671,7 +695,8 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
                 _fmt_n(r["consumers"]),
                 *(_secs(cells.get(e)) for e in ENGINES),
                 " / ".join(_mem(cells.get(e)) for e in ENGINES),
-                "–" if ratio != ratio else f"{ratio:.2f}x",
+                _ratio(r["ratio"]),
+                _ratio(r.get("ratio_cpu", float("nan"))),
                 target,
                 met,
             )
@@ -691,7 +716,8 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
     out += _grid(head, body)
     out.append(
         "seconds: median of build + run (build: population and network); memory: peak RSS "
-        "above the import baseline per consumer; ratio: Starsim-min ÷ Siyu seconds"
+        "above the import baseline per consumer; ratio: Starsim-min ÷ Siyu seconds, (CPU) "
+        "the same of CPU seconds (a shared machine's fairer figure); the target judges seconds"
     )
     return "\n".join(out)
 
@@ -701,12 +727,13 @@ def format_cell(cell: Cell) -> str:
     if not cell.ok:
         return f"  {cell.engine} {cell.consumers:,}: FAILED ({cell.error})"
     runs = ", ".join(f"{b:.2f}+{r:.2f}" for b, r in zip(cell.build, cell.run, strict=True))
+    peak = f"peak {cell.peak_rss / 1e9:.2f} GB (baseline {cell.baseline_rss / 1e9:.2f} GB"
+    peak += "" if cell.peak_reset else ", peak not reset after warm-up"
     return (
         f"  {cell.engine} {cell.consumers:,} × {cell.days} d · build+run [{runs}] s · "
-        f"median {cell.total:.2f} s · import {cell.import_seconds:.1f} s · warm-up "
-        f"{cell.warmup_seconds:.1f} s · subprocess {cell.wall_seconds:.1f} s · peak "
-        f"{cell.peak_rss / 1e9:.2f} GB (baseline {cell.baseline_rss / 1e9:.2f} GB"
-        f"{'' if cell.peak_reset else ', peak not reset after warm-up'}) · {cell.version}"
+        f"median {cell.total:.2f} s (CPU {cell.cpu_total:.2f} s) · import "
+        f"{cell.import_seconds:.1f} s · warm-up {cell.warmup_seconds:.1f} s · subprocess "
+        f"{cell.wall_seconds:.1f} s · {peak}) · {cell.version}"
     )
 
 
@@ -767,6 +794,7 @@ def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for e, c in r["cells"].items():
             cells[e] = asdict(c) | {
                 "total_median": c.total,
+                "cpu_median": c.cpu_total,
                 "bytes_per_consumer": c.bytes_per_consumer,
             }
         out.append(r | {"cells": cells, "bass": {str(d): f for d, f in r["bass"].items()}})
@@ -778,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cell:
         _child(args.cell)
         return 0
+    if args.json and not args.json.resolve().parent.is_dir():
+        print(f"--json: no folder {args.json.resolve().parent}", file=sys.stderr)
+        return 2
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     repeats = args.repeats or (1 if args.quick else 3)
     print(
@@ -801,7 +832,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"target judged only at {', '.join(map(_fmt_n, JUDGED_AT))} × {DAYS} days")
     print(format_peer(rows))
     if args.json:
-        args.json.write_text(json.dumps(rows_json(rows), indent=1))
+        try:
+            args.json.write_text(json.dumps(rows_json(rows), indent=1))
+        except OSError as exc:
+            print(f"--json: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     failed = any(not c.ok for r in rows for c in r["cells"].values())
     return 1 if failed else 0
 

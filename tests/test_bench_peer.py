@@ -40,8 +40,8 @@ def test_scaled_workload_keeps_p_and_q(bench):
 
 def _fake_cell(bench, engine: str, n: int, seconds: float, share: float):
     return bench.Cell(
-        engine, n, 365, build=[0.1 * seconds], run=[0.9 * seconds], shares=[[0.6, share]],
-        baseline_rss=1_000, peak_rss=1_000 + 100 * n,
+        engine, n, 365, build=[0.1 * seconds], run=[0.9 * seconds], cpu=[0.8 * seconds],
+        shares=[[0.6, share]], baseline_rss=1_000, peak_rss=1_000 + 100 * n,
     )  # fmt: skip
 
 
@@ -50,7 +50,8 @@ def test_one_tiny_siyu_cell_in_process(bench):
     lines: list[str] = []
     cell = bench.run_cell(spec, echo=lines.append)
     assert cell.ok and (cell.consumers, cell.days) == (400, 91)
-    assert len(cell.run) == len(cell.build) == len(cell.shares) == 2
+    assert len(cell.run) == len(cell.build) == len(cell.cpu) == len(cell.shares) == 2
+    assert cell.cpu_total > 0
     assert cell.total > 0 and cell.peak_rss > 0 and cell.bytes_per_consumer >= 0
     # after 91 days of p = 0.002857 and q = 0.03 about 62% have adopted (Bass); the year's
     # end is past this run, so it is not reported
@@ -61,8 +62,10 @@ def test_one_tiny_siyu_cell_in_process(bench):
 def test_table_ratio_and_target(bench):
     rows = []
     for n, siyu, ss_min in ((100_000, 1.0, 1.5), (1_000_000, 1.0, 2.5)):
+        siyu_cell = _fake_cell(bench, "siyu", n, siyu, 0.9999)
+        siyu_cell.cpu = [0.5 * siyu]  # a loaded machine: less CPU than wall time
         cells = {
-            "siyu": _fake_cell(bench, "siyu", n, siyu, 0.9999),
+            "siyu": siyu_cell,
             "starsim-min": _fake_cell(bench, "starsim-min", n, ss_min, 0.9998),
             "starsim-pool": bench.Cell("starsim-pool", n, 365, error="timed out after 9 s"),
         }
@@ -71,16 +74,20 @@ def test_table_ratio_and_target(bench):
         met = (ratio >= bench.TARGET_RATIO) if judged else None
         bass = {91: 0.62, 365: 0.9999}
         rows.append(dict(consumers=n, days=365, p=0.002857, q=0.03, bass=bass, cells=cells,
-                         ratio=ratio, judged=judged, met=met, peer_note=""))  # fmt: skip
+                         ratio=ratio, ratio_cpu=0.8 * ss_min / (0.5 * siyu), judged=judged,
+                         met=met, peer_note=""))  # fmt: skip
     text = bench.format_peer(rows)
     lines = text.splitlines()
     row_1m = next(x for x in lines if x.startswith("1M "))
-    assert "2.50x" in row_1m and ">= 2x" in row_1m and row_1m.endswith("yes")
+    assert "2.50x" in row_1m and "4.00x" in row_1m and ">= 2x" in row_1m
+    assert row_1m.endswith("yes")
     row_100k = next(x for x in lines if x.startswith("100k "))
     assert "1.50x" in row_100k and ">= 2x" not in row_100k
     assert "failed (timed out" in row_100k and "100 / 100 / –" in row_100k
     assert any(x.startswith("1M ") and " 91 " in x and "0.6000" in x for x in lines)
-    assert bench.rows_json(rows)[1]["cells"]["siyu"]["total_median"] == pytest.approx(1.0)
+    as_json = bench.rows_json(rows)[1]["cells"]["siyu"]
+    assert as_json["total_median"] == pytest.approx(1.0)
+    assert as_json["cpu_median"] == pytest.approx(0.5)
 
 
 def test_without_the_peer_siyu_alone(bench, monkeypatch):
