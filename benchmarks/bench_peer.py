@@ -29,7 +29,9 @@ Printed per size: median build and run seconds of each; memory above the import 
 per consumer (peak RSS of the repeats, VmHWM reset after the warm-up where the kernel allows,
 minus the RSS after imports and warm-up); the ratio Siyu / Starsim-min speed, build included
 (median Starsim-min build + run over median Siyu build + run), judged against the target
-(>= 2x) at 1M and 10M; and the share of adopters after 91 and 365 days of each simulator
+(>= 2x) at 1M and 10M, and the same ratio of CPU seconds (the cell's process time over build
+and run: on a shared machine the fairer figure, since other work inflates wall time); and
+the share of adopters after 91 and 365 days of each simulator
 beside the Bass curve F(t) (closed form, `sim.rules.bass_cdf`), so the two do the same work.
 
 Starsim lives in a separate virtual environment that this script creates on first use
