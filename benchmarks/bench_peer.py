@@ -152,6 +152,7 @@ class Cell:
     peak_reset: bool = False
     version: str = ""
     error: str = ""
+    note: str = ""  # fewer runs than asked: why it stopped
 
     @property
     def ok(self) -> bool:
@@ -370,9 +371,12 @@ def _starsim_version() -> str:
 
 
 # ---------------------------------------------------------------------------- the child
-def run_cell(spec: CellSpec, echo: Echo | None = None) -> Cell:
+def run_cell(
+    spec: CellSpec, echo: Echo | None = None, partial: Callable[[Cell], None] | None = None
+) -> Cell:
     """Measure a cell in this process (the subprocess calls this): imports, an optional
-    warm-up at a tiny size, the baseline RSS, then `repeats` runs (seeds 1..n)."""
+    warm-up at a tiny size, the baseline RSS, then `repeats` runs (seeds 1..n); `partial`
+    gets the cell so far after each run (so a cell cut short keeps the runs it finished)."""
     if str(HERE) not in sys.path:  # imported from elsewhere (the tests)
         sys.path.insert(0, str(HERE))
     from bench_fast import _maxrss_bytes, reset_peak, status_bytes
@@ -402,22 +406,28 @@ def run_cell(spec: CellSpec, echo: Echo | None = None) -> Cell:
         cell.run.append(one.run)
         cell.cpu.append(one.cpu)
         cell.shares.append(one.shares)
+        cell.peak_rss = status_bytes("VmHWM") if cell.peak_reset else 0
+        if not cell.peak_rss:  # no /proc, or no reset: the process's lifetime peak
+            cell.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
+        cell.wall_seconds = time.perf_counter() - t_start
         if echo is not None:
             echo(
                 f"    {spec.engine} · {spec.consumers:,} · run {k + 1}/{spec.repeats} · "
                 f"build {one.build:.2f} s · run {one.run:.2f} s · CPU {one.cpu:.2f} s · "
                 f"share {one.shares[-1]:.4f}"
             )
-    cell.peak_rss = status_bytes("VmHWM") if cell.peak_reset else 0
-    if not cell.peak_rss:  # no /proc, or no reset: the process's lifetime peak
-        cell.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
-    cell.wall_seconds = time.perf_counter() - t_start
+        if partial is not None and k + 1 < spec.repeats:
+            partial(cell)
     return cell
 
 
 def _child(payload: str) -> None:
     spec = CellSpec(**json.loads(payload))
-    cell = run_cell(spec, echo=lambda line: print(line, file=sys.stderr, flush=True))
+    cell = run_cell(
+        spec,
+        echo=lambda line: print(line, file=sys.stderr, flush=True),
+        partial=lambda c: print("PARTIAL " + json.dumps(asdict(c)), flush=True),
+    )
     print("RESULT " + json.dumps(asdict(cell)), flush=True)
 
 
@@ -475,13 +485,15 @@ def measure_cell(
 
     timer = threading.Timer(timeout, kill)
     timer.start()
-    payload, tail = None, []
+    payload, so_far, tail = None, None, []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")
             if line.startswith("RESULT "):
                 payload = json.loads(line[len("RESULT ") :])
+            elif line.startswith("PARTIAL "):
+                so_far = json.loads(line[len("PARTIAL ") :])
             else:
                 tail = [*tail[-19:], line]
                 echo(line)
@@ -492,18 +504,27 @@ def measure_cell(
     finally:
         timer.cancel()
     wall = time.perf_counter() - t0
-    if payload is not None and proc.returncode == 0:
-        cell = Cell(**{k: v for k, v in payload.items() if k in Cell.__dataclass_fields__})
+
+    def from_json(data: dict[str, Any]) -> Cell:
+        cell = Cell(**{k: v for k, v in data.items() if k in Cell.__dataclass_fields__})
         cell.wall_seconds = wall
         return cell
-    cell = Cell(spec.engine, spec.consumers, spec.days, wall_seconds=wall)
+
+    if payload is not None and proc.returncode == 0:
+        return from_json(payload)
     if timed_out.is_set():
-        cell.error = f"timed out after {timeout:.0f} s"
+        why = f"timed out after {timeout:.0f} s"
     elif proc.returncode == -9:
-        cell.error = "killed (SIGKILL: out of memory?)"
+        why = "killed (SIGKILL: out of memory?)"
     else:
         last = next((x for x in reversed(tail) if x.strip()), "")
-        cell.error = f"exit code {proc.returncode}: {last[-200:]}"
+        why = f"exit code {proc.returncode}: {last[-200:]}"
+    if so_far is not None:  # the runs finished before it stopped still count
+        cell = from_json(so_far)
+        cell.note = f"{why}: {len(cell.run)} of {spec.repeats} runs"
+        echo(f"[{spec.engine}] cut short: {cell.note}")
+        return cell
+    cell = Cell(spec.engine, spec.consumers, spec.days, wall_seconds=wall, error=why)
     echo(f"[{spec.engine}] FAILED: {cell.error}")
     return cell
 
@@ -648,7 +669,8 @@ def _secs(cell: Cell | None) -> str:
         return "–"
     if not cell.ok:
         return f"failed ({cell.error[:40]})"
-    return f"{cell.total:.2f} s ({cell.build_median:.2f} build)"
+    short = " *" if cell.note else ""
+    return f"{cell.total:.2f} s ({cell.build_median:.2f} build){short}"
 
 
 def _mem(cell: Cell | None) -> str:
@@ -704,6 +726,8 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
             )
         )
     out += _grid(head, body)
+    if any(c.note for r in rows for c in r["cells"].values()):
+        out.append("* fewer runs than asked (the cell timed out or was killed): see its detail")
     out.append("")
     head = ("N", "day", "Bass F", *(LABELS[e] for e in ENGINES))
     body = []
@@ -736,6 +760,7 @@ def format_cell(cell: Cell) -> str:
         f"median {cell.total:.2f} s (CPU {cell.cpu_total:.2f} s) · import "
         f"{cell.import_seconds:.1f} s · warm-up {cell.warmup_seconds:.1f} s · subprocess "
         f"{cell.wall_seconds:.1f} s · {peak}) · {cell.version}"
+        + (f" · CUT SHORT: {cell.note}" if cell.note else "")
     )
 
 
@@ -839,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"--json: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
             return 2
-    failed = any(not c.ok for r in rows for c in r["cells"].values())
+    failed = any(not c.ok or c.note for r in rows for c in r["cells"].values())
     return 1 if failed else 0
 
 

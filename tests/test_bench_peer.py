@@ -5,7 +5,9 @@ benchmark's Starsim environment already exists (skipped otherwise)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import json
 import math
 import subprocess
 import sys
@@ -105,6 +107,23 @@ def test_without_the_peer_siyu_alone(bench, monkeypatch):
     assert "Starsim peer unavailable: no network; reporting Siyu alone" in lines
     assert math.isnan(rows[0]["ratio"]) and rows[0]["met"] is None
     assert bench.format_peer(rows).splitlines()[0] == "Starsim peer not measured: no network"
+
+
+def test_a_cell_cut_short_keeps_its_finished_runs(bench, tmp_path):
+    # a stand-in interpreter: one run reported, then the process dies
+    done = bench.Cell("siyu", 500, 365, build=[0.1], run=[0.4], cpu=[0.5], shares=[[0.6, 1.0]])
+    fake = tmp_path / "python"
+    line = "PARTIAL " + json.dumps(dataclasses.asdict(done))
+    fake.write_text(f"#!/bin/sh\necho 'warming up'\necho '{line}'\nexit 3\n")
+    fake.chmod(0o755)
+    spec = bench.CellSpec("siyu", 500, repeats=3)
+    lines: list[str] = []
+    cell = bench.measure_cell(spec, fake, timeout=60, echo=lines.append)
+    assert cell.ok and cell.run == [0.4] and cell.note == "exit code 3: warming up: 1 of 3 runs"
+    assert "warming up" in lines and bench.format_cell(cell).endswith(cell.note)
+    fake.write_text("#!/bin/sh\necho 'no luck'\nexit 3\n")
+    cell = bench.measure_cell(spec, fake, timeout=60, echo=lines.append)
+    assert not cell.ok and cell.error == "exit code 3: no luck"
 
 
 def test_bad_option_is_one_line_and_exit_2():
