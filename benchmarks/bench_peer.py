@@ -31,8 +31,9 @@ minus the RSS after imports and warm-up); the ratio Siyu / Starsim-min speed, bu
 (median Starsim-min build + run over median Siyu build + run), judged against the target
 (>= 2x) at 1M and 10M, and the same ratio of CPU seconds (the cell's process time over build
 and run: on a shared machine the fairer figure, since other work inflates wall time); and
-the share of adopters after 91 and 365 days of each simulator
-beside the Bass curve F(t) (closed form, `sim.rules.bass_cdf`), so the two do the same work.
+the share of adopters after 91 and 365 days of each simulator beside the Bass curve F(t)
+(closed form, `sim.rules.bass_cdf`) and the expected path of the daily recursion
+F' = F + (1 - F)(1 - (1 - p)(1 - q F)), so the simulators are seen to do the same work.
 
 Starsim lives in a separate virtual environment that this script creates on first use
 (default ~/.cache/siyu-bench/starsim-3.7.2, or --peer-venv / SIYU_PEER_VENV): `python -m
@@ -247,6 +248,16 @@ def bass_curve(day: int, p: float, q: float) -> float:
     from sim import rules
 
     return float(rules.bass_cdf(day, -math.log1p(-p), q))
+
+
+def bass_daily(day: int, p: float, q: float) -> float:
+    """The adopter share after `day` days of the daily recursion both Starsim variants and
+    the minimal module's docstring state, F' = F + (1 - F)(1 - (1 - p)(1 - q F)): the
+    expected path of a day-by-day process, a little behind the closed form."""
+    share = 0.0
+    for _ in range(day):
+        share += (1.0 - share) * (1.0 - (1.0 - p) * (1.0 - q * share))
+    return share
 
 
 # ---------------------------------------------------------------------------- Siyu cell
@@ -653,6 +664,7 @@ def peer_table(
                 "p": p,
                 "q": q,
                 "bass": {d: bass_curve(d, p, q) for d in CHECK_DAYS if d <= days},
+                "daily": {d: bass_daily(d, p, q) for d in CHECK_DAYS if d <= days},
                 "cells": cells,
                 "ratio": ratio,
                 "ratio_cpu": ratio_cpu,
@@ -729,7 +741,7 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
     if any(c.note for r in rows for c in r["cells"].values()):
         out.append("* fewer runs than asked (the cell timed out or was killed): see its detail")
     out.append("")
-    head = ("N", "day", "Bass F", *(LABELS[e] for e in ENGINES))
+    head = ("N", "day", "Bass F", "daily recursion", *(LABELS[e] for e in ENGINES))
     body = []
     for r in rows:
         for d, f in r["bass"].items():
@@ -738,7 +750,8 @@ def format_peer(rows: list[dict[str, Any]]) -> str:
                 cell = r["cells"].get(e)
                 s = cell.share(d) if cell is not None else float("nan")
                 shares.append("–" if s != s else f"{s:.4f}")
-            body.append((_fmt_n(r["consumers"]), str(d), f"{f:.4f}", *shares))
+            daily = r.get("daily", {}).get(d, float("nan"))
+            body.append((_fmt_n(r["consumers"]), str(d), f"{f:.4f}", f"{daily:.4f}", *shares))
     out += _grid(head, body)
     out.append(
         "seconds: median of build + run (build: population and network); memory: peak RSS "
@@ -824,7 +837,8 @@ def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "cpu_median": c.cpu_total,
                 "bytes_per_consumer": c.bytes_per_consumer,
             }
-        out.append(r | {"cells": cells, "bass": {str(d): f for d, f in r["bass"].items()}})
+        curves = {k: {str(d): f for d, f in r.get(k, {}).items()} for k in ("bass", "daily")}
+        out.append(r | {"cells": cells} | curves)
     return out
 
 
