@@ -34,8 +34,9 @@ def test_helper_is_compiled_once_for_constant_arguments() -> None:
 
 
 def test_helper_called_from_python_runs_its_twin() -> None:
-    """A helper has no machine code of its own (its library only links what it calls);
-    called from Python it runs an ordinary compiled copy with the same result."""
+    """A helper has no machine code of its own (its library links and optimises what it
+    calls, for the entry points to link in); called from Python it runs an ordinary
+    compiled copy with the same result."""
     helper = jit.rules.hill
     assert isinstance(helper, jit._Helper)
     assert helper(0.25, 1.0, 3.0) == rules.hill(0.25, 1.0, 3.0)

@@ -12,9 +12,10 @@ recompiles; Numba's own stamp would only notice a change to the file of the entr
 
 What a first run compiles is kept small (`helper`): the rules, the bookings and the kernels'
 helpers are linked into the few cached entry points (`kernels.run_days`, the set-up entries,
-`events.apply_event`) and optimised and turned into machine code there, once, instead of
-once per function above them; a constant argument (a ledger column, a code) does not compile
-a helper again for its value. `python benchmarks/first_run.py` times a fresh install's first
+`events.apply_event`) and turned into machine code there, once, instead of once per function
+above them (`_LinkedLibrary`); a constant argument (a ledger column, a code) does not compile
+a helper again for its value, and the structs appear in compiled symbols by a digest of
+their fields (`layout`). `python benchmarks/first_run.py` times a fresh install's first
 run and what each entry point's compilation takes.
 """
 
@@ -81,13 +82,15 @@ caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]
 class _LinkedLibrary(JITCodeLibrary):
     """The code of a helper: compiled only to be linked into the entry points that call it.
 
-    Numba makes machine code for every function it compiles, and optimises each with all
-    the code it calls linked in, so a helper deep in the day was optimised once per
-    function above it and turned into machine code nobody runs. A helper's library here
-    stops at linking what it calls (each function already passed LLVM's function-level
-    optimisations); the entry point's library optimises the whole day once and makes its
-    machine code. The helper itself has no machine code: a call from Python goes to its
-    twin, an ordinary compiled copy (`_Helper`)."""
+    Numba turns every function it compiles into machine code, with all the code it calls
+    linked in: a helper deep in the day was made into machine code once per function
+    above it, and none of that code ever ran (an entry point links the helpers' optimised
+    IR, not their machine code). A helper's library here links what it calls and
+    optimises the result as Numba does (so the entry point inlines the same optimised
+    code: the day runs as fast), but makes no machine code; only the entry point does,
+    once. Leaving the helpers unoptimised too would halve the compile time again, but
+    the day's larger callees are then inlined less and it runs slower. A call from Python
+    goes to the helper's twin, an ordinary compiled copy (`_Helper`)."""
 
     def finalize(self) -> None:
         require_global_compiler_lock()
@@ -98,6 +101,7 @@ class _LinkedLibrary(JITCodeLibrary):
                 self._reload_init.update(library._reload_init)
                 seen.add(library)
                 self._final_module.link_in(library._get_module_for_linking(), preserve=True)
+        self._optimize_final_module()
         self._finalized = True
 
     def get_pointer_to_function(self, name: str) -> int:
