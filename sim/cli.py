@@ -242,12 +242,10 @@ def run(
         disable=not sys.stderr.isatty(),
     ) as bar:
         task = bar.add_task(sc.name, total=sc.run.days)
-        # the fast engine compiles once per install (about a minute): say so if it does
+        # the fast engine compiles once per install and version: say so if it does
         notice = threading.Timer(
             5.0,
-            lambda: err_console.print(
-                "compiling the fast engine (once per install and version, about a minute)…"
-            ),
+            lambda: err_console.print("compiling the fast engine (once per install and version)…"),
         )
         if engine == "fast":
             notice.start()

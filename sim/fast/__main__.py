@@ -1,7 +1,9 @@
-"""`python -m sim.fast`: compile the fast engine now (about a minute, once per install and
-code version; later runs load the compiled code from the cache in a second or two): the
-day (`kernels.run_days` and the set-up entries) and the single-event entry point the
-engine contract uses (`events.apply_event`)."""
+"""`python -m sim.fast`: compile the fast engine now (once per install and code version;
+later runs load the compiled code from the cache in a second or two): the day
+(`kernels.run_days` and the set-up entries), which a first run would otherwise compile,
+and the single-event entry point the engine contract uses (`events.apply_event`), which
+no run needs. Each entry point is compiled with every helper it calls linked in
+(`sim.fast.jit.helper`)."""
 
 from __future__ import annotations
 

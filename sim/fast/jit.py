@@ -9,6 +9,14 @@ the package is read-only) and stamped with a hash of every source it is built fr
 sim/fast modules, sim/rules.py, sim/accounting.py, and sim/ledger.py, sim/params.py and
 sim/vocab.py, whose column and code tables become constants), so editing any of them
 recompiles; Numba's own stamp would only notice a change to the file of the entry point.
+
+What a first run compiles is kept small (`helper`): the rules, the bookings and the kernels'
+helpers are linked into the few cached entry points (`kernels.run_days`, the set-up entries,
+`events.apply_event`) and turned into machine code there, once, instead of once per function
+above them (`_LinkedLibrary`); a constant argument (a ledger column, a code) does not compile
+a helper again for its value, and the structs appear in compiled symbols by a digest of
+their fields (`layout`). `python benchmarks/first_run.py` times a fresh install's first
+run and what each entry point's compilation takes.
 """
 
 from __future__ import annotations
@@ -17,8 +25,11 @@ import hashlib
 import types
 from pathlib import Path
 
-from numba import njit
-from numba.core import caching
+from numba.core import caching, compiler
+from numba.core import types as nb_types
+from numba.core.codegen import JITCodeLibrary
+from numba.core.compiler_lock import require_global_compiler_lock
+from numba.core.registry import CPUDispatcher
 
 from sim import accounting as accounting_py
 from sim import rules as rules_py
@@ -67,6 +78,94 @@ class _StampedUserWide(_Stamped, caching.UserWideCacheLocator):
 
 caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]
 
+
+class _LinkedLibrary(JITCodeLibrary):
+    """The code of a helper: compiled only to be linked into the entry points that call it.
+
+    Numba turns every function it compiles into machine code, with all the code it calls
+    linked in: a helper deep in the day was made into machine code once per function
+    above it, and none of that code ever ran (an entry point links the helpers' optimised
+    IR, not their machine code). A helper's library here links what it calls and
+    optimises the result as Numba does (so the entry point inlines the same optimised
+    code: the day runs as fast), but makes no machine code; only the entry point does,
+    once. Leaving the helpers unoptimised too would cut another quarter of the compile
+    time, but the day's larger callees are then inlined less and it runs slower (about a
+    tenth, beauty_guides 10k x 365). A call from Python
+    goes to the helper's twin, an ordinary compiled copy (`_Helper`)."""
+
+    def finalize(self) -> None:
+        require_global_compiler_lock()
+        self._raise_if_finalized()
+        seen = set()
+        for library in self._linking_libraries:
+            if library not in seen:
+                self._reload_init.update(library._reload_init)
+                seen.add(library)
+                self._final_module.link_in(library._get_module_for_linking(), preserve=True)
+        self._optimize_final_module()
+        self._finalized = True
+
+    def get_pointer_to_function(self, name: str) -> int:
+        return 0
+
+    @property
+    def codegen(self):
+        return _NoEnvironment(self._codegen)
+
+
+class _NoEnvironment:
+    """The code generator as a helper's library shows it: no environment to set (the
+    helper is never code on its own; an entry point sets its own)."""
+
+    def __init__(self, codegen) -> None:
+        self._codegen = codegen
+
+    def set_env(self, env_name, env) -> None:
+        pass
+
+    def __getattr__(self, name):
+        return getattr(self._codegen, name)
+
+
+class _LinkedCompiler(compiler.Compiler):
+    """Numba's pipeline, lowering into a `_LinkedLibrary`."""
+
+    def compile_extra(self, func):
+        codegen = self.state.targetctx.codegen()
+        self.state.library = _LinkedLibrary(codegen, func.__qualname__)
+        return super().compile_extra(func)
+
+
+class _Helper(CPUDispatcher):
+    """A function compiled into the kernels that call it (`_LinkedLibrary`); called from
+    Python (the tests, the profiler), its twin runs: the same function compiled on its
+    own."""
+
+    def get_call_template(self, args, kws):
+        """A call from a kernel compiles the helper for its arguments' types, not their
+        values: a constant argument (a ledger column, a code) would otherwise compile one
+        copy per constant, to the same machine code once the entry point is optimised."""
+        args = tuple(nb_types.unliteral(a) for a in args)
+        kws = {k: nb_types.unliteral(v) for k, v in kws.items()}
+        return super().get_call_template(args, kws)
+
+    def __call__(self, *args, **kwargs):
+        twin = self.__dict__.get("_twin")
+        if twin is None:
+            twin = self.__dict__["_twin"] = CPUDispatcher(
+                self.py_func, targetoptions=dict(self.targetoptions)
+            )
+        return twin(*args, **kwargs)
+
+
+def helper(f):
+    """Compile `f` for the kernels (nopython, no GIL) as a helper: linked into the entry
+    points that call it and made into machine code there (`_LinkedLibrary`)."""
+    return _Helper(
+        f, targetoptions={"nopython": True, "nogil": True}, pipeline_class=_LinkedCompiler
+    )
+
+
 _MODULES = (rules_py, accounting_py)
 """The modules of pure functions compiled for the kernels."""
 
@@ -93,7 +192,7 @@ def _compile(modules) -> dict[str, dict[str, object]]:
         for name, f in functions.items():
             copy = types.FunctionType(f.__code__, namespace, name, f.__defaults__, f.__closure__)
             copy.__module__, copy.__qualname__, copy.__doc__ = f.__module__, name, f.__doc__
-            compiled[id(f)] = out[module.__name__][name] = njit(nogil=True)(copy)
+            compiled[id(f)] = out[module.__name__][name] = helper(copy)
         namespaces.append(namespace)
     for namespace in namespaces:  # every name bound to a compiled function: the compiled one
         for name, value in namespace.items():

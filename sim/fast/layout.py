@@ -23,6 +23,7 @@ benchmarks/bench_fast.py measures the peak per consumer.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -230,6 +231,14 @@ field of the population, touch effects and platform, under its own name."""
 class _StructType(types.StructRef):
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+    @property
+    def mangling_args(self):
+        """The type in compiled symbol names: its class and a digest of its fields. (The
+        name lists every field with its type; each kernel's symbol would repeat it for
+        every struct it takes, tens of kilobytes a symbol to parse, link and cache.)"""
+        digest = hashlib.sha256(self.name.encode()).hexdigest()[:20]
+        return f"{type(self).__name__}_{digest}", ()
 
 
 @structref.register

@@ -1,0 +1,121 @@
+"""Benchmark of a fresh install's first run: the README's first command (`siyu run
+scenarios/beauty_guides.toml`), compilation of the fast engine included.
+
+    python benchmarks/first_run.py              # the README's command, fresh cache
+    python benchmarks/first_run.py --ahead      # `python -m sim.fast` (compile ahead) instead
+    python benchmarks/first_run.py --repeat 2   # then again on the cache the first one built
+
+The package (`sim/`, `scenarios/`, `data/`) is copied to a temporary folder, so nothing
+compiled before is found (the fast engine caches next to its source, other compiled code in
+Numba's cache, pointed at an empty folder too), and the command runs there in a fresh
+process. Printed: wall and CPU seconds of each run, and the seconds Numba spent compiling
+each function the run compiled at the top (an entry point, with everything it calls),
+from Numba's compile events. On a machine other processes share, CPU seconds are the
+steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ("sim", "scenarios", "data")
+"""What a run needs of the repository: the package, the shipped scenarios and data."""
+README_COMMAND = ["run", "scenarios/beauty_guides.toml"]
+
+
+def child(ahead: bool, out: str) -> None:
+    """In the fresh process: record the top-level compiles, run the command, print JSON."""
+    from numba.core import event
+
+    compiles: list[tuple[str, float]] = []
+    depth = [0]
+
+    class TopCompiles(event.Listener):
+        """Seconds of each outermost compile (the functions it pulls in included)."""
+
+        def on_start(self, ev: event.Event) -> None:
+            if depth[0] == 0:
+                self.t0 = time.perf_counter()
+            depth[0] += 1
+
+        def on_end(self, ev: event.Event) -> None:
+            depth[0] -= 1
+            if depth[0] == 0:
+                f = ev.data["dispatcher"].py_func
+                compiles.append((f"{f.__module__}.{f.__name__}", time.perf_counter() - self.t0))
+
+    event.register("numba:compile", TopCompiles())
+    t0 = time.perf_counter()
+    if ahead:
+        from sim.fast.__main__ import main
+
+        main()
+    else:
+        from sim.cli import main
+
+        sys.argv = ["siyu", *README_COMMAND, "--out", out]
+        try:
+            main()
+        except SystemExit as exc:
+            if exc.code:
+                raise
+    print(json.dumps({"seconds": time.perf_counter() - t0, "compiles": compiles}))
+
+
+def measure(folder: Path, ahead: bool, k: int) -> dict:
+    """Run the command once in a fresh process in `folder`; its JSON line plus CPU time."""
+    env = dict(os.environ, PYTHONPATH=str(folder), NUMBA_CACHE_DIR=str(folder / "numba-cache"))
+    out = folder / f"out-{k}"
+    args = [sys.executable, __file__, "--child", str(out)] + (["--ahead"] if ahead else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"first_run: the command failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall"] = wall
+    result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ahead", action="store_true", help="time `python -m sim.fast`")
+    parser.add_argument("--repeat", type=int, default=1, help="runs on the same copy (≥ 1)")
+    parser.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        child(args.ahead, args.child)
+        return 0
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    what = "python -m sim.fast" if args.ahead else "siyu " + " ".join(README_COMMAND)
+    with tempfile.TemporaryDirectory(prefix="siyu-first-run-") as tmp:
+        folder = Path(tmp)
+        for name in COPIED:
+            shutil.copytree(
+                ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        for k in range(args.repeat):
+            res = measure(folder, args.ahead, k)
+            state = "fresh cache" if k == 0 else "cache built"
+            print(f"{what} ({state}): {res['wall']:.1f} s wall, {res['cpu']:.1f} s CPU")
+            for name, seconds in sorted(res["compiles"], key=lambda c: -c[1]):
+                print(f"    compiled {name}: {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
