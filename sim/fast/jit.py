@@ -6,9 +6,9 @@ compiled into the kernels that call it (`jit.hill`, or `jit.rules.hill`); `jit.a
 holds the compiled functions of `sim.accounting` under their own names. The kernels'
 compiled code is cached on disk (`sim/fast/__pycache__`, or Numba's user-wide cache where
 the package is read-only) and stamped with a hash of every source it is built from (the
-sim/fast modules, sim/rules.py, sim/accounting.py, and sim/ledger.py, sim/params.py and
-sim/vocab.py, whose column and code tables become constants), so editing any of them
-recompiles; Numba's own stamp would only notice a change to the file of the entry point.
+sim/fast modules but the driver, sim/rules.py, sim/accounting.py, and sim/ledger.py,
+sim/params.py and sim/vocab.py, whose column and code tables become constants), so editing
+any of them recompiles; Numba's own stamp would only notice a change to the file of the entry point.
 
 What a first run compiles is kept small (`helper`): the rules, the bookings and the kernels'
 helpers are linked into the few cached entry points (`kernels.run_days`, the set-up entries,
@@ -35,7 +35,10 @@ from sim import accounting as accounting_py
 from sim import rules as rules_py
 
 _SIM = Path(rules_py.__file__).parent
-_SOURCES = [*sorted(Path(__file__).parent.glob("*.py"))] + [
+_DRIVERS = ("engine.py", "__main__.py")
+"""The sim/fast modules that hold no compiled code and no constant the kernels read (the
+driver, the command): editing them keeps the compiled code."""
+_SOURCES = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name not in _DRIVERS] + [
     _SIM / name
     for name in (
         "rules.py",
