@@ -1,7 +1,7 @@
 """The fast engine's memory layout (sim.fast.layout): every per consumer × brand field of
 World is placed exactly once (a record field or a dense array), the records are one cache
-line in consumer-major order, each field starts at its initial value, and a market written
-to its file keeps the record fields as views of one block."""
+line in consumer-major order, each field starts at its initial value in either layout, and
+a market written to its file keeps the record fields as views of one block."""
 
 from __future__ import annotations
 
@@ -37,15 +37,16 @@ def test_every_field_is_placed_once_and_is_a_world_field() -> None:
     names = [f[0] for f in CONSUMER_FIELDS + BRAND_FIELDS + DENSE_FIELDS]
     assert len(names) == len(set(names))
     assert set(names) <= set(World._fields)
-    state = consumer_state(3, 10)
-    assert list(state) == names
+    for records in (False, True):
+        state = consumer_state(3, 10, records)
+        assert list(state) == names
 
 
 def test_records_are_one_line_per_brand_and_sixteen_bytes_per_consumer() -> None:
     assert BRAND_RECORD.itemsize == LINE == 64
     assert CONSUMER_RECORD.itemsize == 16
     nb, n = 3, 1001
-    state = consumer_state(nb, n)
+    state = consumer_state(nb, n, records=True)
     spend = state["spend"]
     assert spend.shape == (nb, n)
     # consumer-major: brand b of consumer i is record i·nb + b
@@ -65,9 +66,12 @@ def test_records_are_one_line_per_brand_and_sixteen_bytes_per_consumer() -> None
         assert state[name].flags.c_contiguous and state[name].dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("records", [False, True])
 @pytest.mark.parametrize("nb, n", [(1, 5), (3, 7), (4, 1)])
-def test_fields_start_at_their_initial_values_and_stay_apart(nb: int, n: int) -> None:
-    state = consumer_state(nb, n)
+def test_fields_start_at_their_initial_values_and_stay_apart(
+    nb: int, n: int, records: bool
+) -> None:
+    state = consumer_state(nb, n, records)
     for name, dtype, fill in CONSUMER_FIELDS + BRAND_FIELDS + DENSE_FIELDS:
         assert state[name].dtype == np.dtype(dtype)
         assert (state[name] == np.array(fill).astype(dtype)).all(), name
@@ -87,7 +91,7 @@ def test_fields_start_at_their_initial_values_and_stay_apart(nb: int, n: int) ->
 
 
 def test_a_saved_market_keeps_record_fields_as_views_of_one_block() -> None:
-    state = consumer_state(2, 50)
+    state = consumer_state(2, 50, records=True)
     state["spend"][1, 7] = 12.5
     loaded = pickle.loads(dumps(state))
     for name in state:
@@ -98,3 +102,9 @@ def test_a_saved_market_keeps_record_fields_as_views_of_one_block() -> None:
     loaded["purchases"][1, 7] = 4
     assert loaded["spend"][1, 7] == np.float32(12.5)
     assert _root(loaded["purchases"]) is _root(loaded["m_muted"])
+
+
+def test_dense_fields_are_c_contiguous_arrays_of_their_own() -> None:
+    state = consumer_state(3, 20, records=False)
+    for name, array in state.items():
+        assert array.flags.c_contiguous and array.base is None, name

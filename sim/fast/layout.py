@@ -17,14 +17,15 @@ Codes (funnel states, channels, sources, prompts, touch and distributor kinds) a
 `sim.vocab`, shared with the reference engine.
 
 Memory layout (`consumer_state`): the kernels index per-brand state as `W.field[b, i]`
-whatever the layout; the fields live where one event's access finds them together.
+whatever the layout. Each field is its own dense array by default; with RECORDS (see there
+for the measured trade-off) the fields live where one event's access finds them together:
 - CONSUMER_RECORD, 16 bytes per consumer, four to a cache line: alpha, trust, tolerance,
   slots, hunter, n_memb, home (what an offer, an invitation and a touch read of a consumer).
 - BRAND_RECORD, 64 bytes per consumer and brand, one cache line (the block is aligned to 64
   bytes), records in consumer-major order ([n, nb]: all brands of one consumer together, as
   a need's choice set reads them): the fields a touch, an order, a store visit or a KOC post
-  read and write for one brand. A 1:1 message, say, used to miss the cache once per array
-  (about ten); it now misses once.
+  read and write for one brand. A 1:1 message reads about ten of them: as dense arrays
+  about ten cache misses, as a record one.
 - Dense [nb, n] arrays apart: `funnel` and `m_channel` (scanned whole for one brand:
   posts, the census, awareness by skipping), `advocates` (updated for each friend of one
   who changes state: one field per friend), and the rarely touched `m_gpos`, `m_refs`,
@@ -132,19 +133,32 @@ def _aligned_block(dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     return raw[start : start + size].view(dtype).reshape(shape)
 
 
-def consumer_state(nb: int, n: int) -> dict[str, np.ndarray]:
-    """World's per-consumer record fields ([n] views) and per consumer × brand fields
-    ([nb, n]: views of the brand records, or dense arrays), each set to its initial value
-    (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller writes the drawn traits in."""
+RECORDS = False
+"""Whether `consumer_state` lays the fields out as records (True) or as one dense array per
+field (False, the default). Measured under load on bench_three_brands (CPU time, seed 1):
+with records, guides' 1:1 messages ran 1.45x faster, store traffic 1.6x, word of mouth
+1.5x and the members' day 1.8x at 200,000 consumers, but the census, which streams four
+fields of every member from dense arrays, became 5x slower (a cache miss per member), so a
+whole run was 0.83x (200,000, scaled staff) and 0.72x (1,000,000, national staff) as fast.
+Records pay off once the census stops scanning; switching recompiles the kernels."""
+
+
+def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np.ndarray]:
+    """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
+    set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
+    writes the drawn traits in. With `records` (default RECORDS) the fields of
+    CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays."""
+    records = RECORDS if records is None else records
     out: dict[str, np.ndarray] = {}
-    people = _aligned_block(CONSUMER_RECORD, (n,))
-    for name, _, fill in CONSUMER_FIELDS:
-        out[name] = people[name]
+    if records:
+        people = _aligned_block(CONSUMER_RECORD, (n,))
+        block = _aligned_block(BRAND_RECORD, (n, nb))
+    for name, dtype, fill in CONSUMER_FIELDS:
+        out[name] = people[name] if records else np.zeros(n, dtype=dtype)
         if fill:
             out[name][...] = fill
-    records = _aligned_block(BRAND_RECORD, (n, nb))
-    for name, _, fill in BRAND_FIELDS:
-        out[name] = records[name].T
+    for name, dtype, fill in BRAND_FIELDS:
+        out[name] = block[name].T if records else np.zeros((nb, n), dtype=dtype)
         if fill:
             out[name][...] = fill
     for name, dtype, fill in DENSE_FIELDS:
