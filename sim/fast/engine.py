@@ -27,12 +27,11 @@ from sim.fast.bridge import (
 )
 from sim.fast.events import apply_event
 from sim.fast.layout import (
-    NO_COHORT,
-    NOT_ACQUIRED,
     Brands,
     Globals,
     World,
     as_struct,
+    consumer_state,
 )
 from sim.ledger import Ledger
 from sim.network import build_network
@@ -177,54 +176,27 @@ class FastModel:
                 c_idx[w : w + found.size] = found + lo
                 w += found.size
 
-        def per_brand(dtype, fill=0):
-            # zeros come from the allocator's zeroed pages: a table never written costs no
-            # memory, and none costs a pass here
-            if fill == 0:
-                return np.zeros((nb, n), dtype=dtype)
-            return np.full((nb, n), fill, dtype=dtype)
+        # per consumer and per consumer × brand: records laid out for the kernels' access
+        # (sim.fast.layout.consumer_state), the drawn traits written in (cast as stored)
+        state = consumer_state(nb, n)
+        state["alpha"][:] = t.alpha
+        state["trust"][:] = t.trust
+        state["tolerance"][:] = t.tolerance
+        state["slots"][:] = np.minimum(t.slots, 127)
+        state["hunter"][:] = t.hunter
+        state["home"][:] = self._homes
+        state["dropout"][:] = t.dropout
+        state["store_access"][:] = store_access
+        state["withheld"][:] = population.channel_owners(sc, self.brand_names, n, streams)
+        del store_access, t
 
         net = self.network
         self.W = World(
             need_rate=need_rate,
             need_p=need_p,
             next_need=np.full((n, ncat), -1, dtype=np.int32),
-            alpha=t.alpha.astype(np.float32),
-            trust=t.trust.astype(np.float32),
-            tolerance=t.tolerance.astype(np.float32),
-            slots=np.minimum(t.slots, 127).astype(np.int8),
-            hunter=t.hunter,
-            n_memb=np.zeros(n, dtype=np.int8),
-            home=self._homes.astype(np.int8),
             birthday=population.birthdays(n, None),
-            funnel=per_brand(np.int8),
-            purchases=per_brand(np.int32),
-            source=per_brand(np.int8, -1),
-            acquired=per_brand(np.int32, NOT_ACQUIRED),
-            spend=per_brand(np.float32),
-            last_purchase=per_brand(np.int32, -(10**6)),
-            cohort_day=per_brand(np.int32, NO_COHORT),
-            cohort_src=per_brand(np.int8),
-            dropout=t.dropout.astype(np.float32),
-            store_access=store_access,
-            withheld=population.channel_owners(sc, self.brand_names, n, streams),
-            annoyed=per_brand(np.bool_),
-            koc_reach=per_brand(np.bool_),
-            advocates=per_brand(np.int32),
-            habit=per_brand(np.float32),
-            habit_day=per_brand(np.int32),
-            m_channel=per_brand(np.int8, -1),
-            m_joined=per_brand(np.int32),
-            m_eng=per_brand(np.float32),
-            m_fat=per_brand(np.float32),
-            m_harv=per_brand(np.float32),
-            m_upd=per_brand(np.int32),
-            m_muted=per_brand(np.bool_),
-            m_reluct=per_brand(np.bool_),
-            m_guide=per_brand(np.int32, -1),
-            m_gpos=per_brand(np.int32, -1),
-            m_refs=per_brand(np.int32),
-            m_life=per_brand(np.int32, rules.NO_LIFECYCLE_TOUCH),
+            **state,
             indptr=net.indptr,
             indices=net.indices,
             g_brand=np.zeros(0, dtype=np.int32),
@@ -282,7 +254,7 @@ class FastModel:
             ml_list=np.zeros((nb, 0), dtype=np.int32),
             ml_n=np.zeros(nb, dtype=np.int64),
         )
-        del t, c_idx
+        del c_idx
         clock.lap("arrays")
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]

@@ -15,9 +15,38 @@ arrays, so compiling a kernel does not grow with the number of fields.
 
 Codes (funnel states, channels, sources, prompts, touch and distributor kinds) are those of
 `sim.vocab`, shared with the reference engine.
-Per-consumer floats are float32 and flags int8/bool: 80 bytes per consumer and brand,
-22 per consumer and 16 per consumer and category sold (demand expansion's share: 5 and 4;
-24 where a category spreads order values: `value_mean`), plus the ties (4 bytes each way);
+
+Memory layout (`consumer_state`): the kernels index per-brand state as `W.field[b, i]`
+whatever the layout. Each field is its own dense array by default; with RECORDS (see there
+for the measured trade-off) the fields live where one event's access finds them together:
+- CONSUMER_RECORD, 16 bytes per consumer, four to a cache line: alpha, trust, tolerance,
+  slots, hunter, n_memb, home (what an offer, an invitation and a touch read of a consumer).
+- BRAND_RECORD, 64 bytes per consumer and brand, one cache line (the block is aligned to 64
+  bytes), records in consumer-major order ([n, nb]: all brands of one consumer together, as
+  a need's choice set reads them): the fields a touch, an order, a store visit or a KOC post
+  read and write for one brand. A 1:1 message reads about ten of them: as dense arrays
+  about ten cache misses, as a record one.
+- Dense [nb, n] arrays apart: `funnel` and `m_channel` (scanned whole for one brand:
+  posts, the census, awareness by skipping), `advocates` (updated for each friend of one
+  who changes state: one field per friend), and the rarely touched `m_gpos`, `m_refs`,
+  `m_life`.
+Each field of a record is a strided view ([nb, n], or [n]) of the record block, so Numba
+sees 'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_need`, the
+one array `ravel`led, stays C-contiguous).
+
+Dtypes and ranges: floats are float32 (as computed in float64 and stored), flags int8/bool.
+Counts and day stamps stay int32: `run.days` (day stamps, `m_joined` = day·16 + phase),
+guide capacities (`m_gpos`), guides (`m_guide`) and referrals (`m_refs`) are bounded only by
+`sim.params.HARD_LIMIT` once SIYU_ALLOW_LARGE lifts the size limits, so no smaller integer
+holds every valid run bit-identically. `slots` is int8 (capped at 127 when drawn) and so is
+`n_memb`, which never exceeds it; `home` int8 (a platform's index), `birthday` int16 (a day
+of the year).
+
+Bytes: 82 per consumer and brand (the 64-byte record; funnel and m_channel 1 each;
+advocates, m_gpos, m_refs and m_life 4 each), 23 per consumer (the 16-byte record, birthday
+2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
+(need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
+spreads order values: `value_mean`), plus the ties (4 bytes each way);
 benchmarks/bench_fast.py measures the peak per consumer.
 """
 
@@ -32,13 +61,110 @@ from numba.core import types
 from numba.experimental import structref
 
 from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
-from sim.rules import NEVER_DAY
+from sim.rules import NEVER_DAY, NO_LIFECYCLE_TOUCH
 
 # ---- markers (the codes of states, channels, sources, prompts and kinds are sim.vocab's)
 NOT_ACQUIRED = -1
 NO_COHORT = -(2**31)
 NEVER = NEVER_DAY
 """next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
+
+# ---- the records (see the module docstring): (field, dtype, initial value)
+CONSUMER_FIELDS: tuple[tuple[str, str, float], ...] = (
+    ("alpha", "f4", 0),
+    ("trust", "f4", 0),
+    ("tolerance", "f4", 0),
+    ("slots", "i1", 0),
+    ("hunter", "?", 0),
+    ("n_memb", "i1", 0),
+    ("home", "i1", 0),
+)
+"""The per-consumer fields held in one 16-byte record (CONSUMER_RECORD)."""
+
+BRAND_FIELDS: tuple[tuple[str, str, float], ...] = (
+    ("purchases", "i4", 0),
+    ("spend", "f4", 0),
+    ("last_purchase", "i4", -(10**6)),
+    ("dropout", "f4", 0),
+    ("acquired", "i4", NOT_ACQUIRED),
+    ("cohort_day", "i4", NO_COHORT),
+    ("habit", "f4", 0),
+    ("habit_day", "i4", 0),
+    ("m_joined", "i4", 0),
+    ("m_eng", "f4", 0),
+    ("m_fat", "f4", 0),
+    ("m_harv", "f4", 0),
+    ("m_upd", "i4", 0),
+    ("m_guide", "i4", -1),
+    ("source", "i1", -1),
+    ("cohort_src", "i1", 0),
+    ("store_access", "?", 0),
+    ("withheld", "?", 0),
+    ("annoyed", "?", 0),
+    ("koc_reach", "?", 0),
+    ("m_muted", "?", 0),
+    ("m_reluct", "?", 0),
+)
+"""The per consumer × brand fields held in one 64-byte record (BRAND_RECORD): those one
+touch, order, store visit or KOC post reads and writes."""
+
+DENSE_FIELDS: tuple[tuple[str, str, float], ...] = (
+    ("funnel", "i1", 0),
+    ("m_channel", "i1", -1),
+    ("advocates", "i4", 0),
+    ("m_gpos", "i4", -1),
+    ("m_refs", "i4", 0),
+    ("m_life", "i4", NO_LIFECYCLE_TOUCH),
+)
+"""The per consumer × brand fields kept as their own C-contiguous [nb, n] arrays."""
+
+CONSUMER_RECORD = np.dtype([(name, dtype) for name, dtype, _ in CONSUMER_FIELDS], align=True)
+BRAND_RECORD = np.dtype([(name, dtype) for name, dtype, _ in BRAND_FIELDS], align=True)
+LINE = 64
+"""Bytes of a cache line: the brand record's size and its block's alignment."""
+assert CONSUMER_RECORD.itemsize == 16 and BRAND_RECORD.itemsize == LINE
+
+
+def _aligned_block(dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """A zeroed C-contiguous array of `dtype` whose first byte is on a cache-line boundary
+    (a view into a slightly larger byte block)."""
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.zeros(size + LINE, dtype=np.uint8)
+    start = -raw.__array_interface__["data"][0] % LINE
+    return raw[start : start + size].view(dtype).reshape(shape)
+
+
+RECORDS = False
+"""Whether `consumer_state` lays the fields out as records (True) or as one dense array per
+field (False, the default). Measured under load on bench_three_brands (CPU time, seed 1):
+with records, guides' 1:1 messages ran 1.45x faster, store traffic 1.6x, word of mouth
+1.5x and the members' day 1.8x at 200,000 consumers, but the census, which streams four
+fields of every member from dense arrays, became 5x slower (a cache miss per member), so a
+whole run was 0.83x (200,000, scaled staff) and 0.72x (1,000,000, national staff) as fast.
+Records pay off once the census stops scanning; switching recompiles the kernels."""
+
+
+def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np.ndarray]:
+    """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
+    set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
+    writes the drawn traits in. With `records` (default RECORDS) the fields of
+    CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays."""
+    records = RECORDS if records is None else records
+    out: dict[str, np.ndarray] = {}
+    if records:
+        people = _aligned_block(CONSUMER_RECORD, (n,))
+        block = _aligned_block(BRAND_RECORD, (n, nb))
+    for name, dtype, fill in CONSUMER_FIELDS:
+        out[name] = people[name] if records else np.zeros(n, dtype=dtype)
+        if fill:
+            out[name][...] = fill
+    for name, dtype, fill in BRAND_FIELDS:
+        out[name] = block[name].T if records else np.zeros((nb, n), dtype=dtype)
+        if fill:
+            out[name][...] = fill
+    for name, dtype, fill in DENSE_FIELDS:  # zeros: the allocator's zeroed pages, no pass
+        out[name] = np.full((nb, n), fill, dtype=dtype) if fill else np.zeros((nb, n), dtype)
+    return out
 
 
 class World(NamedTuple):

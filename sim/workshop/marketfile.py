@@ -13,8 +13,9 @@ Two details keep a continued market byte-identical to a replayed one:
 - numpy views: the engines keep arrays that are views of one block (the ledger's columns of
   its day × column × brand array, a consumer's rows of the model's tables); plain pickling
   copies each view on its own, so writes through one no longer reach the others. The
-  pickler here writes a view as (its base array, offset, shape, strides), so the base is
-  written once and the views share it again after loading.
+  pickler here writes a view as (its base array, offset, shape, strides, and its dtype where
+  it differs: the fast engine's record fields), so the base is written once and the views
+  share it again after loading.
 - compiled-struct handles (the fast engine's kernels take its arrays as numba StructRefs):
   they cannot be pickled and are a cache the engine rebuilds when it holds none, so a tuple
   of them is written as None. Arrays allocated by compiled code are written as plain arrays.
@@ -38,9 +39,13 @@ MAGIC = b"siyu-market-1\n"
 SIG_BYTES = 32
 
 
-def _view(root: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.ndarray:
-    """A view of `root` (restored from a pickle): the same memory, as before pickling."""
-    return np.ndarray(shape, dtype=root.dtype, buffer=root, offset=offset, strides=strides)
+def _view(
+    root: np.ndarray, offset: int, shape: tuple, strides: tuple, dtype: np.dtype | None = None
+) -> np.ndarray:
+    """A view of `root` (restored from a pickle): the same memory, as before pickling; a
+    field of a block of records is a view of another dtype (`sim.fast.layout`)."""
+    dtype = root.dtype if dtype is None else dtype
+    return np.ndarray(shape, dtype=dtype, buffer=root, offset=offset, strides=strides)
 
 
 def _owned(data: bytes, dtype: np.dtype, shape: tuple) -> np.ndarray:
@@ -85,10 +90,12 @@ class _MarketPickler(pickle.Pickler):
             if obj.base is None:
                 return NotImplemented
             return (_owned, (np.ascontiguousarray(obj).tobytes(), obj.dtype, obj.shape))
-        if not root.flags.c_contiguous or obj.dtype != root.dtype or obj.size == 0:
+        if not root.flags.c_contiguous or obj.dtype.hasobject or obj.size == 0:
             return NotImplemented
         offset = obj.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-        return (_view, (root, offset, obj.shape, obj.strides))
+        if obj.dtype == root.dtype:
+            return (_view, (root, offset, obj.shape, obj.strides))
+        return (_view, (root, offset, obj.shape, obj.strides, obj.dtype))
 
 
 def dumps(model: Any) -> bytes:
