@@ -141,7 +141,13 @@ with records, guides' 1:1 messages ran 1.45x faster, store traffic 1.6x, word of
 1.5x and the members' day 1.8x at 200,000 consumers, but the census, which streams four
 fields of every member from dense arrays, became 5x slower (a cache miss per member), so a
 whole run was 0.83x (200,000, scaled staff) and 0.72x (1,000,000, national staff) as fast.
-Records pay off once the census stops scanning; switching recompiles the kernels."""
+With the census looking only at each brand's listed members (`kernels.plan_days`) records
+still lose: the census reads four fields of every member every day, a cache line per member
+from the records (9.3 ms a day against 2.5 from dense arrays at 200,000 consumers, 63,000
+members: `python benchmarks/profile_fast.py --consumers 200000 --day 60`), and a whole run
+was 0.88x as fast (200,000 x 120 days, CPU time, three rounds). Records pay off once the
+census keeps its engaged and active counts as they change; switching recompiles the
+kernels."""
 
 
 def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np.ndarray]:
