@@ -201,6 +201,8 @@ def bass_overrides(consumers: int, days: int = DAYS) -> dict[str, Any]:
     stays what the shipped file gives (0.002857 a day); word of mouth q is a rate per
     consumer and needs no scaling. The benchmark's own scaling (`bench_fast.scaled_overrides`:
     the file has no stores and no tooling, so nothing else changes)."""
+    if str(HERE) not in sys.path:  # imported from elsewhere (the tests): its sibling too
+        sys.path.insert(0, str(HERE))
     from bench_fast import scaled_overrides
 
     return scaled_overrides(SCENARIO, consumers, days, False)
