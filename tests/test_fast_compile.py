@@ -5,11 +5,16 @@ Python; the values are those of the plain Python functions."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit
 from numba.core import types
 
 from sim import accounting, rules
 from sim.fast import jit
+
+pytestmark = pytest.mark.skipif(
+    not jit._LINKING, reason="helpers compile as plain functions on this Numba release"
+)
 
 
 @njit

@@ -25,6 +25,8 @@ import hashlib
 import types
 from pathlib import Path
 
+import numba
+from numba import njit
 from numba.core import caching, compiler
 from numba.core import types as nb_types
 from numba.core.codegen import JITCodeLibrary
@@ -161,9 +163,17 @@ class _Helper(CPUDispatcher):
         return twin(*args, **kwargs)
 
 
+_LINKING = (0, 68) <= tuple(int(x) for x in numba.__version__.split(".")[:2]) < (0, 69)
+"""Whether this Numba is a release `_LinkedLibrary` was written and tested against: it
+subclasses Numba's code library, whose inner workings are not a public interface. With any
+other release the helpers compile as plain functions (the same code; a slower first run)."""
+
+
 def helper(f):
     """Compile `f` for the kernels (nopython, no GIL) as a helper: linked into the entry
     points that call it and made into machine code there (`_LinkedLibrary`)."""
+    if not _LINKING:
+        return njit(nogil=True)(f)
     return _Helper(
         f, targetoptions={"nopython": True, "nogil": True}, pipeline_class=_LinkedCompiler
     )
