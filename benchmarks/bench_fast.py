@@ -723,17 +723,19 @@ def summary_rows(
             same,
             always=True,
         )
-    for row in peer or []:
-        n = int(row["n"])
+    for row in peer or []:  # bench_peer.peer_table's rows
+        n = int(row["consumers"])
         ratio = row.get("ratio")
         what = f"(peer) speed Siyu / Starsim-min, Bass, build included, {n:,} consumers"
         target = f">= {TARGET_PEER:g}x" if n in PEER_JUDGED else "(reported)"
-        if ratio is None:
+        if ratio is None or ratio != ratio:  # None or NaN: a side could not run
             rows.append((what, "", "not measured: a side could not run", target, "n/a"))
             continue
+        cells = row.get("cells", {})
+        siyu, ss_min = cells.get("siyu"), cells.get("starsim-min")
         sides = (
-            f"Siyu {_seconds(row.get('siyu_s'))} (build {_seconds(row.get('siyu_build_s'))}), "
-            f"Starsim-min {_seconds(row.get('starsim_min_s'))}"
+            f"Siyu {_seconds(siyu.total)} (build {_seconds(siyu.build_median)}), "
+            f"Starsim-min {_seconds(ss_min.total)}"
         )
         add(what, "", f"{float(ratio):.2f}x ({sides})", target, float(ratio) >= TARGET_PEER)
     return rows

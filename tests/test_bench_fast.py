@@ -128,6 +128,16 @@ def test_fresh_copy_holds_no_compiled_file(bench, tmp_path):
     assert cmd[0] == sys.executable and cmd[-2:] == ["run", "scenarios/beauty_guides.toml"]
 
 
+def _peer_row(n: int, siyu: float, build: float, starsim: float | None) -> dict:
+    """A row as `bench_peer.peer_table` gives it: cells with their median seconds, and the
+    ratio (NaN where a side could not run)."""
+    cells = {"siyu": types.SimpleNamespace(total=siyu, build_median=build)}
+    if starsim is not None:
+        cells["starsim-min"] = types.SimpleNamespace(total=starsim, build_median=0.0)
+    ratio = starsim / siyu if starsim is not None else float("nan")
+    return {"consumers": n, "cells": cells, "ratio": ratio}
+
+
 def test_missing_peer_is_one_line(bench, monkeypatch):
     monkeypatch.setitem(sys.modules, "bench_peer", None)  # import fails: not there
     lines: list[str] = []
@@ -140,8 +150,7 @@ def test_peer_rows_come_from_bench_peer(bench, monkeypatch):
 
     def peer_table(sizes, repeats, timeout, echo):
         calls.append((sizes, repeats, timeout))
-        return [{"n": n, "siyu_s": 1.0, "siyu_build_s": 0.1, "starsim_min_s": 2.5,
-                 "starsim_pool_s": 6.0, "ratio": 2.5} for n in sizes]  # fmt: skip
+        return [_peer_row(n, 1.0, 0.1, 2.5) for n in sizes]
 
     fake = types.ModuleType("bench_peer")
     fake.peer_table = peer_table
@@ -176,12 +185,7 @@ def test_table(bench):
         "e": R("e", "fast", 50_000_000, 365, error="not reached in 60 min", timed_out=True),
     }  # fmt: skip
     first = bench.FirstRun(first_seconds=19.0, warm_seconds=4.0, cache_files=12)
-    peer = [
-        {"n": 1_000_000, "siyu_s": 0.5, "siyu_build_s": 0.1, "starsim_min_s": 1.2,
-         "starsim_pool_s": 4.0, "ratio": 2.4},
-        {"n": 10_000_000, "siyu_s": 9.0, "siyu_build_s": 1.0, "starsim_min_s": None,
-         "starsim_pool_s": None, "ratio": None},
-    ]  # fmt: skip
+    peer = [_peer_row(1_000_000, 0.5, 0.1, 1.2), _peer_row(10_000_000, 9.0, 1.0, None)]
     rows = bench.summary_rows(results, judged=True, first=first, peer=peer)
     assert all(len(r) == 5 for r in rows)
     met = {(what.split(",")[0], threads): (figure, ok) for what, threads, figure, _, ok in rows}
