@@ -126,9 +126,7 @@ def _run_recording(
         writer.close()
         return finish(tmp, folder)
     except BaseException:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # a stretch being written ends first
         if writer is not None:
             writer.abort()
         shutil.rmtree(tmp, ignore_errors=True)
