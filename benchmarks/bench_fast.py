@@ -78,7 +78,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -86,6 +85,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "benchmarks") not in sys.path:  # imported from elsewhere (the tests)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+from child import RESULT, not_reached, run_child  # noqa: E402  (the benchmarks' one child runner)
 
 TARGET_SPEEDUP = 50.0
 TARGET_CDPS = {"b": 25e6, "b2": 40e6}
@@ -196,13 +198,6 @@ class FirstRun:
     cache_files: int = 0  # compiled entries the first run left in the caches
     timed_out: bool = False
     error: str = ""
-
-
-def not_reached(seconds: float) -> str:
-    """How a timeout reads in the report: what was not reached in how long."""
-    if seconds >= 120:
-        return f"not reached in {seconds / 60:.0f} min"
-    return f"not reached in {seconds:.0f} s"
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -364,7 +359,7 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
 def _child(payload: str) -> None:
     spec = Spec(**json.loads(payload))
     res = run_measurement(spec, echo=lambda line: print(line, file=sys.stderr, flush=True))
-    print("RESULT " + json.dumps(asdict(res)), flush=True)
+    print(RESULT + json.dumps(asdict(res)), flush=True)
 
 
 # ---------------------------------------------------------------------------- the parent
@@ -377,8 +372,8 @@ def usable_cores() -> int:
 
 
 def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> Result:
-    """Run one measurement in a fresh subprocess, streaming its progress lines; a crash,
-    an out-of-memory kill or a timeout gives a Result with `error` set."""
+    """Run one measurement in a fresh subprocess (`child.run_child`), streaming its progress
+    lines; a crash, an out-of-memory kill or a timeout gives a Result with `error` set."""
     sc_days = spec.overrides.get("run.days", 0)
     sc_consumers = spec.overrides.get("run.consumers", 0)
     extra = (" · events on" if spec.events else "") + (
@@ -394,55 +389,19 @@ def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> 
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if spec.threads > usable_cores() and "NUMBA_NUM_THREADS" not in env:
         env["NUMBA_NUM_THREADS"] = str(spec.threads)  # more threads than cores, on purpose
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(asdict(spec))]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    timed_out = threading.Event()
-
-    def kill() -> None:
-        timed_out.set()
-        proc.kill()
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    payload, tail = None, []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if line.startswith("RESULT "):
-                payload = json.loads(line[len("RESULT ") :])
-            else:
-                tail = [*tail[-19:], line]
-                echo(line)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    except BaseException:
-        proc.kill()
-        raise
-    finally:
-        timer.cancel()
-    wall = time.perf_counter() - t0
-    peak_child = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    if payload is not None and proc.returncode == 0:
-        res = Result(**{k: v for k, v in payload.items() if k in Result.__dataclass_fields__})
-        res.wall_seconds = wall
+    cmd = [sys.executable, Path(__file__).resolve(), "--child", json.dumps(asdict(spec))]
+    out = run_child(cmd, env, timeout, echo, cwd=ROOT)
+    if out.ok:
+        assert out.result is not None
+        res = Result(**{k: v for k, v in out.result.items() if k in Result.__dataclass_fields__})
+        res.wall_seconds = out.wall
         if not res.peak_rss:
-            res.peak_rss = peak_child
+            res.peak_rss = out.peak_rss
         return res
-    res = Result(spec.label, spec.engine, sc_consumers, sc_days, wall_seconds=wall)
+    res = Result(spec.label, spec.engine, sc_consumers, sc_days, wall_seconds=out.wall)
     res.threads, res.events = spec.threads, spec.events
-    res.peak_rss = peak_child
-    if timed_out.is_set():
-        res.timed_out = True
-        res.error = not_reached(timeout)
-    elif proc.returncode == -9:
-        res.error = "killed (SIGKILL: out of memory?)"
-    else:
-        last = next((x for x in reversed(tail) if x.strip()), "")
-        res.error = f"exit code {proc.returncode}: {last[-200:]}"
+    res.peak_rss = out.peak_rss
+    res.timed_out, res.error = out.timed_out, out.error
     echo(f"[{spec.label}] {'STOPPED' if res.timed_out else 'FAILED'}: {res.error}")
     return res
 

@@ -58,7 +58,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -67,6 +66,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+if str(HERE) not in sys.path:  # imported from elsewhere (the tests)
+    sys.path.insert(0, str(HERE))
+from child import PARTIAL, RESULT, run_child  # noqa: E402  (the benchmarks' one child runner; stdlib only)
 
 PEER = "starsim"
 PEER_VERSION = "3.7.2"
@@ -431,9 +433,9 @@ def _child(payload: str) -> None:
     cell = run_cell(
         spec,
         echo=lambda line: print(line, file=sys.stderr, flush=True),
-        partial=lambda c: print("PARTIAL " + json.dumps(asdict(c)), flush=True),
+        partial=lambda c: print(PARTIAL + json.dumps(asdict(c)), flush=True),
     )
-    print("RESULT " + json.dumps(asdict(cell)), flush=True)
+    print(RESULT + json.dumps(asdict(cell)), flush=True)
 
 
 # ---------------------------------------------------------------------------- the parent
@@ -459,77 +461,31 @@ def measure_cell(
     echo: Echo = print,
     threads: int = 1,
 ) -> Cell:
-    """Run one cell in a fresh subprocess of `python` (the pattern of bench_fast.measure):
-    its progress lines echoed, a crash, an out-of-memory kill or a timeout gives a Cell
-    with `error` set."""
+    """Run one cell in a fresh subprocess of `python` (`child.run_child`, as
+    bench_fast.measure does): its progress lines echoed; a crash, an out-of-memory kill or
+    a timeout gives a Cell with `error` set (the runs it finished still count)."""
     echo(
         f"[{spec.engine}] {LABELS[spec.engine]} · {spec.consumers:,} consumers × {spec.days} "
         f"days · {spec.repeats} run(s)"
     )
     peer = spec.engine != "siyu"
-    cmd = [str(python), str(Path(__file__).resolve()), "--cell", json.dumps(asdict(spec))]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=child_env(threads, peer),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    except OSError as exc:
-        cell = Cell(spec.engine, spec.consumers, spec.days, error=f"could not start: {exc}")
-        echo(f"[{spec.engine}] FAILED: {cell.error}")
-        return cell
-    timed_out = threading.Event()
-
-    def kill() -> None:
-        timed_out.set()
-        proc.kill()
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    payload, so_far, tail = None, None, []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if line.startswith("RESULT "):
-                payload = json.loads(line[len("RESULT ") :])
-            elif line.startswith("PARTIAL "):
-                so_far = json.loads(line[len("PARTIAL ") :])
-            else:
-                tail = [*tail[-19:], line]
-                echo(line)
-        proc.wait()
-    except BaseException:
-        proc.kill()
-        raise
-    finally:
-        timer.cancel()
-    wall = time.perf_counter() - t0
+    cmd = [python, Path(__file__).resolve(), "--cell", json.dumps(asdict(spec))]
+    out = run_child(cmd, child_env(threads, peer), timeout, echo, cwd=ROOT)
 
     def from_json(data: dict[str, Any]) -> Cell:
         cell = Cell(**{k: v for k, v in data.items() if k in Cell.__dataclass_fields__})
-        cell.wall_seconds = wall
+        cell.wall_seconds = out.wall
         return cell
 
-    if payload is not None and proc.returncode == 0:
-        return from_json(payload)
-    if timed_out.is_set():
-        why = f"timed out after {timeout:.0f} s"
-    elif proc.returncode == -9:
-        why = "killed (SIGKILL: out of memory?)"
-    else:
-        last = next((x for x in reversed(tail) if x.strip()), "")
-        why = f"exit code {proc.returncode}: {last[-200:]}"
-    if so_far is not None:  # the runs finished before it stopped still count
-        cell = from_json(so_far)
-        cell.note = f"{why}: {len(cell.run)} of {spec.repeats} runs"
+    if out.ok:
+        assert out.result is not None
+        return from_json(out.result)
+    if out.partial is not None:  # the runs finished before it stopped still count
+        cell = from_json(out.partial)
+        cell.note = f"{out.error}: {len(cell.run)} of {spec.repeats} runs"
         echo(f"[{spec.engine}] cut short: {cell.note}")
         return cell
-    cell = Cell(spec.engine, spec.consumers, spec.days, wall_seconds=wall, error=why)
+    cell = Cell(spec.engine, spec.consumers, spec.days, wall_seconds=out.wall, error=out.error)
     echo(f"[{spec.engine}] FAILED: {cell.error}")
     return cell
 
