@@ -11,6 +11,7 @@ from numba.core import types
 
 from sim import accounting, rules
 from sim.fast import jit
+from sim.vocab import State
 
 pytestmark = pytest.mark.skipif(
     not jit._LINKING, reason="helpers compile as plain functions on this Numba release"
@@ -23,6 +24,42 @@ def _entry_books(day):
     jit.accounting.book_cost(day, 0, 3, 1.5)
     jit.accounting.book_cost(day, 1, 4, 2.0)
     return jit.hill(0.5, 1.0, 2.0)
+
+
+def _add(a, b):
+    """A helper of two integers (`test_helper_is_compiled_once_for_integer_widths`)."""
+    return a + b
+
+
+_add_helper = jit.helper(_add)
+
+
+@njit
+def _entry_widths(small, big):
+    """An entry point calling one helper with int8, int32 and int64 values and an IntEnum
+    member."""
+    return (
+        _add_helper(small[0], big),
+        _add_helper(np.int8(-3), big),
+        _add_helper(State.MEMBER, small[1]),
+        _add_helper(big, big),
+    )
+
+
+def test_helper_is_compiled_once_for_integer_widths() -> None:
+    """A narrower signed integer or an enumeration member is passed as int64: one copy of
+    the helper, and the sums of the plain function."""
+    small = np.array([2**31 - 1, -5], dtype=np.int32)
+    got = _entry_widths(small, np.int64(2**40))
+    assert got == (_add(2**31 - 1, 2**40), -3 + 2**40, int(State.MEMBER) - 5, 2**41)
+    assert _add_helper.signatures == [(types.int64, types.int64)]
+
+
+def test_unsigned_and_floats_keep_their_types() -> None:
+    assert jit._widened(types.uint32) == types.uint32
+    assert jit._widened(types.float32) == types.float32
+    assert jit._widened(types.boolean) == types.boolean
+    assert jit._widened(types.IntegerLiteral(7)) == types.int64
 
 
 def test_helper_is_compiled_once_for_constant_arguments() -> None:
@@ -47,3 +84,17 @@ def test_helper_called_from_python_runs_its_twin() -> None:
     assert helper(0.25, 1.0, 3.0) == rules.hill(0.25, 1.0, 3.0)
     for cres in helper.overloads.values():
         assert isinstance(cres.library, jit._LinkedLibrary)
+
+
+def test_helper_has_no_python_or_c_wrapper() -> None:
+    """Only compiled code calls a helper (Python calls its twin): its library holds the
+    function alone, without the `cpython.` and `cfunc.` wrappers an ordinary compile adds."""
+    _entry_books(np.zeros((accounting.COST_TOTAL + 8, 2)))
+    for cres in jit.accounting.book_cost.overloads.values():
+        names = [
+            fn.name
+            for fn in cres.library._final_module.functions
+            if not fn.is_declaration and "book_cost" in fn.name
+        ]
+        assert names, "the helper's own function is in its library"
+        assert not [n for n in names if n.startswith(("cpython.", "cfunc."))], names

@@ -13,10 +13,12 @@ any of them recompiles; Numba's own stamp would only notice a change to the file
 What a first run compiles is kept small (`helper`): the rules, the bookings and the kernels'
 helpers are linked into the few cached entry points (`kernels.run_days`, the set-up entries,
 `events.apply_event`) and turned into machine code there, once, instead of once per function
-above them (`_LinkedLibrary`); a constant argument (a ledger column, a code) does not compile
-a helper again for its value, and the structs appear in compiled symbols by a digest of
-their fields (`layout`). `python benchmarks/first_run.py` times a fresh install's first
-run and what each entry point's compilation takes.
+above them (`_LinkedLibrary`), without the wrappers only a call from Python would need; a
+constant argument (a ledger column, a code) does not compile a helper again for its value,
+nor a narrower signed integer for its width (`_widened`), and the structs appear in
+compiled symbols by a digest of their fields (`layout`). `python benchmarks/first_run.py`
+times a fresh install's first run, what each entry point's compilation takes and how much
+of it LLVM does.
 """
 
 from __future__ import annotations
@@ -133,12 +135,31 @@ class _NoEnvironment:
 
 
 class _LinkedCompiler(compiler.Compiler):
-    """Numba's pipeline, lowering into a `_LinkedLibrary`."""
+    """Numba's pipeline, lowering into a `_LinkedLibrary`, without the wrappers through
+    which Python (`cpython.` functions) or C (`cfunc.`) would call the function: nothing but
+    compiled code calls a helper (Python calls its twin), and the wrappers, which unbox or
+    box every argument, were a fair part of what a first run lowered and optimised."""
 
     def compile_extra(self, func):
         codegen = self.state.targetctx.codegen()
         self.state.library = _LinkedLibrary(codegen, func.__qualname__)
+        self.state.flags.no_cpython_wrapper = True
+        self.state.flags.no_cfunc_wrapper = True
         return super().compile_extra(func)
+
+
+def _widened(t: nb_types.Type) -> nb_types.Type:
+    """The type a helper is compiled for when called with an argument of type `t`: a
+    constant's type instead of its value, and a signed integer narrower than 64 bits or an
+    integer enumeration member as int64 (the caller converts it; Numba's arithmetic widens
+    such integers to int64 anyway). Unsigned integers stay as they are (mixed with signed
+    ones, Numba computes in floating point)."""
+    t = nb_types.unliteral(t)
+    if isinstance(t, nb_types.IntEnumMember):
+        t = t.dtype
+    if isinstance(t, nb_types.Integer) and t.signed and t.bitwidth < 64:
+        return nb_types.int64
+    return t
 
 
 class _Helper(CPUDispatcher):
@@ -148,10 +169,12 @@ class _Helper(CPUDispatcher):
 
     def get_call_template(self, args, kws):
         """A call from a kernel compiles the helper for its arguments' types, not their
-        values: a constant argument (a ledger column, a code) would otherwise compile one
-        copy per constant, to the same machine code once the entry point is optimised."""
-        args = tuple(nb_types.unliteral(a) for a in args)
-        kws = {k: nb_types.unliteral(v) for k, v in kws.items()}
+        values, and for a signed integer of any width as int64 (`_widened`): a constant
+        argument (a ledger column, a code), an int32 index read from an array or an
+        enumeration member would otherwise compile one more copy of the helper, and of
+        everything it calls, to the same machine code once the entry point is optimised."""
+        args = tuple(_widened(a) for a in args)
+        kws = {k: _widened(v) for k, v in kws.items()}
         return super().get_call_template(args, kws)
 
     def __call__(self, *args, **kwargs):

@@ -1,4 +1,4 @@
-"""The figure style of every report: a local seaborn look applied through rc_context only,
+"""The figure style of every report: seaborn's look (`LOOK`) applied through rc_context only,
 bare `matplotlib.figure.Figure` objects rendered by the Agg canvas (no pyplot state, so
 nothing stays open and the user's backend and style are left alone) and PNGs without a
 version stamp, so the same numbers always give the same bytes. Also the panel helpers the
@@ -14,13 +14,75 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib import font_manager
+from matplotlib import colors, font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 DPI = 110
+LOOK: dict[str, Any] = {
+    # seaborn.axes_style("whitegrid")
+    "figure.facecolor": "white",
+    "axes.labelcolor": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "axes.axisbelow": True,
+    "grid.linestyle": "-",
+    "text.color": ".15",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": [
+        "Arial",
+        "DejaVu Sans",
+        "Liberation Sans",
+        "Bitstream Vera Sans",
+        "sans-serif",
+    ],
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "xtick.top": False,
+    "ytick.right": False,
+    "axes.grid": True,
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "grid.color": ".8",
+    "axes.spines.left": True,
+    "axes.spines.bottom": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    # seaborn.plotting_context("notebook", 0.85)
+    "axes.linewidth": 1.25,
+    "grid.linewidth": 1,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6,
+    "patch.linewidth": 1,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1,
+    "ytick.minor.width": 1,
+    "xtick.major.size": 6,
+    "ytick.major.size": 6,
+    "xtick.minor.size": 4,
+    "ytick.minor.size": 4,
+    "font.size": 10.2,
+    "axes.labelsize": 10.2,
+    "axes.titlesize": 10.2,
+    "xtick.labelsize": 9.35,
+    "ytick.labelsize": 9.35,
+    "legend.fontsize": 9.35,
+    "legend.title_fontsize": 10.2,
+}
+"""Seaborn's whitegrid look at notebook sizes scaled by 0.85, as its values: importing
+seaborn (and with it pyplot) would cost every report about 1.5 s. Its default colormap
+(`image.cmap`, seaborn's own "rocket") is left out: every image here names its colormap.
+tests/test_figures_style.py holds these values to what the installed seaborn gives."""
+COLORBLIND = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC")
+COLORBLIND += ("#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
+"""Seaborn's "colorblind" palette: the brands' colours up to 10 brands (`brand_colors`)."""
 CHANNEL_COLORS = {"platform": "#4c72b0", "private": "#dd8452", "store": "#55a868"}
 """The sales channels' colours in every figure (run reports, sweeps, the live page)."""
 STOCK_COLORS = {
@@ -72,12 +134,12 @@ def cjk_font() -> str | None:
 
 
 def style() -> dict[str, Any]:
-    """A local seaborn look (whitegrid, notebook sizes) applied through rc_context only.
+    """Seaborn's look (`LOOK`) with this package's sizes, applied through rc_context only.
 
     Text is set in the look's sans-serif font; a character that font lacks (Chinese, say)
     falls back glyph by glyph to the installed CJK font (`cjk_font`), so Latin text keeps
     its font and Chinese brand names render."""
-    rc: dict[str, Any] = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", 0.85)}
+    rc: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in LOOK.items()}
     rc.update(
         {"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold", "legend.frameon": False}
     )
@@ -108,8 +170,15 @@ def save(fig: Figure, path: Path) -> None:
 
 
 def brand_colors(brands: Sequence[str]) -> dict[str, Any]:
-    """One colour per brand, fixed by the scenario's brand order (the market is black)."""
-    palette = sns.color_palette("colorblind" if len(brands) <= 10 else "husl", len(brands))
+    """One colour per brand, fixed by the scenario's brand order (the market is black):
+    seaborn's colorblind palette, or its husl palette for more than 10 brands (the only
+    case that imports seaborn)."""
+    if len(brands) <= len(COLORBLIND):
+        palette = [colors.to_rgb(c) for c in COLORBLIND]
+    else:
+        import seaborn as sns
+
+        palette = sns.color_palette("husl", len(brands))
     return {b: palette[i] for i, b in enumerate(brands)}
 
 
