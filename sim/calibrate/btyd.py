@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 MODELS = ("bgnbd", "mbgnbd")
@@ -201,6 +200,8 @@ def hessian(f, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
 
 def _maximise(names, nll, start, n: int, model: str) -> Fit:
     """Minimise a negative log-likelihood over log parameters; errors from its Hessian."""
+    from scipy import optimize  # here, not at import: every `siyu run` imports this module
+
     best = optimize.minimize(nll, np.log(start), method="L-BFGS-B")
     polish = optimize.minimize(
         nll, best.x, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 4000}
