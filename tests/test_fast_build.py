@@ -208,7 +208,12 @@ def test_small_populations_are_set_up_on_one_thread(monkeypatch):
     assert fast_engine.build_threads(fast_engine.PARALLEL_FROM - 1) == 1
     assert fast_engine.build_threads(fast_engine.PARALLEL_FROM) == 4
     monkeypatch.setattr(fast_engine, "BUILD_THREADS", None)
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     assert 1 <= fast_engine.build_threads(10**9) <= 4
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")  # a process held to one thread
+    assert fast_engine.build_threads(10**9) == 1
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    assert fast_engine.build_threads(10**9) == 3
 
 
 def test_a_failing_set_up_task_raises_after_the_others_end():

@@ -76,9 +76,11 @@ def _draw_below(rng: np.random.Generator, p: float, out: np.ndarray) -> None:
 
 BUILD_THREADS: int | None = None
 """Threads that draw a large population's independent set-up streams at once
-(`FastModel._consumer_tasks`); None: the machine's cores, at most 4. Each stream is its own
-Generator, drawn by one thread in its own order, so the model is the same whatever the
-count (tests/test_fast_build.py)."""
+(`FastModel._consumer_tasks`); None: NUMBA_NUM_THREADS where the environment sets it (a
+process held to that many threads, as benchmarks/bench_peer.py holds both simulators), else
+the cores this process may use, at most 4. Each stream is its own Generator, drawn by one
+thread in its own order, so the model is the same whatever the count
+(tests/test_fast_build.py)."""
 
 PARALLEL_FROM = 1 << 17
 """Populations below this many consumers are set up on one thread: their draws take less
@@ -86,12 +88,14 @@ than a thread pool costs to start."""
 
 
 def build_threads(n: int) -> int:
-    """Threads for setting up n consumers: `BUILD_THREADS`, or the cores this process may
-    use (at most 4); 1 below `PARALLEL_FROM` consumers."""
+    """Threads for setting up n consumers (`BUILD_THREADS`); 1 below `PARALLEL_FROM`."""
     if n < PARALLEL_FROM:
         return 1
     if BUILD_THREADS is not None:
         return max(1, int(BUILD_THREADS))
+    held = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if held.isdigit() and int(held) > 0:
+        return int(held)
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # platforms without affinity masks

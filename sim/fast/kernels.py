@@ -304,12 +304,23 @@ def habit_today(W, G, b, i, today):
 
 
 @_jit
-def options(W, B, G, today, i, b, chan, util, share, at):
+def home_of(W, G, i):
+    """Consumer i's home public platform: 0 without reading it where there is one platform
+    (every home is 0 then), so a purchase does not touch the array for nothing."""
+    if G.pl_shoppers.size == 1:
+        return np.int64(0)
+    return np.int64(W.home[i])
+
+
+@_jit
+def options(W, B, G, today, i, b, chan, util, share, at, utilities):
     """Consumer.options: the ways to buy brand b now, written from position `at` into
-    (chan, util, share); returns the new end position."""
+    (chan, util, share); returns the new end position. With `utilities` False the
+    utilities are not computed (util 0) and the consumer's traits not read: the channels
+    and price shares are those of `utilities` True (`buy_from` with one way to buy, where
+    the logit choice is certain whatever the utility)."""
     member = W.m_channel[b, i] >= 0 and B.private_ops[b]
     engagement = np.float64(W.m_eng[b, i]) if member else 0.0
-    loyalty = G.customer_loyalty if W.purchases[b, i] > 0 else 0.0
     tier = 0.0
     if member:
         k = B.n_spend_tiers[b]
@@ -317,19 +328,28 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             np.float64(W.spend[b, i]), B.tier_spend[b, :k], B.tier_discount[b, :k]
         )
     service = R.member_service_value(member, B.member_service[b], B.service_need[b])
-    appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
-    relationship = G.relationship_weight * engagement
-    alpha = np.float64(W.alpha[i])
     coupon = R.member_coupon_share(
         member, B.channel_policy[b] == ChannelPolicy.ASSIST, B.member_coupon[b]
     )
+    loyalty, appeal, relationship, alpha, rating = 0.0, 0.0, 0.0, 0.0, 0.0
+    if utilities:
+        loyalty = G.customer_loyalty if W.purchases[b, i] > 0 else 0.0
+        appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
+        relationship = G.relationship_weight * engagement
+        alpha = np.float64(W.alpha[i])
+        # private lifts public (7.21): the platform rating everyone sees, a member's points
+        rating = R.platform_rating_value(
+            G.rating_weight, W.review_stock[b], G.n, G.rating_half_saturation
+        )
     common = (alpha, relationship, loyalty, appeal)
-    # private lifts public (7.21): the platform rating everyone sees, a member's points
-    rating = R.platform_rating_value(
-        G.rating_weight, W.review_stock[b], G.n, G.rating_half_saturation
-    )
     s = R.effective_price_share(B.platform_discount[b], coupon, tier)
-    points = R.points_value(member, B.points_rate[b], alpha, s)
+    convenience, protection = 0.0, 0.0
+    if utilities:
+        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience = G.convenience_platform + B.platform_fit[b] + rating + points
+        protection = R.platform_protection_value(
+            G.trust_weight, np.float64(W.trust[i]), G.pl_protection[home_of(W, G, i)]
+        )
     at = offer(
         chan,
         util,
@@ -337,16 +357,30 @@ def options(W, B, G, today, i, b, chan, util, share, at):
         at,
         np.int64(Channel.PLATFORM),
         s,
-        G.convenience_platform + B.platform_fit[b] + rating + points,
-        R.platform_protection_value(
-            G.trust_weight, np.float64(W.trust[i]), G.pl_protection[W.home[i]]
-        ),
+        convenience,
+        protection,
         0.0,
         common,
+        utilities,
     )
     if R.private_shop_offered(member, B.channel_policy[b] == ChannelPolicy.SEPARATE):
         s = R.effective_price_share(B.private_discount[b], 0.0, tier)
-        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience, guarantee = 0.0, 0.0
+        if utilities:
+            points = R.points_value(member, B.points_rate[b], alpha, s)
+            convenience = (
+                R.private_convenience(
+                    G.convenience_private,
+                    B.private_fit[b],
+                    G.habit_weight,
+                    habit_today(W, G, b, i, today),
+                )
+                + points
+            )
+            # the private shop's guarantee (organisation and channel conflict)
+            guarantee = R.private_guarantee_value(
+                G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
+            )
         at = offer(
             chan,
             util,
@@ -354,23 +388,19 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             at,
             np.int64(Channel.PRIVATE),
             s,
-            R.private_convenience(
-                G.convenience_private,
-                B.private_fit[b],
-                G.habit_weight,
-                habit_today(W, G, b, i, today),
-            )
-            + points,
-            # the private shop's guarantee (organisation and channel conflict)
-            R.private_guarantee_value(
-                G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
-            ),
+            convenience,
+            guarantee,
             service,
             common,
+            utilities,
         )
     if B.stores[b] > 0 and W.store_access[b, i]:
         s = R.effective_price_share(0.0, 0.0, tier)
-        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience, store_service = 0.0, 0.0
+        if utilities:
+            points = R.points_value(member, B.points_rate[b], alpha, s)
+            convenience = G.convenience_store + B.store_fit[b] + points
+            store_service = R.store_service_value(G.store_service_value, B.service_need[b], service)
         at = offer(
             chan,
             util,
@@ -378,24 +408,30 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             at,
             np.int64(Channel.STORE),
             s,
-            G.convenience_store + B.store_fit[b] + points,
+            convenience,
             0.0,
-            R.store_service_value(G.store_service_value, B.service_need[b], service),
+            store_service,
             common,
+            utilities,
         )
     return at
 
 
 @_jit
-def offer(chan, util, share, at, channel, price_share, convenience, protection, service, common):
-    """One way to buy (Consumer.options' offer): its channel, utility and price share at
-    position `at`; `common` = (α, relationship, loyalty, appeal). Returns at + 1."""
+def offer(
+    chan, util, share, at, channel, price_share, convenience, protection, service, common, utilities
+):
+    """One way to buy (Consumer.options' offer): its channel, utility (0 without
+    `utilities`) and price share at position `at`; `common` = (α, relationship, loyalty,
+    appeal). Returns at + 1."""
     alpha, relationship, loyalty, appeal = common
     chan[at] = channel
     share[at] = price_share
-    util[at] = R.channel_utility(
-        price_share, alpha, convenience, protection, relationship, loyalty, appeal, service
-    )
+    util[at] = 0.0
+    if utilities:
+        util[at] = R.channel_utility(
+            price_share, alpha, convenience, protection, relationship, loyalty, appeal, service
+        )
     return at + 1
 
 
@@ -426,7 +462,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         member,
         member and W.m_guide[b, i] >= 0,
         coupon,
-        G.pl_take_rate[W.home[i]],
+        G.pl_take_rate[home_of(W, G, i)],
         B.guide_commission[b],
         B.koc_commission[b],
         B.employee_commission[b],
@@ -482,7 +518,8 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         W.habit_day[b, i] = today
     if W.cohort_day[b, i] != NO_COHORT:
         age = today - W.cohort_day[b, i]
-        pv = R.present_value(price, G.discount_factor, age)
+        # on the acquisition day δ⁰ = 1: the present value is the price (no power taken)
+        pv = price if age == 0 else R.present_value(price, G.discount_factor, age)
         for h in range(HORIZONS.size):
             due = W.cohort_day[b, i] + HORIZONS[h]
             if age < HORIZONS[h] and due < G.days:
@@ -501,7 +538,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         )
         if rng.random() < sent:
             # several platforms: the home platform may block the card (ban risk)
-            risk = G.pl_ban_risk[W.home[i]]
+            risk = G.pl_ban_risk[home_of(W, G, i)]
             if risk > 0 and R.card_blocked(
                 risk,
                 order_uniform(G.ban_key, today, card_sub(i, b, W.purchases[b, i]), W.pl_words),
@@ -568,18 +605,20 @@ def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     """Consumer.buy_from: buy brand b now (a push, a trial, a store visit), the channel by
     logit among the brand's channels, or `channel` if it is one of them (else the first)."""
     chan, util, share, probs = W.scratch_i[2], W.scratch_f[3], W.scratch_f[4], W.scratch_f[5]
-    k = options(W, B, G, today, i, b, chan, util, share, np.int64(0))
-    if channel >= 0:
-        found = -1
-        for j in range(k):
-            if chan[j] == channel:
-                found = j
-        if found < 0:
-            found = 0
-        chan[0], util[0], share[0] = chan[found], util[found], share[found]
-        k = 1
-    R.logit_shares(util[:k], -np.inf, probs[: k + 1])
-    j = R.draw_index(probs[:k], rng.random())
+    # the utilities decide between two or more ways to buy only: with one (or a channel
+    # given) the choice is certain, its uniform drawn all the same
+    k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), False)
+    if k > 1 and channel < 0:
+        k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), True)
+        R.logit_shares(util[:k], -np.inf, probs[: k + 1])
+        j = R.draw_index(probs[:k], rng.random())
+    else:
+        j = 0
+        if channel >= 0:
+            for q in range(k):
+                if chan[q] == channel:
+                    j = q
+        rng.random()
     purchase(W, B, G, L, book, today, rng, i, b, chan[j], share[j], prompted_by)
     schedule_need(W, B, i, B.category[b], today, rng)  # the need is met: its clock restarts
 
@@ -598,7 +637,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
         if s == State.AWARE or s == State.CUSTOMER or s == State.MEMBER:
             if W.m_channel[b, i] >= 0:
                 fade(W, G, b, i, today)
-            k2 = options(W, B, G, today, i, b, chan, util, share, k)
+            k2 = options(W, B, G, today, i, b, chan, util, share, k, True)
             for j in range(k, k2):
                 brand[j] = b
             k = k2
@@ -980,6 +1019,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
         total += W.pl_adstock[b, k]
     W.adstock[b] = total
     funnel, home = W.funnel[b], W.home  # row views, read in place (hot loops keep them local)
+    single = n_platforms == 1  # every home is platform 0
     for k in range(n_platforms):
         h = R.ad_awareness_hazard(
             W.pl_adstock[b, k],
@@ -993,9 +1033,9 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
             continue
         scale = R.skip_scale(h)
         i = skip(rng, scale, G.n) - 1
-        while i < G.n:
+        while i < G.n:  # the state first: a home is read only for the unaware
             s = funnel[i]
-            if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+            if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
             i += skip(rng, scale, G.n)
 
@@ -1015,11 +1055,12 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
         return
     n = G.n
     funnel, home = W.funnel[b], W.home
+    single = G.pl_shoppers.size == 1  # every home is platform 0
     scale = R.skip_scale(min(h, 1.0))
     i = skip(rng, scale, n) - 1
-    while i < n:
+    while i < n:  # the state first: a home is read only for the unaware
         s = funnel[i]
-        if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+        if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
             become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
