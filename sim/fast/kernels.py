@@ -25,7 +25,10 @@ whenever a funnel state changes (`set_state`), so word of mouth never scans the 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from sim.accounting import SERVES, column, columns
 from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
@@ -697,6 +700,47 @@ def festival_need(W, B, G, L, book, today, rng, i, cat, multiplier):
 
 
 # --------------------------------------------------------------------------- awareness
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Ask the processor to bring the cache line of arr[idx] in, for writing (LLVM's
+    `llvm.prefetch`): a hint, which changes no value and never faults."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        address = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        fnty = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        builder.call(fn, [address, i32(1), i32(3), i32(1)])  # write, keep, data
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@_jit
+def prefetch_adoption(W, B, i, b):
+    """Bring in at once the cache lines that consumer i's awareness of brand b, and the
+    trial order it may lead to, read and write: independent misses that the processor then
+    overlaps, instead of meeting them one after another along the adoption's path (at a
+    large population nearly every one is a miss)."""
+    cat = B.category[b]
+    prefetch(W.source[b], i)
+    prefetch(W.next_need[i], cat)
+    prefetch(W.need_p[i], cat)
+    prefetch(W.need_lift[i], cat)
+    prefetch(W.m_channel[b], i)
+    prefetch(W.acquired[b], i)
+    prefetch(W.cohort_day[b], i)
+    prefetch(W.cohort_src[b], i)
+    prefetch(W.purchases[b], i)
+    prefetch(W.spend[b], i)
+    prefetch(W.last_purchase[b], i)
+    prefetch(W.dropout[b], i)
+
+
 @_jit
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
     """Consumer.become_aware: hear of a brand (again, if lapsed); maybe buy at once."""
@@ -1036,6 +1080,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
         while i < G.n:  # the state first: a home is read only for the unaware
             s = funnel[i]
             if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
+                prefetch_adoption(W, B, i, b)
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
             i += skip(rng, scale, G.n)
 
@@ -1061,6 +1106,7 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
     while i < n:  # the state first: a home is read only for the unaware
         s = funnel[i]
         if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
+            prefetch_adoption(W, B, i, b)
             become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
