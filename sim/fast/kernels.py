@@ -1843,11 +1843,36 @@ def list_member(W, b, i):
 
 
 # --------------------------------------------------------------------------- set-up
+FUNNEL_AHEAD = 16
+"""Ranks of the initial funnel's random order whose consumers' lines are requested ahead of
+the one being placed (`prefetch_funnel_entry`)."""
+
+
+@_jit
+def prefetch_funnel_entry(W, b, i, customer):
+    """Request the cache lines the initial funnel reads and writes for consumer i of brand b
+    (funnel state and source; a customer's purchases, acquisition, last purchase, ties and
+    advocate counts, which its friends' nearby), a few ranks before it is placed: the order
+    is random, so each is a miss, and requested ahead they overlap (a hint: no value
+    changes)."""
+    prefetch(W.funnel[b], i)
+    prefetch(W.source[b], i)
+    if customer:
+        prefetch(W.purchases[b], i)
+        prefetch(W.acquired[b], i)
+        prefetch(W.last_purchase[b], i)
+        prefetch(W.indptr, i)
+        prefetch(W.advocates[b], i)
+
+
 @_entry
 def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferred, rng):
     """MarketModel._initial_funnel for brand b: nested random sets aware ⊇ customers ⊇
     members (members placed like invitees; day-0 members are not booked as joins)."""
     for rank in range(n_aware):
+        ahead = rank + FUNNEL_AHEAD  # its lines on the way while these ranks are placed
+        if ahead < n_aware:
+            prefetch_funnel_entry(W, b, order[ahead], ahead < n_cust)
         i = order[rank]
         set_state(W, G, b, i, np.int64(State.AWARE))
         W.source[b, i] = np.int64(Source.ORGANIC)
