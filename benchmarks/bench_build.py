@@ -4,6 +4,7 @@ phase by phase, at given sizes and workloads.
     python benchmarks/bench_build.py                              # bass, national, three
     python benchmarks/bench_build.py --sizes 1000000 --workloads bass national --repeats 5
     python benchmarks/bench_build.py --quick                      # 100,000 consumers, ~1 min
+    python benchmarks/bench_build.py --sizes 10000000 --workloads bass --threads 1 2
 
 Workloads (`WORKLOADS`): `bass` is the peer comparison's Bass diffusion (`verify_bass`, random
 mixing, one brand, no staff) at the size; `national` is `national_guides` scaled as
@@ -13,13 +14,16 @@ grown with the population, or at the national density).
 
 Each (workload, size) cell runs in its own fresh subprocess: one tiny build first (JIT
 compilation and first-call costs, not counted), then `--repeats` builds with seeds 1, 2, ...
-The phases are those `sim.fast.engine.BuildClock` marks in `FastModel.__init__` (network,
-stores, needs, traits, arrays, staff, staff layout, birthdays, initial funnel, start needs,
-...): the table gives each phase's median seconds over the builds and its peak resident
-memory above the RSS the build started from (VmHWM, reset at each phase's start where the
-kernel allows; from the first build), and the whole build's median and peak in bytes per
-consumer. Figures are from one machine, and noisy where it is shared: compare figures taken
-in the same invocation. Never part of the test suite (tests/test_bench_build.py checks its
+The phases are those `sim.fast.engine.BuildClock` marks in `FastModel.__init__` (consumers,
+platforms, arrays, staff, staff layout, birthdays, initial funnel, start needs, ...): the
+table gives each phase's median seconds over the builds and its peak resident memory above
+the RSS the build started from (VmHWM, reset at each phase's start where the kernel allows;
+from the first build), and the whole build's median and peak in bytes per consumer. The
+"consumers" phase runs the set-up tasks (traits, network, needs, fields, stores, ...: each
+draws its own streams) on `--threads` threads at once; the lines under it give each task's
+own median seconds, so that their sum against the phase shows what the threads saved.
+Figures are from one machine, and noisy where it is shared: compare figures taken in the
+same invocation. Never part of the test suite (tests/test_bench_build.py checks its
 plumbing at a tiny size).
 """
 
@@ -89,16 +93,23 @@ def build_once(scenario: Any, seed: int, memory: bool) -> dict[str, Any]:
         model = engine.FastModel(scenario, run_rng(seed))
         total = time.perf_counter() - t0
         phases = dict(model.build_phases)
+        tasks = dict(model.build_tasks)
         held = status_bytes("VmRSS") - start_rss
         del model
     finally:
         engine.FastModel.build_clock = engine.BuildClock
-    return {"total": total, "phases": phases, "peaks": peaks, "held": held}
+    return {"total": total, "phases": phases, "tasks": tasks, "peaks": peaks, "held": held}
 
 
-def measure_cell(workload: str, consumers: int, repeats: int) -> dict[str, Any]:
-    """One cell, in this process: a tiny build (compilation), then `repeats` builds."""
+def measure_cell(
+    workload: str, consumers: int, repeats: int, threads: int | None = None
+) -> dict[str, Any]:
+    """One cell, in this process: a tiny build (compilation), then `repeats` builds, the
+    set-up tasks on `threads` threads (None: the engine's default)."""
+    from sim.fast import engine
     from sim.scenario import load_scenario
+
+    engine.BUILD_THREADS = threads
 
     name, over = overrides(workload, consumers)
     tiny = load_scenario(name, {"run.consumers": 300, "run.days": 5})
@@ -108,25 +119,30 @@ def measure_cell(workload: str, consumers: int, repeats: int) -> dict[str, Any]:
     sc = load_scenario(name, over)
     builds = [build_once(sc, seed, memory=seed == 1) for seed in range(1, repeats + 1)]
     phases = list(builds[0]["phases"])
+    tasks = list(builds[0]["tasks"])
     return {
         "workload": workload,
         "consumers": consumers,
+        "threads": engine.build_threads(consumers),
         "warmup": warmup,
         "total": statistics.median(b["total"] for b in builds),
         "totals": [b["total"] for b in builds],
         "phases": {p: statistics.median(b["phases"].get(p, 0.0) for b in builds) for p in phases},
+        "tasks": {t: statistics.median(b["tasks"].get(t, 0.0) for b in builds) for t in tasks},
         "peaks": builds[0]["peaks"],
         "peak": max(builds[0]["peaks"].values(), default=0),
         "held": builds[0]["held"],
     }
 
 
-def run_cell(workload: str, consumers: int, repeats: int, timeout: float) -> dict[str, Any]:
+def run_cell(
+    workload: str, consumers: int, repeats: int, timeout: float, threads: int | None = None
+) -> dict[str, Any]:
     """`measure_cell` in a fresh subprocess (peak memory is then the cell's own); a crash or
     a timeout gives a cell with `error` set."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    args = json.dumps([workload, consumers, repeats])
+    args = json.dumps([workload, consumers, repeats, threads])
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", args]
     try:
         out = subprocess.run(
@@ -148,7 +164,8 @@ def format_cell(cell: dict[str, Any]) -> str:
         return f"{head}: FAILED: {cell['error']}"
     n = cell["consumers"]
     lines = [
-        f"{head} · build {cell['total']:.3f} s (median of {len(cell['totals'])}; "
+        f"{head} · {cell['threads']} thread{'s' if cell['threads'] > 1 else ''} · build "
+        f"{cell['total']:.3f} s (median of {len(cell['totals'])}; "
         f"compile/warm-up {cell['warmup']:.1f} s)",
         f"  {'phase':<16}{'median s':>10}{'share':>8}{'peak MB':>10}{'peak B/cons':>13}",
     ]
@@ -156,6 +173,9 @@ def format_cell(cell: dict[str, Any]) -> str:
         peak = cell["peaks"].get(phase, 0)
         share = sec / cell["total"] if cell["total"] else 0.0
         lines.append(f"  {phase:<16}{sec:>10.3f}{share:>8.0%}{peak / 1e6:>10.1f}{peak / n:>13.1f}")
+        if phase == "consumers":
+            for task, own in cell["tasks"].items():
+                lines.append(f"  └ {task:<14}{own:>10.3f}")
     lines.append(
         f"  {'build':<16}{cell['total']:>10.3f}{'':>8}{cell['peak'] / 1e6:>10.1f}"
         f"{cell['peak'] / n:>13.1f}   (held after: {cell['held'] / n:.1f} B/consumer)"
@@ -168,6 +188,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     ap.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(DEFAULT_WORKLOADS))
     ap.add_argument("--repeats", type=int, default=3, help="builds per cell (median)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[None],
+        help="set-up threads to compare (default: the engine's own choice)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per cell")
     ap.add_argument("--quick", action="store_true", help="100,000 consumers, 2 builds")
     ap.add_argument("--json", type=Path, help="also write the cells to this file")
@@ -177,6 +204,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--repeats must be at least 1")
     if any(s < 1 for s in args.sizes):
         ap.error("--sizes must be positive")
+    if any(t is not None and t < 1 for t in args.threads):
+        ap.error("--threads must be at least 1")
     if args.quick:
         args.sizes, args.repeats = [100_000], 2
     return args
@@ -185,15 +214,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        workload, consumers, repeats = json.loads(args.child)
-        print("RESULT " + json.dumps(measure_cell(workload, consumers, repeats)), flush=True)
+        workload, consumers, repeats, threads = json.loads(args.child)
+        cell = measure_cell(workload, consumers, repeats, threads)
+        print("RESULT " + json.dumps(cell), flush=True)
         return 0
     cells = []
     for consumers in args.sizes:
         for workload in args.workloads:
-            cell = run_cell(workload, consumers, args.repeats, args.timeout)
-            print(format_cell(cell), flush=True)
-            cells.append(cell)
+            for threads in args.threads:  # side by side: one count after the other
+                cell = run_cell(workload, consumers, args.repeats, args.timeout, threads)
+                print(format_cell(cell), flush=True)
+                cells.append(cell)
     if args.json:
         args.json.write_text(json.dumps(cells, indent=1))
     return 1 if any("error" in c for c in cells) else 0

@@ -51,7 +51,7 @@ def _id_dtype(n: int) -> type:
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _sort_small(buf: np.ndarray) -> None:
     """Sort in place: insertion sort for the short runs here, numba's sort otherwise."""
     if buf.size > 32:
@@ -66,7 +66,7 @@ def _sort_small(buf: np.ndarray) -> None:
         buf[j + 1] = v
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _group_ties(n, src, dst, half):
     """Each distinct tie once as (lo, hi), lo < hi, grouped by lo: the his of lo are
     grp[gptr[lo]:gptr[lo + 1]], ascending. Self-loops are dropped. Tie t joins src[t] and
@@ -106,7 +106,7 @@ def _group_ties(n, src, dst, half):
     return gptr, grp[:w]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _csr_from_groups(n, gptr, grp):
     """Symmetric CSR from distinct ties grouped by one end, ascending, with the other ends of
     each group ascending and all above the group's node, or all below it. Filling rows in
@@ -140,14 +140,14 @@ def _csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Network:
     return Network(n, *_csr_from_groups(n, gptr, grp))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ring(dst, n, half):
     """Tie t = i * half + j - 1 of the ring joins i to (i + j) % n."""
     for t in range(dst.size):
         dst[t] = (t // half + t % half + 1) % n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rewire(dst, moved, targets, t):
     """Give the next len(targets) moved ties, from tie t on, their new far ends."""
     for target in targets:
@@ -207,7 +207,7 @@ def _attach(rng, ends, gptr, m, node, n_ends, limit):
     return node, n_ends
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _targets_only(ends, gptr, m):
     """Pack each node's targets (the first half of its block of tie ends) to the front."""
     for node in range(m, gptr.size - 1):

@@ -46,6 +46,65 @@ def need_rates(sc: Scenario, categories: list[str], n: int, rng: np.random.Gener
     return rng.gamma(shape, 1.0, size=(n, len(categories))) * (means / shape)
 
 
+TRAIT_FIELDS = ("alpha", "trust", "slots", "hunter", "tolerance", "dropout")
+"""The arrays `traits_into` writes (per consumer; `dropout` per brand × consumer)."""
+
+CHUNK = 1 << 16
+"""Consumers per NumPy call in the `*_into` draws: the float64 temporaries stay in cache and
+are reused, and no consumer-sized float64 array is ever made."""
+
+
+def _chunks(n: int, chunk: int):
+    """(lo, hi) bounds of consecutive chunks of 0..n."""
+    chunk = max(int(chunk), 1)
+    for lo in range(0, n, chunk):
+        yield lo, min(lo + chunk, n)
+
+
+def gamma_into(
+    rng: np.random.Generator, mean: float, cv: float, out: np.ndarray, chunk: int = CHUNK
+) -> None:
+    """`gamma(rng, mean, cv, out.size)` written into `out` (cast to its dtype) a chunk at a
+    time: the same draws and values. NumPy's gamma is scale × standard_gamma(shape), one
+    double product per draw, which is what is computed here; a Generator carries nothing
+    between calls, so chunks draw the stream's numbers in order."""
+    if cv <= 0:
+        out[...] = mean
+        return
+    shape, scale = rules.gamma_shape_scale(mean, cv)
+    buf = np.empty(min(max(int(chunk), 1), out.size))
+    for lo, hi in _chunks(out.size, chunk):
+        part = buf[: hi - lo]
+        rng.standard_gamma(shape, out=part)
+        part *= scale
+        out[lo:hi] = part
+
+
+def need_rates_into(
+    sc: Scenario,
+    category: str,
+    rng: np.random.Generator,
+    rate: np.ndarray,
+    p: np.ndarray | None = None,
+    chunk: int = CHUNK,
+) -> None:
+    """`need_rates(sc, [category], rate.size, rng)[:, 0]` written into `rate` (cast to its
+    dtype) a chunk at a time, and, when `p` is given, the daily probability of a need
+    (`rules.daily_need_probability`, from the float64 rate) into `p`: the same draws and
+    values (Gamma(shape, 1) is the standard gamma itself)."""
+    shape = rules.bounded_gamma_shape(sc.population.need_shape)
+    means = np.array([sc.categories[category].purchases_per_year / 365.0])
+    factor = (means / shape)[0]
+    buf = np.empty(min(max(int(chunk), 1), rate.shape[0]))
+    for lo, hi in _chunks(rate.shape[0], chunk):
+        part = buf[: hi - lo]
+        rng.standard_gamma(shape, out=part)
+        part *= factor
+        rate[lo:hi] = part
+        if p is not None:
+            p[lo:hi] = rules.daily_need_probability(part)
+
+
 def traits(
     sc: Scenario,
     brands: list[str],
@@ -58,31 +117,62 @@ def traits(
     The real-valued traits (α, trust, tolerance, dropout) are drawn in float64 and held in
     `dtype`: the fast engine asks for float32, the precision it keeps, so each is rounded as
     soon as it is drawn and no float64 copy of the population outlives its own draw (the
-    same values as rounding them afterwards)."""
+    same values as rounding them afterwards). Drawn by `traits_into`."""
+    out = {
+        "alpha": np.empty(n, dtype=dtype),
+        "trust": np.empty(n, dtype=dtype),
+        "slots": np.empty(n, dtype=np.int64),
+        "hunter": np.empty(n, dtype=bool),
+        "tolerance": np.empty(n, dtype=dtype),
+        "dropout": np.zeros((len(brands), n), dtype=dtype),
+    }
+    traits_into(sc, brands, rng, out, chunk=max(n, 1))
+    return Traits(**out)
+
+
+def traits_into(
+    sc: Scenario,
+    brands: list[str],
+    rng: np.random.Generator,
+    out: dict[str, np.ndarray],
+    chunk: int = CHUNK,
+) -> None:
+    """Draw the traits (`Traits`) straight into the arrays `out[field]` (TRAIT_FIELDS; any
+    dtype and layout, e.g. views of records), a chunk of consumers at a time: in order α,
+    trust, slots, hunter, tolerance, then each brand's dropout, each trait over the whole
+    population before the next (the draws of `traits`). Reals are drawn in float64 and
+    rounded to the target's dtype as written; slots are capped at the largest value the
+    target holds (127 in int8). No consumer-sized temporary is made."""
     pop = sc.population
-
-    def held(x: np.ndarray) -> np.ndarray:
-        return x if x.dtype == dtype else x.astype(dtype)
-
-    alpha = held(gamma(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, n))
-    a, b = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
-    trust = held(
-        rng.beta(a, b, size=n)
-        if 0 < pop.platform_trust_mean < 1
-        else np.full(n, pop.platform_trust_mean)
-    )
-    slots = 1 + rng.poisson(rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0), size=n)
-    hunter = rng.random(n) < pop.hunter_share
-    tolerance = held(gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n))
-    dropout = np.zeros((len(brands), n), dtype=dtype)
+    n = out["alpha"].shape[0]
+    gamma_into(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, out["alpha"], chunk)
+    trust = out["trust"]
+    if 0 < pop.platform_trust_mean < 1:
+        a, b = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
+        for lo, hi in _chunks(n, chunk):
+            trust[lo:hi] = rng.beta(a, b, size=hi - lo)
+    else:
+        trust[...] = pop.platform_trust_mean
+    slots = out["slots"]
+    lam = rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0)
+    cap = np.iinfo(slots.dtype).max
+    for lo, hi in _chunks(n, chunk):
+        drawn = rng.poisson(lam, size=hi - lo)
+        drawn += 1
+        slots[lo:hi] = np.minimum(drawn, cap)
+    hunter = out["hunter"]
+    for lo, hi in _chunks(n, chunk):
+        np.less(rng.random(hi - lo), pop.hunter_share, out=hunter[lo:hi])
+    gamma_into(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, out["tolerance"], chunk)
+    dropout = out["dropout"]
     for k, name in enumerate(brands):
         cat = sc.categories[sc.brands[name].category]
         if 0 < cat.dropout_mean < 1:
             da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
-            dropout[k] = rng.beta(da, db, size=n)
+            for lo, hi in _chunks(n, chunk):
+                dropout[k, lo:hi] = rng.beta(da, db, size=hi - lo)
         else:
             dropout[k] = cat.dropout_mean
-    return Traits(alpha, trust, slots, hunter, tolerance, dropout)
 
 
 def channel_owners(sc: Scenario, brands: list[str], n: int, streams: RunStreams) -> np.ndarray:
@@ -92,12 +182,25 @@ def channel_owners(sc: Scenario, brands: list[str], n: int, streams: RunStreams)
     (`Purpose.CHANNEL_OWNERS`), drawn only for a brand with stores and a franchise share
     above 0: with the share at 0 nothing is drawn and nobody is withheld."""
     withheld = np.zeros((len(brands), n), dtype=bool)
+    channel_owners_into(sc, brands, streams, withheld, chunk=max(n, 1))
+    return withheld
+
+
+def channel_owners_into(
+    sc: Scenario, brands: list[str], streams: RunStreams, out: np.ndarray, chunk: int = CHUNK
+) -> None:
+    """`channel_owners` written into `out` ([brands, consumers], zeroed by the caller), a
+    chunk of uniforms at a time (the same draws: one 64-bit word each)."""
+    n = out.shape[1]
     for k, name in enumerate(brands):
         bp = sc.brands[name]
         if bp.stores > 0 and bp.franchise_share > 0:
-            u = streams.setup(Purpose.CHANNEL_OWNERS, k).random(n)
-            withheld[k] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
-    return withheld
+            rng = streams.setup(Purpose.CHANNEL_OWNERS, k)
+            for lo, hi in _chunks(n, chunk):
+                u = rng.random(hi - lo)
+                out[k, lo:hi] = rules.withheld_by_owner(
+                    u, bp.franchise_share, bp.franchise_handover
+                )
 
 
 def order_value_means(

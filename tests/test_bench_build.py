@@ -29,11 +29,14 @@ def test_one_tiny_cell(bench):
     cell = bench.measure_cell("three", 400, 2)
     assert cell["consumers"] == 400 and len(cell["totals"]) == 2
     phases = cell["phases"]
-    for phase in ("network", "traits", "needs", "staff", "initial funnel", "start needs"):
+    for phase in ("consumers", "staff", "initial funnel", "start needs"):
         assert phase in phases and phases[phase] >= 0.0
+    for task in ("network", "traits", "needs"):
+        assert cell["tasks"][task] >= 0.0
     assert sum(phases.values()) <= max(cell["totals"]) + 1e-6
     table = bench.format_cell(cell)
     assert "three · 400 consumers" in table and "initial funnel" in table
+    assert "└ traits" in table
 
 
 @pytest.mark.parametrize("workload", ["bass", "national", "three", "three-national"])
@@ -46,6 +49,9 @@ def test_every_workload_validates(bench, workload):
 def test_bad_arguments_exit_cleanly(bench):
     with pytest.raises(SystemExit) as err:
         bench.parse_args(["--repeats", "0"])
+    assert err.value.code == 2
+    with pytest.raises(SystemExit) as err:
+        bench.parse_args(["--threads", "0"])
     assert err.value.code == 2
     with pytest.raises(ValueError, match="unknown workload"):
         bench.overrides("nowhere", 10)

@@ -23,6 +23,38 @@ CASES = [
 ]
 
 
+def _gamma(rng, mean: float, cv: float, n: int) -> np.ndarray:
+    if cv <= 0:
+        return np.full(n, mean)
+    shape, scale = rules.gamma_shape_scale(mean, cv)
+    return rng.gamma(shape, scale, size=n)
+
+
+def _plain_traits(sc, names: list[str], n: int, rng) -> population.Traits:
+    """The traits as NumPy draws them in one call each, in float64 (the oracle of
+    `population.traits` and `population.traits_into`)."""
+    pop = sc.population
+    alpha = _gamma(rng, pop.price_sensitivity_mean, pop.price_sensitivity_cv, n)
+    a, b = rules.beta_ab(pop.platform_trust_mean, pop.platform_trust_concentration)
+    trust = (
+        rng.beta(a, b, size=n)
+        if 0 < pop.platform_trust_mean < 1
+        else np.full(n, pop.platform_trust_mean)
+    )
+    slots = 1 + rng.poisson(rules.bounded_poisson_mean(pop.attention_slots_mean - 1.0), size=n)
+    hunter = rng.random(n) < pop.hunter_share
+    tolerance = _gamma(rng, pop.fatigue_tolerance_mean, pop.fatigue_tolerance_cv, n)
+    dropout = np.zeros((len(names), n))
+    for k, name in enumerate(names):
+        cat = sc.categories[sc.brands[name].category]
+        if 0 < cat.dropout_mean < 1:
+            da, db = rules.beta_ab(cat.dropout_mean, cat.dropout_concentration)
+            dropout[k] = rng.beta(da, db, size=n)
+        else:
+            dropout[k] = cat.dropout_mean
+    return population.Traits(alpha, trust, slots, hunter, tolerance, dropout)
+
+
 def _plain(sc, seed: int) -> dict[str, np.ndarray]:
     """The consumers' arrays as the construction drew them before chunks and float32."""
     streams = run_rng(seed)
@@ -41,9 +73,17 @@ def _plain(sc, seed: int) -> dict[str, np.ndarray]:
     need = np.zeros((n, len(cats)))
     for c, name in enumerate(cats):
         rng = streams.setup(Purpose.NEED_RATES, list(sc.categories).index(name))
-        need[:, c] = population.need_rates(sc, [name], n, rng)[:, 0]
-    t = population.traits(sc, names, n, streams.setup(Purpose.TRAITS))
+        shape = rules.bounded_gamma_shape(sc.population.need_shape)
+        mean = sc.categories[name].purchases_per_year / 365.0
+        need[:, c] = rng.gamma(shape, 1.0, size=(n, 1))[:, 0] * (mean / shape)
+    t = _plain_traits(sc, names, n, streams.setup(Purpose.TRAITS))
     catchments = [np.flatnonzero(row).astype(np.int32) for row in access]
+    withheld = np.zeros((len(names), n), dtype=bool)
+    for b, name in enumerate(names):
+        bp = sc.brands[name]
+        if bp.stores > 0 and bp.franchise_share > 0:
+            u = streams.setup(Purpose.CHANNEL_OWNERS, b).random(n)
+            withheld[b] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
     return {
         "home": homes.astype(np.int8),
         "store_access": access,
@@ -57,6 +97,7 @@ def _plain(sc, seed: int) -> dict[str, np.ndarray]:
         "slots": np.minimum(t.slots, 127).astype(np.int8),
         "hunter": t.hunter,
         "dropout": t.dropout.astype(np.float32),
+        "withheld": withheld,
     }
 
 
@@ -106,9 +147,87 @@ def test_traits_in_float32_are_the_float64_traits_rounded():
 def test_build_phases_are_timed():
     model = FastModel(load_scenario("bench_three_brands", {"run.consumers": 200}), run_rng(1))
     phases = model.build_phases
-    for phase in ("network", "needs", "traits", "staff", "initial funnel", "start needs"):
+    for phase in ("consumers", "staff", "initial funnel", "start needs"):
         assert phase in phases and phases[phase] >= 0.0
-    assert list(phases).index("network") < list(phases).index("start needs")
+    assert list(phases).index("consumers") < list(phases).index("start needs")
+    for task in ("network", "traits", "needs", "stores"):
+        assert model.build_tasks[task] >= 0.0
+
+
+def test_traits_are_numpys_plain_draws():
+    """`population.traits` (through `traits_into`, a chunk at a time) draws what NumPy's
+    one-call gamma, beta, poisson and uniforms draw, and leaves the stream where they do."""
+    sc = load_scenario("bench_three_brands", {"run.consumers": 1000})
+    names = list(sc.brands)
+    for chunk in (1, 7, 1000, 4096):
+        rng, plain_rng = np.random.default_rng(5), np.random.default_rng(5)
+        out = {
+            "alpha": np.empty(1000),
+            "trust": np.empty(1000),
+            "slots": np.empty(1000, dtype=np.int64),
+            "hunter": np.empty(1000, dtype=bool),
+            "tolerance": np.empty(1000),
+            "dropout": np.zeros((len(names), 1000)),
+        }
+        population.traits_into(sc, names, rng, out, chunk)
+        plain = _plain_traits(sc, names, 1000, plain_rng)
+        for field in population.TRAIT_FIELDS:
+            np.testing.assert_array_equal(out[field], getattr(plain, field), field)
+        assert rng.random(3).tolist() == plain_rng.random(3).tolist()
+    whole = population.traits(sc, names, 1000, np.random.default_rng(5))
+    plain = _plain_traits(sc, names, 1000, np.random.default_rng(5))
+    for field in population.TRAIT_FIELDS:
+        np.testing.assert_array_equal(getattr(whole, field), getattr(plain, field), field)
+
+
+@pytest.mark.parametrize(("name", "over"), CASES)
+def test_build_on_several_threads_is_the_build_on_one(monkeypatch, name, over):
+    """The set-up tasks (network, traits, needs, stores, ...) draw their own streams: the
+    model built on 2 or 3 threads is the one built on 1, array for array, run for run."""
+    sc = load_scenario(name, {**over, "run.days": 20})
+    monkeypatch.setattr(fast_engine, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(fast_engine, "_CHUNK", 64)  # many chunks: the threads interleave
+    models = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(fast_engine, "BUILD_THREADS", threads)
+        assert fast_engine.build_threads(sc.run.consumers) == threads
+        models[threads] = FastModel(sc, run_rng(4))
+    one = models.pop(1)
+    for model in models.values():
+        for field, value in one.W._asdict().items():
+            if isinstance(value, np.ndarray) and field not in ("draw_words", "draw_flags"):
+                np.testing.assert_array_equal(getattr(model.W, field), value, err_msg=field)
+        model.run()
+    one.run()
+    for model in models.values():
+        assert model.ledger.to_frame().equals(one.ledger.to_frame())
+
+
+def test_small_populations_are_set_up_on_one_thread(monkeypatch):
+    monkeypatch.setattr(fast_engine, "BUILD_THREADS", 4)
+    assert fast_engine.build_threads(fast_engine.PARALLEL_FROM - 1) == 1
+    assert fast_engine.build_threads(fast_engine.PARALLEL_FROM) == 4
+    monkeypatch.setattr(fast_engine, "BUILD_THREADS", None)
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    assert 1 <= fast_engine.build_threads(10**9) <= 4
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")  # a process held to one thread
+    assert fast_engine.build_threads(10**9) == 1
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    assert fast_engine.build_threads(10**9) == 3
+
+
+def test_a_failing_set_up_task_raises_after_the_others_end():
+    ran = []
+
+    def fails() -> None:
+        raise ValueError("no draw")
+
+    tasks = [("a", lambda: ran.append("a")), ("bad", fails), ("c", lambda: ran.append("c"))]
+    for threads in (1, 2):
+        ran.clear()
+        with pytest.raises(ValueError, match="no draw"):
+            fast_engine._run_tasks(tasks, threads)
+        assert ran == ["a"] or sorted(ran) == ["a", "c"]
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,10 @@ strategy reviews and re-staffing. Its ledger has the reference engine's schema.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -14,6 +16,7 @@ from sim import calendar, population, rules
 from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
 from sim.events import WIDTH
 from sim.fast import kernels as K
+from sim.fast import layout
 from sim.fast.bridge import (
     BRAND_FIELDS,
     CATEGORY_FIELDS,
@@ -71,6 +74,57 @@ def _draw_below(rng: np.random.Generator, p: float, out: np.ndarray) -> None:
         np.less(rng.random(min(_CHUNK, out.size - lo)), p, out=out[lo : lo + _CHUNK])
 
 
+BUILD_THREADS: int | None = None
+"""Threads that draw a large population's independent set-up streams at once
+(`FastModel._consumer_tasks`); None: NUMBA_NUM_THREADS where the environment sets it (a
+process held to that many threads, as benchmarks/bench_peer.py holds both simulators), else
+the cores this process may use, at most 4. Each stream is its own Generator, drawn by one
+thread in its own order, so the model is the same whatever the count
+(tests/test_fast_build.py)."""
+
+PARALLEL_FROM = 1 << 17
+"""Populations below this many consumers are set up on one thread: their draws take less
+than a thread pool costs to start."""
+
+
+def build_threads(n: int) -> int:
+    """Threads for setting up n consumers (`BUILD_THREADS`); 1 below `PARALLEL_FROM`."""
+    if n < PARALLEL_FROM:
+        return 1
+    if BUILD_THREADS is not None:
+        return max(1, int(BUILD_THREADS))
+    held = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if held.isdigit() and int(held) > 0:
+        return int(held)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # platforms without affinity masks
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _run_tasks(tasks: list[tuple[str, Callable[[], None]]], threads: int) -> dict[str, float]:
+    """Run the (name, task) pairs, on `threads` threads (in the order given, on this thread,
+    when 1); each task's own seconds by name. The first error a task raised is raised here,
+    once every task has ended."""
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, task: Callable[[], None]) -> None:
+        t0 = time.perf_counter()
+        task()
+        seconds[name] = time.perf_counter() - t0
+
+    if threads <= 1:
+        for name, task in tasks:
+            timed(name, task)
+        return seconds
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="siyu-build") as pool:
+        futures = [pool.submit(timed, name, task) for name, task in tasks]
+    for future in futures:
+        future.result()  # re-raises a task's error
+    return {name: seconds[name] for name, _ in tasks}
+
+
 _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
 """Ledger column of cohort bucket [horizon, source, gmv/pv/n] (`self._book`'s last axes)."""
 
@@ -124,78 +178,20 @@ class FastModel:
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
 
         clock.lap("ledger")
-        self.network = build_network(sc.network, n, streams.setup(Purpose.NETWORK))
-        clock.lap("network")
-        # several public platforms: each consumer's home, drawn as in MarketModel.__init__
-        # (the uniforms in chunks, the same draws), held in the World's int8
-        self._homes = np.zeros(n, dtype=np.int8)
         terms = platform_terms(sc)
-        if len(terms) > 1:
-            shares = np.array([p.shoppers for p in terms])
-            rng_homes = streams.setup(Purpose.PLATFORMS)
-            for lo in range(0, n, _CHUNK):
-                u = rng_homes.random(min(_CHUNK, n - lo))
-                self._homes[lo : lo + _CHUNK] = rules.home_platforms(u, shares)
+        ncat = len(cat_names)
+        all_categories = list(sc.categories)
+        state, W_more, tasks = self._consumer_tasks(cat_names, len(terms))
+        self.build_tasks = _run_tasks(tasks, build_threads(n))
+        """Seconds each set-up task took on its thread (`_consumer_tasks`; they overlap)."""
+        clock.lap("consumers")
         self.B = self._brands(cat_names)
         self.G = self._globals()
         clock.lap("platforms")
 
-        # ---- consumers, drawn as in MarketModel.__init__, from the same streams, a column
-        # (or a chunk) at a time: no consumers x categories table in float64 is ever held
-        ncat = len(cat_names)
-        store_access = np.zeros((nb, n), dtype=bool)
-        for b, bp in enumerate(self.brand_params):
-            if bp.stores > 0:
-                _draw_below(streams.setup(Purpose.STORES, b), bp.store_coverage, store_access[b])
-        clock.lap("stores")
-        all_categories = list(sc.categories)
-        need_rate = np.empty((n, ncat), dtype=np.float32)
-        need_p = np.empty((n, ncat), dtype=np.float32)
-        for c, name in enumerate(cat_names):
-            k = all_categories.index(name)
-            rate = population.need_rates(sc, [name], n, streams.setup(Purpose.NEED_RATES, k))
-            need_rate[:, c] = rate[:, 0]
-            for lo in range(0, n, _CHUNK):  # the formula's temporaries stay small
-                part = rate[lo : lo + _CHUNK, 0]
-                need_p[lo : lo + _CHUNK, c] = rules.daily_need_probability(part)
-            del rate
-        clock.lap("needs")
-        t = population.traits(
-            sc, self.brand_names, n, streams.setup(Purpose.TRAITS), dtype=np.float32
-        )
-        clock.lap("traits")
-        # each brand's catchment: the consumers with store access, ascending (int32, found
-        # a chunk at a time, so no int64 index of the population is made)
-        c_ptr = np.zeros(nb + 1, dtype=np.int64)
-        c_ptr[1:] = np.cumsum(np.count_nonzero(store_access, axis=1))
-        c_idx = np.empty(int(c_ptr[-1]), dtype=np.int32)
-        for b in range(nb):
-            w = int(c_ptr[b])
-            for lo in range(0, n, _CHUNK):
-                found = np.flatnonzero(store_access[b, lo : lo + _CHUNK])
-                c_idx[w : w + found.size] = found + lo
-                w += found.size
-
-        # per consumer and per consumer × brand: records laid out for the kernels' access
-        # (sim.fast.layout.consumer_state), the drawn traits written in (cast as stored)
-        state = consumer_state(nb, n)
-        state["alpha"][:] = t.alpha
-        state["trust"][:] = t.trust
-        state["tolerance"][:] = t.tolerance
-        state["slots"][:] = np.minimum(t.slots, 127)
-        state["hunter"][:] = t.hunter
-        state["home"][:] = self._homes
-        state["dropout"][:] = t.dropout
-        state["store_access"][:] = store_access
-        state["withheld"][:] = population.channel_owners(sc, self.brand_names, n, streams)
-        del store_access, t
-
         net = self.network
         self.W = World(
-            need_rate=need_rate,
-            need_p=need_p,
-            next_need=np.full((n, ncat), -1, dtype=np.int32),
-            birthday=population.birthdays(n, None),
+            **W_more,
             **state,
             indptr=net.indptr,
             indices=net.indices,
@@ -213,8 +209,6 @@ class FastModel:
             d_kind=np.zeros(0, dtype=np.int32),
             d_ptr=np.zeros(1, dtype=np.int64),
             d_idx=np.zeros(0, dtype=np.int32),
-            c_ptr=c_ptr,
-            c_idx=c_idx,
             adstock=np.zeros(nb),
             budget_spent=np.zeros(nb),
             ad_spend=np.zeros(nb),
@@ -235,7 +229,6 @@ class FastModel:
             ev_int=np.zeros((0, WIDTH), dtype=np.int32),
             ev_val=np.zeros(0),
             ev_n=np.zeros(1, dtype=np.int64),
-            value_mean=self._order_value_means(cat_names),
             value_key=streams.keys[Phase.ORDER_VALUE].copy(),
             draw_words=np.zeros(4, dtype=np.uint64),
             draw_flags=np.zeros(4, dtype=np.uint32),
@@ -254,7 +247,7 @@ class FastModel:
             ml_list=np.zeros((nb, 0), dtype=np.int32),
             ml_n=np.zeros(nb, dtype=np.int64),
         )
-        del c_idx
+        del state, W_more
         clock.lap("arrays")
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
@@ -269,7 +262,11 @@ class FastModel:
         self._initial_funnel()
         clock.lap("initial funnel")
         W, B, _ = self._structs()
-        K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
+        # every consumer's need clocks; a consumer who knows no category starts none and
+        # draws nothing (its next need stays −1), so with nobody aware of any brand at the
+        # start (Bass diffusion) the pass over the population is skipped
+        if self.W.n_state[:, State.AWARE : State.MEMBER + 1].any():
+            K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
         clock.lap("start needs")
         # the day's draws: one Generator, pointed at each daily stream in turn by the
         # compiled day through its state memory; the table the kernels take (`K.step`):
@@ -295,6 +292,128 @@ class FastModel:
         """Seconds each phase of the construction took (`BuildClock`), in order."""
 
     # ------------------------------------------------------------------ set-up helpers
+    def _consumer_tasks(
+        self, cat_names: list[str], n_platforms: int
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[tuple[str, Callable[[], None]]]]:
+        """The network and the consumers, drawn as in MarketModel.__init__ from the same
+        streams, as tasks that fill arrays allocated here: (the fields of
+        `layout.consumer_state`, World's other per-consumer arrays, the tasks). Each task
+        draws from its own set-up streams only (made here, on this thread), so the tasks
+        may run at once (`_run_tasks`) and give the same arrays in any order. Draws go a
+        chunk at a time straight into the arrays the kernels read (cast as stored): no
+        consumers × categories table in float64, and no copy of a trait, is ever held."""
+        sc, streams, n = self.scenario, self.streams, self.n_consumers
+        names, nb, ncat = self.brand_names, len(self.brand_names), len(cat_names)
+        all_categories = list(sc.categories)
+        chunk = _CHUNK
+        # the arrays the draws are written into: the records' fields where consumer_state
+        # lays them out as records, else arrays of their own (consumer_state's untouched
+        # zero arrays for those fields are then dropped)
+        fields = {name: dtype for name, dtype, _ in layout.CONSUMER_FIELDS}
+        fields.update({name: dtype for name, dtype, _ in layout.BRAND_FIELDS})
+        drawn = (*population.TRAIT_FIELDS, "home", "store_access", "withheld")
+        state: dict[str, np.ndarray] = {}
+        if layout.RECORDS:
+            state = consumer_state(nb, n)
+            out = {f: state[f] for f in drawn}
+        else:
+            per_consumer = {name for name, _, _ in layout.CONSUMER_FIELDS}
+            out = {f: np.zeros(n if f in per_consumer else (nb, n), dtype=fields[f]) for f in drawn}
+        more: dict[str, np.ndarray] = {
+            "need_rate": np.empty((n, ncat), dtype=np.float32),
+            "need_p": np.empty((n, ncat), dtype=np.float32),
+        }
+        self._homes = out["home"]
+        # every stream, made here in one order (a stream is the same Generator whatever
+        # thread draws from it)
+        rng_net = streams.setup(Purpose.NETWORK)
+        rng_traits = streams.setup(Purpose.TRAITS)
+        rng_needs = [streams.setup(Purpose.NEED_RATES, all_categories.index(c)) for c in cat_names]
+        rng_stores = [
+            streams.setup(Purpose.STORES, b) if bp.stores > 0 else None
+            for b, bp in enumerate(self.brand_params)
+        ]
+        for b, bp in enumerate(self.brand_params):
+            if bp.stores > 0 and bp.franchise_share > 0:
+                streams.setup(Purpose.CHANNEL_OWNERS, b)
+        rng_homes = streams.setup(Purpose.PLATFORMS) if n_platforms > 1 else None
+        if any(sc.categories[c].order_value_cv > 0 for c in cat_names):
+            for c in cat_names:
+                if sc.categories[c].order_value_cv > 0:
+                    streams.setup(Purpose.ORDER_VALUES, all_categories.index(c))
+
+        def network() -> None:
+            self.network = build_network(sc.network, n, rng_net)
+
+        def traits() -> None:
+            population.traits_into(sc, names, rng_traits, out, chunk)
+
+        def fields_set() -> None:  # the initial values (the dense layout's first touch)
+            for name, value in consumer_state(nb, n).items():
+                if name not in out:
+                    state[name] = value
+            more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
+            more["birthday"] = population.birthdays(n, None)
+
+        def needs() -> None:
+            for c, name in enumerate(cat_names):
+                rate, p = more["need_rate"][:, c], more["need_p"][:, c]
+                population.need_rates_into(sc, name, rng_needs[c], rate, p, chunk)
+
+        def stores() -> None:
+            access = out["store_access"]
+            for b, rng in enumerate(rng_stores):
+                if rng is not None:
+                    _draw_below(rng, self.brand_params[b].store_coverage, access[b])
+            # each brand's catchment: the consumers with store access, ascending (int32,
+            # found a chunk at a time, so no int64 index of the population is made)
+            c_ptr = np.zeros(nb + 1, dtype=np.int64)
+            c_ptr[1:] = np.cumsum(np.count_nonzero(access, axis=1))
+            c_idx = np.empty(int(c_ptr[-1]), dtype=np.int32)
+            for b in range(nb):
+                if rng_stores[b] is None:
+                    continue
+                w = int(c_ptr[b])
+                for lo in range(0, n, chunk):
+                    found = np.flatnonzero(access[b, lo : lo + chunk])
+                    c_idx[w : w + found.size] = found + lo
+                    w += found.size
+            more["c_ptr"], more["c_idx"] = c_ptr, c_idx
+
+        def owners() -> None:
+            population.channel_owners_into(sc, names, streams, out["withheld"], chunk)
+
+        def homes() -> None:
+            # several public platforms: each consumer's home (MarketModel.__init__'s draws,
+            # the uniforms in chunks), held in the World's int8
+            if rng_homes is None:
+                return
+            shares = np.array([p.shoppers for p in platform_terms(sc)])
+            for lo in range(0, n, chunk):
+                u = rng_homes.random(min(chunk, n - lo))
+                out["home"][lo : lo + chunk] = rules.home_platforms(u, shares)
+
+        def order_values() -> None:
+            more["value_mean"] = self._order_value_means(cat_names)
+
+        # the longest first: a thread that finishes early takes the short ones
+        tasks: list[tuple[str, Callable[[], None]]] = [
+            ("traits", traits),
+            ("network", network),
+            ("needs", needs),
+            ("fields", fields_set),
+            ("stores", stores),
+            ("channel owners", owners),
+            ("platforms", homes),
+            ("order values", order_values),
+        ]
+        if layout.RECORDS:  # consumer_state already set the fields
+            tasks = [(name, task) for name, task in tasks if name != "fields"]
+            more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
+            more["birthday"] = population.birthdays(n, None)
+        state.update(out)  # the "fields" task adds the other fields' arrays
+        return state, more, tasks
+
     def _order_value_means(self, cat_names: list[str]) -> np.ndarray:
         """Order values and baskets: each consumer's mean order value per category sold,
         relative to its price (`sim.population.order_value_means`, the reference's draws),

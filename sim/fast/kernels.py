@@ -25,7 +25,10 @@ whenever a funnel state changes (`set_state`), so word of mouth never scans the 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from sim.accounting import SERVES, column, columns
 from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
@@ -304,12 +307,23 @@ def habit_today(W, G, b, i, today):
 
 
 @_jit
-def options(W, B, G, today, i, b, chan, util, share, at):
+def home_of(W, G, i):
+    """Consumer i's home public platform: 0 without reading it where there is one platform
+    (every home is 0 then), so a purchase does not touch the array for nothing."""
+    if G.pl_shoppers.size == 1:
+        return np.int64(0)
+    return np.int64(W.home[i])
+
+
+@_jit
+def options(W, B, G, today, i, b, chan, util, share, at, utilities):
     """Consumer.options: the ways to buy brand b now, written from position `at` into
-    (chan, util, share); returns the new end position."""
+    (chan, util, share); returns the new end position. With `utilities` False the
+    utilities are not computed (util 0) and the consumer's traits not read: the channels
+    and price shares are those of `utilities` True (`buy_from` with one way to buy, where
+    the logit choice is certain whatever the utility)."""
     member = W.m_channel[b, i] >= 0 and B.private_ops[b]
     engagement = np.float64(W.m_eng[b, i]) if member else 0.0
-    loyalty = G.customer_loyalty if W.purchases[b, i] > 0 else 0.0
     tier = 0.0
     if member:
         k = B.n_spend_tiers[b]
@@ -317,19 +331,28 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             np.float64(W.spend[b, i]), B.tier_spend[b, :k], B.tier_discount[b, :k]
         )
     service = R.member_service_value(member, B.member_service[b], B.service_need[b])
-    appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
-    relationship = G.relationship_weight * engagement
-    alpha = np.float64(W.alpha[i])
     coupon = R.member_coupon_share(
         member, B.channel_policy[b] == ChannelPolicy.ASSIST, B.member_coupon[b]
     )
+    loyalty, appeal, relationship, alpha, rating = 0.0, 0.0, 0.0, 0.0, 0.0
+    if utilities:
+        loyalty = G.customer_loyalty if W.purchases[b, i] > 0 else 0.0
+        appeal = B.appeal[b] - (G.annoyance_penalty if W.annoyed[b, i] else 0.0)
+        relationship = G.relationship_weight * engagement
+        alpha = np.float64(W.alpha[i])
+        # private lifts public (7.21): the platform rating everyone sees, a member's points
+        rating = R.platform_rating_value(
+            G.rating_weight, W.review_stock[b], G.n, G.rating_half_saturation
+        )
     common = (alpha, relationship, loyalty, appeal)
-    # private lifts public (7.21): the platform rating everyone sees, a member's points
-    rating = R.platform_rating_value(
-        G.rating_weight, W.review_stock[b], G.n, G.rating_half_saturation
-    )
     s = R.effective_price_share(B.platform_discount[b], coupon, tier)
-    points = R.points_value(member, B.points_rate[b], alpha, s)
+    convenience, protection = 0.0, 0.0
+    if utilities:
+        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience = G.convenience_platform + B.platform_fit[b] + rating + points
+        protection = R.platform_protection_value(
+            G.trust_weight, np.float64(W.trust[i]), G.pl_protection[home_of(W, G, i)]
+        )
     at = offer(
         chan,
         util,
@@ -337,16 +360,30 @@ def options(W, B, G, today, i, b, chan, util, share, at):
         at,
         np.int64(Channel.PLATFORM),
         s,
-        G.convenience_platform + B.platform_fit[b] + rating + points,
-        R.platform_protection_value(
-            G.trust_weight, np.float64(W.trust[i]), G.pl_protection[W.home[i]]
-        ),
+        convenience,
+        protection,
         0.0,
         common,
+        utilities,
     )
     if R.private_shop_offered(member, B.channel_policy[b] == ChannelPolicy.SEPARATE):
         s = R.effective_price_share(B.private_discount[b], 0.0, tier)
-        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience, guarantee = 0.0, 0.0
+        if utilities:
+            points = R.points_value(member, B.points_rate[b], alpha, s)
+            convenience = (
+                R.private_convenience(
+                    G.convenience_private,
+                    B.private_fit[b],
+                    G.habit_weight,
+                    habit_today(W, G, b, i, today),
+                )
+                + points
+            )
+            # the private shop's guarantee (organisation and channel conflict)
+            guarantee = R.private_guarantee_value(
+                G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
+            )
         at = offer(
             chan,
             util,
@@ -354,23 +391,19 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             at,
             np.int64(Channel.PRIVATE),
             s,
-            R.private_convenience(
-                G.convenience_private,
-                B.private_fit[b],
-                G.habit_weight,
-                habit_today(W, G, b, i, today),
-            )
-            + points,
-            # the private shop's guarantee (organisation and channel conflict)
-            R.private_guarantee_value(
-                G.trust_weight, np.float64(W.trust[i]), B.private_guarantee[b]
-            ),
+            convenience,
+            guarantee,
             service,
             common,
+            utilities,
         )
     if B.stores[b] > 0 and W.store_access[b, i]:
         s = R.effective_price_share(0.0, 0.0, tier)
-        points = R.points_value(member, B.points_rate[b], alpha, s)
+        convenience, store_service = 0.0, 0.0
+        if utilities:
+            points = R.points_value(member, B.points_rate[b], alpha, s)
+            convenience = G.convenience_store + B.store_fit[b] + points
+            store_service = R.store_service_value(G.store_service_value, B.service_need[b], service)
         at = offer(
             chan,
             util,
@@ -378,24 +411,30 @@ def options(W, B, G, today, i, b, chan, util, share, at):
             at,
             np.int64(Channel.STORE),
             s,
-            G.convenience_store + B.store_fit[b] + points,
+            convenience,
             0.0,
-            R.store_service_value(G.store_service_value, B.service_need[b], service),
+            store_service,
             common,
+            utilities,
         )
     return at
 
 
 @_jit
-def offer(chan, util, share, at, channel, price_share, convenience, protection, service, common):
-    """One way to buy (Consumer.options' offer): its channel, utility and price share at
-    position `at`; `common` = (α, relationship, loyalty, appeal). Returns at + 1."""
+def offer(
+    chan, util, share, at, channel, price_share, convenience, protection, service, common, utilities
+):
+    """One way to buy (Consumer.options' offer): its channel, utility (0 without
+    `utilities`) and price share at position `at`; `common` = (α, relationship, loyalty,
+    appeal). Returns at + 1."""
     alpha, relationship, loyalty, appeal = common
     chan[at] = channel
     share[at] = price_share
-    util[at] = R.channel_utility(
-        price_share, alpha, convenience, protection, relationship, loyalty, appeal, service
-    )
+    util[at] = 0.0
+    if utilities:
+        util[at] = R.channel_utility(
+            price_share, alpha, convenience, protection, relationship, loyalty, appeal, service
+        )
     return at + 1
 
 
@@ -426,7 +465,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         member,
         member and W.m_guide[b, i] >= 0,
         coupon,
-        G.pl_take_rate[W.home[i]],
+        G.pl_take_rate[home_of(W, G, i)],
         B.guide_commission[b],
         B.koc_commission[b],
         B.employee_commission[b],
@@ -482,7 +521,8 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         W.habit_day[b, i] = today
     if W.cohort_day[b, i] != NO_COHORT:
         age = today - W.cohort_day[b, i]
-        pv = R.present_value(price, G.discount_factor, age)
+        # on the acquisition day δ⁰ = 1: the present value is the price (no power taken)
+        pv = price if age == 0 else R.present_value(price, G.discount_factor, age)
         for h in range(HORIZONS.size):
             due = W.cohort_day[b, i] + HORIZONS[h]
             if age < HORIZONS[h] and due < G.days:
@@ -501,7 +541,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         )
         if rng.random() < sent:
             # several platforms: the home platform may block the card (ban risk)
-            risk = G.pl_ban_risk[W.home[i]]
+            risk = G.pl_ban_risk[home_of(W, G, i)]
             if risk > 0 and R.card_blocked(
                 risk,
                 order_uniform(G.ban_key, today, card_sub(i, b, W.purchases[b, i]), W.pl_words),
@@ -568,18 +608,20 @@ def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     """Consumer.buy_from: buy brand b now (a push, a trial, a store visit), the channel by
     logit among the brand's channels, or `channel` if it is one of them (else the first)."""
     chan, util, share, probs = W.scratch_i[2], W.scratch_f[3], W.scratch_f[4], W.scratch_f[5]
-    k = options(W, B, G, today, i, b, chan, util, share, np.int64(0))
-    if channel >= 0:
-        found = -1
-        for j in range(k):
-            if chan[j] == channel:
-                found = j
-        if found < 0:
-            found = 0
-        chan[0], util[0], share[0] = chan[found], util[found], share[found]
-        k = 1
-    R.logit_shares(util[:k], -np.inf, probs[: k + 1])
-    j = R.draw_index(probs[:k], rng.random())
+    # the utilities decide between two or more ways to buy only: with one (or a channel
+    # given) the choice is certain, its uniform drawn all the same
+    k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), False)
+    if k > 1 and channel < 0:
+        k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), True)
+        R.logit_shares(util[:k], -np.inf, probs[: k + 1])
+        j = R.draw_index(probs[:k], rng.random())
+    else:
+        j = 0
+        if channel >= 0:
+            for q in range(k):
+                if chan[q] == channel:
+                    j = q
+        rng.random()
     purchase(W, B, G, L, book, today, rng, i, b, chan[j], share[j], prompted_by)
     schedule_need(W, B, i, B.category[b], today, rng)  # the need is met: its clock restarts
 
@@ -598,7 +640,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
         if s == State.AWARE or s == State.CUSTOMER or s == State.MEMBER:
             if W.m_channel[b, i] >= 0:
                 fade(W, G, b, i, today)
-            k2 = options(W, B, G, today, i, b, chan, util, share, k)
+            k2 = options(W, B, G, today, i, b, chan, util, share, k, True)
             for j in range(k, k2):
                 brand[j] = b
             k = k2
@@ -658,6 +700,47 @@ def festival_need(W, B, G, L, book, today, rng, i, cat, multiplier):
 
 
 # --------------------------------------------------------------------------- awareness
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Ask the processor to bring the cache line of arr[idx] in, for writing (LLVM's
+    `llvm.prefetch`): a hint, which changes no value and never faults."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        address = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        fnty = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        builder.call(fn, [address, i32(1), i32(3), i32(1)])  # write, keep, data
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@_jit
+def prefetch_adoption(W, B, i, b):
+    """Bring in at once the cache lines that consumer i's awareness of brand b, and the
+    trial order it may lead to, read and write: independent misses that the processor then
+    overlaps, instead of meeting them one after another along the adoption's path (at a
+    large population nearly every one is a miss)."""
+    cat = B.category[b]
+    prefetch(W.source[b], i)
+    prefetch(W.next_need[i], cat)
+    prefetch(W.need_p[i], cat)
+    prefetch(W.need_lift[i], cat)
+    prefetch(W.m_channel[b], i)
+    prefetch(W.acquired[b], i)
+    prefetch(W.cohort_day[b], i)
+    prefetch(W.cohort_src[b], i)
+    prefetch(W.purchases[b], i)
+    prefetch(W.spend[b], i)
+    prefetch(W.last_purchase[b], i)
+    prefetch(W.dropout[b], i)
+
+
 @_jit
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
     """Consumer.become_aware: hear of a brand (again, if lapsed); maybe buy at once."""
@@ -980,6 +1063,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
         total += W.pl_adstock[b, k]
     W.adstock[b] = total
     funnel, home = W.funnel[b], W.home  # row views, read in place (hot loops keep them local)
+    single = n_platforms == 1  # every home is platform 0
     for k in range(n_platforms):
         h = R.ad_awareness_hazard(
             W.pl_adstock[b, k],
@@ -993,9 +1077,10 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
             continue
         scale = R.skip_scale(h)
         i = skip(rng, scale, G.n) - 1
-        while i < G.n:
+        while i < G.n:  # the state first: a home is read only for the unaware
             s = funnel[i]
-            if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+            if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
+                prefetch_adoption(W, B, i, b)
                 become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
             i += skip(rng, scale, G.n)
 
@@ -1015,11 +1100,13 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
         return
     n = G.n
     funnel, home = W.funnel[b], W.home
+    single = G.pl_shoppers.size == 1  # every home is platform 0
     scale = R.skip_scale(min(h, 1.0))
     i = skip(rng, scale, n) - 1
-    while i < n:
+    while i < n:  # the state first: a home is read only for the unaware
         s = funnel[i]
-        if home[i] == k and (s == State.UNAWARE or s == State.LAPSED):
+        if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
+            prefetch_adoption(W, B, i, b)
             become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
@@ -1756,11 +1843,36 @@ def list_member(W, b, i):
 
 
 # --------------------------------------------------------------------------- set-up
+FUNNEL_AHEAD = 16
+"""Ranks of the initial funnel's random order whose consumers' lines are requested ahead of
+the one being placed (`prefetch_funnel_entry`)."""
+
+
+@_jit
+def prefetch_funnel_entry(W, b, i, customer):
+    """Request the cache lines the initial funnel reads and writes for consumer i of brand b
+    (funnel state and source; a customer's purchases, acquisition, last purchase, ties and
+    advocate counts, which its friends' nearby), a few ranks before it is placed: the order
+    is random, so each is a miss, and requested ahead they overlap (a hint: no value
+    changes)."""
+    prefetch(W.funnel[b], i)
+    prefetch(W.source[b], i)
+    if customer:
+        prefetch(W.purchases[b], i)
+        prefetch(W.acquired[b], i)
+        prefetch(W.last_purchase[b], i)
+        prefetch(W.indptr, i)
+        prefetch(W.advocates[b], i)
+
+
 @_entry
 def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferred, rng):
     """MarketModel._initial_funnel for brand b: nested random sets aware ⊇ customers ⊇
     members (members placed like invitees; day-0 members are not booked as joins)."""
     for rank in range(n_aware):
+        ahead = rank + FUNNEL_AHEAD  # its lines on the way while these ranks are placed
+        if ahead < n_aware:
+            prefetch_funnel_entry(W, b, order[ahead], ahead < n_cust)
         i = order[rank]
         set_state(W, G, b, i, np.int64(State.AWARE))
         W.source[b, i] = np.int64(Source.ORGANIC)
