@@ -284,16 +284,19 @@ class World(NamedTuple):
     dm_seen: np.ndarray  # [nb] f8 each brand's effective lift at the last recomputation
     # days that cost what happens in them (kernels.plan_days, set at the start of each
     # run_days call): the needs due in the days being stepped, listed by day, and each
-    # brand's members, so that neither the needs step nor the census scans the population
-    # every day. Outside run_days the window is empty and both fall back to a scan.
+    # brand's member stocks kept as they change, so that neither the needs step nor the
+    # census scans the population every day. Outside run_days the window is empty and both
+    # fall back to a scan.
     nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, entries used
     nq_head: np.ndarray  # [days in window] i8 first entry of each day's list, −1 none
     nq_key: np.ndarray  # [cap] i8 need key i·ncat + cat of each entry
     nq_next: np.ndarray  # [cap] i8 next entry of the same day's list, −1 none
-    ml_on: np.ndarray  # [1] bool member lists are kept (inside run_days)
-    ml_in: np.ndarray  # [nb, n] bool consumer listed in brand b's member list
-    ml_list: np.ndarray  # [nb, cap] i4 members (and, until the census drops them, leavers)
-    ml_n: np.ndarray  # [nb] i8 entries in use of each brand's list
+    cs_on: np.ndarray  # [1] bool the census's member counts are kept as they change
+    cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
+    cs_stop: np.ndarray  # [2, nb, days in window] i8 engaged / active spans ending each day
+    cs_meta: np.ndarray  # [3] i8 [0] first day whose ending spans the census has not yet
+    # taken off; (checks) [1] 1: the census also scans and writes the scan's counts,
+    # [2] brand-days on which the kept counts differed from the scan
 
 
 BRAND_TABLES: dict[str, str] = {
