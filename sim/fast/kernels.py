@@ -286,11 +286,11 @@ def expand_demand(W, B, today, rng, S):
 @_jit
 def fade(W, G, b, i, today):
     """Consumer.membership: fatigue and engagement faded to today (the census's engaged
-    count follows the new engagement: `engaged_count`)."""
+    count follows the new engagement: `engaged_moved`)."""
     if today != W.m_upd[b, i]:
-        engaged_count(W, G, b, i, -1)
+        before = engaged_span(W, G, b, i)
         faded(W, G, b, i, today)
-        engaged_count(W, G, b, i, 1)
+        engaged_moved(W, G, b, i, before)
 
 
 @_jit
@@ -871,7 +871,7 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     too much fatigue mutes, feeling harvested makes the member leave and shun the brand."""
     if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
         return
-    engaged_count(W, G, b, i, -1)  # the census's engaged count follows the new engagement
+    before = engaged_span(W, G, b, i)  # the census's engaged count follows the new engagement
     faded(W, G, b, i, today)
     A.book_touch(L[today], b, kind)
     W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
@@ -879,7 +879,7 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
         kind, effect, skill, G.engagement_content, G.engagement_service, B.service_need[b]
     )
     W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
-    engaged_count(W, G, b, i, 1)
+    engaged_moved(W, G, b, i, before)
     if not W.hunter[i]:
         W.m_harv[b, i] = R.harvest_feeling(
             np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
@@ -1735,7 +1735,7 @@ def plan_days(W, G, first, last):
 # long as the fields stay as they are. A member's span counts from when it is written until
 # the census of its end's day takes it off (`cs_stop`, by day of the window); every write of
 # those fields, a join, a leave and a mute takes the member's spans off as they stood and
-# counts them again as they stand (`member_count`, `engaged_count`, `active_count`).
+# counts them again as they stand (`member_count`, `engaged_moved`, `active_count`).
 CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
 
 
@@ -1748,9 +1748,15 @@ def engaged_end(W, G, b, i):
     upd = np.int64(W.m_upd[b, i])
     lo = max(upd, W.cs_meta[0] - 1)
     hi = W.nq_meta[1]
+    eng, pw, threshold = W.m_eng[b, i], G.engagement_pow, G.engaged_threshold
+    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start
+        return lo
+    if eng * pw[hi - 1 - upd] >= threshold:  # or engaged to the window's end
+        return hi
+    lo, hi = lo + 1, hi - 1  # engaged on lo, not on hi − 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if W.m_eng[b, i] * G.engagement_pow[mid - upd] >= G.engaged_threshold:
+        if eng * pw[mid - upd] >= threshold:
             lo = mid + 1
         else:
             hi = mid
@@ -1770,12 +1776,27 @@ def count_span(W, column, b, end, d):
         W.cs_stop[column - CS_ENGAGED, b, end - W.nq_meta[0]] += d
 
 
+NO_SPAN = -(2**62)
+"""`engaged_span` of a member whose engaged span is not kept."""
+
+
 @_jit
-def engaged_count(W, G, b, i, d):
-    """Count (1) or take off (−1) member i's engaged span in brand b's kept stocks: around
-    every write of m_eng or m_upd; nothing for a muted member or outside run_days."""
+def engaged_span(W, G, b, i):
+    """The end of member i's engaged span as kept in brand b's stocks (`engaged_end`), or
+    NO_SPAN where none is kept: outside run_days, not a member, muted."""
     if W.cs_on[0] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
-        count_span(W, CS_ENGAGED, b, engaged_end(W, G, b, i), d)
+        return engaged_end(W, G, b, i)
+    return NO_SPAN
+
+
+@_jit
+def engaged_moved(W, G, b, i, before):
+    """Move member i's engaged span from its end `before` (`engaged_span` before a write of
+    m_eng or m_upd) to where it ends now; nothing when the end stays."""
+    after = engaged_span(W, G, b, i)
+    if after != before:
+        count_span(W, CS_ENGAGED, b, before, -1)
+        count_span(W, CS_ENGAGED, b, after, 1)
 
 
 @_jit
@@ -1800,7 +1821,7 @@ def member_count(W, G, b, i, d):
     if W.m_muted[b, i]:
         W.cs_n[b, CS_MUTED] += d
     else:
-        engaged_count(W, G, b, i, d)
+        count_span(W, CS_ENGAGED, b, engaged_end(W, G, b, i), d)
         active_count(W, G, b, i, d)
 
 
