@@ -249,10 +249,9 @@ class FastModel:
             nq_head=np.zeros(0, dtype=np.int64),
             nq_key=np.zeros(0, dtype=np.int64),
             nq_next=np.zeros(0, dtype=np.int64),
-            cs_on=np.zeros(1, dtype=np.bool_),
             cs_n=np.zeros((nb, 7), dtype=np.int64),
             cs_stop=np.zeros((2, nb, 0), dtype=np.int64),
-            cs_meta=np.zeros(3, dtype=np.int64),
+            cs_meta=np.zeros(5, dtype=np.int64),
         )
         del c_idx
         clock.lap("arrays")

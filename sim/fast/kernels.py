@@ -871,7 +871,11 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     too much fatigue mutes, feeling harvested makes the member leave and shun the brand."""
     if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
         return
-    before = engaged_span(W, G, b, i)  # the census's engaged count follows the new engagement
+    # the census's engaged count follows the new engagement (`engaged_moved`, inlined)
+    meta = W.cs_meta
+    kept = meta[2] != 0
+    pw, threshold = G.engagement_pow, G.engaged_threshold
+    before = engaged_end(W.m_eng[b, i], np.int64(W.m_upd[b, i]), meta, pw, threshold) if kept else 0
     faded(W, G, b, i, today)
     A.book_touch(L[today], b, kind)
     W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
@@ -879,7 +883,11 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
         kind, effect, skill, G.engagement_content, G.engagement_service, B.service_need[b]
     )
     W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
-    engaged_moved(W, G, b, i, before)
+    if kept:
+        after = engaged_end(W.m_eng[b, i], today, meta, pw, threshold)
+        if after != before:
+            count_span(W, CS_ENGAGED, b, before, -1)
+            count_span(W, CS_ENGAGED, b, after, 1)
     if not W.hunter[i]:
         W.m_harv[b, i] = R.harvest_feeling(
             np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
@@ -1473,10 +1481,11 @@ def census(W, B, G, L, today):
     nb = W.funnel.shape[0]
     t = np.zeros(7, dtype=np.int64)  # members by channel (4), muted, engaged, active
     scan = np.zeros(7, dtype=np.int64)
-    kept = W.cs_on[0]
-    ended = W.cs_meta[0]  # the spans ending on days ended..today stop counting
+    meta = W.cs_meta
+    kept = meta[2] != 0
+    ended = meta[0]  # the spans ending on days ended..today stop counting
     if kept:
-        W.cs_meta[0] = max(ended, today + 1)
+        meta[0] = max(ended, today + 1)
     for b in range(nb):
         if kept:
             for d in range(ended, today + 1):
@@ -1484,7 +1493,7 @@ def census(W, B, G, L, today):
                 W.cs_n[b, CS_ENGAGED] -= W.cs_stop[0, b, k]
                 W.cs_n[b, CS_ACTIVE] -= W.cs_stop[1, b, k]
             t[:] = W.cs_n[b]
-        if not kept or W.cs_meta[1]:
+        if not kept or meta[3]:
             scan[:] = 0
             funnel = W.funnel[b]
             for i in range(G.n):
@@ -1493,7 +1502,7 @@ def census(W, B, G, L, today):
             if kept:  # checks: the kept counts against the scan
                 for c in range(7):
                     if t[c] != scan[c]:
-                        W.cs_meta[2] += 1
+                        meta[4] += 1
                         break
             t[:] = scan
         g0, g1, g2, g3, muted, engaged, active = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
@@ -1680,7 +1689,7 @@ def run_days(W, B, G, L, book, first, last, rng, S):
     for today in range(first, last):
         step(W, B, G, L, book, today, rng, S)
     W.nq_meta[1] = W.nq_meta[0]
-    W.cs_on[0] = False
+    W.cs_meta[2] = 0
 
 
 # ----------------------------------------------------------- days that cost what happens
@@ -1717,8 +1726,7 @@ def plan_days(W, G, first, last):
             fading = False
     W.cs_n[:] = 0
     W.cs_stop = np.zeros((2, nb, last - first), dtype=np.int64)
-    W.cs_meta[0] = first
-    W.cs_on[0] = fading
+    W.cs_meta[0], W.cs_meta[1], W.cs_meta[2] = first, last, fading
     if fading:
         for b in range(nb):
             channel = W.m_channel[b]
@@ -1740,15 +1748,16 @@ CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
 
 
 @_jit
-def engaged_end(W, G, b, i):
-    """The end of unmuted member i's engaged span as its fields stand: the first day, from
-    max(m_upd, cs_meta[0] − 1) on, on which the census's test fails (the same float product),
-    or the window's end if it holds to there. The product only falls as the day grows
-    (`plan_days` checks the table), so the days it holds come first: a binary search."""
-    upd = np.int64(W.m_upd[b, i])
-    lo = max(upd, W.cs_meta[0] - 1)
-    hi = W.nq_meta[1]
-    eng, pw, threshold = W.m_eng[b, i], G.engagement_pow, G.engaged_threshold
+def engaged_end(eng, upd, meta, pw, threshold):
+    """The end of the engaged span of an unmuted member of engagement `eng` (its m_eng, a
+    float32) last faded on day `upd`: the first day, from max(upd, meta[0] − 1) on, on which
+    the census's test eng·pw[day − upd] ≥ threshold fails (the same float product; `pw` is
+    engagement_pow, `meta` cs_meta), or the window's end meta[1] if it holds to there. The
+    product only falls as the day grows (`plan_days` checks the table), so the days it
+    holds come first: a binary search. Takes values, not the World, as a touch calls it
+    twice."""
+    lo = max(upd, meta[0] - 1)
+    hi = meta[1]
     if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start
         return lo
     if eng * pw[hi - 1 - upd] >= threshold:  # or engaged to the window's end
@@ -1769,10 +1778,11 @@ def count_span(W, column, b, end, d):
     CS_ACTIVE) that holds until day `end` (exclusive): only one still counted, i.e. not
     ending before the first day the census has not yet closed (cs_meta[0]); its end is
     booked for that day's census when it lies in the window."""
-    if end < W.cs_meta[0]:
+    meta = W.cs_meta
+    if end < meta[0]:
         return
     W.cs_n[b, column] += d
-    if end < W.nq_meta[1]:
+    if end < meta[1]:
         W.cs_stop[column - CS_ENGAGED, b, end - W.nq_meta[0]] += d
 
 
@@ -1784,8 +1794,10 @@ NO_SPAN = -(2**62)
 def engaged_span(W, G, b, i):
     """The end of member i's engaged span as kept in brand b's stocks (`engaged_end`), or
     NO_SPAN where none is kept: outside run_days, not a member, muted."""
-    if W.cs_on[0] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
-        return engaged_end(W, G, b, i)
+    meta = W.cs_meta
+    if meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
+        upd = np.int64(W.m_upd[b, i])
+        return engaged_end(W.m_eng[b, i], upd, meta, G.engagement_pow, G.engaged_threshold)
     return NO_SPAN
 
 
@@ -1803,7 +1815,7 @@ def engaged_moved(W, G, b, i, before):
 def active_count(W, G, b, i, d):
     """Count (1) or take off (−1) member i's active span (it ends on last_purchase +
     active_window) in brand b's kept stocks: around every write of last_purchase."""
-    if W.cs_on[0] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
+    if W.cs_meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
         end = np.int64(W.last_purchase[b, i]) + np.int64(G.active_window)
         count_span(W, CS_ACTIVE, b, end, d)
 
@@ -1813,7 +1825,7 @@ def member_count(W, G, b, i, d):
     """Count member i into (d = 1) or out of (−1) brand b's kept stocks, as its fields stand:
     its channel, and muted or its engaged and active spans. Called after a join, before a
     leave and around a mute."""
-    if not W.cs_on[0]:
+    if not W.cs_meta[2]:
         return
     c = W.m_channel[b, i]
     if c >= 0 and c < 4:
@@ -1821,7 +1833,7 @@ def member_count(W, G, b, i, d):
     if W.m_muted[b, i]:
         W.cs_n[b, CS_MUTED] += d
     else:
-        count_span(W, CS_ENGAGED, b, engaged_end(W, G, b, i), d)
+        count_span(W, CS_ENGAGED, b, engaged_span(W, G, b, i), d)
         active_count(W, G, b, i, d)
 
 

@@ -291,12 +291,12 @@ class World(NamedTuple):
     nq_head: np.ndarray  # [days in window] i8 first entry of each day's list, −1 none
     nq_key: np.ndarray  # [cap] i8 need key i·ncat + cat of each entry
     nq_next: np.ndarray  # [cap] i8 next entry of the same day's list, −1 none
-    cs_on: np.ndarray  # [1] bool the census's member counts are kept as they change
     cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
     cs_stop: np.ndarray  # [2, nb, days in window] i8 engaged / active spans ending each day
-    cs_meta: np.ndarray  # [3] i8 [0] first day whose ending spans the census has not yet
-    # taken off; (checks) [1] 1: the census also scans and writes the scan's counts,
-    # [2] brand-days on which the kept counts differed from the scan
+    cs_meta: np.ndarray  # [5] i8 [0] first day whose ending spans the census has not yet
+    # taken off, [1] end of the window (exclusive), [2] 1: the counts are kept; (checks)
+    # [3] 1: the census also scans and writes the scan's counts, [4] brand-days on which
+    # the kept counts differed from the scan
 
 
 BRAND_TABLES: dict[str, str] = {
