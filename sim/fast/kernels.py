@@ -1745,6 +1745,8 @@ def plan_days(W, G, first, last):
 # those fields, a join, a leave and a mute takes the member's spans off as they stood and
 # counts them again as they stand (`member_count`, `engaged_moved`, `active_count`).
 CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
+NO_SPAN = -(2**62)
+"""The end of an engaged span not kept: none (not engaged), or not a kept member."""
 
 
 @_jit
@@ -1752,14 +1754,15 @@ def engaged_end(eng, upd, meta, pw, threshold):
     """The end of the engaged span of an unmuted member of engagement `eng` (its m_eng, a
     float32) last faded on day `upd`: the first day, from max(upd, meta[0] − 1) on, on which
     the census's test eng·pw[day − upd] ≥ threshold fails (the same float product; `pw` is
-    engagement_pow, `meta` cs_meta), or the window's end meta[1] if it holds to there. The
-    product only falls as the day grows (`plan_days` checks the table), so the days it
+    engagement_pow, `meta` cs_meta), or the window's end meta[1] if it holds to there;
+    NO_SPAN if it fails from the start (a span ending on its first day counts on no day).
+    The product only falls as the day grows (`plan_days` checks the table), so the days it
     holds come first: a binary search. Takes values, not the World, as a touch calls it
     twice."""
     lo = max(upd, meta[0] - 1)
     hi = meta[1]
-    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start
-        return lo
+    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start,
+        return NO_SPAN  # so on no day the census has still to close
     if eng * pw[hi - 1 - upd] >= threshold:  # or engaged to the window's end
         return hi
     lo, hi = lo + 1, hi - 1  # engaged on lo, not on hi − 1
@@ -1784,10 +1787,6 @@ def count_span(W, column, b, end, d):
     W.cs_n[b, column] += d
     if end < meta[1]:
         W.cs_stop[column - CS_ENGAGED, b, end - W.nq_meta[0]] += d
-
-
-NO_SPAN = -(2**62)
-"""`engaged_span` of a member whose engaged span is not kept."""
 
 
 @_jit
