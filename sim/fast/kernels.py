@@ -874,8 +874,9 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     # the census's engaged count follows the new engagement (`engaged_moved`, inlined)
     meta = W.cs_meta
     kept = meta[2] != 0
-    pw, threshold = G.engagement_pow, G.engaged_threshold
-    before = engaged_end(W.m_eng[b, i], np.int64(W.m_upd[b, i]), meta, pw, threshold) if kept else 0
+    before = NO_SPAN
+    if kept:
+        before = engaged_quick(W.m_eng[b, i], np.int64(W.m_upd[b, i]), meta, G)
     faded(W, G, b, i, today)
     A.book_touch(L[today], b, kind)
     W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
@@ -884,7 +885,7 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     )
     W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
     if kept:
-        after = engaged_end(W.m_eng[b, i], today, meta, pw, threshold)
+        after = engaged_quick(W.m_eng[b, i], today, meta, G)
         if after != before:
             count_span(W, CS_ENGAGED, b, before, -1)
             count_span(W, CS_ENGAGED, b, after, 1)
@@ -1747,6 +1748,17 @@ def plan_days(W, G, first, last):
 CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
 NO_SPAN = -(2**62)
 """The end of an engaged span not kept: none (not engaged), or not a kept member."""
+
+
+@_jit
+def engaged_quick(eng, upd, meta, G):
+    """`engaged_end` where its first two tests settle it (most members), else the search."""
+    lo = max(upd, meta[0] - 1)
+    if not eng * G.engagement_pow[lo - upd] >= G.engaged_threshold:
+        return NO_SPAN
+    if eng * G.engagement_pow[meta[1] - 1 - upd] >= G.engaged_threshold:
+        return meta[1]
+    return engaged_end(eng, upd, meta, G.engagement_pow, G.engaged_threshold)
 
 
 @_jit
