@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         "census": lambda d: K.census(W, B, G, L, d),
     }
     day = args.day
-    # the phases see the day's lists of due needs and members, as inside run_days
-    K.plan_days(W, day, day + 3 * args.repeat + 2)
+    # the phases see the day's lists of due needs and kept member counts, as inside run_days
+    K.plan_days(W, G, day, day + 3 * args.repeat + 2)
     for f in phases.values():  # compile
         f(day)
     day += 1

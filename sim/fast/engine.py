@@ -242,10 +242,9 @@ class FastModel:
             nq_head=np.zeros(0, dtype=np.int64),
             nq_key=np.zeros(0, dtype=np.int64),
             nq_next=np.zeros(0, dtype=np.int64),
-            ml_on=np.zeros(1, dtype=np.bool_),
-            ml_in=np.zeros((nb, 0), dtype=np.bool_),
-            ml_list=np.zeros((nb, 0), dtype=np.int32),
-            ml_n=np.zeros(nb, dtype=np.int64),
+            cs_n=np.zeros((nb, 7), dtype=np.int64),
+            cs_stop=np.zeros((2, nb, 0), dtype=np.int64),
+            cs_meta=np.zeros(5, dtype=np.int64),
         )
         del state, W_more
         clock.lap("arrays")

@@ -150,8 +150,6 @@ def set_state(W, G, b, i, new):
     if old == new:
         return
     W.funnel[b, i] = new
-    if new == State.MEMBER and W.ml_on[0]:
-        list_member(W, b, i)
     W.n_state[b, old] -= 1
     W.n_state[b, new] += 1
     was, now = is_advocate(old), is_advocate(new)
@@ -290,7 +288,17 @@ def expand_demand(W, B, today, rng, S):
 
 @_jit
 def fade(W, G, b, i, today):
-    """Consumer.membership: fatigue and engagement faded to today."""
+    """Consumer.membership: fatigue and engagement faded to today (the census's engaged
+    count follows the new engagement: `engaged_moved`)."""
+    if today != W.m_upd[b, i]:
+        before = engaged_span(W, G, b, i)
+        faded(W, G, b, i, today)
+        engaged_moved(W, G, b, i, before)
+
+
+@_jit
+def faded(W, G, b, i, today):
+    """`fade` without the census's counts (the caller keeps them)."""
     days = today - W.m_upd[b, i]
     if days != 0:
         W.m_fat[b, i] = W.m_fat[b, i] * G.fatigue_pow[days]
@@ -515,7 +523,9 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     elif W.purchases[b, i] == 2:
         W.n_repeat[b] += 1
     W.spend[b, i] += price
+    active_count(W, G, b, i, -1)
     W.last_purchase[b, i] = today
+    active_count(W, G, b, i, 1)
     if channel == Channel.PRIVATE:  # the order keeps the shop's slot in the phone warm
         W.habit[b, i] = R.habit_after_private_order(habit_today(W, G, b, i, today), G.habit_gain)
         W.habit_day[b, i] = today
@@ -814,6 +824,7 @@ def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
             W.b_full[b] += 1
         guide_add_reachable(W, g, b, i)
     set_state(W, G, b, i, np.int64(State.MEMBER))
+    member_count(W, G, b, i, 1)
 
 
 @_jit
@@ -906,6 +917,7 @@ def leave(W, G, i, b, excluded):
     if W.m_channel[b, i] < 0:
         return
     note_need_drop(W, i)  # demand expansion
+    member_count(W, G, b, i, -1)
     g = np.int64(W.m_guide[b, i])
     if g >= 0:
         if not W.m_muted[b, i]:
@@ -942,13 +954,24 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     too much fatigue mutes, feeling harvested makes the member leave and shun the brand."""
     if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
         return
-    fade(W, G, b, i, today)
+    # the census's engaged count follows the new engagement (`engaged_moved`, inlined)
+    meta = W.cs_meta
+    kept = meta[2] != 0
+    before = NO_SPAN
+    if kept:
+        before = engaged_quick(W.m_eng[b, i], np.int64(W.m_upd[b, i]), meta, G)
+    faded(W, G, b, i, today)
     A.book_touch(L[today], b, kind)
     W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
     gain = R.touch_engagement_gain(
         kind, effect, skill, G.engagement_content, G.engagement_service, B.service_need[b]
     )
     W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
+    if kept:
+        after = engaged_quick(W.m_eng[b, i], today, meta, G)
+        if after != before:
+            count_span(W, CS_ENGAGED, b, before, -1)
+            count_span(W, CS_ENGAGED, b, after, 1)
     if not W.hunter[i]:
         W.m_harv[b, i] = R.harvest_feeling(
             np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
@@ -972,7 +995,9 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
         np.float64(W.tolerance[i]), W.m_reluct[b, i], B.reluctant_tolerance[b]
     )
     if R.mutes(W.m_fat[b, i], tolerance):
+        member_count(W, G, b, i, -1)
         W.m_muted[b, i] = True
+        member_count(W, G, b, i, 1)
         W.annoyed[b, i] = True
         note_need_drop(W, i)  # demand expansion
         A.book_mute(L[today], b)
@@ -1537,30 +1562,37 @@ def tally_member(W, G, b, i, today, t):
 
 @_jit
 def census(W, B, G, L, today):
-    """MarketModel._census: the day-end stocks of every brand."""
+    """MarketModel._census: the day-end stocks of every brand. States are counted as they
+    change; inside run_days so are the members by channel, muted, engaged and active
+    (`member_count`: the spans that end today are taken off here), else the census looks
+    at every consumer (`tally_member`)."""
     nb = W.funnel.shape[0]
     t = np.zeros(7, dtype=np.int64)  # members by channel (4), muted, engaged, active
+    scan = np.zeros(7, dtype=np.int64)
+    meta = W.cs_meta
+    kept = meta[2] != 0
+    ended = meta[0]  # the spans ending on days ended..today stop counting
+    if kept:
+        meta[0] = max(ended, today + 1)
     for b in range(nb):
-        t[:] = 0
-        funnel = W.funnel[b]
-        # states are counted as they change; members are looked at: those of the brand's
-        # member list inside run_days (leavers dropped here), else every consumer
-        if W.ml_on[0]:
-            members = W.ml_list[b]
-            kept = 0
-            for k in range(W.ml_n[b]):
-                i = members[k]
-                if funnel[i] != State.MEMBER:
-                    W.ml_in[b, i] = False
-                    continue
-                members[kept] = i
-                kept += 1
-                tally_member(W, G, b, i, today, t)
-            W.ml_n[b] = kept
-        else:
+        if kept:
+            for d in range(ended, today + 1):
+                k = d - W.nq_meta[0]
+                W.cs_n[b, CS_ENGAGED] -= W.cs_stop[0, b, k]
+                W.cs_n[b, CS_ACTIVE] -= W.cs_stop[1, b, k]
+            t[:] = W.cs_n[b]
+        if not kept or meta[3]:
+            scan[:] = 0
+            funnel = W.funnel[b]
             for i in range(G.n):
                 if funnel[i] == State.MEMBER:
-                    tally_member(W, G, b, i, today, t)
+                    tally_member(W, G, b, i, today, scan)
+            if kept:  # checks: the kept counts against the scan
+                for c in range(7):
+                    if t[c] != scan[c]:
+                        meta[4] += 1
+                        break
+            t[:] = scan
         g0, g1, g2, g3, muted, engaged, active = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
         row = L[today, :, b]
         for s in range(STOCK_STATE.size):
@@ -1738,26 +1770,29 @@ def step(W, B, G, L, book, today, rng, S):
 @_entry
 def run_days(W, B, G, L, book, first, last, rng, S):
     """Days first..last−1, drawing through `rng` from the streams of table `S`. The needs
-    due in them and each brand's members are listed first (`plan_days`), so a day costs
-    what happens in it; the lists are dropped at the end (the state may then be changed
-    from outside the kernels, by events or tests)."""
-    plan_days(W, first, last)
+    due in them are listed and each brand's members counted first (`plan_days`), so a day
+    costs what happens in it; the lists and counts are dropped at the end (the state may
+    then be changed from outside the kernels, by events or tests)."""
+    plan_days(W, G, first, last)
     for today in range(first, last):
         step(W, B, G, L, book, today, rng, S)
     W.nq_meta[1] = W.nq_meta[0]
-    W.ml_on[0] = False
+    W.cs_meta[2] = 0
 
 
 # ----------------------------------------------------------- days that cost what happens
 # A day's needs step and census look only at what concerns them: the needs due that day
-# (listed by day when their day is drawn) and the brands' members (listed when they
-# join). One pass over the population per call of run_days (at most a review period, 30
-# days) builds both lists; the order of processing is the contract's (needs in index order,
-# `needs`), so the run's bytes are those of a daily scan.
+# (listed by day when their day is drawn) and each brand's member stocks, kept as they
+# change. One pass over the population per call of run_days (at most a review period, 30
+# days) lists the needs and counts the members; the order of processing is the contract's
+# (needs in index order, `needs`), so the run's bytes are those of a daily scan.
 @_jit
-def plan_days(W, first, last):
-    """List the needs due in days first..last−1 by day (`list_need`) and each brand's
-    members (`list_member`), and switch both lists on."""
+def plan_days(W, G, first, last):
+    """List the needs due in days first..last−1 by day (`list_need`), count each brand's
+    members into its kept stocks (`member_count`) and switch both on. The stocks are kept
+    only where engagement can only fade between two writes (`engagement_pow` non-increasing
+    and non-negative, a positive `engaged_threshold`: `engaged_end`'s binary search needs
+    it); otherwise the census scans every consumer each day."""
     n, ncat = W.next_need.shape
     due = 0
     for i in range(n):
@@ -1772,18 +1807,132 @@ def plan_days(W, first, last):
         for cat in range(ncat):
             list_need(W, i, cat)
     nb = W.funnel.shape[0]
-    most = 0
-    for b in range(nb):
-        most = max(most, W.n_state[b, State.MEMBER])
-    W.ml_in = np.zeros((nb, n), dtype=np.bool_)
-    W.ml_list = np.empty((nb, max(2 * most, 256)), dtype=np.int32)
-    for b in range(nb):
-        W.ml_n[b] = 0
-        funnel = W.funnel[b]
-        for i in range(n):
-            if funnel[i] == State.MEMBER:
-                list_member(W, b, i)
-    W.ml_on[0] = True
+    fading = G.engaged_threshold > 0
+    pw = G.engagement_pow
+    for k in range(pw.size):
+        if not pw[k] >= 0 or (k > 0 and not pw[k] <= pw[k - 1]):
+            fading = False
+    W.cs_n[:] = 0
+    W.cs_stop = np.zeros((2, nb, last - first), dtype=np.int64)
+    W.cs_meta[0], W.cs_meta[1], W.cs_meta[2] = first, last, fading
+    if fading:
+        for b in range(nb):
+            channel = W.m_channel[b]
+            for i in range(n):
+                if channel[i] >= 0:
+                    member_count(W, G, b, i, 1)
+
+
+# The census's member stocks (`census`), kept inside run_days: each brand's members by
+# channel (cs_n columns 0-3) and muted (CS_MUTED), and its unmuted members engaged and
+# active (CS_ENGAGED, CS_ACTIVE). An unmuted member is engaged on day d while
+# m_eng·engagement_pow[d − m_upd] ≥ engaged_threshold and active while d − last_purchase <
+# active_window: each test holds up to a day, its span's end, and fails from there on, as
+# long as the fields stay as they are. A member's span counts from when it is written until
+# the census of its end's day takes it off (`cs_stop`, by day of the window); every write of
+# those fields, a join, a leave and a mute takes the member's spans off as they stood and
+# counts them again as they stand (`member_count`, `engaged_moved`, `active_count`).
+CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
+NO_SPAN = -(2**62)
+"""The end of an engaged span not kept: none (not engaged), or not a kept member."""
+
+
+@_jit
+def engaged_quick(eng, upd, meta, G):
+    """`engaged_end` where its first two tests settle it (most members), else the search."""
+    lo = max(upd, meta[0] - 1)
+    if not eng * G.engagement_pow[lo - upd] >= G.engaged_threshold:
+        return NO_SPAN
+    if eng * G.engagement_pow[meta[1] - 1 - upd] >= G.engaged_threshold:
+        return meta[1]
+    return engaged_end(eng, upd, meta, G.engagement_pow, G.engaged_threshold)
+
+
+@_jit
+def engaged_end(eng, upd, meta, pw, threshold):
+    """The end of the engaged span of an unmuted member of engagement `eng` (its m_eng, a
+    float32) last faded on day `upd`: the first day, from max(upd, meta[0] − 1) on, on which
+    the census's test eng·pw[day − upd] ≥ threshold fails (the same float product; `pw` is
+    engagement_pow, `meta` cs_meta), or the window's end meta[1] if it holds to there;
+    NO_SPAN if it fails from the start (a span ending on its first day counts on no day).
+    The product only falls as the day grows (`plan_days` checks the table), so the days it
+    holds come first: a binary search. Takes values, not the World, as a touch calls it
+    twice."""
+    lo = max(upd, meta[0] - 1)
+    hi = meta[1]
+    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start,
+        return NO_SPAN  # so on no day the census has still to close
+    if eng * pw[hi - 1 - upd] >= threshold:  # or engaged to the window's end
+        return hi
+    lo, hi = lo + 1, hi - 1  # engaged on lo, not on hi − 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if eng * pw[mid - upd] >= threshold:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@_jit
+def count_span(W, column, b, end, d):
+    """Count (d = 1) or take off (d = −1) a span of brand b's stock `column` (CS_ENGAGED or
+    CS_ACTIVE) that holds until day `end` (exclusive): only one still counted, i.e. not
+    ending before the first day the census has not yet closed (cs_meta[0]); its end is
+    booked for that day's census when it lies in the window."""
+    meta = W.cs_meta
+    if end < meta[0]:
+        return
+    W.cs_n[b, column] += d
+    if end < meta[1]:
+        W.cs_stop[column - CS_ENGAGED, b, end - W.nq_meta[0]] += d
+
+
+@_jit
+def engaged_span(W, G, b, i):
+    """The end of member i's engaged span as kept in brand b's stocks (`engaged_end`), or
+    NO_SPAN where none is kept: outside run_days, not a member, muted."""
+    meta = W.cs_meta
+    if meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
+        upd = np.int64(W.m_upd[b, i])
+        return engaged_end(W.m_eng[b, i], upd, meta, G.engagement_pow, G.engaged_threshold)
+    return NO_SPAN
+
+
+@_jit
+def engaged_moved(W, G, b, i, before):
+    """Move member i's engaged span from its end `before` (`engaged_span` before a write of
+    m_eng or m_upd) to where it ends now; nothing when the end stays."""
+    after = engaged_span(W, G, b, i)
+    if after != before:
+        count_span(W, CS_ENGAGED, b, before, -1)
+        count_span(W, CS_ENGAGED, b, after, 1)
+
+
+@_jit
+def active_count(W, G, b, i, d):
+    """Count (1) or take off (−1) member i's active span (it ends on last_purchase +
+    active_window) in brand b's kept stocks: around every write of last_purchase."""
+    if W.cs_meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
+        end = np.int64(W.last_purchase[b, i]) + np.int64(G.active_window)
+        count_span(W, CS_ACTIVE, b, end, d)
+
+
+@_jit
+def member_count(W, G, b, i, d):
+    """Count member i into (d = 1) or out of (−1) brand b's kept stocks, as its fields stand:
+    its channel, and muted or its engaged and active spans. Called after a join, before a
+    leave and around a mute."""
+    if not W.cs_meta[2]:
+        return
+    c = W.m_channel[b, i]
+    if c >= 0 and c < 4:
+        W.cs_n[b, c] += d
+    if W.m_muted[b, i]:
+        W.cs_n[b, CS_MUTED] += d
+    else:
+        count_span(W, CS_ENGAGED, b, engaged_span(W, G, b, i), d)
+        active_count(W, G, b, i, d)
 
 
 @_jit
@@ -1824,22 +1973,6 @@ def needs_listed(W, today):
         e = W.nq_next[e]
     keys.sort()
     return keys
-
-
-@_jit
-def list_member(W, b, i):
-    """Add consumer i to brand b's member list (once: `ml_in`), growing the lists when
-    full."""
-    if W.ml_in[b, i]:
-        return
-    W.ml_in[b, i] = True
-    k = W.ml_n[b]
-    if k == W.ml_list.shape[1]:
-        grown = np.empty((W.ml_list.shape[0], 2 * k + 256), dtype=np.int32)
-        grown[:, :k] = W.ml_list
-        W.ml_list = grown
-    W.ml_list[b, k] = i
-    W.ml_n[b] = k + 1
 
 
 # --------------------------------------------------------------------------- set-up

@@ -27,9 +27,9 @@ for the measured trade-off) the fields live where one event's access finds them 
   read and write for one brand. A 1:1 message reads about ten of them: as dense arrays
   about ten cache misses, as a record one.
 - Dense [nb, n] arrays apart: `funnel` and `m_channel` (scanned whole for one brand:
-  posts, the census, awareness by skipping), `advocates` (updated for each friend of one
-  who changes state: one field per friend), and the rarely touched `m_gpos`, `m_refs`,
-  `m_life`.
+  posts, the census's counts at the start of each run_days window, awareness by
+  skipping), `advocates` (updated for each friend of one who changes state: one field per
+  friend), and the rarely touched `m_gpos`, `m_refs`, `m_life`.
 Each field of a record is a strided view ([nb, n], or [n]) of the record block, so Numba
 sees 'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_need`, the
 one array `ravel`led, stays C-contiguous).
@@ -46,8 +46,10 @@ Bytes: 82 per consumer and brand (the 64-byte record; funnel and m_channel 1 eac
 advocates, m_gpos, m_refs and m_life 4 each), 23 per consumer (the 16-byte record, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
-spreads order values: `value_mean`), plus the ties (4 bytes each way);
-benchmarks/bench_fast.py measures the peak per consumer.
+spreads order values: `value_mean`), plus the ties (4 bytes each way). Inside run_days
+(`kernels.plan_days`) the window's need lists take 16 bytes an entry, with room for twice
+the needs due in the window, and the census's member counts 16 bytes a brand and day of the
+window: no per-consumer list. benchmarks/bench_fast.py measures the peak per consumer.
 """
 
 from __future__ import annotations
@@ -141,13 +143,14 @@ with records, guides' 1:1 messages ran 1.45x faster, store traffic 1.6x, word of
 1.5x and the members' day 1.8x at 200,000 consumers, but the census, which streams four
 fields of every member from dense arrays, became 5x slower (a cache miss per member), so a
 whole run was 0.83x (200,000, scaled staff) and 0.72x (1,000,000, national staff) as fast.
-With the census looking only at each brand's listed members (`kernels.plan_days`) records
-still lose: the census reads four fields of every member every day, a cache line per member
-from the records (9.3 ms a day against 2.5 from dense arrays at 200,000 consumers, 63,000
-members: `python benchmarks/profile_fast.py --consumers 200000 --day 60`), and a whole run
-was 0.88x as fast (200,000 x 120 days, CPU time, three rounds). Records pay off once the
-census keeps its engaged and active counts as they change; switching recompiles the
-kernels."""
+With the census looking only at each brand's listed members records still lost (the census
+read four fields of every member every day, a cache line per member from the records). Now
+the census keeps its member counts as they change (`kernels.plan_days`, `member_count`) and
+reads no member, and records still lose: a whole run with records was 0.92x as fast at
+200,000 consumers x 120 days (scaled staff) and 0.74x at 1,000,000 x 120 days (national
+staff; process time of the run, a fresh process per run, two interleaved rounds, medians,
+under load). Which phases lose the time the records save in guides' messages and store
+traffic is not yet profiled. Switching recompiles the kernels."""
 
 
 def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np.ndarray]:
@@ -284,16 +287,19 @@ class World(NamedTuple):
     dm_seen: np.ndarray  # [nb] f8 each brand's effective lift at the last recomputation
     # days that cost what happens in them (kernels.plan_days, set at the start of each
     # run_days call): the needs due in the days being stepped, listed by day, and each
-    # brand's members, so that neither the needs step nor the census scans the population
-    # every day. Outside run_days the window is empty and both fall back to a scan.
+    # brand's member stocks kept as they change, so that neither the needs step nor the
+    # census scans the population every day. Outside run_days the window is empty and both
+    # fall back to a scan.
     nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, entries used
     nq_head: np.ndarray  # [days in window] i8 first entry of each day's list, −1 none
     nq_key: np.ndarray  # [cap] i8 need key i·ncat + cat of each entry
     nq_next: np.ndarray  # [cap] i8 next entry of the same day's list, −1 none
-    ml_on: np.ndarray  # [1] bool member lists are kept (inside run_days)
-    ml_in: np.ndarray  # [nb, n] bool consumer listed in brand b's member list
-    ml_list: np.ndarray  # [nb, cap] i4 members (and, until the census drops them, leavers)
-    ml_n: np.ndarray  # [nb] i8 entries in use of each brand's list
+    cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
+    cs_stop: np.ndarray  # [2, nb, days in window] i8 engaged / active spans ending each day
+    cs_meta: np.ndarray  # [5] i8 [0] first day whose ending spans the census has not yet
+    # taken off, [1] end of the window (exclusive), [2] 1: the counts are kept; (checks)
+    # [3] 1: the census also scans and writes the scan's counts, [4] brand-days on which
+    # the kept counts differed from the scan
 
 
 BRAND_TABLES: dict[str, str] = {
