@@ -1791,7 +1791,7 @@ def plan_days(W, G, first, last):
     """List the needs due in days first..last−1 by day (`list_need`), count each brand's
     members into its kept stocks (`member_count`) and switch both on. The stocks are kept
     only where engagement can only fade between two writes (`engagement_pow` non-increasing
-    and non-negative, a positive `engaged_threshold`: `engaged_end`'s binary search needs
+    and non-negative, a positive `engaged_threshold`: `engaged_quick`'s binary search needs
     it); otherwise the census scans every consumer each day."""
     n, ncat = W.next_need.shape
     due = 0
@@ -1839,32 +1839,28 @@ NO_SPAN = -(2**62)
 
 @_jit
 def engaged_quick(eng, upd, meta, G):
-    """`engaged_end` where its first two tests settle it (most members), else the search."""
+    """The end of the engaged span of an unmuted member of engagement `eng` (its m_eng, a
+    float32) last faded on day `upd`: the first day, from max(upd, meta[0] − 1) on, on which
+    the census's test eng·engagement_pow[day − upd] ≥ engaged_threshold fails (the same
+    float product; `meta` is cs_meta), or the window's end meta[1] if it holds to there;
+    NO_SPAN if it fails from the start (a span ending on its first day counts on no day).
+    Two tests settle most members; the rest take the search (`engaged_end`). Takes values,
+    not the World, as a touch calls it twice."""
+    pw, threshold = G.engagement_pow, G.engaged_threshold
     lo = max(upd, meta[0] - 1)
-    if not eng * G.engagement_pow[lo - upd] >= G.engaged_threshold:
-        return NO_SPAN
-    if eng * G.engagement_pow[meta[1] - 1 - upd] >= G.engaged_threshold:
+    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start,
+        return NO_SPAN  # so on no day the census has still to close
+    if eng * pw[meta[1] - 1 - upd] >= threshold:  # or engaged to the window's end
         return meta[1]
-    return engaged_end(eng, upd, meta, G.engagement_pow, G.engaged_threshold)
+    return engaged_end(eng, upd, lo + 1, meta[1] - 1, pw, threshold)
 
 
 @_jit
-def engaged_end(eng, upd, meta, pw, threshold):
-    """The end of the engaged span of an unmuted member of engagement `eng` (its m_eng, a
-    float32) last faded on day `upd`: the first day, from max(upd, meta[0] − 1) on, on which
-    the census's test eng·pw[day − upd] ≥ threshold fails (the same float product; `pw` is
-    engagement_pow, `meta` cs_meta), or the window's end meta[1] if it holds to there;
-    NO_SPAN if it fails from the start (a span ending on its first day counts on no day).
-    The product only falls as the day grows (`plan_days` checks the table), so the days it
-    holds come first: a binary search. Takes values, not the World, as a touch calls it
-    twice."""
-    lo = max(upd, meta[0] - 1)
-    hi = meta[1]
-    if not eng * pw[lo - upd] >= threshold:  # most members: not engaged from the start,
-        return NO_SPAN  # so on no day the census has still to close
-    if eng * pw[hi - 1 - upd] >= threshold:  # or engaged to the window's end
-        return hi
-    lo, hi = lo + 1, hi - 1  # engaged on lo, not on hi − 1
+def engaged_end(eng, upd, lo, hi, pw, threshold):
+    """`engaged_quick`'s search: the first day in lo..hi on which eng·pw[day − upd] ≥
+    threshold fails, given it holds on lo − 1 and fails on hi. The product only falls as the
+    day grows (`plan_days` checks the table), so the days it holds come first: a binary
+    search."""
     while lo < hi:
         mid = (lo + hi) // 2
         if eng * pw[mid - upd] >= threshold:
@@ -1890,12 +1886,12 @@ def count_span(W, column, b, end, d):
 
 @_jit
 def engaged_span(W, G, b, i):
-    """The end of member i's engaged span as kept in brand b's stocks (`engaged_end`), or
+    """The end of member i's engaged span as kept in brand b's stocks (`engaged_quick`), or
     NO_SPAN where none is kept: outside run_days, not a member, muted."""
     meta = W.cs_meta
     if meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
         upd = np.int64(W.m_upd[b, i])
-        return engaged_end(W.m_eng[b, i], upd, meta, G.engagement_pow, G.engaged_threshold)
+        return engaged_quick(W.m_eng[b, i], upd, meta, G)
     return NO_SPAN
 
 
