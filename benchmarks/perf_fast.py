@@ -43,6 +43,9 @@ ROOT = HERE.parent
 
 _MANGLED = re.compile(r"(?:kernels|rules|accounting|population)\d+([A-Za-z_]\w*?)B\d+v\d+")
 """A Numba function's name in its mangled symbol: `…kernels12become_awareB4v117…`."""
+MAX_FUNCTION_BYTES = 1 << 20
+"""A sample further than this above the nearest function's start is in other compiled code
+(no engine function is near this long)."""
 _REPORT_ROW = re.compile(r"\s*([\d.]+)%\s+(\S.*?)\s+\[\.\]\s+(\S+)")
 
 
@@ -133,8 +136,10 @@ def attribute(report: str, symbols: dict[str, int]) -> collections.Counter[str]:
         pct, symbol = float(m.group(1)), m.group(3)
         name = symbol
         if symbol.startswith("0x"):
-            k = bisect.bisect_right(starts, int(symbol, 16)) - 1
-            name = short_name(items[k][1]) if k >= 0 else "(compiled, unknown)"
+            address = int(symbol, 16)
+            k = bisect.bisect_right(starts, address) - 1
+            known = k >= 0 and address - starts[k] < MAX_FUNCTION_BYTES
+            name = short_name(items[k][1]) if known else "(compiled, unknown)"
         shares[name] += pct
     return shares
 
