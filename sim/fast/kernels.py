@@ -1522,6 +1522,33 @@ def members_day(W, B, G, L, book, today, rng, b):
         i += skip(rng, scale, G.n)
 
 
+NEED_AHEAD = 4
+"""How many listed needs ahead of the one being met `needs` requests the cache lines of
+(`prefetch_need`)."""
+
+
+@_jit
+def prefetch_need(W, B, i, cat):
+    """Bring in at once the cache lines consumer i's need in category `cat` reads first
+    (`on_need`: whether it is still due, the consumer's price sensitivity, trust and home,
+    and per brand of the category its funnel state, membership, purchases, annoyance and
+    spend): the day's needs are scattered over the population, so each is a miss, and
+    requested a few needs ahead they overlap (a hint: no value changes)."""
+    prefetch(W.next_need[i], cat)
+    prefetch(W.need_rate[i], cat)
+    prefetch(W.need_lift[i], cat)
+    prefetch(W.alpha, i)
+    prefetch(W.trust, i)
+    prefetch(W.home, i)
+    for q in range(B.cat_nbrands[cat]):
+        b = B.cat_brands[cat, q]
+        prefetch(W.funnel[b], i)
+        prefetch(W.m_channel[b], i)
+        prefetch(W.purchases[b], i)
+        prefetch(W.annoyed[b], i)
+        prefetch(W.spend[b], i)
+
+
 @_jit
 def needs(W, B, G, L, book, today, rng, S):
     """Consumers whose need arrives today choose and buy (in index order), each need from
@@ -1533,7 +1560,13 @@ def needs(W, B, G, L, book, today, rng, S):
     else:  # outside run_days (a phase called on its own): look at every need
         keys = np.flatnonzero(W.next_need.ravel() == today)
     prev = -1
-    for k in keys:
+    for p in range(min(keys.size, NEED_AHEAD)):
+        prefetch_need(W, B, keys[p] // ncat, keys[p] % ncat)
+    for p in range(keys.size):
+        if p + NEED_AHEAD < keys.size:
+            ahead = keys[p + NEED_AHEAD]
+            prefetch_need(W, B, ahead // ncat, ahead % ncat)
+        k = keys[p]
         if k == prev:  # listed twice (rescheduled to the same day)
             continue
         prev = k
