@@ -5,6 +5,7 @@ days, each attributed to the engine's function whose code holds it.
     python benchmarks/perf_fast.py --density national --days 120 150
     python benchmarks/perf_fast.py --workload bass --days 0 365  # the peer's Bass workload, 1M
     python benchmarks/perf_fast.py --top 60 --consumers 200000
+    python benchmarks/perf_fast.py --workload national_guides --density file --consumers 3000000
 
 `profile_fast.py` times each phase of the day on its own; this one samples whole days as a
 run steps them (one `run_days` call), so a helper's cost shows where it is paid, whichever
@@ -101,7 +102,9 @@ def child(args: argparse.Namespace) -> None:
         from bench_fast import national_density, scaled_overrides
 
         name = args.workload
-        counts = True if args.density == "scaled" else national_density(name, args.consumers)
+        counts = {"scaled": True, "file": False}.get(args.density)
+        if counts is None:  # national
+            counts = national_density(name, args.consumers)
         sc = load_scenario(name, scaled_overrides(name, args.consumers, last, counts))
     t0 = time.perf_counter()
     model = FastModel(sc, run_rng(args.seed))
@@ -152,7 +155,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a shipped scenario scaled as bench_fast does, or 'bass' (the peer's workload)",
     )
     ap.add_argument("--consumers", type=int, default=1_000_000)
-    ap.add_argument("--density", choices=("scaled", "national"), default="scaled")
+    ap.add_argument(
+        "--density",
+        choices=("scaled", "national", "file"),
+        default="scaled",
+        help="staff (stores, guides, KOCs, distributors) scaled with the population, at the "
+        "national case's density, or as in the scenario file (measurement d)",
+    )
     ap.add_argument("--days", type=int, nargs=2, default=(150, 180), metavar=("FIRST", "LAST"))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--frequency", type=int, default=2999, help="samples a second")
