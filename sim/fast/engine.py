@@ -268,6 +268,14 @@ class FastModel:
         self._draw_birthdays(self.strategies)  # lifecycle operations
         clock.lap("birthdays")
         self._initial_funnel()
+        self._welcomed = [
+            np.flatnonzero(self.W.m_channel[b] >= 0).astype(np.int32)
+            if "m_life" in self._unused
+            else np.zeros(0, dtype=np.int32)
+            for b in range(nb)
+        ]
+        """Lifecycle operations, where m_life is not allocated: each brand's members from
+        before the run (`_give_room`)."""
         clock.lap("initial funnel")
         W, B, _ = self._structs()
         # every consumer's need clocks; a consumer who knows no category starts none and
@@ -441,6 +449,10 @@ class FastModel:
             off.add("withheld")
         if not any(st.touch_targeting == "lifecycle" for st in strategies):
             off.add("birthday")
+            n = self.n_consumers
+            # the memberships from before the run can be told apart later (_lifecycle_days)
+            if all(round(p.initial.members * n) <= round(p.initial.customers * n) for p in brands):
+                off.add("m_life")
         stores = any(bp.stores > 0 for bp in brands)
         if not (stores and any(st.guides_per_store > 0 for st in strategies)):
             off.add("m_gpos")
@@ -474,6 +486,8 @@ class FastModel:
             room["koc_reach"] = np.zeros((nb, n), dtype=np.bool_)
         if strategy.touch_targeting == "lifecycle" and W.birthday.size < n:
             room["birthday"] = population.birthdays(n, None)
+        if strategy.touch_targeting == "lifecycle" and W.m_life.shape[1] < n:
+            room["m_life"] = self._lifecycle_days()
         guides = strategy.guides_per_store > 0 and self.brand_params[b].stores > 0
         if guides and W.m_gpos.shape[1] < n:
             room["m_gpos"] = np.full((nb, n), -1, dtype=W.m_gpos.dtype)
@@ -481,6 +495,30 @@ class FastModel:
             self._drop_refs()
             self.W = self.W._replace(**room)
             self._unused = self._unused - set(room)
+
+    def _lifecycle_days(self) -> np.ndarray:
+        """World m_life as it would stand had it been kept from the start, where no strategy
+        has targeted lifecycles yet: no lifecycle touch, except the members from before the
+        run (`kernels.initial_funnel`: WELCOMED_BEFORE_RUN) who still hold that membership.
+        Those are told apart exactly: each brand's members from before the run
+        (`_welcomed`) were all customers from before the run (`_unused_fields`), acquired
+        on day −10⁶; leaving resets nothing of that but a lapse or an exclusion, which sets
+        `acquired` to NOT_ACQUIRED (a later first order sets it to that day), and a join
+        after a leave is stamped (day·16 + phase) above 0 unless it came in the brands
+        phase of day 0, where only a lapse (after an order) can end a membership. So a
+        member from before the run still holds it iff it is a member, its join stamp is 0
+        and it was acquired on day −10⁶."""
+        nb, n = len(self.brand_names), self.n_consumers
+        W = self.W
+        life = np.full((nb, n), rules.NO_LIFECYCLE_TOUCH, dtype=np.int32)
+        for b, welcomed in enumerate(self._welcomed):
+            kept = (
+                (W.m_channel[b, welcomed] >= 0)
+                & (W.m_joined[b, welcomed] == 0)
+                & (W.acquired[b, welcomed] == -(10**6))
+            )
+            life[b, welcomed[kept]] = rules.WELCOMED_BEFORE_RUN
+        return life
 
     def _order_value_means(self, cat_names: list[str]) -> np.ndarray:
         """Order values and baskets: each consumer's mean order value per category sold,

@@ -826,7 +826,8 @@ def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
     W.m_reluct[b, i] = reluctant
     W.m_guide[b, i] = g
     W.m_refs[b, i] = 0
-    W.m_life[b, i] = NO_LIFECYCLE_TOUCH
+    if W.m_life.shape[1] > 0:  # lifecycle operations (UNUSED_WHEN_OFF)
+        W.m_life[b, i] = NO_LIFECYCLE_TOUCH
     W.n_memb[i] += 1
     if g >= 0:
         W.g_n[g] += 1
@@ -2026,7 +2027,8 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
             admit(
                 W, G, b, i, channel, g, G.join_engagement, np.int64(0), np.int64(0), np.bool_(False)
             )
-            W.m_life[b, i] = WELCOMED_BEFORE_RUN  # lifecycle operations
+            if W.m_life.shape[1] > 0:  # lifecycle operations (UNUSED_WHEN_OFF)
+                W.m_life[b, i] = WELCOMED_BEFORE_RUN
 
 
 @_entry

@@ -149,6 +149,8 @@ UNUSED_WHEN_OFF: dict[str, str] = {
     "withheld": "channel conflict: no brand has stores and franchise_share > 0",
     "birthday": "lifecycle operations: no strategy has touch_targeting = lifecycle ([0])",
     "m_gpos": "guides: no brand has stores and a strategy with guides_per_store > 0",
+    "m_life": "lifecycle operations: no strategy has touch_targeting = lifecycle, and no "
+    "brand starts with more members than customers (see FastModel._give_room)",
 }
 """The World arrays allocated without consumers ([nb, 0], or as noted) when no brand of the
 run can use their mechanism (`FastModel`): their values would stay the initial ones all
@@ -250,7 +252,7 @@ class World(NamedTuple):
     m_guide: np.ndarray  # [nb, n] i4 guide index, −1
     m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list ([nb, 0]: no guides)
     m_refs: np.ndarray  # [nb, n] i4 successful referrals
-    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch (lifecycle operations)
+    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch ([nb, 0]: UNUSED_WHEN_OFF)
     # network (CSR)
     indptr: np.ndarray  # [n + 1] i4 (i8 where twice the ties pass 2**31 − 1)
     indices: np.ndarray  # [2 · ties] i4
