@@ -51,7 +51,10 @@ spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row
 kernels once more for that type) and 4 bytes a tie each way. Less where a mechanism no
 brand can use leaves its arrays without consumers (UNUSED_WHEN_OFF): without demand
 expansion, distributors, franchisees, lifecycle targeting and guides, 9 + 4 per category
-sold, 1 + 1 + 4 per brand and 2 per consumer fewer. Inside run_days
+sold, 1 + 1 + 4 + 4 per brand and 2 per consumer fewer. Of those, the arrays filled with a
+marker (birthday, m_gpos, m_life) are resident memory from the start; the zeroed ones are
+the allocator's untouched zero pages until written, address space rather than memory, so
+leaving them out lowers the peak little. Inside run_days
 (`kernels.plan_days`) the window's need lists take 16 bytes an entry, with room for twice
 the needs due in the window, and the census's member counts 16 bytes a brand and day of the
 window: no per-consumer list. benchmarks/bench_fast.py measures the peak per consumer.
