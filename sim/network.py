@@ -106,13 +106,26 @@ def _group_ties(n, src, dst, half):
     return gptr, grp[:w]
 
 
+def _indptr_dtype(ends: int) -> type:
+    """The row pointers' dtype: int32 while the tie ends (twice the ties) fit in it, as
+    they do far beyond 50 million consumers at the shipped degrees (4 bytes a consumer
+    less), int64 beyond (a second compiled form of the code that reads them)."""
+    return np.int32 if ends <= np.iinfo(np.int32).max else np.int64
+
+
+def _csr_from_groups(n: int, gptr: np.ndarray, grp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, indices) of `_fill_csr`, indptr in the narrowest dtype that holds the
+    2 · ties tie ends (`_indptr_dtype`), allocated at that dtype (no wider copy made)."""
+    indptr = np.zeros(n + 1, _indptr_dtype(2 * int(gptr[n])))
+    return indptr, _fill_csr(n, gptr, grp, indptr)
+
+
 @numba.njit(cache=True, nogil=True)
-def _csr_from_groups(n, gptr, grp):
+def _fill_csr(n, gptr, grp, indptr):
     """Symmetric CSR from distinct ties grouped by one end, ascending, with the other ends of
     each group ascending and all above the group's node, or all below it. Filling rows in
     group order then leaves every row sorted: a node's lower friends arrive (ascending)
-    before its higher ones (ascending)."""
-    indptr = np.zeros(n + 1, np.int64)
+    before its higher ones (ascending). Fills indptr (zeros, n + 1) and returns indices."""
     for g in range(n):
         indptr[g + 1] += gptr[g + 1] - gptr[g]
         for p in range(gptr[g], gptr[g + 1]):
@@ -130,7 +143,7 @@ def _csr_from_groups(n, gptr, grp):
     for i in range(n, 0, -1):
         indptr[i] = indptr[i - 1]
     indptr[0] = 0
-    return indptr, indices
+    return indices
 
 
 def _csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Network:
@@ -253,7 +266,7 @@ def _scale_free(
 def build_network(params: NetworkParams, n: int, rng: np.random.Generator) -> Network:
     """The network a scenario asks for."""
     if params.kind == "complete":
-        return Network(n, np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), True)
+        return Network(n, np.zeros(n + 1, dtype=np.int32), np.zeros(0, dtype=np.int32), True)
     if params.kind == "scale_free":
         return scale_free(n, params.mean_degree, rng)
     return small_world(n, params.mean_degree, params.rewire, rng)

@@ -84,6 +84,8 @@ def _plain(sc, seed: int) -> dict[str, np.ndarray]:
         if bp.stores > 0 and bp.franchise_share > 0:
             u = streams.setup(Purpose.CHANNEL_OWNERS, b).random(n)
             withheld[b] = rules.withheld_by_owner(u, bp.franchise_share, bp.franchise_handover)
+    if not any(bp.stores > 0 and bp.franchise_share > 0 for bp in sc.brands.values()):
+        withheld = withheld[:, :0]  # nobody franchised: the engine allocates no consumers
     return {
         "home": homes.astype(np.int8),
         "store_access": access,

@@ -147,13 +147,22 @@ class BuildClock:
 
 
 class FastModel:
-    """The market of `sim.model.MarketModel`, over arrays. Same constructor and `run`."""
+    """The market of `sim.model.MarketModel`, over arrays. Same constructor and `run`.
+
+    With `lean` (the default) the World arrays of a mechanism no brand of the run can use
+    (`layout.UNUSED_WHEN_OFF`) hold no consumers until a strategy turns it on; `lean=False`
+    gives every array its consumers from the start (for callers that write any state into
+    them, as the engine contract's tests do). Runs are the same either way."""
 
     build_clock: type[BuildClock] = BuildClock
     """The clock timing the phases of construction (`build_phases` keeps its laps)."""
 
     def __init__(
-        self, scenario: Scenario, rng: RunStreams | int | np.random.Generator | None = None
+        self,
+        scenario: Scenario,
+        rng: RunStreams | int | np.random.Generator | None = None,
+        *,
+        lean: bool = True,
     ):
         clock = self.build_clock()
         self.streams = streams = as_streams(rng)
@@ -173,6 +182,8 @@ class FastModel:
             bp.strategy.model_copy(deep=True) for bp in self.brand_params
         ]
         self.strategy_since = [0] * nb
+        self._unused = self._unused_fields() if lean else frozenset()
+        """The World arrays allocated without consumers (`layout.UNUSED_WHEN_OFF`)."""
         self.ledger = Ledger(self.days, self.brand_names, [bp.category for bp in self.brand_params])
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
@@ -233,9 +244,7 @@ class FastModel:
             draw_words=np.zeros(4, dtype=np.uint64),
             draw_flags=np.zeros(4, dtype=np.uint32),
             draw_saved=np.zeros(10, dtype=np.uint64),
-            need_lift=np.zeros((n, ncat), dtype=np.float32),
-            dm_due=np.zeros(n, dtype=np.bool_),
-            dm_list=np.zeros(n, dtype=np.int32),
+            **self._demand_arrays(0 if "need_lift" in self._unused else n, ncat),
             dm_n=np.zeros(1, dtype=np.int64),
             dm_seen=np.zeros(nb),
             nq_meta=np.zeros(3, dtype=np.int64),
@@ -259,6 +268,14 @@ class FastModel:
         self._draw_birthdays(self.strategies)  # lifecycle operations
         clock.lap("birthdays")
         self._initial_funnel()
+        self._welcomed = [
+            np.flatnonzero(self.W.m_channel[b] >= 0).astype(np.int32)
+            if "m_life" in self._unused
+            else np.zeros(0, dtype=np.int32)
+            for b in range(nb)
+        ]
+        """Lifecycle operations, where m_life is not allocated: each brand's members from
+        before the run (`_give_room`)."""
         clock.lap("initial funnel")
         W, B, _ = self._structs()
         # every consumer's need clocks; a consumer who knows no category starts none and
@@ -312,12 +329,18 @@ class FastModel:
         fields.update({name: dtype for name, dtype, _ in layout.BRAND_FIELDS})
         drawn = (*population.TRAIT_FIELDS, "home", "store_access", "withheld")
         state: dict[str, np.ndarray] = {}
+        unused = self._unused
         if layout.RECORDS:
-            state = consumer_state(nb, n)
+            state = consumer_state(nb, n, unused=unused)
             out = {f: state[f] for f in drawn}
         else:
             per_consumer = {name for name, _, _ in layout.CONSUMER_FIELDS}
-            out = {f: np.zeros(n if f in per_consumer else (nb, n), dtype=fields[f]) for f in drawn}
+
+            def shape(f: str) -> int | tuple[int, int]:
+                return n if f in per_consumer else (nb, 0 if f in unused else n)
+
+            out = {f: np.zeros(shape(f), dtype=fields[f]) for f in drawn}
+        no_birthdays = 0 if "birthday" in unused else n
         more: dict[str, np.ndarray] = {
             "need_rate": np.empty((n, ncat), dtype=np.float32),
             "need_p": np.empty((n, ncat), dtype=np.float32),
@@ -348,11 +371,11 @@ class FastModel:
             population.traits_into(sc, names, rng_traits, out, chunk)
 
         def fields_set() -> None:  # the initial values (the dense layout's first touch)
-            for name, value in consumer_state(nb, n).items():
+            for name, value in consumer_state(nb, n, unused=unused).items():
                 if name not in out:
                     state[name] = value
             more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
-            more["birthday"] = population.birthdays(n, None)
+            more["birthday"] = population.birthdays(no_birthdays, None)
 
         def needs() -> None:
             for c, name in enumerate(cat_names):
@@ -409,9 +432,93 @@ class FastModel:
         if layout.RECORDS:  # consumer_state already set the fields
             tasks = [(name, task) for name, task in tasks if name != "fields"]
             more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
-            more["birthday"] = population.birthdays(n, None)
+            more["birthday"] = population.birthdays(no_birthdays, None)
         state.update(out)  # the "fields" task adds the other fields' arrays
         return state, more, tasks
+
+    def _unused_fields(self) -> frozenset[str]:
+        """The fields of `layout.UNUSED_WHEN_OFF` whose mechanism no brand can use with the
+        strategies it starts with (or adopts: an adaptive brand adopts a peer's)."""
+        strategies, brands = self.strategies, self.brand_params
+        off: set[str] = set()
+        if not any(st.member_need_lift > 0 for st in strategies):
+            off.update(("need_lift", "dm_due", "dm_list"))
+        if not any(st.koc_count > 0 or st.employee_distributors > 0 for st in strategies):
+            off.add("koc_reach")
+        if not any(bp.stores > 0 and bp.franchise_share > 0 for bp in brands):
+            off.add("withheld")
+        if not any(st.touch_targeting == "lifecycle" for st in strategies):
+            off.add("birthday")
+            n = self.n_consumers
+            # the memberships from before the run can be told apart later (_lifecycle_days)
+            if all(round(p.initial.members * n) <= round(p.initial.customers * n) for p in brands):
+                off.add("m_life")
+        stores = any(bp.stores > 0 for bp in brands)
+        if not (stores and any(st.guides_per_store > 0 for st in strategies)):
+            off.add("m_gpos")
+        if layout.RECORDS:  # the record keeps room for its own fields anyway
+            off -= {name for name, _, _ in layout.BRAND_FIELDS}
+        return frozenset(off)
+
+    @staticmethod
+    def _demand_arrays(rows: int, ncat: int) -> dict[str, np.ndarray]:
+        """Demand expansion's arrays (World need_lift, dm_due, dm_list) for `rows` consumers
+        (0: not allocated, `layout.UNUSED_WHEN_OFF`), at their initial values."""
+        return {
+            "need_lift": np.zeros((rows, ncat), dtype=np.float32),
+            "dm_due": np.zeros(rows, dtype=np.bool_),
+            "dm_list": np.zeros(rows, dtype=np.int32),
+        }
+
+    def _give_room(self, b: int, strategy: StrategyParams) -> None:
+        """Before brand b takes `strategy`: allocate, at their initial values, the World
+        arrays of the mechanisms it turns on that were left without consumers
+        (`layout.UNUSED_WHEN_OFF`). Until now nothing could write them, so every consumer
+        holds what the array would have held from the start."""
+        n, nb = self.n_consumers, len(self.brand_names)
+        W = self.W
+        room: dict[str, np.ndarray] = {}
+        if strategy.member_need_lift > 0 and W.need_lift.shape[0] < n:
+            room.update(self._demand_arrays(n, W.need_lift.shape[1]))
+        if (strategy.koc_count > 0 or strategy.employee_distributors > 0) and (
+            W.koc_reach.shape[1] < n
+        ):
+            room["koc_reach"] = np.zeros((nb, n), dtype=np.bool_)
+        if strategy.touch_targeting == "lifecycle" and W.birthday.size < n:
+            room["birthday"] = population.birthdays(n, None)
+        if strategy.touch_targeting == "lifecycle" and W.m_life.shape[1] < n:
+            room["m_life"] = self._lifecycle_days()
+        guides = strategy.guides_per_store > 0 and self.brand_params[b].stores > 0
+        if guides and W.m_gpos.shape[1] < n:
+            room["m_gpos"] = np.full((nb, n), -1, dtype=W.m_gpos.dtype)
+        if room:
+            self._drop_refs()
+            self.W = self.W._replace(**room)
+            self._unused = self._unused - set(room)
+
+    def _lifecycle_days(self) -> np.ndarray:
+        """World m_life as it would stand had it been kept from the start, where no strategy
+        has targeted lifecycles yet: no lifecycle touch, except the members from before the
+        run (`kernels.initial_funnel`: WELCOMED_BEFORE_RUN) who still hold that membership.
+        Those are told apart exactly: each brand's members from before the run
+        (`_welcomed`) were all customers from before the run (`_unused_fields`), acquired
+        on day −10⁶; leaving resets nothing of that but a lapse or an exclusion, which sets
+        `acquired` to NOT_ACQUIRED (a later first order sets it to that day), and a join
+        after a leave is stamped (day·16 + phase) above 0 unless it came in the brands
+        phase of day 0, where only a lapse (after an order) can end a membership. So a
+        member from before the run still holds it iff it is a member, its join stamp is 0
+        and it was acquired on day −10⁶."""
+        nb, n = len(self.brand_names), self.n_consumers
+        W = self.W
+        life = np.full((nb, n), rules.NO_LIFECYCLE_TOUCH, dtype=np.int32)
+        for b, welcomed in enumerate(self._welcomed):
+            kept = (
+                (W.m_channel[b, welcomed] >= 0)
+                & (W.m_joined[b, welcomed] == 0)
+                & (W.acquired[b, welcomed] == -(10**6))
+            )
+            life[b, welcomed[kept]] = rules.WELCOMED_BEFORE_RUN
+        return life
 
     def _order_value_means(self, cat_names: list[str]) -> np.ndarray:
         """Order values and baskets: each consumer's mean order value per category sold,
@@ -810,6 +917,7 @@ class FastModel:
         """Give brand `brand` a new strategy from the next day on: re-staff (and restart
         the strategy's clock) if a staffing field changed or `restaff` is True, else just
         write the new levers (sim.protocol.Engine.set_strategy)."""
+        self._give_room(brand, strategy)
         self._draw_birthdays([strategy])
         if restaff is None:
             restaff = restaffs(self.strategies[brand], strategy)

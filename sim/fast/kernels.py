@@ -200,9 +200,18 @@ def latent_need(W, G, i, cat):
 # --------------------------------------------------------------------------- demand expansion
 # (issue 12, item 8: membership raises the member's own category need; ODD 7.20)
 @_jit
+def lift_of(W, i, cat):
+    """Consumer i's need lift in force in a category: 0 where no strategy lifts needs (the
+    table is then not allocated: `FastModel` gives it no consumer rows)."""
+    if W.need_lift.shape[0] == 0:
+        return np.float32(0.0)
+    return W.need_lift[i, cat]
+
+
+@_jit
 def need_rate_now(W, i, cat):
     """Consumer.need_rate_now: λ, or λ·(1 + lift) under demand expansion."""
-    lift = W.need_lift[i, cat]
+    lift = lift_of(W, i, cat)
     if lift == 0:
         return np.float64(W.need_rate[i, cat])
     return R.lifted_need_rate(np.float64(W.need_rate[i, cat]), np.float64(lift))
@@ -211,7 +220,7 @@ def need_rate_now(W, i, cat):
 @_jit
 def need_probability(W, i, cat):
     """Consumer.need_probability: P(a need today) at the need rate in force."""
-    if W.need_lift[i, cat] == 0:
+    if lift_of(W, i, cat) == 0:
         return np.float64(W.need_p[i, cat])
     return R.daily_need_probability(need_rate_now(W, i, cat))
 
@@ -229,7 +238,7 @@ def relift_need(W, B, i, cat, today, rng):
                 B.member_need_lift[b], W.m_channel[b, i] >= 0, W.m_muted[b, i], B.private_ops[b]
             ),
         )
-    if np.float32(lift) == W.need_lift[i, cat]:
+    if np.float32(lift) == lift_of(W, i, cat):
         return
     W.need_lift[i, cat] = lift
     if W.next_need[i, cat] > today:
@@ -259,7 +268,7 @@ def note_need_drop(W, i):
     """Consumer.note_need_lift on a mute or leave: a consumer with a lift in force is
     listed for the day's end."""
     for cat in range(W.need_lift.shape[1]):
-        if W.need_lift[i, cat] > 0:
+        if lift_of(W, i, cat) > 0:
             demand_due(W, i)
             return
 
@@ -740,7 +749,8 @@ def prefetch_adoption(W, B, i, b):
     prefetch(W.source[b], i)
     prefetch(W.next_need[i], cat)
     prefetch(W.need_p[i], cat)
-    prefetch(W.need_lift[i], cat)
+    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
+        prefetch(W.need_lift[i], cat)
     prefetch(W.m_channel[b], i)
     prefetch(W.acquired[b], i)
     prefetch(W.cohort_day[b], i)
@@ -858,7 +868,8 @@ def admit(W, G, b, i, channel, g, engagement, today, stamp, reluctant):
     W.m_reluct[b, i] = reluctant
     W.m_guide[b, i] = g
     W.m_refs[b, i] = 0
-    W.m_life[b, i] = NO_LIFECYCLE_TOUCH
+    if W.m_life.shape[1] > 0:  # lifecycle operations (UNUSED_WHEN_OFF)
+        W.m_life[b, i] = NO_LIFECYCLE_TOUCH
     W.n_memb[i] += 1
     if g >= 0:
         W.g_n[g] += 1
@@ -926,7 +937,7 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
 def store_invite(W, B, G, L, today, rng, i, b):
     """Brand.store_invite: a guide asks to add the visitor; without guides the counter's
     QR code invites into the mini-program; never a customer its franchisee keeps."""
-    withheld = W.withheld[b, i]
+    withheld = W.withheld[b, i] if W.withheld.shape[1] > 0 else False  # none franchised
     if W.b_ghi[b] == W.b_glo[b]:
         if B.qr_invite_rate[b] > 0 and rng.random() < R.store_invite_rate(
             B.qr_invite_rate[b], withheld
@@ -1084,7 +1095,7 @@ def fake_referral(W, B, L, today, i, b):
 @_jit
 def refer_friend(W, B, G, L, book, today, rng, i, b):
     """Consumer.refer_friend: a random tie (anyone, under random mixing)."""
-    lo, hi = W.indptr[i], W.indptr[i + 1]
+    lo, hi = np.int64(W.indptr[i]), np.int64(W.indptr[i + 1])  # int32 row pointers
     if G.mixing or hi == lo:
         friend = rng.integers(0, G.n)
     else:
@@ -2083,7 +2094,8 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
             admit(
                 W, G, b, i, channel, g, G.join_engagement, np.int64(0), np.int64(0), np.bool_(False)
             )
-            W.m_life[b, i] = WELCOMED_BEFORE_RUN  # lifecycle operations
+            if W.m_life.shape[1] > 0:  # lifecycle operations (UNUSED_WHEN_OFF)
+                W.m_life[b, i] = WELCOMED_BEFORE_RUN
 
 
 @_entry

@@ -46,7 +46,15 @@ Bytes: 82 per consumer and brand (the 64-byte record; funnel and m_channel 1 eac
 advocates, m_gpos, m_refs and m_life 4 each), 23 per consumer (the 16-byte record, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
-spreads order values: `value_mean`), plus the ties (4 bytes each way). Inside run_days
+spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row pointers
+(int32 while twice the ties fit in it, `sim.network`; int64 beyond, which compiles the
+kernels once more for that type) and 4 bytes a tie each way. Less where a mechanism no
+brand can use leaves its arrays without consumers (UNUSED_WHEN_OFF): without demand
+expansion, distributors, franchisees, lifecycle targeting and guides, 9 + 4 per category
+sold, 1 + 1 + 4 + 4 per brand and 2 per consumer fewer. Of those, the arrays filled with a
+marker (birthday, m_gpos, m_life) are resident memory from the start; the zeroed ones are
+the allocator's untouched zero pages until written, address space rather than memory, so
+leaving them out lowers the peak little. Inside run_days
 (`kernels.plan_days`) the window's need lists take 16 bytes an entry, with room for twice
 the needs due in the window, and the census's member counts 16 bytes a brand and day of the
 window: no per-consumer list. benchmarks/bench_fast.py measures the peak per consumer.
@@ -136,6 +144,25 @@ def _aligned_block(dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     return raw[start : start + size].view(dtype).reshape(shape)
 
 
+UNUSED_WHEN_OFF: dict[str, str] = {
+    "need_lift": "demand expansion: no strategy has member_need_lift > 0 ([0, ncat])",
+    "dm_due": "demand expansion, as need_lift ([0])",
+    "dm_list": "demand expansion, as need_lift ([0])",
+    "koc_reach": "distributors: no strategy has koc_count or employee_distributors > 0",
+    "withheld": "channel conflict: no brand has stores and franchise_share > 0",
+    "birthday": "lifecycle operations: no strategy has touch_targeting = lifecycle ([0])",
+    "m_gpos": "guides: no brand has stores and a strategy with guides_per_store > 0",
+    "m_life": "lifecycle operations: no strategy has touch_targeting = lifecycle, and no "
+    "brand starts with more members than customers (see FastModel._give_room)",
+}
+"""The World arrays allocated without consumers ([nb, 0], or as noted) when no brand of the
+run can use their mechanism (`FastModel`): their values would stay the initial ones all
+run, and nothing reads them. Each read and write is behind that mechanism's switch or
+the array's size (`kernels.lift_of`, `store_invite`'s withheld); a strategy that turns a
+mechanism on during the run (`FastModel.set_strategy`, a re-staffing) gives the array its
+consumers first, at the initial value, which is what it would have held. The fields of
+BRAND_RECORD (koc_reach, withheld) keep their room under RECORDS."""
+
 RECORDS = False
 """Whether `consumer_state` lays the fields out as records (True) or as one dense array per
 field (False, the default). Measured under load on bench_three_brands (CPU time, seed 1):
@@ -153,11 +180,15 @@ under load). Which phases lose the time the records save in guides' messages and
 traffic is not yet profiled. Switching recompiles the kernels."""
 
 
-def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np.ndarray]:
+def consumer_state(
+    nb: int, n: int, records: bool | None = None, unused: frozenset[str] = frozenset()
+) -> dict[str, np.ndarray]:
     """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
     set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
     writes the drawn traits in. With `records` (default RECORDS) the fields of
-    CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays."""
+    CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays. The
+    dense arrays named in `unused` (fields of UNUSED_WHEN_OFF whose mechanism the run
+    cannot use) get no consumers: [nb, 0]."""
     records = RECORDS if records is None else records
     out: dict[str, np.ndarray] = {}
     if records:
@@ -168,11 +199,15 @@ def consumer_state(nb: int, n: int, records: bool | None = None) -> dict[str, np
         if fill:
             out[name][...] = fill
     for name, dtype, fill in BRAND_FIELDS:
-        out[name] = block[name].T if records else np.zeros((nb, n), dtype=dtype)
+        if records:
+            out[name] = block[name].T
+        else:
+            out[name] = np.zeros((nb, 0 if name in unused else n), dtype=dtype)
         if fill:
             out[name][...] = fill
     for name, dtype, fill in DENSE_FIELDS:  # zeros: the allocator's zeroed pages, no pass
-        out[name] = np.full((nb, n), fill, dtype=dtype) if fill else np.zeros((nb, n), dtype)
+        size = 0 if name in unused else n
+        out[name] = np.full((nb, size), fill, dtype) if fill else np.zeros((nb, size), dtype)
     return out
 
 
@@ -191,7 +226,7 @@ class World(NamedTuple):
     hunter: np.ndarray  # [n] bool coupon hunter
     n_memb: np.ndarray  # [n] i1 memberships held
     home: np.ndarray  # [n] i1 home public platform (several platforms; 0 with one)
-    birthday: np.ndarray  # [n] i2 day of the year, −1 not drawn (lifecycle operations)
+    birthday: np.ndarray  # [n] i2 day of the year, −1 not drawn ([0]: UNUSED_WHEN_OFF)
     # consumer × brand
     funnel: np.ndarray  # [nb, n] i1 state (sim.vocab.State)
     purchases: np.ndarray  # [nb, n] i4
@@ -218,12 +253,12 @@ class World(NamedTuple):
     m_muted: np.ndarray  # [nb, n] bool
     m_reluct: np.ndarray  # [nb, n] bool
     m_guide: np.ndarray  # [nb, n] i4 guide index, −1
-    m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list
+    m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list ([nb, 0]: no guides)
     m_refs: np.ndarray  # [nb, n] i4 successful referrals
-    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch (lifecycle operations)
+    m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch ([nb, 0]: UNUSED_WHEN_OFF)
     # network (CSR)
-    indptr: np.ndarray
-    indices: np.ndarray
+    indptr: np.ndarray  # [n + 1] i4 (i8 where twice the ties pass 2**31 − 1)
+    indices: np.ndarray  # [2 · ties] i4
     # guides: members of guide g (reachable ones) are g_list[g_off[g] : g_off[g] + g_len[g]]
     g_brand: np.ndarray
     g_skill: np.ndarray

@@ -65,7 +65,7 @@ class Pair:
 
     def __init__(self, scenario: Scenario, seed: int = 0):
         self.ref = MarketModel(scenario, seed)
-        self.fast = FastModel(scenario, seed)
+        self.fast = FastModel(scenario, seed, lean=False)  # every array: tests put any state
         # both engines draw the network from the same stream: a referral reaches the same
         # friend
         assert np.array_equal(self.ref.network.indices, self.fast.network.indices)
