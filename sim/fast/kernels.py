@@ -785,7 +785,8 @@ def prefetch_touch(W, B, i, b):
     prefetch(W.hunter, i)
     prefetch(W.tolerance, i)
     prefetch(W.need_rate[i], cat)
-    prefetch(W.need_lift[i], cat)
+    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
+        prefetch(W.need_lift[i], cat)
 
 
 @_jit
@@ -1547,7 +1548,8 @@ def prefetch_need(W, B, i, cat):
     requested a few needs ahead they overlap (a hint: no value changes)."""
     prefetch(W.next_need[i], cat)
     prefetch(W.need_rate[i], cat)
-    prefetch(W.need_lift[i], cat)
+    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
+        prefetch(W.need_lift[i], cat)
     prefetch(W.alpha, i)
     prefetch(W.trust, i)
     prefetch(W.home, i)
