@@ -8,6 +8,7 @@ on any day and the same ledger as without the check."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -41,6 +42,18 @@ def _run(name: str, overrides: dict, seed: int, check: bool, stepped: bool = Fal
         ("adaptive_market", {"run.days": 120}),  # strategies change between windows
         # engagement that fades fast and a short active window: spans end inside windows
         ("beauty_guides", {"population.engagement_decay": 0.2, "population.active_window": 7}),
+        # touches that add no engagement (each only fades and rounds the member's), members
+        # who join engaged: spans end as engagement fades, touched or not
+        (
+            "beauty_guides",
+            {
+                "touches.engagement_content": 0.0,
+                "touches.engagement_service": 0.0,
+                "population.join_engagement": 0.6,
+            },
+        ),
+        # engagement that never fades: spans run to the window's end or are not there
+        ("beauty_guides", {"population.engagement_decay": 0.0}),
     ],
 )
 def test_kept_counts_equal_the_scan_every_day(name: str, overrides: dict) -> None:
@@ -98,3 +111,87 @@ def test_the_check_sees_a_wrong_count() -> None:
     model.W.cs_n[0, K.CS_ENGAGED] -= 1
     K.census(W, B, G, model._L, 31)
     assert model.W.cs_meta[4] == 1
+
+
+def _scanned_end(eng: np.float32, upd: int, first: int, last: int, pw, threshold) -> int:
+    """The census's own test day by day (float64 product of the float32 engagement): the
+    first day from max(upd, first − 1) on that it fails, `last` if none, NO_SPAN if the
+    first."""
+    lo = max(upd, first - 1)
+    for day in range(lo, last):
+        if not np.float64(eng) * pw[day - upd] >= threshold:
+            return K.NO_SPAN if day == lo else day
+    return last
+
+
+def _edges(threshold: float, pw, ages) -> list[np.float32]:
+    """Float32 engagements on both sides of the threshold after each fading age: the least
+    that passes (eng·pw[age] ≥ threshold) and the one below it, the threshold itself and
+    its neighbours, 0 and 1."""
+    out = [np.float32(0.0), np.float32(1.0)]
+    t = np.float32(threshold)
+    out += [t, np.nextafter(t, np.float32(0)), np.nextafter(t, np.float32(1))]
+    for a in ages:
+        e = np.float32(threshold / pw[a])
+        while np.float64(e) * pw[a] >= threshold:
+            e = np.nextafter(e, np.float32(0))
+        while not np.float64(e) * pw[a] >= threshold:
+            e = np.nextafter(e, np.float32(np.inf))
+        out += [e, np.nextafter(e, np.float32(0))]
+    return out
+
+
+@numba.njit
+def _rewrite_each(W, G, eng0, upd0, eng, upd, n, stops):
+    """K.engaged_rewritten for brand 0 with each case in turn; brand 0's kept engaged count
+    and its spans ending by day of the window, before the first (row 0) and after each."""
+    n[0], stops[0] = W.cs_n[0, K.CS_ENGAGED], W.cs_stop[0, 0]
+    for k in range(eng0.size):
+        K.engaged_rewritten(W, G, 0, eng0[k], upd0[k], eng[k], upd[k])
+        n[k + 1], stops[k + 1] = W.cs_n[0, K.CS_ENGAGED], W.cs_stop[0, 0]
+
+
+@pytest.mark.parametrize(("threshold", "decay"), [(0.375, 0.05), (0.3, 0.01), (0.375, 0.0)])
+def test_a_rewrite_moves_the_engaged_span_exactly(threshold: float, decay: float) -> None:
+    """Every pair of engagements around the threshold's edges, before and after a write
+    (a touch, a fade; the same day or days apart): the kept count and the day its span
+    ends move as a day-by-day scan of the census's test says, shortcut or not; members
+    exactly at the threshold count as engaged."""
+    overrides = {
+        **SMALL,
+        "run.days": 60,
+        "population.engaged_threshold": threshold,
+        "population.engagement_decay": decay,
+    }
+    model = FastModel(load_scenario("beauty_guides", overrides), run_rng(1))
+    W, _, G = model._structs()
+    first, last = 20, 50
+    K.plan_days(W, G, first, last)
+    pw, thr = model.G.engagement_pow, model.G.engaged_threshold
+    days = (first - 9, first - 1, first, first + 7, last - 1)
+    engs = _edges(thr, pw, range(0, last - first + 10, 3))
+    cases = [
+        (eng0, upd0, eng, upd)
+        for upd0 in days[:-1]
+        for upd in days
+        if upd >= upd0
+        for eng0 in engs[::3]
+        for eng in engs
+    ]
+    eng0s, upd0s, engs1, upds = (np.array(c) for c in zip(*cases, strict=True))
+    n = np.empty(len(cases) + 1, dtype=np.int64)
+    stops = np.empty((len(cases) + 1, last - first), dtype=np.int64)
+    _rewrite_each(W, G, eng0s, upd0s, engs1, upds, n, stops)
+    moved = 0
+    for k, (eng0, upd0, eng, upd) in enumerate(cases):
+        before = _scanned_end(eng0, upd0, first, last, pw, thr)
+        after = _scanned_end(eng, upd, first, last, pw, thr)
+        want_n, want = n[k], stops[k].copy()
+        for end, d in ((before, -1), (after, 1)):
+            want_n += d * (end >= first)
+            if first <= end < last:
+                want[end - first] += d
+        moved += before != after
+        assert n[k + 1] == want_n, cases[k]
+        assert np.array_equal(stops[k + 1], want), cases[k]
+    assert moved > 0

@@ -298,11 +298,13 @@ def expand_demand(W, B, today, rng, S):
 @_jit
 def fade(W, G, b, i, today):
     """Consumer.membership: fatigue and engagement faded to today (the census's engaged
-    count follows the new engagement: `engaged_moved`)."""
-    if today != W.m_upd[b, i]:
-        before = engaged_span(W, G, b, i)
+    count follows the new engagement: `engaged_rewritten`)."""
+    upd = np.int64(W.m_upd[b, i])
+    if today != upd:
+        eng = W.m_eng[b, i]
         faded(W, G, b, i, today)
-        engaged_moved(W, G, b, i, before)
+        if W.cs_meta[2] and W.m_channel[b, i] >= 0 and not W.m_muted[b, i]:
+            engaged_rewritten(W, G, b, eng, upd, W.m_eng[b, i], np.int64(today))
 
 
 @_jit
@@ -1008,12 +1010,8 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
     too much fatigue mutes, feeling harvested makes the member leave and shun the brand."""
     if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
         return
-    # the census's engaged count follows the new engagement (`engaged_moved`, inlined)
-    meta = W.cs_meta
-    kept = meta[2] != 0
-    before = NO_SPAN
-    if kept:
-        before = engaged_quick(W.m_eng[b, i], np.int64(W.m_upd[b, i]), meta, G)
+    # the census's engaged count follows the new engagement (`engaged_rewritten`)
+    eng, upd = W.m_eng[b, i], np.int64(W.m_upd[b, i])
     faded(W, G, b, i, today)
     A.book_touch(L[today], b, kind)
     W.m_fat[b, i] += R.touch_fatigue(kind, effect, G.fatigue_touch)
@@ -1021,11 +1019,8 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
         kind, effect, skill, G.engagement_content, G.engagement_service, B.service_need[b]
     )
     W.m_eng[b, i] = R.engagement_after_touch(np.float64(W.m_eng[b, i]), gain)
-    if kept:
-        after = engaged_quick(W.m_eng[b, i], today, meta, G)
-        if after != before:
-            count_span(W, CS_ENGAGED, b, before, -1)
-            count_span(W, CS_ENGAGED, b, after, 1)
+    if W.cs_meta[2]:
+        engaged_rewritten(W, G, b, eng, upd, W.m_eng[b, i], np.int64(today))
     if not W.hunter[i]:
         W.m_harv[b, i] = R.harvest_feeling(
             np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
@@ -1911,7 +1906,7 @@ def plan_days(W, G, first, last):
 # long as the fields stay as they are. A member's span counts from when it is written until
 # the census of its end's day takes it off (`cs_stop`, by day of the window); every write of
 # those fields, a join, a leave and a mute takes the member's spans off as they stood and
-# counts them again as they stand (`member_count`, `engaged_moved`, `active_count`).
+# counts them again as they stand (`member_count`, `engaged_rewritten`, `active_count`).
 CS_MUTED, CS_ENGAGED, CS_ACTIVE = 4, 5, 6
 NO_SPAN = -(2**62)
 """The end of an engaged span not kept: none (not engaged), or not a kept member."""
@@ -1976,10 +1971,20 @@ def engaged_span(W, G, b, i):
 
 
 @_jit
-def engaged_moved(W, G, b, i, before):
-    """Move member i's engaged span from its end `before` (`engaged_span` before a write of
-    m_eng or m_upd) to where it ends now; nothing when the end stays."""
-    after = engaged_span(W, G, b, i)
+def engaged_rewritten(W, G, b, eng0, upd0, eng, upd):
+    """Move a kept member's engaged span in brand b's stocks from where its engagement
+    `eng0` faded from day `upd0` ended it (`engaged_quick`) to where `eng` from day `upd`
+    ends it: after every write of an unmuted member's m_eng or m_upd (a touch, a fade), the
+    caller having checked the stocks are kept (cs_meta[2]). Nothing moves when the ends are
+    the same. Most members touched are engaged to the window's end before and after: one
+    product each settles that (the span's end is the window's end on both sides), so the
+    spans are only looked for when the count may move."""
+    meta, pw, threshold = W.cs_meta, G.engagement_pow, G.engaged_threshold
+    last = meta[1] - 1
+    if (eng * pw[last - upd] >= threshold) & (eng0 * pw[last - upd0] >= threshold):
+        return
+    before = engaged_quick(eng0, upd0, meta, G)
+    after = engaged_quick(eng, upd, meta, G)
     if after != before:
         count_span(W, CS_ENGAGED, b, before, -1)
         count_span(W, CS_ENGAGED, b, after, 1)
