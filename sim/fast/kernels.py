@@ -78,6 +78,11 @@ _jit = R.helper
 _entry = njit(cache=True, nogil=True)
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
+_inline = njit(nogil=True, inline="always")
+"""A small helper of the adoption path with one caller on it, inlined into its caller's
+Numba IR: no call, and none of the reference counting of the world's structs that every
+compiled call does on entry and exit (its caller already holds them), at no compile time
+(the body is compiled once, where it is inlined)."""
 
 
 # --------------------------------------------------------------------------- events
@@ -161,7 +166,7 @@ def set_state(W, G, b, i, new):
                 W.advocates[b, W.indices[k]] += d
 
 
-@_jit
+@_inline
 def knows_category(W, B, i, cat):
     for k in range(B.cat_nbrands[cat]):
         s = W.funnel[B.cat_brands[cat, k], i]
@@ -177,6 +182,13 @@ def schedule_need(W, B, i, cat, today, rng):
     if not knows_category(W, B, i, cat):
         W.next_need[i, cat] = -1
         return
+    schedule_known_need(W, i, cat, today, rng)
+
+
+@_inline
+def schedule_known_need(W, i, cat, today, rng):
+    """`schedule_need` for a consumer known to know the category (one of its brands aware,
+    a customer or a member): the next need's day, one draw where the need can come."""
     p = need_probability(W, i, cat)  # demand expansion: the lifted rate of a member
     if p <= 0:
         W.next_need[i, cat] = NEVER
@@ -186,7 +198,7 @@ def schedule_need(W, B, i, cat, today, rng):
     list_need(W, i, cat)
 
 
-@_jit
+@_inline
 def start_needs(W, B, i, cat, today, rng):
     if W.next_need[i, cat] < today:
         schedule_need(W, B, i, cat, today, rng)
@@ -446,7 +458,7 @@ def offer(
     return at + 1
 
 
-@_jit
+@_inline
 def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by, list_price):
     """Brand.record_order: the order booked by `sim.accounting.book_order` (`list_price`:
     its value before discounts, `order_value`)."""
@@ -489,7 +501,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         note(W, Kind.ORDER, i, b, today, channel, src, prompted_by, flags, price)
 
 
-@_jit
+@_inline
 def start_cohort(W, G, book, today, i, b):
     """MarketModel.start_cohort. A cohort's count and every later order inside its
     horizons go straight to the bucket of its due day (book[due, b, h, source]), so a
@@ -572,7 +584,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
 
 # --------------------------------------------------------------------------- order values
 # Order values and baskets (issue 12, item 5).
-@_jit
+@_inline
 def order_value(W, B, today, rng, i, b, channel, prompted_by):
     """Consumer.order_value: the list value of consumer i's order of brand b now
     (`sim.rules.order_list_value`): the price times the consumer's mean order value in the
@@ -759,7 +771,9 @@ def become_aware(W, B, G, L, book, today, rng, i, b, source):
         return False
     set_state(W, G, b, i, np.int64(State.AWARE))
     W.source[b, i] = source
-    start_needs(W, B, i, B.category[b], today, rng)
+    cat = B.category[b]
+    if W.next_need[i, cat] < today:  # start_needs: b is aware now, so the category known
+        schedule_known_need(W, i, cat, today, rng)
     trial = R.trial_probability(B.trial_on_awareness[b], source == Source.ADS, G.ad_trial_boost)
     if trial > 0 and rng.random() < trial:
         buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
