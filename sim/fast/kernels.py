@@ -133,13 +133,59 @@ def event_buffers(W):
 
 
 # --------------------------------------------------------------------------- small helpers
+PCG64_MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
+"""PCG64's 128-bit LCG multiplier (NumPy's `PCG_DEFAULT_MULTIPLIER_128`)."""
+
+
+@intrinsic
+def uniform(typingctx, rng):
+    """`rng.random()` of a PCG64 Generator, stepped here instead of through the bit
+    generator's function pointer: the same state change and the same double (NumPy's
+    `pcg64_next64`, state ← state·M + inc and the XSL-RR output, then `(x >> 11)·2⁻⁵³`),
+    written where the Generator keeps its state, so draws made here and by the Generator
+    itself interleave as one stream. Inlined, it is a few instructions where the call was
+    an indirect call the compiler could not see through (most of a skip's cost besides its
+    logarithm). Every Generator the kernels are given is PCG64 (`sim.streams`, whose
+    `state_views` checks NumPy's layout of that state); tests/test_fast_uniform.py compares
+    its draws with NumPy's."""
+    if not isinstance(rng, types.NumPyRandomGeneratorType):
+        return None
+    sig = types.float64(rng)
+
+    def codegen(context, builder, signature, args):
+        gen = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        bitgen = cgutils.create_struct_proxy(types.NumPyRandomBitGeneratorType("bit_generator"))(
+            context, builder, value=gen.bit_generator
+        )
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        # bitgen.state: the address of NumPy's pcg64_state, whose first field points to the
+        # 128-bit state and increment (native integers: low word first)
+        outer = builder.inttoptr(bitgen.state, i128.as_pointer().as_pointer())
+        words = builder.load(outer)
+        inc_ptr = builder.gep(words, [ir.Constant(i64, 1)])
+        state = builder.load(words, align=8)
+        inc = builder.load(inc_ptr, align=8)
+        state = builder.add(builder.mul(state, ir.Constant(i128, PCG64_MULTIPLIER)), inc)
+        builder.store(state, words, align=8)
+        hi = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+        lo = builder.trunc(state, i64)
+        x = builder.xor(hi, lo)
+        rot = builder.trunc(builder.lshr(state, ir.Constant(i128, 122)), i64)
+        left = builder.and_(builder.neg(rot), ir.Constant(i64, 63))
+        out = builder.or_(builder.lshr(x, rot), builder.shl(x, left))
+        top = builder.uitofp(builder.lshr(out, ir.Constant(i64, 11)), ir.DoubleType())
+        return builder.fmul(top, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
+
+    return sig, codegen
+
+
 @_jit
 def skip(rng, scale, horizon):
     """Steps to the next success of Bernoulli(h) trials, scale = R.skip_scale(h): the rule
     `geometric_skip` on one uniform draw (three times faster than Generator.geometric in a
     loop); horizon + 1 when beyond `horizon` steps, so a loop over `horizon` consumers
-    ends there and tiny hazards cannot overflow an index."""
-    return R.geometric_skip(rng.random(), scale, horizon)
+    ends there and tiny hazards cannot overflow an index. The uniform is `uniform`'s."""
+    return R.geometric_skip(uniform(rng), scale, horizon)
 
 
 @_jit
@@ -147,10 +193,12 @@ def is_advocate(state):
     return state == State.CUSTOMER or state == State.MEMBER
 
 
-@_jit
+@_inline
 def set_state(W, G, b, i, new):
     """Move consumer i to funnel state `new` towards brand b, keeping its friends'
-    advocate counts (customers and members among their ties) current."""
+    advocate counts (customers and members among their ties) current. Inlined: every
+    adoption moves a state twice, and the body is a few counts (a loop over the ties only
+    without random mixing)."""
     old = W.funnel[b, i]
     if old == new:
         return
@@ -472,8 +520,9 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         B.channel_policy[b] == ChannelPolicy.ASSIST,
         B.member_coupon[b],
     )
+    day = L[today]
     A.book_order(
-        L[today],
+        day,
         b,
         channel,
         src,
@@ -492,7 +541,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
     )
     # private lifts public (7.21): points earned, the order's review chance
     points = R.points_earned(member, B.private_ops[b], B.points_rate[b], price)
-    A.book_points(L[today], b, points, src if first else np.int64(SERVES))
+    A.book_points(day, b, points, src if first else np.int64(SERVES))
     kind = R.review_kind(channel, member, B.private_ops[b], B.review_points[b])
     if kind >= 0:
         W.review_orders[b, kind] += 1
@@ -535,9 +584,11 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     elif W.purchases[b, i] == 2:
         W.n_repeat[b] += 1
     W.spend[b, i] += price
-    active_count(W, G, b, i, -1)
+    if member:  # `active_count` counts members only (none joins or leaves in between)
+        active_count(W, G, b, i, -1)
     W.last_purchase[b, i] = today
-    active_count(W, G, b, i, 1)
+    if member:
+        active_count(W, G, b, i, 1)
     if channel == Channel.PRIVATE:  # the order keeps the shop's slot in the phone warm
         W.habit[b, i] = R.habit_after_private_order(habit_today(W, G, b, i, today), G.habit_gain)
         W.habit_day[b, i] = today
@@ -561,7 +612,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
             B.channel_policy[b] == ChannelPolicy.SEPARATE,
             B.public_team_cooperation[b],
         )
-        if rng.random() < sent:
+        if uniform(rng) < sent:
             # several platforms: the home platform may block the card (ban risk)
             risk = G.pl_ban_risk[home_of(W, G, i)]
             if risk > 0 and R.card_blocked(
@@ -578,7 +629,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         fade(W, G, b, i, today)
         engagement = np.float64(W.m_eng[b, i])
     p = R.dropout_probability(np.float64(W.dropout[b, i]), engagement, G.member_retention)
-    if rng.random() < p:
+    if uniform(rng) < p:
         lapse(W, B, G, L, today, i, b)
 
 
@@ -636,14 +687,14 @@ def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     if k > 1 and channel < 0:
         k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), True)
         R.logit_shares(util[:k], -np.inf, probs[: k + 1])
-        j = R.draw_index(probs[:k], rng.random())
+        j = R.draw_index(probs[:k], uniform(rng))
     else:
         j = 0
         if channel >= 0:
             for q in range(k):
                 if chan[q] == channel:
                     j = q
-        rng.random()
+        uniform(rng)
     purchase(W, B, G, L, book, today, rng, i, b, chan[j], share[j], prompted_by)
     schedule_need(W, B, i, B.category[b], today, rng)  # the need is met: its clock restarts
 
@@ -742,7 +793,7 @@ def prefetch(typingctx, arr, idx):
     return sig, codegen
 
 
-@_jit
+@_inline
 def prefetch_adoption(W, B, i, b):
     """Bring in at once the cache lines that consumer i's awareness of brand b, and the
     trial order it may lead to, read and write: independent misses that the processor then
@@ -775,7 +826,7 @@ def become_aware(W, B, G, L, book, today, rng, i, b, source):
     if W.next_need[i, cat] < today:  # start_needs: b is aware now, so the category known
         schedule_known_need(W, i, cat, today, rng)
     trial = R.trial_probability(B.trial_on_awareness[b], source == Source.ADS, G.ad_trial_boost)
-    if trial > 0 and rng.random() < trial:
+    if trial > 0 and uniform(rng) < trial:
         buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
     return True
 
@@ -1945,15 +1996,22 @@ def member_count(W, G, b, i, d):
         active_count(W, G, b, i, d)
 
 
-@_jit
+@_inline
 def list_need(W, i, cat):
     """Add need (i, cat) to the list of its day when that day lies in the planned window
     (`plan_days`); called wherever a need's day is written. An earlier entry of the same
-    need stays listed under its old day and is skipped there (`needs` checks the day)."""
+    need stays listed under its old day and is skipped there (`needs` checks the day).
+    The window's test is inlined into the callers (most needs drawn at an adoption lie
+    beyond it); the listing is `listed_need`."""
     d = np.int64(W.next_need[i, cat])
+    if d >= W.nq_meta[0] and d < W.nq_meta[1]:
+        listed_need(W, i, cat, d)
+
+
+@_jit
+def listed_need(W, i, cat, d):
+    """`list_need`'s listing of need (i, cat) under day d, in the window."""
     first = W.nq_meta[0]
-    if d < first or d >= W.nq_meta[1]:
-        return
     e = W.nq_meta[2]
     if e == W.nq_key.size:
         grown_k = np.empty(2 * e, dtype=np.int64)
