@@ -680,6 +680,13 @@ def order_value_draw(W, today, rng, i, b, cv):
 def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     """Consumer.buy_from: buy brand b now (a push, a trial, a store visit), the channel by
     logit among the brand's channels, or `channel` if it is one of them (else the first)."""
+    bought(W, B, G, L, book, today, rng, i, b, prompted_by, channel)
+
+
+@_inline
+def bought(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
+    """`buy_from`'s body, inlined where a trial follows awareness (`aware_now`): one call
+    and its reference counts fewer per adoption."""
     chan, util, share, probs = W.scratch_i[2], W.scratch_f[3], W.scratch_f[4], W.scratch_f[5]
     # the utilities decide between two or more ways to buy only: with one (or a channel
     # given) the choice is certain, its uniform drawn all the same
@@ -817,6 +824,14 @@ def prefetch_adoption(W, B, i, b):
 @_jit
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
     """Consumer.become_aware: hear of a brand (again, if lapsed); maybe buy at once."""
+    return aware_now(W, B, G, L, book, today, rng, i, b, source)
+
+
+@_inline
+def aware_now(W, B, G, L, book, today, rng, i, b, source):
+    """`become_aware`'s body, inlined into the skipping loops that make nearly every
+    adoption (`advertise`, `hear_on_platform`), with the trial order's `bought`: the
+    adoption's first two calls, and their reference counts, are gone."""
     s = W.funnel[b, i]
     if s != State.UNAWARE and s != State.LAPSED:
         return False
@@ -827,7 +842,7 @@ def become_aware(W, B, G, L, book, today, rng, i, b, source):
         schedule_known_need(W, i, cat, today, rng)
     trial = R.trial_probability(B.trial_on_awareness[b], source == Source.ADS, G.ad_trial_boost)
     if trial > 0 and uniform(rng) < trial:
-        buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
+        bought(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
     return True
 
 
@@ -1171,7 +1186,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
             s = funnel[i]
             if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
                 prefetch_adoption(W, B, i, b)
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
+                aware_now(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
             i += skip(rng, scale, G.n)
 
 
@@ -1197,7 +1212,7 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
         s = funnel[i]
         if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
             prefetch_adoption(W, B, i, b)
-            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+            aware_now(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
 
