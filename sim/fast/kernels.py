@@ -5,8 +5,9 @@ Every formula and decision rule is a compiled `sim.rules` function (`R`), every 
 into the ledger a compiled `sim.accounting` function (`A`, into the day slot `L[today]`),
 both from `sim.fast.jit`: what remains here is control flow. Codes are those of `sim.vocab`.
 Every random number comes from a `numpy.random.Generator` passed in as `rng` (Numba
-shares its state): during a day, the one Generator the run's streams are loaded into,
-phase by phase (`run_days`, `sim.streams`). Two devices make a day cost far less than one
+shares its state; `uniform` steps its PCG64 state inline, as NumPy would): during a day,
+the one Generator the run's streams are loaded into, phase by phase (`run_days`,
+`sim.streams`). Two devices make a day cost far less than one
 draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
