@@ -194,12 +194,10 @@ def is_advocate(state):
     return state == State.CUSTOMER or state == State.MEMBER
 
 
-@_inline
+@_jit
 def set_state(W, G, b, i, new):
     """Move consumer i to funnel state `new` towards brand b, keeping its friends'
-    advocate counts (customers and members among their ties) current. Inlined: every
-    adoption moves a state twice, and the body is a few counts (a loop over the ties only
-    without random mixing)."""
+    advocate counts (customers and members among their ties) current."""
     old = W.funnel[b, i]
     if old == new:
         return
