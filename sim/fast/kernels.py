@@ -5,8 +5,9 @@ Every formula and decision rule is a compiled `sim.rules` function (`R`), every 
 into the ledger a compiled `sim.accounting` function (`A`, into the day slot `L[today]`),
 both from `sim.fast.jit`: what remains here is control flow. Codes are those of `sim.vocab`.
 Every random number comes from a `numpy.random.Generator` passed in as `rng` (Numba
-shares its state): during a day, the one Generator the run's streams are loaded into,
-phase by phase (`run_days`, `sim.streams`). Two devices make a day cost far less than one
+shares its state; `uniform` steps its PCG64 state inline, as NumPy would): during a day,
+the one Generator the run's streams are loaded into, phase by phase (`run_days`,
+`sim.streams`). Two devices make a day cost far less than one
 draw per consumer:
 
 - a daily hazard h that applies to everyone in a state (ads, forgetting, organic
@@ -78,6 +79,11 @@ _jit = R.helper
 _entry = njit(cache=True, nogil=True)
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
+_inline = njit(nogil=True, inline="always")
+"""A small helper of the adoption path with one caller on it, inlined into its caller's
+Numba IR: no call, and none of the reference counting of the world's structs that every
+compiled call does on entry and exit (its caller already holds them), at no compile time
+(the body is compiled once, where it is inlined)."""
 
 
 # --------------------------------------------------------------------------- events
@@ -128,13 +134,59 @@ def event_buffers(W):
 
 
 # --------------------------------------------------------------------------- small helpers
+PCG64_MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
+"""PCG64's 128-bit LCG multiplier (NumPy's `PCG_DEFAULT_MULTIPLIER_128`)."""
+
+
+@intrinsic
+def uniform(typingctx, rng):
+    """`rng.random()` of a PCG64 Generator, stepped here instead of through the bit
+    generator's function pointer: the same state change and the same double (NumPy's
+    `pcg64_next64`, state ← state·M + inc and the XSL-RR output, then `(x >> 11)·2⁻⁵³`),
+    written where the Generator keeps its state, so draws made here and by the Generator
+    itself interleave as one stream. Inlined, it is a few instructions where the call was
+    an indirect call the compiler could not see through (most of a skip's cost besides its
+    logarithm). Every Generator the kernels are given is PCG64 (`sim.streams`, whose
+    `state_views` checks NumPy's layout of that state); tests/test_fast_uniform.py compares
+    its draws with NumPy's."""
+    if not isinstance(rng, types.NumPyRandomGeneratorType):
+        return None
+    sig = types.float64(rng)
+
+    def codegen(context, builder, signature, args):
+        gen = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0])
+        bitgen = cgutils.create_struct_proxy(types.NumPyRandomBitGeneratorType("bit_generator"))(
+            context, builder, value=gen.bit_generator
+        )
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        # bitgen.state: the address of NumPy's pcg64_state, whose first field points to the
+        # 128-bit state and increment (native integers: low word first)
+        outer = builder.inttoptr(bitgen.state, i128.as_pointer().as_pointer())
+        words = builder.load(outer)
+        inc_ptr = builder.gep(words, [ir.Constant(i64, 1)])
+        state = builder.load(words, align=8)
+        inc = builder.load(inc_ptr, align=8)
+        state = builder.add(builder.mul(state, ir.Constant(i128, PCG64_MULTIPLIER)), inc)
+        builder.store(state, words, align=8)
+        hi = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+        lo = builder.trunc(state, i64)
+        x = builder.xor(hi, lo)
+        rot = builder.trunc(builder.lshr(state, ir.Constant(i128, 122)), i64)
+        left = builder.and_(builder.neg(rot), ir.Constant(i64, 63))
+        out = builder.or_(builder.lshr(x, rot), builder.shl(x, left))
+        top = builder.uitofp(builder.lshr(out, ir.Constant(i64, 11)), ir.DoubleType())
+        return builder.fmul(top, ir.Constant(ir.DoubleType(), 1.0 / 9007199254740992.0))
+
+    return sig, codegen
+
+
 @_jit
 def skip(rng, scale, horizon):
     """Steps to the next success of Bernoulli(h) trials, scale = R.skip_scale(h): the rule
     `geometric_skip` on one uniform draw (three times faster than Generator.geometric in a
     loop); horizon + 1 when beyond `horizon` steps, so a loop over `horizon` consumers
-    ends there and tiny hazards cannot overflow an index."""
-    return R.geometric_skip(rng.random(), scale, horizon)
+    ends there and tiny hazards cannot overflow an index. The uniform is `uniform`'s."""
+    return R.geometric_skip(uniform(rng), scale, horizon)
 
 
 @_jit
@@ -161,7 +213,7 @@ def set_state(W, G, b, i, new):
                 W.advocates[b, W.indices[k]] += d
 
 
-@_jit
+@_inline
 def knows_category(W, B, i, cat):
     for k in range(B.cat_nbrands[cat]):
         s = W.funnel[B.cat_brands[cat, k], i]
@@ -177,6 +229,13 @@ def schedule_need(W, B, i, cat, today, rng):
     if not knows_category(W, B, i, cat):
         W.next_need[i, cat] = -1
         return
+    schedule_known_need(W, i, cat, today, rng)
+
+
+@_inline
+def schedule_known_need(W, i, cat, today, rng):
+    """`schedule_need` for a consumer known to know the category (one of its brands aware,
+    a customer or a member): the next need's day, one draw where the need can come."""
     p = need_probability(W, i, cat)  # demand expansion: the lifted rate of a member
     if p <= 0:
         W.next_need[i, cat] = NEVER
@@ -186,7 +245,7 @@ def schedule_need(W, B, i, cat, today, rng):
     list_need(W, i, cat)
 
 
-@_jit
+@_inline
 def start_needs(W, B, i, cat, today, rng):
     if W.next_need[i, cat] < today:
         schedule_need(W, B, i, cat, today, rng)
@@ -457,7 +516,7 @@ def offer(
     return at + 1
 
 
-@_jit
+@_inline
 def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompted_by, list_price):
     """Brand.record_order: the order booked by `sim.accounting.book_order` (`list_price`:
     its value before discounts, `order_value`)."""
@@ -471,8 +530,9 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         B.channel_policy[b] == ChannelPolicy.ASSIST,
         B.member_coupon[b],
     )
+    day = L[today]
     A.book_order(
-        L[today],
+        day,
         b,
         channel,
         src,
@@ -491,7 +551,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
     )
     # private lifts public (7.21): points earned, the order's review chance
     points = R.points_earned(member, B.private_ops[b], B.points_rate[b], price)
-    A.book_points(L[today], b, points, src if first else np.int64(SERVES))
+    A.book_points(day, b, points, src if first else np.int64(SERVES))
     kind = R.review_kind(channel, member, B.private_ops[b], B.review_points[b])
     if kind >= 0:
         W.review_orders[b, kind] += 1
@@ -500,7 +560,7 @@ def record_order(W, B, G, L, today, i, b, channel, price, first, member, prompte
         note(W, Kind.ORDER, i, b, today, channel, src, prompted_by, flags, price)
 
 
-@_jit
+@_inline
 def start_cohort(W, G, book, today, i, b):
     """MarketModel.start_cohort. A cohort's count and every later order inside its
     horizons go straight to the bucket of its due day (book[due, b, h, source]), so a
@@ -534,9 +594,11 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
     elif W.purchases[b, i] == 2:
         W.n_repeat[b] += 1
     W.spend[b, i] += price
-    active_count(W, G, b, i, -1)
+    if member:  # `active_count` counts members only (none joins or leaves in between)
+        active_count(W, G, b, i, -1)
     W.last_purchase[b, i] = today
-    active_count(W, G, b, i, 1)
+    if member:
+        active_count(W, G, b, i, 1)
     if channel == Channel.PRIVATE:  # the order keeps the shop's slot in the phone warm
         W.habit[b, i] = R.habit_after_private_order(habit_today(W, G, b, i, today), G.habit_gain)
         W.habit_day[b, i] = today
@@ -560,7 +622,7 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
             B.channel_policy[b] == ChannelPolicy.SEPARATE,
             B.public_team_cooperation[b],
         )
-        if rng.random() < sent:
+        if uniform(rng) < sent:
             # several platforms: the home platform may block the card (ban risk)
             risk = G.pl_ban_risk[home_of(W, G, i)]
             if risk > 0 and R.card_blocked(
@@ -577,13 +639,13 @@ def purchase(W, B, G, L, book, today, rng, i, b, channel, share, prompted_by):
         fade(W, G, b, i, today)
         engagement = np.float64(W.m_eng[b, i])
     p = R.dropout_probability(np.float64(W.dropout[b, i]), engagement, G.member_retention)
-    if rng.random() < p:
+    if uniform(rng) < p:
         lapse(W, B, G, L, today, i, b)
 
 
 # --------------------------------------------------------------------------- order values
 # Order values and baskets (issue 12, item 5).
-@_jit
+@_inline
 def order_value(W, B, today, rng, i, b, channel, prompted_by):
     """Consumer.order_value: the list value of consumer i's order of brand b now
     (`sim.rules.order_list_value`): the price times the consumer's mean order value in the
@@ -628,6 +690,13 @@ def order_value_draw(W, today, rng, i, b, cv):
 def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     """Consumer.buy_from: buy brand b now (a push, a trial, a store visit), the channel by
     logit among the brand's channels, or `channel` if it is one of them (else the first)."""
+    bought(W, B, G, L, book, today, rng, i, b, prompted_by, channel)
+
+
+@_inline
+def bought(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
+    """`buy_from`'s body, inlined where a trial follows awareness (`aware_now`): one call
+    and its reference counts fewer per adoption."""
     chan, util, share, probs = W.scratch_i[2], W.scratch_f[3], W.scratch_f[4], W.scratch_f[5]
     # the utilities decide between two or more ways to buy only: with one (or a channel
     # given) the choice is certain, its uniform drawn all the same
@@ -635,14 +704,14 @@ def buy_from(W, B, G, L, book, today, rng, i, b, prompted_by, channel):
     if k > 1 and channel < 0:
         k = options(W, B, G, today, i, b, chan, util, share, np.int64(0), True)
         R.logit_shares(util[:k], -np.inf, probs[: k + 1])
-        j = R.draw_index(probs[:k], rng.random())
+        j = R.draw_index(probs[:k], uniform(rng))
     else:
         j = 0
         if channel >= 0:
             for q in range(k):
                 if chan[q] == channel:
                     j = q
-        rng.random()
+        uniform(rng)
     purchase(W, B, G, L, book, today, rng, i, b, chan[j], share[j], prompted_by)
     schedule_need(W, B, i, B.category[b], today, rng)  # the need is met: its clock restarts
 
@@ -741,7 +810,7 @@ def prefetch(typingctx, arr, idx):
     return sig, codegen
 
 
-@_jit
+@_inline
 def prefetch_adoption(W, B, i, b):
     """Bring in at once the cache lines that consumer i's awareness of brand b, and the
     trial order it may lead to, read and write: independent misses that the processor then
@@ -809,15 +878,25 @@ def touch_members(W, B, G, L, book, today, rng, b, picks, k, skill):
 @_jit
 def become_aware(W, B, G, L, book, today, rng, i, b, source):
     """Consumer.become_aware: hear of a brand (again, if lapsed); maybe buy at once."""
+    return aware_now(W, B, G, L, book, today, rng, i, b, source)
+
+
+@_inline
+def aware_now(W, B, G, L, book, today, rng, i, b, source):
+    """`become_aware`'s body, inlined into the skipping loops that make nearly every
+    adoption (`advertise`, `hear_on_platform`), with the trial order's `bought`: the
+    adoption's first two calls, and their reference counts, are gone."""
     s = W.funnel[b, i]
     if s != State.UNAWARE and s != State.LAPSED:
         return False
     set_state(W, G, b, i, np.int64(State.AWARE))
     W.source[b, i] = source
-    start_needs(W, B, i, B.category[b], today, rng)
+    cat = B.category[b]
+    if W.next_need[i, cat] < today:  # start_needs: b is aware now, so the category known
+        schedule_known_need(W, i, cat, today, rng)
     trial = R.trial_probability(B.trial_on_awareness[b], source == Source.ADS, G.ad_trial_boost)
-    if trial > 0 and rng.random() < trial:
-        buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
+    if trial > 0 and uniform(rng) < trial:
+        bought(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.TRIAL), np.int64(-1))
     return True
 
 
@@ -1155,7 +1234,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
             s = funnel[i]
             if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
                 prefetch_adoption(W, B, i, b)
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
+                aware_now(W, B, G, L, book, today, rng, i, b, np.int64(Source.ADS))
             i += skip(rng, scale, G.n)
 
 
@@ -1181,7 +1260,7 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
         s = funnel[i]
         if (s == State.UNAWARE or s == State.LAPSED) and (single or home[i] == k):
             prefetch_adoption(W, B, i, b)
-            become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+            aware_now(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
 
@@ -2016,15 +2095,22 @@ def member_count(W, G, b, i, d):
         active_count(W, G, b, i, d)
 
 
-@_jit
+@_inline
 def list_need(W, i, cat):
     """Add need (i, cat) to the list of its day when that day lies in the planned window
     (`plan_days`); called wherever a need's day is written. An earlier entry of the same
-    need stays listed under its old day and is skipped there (`needs` checks the day)."""
+    need stays listed under its old day and is skipped there (`needs` checks the day).
+    The window's test is inlined into the callers (most needs drawn at an adoption lie
+    beyond it); the listing is `listed_need`."""
     d = np.int64(W.next_need[i, cat])
+    if d >= W.nq_meta[0] and d < W.nq_meta[1]:
+        listed_need(W, i, cat, d)
+
+
+@_jit
+def listed_need(W, i, cat, d):
+    """`list_need`'s listing of need (i, cat) under day d, in the window."""
     first = W.nq_meta[0]
-    if d < first or d >= W.nq_meta[1]:
-        return
     e = W.nq_meta[2]
     if e == W.nq_key.size:
         grown_k = np.empty(2 * e, dtype=np.int64)
