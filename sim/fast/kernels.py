@@ -812,6 +812,14 @@ def prefetch(typingctx, arr, idx):
 
 
 @_inline
+def prefetch_lift(W, i, cat):
+    """Request the line of consumer i's demand-expansion lift in category `cat`, where that
+    table is allocated (`layout.UNUSED_WHEN_OFF`): the prefetches' one read of it."""
+    if W.need_lift.shape[0] > 0:
+        prefetch(W.need_lift[i], cat)
+
+
+@_inline
 def prefetch_adoption(W, B, i, b):
     """Bring in at once the cache lines that consumer i's awareness of brand b, and the
     trial order it may lead to, read and write: independent misses that the processor then
@@ -821,8 +829,7 @@ def prefetch_adoption(W, B, i, b):
     prefetch(W.source[b], i)
     prefetch(W.next_need[i], cat)
     prefetch(W.need_p[i], cat)
-    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
-        prefetch(W.need_lift[i], cat)
+    prefetch_lift(W, i, cat)
     prefetch(W.m_channel[b], i)
     prefetch(W.acquired[b], i)
     prefetch(W.cohort_day[b], i)
@@ -857,8 +864,7 @@ def prefetch_touch(W, B, i, b):
     prefetch(W.hunter, i)
     prefetch(W.tolerance, i)
     prefetch(W.need_rate[i], cat)
-    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
-        prefetch(W.need_lift[i], cat)
+    prefetch_lift(W, i, cat)
 
 
 @_jit
@@ -1623,8 +1629,7 @@ def prefetch_need(W, B, i, cat):
     requested a few needs ahead they overlap (a hint: no value changes)."""
     prefetch(W.next_need[i], cat)
     prefetch(W.need_rate[i], cat)
-    if W.need_lift.shape[0] > 0:  # demand expansion's table, where allocated
-        prefetch(W.need_lift[i], cat)
+    prefetch_lift(W, i, cat)
     prefetch(W.alpha, i)
     prefetch(W.trust, i)
     prefetch(W.home, i)
