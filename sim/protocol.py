@@ -39,7 +39,14 @@ reference engine (sim.model)."""
 @runtime_checkable
 class Engine(Protocol):
     """A market engine. Attributes are read-only for callers; arrays returned are
-    read-only views or copies (writing to them raises), valid until the next `step`."""
+    read-only views or copies (writing to them raises), valid until the next `step`.
+
+    One thread at a time per model: a model is stepped, read and changed by one thread at a
+    time (the workshop's sessions hold a lock; `siyu run --threads` gives each replicate its
+    own model). The fast engine's compiled day counts references to the model's arrays
+    without atomic instructions (`sim.fast.jit.local_refcounts`), so a second thread using
+    the same model meanwhile is not only a race on its numbers but on its memory. Separate
+    models run on separate threads at once: the compiled day releases the interpreter lock."""
 
     today: int
     """Days stepped so far: the day the next `step` simulates."""

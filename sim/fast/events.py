@@ -17,8 +17,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
 
+from sim.fast import jit
 from sim.fast import kernels as K
 
 
@@ -55,7 +55,7 @@ class Event(IntEnum):
     #                         messages; i unused; returns the messages sent
 
 
-@njit(cache=True, nogil=True)
+@jit.entry
 def apply_event(W, B, G, L, book, today, rng, code, i, b, a, f):
     """Apply event `code` to consumer i and brand b on day `today` (see `Event`); returns
     the kernel's boolean answer where it has one (became aware, invited and joined), else

@@ -24,10 +24,12 @@ of it LLVM does.
 from __future__ import annotations
 
 import hashlib
+import re
 import types
 from pathlib import Path
 
 import numba
+from llvmlite import binding as ll
 from numba import njit
 from numba.core import caching, compiler
 from numba.core import types as nb_types
@@ -148,6 +150,102 @@ class _LinkedCompiler(compiler.Compiler):
         return super().compile_extra(func)
 
 
+_LOCAL_REFCOUNTS = """
+define internal void @siyu_incref(ptr %p) alwaysinline nounwind {
+entry:
+  %null = icmp eq ptr %p, null
+  br i1 %null, label %done, label %count
+count:
+  %n = load i64, ptr %p, align 8
+  %n1 = add i64 %n, 1
+  store i64 %n1, ptr %p, align 8
+  br label %done
+done:
+  ret void
+}
+
+define internal void @siyu_decref(ptr %p) alwaysinline {
+entry:
+  %null = icmp eq ptr %p, null
+  br i1 %null, label %done, label %count
+count:
+  %n = load i64, ptr %p, align 8
+  %n1 = sub i64 %n, 1
+  store i64 %n1, ptr %p, align 8
+  %last = icmp eq i64 %n1, 0
+  br i1 %last, label %free, label %done
+free:
+  call void @NRT_MemInfo_call_dtor(ptr %p)
+  br label %done
+done:
+  ret void
+}
+"""
+"""Numba's `NRT_incref` and `NRT_decref` (numba/core/runtime/nrtdynmod.py) without the
+atomic instruction: the same null test, count and destructor call, on the count's plain
+load and store (`local_refcounts`)."""
+
+
+def local_refcounts(module: ll.ModuleRef) -> ll.ModuleRef:
+    """`module` with every call of Numba's reference counting (`NRT_incref`, `NRT_decref`)
+    made to a copy that counts with a plain load and store instead of an atomic
+    read-modify-write (`_LOCAL_REFCOUNTS`), local to the module and inlined by the
+    optimisation that follows.
+
+    Why: an entry point holds the model's structs and arrays for the whole call, and every
+    compiled call and every struct field read inside counts a reference up and down again.
+    The counts are right either way; the atomic instruction is what costs: it waits for the
+    memory accesses in flight, so in the adoption path, where each consumer's fields are
+    cache misses met by prefetching, it spent about 40 % of the Bass run (1M consumers;
+    `benchmarks/perf_fast.py --workload bass`). A plain count is exact while one thread at a
+    time counts a given object: the model's structs and arrays are only ever reached by the
+    thread stepping it (`sim.protocol.Engine`: one thread at a time per model; the threaded
+    replicates each step their own model, arrays handed on are copies, and the arrays
+    passed in are counted by a header made for the call), and Numba's own runtime, called
+    with the interpreter lock held, still counts atomically."""
+    text = str(module)
+    text, calls = re.subn(r"call void @NRT_(incref|decref)\(", r"call void @siyu_\1(", text)
+    if not calls:
+        return module
+    if not re.search(r"^(declare|define)[^\n]*@NRT_MemInfo_call_dtor\(", text, re.M):
+        text += "\ndeclare void @NRT_MemInfo_call_dtor(ptr)\n"
+    local = ll.parse_assembly(text + _LOCAL_REFCOUNTS)
+    local.name = module.name
+    local.verify()
+    return local
+
+
+class _EntryLibrary(JITCodeLibrary):
+    """The code of an entry point (`entry`): Numba's, but for its reference counts, which are
+    made local (`local_refcounts`) between the cheap optimisation that prunes redundant
+    counts (it recognises Numba's functions by name) and the full one, which inlines the
+    local copies."""
+
+    def _optimize_final_module(self) -> None:
+        codegen = self._codegen
+        cheap, cheap_builder = codegen._module_pass_manager(
+            loop_vectorize=codegen._loopvect,
+            slp_vectorize=False,
+            opt=codegen._opt_level,
+            cost="cheap",
+        )
+        full, full_builder = codegen._module_pass_manager()
+        with self._recorded_timings.record("Module passes (cheap, refprune)", cheap_builder):
+            cheap.run(self._final_module, cheap_builder)
+        self._final_module = local_refcounts(self._final_module)
+        with self._recorded_timings.record("Module passes (full optimization)", full_builder):
+            full.run(self._final_module, full_builder)
+
+
+class _EntryCompiler(compiler.Compiler):
+    """Numba's pipeline, lowering into an `_EntryLibrary` (cached like Numba's own)."""
+
+    def compile_extra(self, func):
+        self.state.library = _EntryLibrary(self.state.targetctx.codegen(), func.__qualname__)
+        self.state.library.enable_object_caching()
+        return super().compile_extra(func)
+
+
 def _widened(t: nb_types.Type) -> nb_types.Type:
     """The type a helper is compiled for when called with an argument of type `t`: a
     constant's type instead of its value, and a signed integer narrower than 64 bits or an
@@ -200,6 +298,14 @@ def helper(f):
     return _Helper(
         f, targetoptions={"nopython": True, "nogil": True}, pipeline_class=_LinkedCompiler
     )
+
+
+def entry(f):
+    """Compile `f` as an entry point of the kernels (nopython, no GIL, cached on disk): it
+    links in the helpers it calls and counts references locally (`_EntryLibrary`)."""
+    if not _LINKING:
+        return njit(cache=True, nogil=True)(f)
+    return njit(cache=True, nogil=True, pipeline_class=_EntryCompiler)(f)
 
 
 _MODULES = (rules_py, accounting_py)

@@ -76,7 +76,7 @@ HORIZONS = np.array(COHORT_HORIZONS, dtype=np.int64)
 PHASE_BRANDS, PHASE_DISTRIBUTORS, PHASE_GUIDES, PHASE_MEMBERS, PHASE_NEEDS = range(5)
 
 _jit = R.helper
-_entry = njit(cache=True, nogil=True)
+_entry = R.entry
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
 _inline = njit(nogil=True, inline="always")
