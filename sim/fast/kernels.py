@@ -1960,9 +1960,9 @@ def plan_days(W, G, first, last):
             d = W.next_need[i, cat]
             due += d >= first and d < last
     W.nq_meta[0], W.nq_meta[1], W.nq_meta[2] = first, last, 0
-    W.nq_head = np.full(last - first, -1, dtype=np.int64)
-    W.nq_key = np.empty(max(2 * due, 1024), dtype=np.int64)
-    W.nq_next = np.empty(W.nq_key.size, dtype=np.int64)
+    W.nq_head = np.zeros((last - first, 2), dtype=np.int64)
+    W.nq_head[:, 0] = -1
+    W.nq = np.empty((max(2 * due, 1024), 2), dtype=np.int64)
     for i in range(n):
         for cat in range(ncat):
             list_need(W, i, cat)
@@ -2115,18 +2115,19 @@ def list_need(W, i, cat):
 
 @_jit
 def listed_need(W, i, cat, d):
-    """`list_need`'s listing of need (i, cat) under day d, in the window."""
-    first = W.nq_meta[0]
+    """`list_need`'s listing of need (i, cat) under day d, in the window: an entry (key,
+    next entry of the day) in one row, so that a day's walk meets one line per entry, and
+    the day's count kept, so that it walks once (`needs_listed`)."""
     e = W.nq_meta[2]
-    if e == W.nq_key.size:
-        grown_k = np.empty(2 * e, dtype=np.int64)
-        grown_n = np.empty(2 * e, dtype=np.int64)
-        grown_k[:e] = W.nq_key
-        grown_n[:e] = W.nq_next
-        W.nq_key, W.nq_next = grown_k, grown_n
-    W.nq_key[e] = i * W.next_need.shape[1] + cat
-    W.nq_next[e] = W.nq_head[d - first]
-    W.nq_head[d - first] = e
+    if e == W.nq.shape[0]:
+        grown = np.empty((2 * e, 2), dtype=np.int64)
+        grown[:e] = W.nq
+        W.nq = grown
+    row = d - W.nq_meta[0]
+    W.nq[e, 0] = i * W.next_need.shape[1] + cat
+    W.nq[e, 1] = W.nq_head[row, 0]
+    W.nq_head[row, 0] = e
+    W.nq_head[row, 1] += 1
     W.nq_meta[2] = e + 1
 
 
@@ -2134,16 +2135,13 @@ def listed_need(W, i, cat, d):
 def needs_listed(W, today):
     """The keys (i·ncat + cat) listed under `today`, sorted: index order, duplicates
     adjacent."""
-    m = 0
-    e = W.nq_head[today - W.nq_meta[0]]
-    while e >= 0:
-        m += 1
-        e = W.nq_next[e]
+    row = today - W.nq_meta[0]
+    m = W.nq_head[row, 1]
     keys = np.empty(m, dtype=np.int64)
-    e = W.nq_head[today - W.nq_meta[0]]
+    e = W.nq_head[row, 0]
     for k in range(m):
-        keys[k] = W.nq_key[e]
-        e = W.nq_next[e]
+        keys[k] = W.nq[e, 0]
+        e = W.nq[e, 1]
     keys.sort()
     return keys
 

@@ -326,9 +326,8 @@ class World(NamedTuple):
     # census scans the population every day. Outside run_days the window is empty and both
     # fall back to a scan.
     nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, entries used
-    nq_head: np.ndarray  # [days in window] i8 first entry of each day's list, −1 none
-    nq_key: np.ndarray  # [cap] i8 need key i·ncat + cat of each entry
-    nq_next: np.ndarray  # [cap] i8 next entry of the same day's list, −1 none
+    nq_head: np.ndarray  # [days in window, 2] i8 first entry of each day's list (−1 none), count
+    nq: np.ndarray  # [cap, 2] i8 each entry's need key i·ncat + cat, next entry of its day (−1)
     cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
     cs_stop: np.ndarray  # [2, nb, days in window] i8 engaged / active spans ending each day
     cs_meta: np.ndarray  # [5] i8 [0] first day whose ending spans the census has not yet
