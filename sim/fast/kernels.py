@@ -1425,9 +1425,10 @@ def guide_step(W, B, G, L, book, today, rng, g):
         return
     k = min(n, m)
     off = W.g_off[g]
-    picks = np.empty(k, dtype=np.int64)
+    picks = W.g_scratch[0, :k]  # room for the longest list (no allocation a guide-day)
     if 2 * k >= m:  # most of the list: a partial shuffle of a copy
-        pool = W.g_list[off : off + m].copy()
+        pool = W.g_scratch[1, :m]
+        pool[:] = W.g_list[off : off + m]
         for j in range(k):
             r = j + rng.integers(0, m - j)
             pool[j], pool[r] = pool[r], pool[j]

@@ -267,6 +267,7 @@ class World(NamedTuple):
     g_off: np.ndarray
     g_cap: np.ndarray
     g_list: np.ndarray
+    g_scratch: np.ndarray  # [2, largest capacity] i8 a guide's day: recipients, list copy
     b_glo: np.ndarray  # [nb] guides of brand b are g_lo..g_hi−1
     b_ghi: np.ndarray
     b_full: np.ndarray  # [nb] guides without room
