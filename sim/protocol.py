@@ -45,8 +45,10 @@ class Engine(Protocol):
     time (the workshop's sessions hold a lock; `siyu run --threads` gives each replicate its
     own model). The fast engine's compiled day counts references to the model's arrays
     without atomic instructions (`sim.fast.jit.local_refcounts`), so a second thread using
-    the same model meanwhile is not only a race on its numbers but on its memory. Separate
-    models run on separate threads at once: the compiled day releases the interpreter lock."""
+    the same model meanwhile is not only a race on its numbers but on its memory, and the
+    fast engine refuses such a call with an error while another thread is inside one.
+    Separate models run on separate threads at once: the compiled day releases the
+    interpreter lock."""
 
     today: int
     """Days stepped so far: the day the next `step` simulates."""

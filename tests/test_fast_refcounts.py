@@ -115,3 +115,41 @@ def test_counts_balance_over_runs() -> None:
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["after"] == got["before"]
     assert got["during"][1] > got["before"][1]  # the statistics count (a live run holds some)
+
+
+def test_a_second_thread_is_refused_while_the_model_runs() -> None:
+    """While one thread is inside `run` (here: in its progress callback), a call from another
+    thread on the same model raises instead of touching its counts; the same thread may
+    call in (the events runner takes the events between days), and once the run is over
+    another thread may use the model."""
+    import threading
+
+    from sim.protocol import build_engine
+    from sim.runner import run_rng
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("beauty_guides", {"run.consumers": 300, "run.days": 60})
+    model = build_engine("fast", sc, run_rng(3))
+    model.record_events()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            model.take_events()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    def progress(day: int) -> None:
+        model.take_events()  # the running thread itself: allowed
+        if not errors:
+            t = threading.Thread(target=other)
+            t.start()
+            t.join()
+
+    model.run(progress)
+    assert errors and "in use on another thread" in str(errors[0])
+    assert "take_events refused" in str(errors[0])
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and model.today == 60

@@ -5,7 +5,9 @@ strategy reviews and re-staffing. Its ledger has the reference engine's schema.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -127,6 +129,32 @@ def _run_tasks(tasks: list[tuple[str, Callable[[], None]]], threads: int) -> dic
 
 _COHORT_COLUMNS = np.stack([COHORT_GMV, COHORT_PV, COHORT_N], axis=-1)
 """Ledger column of cohort bucket [horizon, source, gmv/pv/n] (`self._book`'s last axes)."""
+
+
+def _one_thread(method: Callable) -> Callable:
+    """A FastModel method that runs compiled code on the model's structs, or replaces them:
+    refused, with a clear error, while another thread is inside one on the same model. The
+    compiled code counts references to the model's arrays without atomic instructions
+    (`sim.fast.jit.local_refcounts`), so two threads at once would corrupt memory, not only
+    numbers (`sim.protocol.Engine`: one thread at a time per model). Best effort: it
+    catches overlapping calls, it is not a lock."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        me = threading.get_ident()
+        user = self.__dict__.get("_user")
+        if user is not None and user != me:
+            raise RuntimeError(
+                f"this market is in use on another thread ({method.__name__} refused): a "
+                "model is stepped, read and changed by one thread at a time"
+            )
+        self._user = me
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._user = user
+
+    return guarded
 
 
 class BuildClock:
@@ -794,6 +822,7 @@ class FastModel:
             del order
 
     # ------------------------------------------------------------------ running
+    @_one_thread
     def step(self) -> None:
         """One day (the same process order as MarketModel.step)."""
         K.run_days(
@@ -804,6 +833,7 @@ class FastModel:
         self.today += 1
         self.close()
 
+    @_one_thread
     def run(self, progress: Callable[[int], None] | None = None) -> None:
         """Step through the horizon; `progress(day)` after each chunk of days."""
         review = self.scenario.market.review_days
@@ -856,6 +886,7 @@ class FastModel:
         self._staff(b)
 
     # ------------------------------------------------------------------ one event
+    @_one_thread
     def apply_event(
         self, code: int, consumer: int, brand: int, ints: np.ndarray, floats: np.ndarray, day: int
     ) -> int:
@@ -895,6 +926,7 @@ class FastModel:
         self.W.ev_on[0] = True
         return self.W.purchases > 0
 
+    @_one_thread
     def take_events(self) -> tuple[np.ndarray, np.ndarray]:
         """The raw event rows recorded since the last call (`sim.events.WIDTH` int32
         columns, and the values), in the order the events happened."""
@@ -904,6 +936,7 @@ class FastModel:
         self.W = self.W._replace(ev_int=ev_int, ev_val=ev_val)
         return ints, values
 
+    @_one_thread
     def set_platform(self, platform: PlatformParams) -> None:
         """New platform terms from the next day on (sim.protocol.Engine.set_platform): the
         kernels read them from the globals, rebuilt from the new scenario (nothing else in
@@ -912,6 +945,7 @@ class FastModel:
         self._drop_refs()
         self.G = self._globals()
 
+    @_one_thread
     def set_strategy(
         self, brand: int, strategy: StrategyParams, restaff: bool | None = None
     ) -> None:
