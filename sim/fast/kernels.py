@@ -1309,13 +1309,15 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     scale = R.skip_scale(q)
     i = skip(rng, scale, n) - 1
     while i < n:
-        s = funnel[i]
-        a = advocates[i]
-        if a > 0 and (s == State.UNAWARE or s == State.LAPSED):
-            deg = indptr[i + 1] - indptr[i]
-            h = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, home[i]), a / deg)
-            if rng.random() * q < h:
-                become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
+        s = funnel[i]  # the state first: the advocates are read only for the unaware
+        if s == State.UNAWARE or s == State.LAPSED:
+            a = advocates[i]
+            if a > 0:
+                deg = indptr[i + 1] - indptr[i]
+                h = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, home[i]), a / deg)
+                if rng.random() * q < h:
+                    prefetch_adoption(W, B, i, b)
+                    become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
 
 
@@ -1330,6 +1332,7 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     visits = rng.poisson(R.bounded_poisson_mean(B.store_visits_per_day[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
+        prefetch_adoption(W, B, i, b)  # the visitor's lines at once (most are misses)
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.STORE))
         p = R.conversion_probability(B.store_conversion[b], latent_need(W, G, i, B.category[b]))
         if rng.random() < p:
