@@ -97,6 +97,11 @@ class Server:
         self.proc = None
 
 
+SCROLL_TO_CENTRE = "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});"
+"""Scroll an element to the middle of the window at once: the page's style scrolls smoothly,
+and a click made while the scroll is still moving lands where the element is not yet."""
+
+
 def chrome(window: str, logging: dict[str, str] | None = None) -> tuple[Any, str]:
     """A headless Chrome of the given window size ("W,H") with its own profile folder
     (returned, for `quit_chrome`); `logging`: the goog:loggingPrefs capability."""

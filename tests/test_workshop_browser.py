@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Server, chrome, quit_chrome, require_browser, wait_for
+from tests.browser import (
+    SCROLL_TO_CENTRE,
+    Server,
+    chrome,
+    quit_chrome,
+    require_browser,
+    wait_for,
+)
 
 require_browser()
 
@@ -67,7 +74,7 @@ def click(driver: webdriver.Chrome, css: str) -> None:
 
     def scrolled_click() -> bool:
         el = driver.find_element(By.CSS_SELECTOR, css)
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+        driver.execute_script(SCROLL_TO_CENTRE, el)
         el.click()
         return True
 
@@ -76,7 +83,7 @@ def click(driver: webdriver.Chrome, css: str) -> None:
 
 def set_input(driver: webdriver.Chrome, css: str, value: float) -> None:
     el = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, f"{css} input"), css)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    driver.execute_script(SCROLL_TO_CENTRE, el)
     el.click()
     el.send_keys(Keys.END, *[Keys.BACKSPACE] * (len(el.get_attribute("value") or "") + 2))
     el.send_keys(str(value), Keys.ENTER)

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Server, chrome, quit_chrome, require_browser, wait_for
+from tests.browser import (
+    SCROLL_TO_CENTRE,
+    Server,
+    chrome,
+    quit_chrome,
+    require_browser,
+    wait_for,
+)
 
 require_browser()
 
@@ -78,7 +85,7 @@ def day(driver: webdriver.Chrome) -> str:
 
 def click(driver: webdriver.Chrome, css: str) -> None:
     el = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, css), css)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    driver.execute_script(SCROLL_TO_CENTRE, el)
     el.click()
 
 
@@ -161,7 +168,7 @@ def test_a_lever_moves_only_its_own_value(server: Server, browser: webdriver.Chr
     assert len(before) == 7
     for key in ("selling_share", "broadcasts_per_week", "private_discount"):
         track = browser.find_element(By.CSS_SELECTOR, f".siyu-lever-{key} .v-slider")
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", track)
+        browser.execute_script(SCROLL_TO_CENTRE, track)
         ActionChains(browser).move_to_element_with_offset(
             track, track.size["width"] // 2 - 3, 0
         ).click().perform()
