@@ -80,11 +80,12 @@ _entry = R.entry
 """Only the entry points are cached (each cached entry holds all the code it calls);
 the helpers compile into them."""
 _inline = njit(nogil=True, inline="always")
-"""A small helper of the adoption path with one caller on it, inlined into its caller's
-Numba IR: no call, and none of the reference counting of the world's structs that every
-compiled call does on entry and exit (its caller already holds them). The body is typed
-and compiled where it is inlined, so a helper with many callers stays a call (inlining the
-adoption path's helpers made a fresh compile about 6 % longer)."""
+"""A small helper of the adoption path with one caller on it (or, like `prefetch_adoption`,
+a few hints long), inlined into its caller's Numba IR: no call, and none of the reference
+counting of the world's structs that every compiled call does on entry and exit (its
+caller already holds them). The body is typed and compiled where it is inlined, so a
+larger helper with many callers stays a call (inlining the adoption path's helpers made a
+fresh compile about 6 % longer)."""
 
 
 # --------------------------------------------------------------------------- events
