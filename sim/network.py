@@ -33,6 +33,14 @@ class Network:
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr)
 
+    def max_degree(self, chunk: int = 1 << 22) -> int:
+        """The most ties any consumer has (0 without ties), a chunk of rows at a time: no
+        array of every consumer's degree is made."""
+        top = 0
+        for lo in range(0, self.indptr.size - 1, chunk):
+            top = max(top, int(np.diff(self.indptr[lo : lo + chunk + 1]).max()))
+        return top
+
 
 # Construction runs in numba kernels over compact arrays, so that a network of tens of
 # millions of consumers builds in seconds. Every random number is still drawn through the

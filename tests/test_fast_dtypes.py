@@ -1,8 +1,10 @@
 """The fast engine's World holds what a run can use: the arrays of a mechanism no brand can
 use get no consumers (`layout.UNUSED_WHEN_OFF`), the network's row pointers are int32 where
-the ties fit, and neither changes a run: the same ledger and the same state as with every
-array at full size (`FastModel(lean=False)`), also when a strategy turns a mechanism on
-during the run."""
+the ties fit, the day stamps, guide indices and friend counts of `layout.NARROW` are int16
+where the run's bounds fit, and none of it changes a run: the same ledger and the same state
+as with every array at full size (`FastModel(lean=False)`) and every field wide
+(`FastModel(narrow=False)`), also when a strategy turns a mechanism on during the run or a
+bound passes int16 (the fields are widened then)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ import numpy as np
 import pytest
 
 from sim import network
-from sim.fast import FastModel
-from sim.fast.layout import UNUSED_WHEN_OFF
+from sim.fast import FastModel, layout
+from sim.fast.layout import NARROW, UNUSED_WHEN_OFF
 from sim.rules import WELCOMED_BEFORE_RUN
 from sim.runner import run_rng
 from sim.scenario import load_scenario
@@ -140,3 +142,80 @@ def test_row_pointers_are_int32_where_the_ties_fit_and_int64_gives_the_same():
     assert wide.indptr.dtype == np.int64
     np.testing.assert_array_equal(wide.indptr, narrow.indptr)
     np.testing.assert_array_equal(wide.indices, narrow.indices)
+
+
+def _dtypes(model: FastModel) -> set[np.dtype]:
+    return {getattr(model.W, name).dtype for name in NARROW}
+
+
+def _same_run(a: FastModel, b: FastModel) -> None:
+    """Two models with the same arrays left out hold the same values in every World array
+    (whatever their dtypes) and the same ledger."""
+    assert a._unused == b._unused
+    for field, value in a.W._asdict().items():
+        if isinstance(value, np.ndarray) and field not in ("draw_words", "draw_flags"):
+            np.testing.assert_array_equal(value, getattr(b.W, field), err_msg=field)
+    assert a.ledger.to_frame().equals(b.ledger.to_frame())
+
+
+def test_narrow_fits_holds_every_bound_within_int16():
+    assert layout.narrow_fits(2047) and not layout.narrow_fits(2048)  # the join stamp
+    assert layout.narrow_fits(30, guides=32767, capacity=32767, degree=32767)
+    assert not layout.narrow_fits(30, guides=32768)
+    assert not layout.narrow_fits(30, capacity=32768)
+    assert not layout.narrow_fits(30, degree=32768)
+    assert np.iinfo(np.int16).min == layout.NO_COHORT
+
+
+@pytest.mark.parametrize("name", ["beauty_guides", "fission_hunters", "lifecycle_guides"])
+def test_narrow_fields_are_int16_and_a_wide_run_is_the_same(name):
+    """Guides (m_guide, m_gpos), joins and engagement (m_joined, m_upd), cohorts, the
+    shop habit and word of mouth's friend counts, int16 against int32: same state, same
+    ledger."""
+    start = {"aware": 0.3, "customers": 0.1, "members": 0.03}
+    over = {f"brands.brand.initial.{k}": v for k, v in start.items()}
+    sc = load_scenario(name, {"run.consumers": 500, "run.days": 60, **over})
+    narrow, wide = FastModel(sc, run_rng(3)), FastModel(sc, run_rng(3), narrow=False)
+    assert _dtypes(narrow) == {np.dtype(np.int16)} and _dtypes(wide) == {np.dtype(np.int32)}
+    narrow.run()
+    wide.run()
+    assert (narrow.W.m_guide >= 0).any() and (narrow.W.cohort_day >= 0).any()
+    assert (narrow.W.advocates > 0).any() and (narrow.W.m_joined > 0).any()
+    _same_run(narrow, wide)
+    assert _dtypes(narrow) == {np.dtype(np.int16)}
+
+
+def test_a_run_longer_than_int16_holds_is_wide_from_the_start():
+    sc = load_scenario("public_only", {"run.consumers": 200, "run.days": 2048})
+    assert _dtypes(FastModel(sc, run_rng(1))) == {np.dtype(np.int32)}
+
+
+def test_a_consumer_with_more_ties_than_int16_holds_widens_the_fields_before_the_run(
+    monkeypatch,
+):
+    sc = load_scenario("beauty_guides", {"run.consumers": 400, "run.days": 30})
+    wide = FastModel(sc, run_rng(5), narrow=False)
+    monkeypatch.setattr(network.Network, "max_degree", lambda self: 2**15)
+    widened = FastModel(sc, run_rng(5))
+    assert _dtypes(widened) == {np.dtype(np.int32)}
+    widened.run()
+    wide.run()
+    _same_run(widened, wide)
+
+
+def test_a_re_staffing_past_int16_widens_the_fields_and_the_run_goes_on_the_same():
+    """beauty_guides' guides, their capacity raised to 40,000 members on day 15: m_gpos must
+    then hold positions past int16, so every narrow field becomes int32, values kept, and the
+    run ends where a run wide from the start ends."""
+    sc = load_scenario("beauty_guides", {"run.consumers": 500, "run.days": 45})
+    narrow, wide = FastModel(sc, run_rng(4)), FastModel(sc, run_rng(4), narrow=False)
+    st = narrow.strategy(0).model_copy(update={"guide_capacity": 40_000})
+    for model in (narrow, wide):
+        for _ in range(15):
+            model.step()
+        model.set_strategy(0, st)
+    assert _dtypes(narrow) == {np.dtype(np.int32)} and narrow.W.g_cap.max() == 40_000
+    for model in (narrow, wide):
+        model.run()
+    assert (narrow.W.m_guide >= 0).any()  # members joined the new guides
+    _same_run(narrow, wide)

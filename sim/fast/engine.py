@@ -180,7 +180,9 @@ class FastModel:
     With `lean` (the default) the World arrays of a mechanism no brand of the run can use
     (`layout.UNUSED_WHEN_OFF`) hold no consumers until a strategy turns it on; `lean=False`
     gives every array its consumers from the start (for callers that write any state into
-    them, as the engine contract's tests do). Runs are the same either way."""
+    them, as the engine contract's tests do). With `narrow` (the default) the fields of
+    `layout.NARROW` are int16 while the run's bounds fit them (`_fit_narrow`);
+    `narrow=False` keeps them int32. Runs are the same either way."""
 
     build_clock: type[BuildClock] = BuildClock
     """The clock timing the phases of construction (`build_phases` keeps its laps)."""
@@ -191,6 +193,7 @@ class FastModel:
         rng: RunStreams | int | np.random.Generator | None = None,
         *,
         lean: bool = True,
+        narrow: bool = True,
     ):
         clock = self.build_clock()
         self.streams = streams = as_streams(rng)
@@ -212,6 +215,10 @@ class FastModel:
         self.strategy_since = [0] * nb
         self._unused = self._unused_fields() if lean else frozenset()
         """The World arrays allocated without consumers (`layout.UNUSED_WHEN_OFF`)."""
+        self._bounds = {"days": self.days, "guides": 0, "capacity": 0, "degree": 0}
+        """What the fields of `layout.NARROW` must hold (`layout.narrow_fits`, `_fit_narrow`)."""
+        self._narrow = narrow and not layout.RECORDS and layout.narrow_fits(**self._bounds)
+        """Whether the fields of `layout.NARROW` are int16 (else int32)."""
         self.ledger = Ledger(self.days, self.brand_names, [bp.category for bp in self.brand_params])
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
         self._book = np.zeros((self.days, nb, *_COHORT_COLUMNS.shape))
@@ -284,6 +291,7 @@ class FastModel:
             cs_meta=np.zeros(5, dtype=np.int64),
         )
         del state, W_more
+        self._fit_narrow(degree=net.max_degree())
         clock.lap("arrays")
         self._skills: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * nb
         self._distributors: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(nb)]
@@ -399,7 +407,7 @@ class FastModel:
             population.traits_into(sc, names, rng_traits, out, chunk)
 
         def fields_set() -> None:  # the initial values (the dense layout's first touch)
-            for name, value in consumer_state(nb, n, unused=unused).items():
+            for name, value in consumer_state(nb, n, unused=unused, narrow=self._narrow).items():
                 if name not in out:
                     state[name] = value
             more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
@@ -497,6 +505,22 @@ class FastModel:
             "dm_due": np.zeros(rows, dtype=np.bool_),
             "dm_list": np.zeros(rows, dtype=np.int32),
         }
+
+    def _fit_narrow(self, **bounds: int) -> None:
+        """Take the run's new `bounds` (`layout.narrow_fits`: a network's largest degree, a
+        staff layout's guides and largest capacity). Where the fields of `layout.NARROW` are
+        int16 and a bound passes what int16 holds, all of them become int32 at once, every
+        value kept: the kernels then run (and compile, once) their second form. A bound only
+        rises before the arrays hold it: the network before the run, a re-staffing before
+        its guides are laid out."""
+        self._bounds.update(bounds)
+        if not self._narrow or layout.narrow_fits(**self._bounds):
+            return
+        self._drop_refs()
+        self.W = self.W._replace(
+            **{name: getattr(self.W, name).astype(np.int32) for name in layout.NARROW}
+        )
+        self._narrow = False
 
     def _give_room(self, b: int, strategy: StrategyParams) -> None:
         """Before brand b takes `strategy`: allocate, at their initial values, the World
@@ -718,17 +742,18 @@ class FastModel:
     def _layout_staff(self) -> None:
         """Lay all brands' guides and distributors out as arrays; members keep their
         guides (by position within their brand) and guides' reachable lists are rebuilt."""
-        W, B = self.W, self.B
         nb = len(self.brand_names)
         counts = [s.size for s in self._skills]
+        total = int(sum(counts))
+        g_brand = np.repeat(np.arange(nb, dtype=np.int32), counts)
+        g_cap = self.B.guide_capacity[g_brand].astype(np.int32)
+        self._fit_narrow(guides=total, capacity=int(g_cap.max()) if total else 0)
+        W = self.W
         glo = np.zeros(nb, dtype=np.int64)
         glo[1:] = np.cumsum(counts)[:-1]
         ghi = glo + counts
         # members keep their guides' positions within their brand (the old W.b_glo) as the
         # layout moves the brand's block of guides to glo
-        total = int(sum(counts))
-        g_brand = np.repeat(np.arange(nb, dtype=np.int32), counts)
-        g_cap = B.guide_capacity[g_brand].astype(np.int32)
         g_off = np.zeros(total, dtype=np.int64)
         if total:
             g_off[1:] = np.cumsum(g_cap.astype(np.int64))[:-1]

@@ -35,15 +35,22 @@ sees 'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_
 one array `ravel`led, stays C-contiguous).
 
 Dtypes and ranges: floats are float32 (as computed in float64 and stored), flags int8/bool.
-Counts and day stamps stay int32: `run.days` (day stamps, `m_joined` = day·16 + phase),
-guide capacities (`m_gpos`), guides (`m_guide`) and referrals (`m_refs`) are bounded only by
-`sim.params.HARD_LIMIT` once SIYU_ALLOW_LARGE lifts the size limits, so no smaller integer
-holds every valid run bit-identically. `slots` is int8 (capped at 127 when drawn) and so is
-`n_memb`, which never exceeds it; `home` int8 (a platform's index), `birthday` int16 (a day
-of the year).
+`slots` is int8 (capped at 127 when drawn) and so is `n_memb`, which never exceeds it; `home`
+int8 (a platform's index), `birthday` int16 (a day of the year). Counts and day stamps are
+bounded only by `sim.params.HARD_LIMIT` once SIYU_ALLOW_LARGE lifts the size limits
+(`run.days`, guides, guide capacities, referrals), so no one smaller integer holds every
+valid run. The seven fields of NARROW are therefore int16 in a run whose bounds fit
+(`narrow_fits`: up to 2,047 days, 32,767 guides, a guide capacity and a network degree of
+32,767 — every shipped scenario, and the national runs of benchmarks/bench_fast.py), and
+int32 otherwise (`FastModel._fit_narrow` widens them, before the run or at a re-staffing
+that passes a bound): two compiled forms of the kernels, the second only for such a run.
+The other counts and day stamps stay int32 (`last_purchase` and `acquired` hold −10⁶, the
+reference engine's "never" and "before the run"; `purchases` and `m_refs` have no bound
+that a run's parameters give).
 
-Bytes: 82 per consumer and brand (the 64-byte record; funnel and m_channel 1 each;
-advocates, m_gpos, m_refs and m_life 4 each), 23 per consumer (the 16-byte record, birthday
+Bytes (the dense layout, narrow): 68 per consumer and brand (funnel and m_channel 1 each,
+the 64-byte record's fields less 10 for its five narrow ones, advocates and m_gpos 2 each,
+m_refs and m_life 4 each; 14 more when wide), 23 per consumer (the 16-byte record, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
 spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row pointers
@@ -75,7 +82,9 @@ from sim.rules import NEVER_DAY, NO_LIFECYCLE_TOUCH
 
 # ---- markers (the codes of states, channels, sources, prompts and kinds are sim.vocab's)
 NOT_ACQUIRED = -1
-NO_COHORT = -(2**31)
+NO_COHORT = -(2**15)
+"""cohort_day of a consumer in no cohort: below every day (a cohort starts on a day of the
+run, ≥ 0), and held by int16 (NARROW)."""
 NEVER = NEVER_DAY
 """next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
 
@@ -127,6 +136,30 @@ DENSE_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("m_life", "i4", NO_LIFECYCLE_TOUCH),
 )
 """The per consumer × brand fields kept as their own C-contiguous [nb, n] arrays."""
+
+NARROW: dict[str, str] = {
+    "habit_day": "a day of the run: 0 .. days − 1",
+    "m_upd": "a day of the run: 0 .. days − 1",
+    "cohort_day": "a day of the run, or NO_COHORT",
+    "m_joined": "a join stamp, day·16 + phase: 0 .. 16·days + 15",
+    "m_guide": "a guide's index, or −1: −1 .. guides − 1",
+    "m_gpos": "a position in a guide's list, or −1: −1 .. its capacity − 1",
+    "advocates": "friends who are customers or members: 0 .. the consumer's ties (the ties "
+    "are stored both ways, so one's count is at most its row of the network)",
+}
+"""The per consumer × brand fields held as int16 where the run's bounds fit (`narrow_fits`),
+with the range each holds; int32 otherwise. Only the dense layout narrows them."""
+
+NARROW_MAX = 2**15 - 1
+"""The largest value int16 holds: every bound of `narrow_fits` must stay within it."""
+
+
+def narrow_fits(days: int, guides: int = 0, capacity: int = 0, degree: int = 0) -> bool:
+    """Whether every field of NARROW holds its range as int16 in a run of `days` days with
+    `guides` guides of at most `capacity` members each and ties of at most `degree` per
+    consumer (the join stamp, day·16 + phase, is the widest day field)."""
+    return max(16 * days + 15, guides, capacity, degree) <= NARROW_MAX
+
 
 CONSUMER_RECORD = np.dtype([(name, dtype) for name, dtype, _ in CONSUMER_FIELDS], align=True)
 BRAND_RECORD = np.dtype([(name, dtype) for name, dtype, _ in BRAND_FIELDS], align=True)
@@ -181,15 +214,24 @@ traffic is not yet profiled. Switching recompiles the kernels."""
 
 
 def consumer_state(
-    nb: int, n: int, records: bool | None = None, unused: frozenset[str] = frozenset()
+    nb: int,
+    n: int,
+    records: bool | None = None,
+    unused: frozenset[str] = frozenset(),
+    narrow: bool = False,
 ) -> dict[str, np.ndarray]:
     """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
     set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
     writes the drawn traits in. With `records` (default RECORDS) the fields of
     CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays. The
     dense arrays named in `unused` (fields of UNUSED_WHEN_OFF whose mechanism the run
-    cannot use) get no consumers: [nb, 0]."""
+    cannot use) get no consumers: [nb, 0]; with `narrow` (a run that `narrow_fits`) the
+    dense arrays of NARROW are int16."""
     records = RECORDS if records is None else records
+
+    def kind(name: str, dtype: str) -> str:
+        return "i2" if narrow and name in NARROW else dtype
+
     out: dict[str, np.ndarray] = {}
     if records:
         people = _aligned_block(CONSUMER_RECORD, (n,))
@@ -202,11 +244,11 @@ def consumer_state(
         if records:
             out[name] = block[name].T
         else:
-            out[name] = np.zeros((nb, 0 if name in unused else n), dtype=dtype)
+            out[name] = np.zeros((nb, 0 if name in unused else n), dtype=kind(name, dtype))
         if fill:
             out[name][...] = fill
     for name, dtype, fill in DENSE_FIELDS:  # zeros: the allocator's zeroed pages, no pass
-        size = 0 if name in unused else n
+        size, dtype = 0 if name in unused else n, kind(name, dtype)
         out[name] = np.full((nb, size), fill, dtype) if fill else np.zeros((nb, size), dtype)
     return out
 
@@ -234,26 +276,26 @@ class World(NamedTuple):
     acquired: np.ndarray  # [nb, n] i4 acquisition day, NOT_ACQUIRED
     spend: np.ndarray  # [nb, n] f4 cumulative spend
     last_purchase: np.ndarray  # [nb, n] i4
-    cohort_day: np.ndarray  # [nb, n] i4, NO_COHORT
+    cohort_day: np.ndarray  # [nb, n] i2 (NARROW) or i4, NO_COHORT
     cohort_src: np.ndarray  # [nb, n] i1
     dropout: np.ndarray  # [nb, n] f4 BG/NBD p
     store_access: np.ndarray  # [nb, n] bool
     withheld: np.ndarray  # [nb, n] bool kept by its franchisee (channel conflict)
     annoyed: np.ndarray  # [nb, n] bool
     koc_reach: np.ndarray  # [nb, n] bool
-    advocates: np.ndarray  # [nb, n] i4 friends who are customers or members
+    advocates: np.ndarray  # [nb, n] i2/i4 (NARROW) friends who are customers or members
     habit: np.ndarray  # [nb, n] f4 habit of ordering in the brand's own shop, as of habit_day
-    habit_day: np.ndarray  # [nb, n] i4 day the habit was last updated
+    habit_day: np.ndarray  # [nb, n] i2/i4 (NARROW) day the habit was last updated
     m_channel: np.ndarray  # [nb, n] i1 member channel code, −1 none
-    m_joined: np.ndarray  # [nb, n] i4 join stamp (day·16 + phase)
+    m_joined: np.ndarray  # [nb, n] i2/i4 (NARROW) join stamp (day·16 + phase)
     m_eng: np.ndarray  # [nb, n] f4 engagement
     m_fat: np.ndarray  # [nb, n] f4 fatigue
     m_harv: np.ndarray  # [nb, n] f4 harvest feeling
-    m_upd: np.ndarray  # [nb, n] i4 day engagement and fatigue were last faded
+    m_upd: np.ndarray  # [nb, n] i2/i4 (NARROW) day engagement and fatigue were last faded
     m_muted: np.ndarray  # [nb, n] bool
     m_reluct: np.ndarray  # [nb, n] bool
-    m_guide: np.ndarray  # [nb, n] i4 guide index, −1
-    m_gpos: np.ndarray  # [nb, n] i4 position in the guide's reachable list ([nb, 0]: no guides)
+    m_guide: np.ndarray  # [nb, n] i2/i4 (NARROW) guide index, −1
+    m_gpos: np.ndarray  # [nb, n] i2/i4 (NARROW) place in its guide's reachable list ([nb, 0]: none)
     m_refs: np.ndarray  # [nb, n] i4 successful referrals
     m_life: np.ndarray  # [nb, n] i4 day of the last lifecycle touch ([nb, 0]: UNUSED_WHEN_OFF)
     # network (CSR)
