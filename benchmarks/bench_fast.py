@@ -14,7 +14,8 @@ measurement, and a crash, an out-of-memory kill or a timeout is reported, not fa
  (a) the fast engine against the reference on the same scenario: `beauty_guides` at
      10,000 consumers for a year (365 days), median wall time of `--repeats` runs (seeds 1..n) on
      each engine after one warm-up run at a tiny size (JIT compilation excluded, reported
-     apart); consumer-days per second of each and their ratio (one thread);
+     apart; the candidate runs each seed A_ROUNDS times, as its runs take tens of ms);
+     consumer-days per second of each and their ratio (one thread);
  (b) consumer-days per second of the fast engine at 1,000,000 consumers and 3 brands for
      365 days: `scenarios/bench_three_brands.toml`, every mechanism on, scaled up from its
      shipped 1,500 consumers (see `scaled_overrides`) twice: with its staff (stores, hence
@@ -130,6 +131,10 @@ FRESH_COPY = ("sim", "scenarios", "data", "pyproject.toml")
 COMPILED = ("__pycache__", "*.pyc", "*.nbi", "*.nbc")
 
 
+A_ROUNDS = 5
+"""(a): how many times the candidate engine runs each seed (its runs are short)."""
+
+
 @dataclass
 class Spec:
     """One measurement, run by a fresh subprocess (`--child`)."""
@@ -139,6 +144,7 @@ class Spec:
     engine: str
     overrides: dict[str, Any]
     repeats: int = 1
+    rounds: int = 1  # each seed's run this many times (runs of a few tens of ms are noisy)
     seed: int = 1
     warmup: bool = True
     progress: bool = True
@@ -321,7 +327,7 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
         res.baseline_rss = status_bytes("VmRSS")
         res.peak_reset = reset_peak()
         step = max(days // 10, 1)
-        for k in range(spec.repeats):
+        for k in range(spec.repeats * spec.rounds):
             t0 = time.perf_counter()
             last = [t0]
 
@@ -331,13 +337,15 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
                 if echo is None or not (day == days or (day % step == 0 and now - last[0] > 5)):
                     return
                 last[0] = now
+                runs = spec.repeats * spec.rounds
                 echo(
-                    f"    {spec.label} · {spec.engine} · run {k + 1}/{spec.repeats} · "
+                    f"    {spec.label} · {spec.engine} · run {k + 1}/{runs} · "
                     f"day {day}/{days} · {now - t0:.0f} s"
                 )
 
             folder = None if scratch is None else scratch / f"run-{k}"
-            result = run(sc, spec.seed + k, engine=spec.engine, progress=progress, events=folder)
+            seed = spec.seed + k % spec.repeats
+            result = run(sc, seed, engine=spec.engine, progress=progress, events=folder)
             res.seconds.append(time.perf_counter() - t0)
             market = result.summary["kpis"]["market"]
             res.gmv, res.members = float(market["gmv"]), float(market["members"])
@@ -383,7 +391,7 @@ def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> 
     )
     echo(
         f"[{spec.label}] {spec.engine} · {spec.scenario} · {sc_consumers:,} consumers × "
-        f"{sc_days} days · {spec.repeats} run(s){extra}"
+        f"{sc_days} days · {spec.repeats * spec.rounds} run(s){extra}"
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -833,7 +841,9 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[str, Spec]], bool]:
     ab = {"run.consumers": consumers, "run.days": days}
     specs = [
         ("a-ref", Spec("a-ref", name, args.reference, ab, repeats=repeats)),
-        ("a-cand", Spec("a-cand", name, args.engine, ab, repeats=repeats)),
+        # the fast engine's year at 10,000 consumers takes a few tens of ms: each seed's
+        # run five times, so that one run's noise does not decide the ratio
+        ("a-cand", Spec("a-cand", name, args.engine, ab, repeats=repeats, rounds=A_ROUNDS)),
     ]
 
     def each(base: str, name: str, over: dict[str, Any]) -> None:

@@ -37,6 +37,11 @@ def test_one_tiny_measurement(bench):
     assert res.peak_rss > 0 and res.bytes_per_consumer >= 0
     assert lines and "day 5/5" in lines[-1]
     assert len(res.ledger_sha256) == 64 and not res.events and res.event_rows == 0
+    # rounds: each seed again, in turn (seeds 1, 2, 1, 2: the last run is seed 2's again)
+    again = bench.run_measurement(
+        bench.Spec("t", "public_only", "agents", over, repeats=2, rounds=2, warmup=False)
+    )
+    assert len(again.seconds) == 4 and again.ledger_sha256 == res.ledger_sha256
 
 
 def test_events_are_written_and_leave_the_ledger_alone(bench):
