@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from sim.hints import prefetch
 from sim.params import NetworkParams
 
 
@@ -52,6 +53,11 @@ _CHUNK = 1 << 22  # draws per NumPy call: bounds the temporaries, and yields the
 # numba's Generator.integers draws what NumPy's does while high - low - 1 fits in 32 bits
 # (both then use Lemire's method on 32-bit draws); beyond that their 64-bit paths differ
 _NUMBA_SAME_RANGE = 0xFFFFFFFF
+_AHEAD = 128
+"""Ties ahead whose far end's counters the construction requests (`sim.hints.prefetch`):
+the ring's ties are near their node, the rewired ones anywhere. Measured at 15,000,000
+consumers (small world, degree 10, 10% rewired): grouping and CSR took 2.0 + 2.1 s without
+the requests, 1.6 + 1.7 s 16 ties ahead, 1.3 + 1.1 s 128 ahead, the same 256 ahead."""
 
 
 def _id_dtype(n: int) -> type:
@@ -80,21 +86,29 @@ def _group_ties(n, src, dst, half):
     grp[gptr[lo]:gptr[lo + 1]], ascending. Self-loops are dropped. Tie t joins src[t] and
     dst[t], or t // half and dst[t] when half > 0 (src is then not read)."""
     gptr = np.zeros(n + 1, np.int64)
-    for t in range(dst.size):
-        a = t // half if half > 0 else np.int64(src[t])
-        b = np.int64(dst[t])
-        if a != b:
-            gptr[min(a, b) + 1] += 1
+    step = max(half, 1)  # ties t of node a = t // half: a·half .. a·half + half − 1
+    m = dst.size
+    for t0 in range(0, m, step):
+        for t in range(t0, min(t0 + step, m)):
+            if t + _AHEAD < m:  # a rewired (or random) tie's end is a miss: request it early
+                prefetch(gptr, np.int64(dst[t + _AHEAD]) + 1)
+            a = t0 // half if half > 0 else np.int64(src[t])
+            b = np.int64(dst[t])
+            if a != b:
+                gptr[min(a, b) + 1] += 1
     for i in range(n):
         gptr[i + 1] += gptr[i]
     grp = np.empty(gptr[n], dst.dtype)
-    for t in range(dst.size):  # counting sort by lo: gptr[lo] walks lo's group
-        a = t // half if half > 0 else np.int64(src[t])
-        b = np.int64(dst[t])
-        if a != b:
-            lo, hi = min(a, b), max(a, b)
-            grp[gptr[lo]] = hi
-            gptr[lo] += 1
+    for t0 in range(0, m, step):  # counting sort by lo: gptr[lo] walks lo's group
+        for t in range(t0, min(t0 + step, m)):
+            if t + _AHEAD < m:
+                prefetch(gptr, np.int64(dst[t + _AHEAD]))
+            a = t0 // half if half > 0 else np.int64(src[t])
+            b = np.int64(dst[t])
+            if a != b:
+                lo, hi = min(a, b), max(a, b)
+                grp[gptr[lo]] = hi
+                gptr[lo] += 1
     for i in range(n, 0, -1):  # gptr[lo] now ends lo's group: shift back to starts
         gptr[i] = gptr[i - 1]
     gptr[0] = 0
@@ -134,20 +148,29 @@ def _fill_csr(n, gptr, grp, indptr):
     each group ascending and all above the group's node, or all below it. Filling rows in
     group order then leaves every row sorted: a node's lower friends arrive (ascending)
     before its higher ones (ascending). Fills indptr (zeros, n + 1) and returns indices."""
+    ends = grp.size
     for g in range(n):
         indptr[g + 1] += gptr[g + 1] - gptr[g]
         for p in range(gptr[g], gptr[g + 1]):
+            if p + _AHEAD < ends:  # a rewired tie's far end is a miss: request it early
+                prefetch(indptr, grp[p + _AHEAD] + 1)
             indptr[grp[p] + 1] += 1
     for i in range(n):
         indptr[i + 1] += indptr[i]
     indices = np.empty(indptr[n], np.int32)
-    for g in range(n):  # indptr[i] walks row i
+    for g in range(n):  # indptr[i] walks row i (g's in a register: no tie joins g to g)
+        w = indptr[g]
         for p in range(gptr[g], gptr[g + 1]):
+            if p + _AHEAD < ends:  # the far end's row pointer, then (nearer) its row's slot
+                prefetch(indptr, grp[p + _AHEAD])
+            if p + _AHEAD // 2 < ends:
+                prefetch(indices, indptr[grp[p + _AHEAD // 2]])
             other = grp[p]
-            indices[indptr[g]] = other
-            indptr[g] += 1
+            indices[w] = other
+            w += 1
             indices[indptr[other]] = g
             indptr[other] += 1
+        indptr[g] = w
     for i in range(n, 0, -1):
         indptr[i] = indptr[i - 1]
     indptr[0] = 0
@@ -163,9 +186,13 @@ def _csr_from_edges(n: int, a: np.ndarray, b: np.ndarray) -> Network:
 
 @numba.njit(cache=True, nogil=True)
 def _ring(dst, n, half):
-    """Tie t = i * half + j - 1 of the ring joins i to (i + j) % n."""
-    for t in range(dst.size):
-        dst[t] = (t // half + t % half + 1) % n
+    """Tie t = i * half + j - 1 of the ring joins i to (i + j) % n (no division per tie)."""
+    t = 0
+    for i in range(dst.size // half):
+        for j in range(1, half + 1):
+            far = i + j
+            dst[t] = far % n if far >= n else far
+            t += 1
 
 
 @numba.njit(cache=True, nogil=True)

@@ -59,6 +59,7 @@ _SOURCES = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name not 
         "streams.py",
         "events.py",
         "calendar.py",
+        "hints.py",
     )
 ]
 """What the compiled code is built from: the engine, the rules, the accounting, and the
