@@ -30,8 +30,9 @@ PACKAGE = "sim"
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "foundation",
-        "The shared vocabulary, the version and the atomic file writer: no sim imports.",
-        ("sim.vocab", "sim.version", "sim.files"),
+        "The shared vocabulary, the version, the atomic file writer and the processor hints "
+        "of compiled code: no sim imports.",
+        ("sim.vocab", "sim.version", "sim.files", "sim.hints"),
     ),
     (
         "model",

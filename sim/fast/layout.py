@@ -276,7 +276,7 @@ class World(NamedTuple):
     acquired: np.ndarray  # [nb, n] i4 acquisition day, NOT_ACQUIRED
     spend: np.ndarray  # [nb, n] f4 cumulative spend
     last_purchase: np.ndarray  # [nb, n] i4
-    cohort_day: np.ndarray  # [nb, n] i2 (NARROW) or i4, NO_COHORT
+    cohort_day: np.ndarray  # [nb, n] i2/i4 (NARROW) day the cohort began, NO_COHORT
     cohort_src: np.ndarray  # [nb, n] i1
     dropout: np.ndarray  # [nb, n] f4 BG/NBD p
     store_access: np.ndarray  # [nb, n] bool
