@@ -1,13 +1,16 @@
-"""The fast engine's inlined PCG64 uniform (`sim.fast.kernels.uniform`) against NumPy's
-own: the same doubles and the same state, draw by draw, interleaved with the Generator's
-own draws (the kernels mix both on one stream)."""
+"""The fast engine's own draws against the Generator's: the inlined PCG64 uniform
+(`sim.fast.kernels.uniform`) against NumPy's doubles, and the allocation-free bounded
+integer (`sim.fast.kernels.below`) against Numba's `Generator.integers`: the same values and
+the same state, draw by draw, interleaved with the Generator's own draws (the kernels mix
+them on one stream)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit
 
-from sim.fast.kernels import uniform
+from sim.fast.kernels import below, uniform
 from sim.streams import state_views
 
 
@@ -62,3 +65,36 @@ def test_uniform_keeps_the_buffered_half_word() -> None:
     assert np.array_equal(got, want)
     assert gen.bit_generator.state == twin.bit_generator.state
     assert gen.integers(0, 2**32, dtype=np.uint32) == twin.integers(0, 2**32, dtype=np.uint32)
+
+
+@njit(cache=False)
+def _bounded(rng, m, n, ours):
+    """n integers below m, by `below` (ours) or by Numba's `integers`, each followed by a
+    double from the Generator (so a buffered 32-bit half is kept across draws)."""
+    out = np.empty(2 * n)
+    for k in range(n):
+        out[2 * k] = below(rng, m) if ours else rng.integers(0, m)
+        out[2 * k + 1] = rng.random()
+    return out
+
+
+# bounds: no draw (1), the buffered 32-bit Lemire path, its edge where m − 1 is 2³² − 1
+# (a plain 32-bit half), and the 64-bit Lemire path
+BOUNDS = (1, 2, 3, 7, 1000, 1_000_003, 2**31 + 11, 2**32 - 1, 2**32, 2**32 + 1, 2**40 + 5)
+
+
+@pytest.mark.parametrize("m", BOUNDS)
+def test_below_draws_numbas_integers(m: int) -> None:
+    for gen in _states():
+        twin = np.random.Generator(np.random.PCG64(0))
+        twin.bit_generator.state = gen.bit_generator.state
+        got = _bounded(gen, m, 700, True)
+        want = _bounded(twin, m, 700, False)
+        assert np.array_equal(got, want)
+        assert gen.bit_generator.state == twin.bit_generator.state
+        assert got[::2].min() >= 0 and got[::2].max() < m
+
+
+def test_below_refuses_an_empty_range() -> None:
+    with pytest.raises(ValueError, match="low is greater than high"):
+        _bounded(np.random.default_rng(1), 0, 1, True)

@@ -30,6 +30,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+from numba.np.random.generator_core import next_uint32
+from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
 
 from sim.accounting import SERVES, column, columns
 from sim.calendar import CPM, DEMAND, FESTIVAL, INTERACTION
@@ -193,6 +195,27 @@ def skip(rng, scale, horizon):
 
 
 @_jit
+def below(rng, m):
+    """`rng.integers(0, m)` for m ≥ 1: the same bits drawn and the same value as Numba's
+    `Generator.integers` (NumPy's Lemire method, on a buffered 32-bit half when m − 1 fits
+    in 32 bits, `random_bounded_uint64_fill`), without the one-item array that `integers`
+    allocates, fills and frees on every call (a guide's picks, a store's visitors). Values
+    are exact below 2⁵³, as there (Numba adds the uint64 draw to the int64 bound as a
+    float); no caller comes near."""
+    r = np.int64(m) - 1
+    if r < 0:
+        raise ValueError("low is greater than high in given interval")
+    if r == 0:
+        return np.int64(0)
+    bitgen = rng.bit_generator
+    if r < 0xFFFFFFFF:
+        return np.int64(buffered_bounded_lemire_uint32(bitgen, r))
+    if r == 0xFFFFFFFF:
+        return np.int64(next_uint32(bitgen))
+    return np.int64(bounded_lemire_uint64(bitgen, r))
+
+
+@_jit
 def is_advocate(state):
     return state == State.CUSTOMER or state == State.MEMBER
 
@@ -304,7 +327,7 @@ def relift_need(W, B, i, cat, today, rng):
         return
     W.need_lift[i, cat] = lift
     if W.next_need[i, cat] > today:
-        W.next_need[i, cat] = R.redrawn_need_day(rng.random(), need_probability(W, i, cat), today)
+        W.next_need[i, cat] = R.redrawn_need_day(uniform(rng), need_probability(W, i, cat), today)
         list_need(W, i, cat)
 
 
@@ -739,7 +762,7 @@ def on_need(W, B, G, L, book, today, rng, i, cat):
             k = k2
     if k > 0:
         R.logit_shares(util[:k], G.outside_utility, probs[: k + 1])
-        j = R.draw_index(probs[: k + 1], rng.random())
+        j = R.draw_index(probs[: k + 1], uniform(rng))
         if j < k:
             purchase(
                 W, B, G, L, book, today, rng, i, brand[j], chan[j], share[j], np.int64(Prompt.NONE)
@@ -766,7 +789,7 @@ def reviews_day(W, B, G, L, today, rng, b):
         )
         if n > 0 and p > 0:
             for _ in range(n):
-                if rng.random() < p:
+                if uniform(rng) < p:
                     counts[kind] += 1
     A.book_reviews(
         L[today],
@@ -788,7 +811,7 @@ def festival_need(W, B, G, L, book, today, rng, i, cat, multiplier):
     """Consumer.festival_need (the calendar): an extra need in the category with
     probability 1 − e^{−(m−1)λ}, met like a due need (`on_need`)."""
     p = R.festival_need_probability(need_rate_now(W, i, cat), multiplier)
-    if rng.random() < p:
+    if uniform(rng) < p:
         on_need(W, B, G, L, book, today, rng, i, cat)
 
 
@@ -860,7 +883,7 @@ def touch_members(W, B, G, L, book, today, rng, b, picks, k, skill):
     for j in range(k):
         if j + TOUCH_AHEAD < k:
             prefetch_touch(W, B, picks[j + TOUCH_AHEAD], b)
-        kind = R.draw_index(mix, rng.random())
+        kind = R.draw_index(mix, uniform(rng))
         receive_touch(W, B, G, L, book, today, rng, picks[j], b, kind, 1.0, skill, np.bool_(True))
 
 
@@ -920,7 +943,7 @@ def place_member(W, b, channel, rng):
     if hi == lo or W.b_full[b] >= hi - lo:
         return np.int64(MemberChannel.GROUP), -1
     while True:
-        g = lo + rng.integers(0, hi - lo)
+        g = lo + below(rng, hi - lo)
         if W.g_n[g] < W.g_cap[g]:
             return np.int64(MemberChannel.GUIDE), g
 
@@ -997,7 +1020,7 @@ def invite(W, B, G, L, today, rng, i, b, source, channel):
     pressured = p_join
     if g >= 0 and B.guide_regime[b] == GuideRegime.QUOTA:
         pressured = R.pressured_join_probability(p_join, B.quota_pressure[b])
-    u = rng.random()
+    u = uniform(rng)
     if u < pressured:
         join(W, B, G, L, today, i, b, channel, source, g, u >= p_join)
         return True
@@ -1010,7 +1033,7 @@ def store_invite(W, B, G, L, today, rng, i, b):
     QR code invites into the mini-program; never a customer its franchisee keeps."""
     withheld = W.withheld[b, i] if W.withheld.shape[1] > 0 else False  # none franchised
     if W.b_ghi[b] == W.b_glo[b]:
-        if B.qr_invite_rate[b] > 0 and rng.random() < R.store_invite_rate(
+        if B.qr_invite_rate[b] > 0 and uniform(rng) < R.store_invite_rate(
             B.qr_invite_rate[b], withheld
         ):
             invite(
@@ -1031,7 +1054,7 @@ def store_invite(W, B, G, L, today, rng, i, b):
         B.guide_regime[b] == GuideRegime.QUOTA,
         B.quota_invite_multiplier[b],
     )
-    if rng.random() < R.store_invite_rate(p, withheld):
+    if uniform(rng) < R.store_invite_rate(p, withheld):
         invite(W, B, G, L, today, rng, i, b, np.int64(Source.STORE), np.int64(MemberChannel.GUIDE))
 
 
@@ -1103,7 +1126,7 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
             effect,
             skill,
         )
-        if rng.random() < p:
+        if uniform(rng) < p:
             by = np.int64(Prompt.GUIDE) if by_guide else np.int64(Prompt.PUSH)
             buy_from(W, B, G, L, book, today, rng, i, b, by, np.int64(-1))
             if W.m_channel[b, i] < 0:
@@ -1161,9 +1184,9 @@ def refer_friend(W, B, G, L, book, today, rng, i, b):
     """Consumer.refer_friend: a random tie (anyone, under random mixing)."""
     lo, hi = np.int64(W.indptr[i]), np.int64(W.indptr[i + 1])  # int32 row pointers
     if G.mixing or hi == lo:
-        friend = rng.integers(0, G.n)
+        friend = below(rng, G.n)
     else:
-        friend = np.int64(W.indices[lo + rng.integers(0, hi - lo)])
+        friend = np.int64(W.indices[lo + below(rng, hi - lo)])
     if friend != i:
         referral(W, B, G, L, book, today, rng, i, b, friend)
 
@@ -1178,15 +1201,15 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
         W.n_koc_reach[b] += 1
     s = W.funnel[b, i]
     if s == State.UNAWARE or s == State.LAPSED:
-        if rng.random() < B.koc_awareness[b]:
+        if uniform(rng) < B.koc_awareness[b]:
             become_aware(W, B, G, L, book, today, rng, i, b, source)
         return
     p = R.conversion_probability(B.koc_conversion[b], latent_need(W, G, i, B.category[b]))
-    if rng.random() < p:
+    if uniform(rng) < p:
         by = np.int64(A.distributor_prompt(kind))
         channel = np.int64(Channel.PRIVATE) if W.m_channel[b, i] >= 0 else np.int64(-1)
         buy_from(W, B, G, L, book, today, rng, i, b, by, channel)
-        if rng.random() < B.koc_join[b] and W.m_channel[b, i] < 0:
+        if uniform(rng) < B.koc_join[b] and W.m_channel[b, i] < 0:
             invite(W, B, G, L, today, rng, i, b, source, np.int64(MemberChannel.MINI_PROGRAM))
 
 
@@ -1297,7 +1320,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
             if a > 0:
                 deg = indptr[i + 1] - indptr[i]
                 h = R.word_of_mouth_hazard(G.wom_rate * feed_multiplier(G, home[i]), a / deg)
-                if rng.random() * q < h:
+                if uniform(rng) * q < h:
                     prefetch_adoption(W, B, i, b)
                     become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
@@ -1313,11 +1336,11 @@ def store_traffic(W, B, G, L, book, today, rng, b):
         return
     visits = rng.poisson(R.bounded_poisson_mean(B.store_visits_per_day[b]))
     for _ in range(visits):
-        i = np.int64(W.c_idx[lo + rng.integers(0, hi - lo)])
+        i = np.int64(W.c_idx[lo + below(rng, hi - lo)])
         prefetch_adoption(W, B, i, b)  # the visitor's lines at once (most are misses)
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.STORE))
         p = R.conversion_probability(B.store_conversion[b], latent_need(W, G, i, B.category[b]))
-        if rng.random() < p:
+        if uniform(rng) < p:
             store = np.int64(Channel.STORE)
             buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.NONE), store)
         elif W.m_channel[b, i] < 0 and B.private_ops[b]:
@@ -1389,11 +1412,11 @@ def distributor_step(W, B, G, L, book, today, rng, d):
         if kind == DistributorKind.EMPLOYEE
         else B.koc_posts_per_week[b]
     )
-    if rng.random() >= R.posting_probability(posts):
+    if uniform(rng) >= R.posting_probability(posts):
         return
     source = R.distributor_source(kind)
     for k in range(W.d_ptr[d], W.d_ptr[d + 1]):
-        if rng.random() < B.koc_post_reach[b]:
+        if uniform(rng) < B.koc_post_reach[b]:
             post_reaches(W, B, G, L, book, today, rng, np.int64(W.d_idx[k]), b, source, kind)
 
 
@@ -1415,13 +1438,13 @@ def guide_step(W, B, G, L, book, today, rng, g):
         pool = W.g_scratch[1, :m]
         pool[:] = W.g_list[off : off + m]
         for j in range(k):
-            r = j + rng.integers(0, m - j)
+            r = j + below(rng, m - j)
             pool[j], pool[r] = pool[r], pool[j]
             picks[j] = pool[j]
     else:  # a few of many: draw positions, redraw repeats
         j = 0
         while j < k:
-            r = W.g_list[off + rng.integers(0, m)]
+            r = W.g_list[off + below(rng, m)]
             fresh = True
             for q in range(j):
                 if picks[q] == r:
@@ -1444,7 +1467,7 @@ def lifecycle_touches(W, B, G, L, book, today, rng, g, n):
     off = W.g_off[g]
     cycle = R.inter_purchase_days(B.purchases_per_year[b])
     start, end = B.winback_after[b] * cycle, B.winback_until[b] * cycle
-    keys = np.empty(m, dtype=np.int64)
+    keys = W.g_scratch[0, :m]  # room for the longest list (no allocation a guide-day)
     k = 0
     for j in range(m):
         i = np.int64(W.g_list[off + j])
@@ -1463,7 +1486,8 @@ def lifecycle_touches(W, B, G, L, book, today, rng, g, n):
         if segment != Segment.NONE:
             keys[k] = R.lifecycle_priority(segment, i, G.n)
             k += 1
-    keys = np.sort(keys[:k])
+    keys = keys[:k]
+    keys.sort()
     skill = np.float64(W.g_skill[g])
     sent = 0
     for j in range(k):
@@ -1472,7 +1496,7 @@ def lifecycle_touches(W, B, G, L, book, today, rng, g, n):
         segment, i = keys[j] // G.n, keys[j] % G.n
         if W.m_channel[b, i] < 0 or W.m_muted[b, i]:
             continue
-        kind = R.draw_index(B.segment_mix[b, segment], rng.random())
+        kind = R.draw_index(B.segment_mix[b, segment], uniform(rng))
         W.m_life[b, i] = today
         A.book_lifecycle_touch(L[today], b, segment)
         receive_touch(W, B, G, L, book, today, rng, i, b, kind, 1.0, skill, np.bool_(True))
@@ -1501,7 +1525,7 @@ def lifecycle_guide_step(W, B, G, L, book, today, rng, S, g):
     resume_stream(S, b)
     m = W.g_len[g]
     off = W.g_off[g]
-    pool = np.empty(m, dtype=np.int64)
+    pool = W.g_scratch[1, :m]
     c = 0
     for j in range(m):
         i = W.g_list[off + j]
@@ -1510,7 +1534,7 @@ def lifecycle_guide_step(W, B, G, L, book, today, rng, S, g):
             c += 1
     k = min(n, c)
     for j in range(k):  # a partial shuffle: k distinct members, uniformly
-        r = j + rng.integers(0, c - j)
+        r = j + below(rng, c - j)
         pool[j], pool[r] = pool[r], pool[j]
     touch_members(W, B, G, L, book, today, rng, b, pool, k, np.float64(W.g_skill[g]))
 
@@ -1520,9 +1544,9 @@ def broadcast(W, B, G, L, book, today, rng, b):
     """Brand.broadcast: a post to group, mini-program and official-account members."""
     # the calendar: more posts on festival days (rules.festival_rate)
     posts = R.festival_rate(B.broadcasts_per_week[b], G.festival_today[INTERACTION])
-    if B.broadcasts_per_week[b] <= 0 or rng.random() >= R.posting_probability(posts):
+    if B.broadcasts_per_week[b] <= 0 or uniform(rng) >= R.posting_probability(posts):
         return
-    post_to_members(W, B, G, L, book, today, rng, b, R.draw_index(B.mix[b], rng.random()))
+    post_to_members(W, B, G, L, book, today, rng, b, R.draw_index(B.mix[b], uniform(rng)))
 
 
 @_jit
@@ -1588,7 +1612,7 @@ def members_day(W, B, G, L, book, today, rng, b):
                     p = R.referral_probability(
                         referral_rate, engagement, reward, G.reward_sensitivity
                     )
-            if rng.random() * ceiling < p:
+            if uniform(rng) * ceiling < p:
                 if W.m_muted[b, i]:
                     A.book_leave(L[today], b)
                     if W.ev_on[0]:
@@ -1683,7 +1707,7 @@ def shuffled(rng, n):
     """A random permutation of 0..n−1 (Fisher-Yates) from the run's Generator."""
     order = np.arange(n)
     for j in range(n - 1, 0, -1):
-        r = rng.integers(0, j + 1)
+        r = below(rng, j + 1)
         order[j], order[r] = order[r], order[j]
     return order
 
@@ -1948,7 +1972,8 @@ def plan_days(W, G, first, last):
     W.nq_meta[0], W.nq_meta[1], W.nq_meta[2] = first, last, 0
     W.nq_head = np.zeros((last - first, 2), dtype=np.int64)
     W.nq_head[:, 0] = -1
-    W.nq = np.empty((max(2 * due, 1024), 2), dtype=np.int64)
+    chunks = (2 * due) // NQ_CHUNK + 2 * (last - first)  # room for the reschedules, too
+    W.nq = np.empty((max(chunks, 64), NQ_CHUNK + 1), dtype=np.int64)
     for i in range(n):
         for cat in range(ncat):
             list_need(W, i, cat)
@@ -2099,35 +2124,56 @@ def list_need(W, i, cat):
         listed_need(W, i, cat, d)
 
 
+NQ_CHUNK = 31
+"""Keys per chunk of a day's need list: a chunk and its link fill one 256-byte row of `W.nq`,
+four cache lines in a row, so a day's walk (`needs_listed`) meets a miss per chunk rather
+than one per need."""
+
+
 @_jit
 def listed_need(W, i, cat, d):
-    """`list_need`'s listing of need (i, cat) under day d, in the window: an entry (key,
-    next entry of the day) in one row, so that a day's walk meets one line per entry, and
-    the day's count kept, so that it walks once (`needs_listed`)."""
-    e = W.nq_meta[2]
-    if e == W.nq.shape[0]:
-        grown = np.empty((2 * e, 2), dtype=np.int64)
-        grown[:e] = W.nq
-        W.nq = grown
+    """`list_need`'s listing of need (i, cat) under day d, in the window: its key in the
+    slot after the day's last one, in the day's newest chunk, or in a fresh chunk linked
+    to it when that one is full (or the day has none yet); the day's count kept, so that
+    it walks once (`needs_listed`)."""
     row = d - W.nq_meta[0]
-    W.nq[e, 0] = i * W.next_need.shape[1] + cat
-    W.nq[e, 1] = W.nq_head[row, 0]
-    W.nq_head[row, 0] = e
-    W.nq_head[row, 1] += 1
-    W.nq_meta[2] = e + 1
+    c = W.nq_head[row, 1]
+    slot = c % NQ_CHUNK
+    if slot == 0:
+        e = W.nq_meta[2]
+        if e == W.nq.shape[0]:
+            grown = np.empty((2 * e, NQ_CHUNK + 1), dtype=np.int64)
+            grown[:e] = W.nq
+            W.nq = grown
+        W.nq[e, NQ_CHUNK] = W.nq_head[row, 0]
+        W.nq_head[row, 0] = e
+        W.nq_meta[2] = e + 1
+    W.nq[W.nq_head[row, 0], slot] = i * W.next_need.shape[1] + cat
+    W.nq_head[row, 1] = c + 1
 
 
 @_jit
 def needs_listed(W, today):
     """The keys (i·ncat + cat) listed under `today`, sorted: index order, duplicates
-    adjacent."""
+    adjacent. The day's chunks are walked newest first: the newest holds the count's
+    remainder (1..NQ_CHUNK keys), every older one NQ_CHUNK; each next chunk's lines are
+    requested before this one's keys are copied."""
     row = today - W.nq_meta[0]
     m = W.nq_head[row, 1]
     keys = np.empty(m, dtype=np.int64)
     e = W.nq_head[row, 0]
-    for k in range(m):
-        keys[k] = W.nq[e, 0]
-        e = W.nq[e, 1]
+    k = m
+    filled = m - (m - 1) // NQ_CHUNK * NQ_CHUNK if m > 0 else 0
+    while k > 0:
+        chunk = W.nq[e]
+        after = chunk[NQ_CHUNK]
+        if after >= 0:
+            for q in range(0, NQ_CHUNK + 1, 8):  # its four lines
+                prefetch(W.nq[after], q)
+        k -= filled
+        keys[k : k + filled] = chunk[:filled]
+        e = after
+        filled = NQ_CHUNK
     keys.sort()
     return keys
 

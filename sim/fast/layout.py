@@ -62,9 +62,10 @@ sold, 1 + 1 + 4 + 4 per brand and 2 per consumer fewer. Of those, the arrays fil
 marker (birthday, m_gpos, m_life) are resident memory from the start; the zeroed ones are
 the allocator's untouched zero pages until written, address space rather than memory, so
 leaving them out lowers the peak little. Inside run_days
-(`kernels.plan_days`) the window's need lists take 16 bytes an entry, with room for twice
-the needs due in the window, and the census's member counts 16 bytes a brand and day of the
-window: no per-consumer list. benchmarks/bench_fast.py measures the peak per consumer.
+(`kernels.plan_days`) the window's need lists take 8 bytes an entry (in chunks of 31 keys
+and a link), with room for twice the needs due in the window, and the census's member
+counts 16 bytes a brand and day of the window: no per-consumer list.
+benchmarks/bench_fast.py measures the peak per consumer.
 """
 
 from __future__ import annotations
@@ -209,8 +210,17 @@ the census keeps its member counts as they change (`kernels.plan_days`, `member_
 reads no member, and records still lose: a whole run with records was 0.92x as fast at
 200,000 consumers x 120 days (scaled staff) and 0.74x at 1,000,000 x 120 days (national
 staff; process time of the run, a fresh process per run, two interleaved rounds, medians,
-under load). Which phases lose the time the records save in guides' messages and store
-traffic is not yet profiled. Switching recompiles the kernels."""
+under load). Where the time goes, profiled since (`benchmarks/profile_fast.py --density
+national`, 1,000,000 consumers from day 150, one run each, medians of the phases' days):
+the broadcasts, which touch every group, mini-program and account member of a brand in
+index order, took 41.3 ms a day with records against 23.6 ms dense (a cache line for each
+member, where a dense field's line holds 16 members or more); every other phase was within
+its noise (store traffic 11.3 against 13.1 ms, word of mouth 6.5 against 5.1); a whole day
+52.5 against 38.8 ms. At 15,000,000 consumers (national_guides, `benchmarks/perf_fast.py
+--workload national_guides --density file`, days 100-130) records took 218.6 ms a day
+against 209.4 dense: the adoptions' and touches' lines are already requested together
+(`kernels.prefetch_adoption`, `prefetch_touch`), so fewer lines save little. Switching
+recompiles the kernels."""
 
 
 def consumer_state(
@@ -309,7 +319,7 @@ class World(NamedTuple):
     g_off: np.ndarray
     g_cap: np.ndarray
     g_list: np.ndarray
-    g_scratch: np.ndarray  # [2, largest capacity] i8 a guide's day: recipients, list copy
+    g_scratch: np.ndarray  # [2, largest capacity] i8 a guide-day's picks and pool (or due keys)
     b_glo: np.ndarray  # [nb] guides of brand b are g_lo..g_hi−1
     b_ghi: np.ndarray
     b_full: np.ndarray  # [nb] guides without room
@@ -369,8 +379,8 @@ class World(NamedTuple):
     # census scans the population every day. Outside run_days the window is empty and both
     # fall back to a scan.
     nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, entries used
-    nq_head: np.ndarray  # [days in window, 2] i8 first entry of each day's list (−1 none), count
-    nq: np.ndarray  # [cap, 2] i8 each entry's need key i·ncat + cat, next entry of its day (−1)
+    nq_head: np.ndarray  # [days in window, 2] i8 each day's newest chunk (−1 none), keys listed
+    nq: np.ndarray  # [chunks, 32] i8 31 keys i·ncat + cat of one day, its older chunk (−1)
     cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
     cs_stop: np.ndarray  # [2, nb, days in window] i8 engaged / active spans ending each day
     cs_meta: np.ndarray  # [5] i8 [0] first day whose ending spans the census has not yet
