@@ -378,7 +378,7 @@ class World(NamedTuple):
     # brand's member stocks kept as they change, so that neither the needs step nor the
     # census scans the population every day. Outside run_days the window is empty and both
     # fall back to a scan.
-    nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, entries used
+    nq_meta: np.ndarray  # [3] i8 first day, end day (exclusive) of the window, chunks used
     nq_head: np.ndarray  # [days in window, 2] i8 each day's newest chunk (−1 none), keys listed
     nq: np.ndarray  # [chunks, 32] i8 31 keys i·ncat + cat of one day, its older chunk (−1)
     cs_n: np.ndarray  # [nb, 7] i8 members by channel (4), muted, engaged, active (see census)
