@@ -2163,7 +2163,7 @@ def needs_listed(W, today):
     keys = np.empty(m, dtype=np.int64)
     e = W.nq_head[row, 0]
     k = m
-    filled = m - (m - 1) // NQ_CHUNK * NQ_CHUNK if m > 0 else 0
+    filled = (m - 1) % NQ_CHUNK + 1  # the newest chunk's keys (no walk when m is 0)
     while k > 0:
         chunk = W.nq[e]
         after = chunk[NQ_CHUNK]
