@@ -14,10 +14,11 @@ waits for memory). Samples outside compiled code are shown by their library's sy
 (`libm` logarithms, NumPy's bit generator, the runtime's reference counts `NRT_incref` /
 `NRT_decref`, Python).
 
-How: the script runs itself as a child under `perf record` with sampling paused
-(`--control` fifo, perf 5.9+); the child builds the model, steps the days before the window
-unsampled, resumes sampling for the window's days, pauses it, and writes the address of
-every function of the compiled engine (`_shared_module` of `kernels.run_days`'s library,
+How: the script runs itself as a child under `perf record` with sampling paused (`--control`
+fifo, perf 5.9+); the child runs a tiny warm-up (so that "build" is the build's time, not
+also the first load of the compiled engine), builds the model, steps the days before the
+window unsampled, resumes sampling for the window's days, pauses it, and writes the address
+of every function of the compiled engine (`_shared_module` of `kernels.run_days`'s library,
 loaded from the engine's cache). The parent reads `perf report` and maps each sampled
 address to the function that starts at or below it. Needs `perf` (linux-tools) and
 permission to sample one's own processes (`kernel.perf_event_paranoid` ≤ 2); without them it
@@ -106,6 +107,9 @@ def child(args: argparse.Namespace) -> None:
         if counts is None:  # national
             counts = national_density(name, args.consumers)
         sc = load_scenario(name, scaled_overrides(name, args.consumers, last, counts))
+    # a tiny run of the same scenario first, so that the build's figure is the build's, not
+    # also the first load of the compiled engine from its cache
+    FastModel(sc.changed({"run.consumers": 300, "run.days": 5}), run_rng(args.seed)).run()
     t0 = time.perf_counter()
     model = FastModel(sc, run_rng(args.seed))
     W, B, G = model._structs()

@@ -3,6 +3,8 @@
     python benchmarks/profile_fast.py                       # bench_three_brands, 1M, day 150
     python benchmarks/profile_fast.py --consumers 200000 --day 60
     python benchmarks/profile_fast.py --density national    # staff at the national density
+    python benchmarks/profile_fast.py --scenario national_guides --density file \
+        --consumers 15000000 --day 100                      # measurement d's market
 
 Runs the benchmark's scaled scenario (benchmarks/bench_fast.py, measurement b or b2) up to
 `--day`, then times each phase kernel of `sim.fast.kernels.step` called on its own for
@@ -50,10 +52,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--consumers", type=int, default=1_000_000)
     ap.add_argument("--day", type=int, default=150, help="profile from this day on")
     ap.add_argument("--repeat", type=int, default=7, help="days timed per phase")
-    ap.add_argument("--density", choices=("scaled", "national"), default="scaled")
+    ap.add_argument(
+        "--density",
+        choices=("scaled", "national", "file"),
+        default="scaled",
+        help="staff scaled with the population, at the national density, or as in the file",
+    )
     args = ap.parse_args(argv)
     days = args.day + 3 * args.repeat + 2
-    counts = True if args.density == "scaled" else national_density(args.scenario, args.consumers)
+    counts = {"scaled": True, "file": False}.get(args.density)
+    if counts is None:
+        counts = national_density(args.scenario, args.consumers)
     sc = load_scenario(args.scenario, scaled_overrides(args.scenario, args.consumers, days, counts))
     model = FastModel(sc, run_rng(1))
     W, B, G = model._structs()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numba
 import numpy as np
 
 from sim import load_scenario
 from sim.fast import FastModel
+from sim.fast import kernels as K
 from sim.model import MarketModel
 from sim.runner import run_rng
 from sim.streams import Purpose
@@ -25,6 +27,31 @@ def test_step_by_step_equals_run_in_chunks():
         stepped.step()
     assert whole.ledger.to_frame().equals(stepped.ledger.to_frame())
     assert whole.strategies == stepped.strategies
+
+
+@numba.njit
+def _window_lists(W):
+    """Rows of the need lists' chunks, days of their heads, days of the span ends."""
+    return W.nq.shape[0], W.nq_head.shape[0], W.cs_stop.shape[2]
+
+
+def test_a_window_drops_its_need_lists_and_spans():
+    """run_days plans a window's need lists and the census's span ends (`plan_days`) and
+    lets their memory go at the window's end, so that one window's lists never meet the
+    next's at a large run's peak; the next window plans its own and the run goes on alike."""
+    sc = load_scenario("beauty_guides", {"run.days": 60, "run.consumers": 2000})
+    model = FastModel(sc, run_rng(2))
+    W, B, G = model._structs()
+    L, book, rng, S = model._L, model._book, model._draw, model._S
+    K.plan_days(W, G, 0, 30)
+    chunks, days, span_days = _window_lists(W)
+    assert chunks >= 64 and days == span_days == 30
+    K.run_days(W, B, G, L, book, 0, 30, rng, S)
+    assert _window_lists(W) == (0, 0, 0)
+    K.run_days(W, B, G, L, book, 30, 60, rng, S)
+    whole = FastModel(sc, run_rng(2))
+    whole.run()
+    assert whole.ledger.to_frame().equals(model.ledger.to_frame())
 
 
 def test_compile_ahead_command():

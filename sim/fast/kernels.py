@@ -1948,6 +1948,11 @@ def run_days(W, B, G, L, book, first, last, rng, S):
         step(W, B, G, L, book, today, rng, S)
     W.nq_meta[1] = W.nq_meta[0]
     W.cs_meta[2] = 0
+    # their memory goes too: at 15M consumers a window's need lists take about 80 MB, which
+    # the next window's would otherwise join at the run's peak
+    W.nq = np.zeros((0, NQ_CHUNK + 1), dtype=np.int64)
+    W.nq_head = np.zeros((0, 2), dtype=np.int64)
+    W.cs_stop = np.zeros((2, W.funnel.shape[0], 0), dtype=np.int64)
 
 
 # ----------------------------------------------------------- days that cost what happens
