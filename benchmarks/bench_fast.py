@@ -246,6 +246,18 @@ def national_density(name: str, consumers: int) -> float:
     return consumers / (15_000_000 / nat) / max(stores, 1)
 
 
+DENSITIES = ("scaled", "national", "file")
+"""How a profiling script staffs the scaled scenario (`staff_counts`)."""
+
+
+def staff_counts(density: str, name: str, consumers: int) -> bool | float:
+    """`scaled_overrides`' `scale_counts` for a density of DENSITIES: staff grown with the
+    population ("scaled"), at the national density ("national") or as in the file ("file")."""
+    if density == "national":
+        return national_density(name, consumers)
+    return density == "scaled"
+
+
 # ---------------------------------------------------------------------------- the child
 def status_bytes(key: str) -> int:
     """VmRSS / VmHWM of this process in bytes (0 where /proc is not available)."""

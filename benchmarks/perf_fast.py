@@ -100,16 +100,16 @@ def child(args: argparse.Namespace) -> None:
 
         sc = load_scenario(SCENARIO, bass_overrides(args.consumers, last))
     else:
-        from bench_fast import national_density, scaled_overrides
+        from bench_fast import scaled_overrides, staff_counts
 
         name = args.workload
-        counts = {"scaled": True, "file": False}.get(args.density)
-        if counts is None:  # national
-            counts = national_density(name, args.consumers)
+        counts = staff_counts(args.density, name, args.consumers)
         sc = load_scenario(name, scaled_overrides(name, args.consumers, last, counts))
     # a tiny run of the same scenario first, so that the build's figure is the build's, not
     # also the first load of the compiled engine from its cache
-    FastModel(sc.changed({"run.consumers": 300, "run.days": 5}), run_rng(args.seed)).run()
+    from bench_fast import WARMUP
+
+    FastModel(sc.changed(WARMUP), run_rng(args.seed)).run()
     t0 = time.perf_counter()
     model = FastModel(sc, run_rng(args.seed))
     W, B, G = model._structs()

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fast import national_density, scaled_overrides
+from bench_fast import DENSITIES, scaled_overrides, staff_counts
 
 from sim.fast import FastModel
 from sim.fast import kernels as K
@@ -54,15 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=7, help="days timed per phase")
     ap.add_argument(
         "--density",
-        choices=("scaled", "national", "file"),
+        choices=DENSITIES,
         default="scaled",
         help="staff scaled with the population, at the national density, or as in the file",
     )
     args = ap.parse_args(argv)
     days = args.day + 3 * args.repeat + 2
-    counts = {"scaled": True, "file": False}.get(args.density)
-    if counts is None:
-        counts = national_density(args.scenario, args.consumers)
+    counts = staff_counts(args.density, args.scenario, args.consumers)
     sc = load_scenario(args.scenario, scaled_overrides(args.scenario, args.consumers, days, counts))
     model = FastModel(sc, run_rng(1))
     W, B, G = model._structs()
