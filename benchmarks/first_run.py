@@ -13,7 +13,10 @@ optimisation of each function as it is lowered and of each library once its call
 linked in, LLVM's making of machine code, and the rest, nearly all Numba's own front end:
 typing and lowering to LLVM IR); and the seconds Numba spent compiling each function the
 run compiled at the top (an entry point, with everything it calls), from Numba's compile
-events. On a machine other processes share, CPU seconds are the steadier figure.
+events. On a machine other processes share, CPU seconds are the steadier figure. The run
+compiles on two cores (`sim.fast.aside`): its CPU seconds include the second process's, but
+the split and each function's seconds are the run's own process's;
+`SIYU_COMPILE_ASIDE=0 python benchmarks/first_run.py` compiles in one process.
 """
 
 from __future__ import annotations

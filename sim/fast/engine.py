@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 from sim import calendar, population, rules
 from sim.accounting import COHORT_GMV, COHORT_N, COHORT_PV, column
 from sim.events import WIDTH
+from sim.fast import aside, layout
 from sim.fast import kernels as K
-from sim.fast import layout
 from sim.fast.bridge import (
     BRAND_FIELDS,
     CATEGORY_FIELDS,
@@ -303,23 +304,6 @@ class FastModel:
         clock.lap("staff layout")
         self._draw_birthdays(self.strategies)  # lifecycle operations
         clock.lap("birthdays")
-        self._initial_funnel()
-        self._welcomed = [
-            np.flatnonzero(self.W.m_channel[b] >= 0).astype(np.int32)
-            if "m_life" in self._unused
-            else np.zeros(0, dtype=np.int32)
-            for b in range(nb)
-        ]
-        """Lifecycle operations, where m_life is not allocated: each brand's members from
-        before the run (`_give_room`)."""
-        clock.lap("initial funnel")
-        W, B, _ = self._structs()
-        # every consumer's need clocks; a consumer who knows no category starts none and
-        # draws nothing (its next need stays −1), so with nobody aware of any brand at the
-        # start (Bass diffusion) the pass over the population is skipped
-        if self.W.n_state[:, State.AWARE : State.MEMBER + 1].any():
-            K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
-        clock.lap("start needs")
         # the day's draws: one Generator, pointed at each daily stream in turn by the
         # compiled day through its state memory; the table the kernels take (`K.step`):
         # (state words, state flags, phases' key words, kept streams per brand, scratch,
@@ -340,6 +324,26 @@ class FastModel:
         self.W = self.W._replace(draw_words=words, draw_flags=flags)
         self._drop_refs()
         clock.lap("day state")
+        # on a cold cache, a second process starts compiling the day (`aside`) while this
+        # one compiles the set-up entries the next steps call, then the day
+        aside.begin(self._day_types())
+        self._initial_funnel()
+        self._welcomed = [
+            np.flatnonzero(self.W.m_channel[b] >= 0).astype(np.int32)
+            if "m_life" in self._unused
+            else np.zeros(0, dtype=np.int32)
+            for b in range(nb)
+        ]
+        """Lifecycle operations, where m_life is not allocated: each brand's members from
+        before the run (`_give_room`)."""
+        clock.lap("initial funnel")
+        W, B, _ = self._structs()
+        # every consumer's need clocks; a consumer who knows no category starts none and
+        # draws nothing (its next need stays −1), so with nobody aware of any brand at the
+        # start (Bass diffusion) the pass over the population is skipped
+        if self.W.n_state[:, State.AWARE : State.MEMBER + 1].any():
+            K.start_all_needs(W, B, 0, streams.setup(Purpose.NEED_CLOCKS))
+        clock.lap("start needs")
         self.build_phases = clock.seconds
         """Seconds each phase of the construction took (`BuildClock`), in order."""
 
@@ -847,12 +851,29 @@ class FastModel:
             del order
 
     # ------------------------------------------------------------------ running
+    def _day_types(self) -> tuple:
+        """The argument types of `kernels.run_days` for this model, known before its
+        structs are made (`layout.struct_type`)."""
+        structs = [layout.struct_type(group) for group in (self.W, self.B, self.G)]
+        rest = (self._L, self._book, self.today, self.today, self._draw, self._S)
+        return (*structs, *map(numba.typeof, rest))
+
+    def _run_days(self, first: int, last: int) -> None:
+        """Days first..last−1 (`kernels.run_days`). While a second process compiles
+        alongside this one (`aside`), the day is compiled first and the second process
+        then ended, before the days run."""
+        args = (*self._structs(), self._L, self._book, first, last, self._draw, self._S)
+        if aside.running():
+            try:
+                K.run_days.compile(tuple(map(numba.typeof, args)))
+            finally:
+                aside.end()
+        K.run_days(*args)
+
     @_one_thread
     def step(self) -> None:
         """One day (the same process order as MarketModel.step)."""
-        K.run_days(
-            *self._structs(), self._L, self._book, self.today, self.today + 1, self._draw, self._S
-        )
+        self._run_days(self.today, self.today + 1)
         if (self.today + 1) % self.scenario.market.review_days == 0:
             self._review_strategies()
         self.today += 1
@@ -867,7 +888,7 @@ class FastModel:
             # stop at the end of a review day, so reviews happen between days
             next_review = (self.today // review + 1) * review
             last = min(self.days, self.today + chunk, next_review)
-            K.run_days(*self._structs(), self._L, self._book, self.today, last, self._draw, self._S)
+            self._run_days(self.today, last)
             self.today = last
             if self.today % review == 0:
                 self.today -= 1

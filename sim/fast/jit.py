@@ -16,9 +16,12 @@ helpers are linked into the few cached entry points (`kernels.run_days`, the set
 above them (`_LinkedLibrary`), without the wrappers only a call from Python would need; a
 constant argument (a ledger column, a code) does not compile a helper again for its value,
 nor a narrower signed integer for its width (`_widened`), and the structs appear in
-compiled symbols by a digest of their fields (`layout`). `python benchmarks/first_run.py`
-times a fresh install's first run, what each entry point's compilation takes and how much
-of it LLVM does.
+compiled symbols by a digest of their fields (`layout`). The helpers' optimised code is
+kept on disk too (`_LinkedCache`), so that a first run compiles on both cores: a second
+process compiles the day from its end while the first compiles from its start, each
+claiming a helper before compiling it and loading what the other compiled (`Claims`,
+`sim.fast.aside`). `python benchmarks/first_run.py` times a fresh install's first run, what
+each entry point's compilation takes and how much of it LLVM does.
 
 The entry points (`entry`) count references to the model's structs and arrays with plain
 loads and stores rather than Numba's atomic instructions (`local_refcounts`), which is
@@ -27,10 +30,16 @@ exact while one thread at a time uses a model (`sim.protocol.Engine`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import pickle
 import re
+import time
 import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import numba
 from llvmlite import binding as ll
@@ -45,7 +54,7 @@ from sim import accounting as accounting_py
 from sim import rules as rules_py
 
 _SIM = Path(rules_py.__file__).parent
-_DRIVERS = ("engine.py", "__main__.py")
+_DRIVERS = ("engine.py", "__main__.py", "aside.py")
 """The sim/fast modules that hold no compiled code and no constant the kernels read (the
 driver, the command): editing them keeps the compiled code."""
 _SOURCES = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name not in _DRIVERS] + [
@@ -65,6 +74,7 @@ _SOURCES = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name not 
 """What the compiled code is built from: the engine, the rules, the accounting, and the
 ledger's columns, the parameters', the vocabulary's and the event rows' codes, which the
 kernels hold as constants."""
+_SOURCE_SET = frozenset(p.resolve() for p in _SOURCES)
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 
 
@@ -93,8 +103,28 @@ class _StampedUserWide(_Stamped, caching.UserWideCacheLocator):
 caching.CacheImpl._locator_classes[:0] = [_StampedInTree, _StampedUserWide]
 
 
+class _HelperStamped(_Stamped):
+    """A helper's cache locator (`_LinkedCache`): any of the engine's sources (the rules
+    and the bookings are helpers too, in sim/), stamped like the entry points."""
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if Path(py_file).resolve() not in _SOURCE_SET:
+            return None
+        return super(_Stamped, cls).from_function(py_func, py_file)
+
+
+class _HelperInTree(_HelperStamped, caching.InTreeCacheLocator):
+    """Next to the source."""
+
+
+class _HelperUserWide(_HelperStamped, caching.UserWideCacheLocator):
+    """Numba's user-wide cache, where the package is read-only."""
+
+
 class _LinkedLibrary(JITCodeLibrary):
-    """The code of a helper: compiled only to be linked into the entry points that call it.
+    """The code of a helper: compiled only to be linked into the entry points that call it,
+    and kept on disk for them (`_LinkedCache`).
 
     Numba turns every function it compiles into machine code, with all the code it calls
     linked in: a helper deep in the day was made into machine code once per function
@@ -122,9 +152,92 @@ class _LinkedLibrary(JITCodeLibrary):
     def get_pointer_to_function(self, name: str) -> int:
         return 0
 
+    def serialize_using_object_code(self):
+        """What the disk cache keeps of a helper (`_LinkedCache`): the optimised IR, its
+        callees linked in, that an entry point links (there is no machine code)."""
+        self._ensure_finalized()
+        return (self.name, "linked", self._get_module_for_linking().as_bitcode())
+
+    @classmethod
+    def from_cache(cls, codegen, state) -> _LinkedLibrary:
+        """The library `serialize_using_object_code` kept, ready to be linked in."""
+        name, kind, data = state
+        if kind != "linked":
+            raise ValueError(f"not a helper's library: {kind!r}")
+        library = cls(codegen, name)
+        library._final_module = library._shared_module = ll.parse_bitcode(data)
+        library._finalized = True
+        return library
+
     @property
     def codegen(self):
         return _NoEnvironment(self._codegen)
+
+
+class _LinkedCacheFile(caching.IndexDataCacheFile):
+    """A helper's cache files, Numba's but for one check: each data file holds its key
+    too, and a load whose file holds another key misses. Numba numbers a function's data
+    files in the order its signatures are saved; two processes saving two signatures of
+    one helper at once (`sim.fast.aside`) could each take number 1, and the index would
+    then point a signature at the other's code."""
+
+    def save(self, key, data):
+        super().save(key, (key, data))
+
+    def load(self, key):
+        try:
+            stored = super().load(key)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+            return None
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+            return None
+        return stored[1]
+
+
+class _LinkedCacheImpl(caching.CompileResultCacheImpl):
+    """Numba's cache of compile results, for a helper: found by `_HelperInTree` or
+    `_HelperUserWide`, rebuilt as a `_LinkedLibrary`."""
+
+    _locator_classes: ClassVar[list[type]] = [_HelperInTree, _HelperUserWide]
+
+    def rebuild(self, target_context, payload):
+        """Numba's `CompileResult._rebuild`, but for the kind of library."""
+        libdata, fndesc, env, signature, objectmode, lifted, typeann, reload_init, envs = payload
+        for init in reload_init or ():
+            init()
+        library = _LinkedLibrary.from_cache(target_context.codegen(), libdata)
+        return compiler.CompileResult(
+            target_context=target_context,
+            typing_context=target_context.typing_context,
+            library=library,
+            environment=env,
+            entry_point=target_context.get_executable(library, fndesc, env),
+            fndesc=fndesc,
+            type_annotation=typeann,
+            signature=signature,
+            objectmode=objectmode,
+            lifted=lifted,
+            typing_error=None,
+            call_helper=None,
+            metadata=None,
+            reload_init=reload_init,
+            referenced_envs=envs,
+        )
+
+
+class _LinkedCache(caching.FunctionCache):
+    """A helper's disk cache (next to the entry points', stamped alike): an entry point
+    compiling links in what another process compiled (`sim.fast.aside`), or an earlier
+    compile for other argument types, instead of compiling it again. An entry point loaded
+    from its own cache needs none of it."""
+
+    _impl_class = _LinkedCacheImpl
+
+    def __init__(self, py_func) -> None:
+        super().__init__(py_func)
+        f = self._cache_file
+        base, stamp = self._impl.filename_base, f._source_stamp
+        self._cache_file = _LinkedCacheFile(f._cache_path, base, stamp)
 
 
 class _NoEnvironment:
@@ -281,6 +394,16 @@ class _Helper(CPUDispatcher):
         kws = {k: _widened(v) for k, v in kws.items()}
         return super().get_call_template(args, kws)
 
+    def compile(self, sig):
+        """Numba's, but while two processes compile the engine (`sim.fast.aside`), a
+        helper the other process claimed first is awaited and loaded from the disk cache
+        rather than compiled twice (`Claims`)."""
+        claims = _claims
+        if claims is None or tuple(sig) in self.overloads:
+            return super().compile(sig)
+        with claims.claim(self, sig):
+            return super().compile(sig)
+
     def __call__(self, *args, **kwargs):
         twin = self.__dict__.get("_twin")
         if twin is None:
@@ -290,6 +413,53 @@ class _Helper(CPUDispatcher):
         return twin(*args, **kwargs)
 
 
+class Claims:
+    """Which of two processes compiling the engine at once (`sim.fast.aside`) compiles
+    which helper: the first to claim a helper for a signature (a file made in `folder`,
+    which only one process can make) compiles it into the disk cache and then marks it
+    done; the other waits for the mark and loads it. The helpers call each other without
+    cycles, so a process never waits for a helper whose compile waits for one it holds;
+    and it stops waiting once the other process has ended (`other_alive`)."""
+
+    def __init__(self, folder: Path, other_alive: Callable[[], bool]) -> None:
+        self.folder = folder
+        self.other_alive = other_alive
+
+    def _path(self, dispatcher, sig) -> Path:
+        f = dispatcher.py_func
+        key = f"{f.__module__}.{f.__qualname__}:{tuple(sig)}".encode()
+        return self.folder / hashlib.sha256(key).hexdigest()[:32]
+
+    @contextlib.contextmanager
+    def claim(self, dispatcher, sig):
+        """Around compiling `dispatcher` for `sig`: claim it, or wait for the other
+        process to have compiled it (the compile then loads it from the disk cache)."""
+        path = self._path(dispatcher, sig)
+        done = path.with_suffix(".done")
+        try:
+            os.close(os.open(path.with_suffix(".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            while not done.exists() and self.other_alive():
+                time.sleep(0.005)
+            yield
+            return
+        try:
+            yield
+        finally:
+            done.touch()
+
+
+_claims: Claims | None = None
+"""The claims, while this process compiles alongside another (`sim.fast.aside`)."""
+
+
+def share_compiles(claims: Claims | None) -> Claims | None:
+    """Compile the helpers under `claims` from now on (None: alone); the claims before."""
+    global _claims
+    before, _claims = _claims, claims
+    return before
+
+
 _LINKING = (0, 68) <= tuple(int(x) for x in numba.__version__.split(".")[:2]) < (0, 69)
 """Whether this Numba is a release `_LinkedLibrary` and `_EntryLibrary` were written and
 tested against: they subclass Numba's code library, whose inner workings are not a public
@@ -297,14 +467,23 @@ interface. With any other release the helpers compile as plain functions and the
 points as Numba's own (the same results; a slower first run, atomic reference counts)."""
 
 
+def links_helpers() -> bool:
+    """Whether helpers compile as `_LinkedLibrary` code (and are cached on their own), on
+    this Numba release (`_LINKING`)."""
+    return _LINKING
+
+
 def helper(f):
     """Compile `f` for the kernels (nopython, no GIL) as a helper: linked into the entry
     points that call it and made into machine code there (`_LinkedLibrary`)."""
     if not _LINKING:
         return njit(nogil=True)(f)
-    return _Helper(
+    compiled = _Helper(
         f, targetoptions={"nopython": True, "nogil": True}, pipeline_class=_LinkedCompiler
     )
+    with contextlib.suppress(RuntimeError):  # not from the engine's sources (a test's)
+        compiled._cache = _LinkedCache(compiled.py_func)
+    return compiled
 
 
 def entry(f):

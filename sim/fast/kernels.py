@@ -1937,6 +1937,31 @@ def step(W, B, G, L, book, today, rng, S):
     census(W, B, G, L, today)
 
 
+@_jit
+def step_backwards(W, B, G, L, book, today, rng, S):
+    """Never run: `step`'s phases in reverse order, each called with the argument types
+    `step` gives it (to a helper a brand, guide or distributor index is an int64,
+    `_widened`). A second process compiles this on a cold cache, from the day's end, while
+    the first compiles `run_days` from its start (`sim.fast.aside`); they meet in the
+    middle, and each helper is compiled once (`jit.Claims`)."""
+    census(W, B, G, L, today)
+    reviews_day(W, B, G, L, today, rng, today)
+    expand_demand(W, B, today, rng, S)
+    festival_needs(W, B, G, L, book, today, rng, S, G.festival_today[DEMAND])
+    needs(W, B, G, L, book, today, rng, S)
+    members_day(W, B, G, L, book, today, rng, today)
+    festival_post(W, B, G, L, book, today, rng, today)
+    broadcast(W, B, G, L, book, today, rng, today)
+    guide_step(W, B, G, L, book, today, rng, today)
+    lifecycle_guide_step(W, B, G, L, book, today, rng, S, today)
+    distributor_step(W, B, G, L, book, today, rng, today)
+    store_traffic(W, B, G, L, book, today, rng, today)
+    word_of_mouth(W, B, G, L, book, today, rng, today)
+    advertise(W, B, G, L, book, today, rng, today, np.empty(G.pl_shoppers.size))
+    pay_fixed_costs(W, B, L, today, today)
+    budget_day(W, B, L, today, today)
+
+
 @_entry
 def run_days(W, B, G, L, book, first, last, rng, S):
     """Days first..last−1, drawing through `rng` from the streams of table `S`. The needs

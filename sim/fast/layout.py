@@ -74,7 +74,7 @@ import hashlib
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, typeof
 from numba.core import types
 from numba.experimental import structref
 
@@ -515,6 +515,15 @@ def _globals_ref(t):
 
 
 _MAKERS = {World: _world_ref, Brands: _brands_ref, Globals: _globals_ref}
+
+
+_TYPES = {World: WorldType, Brands: BrandsType, Globals: GlobalsType}
+
+
+def struct_type(group: World | Brands | Globals) -> types.StructRef:
+    """The type of `as_struct(group)`, known without making the struct (which compiles its
+    maker on a cold cache)."""
+    return _TYPES[type(group)](list(zip(group._fields, map(typeof, group), strict=True)))
 
 
 def as_struct(group: World | Brands | Globals):
