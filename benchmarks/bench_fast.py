@@ -201,6 +201,7 @@ class FirstRun:
 
     first_seconds: float = float("nan")
     warm_seconds: float = float("nan")
+    one_process_seconds: float = float("nan")  # cold again, compiled in one process
     cache_files: int = 0  # compiled entries the first run left in the caches
     timed_out: bool = False
     error: str = ""
@@ -451,21 +452,28 @@ def first_run_command() -> list[str]:
 
 def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
     """(f): the README's main command on a fresh copy of the package (empty caches: the
-    engine compiles), timed wall-clock as a user meets it, then again from the same copy
-    (warm: the compiled engine loads from the cache the first run wrote)."""
+    engine compiles, on two cores: `sim.fast.aside`), timed wall-clock as a user meets it,
+    then again from the same copy (warm: the compiled engine loads from the cache the first
+    run wrote), then on another fresh copy compiled in one process
+    (`SIYU_COMPILE_ASIDE=0`), for the ratio."""
     cmd = " ".join(["siyu", *FIRST_RUN_ARGS])
-    echo(f"[f] first run of `{cmd}` on a fresh copy of the package, then a warm run")
+    echo(f"[f] first run of `{cmd}` on a fresh copy of the package, a warm run, and a first")
+    echo("    run on another fresh copy compiled in one process")
     out = FirstRun()
+    runs = (("first_seconds", "1"), ("warm_seconds", "1"), ("one_process_seconds", "0"))
     with tempfile.TemporaryDirectory(prefix="siyu-fresh-") as tmp:
-        copy = fresh_copy(Path(tmp) / "siyu")
-        cache = Path(tmp) / "numba-cache"
-        cache.mkdir()
-        folders = (copy / "sim", cache)
-        if cached_entries(*folders):
-            out.error = "the fresh copy holds compiled files"
-            return out
-        env = dict(os.environ, PYTHONPATH=str(copy), NUMBA_CACHE_DIR=str(cache))
-        for attr in ("first_seconds", "warm_seconds"):
+        for attr, aside in runs:
+            if attr != "warm_seconds":  # a fresh copy and empty caches
+                folder = Path(tmp) / attr
+                copy = fresh_copy(folder / "siyu")
+                cache = folder / "numba-cache"
+                cache.mkdir()
+                folders = (copy / "sim", cache)
+                if cached_entries(*folders):
+                    out.error = "the fresh copy holds compiled files"
+                    break
+            env = dict(os.environ, PYTHONPATH=str(copy), NUMBA_CACHE_DIR=str(cache))
+            env["SIYU_COMPILE_ASIDE"] = aside
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(
@@ -488,7 +496,7 @@ def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
             setattr(out, attr, seconds)
             if attr == "first_seconds":
                 out.cache_files = cached_entries(*folders)
-            echo(f"    {attr.split('_')[0]} run: {seconds:.1f} s")
+            echo(f"    {attr.rsplit('_', 1)[0].replace('_', ' ')} run: {seconds:.1f} s")
     if out.error:
         echo(f"[f] {'STOPPED' if out.timed_out else 'FAILED'}: {out.error}")
     return out
@@ -678,6 +686,13 @@ def summary_rows(
                 always=True,
             )
             add(f"(f) second (warm) run: {cmd}", "", f"{first.warm_seconds:.1f} s", "(reported)")
+            one = first.one_process_seconds
+            add(
+                "(f) first run compiled in one process (SIYU_COMPILE_ASIDE=0)",
+                "",
+                f"{one:.1f} s; two processes {one / first.first_seconds:.2f}x as fast",
+                "(reported)",
+            )
     for on in by_base.get("g", []):
         off = results.get(label("b", on.threads))
         t = str(on.threads)

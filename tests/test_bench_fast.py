@@ -189,7 +189,9 @@ def test_table(bench):
         "d": R("d", "fast", 15_000_000, 365, error="killed (SIGKILL: out of memory?)"),
         "e": R("e", "fast", 50_000_000, 365, error="not reached in 60 min", timed_out=True),
     }  # fmt: skip
-    first = bench.FirstRun(first_seconds=19.0, warm_seconds=4.0, cache_files=12)
+    first = bench.FirstRun(
+        first_seconds=19.0, warm_seconds=4.0, one_process_seconds=28.5, cache_files=12
+    )
     peer = [_peer_row(1_000_000, 0.5, 0.1, 1.2), _peer_row(10_000_000, 9.0, 1.0, None)]
     rows = bench.summary_rows(results, judged=True, first=first, peer=peer)
     assert all(len(r) == 5 for r in rows)
@@ -205,6 +207,8 @@ def test_table(bench):
         met[("(f) first run on a fresh install: siyu run scenarios/beauty_guides.toml", "")][1]
         == "yes"
     )
+    one = "(f) first run compiled in one process (SIYU_COMPILE_ASIDE=0)"
+    assert met[(one, "")] == ("28.5 s; two processes 1.50x as fast", "")
     assert met[("(g) run time", "1")][0].startswith("1.10x")
     assert met[("(g) peak memory", "1")][0].startswith("1.25x")
     assert met[("(g) ledger with events = without", "1")] == ("same", "yes")
