@@ -188,6 +188,14 @@ def test_no_second_process_when_switched_off_warm_or_unstartable(monkeypatch) ->
 
     monkeypatch.setattr(aside, "_cold", lambda argtypes: True)
     monkeypatch.setattr(subprocess, "Popen", refuse)
+    assert jit.kept_on_disk(kernels.step_backwards)
+    monkeypatch.setattr(kernels.step_backwards, "_cache", caching.NullCache())
+    aside.begin(types)  # no disk cache for the helpers: nothing to share
+    assert not aside._started
+    monkeypatch.undo()
+    monkeypatch.setattr(aside, "_started", False)
+    monkeypatch.setattr(aside, "_cold", lambda argtypes: True)
+    monkeypatch.setattr(subprocess, "Popen", refuse)
     monkeypatch.setenv(aside.SWITCH, "0")
     aside.begin(types)
     assert not aside.running() and not aside._started

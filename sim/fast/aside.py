@@ -57,6 +57,8 @@ def begin(argtypes: tuple) -> None:
     with _lock:
         if _started or not jit.links_helpers() or (os.cpu_count() or 1) < 2:
             return
+        if not jit.kept_on_disk(kernels.step_backwards):  # nowhere to share the helpers
+            return
         if os.environ.get(SWITCH, "1") == "0" or not _cold(argtypes):
             return
         _started = True

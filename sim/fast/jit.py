@@ -473,6 +473,12 @@ def links_helpers() -> bool:
     return _LINKING
 
 
+def kept_on_disk(dispatcher) -> bool:
+    """Whether a helper's code is kept in a disk cache (`_LinkedCache`: found a writable
+    folder), where another process can link it from."""
+    return isinstance(getattr(dispatcher, "_cache", None), _LinkedCache)
+
+
 def helper(f):
     """Compile `f` for the kernels (nopython, no GIL) as a helper: linked into the entry
     points that call it and made into machine code there (`_LinkedLibrary`)."""
