@@ -44,6 +44,15 @@ UsageError: type[Exception] = _BASES["UsageError"]
 ClickException: type[Exception] = _BASES["ClickException"]
 
 
+def compile_notice() -> str:
+    """What a run says when the fast engine is still compiling after a few seconds (a
+    fresh install's first run, `sim.fast.aside`: on two cores where it can)."""
+    from sim.fast import aside
+
+    cores = " on two cores" if aside.running() else ""
+    return f"compiling the fast engine{cores} (once per install and version)…"
+
+
 def _check_out(target: Path) -> None:
     """Refuse an --out that is a file, a non-empty folder that is not a run's output
     (writing replaces the folder), or a place we cannot write in; all before any run."""
@@ -243,10 +252,7 @@ def run(
     ) as bar:
         task = bar.add_task(sc.name, total=sc.run.days)
         # the fast engine compiles once per install and version: say so if it does
-        notice = threading.Timer(
-            5.0,
-            lambda: err_console.print("compiling the fast engine (once per install and version)…"),
-        )
+        notice = threading.Timer(5.0, lambda: err_console.print(compile_notice()))
         if engine == "fast":
             notice.start()
 

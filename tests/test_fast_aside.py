@@ -236,3 +236,12 @@ def test_a_cold_compile_on_two_processes_runs_the_same_bytes(tmp_path) -> None:
     started, digest = cold.stdout.split()
     assert started == "True"  # the cache was cold: a second process compiled alongside
     assert digest == hashlib.sha256(here.ledger.array.tobytes()).hexdigest()
+
+
+def test_a_first_run_says_it_compiles_and_on_how_many_cores(monkeypatch) -> None:
+    from sim.cli import compile_notice
+
+    monkeypatch.setattr(aside, "_proc", None)
+    assert compile_notice() == "compiling the fast engine (once per install and version)…"
+    monkeypatch.setattr(aside, "_proc", object())
+    assert compile_notice().startswith("compiling the fast engine on two cores (once per")
