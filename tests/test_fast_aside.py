@@ -117,8 +117,10 @@ def test_a_helper_compiled_elsewhere_is_linked_from_the_disk_cache(tmp_path, mon
 
 def test_a_cache_file_naming_another_key_is_a_miss(tmp_path) -> None:
     """Two processes saving two signatures of one helper at once may both take data file
-    1; each file holds its key, so the index pointing a key at the other's file loads
-    nothing (the helper compiles) rather than the wrong code."""
+    1, and an index may be saved without its data file; each file holds its key and
+    stamp, so an index pointing a key at another key's file, or at a file an earlier
+    version of the sources left, loads nothing (the helper compiles) rather than the wrong
+    code."""
     cache = jit._LinkedCacheFile(str(tmp_path), "f-1.py311", "stamp")
     cache.save("key-a", "code a")
     cache.save("key-b", "code b")
@@ -128,6 +130,9 @@ def test_a_cache_file_naming_another_key_is_a_miss(tmp_path) -> None:
     cache._save_index(index)
     assert cache.load("key-a") == "code a" and cache.load("key-b") is None
     assert cache.load("key-c") is None
+    later = jit._LinkedCacheFile(str(tmp_path), "f-1.py311", "another stamp")
+    later._save_index({"key-a": index["key-a"]})  # an index whose data file is not saved
+    assert later.load("key-a") is None  # the file an earlier stamp left is not loaded
 
 
 def _dispatcher(name: str) -> SimpleNamespace:

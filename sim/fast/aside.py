@@ -109,14 +109,14 @@ def end() -> None:
 
 
 _writing = 0
-"""The second process: how many cache files it is writing now."""
+"""The second process: how many cache entries it is saving now."""
 _ending = False
 """The second process: whether it was told to end while writing one."""
 
 
 def _on_terminate(signum, frame) -> None:
-    """The second process, told to end: at once, unless a cache file is half-written
-    (Numba writes a temporary file and renames it), then as soon as it is whole."""
+    """The second process, told to end: at once, unless it is saving a cache entry (its
+    index, then its data file), then as soon as the entry is whole."""
     global _ending
     if _writing:
         _ending = True
@@ -125,7 +125,7 @@ def _on_terminate(signum, frame) -> None:
 
 
 def _whole(write):
-    """`write` (a cache file's), after which a deferred end happens."""
+    """`write` (a cache entry's save), after which a deferred end happens."""
 
     def wrapped(*args, **kwargs):
         global _writing
@@ -144,9 +144,8 @@ def main() -> None:
     """The second process: compile `step_backwards` for the argument types on stdin,
     claiming each helper in the folder named by the first argument."""
     step_types = pickle.loads(sys.stdin.buffer.read())
-    cache_file = caching.IndexDataCacheFile
-    cache_file._save_data = _whole(cache_file._save_data)
-    cache_file._save_index = _whole(cache_file._save_index)
+    cache_file = caching.IndexDataCacheFile  # an entry's index and data are saved as one
+    cache_file.save = _whole(cache_file.save)
     signal.signal(signal.SIGTERM, _on_terminate)
     parent = os.getppid()
     jit.share_compiles(jit.Claims(Path(sys.argv[1]), lambda: os.getppid() == parent))

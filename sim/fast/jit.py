@@ -175,23 +175,24 @@ class _LinkedLibrary(JITCodeLibrary):
 
 
 class _LinkedCacheFile(caching.IndexDataCacheFile):
-    """A helper's cache files, Numba's but for one check: each data file holds its key
-    too, and a load whose file holds another key misses. Numba numbers a function's data
-    files in the order its signatures are saved; two processes saving two signatures of
-    one helper at once (`sim.fast.aside`) could each take number 1, and the index would
-    then point a signature at the other's code."""
+    """A helper's cache files, Numba's but for one check: each data file holds its key and
+    the sources' stamp too, and a load whose file holds another key or stamp misses.
+    Numba numbers a function's data files in the order its signatures are saved: two
+    processes saving two signatures of one helper at once (`sim.fast.aside`) could each
+    take number 1, and an index saved without its data file (a process ended between the
+    two) could point at a file an earlier version of the sources left."""
 
     def save(self, key, data):
-        super().save(key, (key, data))
+        super().save(key, ((self._source_stamp, key), data))
 
     def load(self, key):
         try:
             stored = super().load(key)
         except (OSError, EOFError, ValueError, pickle.UnpicklingError):
             return None
-        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+        if not (isinstance(stored, tuple) and len(stored) == 2):
             return None
-        return stored[1]
+        return stored[1] if stored[0] == (self._source_stamp, key) else None
 
 
 class _LinkedCacheImpl(caching.CompileResultCacheImpl):
