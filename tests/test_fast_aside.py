@@ -179,34 +179,39 @@ def test_a_claimed_helper_is_awaited_not_compiled_twice(tmp_path) -> None:
 
 
 def test_no_second_process_when_switched_off_warm_or_unstartable(monkeypatch) -> None:
-    """`SIYU_COMPILE_ASIDE=0`, a warm cache, or a process that cannot start: this process
-    compiles alone."""
+    """A day compiled in this process (the types are not even computed), a day in the disk
+    cache, `SIYU_COMPILE_ASIDE=0`, helpers with no disk cache, or a process that cannot
+    start: this process compiles alone."""
     model = FastModel(load_scenario("beauty_guides", {"run.consumers": 300, "run.days": 5}), 1)
     types = model._day_types()
-    model.run()  # compiled (or loaded) here: not cold
+    model.run()  # the day compiled (or loaded) here
     monkeypatch.setattr(aside, "_started", False)
-    aside.begin(types)
-    assert not aside.running()
+
+    def not_needed() -> tuple:
+        raise AssertionError("the day's types computed though the day is compiled here")
+
+    aside.begin(not_needed)
+    monkeypatch.setattr(kernels.run_days, "overloads", {})  # as in a fresh process
+    assert not aside._cold(types)  # on disk: python -m sim.fast or the run above put it there
+    aside.begin(lambda: types)
+    assert not aside._started
 
     def refuse(*args, **kwargs):
         raise OSError("no process")
 
     monkeypatch.setattr(aside, "_cold", lambda argtypes: True)
     monkeypatch.setattr(subprocess, "Popen", refuse)
-    assert jit.kept_on_disk(kernels.step_backwards)
-    monkeypatch.setattr(kernels.step_backwards, "_cache", caching.NullCache())
-    aside.begin(types)  # no disk cache for the helpers: nothing to share
-    assert not aside._started
-    monkeypatch.undo()
-    monkeypatch.setattr(aside, "_started", False)
-    monkeypatch.setattr(aside, "_cold", lambda argtypes: True)
-    monkeypatch.setattr(subprocess, "Popen", refuse)
     monkeypatch.setenv(aside.SWITCH, "0")
-    aside.begin(types)
-    assert not aside.running() and not aside._started
+    aside.begin(lambda: types)
+    assert not aside._started
     monkeypatch.delenv(aside.SWITCH)
-    aside.begin(types)
-    assert not aside.running() and jit._claims is None
+    assert jit.kept_on_disk(kernels.step_backwards)
+    with monkeypatch.context() as m:
+        m.setattr(kernels.step_backwards, "_cache", caching.NullCache())
+        aside.begin(lambda: types)  # no disk cache for the helpers: nothing to share
+        assert not aside._started
+    aside.begin(lambda: types)
+    assert aside._started and not aside.running() and jit.share_compiles(None) is None
 
 
 @pytest.mark.heavy

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from numba.core import caching
@@ -50,16 +51,21 @@ def _cold(argtypes: tuple) -> bool:
     return key not in day._cache._cache_file._load_index()
 
 
-def begin(argtypes: tuple) -> None:
-    """Start the second process, if `run_days` for these argument types (`FastModel`'s
-    `_day_types`, known before the set-up compiles) is still to compile."""
+def begin(day_types: Callable[[], tuple]) -> None:
+    """Start the second process, if `run_days` for the argument types `day_types()` gives
+    (`FastModel._day_types`, known before the set-up compiles) is still to compile. Cheap
+    where it is not: once this process holds a compiled day, the types are not even
+    computed (a model's set-up is a few milliseconds at small sizes)."""
     global _proc, _started
     with _lock:
-        if _started or not jit.links_helpers() or (os.cpu_count() or 1) < 2:
+        if _started or kernels.run_days.overloads or os.environ.get(SWITCH, "1") == "0":
+            return
+        if not jit.links_helpers() or (os.cpu_count() or 1) < 2:
             return
         if not jit.kept_on_disk(kernels.step_backwards):  # nowhere to share the helpers
             return
-        if os.environ.get(SWITCH, "1") == "0" or not _cold(argtypes):
+        argtypes = day_types()
+        if not _cold(argtypes):
             return
         _started = True
         W, B, G, L, book, _first, _last, rng, S = argtypes

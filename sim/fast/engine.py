@@ -326,7 +326,7 @@ class FastModel:
         clock.lap("day state")
         # on a cold cache, a second process starts compiling the day (`aside`) while this
         # one compiles the set-up entries the next steps call, then the day
-        aside.begin(self._day_types())
+        aside.begin(self._day_types)
         self._initial_funnel()
         self._welcomed = [
             np.flatnonzero(self.W.m_channel[b] >= 0).astype(np.int32)
