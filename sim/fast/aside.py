@@ -41,6 +41,14 @@ _started = False
 """Whether this process has started one (at most once)."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # platforms without affinity masks
+        return os.cpu_count() or 1
+
+
 def _cold(argtypes: tuple) -> bool:
     """Whether `run_days` for these argument types is neither compiled in this process nor
     in its disk cache."""
@@ -60,7 +68,7 @@ def begin(day_types: Callable[[], tuple]) -> None:
     with _lock:
         if _started or kernels.run_days.overloads or os.environ.get(SWITCH, "1") == "0":
             return
-        if not jit.links_helpers() or (os.cpu_count() or 1) < 2:
+        if not jit.links_helpers() or usable_cores() < 2:
             return
         if not jit.kept_on_disk(kernels.step_backwards):  # nowhere to share the helpers
             return

@@ -99,11 +99,7 @@ def build_threads(n: int) -> int:
     held = os.environ.get("NUMBA_NUM_THREADS", "").strip()
     if held.isdigit() and int(held) > 0:
         return int(held)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # platforms without affinity masks
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
+    return max(1, min(aside.usable_cores(), 4))
 
 
 def _run_tasks(tasks: list[tuple[str, Callable[[], None]]], threads: int) -> dict[str, float]:
