@@ -50,11 +50,9 @@ def usable_cores() -> int:
 
 
 def _cold(argtypes: tuple) -> bool:
-    """Whether `run_days` for these argument types is neither compiled in this process nor
-    in its disk cache."""
+    """Whether `run_days` for these argument types is not in its disk cache (`begin` asks
+    only while this process holds no compiled day)."""
     day = kernels.run_days
-    if argtypes in day.overloads:
-        return False
     key = day._cache._index_key(argtypes, day.targetctx.codegen())
     return key not in day._cache._cache_file._load_index()
 
