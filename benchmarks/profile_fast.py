@@ -1,4 +1,5 @@
-"""Where the fast engine's day goes: milliseconds per day of each phase of the day.
+"""Where the fast engine's day goes: milliseconds per day of each phase of the day, timed
+inside whole days as a run steps them.
 
     python benchmarks/profile_fast.py                       # bench_three_brands, 1M, day 150
     python benchmarks/profile_fast.py --consumers 200000 --day 60
@@ -7,23 +8,40 @@
         --consumers 15000000 --day 100                      # measurement d's market
 
 Runs the benchmark's scaled scenario (benchmarks/bench_fast.py, measurement b or b2) up to
-`--day`, then times each phase kernel of `sim.fast.kernels.step` called on its own for
-`--repeat` days (each phase on the state the previous days left), and a plain run of the
-same number of whole days for comparison. Phase timings include one Python-to-Numba call
-per brand; the figures are medians over the days. Compiling the per-phase entry points
-takes a minute the first time.
+`--day`, then `--days` days (one call, as a run's window of days: `FastModel.run`) through
+a timed copy of the day: `kernels.run_days` and `kernels.step` with the processor's cycle
+counter read around every call they make as a statement (each phase, per brand, guide or
+distributor where the day loops over them, and the stream loads between). The copy is
+made from the kernels' own source (`timed_source`), so it runs the day's code in the day's
+order on the state the previous days left: its phases add up to the whole day, and the
+ledger it writes is the plain day's (`tests/test_bench_profile.py`). What no row holds is
+`step`'s own code between the calls ("between calls": shuffling, the platforms' prices).
+Then as many plain days again (`kernels.run_days` itself), to show what the timing costs.
+Rows are means over the timed days (a day's work varies: posts, festivals).
+
+The cycle counter ticks at a constant rate on current x86 processors; it is converted to
+seconds by the timed call's wall time. `benchmarks/perf_fast.py` samples the same days by
+compiled function instead (a helper's cost where it is paid, whichever phase calls it).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import ast
+import functools
+import inspect
 import sys
+import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fast import DENSITIES, scaled_overrides, staff_counts
@@ -33,17 +51,103 @@ from sim.fast import kernels as K
 from sim.runner import run_rng
 from sim.scenario import load_scenario
 
+BETWEEN = "between calls"
+"""The row of `step`'s own code: the whole day less every timed call."""
+
+
+@intrinsic
+def _cycles(typingctx):
+    """The processor's cycle counter (LLVM's `readcyclecounter`: `rdtsc` on x86)."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(64), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+class _Timed(ast.NodeTransformer):
+    """Every statement that is a call of a compiled kernel (`kernels.<name>(...)`) becomes
+    the call between two reads of the cycle counter, added to `ticks[k]`, k the callee's
+    row; `step(...)` becomes `_timed_step(..., ticks)`."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.decorator_list = []
+        node.name = f"_timed_{node.name}"
+        node.args.args.append(ast.arg(arg="ticks"))
+        self.generic_visit(node)
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        call = node.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+            return node
+        name = call.func.id
+        if name == "step":
+            call.func.id = "_timed_step"
+            call.args.append(ast.Name(id="ticks", ctx=ast.Load()))
+            return node
+        if not isinstance(getattr(K, name, None), numba.core.dispatcher.Dispatcher):
+            return node
+        if name not in self.rows:
+            self.rows.append(name)
+        k = self.rows.index(name)
+        before = ast.parse("_t0 = _cycles()").body[0]
+        after = ast.parse(f"ticks[{k}] += _cycles() - _t0").body[0]
+        return [before, node, after]
+
+
+def timed_source(rows: list[str]) -> str:
+    """The source of `_timed_run_days` and `_timed_step`: `kernels.run_days` and
+    `kernels.step` with every kernel call timed (`_Timed`); `rows` gets the callees'
+    names, in the order they first appear."""
+    out = []
+    for f in (K.step, K.run_days):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f.py_func)))
+        out.append(ast.unparse(ast.fix_missing_locations(_Timed(rows).visit(tree))))
+    return "\n\n".join(out)
+
+
+@functools.cache
+def timed_day() -> tuple[Callable[..., None], list[str]]:
+    """The compiled timed copy of `kernels.run_days` (its last argument: an int64 array of
+    cycles per row, added to) and the rows' names; compiled once per process."""
+    rows: list[str] = []
+    namespace = dict(vars(K), _cycles=_cycles)
+    exec(compile(timed_source(rows), "<timed day>", "exec"), namespace)
+    # `_timed_run_days` calls `_timed_step` by its global name: the compiled one
+    namespace["_timed_step"] = numba.njit(namespace["_timed_step"])
+    return numba.njit(namespace["_timed_run_days"]), rows
+
+
+def profile(model: FastModel, first: int, days: int) -> tuple[dict[str, float], float, float]:
+    """Seconds per day of each row over days first..first+days−1 (timed), the whole timed
+    day, and the plain day over the days after them."""
+    run, rows = timed_day()
+    W, B, G = model._structs()
+    L, book, rng, S = model._L, model._book, model._draw, model._S
+    ticks = np.zeros(len(rows), dtype=np.int64)
+    run(W, B, G, L, book, first, first, rng, S, ticks)  # compile; no day runs
+    _cycles_now()  # compile
+    ticks[:] = 0
+    t0, c0 = time.perf_counter(), int(_cycles_now())
+    run(W, B, G, L, book, first, first + days, rng, S, ticks)
+    wall, cycles = time.perf_counter() - t0, int(_cycles_now()) - c0
+    per_cycle = wall / cycles / days
+    seconds = {name: ticks[k] * per_cycle for k, name in enumerate(rows)}
+    seconds[BETWEEN] = wall / days - sum(seconds.values())
+    t0 = time.perf_counter()
+    K.run_days(W, B, G, L, book, first + days, first + 2 * days, rng, S)
+    return seconds, wall / days, (time.perf_counter() - t0) / days
+
 
 @numba.njit
-def _guides(W, B, G, L, book, day, rng, n):
-    for g in range(n):
-        K.guide_step(W, B, G, L, book, day, rng, g)
-
-
-@numba.njit
-def _distributors(W, B, G, L, book, day, rng, n):
-    for d in range(n):
-        K.distributor_step(W, B, G, L, book, day, rng, d)
+def _cycles_now() -> int:
+    return _cycles()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,7 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenario", default="bench_three_brands")
     ap.add_argument("--consumers", type=int, default=1_000_000)
     ap.add_argument("--day", type=int, default=150, help="profile from this day on")
-    ap.add_argument("--repeat", type=int, default=7, help="days timed per phase")
+    ap.add_argument(
+        "--days", type=int, default=30, help="days timed (one window, as a run's: at most 30)"
+    )
     ap.add_argument(
         "--density",
         choices=DENSITIES,
@@ -59,55 +165,26 @@ def main(argv: list[str] | None = None) -> None:
         help="staff scaled with the population, at the national density, or as in the file",
     )
     args = ap.parse_args(argv)
-    days = args.day + 3 * args.repeat + 2
+    days = args.day + 2 * args.days
     counts = staff_counts(args.density, args.scenario, args.consumers)
     sc = load_scenario(args.scenario, scaled_overrides(args.scenario, args.consumers, days, counts))
     model = FastModel(sc, run_rng(1))
-    W, B, G = model._structs()
-    L, book, rng, S = model._L, model._book, model._draw, model._S
     t0 = time.perf_counter()
-    K.run_days(W, B, G, L, book, 0, args.day, rng, S)
+    model._run_days(0, args.day)
     print(f"{sc.name}: {args.consumers:,} consumers, {args.density} staff; "
           f"days 0-{args.day} in {time.perf_counter() - t0:.1f} s")  # fmt: skip
-    nb, ng, nd = len(model.brand_names), model.W.g_brand.size, model.W.d_brand.size
-    brands = range(nb)
-    cpms = np.full(np.size(model.G.pl_shoppers), 40.0)  # each platform's price of traffic
-    phases = {
-        "advertise": lambda d: [K.advertise(W, B, G, L, book, d, rng, b, cpms) for b in brands],
-        "word of mouth": lambda d: [K.word_of_mouth(W, B, G, L, book, d, rng, b) for b in brands],
-        "store traffic": lambda d: [K.store_traffic(W, B, G, L, book, d, rng, b) for b in brands],
-        "distributors": lambda d: _distributors(W, B, G, L, book, d, rng, nd),
-        "guides": lambda d: _guides(W, B, G, L, book, d, rng, ng),
-        "broadcasts": lambda d: [K.broadcast(W, B, G, L, book, d, rng, b) for b in brands],
-        "members' day": lambda d: [K.members_day(W, B, G, L, book, d, rng, b) for b in brands],
-        "needs": lambda d: K.needs(W, B, G, L, book, d, rng, S),
-        "census": lambda d: K.census(W, B, G, L, d),
-    }
-    day = args.day
-    # the phases see the day's lists of due needs and kept member counts, as inside run_days
-    K.plan_days(W, G, day, day + 3 * args.repeat + 2)
-    for f in phases.values():  # compile
-        f(day)
-    day += 1
-    rows = []
-    for name, f in phases.items():
-        times = []
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            f(day)
-            times.append(time.perf_counter() - t)
-        rows.append((name, statistics.median(times)))
-    day += args.repeat
-    t = time.perf_counter()  # whole days as a run steps them: one call for the days
-    K.run_days(W, B, G, L, book, day, day + args.repeat, rng, S)
-    wd = (time.perf_counter() - t) / args.repeat
-    members = [int((model.W.m_channel[b] >= 0).sum()) for b in brands]
-    print(f"members {members}, guides {ng:,}, distributors {nd:,}")
-    for name, sec in rows:
-        print(f"  {name:14s} {sec * 1000:8.1f} ms/day")
-    print(f"  {'sum of phases':14s} {sum(s for _, s in rows) * 1000:8.1f} ms/day")
-    print(f"  {'whole day':14s} {wd * 1000:8.1f} ms/day "
-          f"({args.consumers / wd / 1e6:.1f}M consumer-days/s)")  # fmt: skip
+    seconds, timed, plain = profile(model, args.day, args.days)
+    nb = len(model.brand_names)
+    members = [int((model.W.m_channel[b] >= 0).sum()) for b in range(nb)]
+    print(f"members {members}, guides {model.W.g_brand.size:,}, "
+          f"distributors {model.W.d_brand.size:,}; days {args.day}-{args.day + args.days - 1}, "
+          f"ms per day (mean)")  # fmt: skip
+    for name, sec in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:22s} {sec * 1000:8.2f}  {sec / timed:6.1%}")
+    print(f"  {'whole day, timed':22s} {timed * 1000:8.2f}")
+    print(f"  {'whole day, plain':22s} {plain * 1000:8.2f}  (days {args.day + args.days}-"
+          f"{args.day + 2 * args.days - 1}; {args.consumers / plain / 1e6:.1f}M "
+          f"consumer-days/s)")  # fmt: skip
 
 
 if __name__ == "__main__":
