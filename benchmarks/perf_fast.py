@@ -8,11 +8,11 @@ days, each attributed to the engine's function whose code holds it.
     python benchmarks/perf_fast.py --workload national_guides --density file --consumers 3000000
 
 `profile_fast.py` times each phase inside whole days; this one samples whole days as a
-run steps them (one `run_days` call) by compiled function, so a helper's cost shows where it
-is paid, whichever phase calls it, and so do the processor's waits (a sample lands on the instruction that
-waits for memory). Samples outside compiled code are shown by their library's symbol
-(`libm` logarithms, NumPy's bit generator, the runtime's reference counts `NRT_incref` /
-`NRT_decref`, Python).
+run steps them (one `run_days` call) by compiled function, so a helper's cost shows where
+it is paid, whichever phase calls it, and so do the processor's waits (a sample lands on
+the instruction that waits for memory). Samples outside compiled code are shown by their
+library's symbol (`libm` logarithms, NumPy's bit generator, the runtime's reference counts
+`NRT_incref` / `NRT_decref`, Python).
 
 How: the script runs itself as a child under `perf record` with sampling paused (`--control`
 fifo, perf 5.9+); the child runs a tiny warm-up (so that "build" is the build's time, not

@@ -1,7 +1,9 @@
 """The fast engine's memory layout (sim.fast.layout): every per consumer × brand field of
-World is placed exactly once (a record field or a dense array), the records are one cache
-line in consumer-major order, each field starts at its initial value in either layout, and
-a market written to its file keeps the record fields as views of one block."""
+World is placed exactly once (a record field or a dense array), the records lie in
+consumer-major order (24 bytes, 28 wide), each
+field starts at its initial value in either layout, a widened market keeps its values and
+its records, and a market written to its file keeps the record fields as views of one
+block."""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ import pytest
 
 from sim.fast.layout import (
     BRAND_FIELDS,
-    BRAND_RECORD,
     CONSUMER_FIELDS,
-    CONSUMER_RECORD,
     DENSE_FIELDS,
     LINE,
+    NARROW,
     World,
+    brand_record,
     consumer_state,
+    widened,
 )
 from sim.workshop.marketfile import dumps
 
@@ -42,28 +45,55 @@ def test_every_field_is_placed_once_and_is_a_world_field() -> None:
         assert list(state) == names
 
 
-def test_records_are_one_line_per_brand_and_sixteen_bytes_per_consumer() -> None:
-    assert BRAND_RECORD.itemsize == LINE == 64
-    assert CONSUMER_RECORD.itemsize == 16
+@pytest.mark.parametrize("narrow", [False, True])
+def test_records_are_consumer_major_and_consumers_dense(narrow: bool) -> None:
+    record = brand_record(narrow)
+    assert record.itemsize == (24 if narrow else 28)
     nb, n = 3, 1001
-    state = consumer_state(nb, n, records=True)
+    state = consumer_state(nb, n, records=True, narrow=narrow)
     spend = state["spend"]
     assert spend.shape == (nb, n)
     # consumer-major: brand b of consumer i is record i·nb + b
-    assert spend.strides == (LINE, nb * LINE)
+    size = record.itemsize
+    assert spend.strides == (size, nb * size)
     block = _address(_root(spend))
     for name, _, _ in BRAND_FIELDS:
         view = state[name]
         assert view.shape == (nb, n) and view.flags.aligned
+        assert view.dtype == np.dtype("i2" if narrow and name in NARROW else record[name])
         assert _root(view) is _root(spend)  # interleaved: the same block, no common byte
-        offset = _address(view) - _address(spend) + BRAND_RECORD.fields["spend"][1]
-        assert offset == BRAND_RECORD.fields[name][1]
-    start = _address(state["purchases"]) - BRAND_RECORD.fields["purchases"][1]
+        offset = _address(view) - _address(spend) + record.fields["spend"][1]
+        assert offset == record.fields[name][1]
+    start = _address(state["purchases"]) - record.fields["purchases"][1]
     assert start % LINE == 0 and start >= block
-    for name, _, _ in CONSUMER_FIELDS:
-        assert state[name].shape == (n,) and state[name].strides == (16,)
+    for name, dtype, _ in CONSUMER_FIELDS:
+        assert state[name].shape == (n,) and state[name].flags.c_contiguous
+        assert state[name].dtype == np.dtype(dtype)
     for name, dtype, _ in DENSE_FIELDS:
-        assert state[name].flags.c_contiguous and state[name].dtype == np.dtype(dtype)
+        wanted = "i2" if narrow and name in NARROW else dtype
+        assert state[name].flags.c_contiguous and state[name].dtype == np.dtype(wanted)
+
+
+@pytest.mark.parametrize("records", [False, True])
+def test_widening_keeps_every_value_and_the_records_together(records: bool) -> None:
+    nb, n = 2, 9
+    state = consumer_state(nb, n, records=records, narrow=True)
+    rng = np.random.default_rng(0)
+    for array in state.values():
+        array[...] = rng.integers(-100, 100, array.shape).astype(array.dtype)
+    before = {name: array.copy() for name, array in state.items()}
+    wide = widened(state, records)
+    assert set(wide) >= set(NARROW)
+    state.update(wide)
+    for name, array in state.items():
+        assert (array == before[name]).all(), name
+        if name in NARROW:
+            assert array.dtype == np.int32
+    if records:  # every brand field a view of the one new block, at the wide record's places
+        root = _root(state["purchases"])
+        for name, _, _ in BRAND_FIELDS:
+            assert _root(state[name]) is root
+            assert state[name].strides == (28, nb * 28)
 
 
 @pytest.mark.parametrize("records", [False, True])
@@ -101,7 +131,7 @@ def test_a_saved_market_keeps_record_fields_as_views_of_one_block() -> None:
     assert np.may_share_memory(loaded["spend"], loaded["purchases"])
     loaded["purchases"][1, 7] = 4
     assert loaded["spend"][1, 7] == np.float32(12.5)
-    assert _root(loaded["purchases"]) is _root(loaded["m_muted"])
+    assert _root(loaded["purchases"]) is _root(loaded["source"])
 
 
 def test_dense_fields_are_c_contiguous_arrays_of_their_own() -> None:

@@ -214,7 +214,7 @@ class FastModel:
         """The World arrays allocated without consumers (`layout.UNUSED_WHEN_OFF`)."""
         self._bounds = {"days": self.days, "guides": 0, "capacity": 0, "degree": 0}
         """What the fields of `layout.NARROW` must hold (`layout.narrow_fits`, `_fit_narrow`)."""
-        self._narrow = narrow and not layout.RECORDS and layout.narrow_fits(**self._bounds)
+        self._narrow = narrow and layout.narrow_fits(**self._bounds)
         """Whether the fields of `layout.NARROW` are int16 (else int32)."""
         self.ledger = Ledger(self.days, self.brand_names, [bp.category for bp in self.brand_params])
         self._L = self.ledger.array  # the compiled day writes the ledger's array in place
@@ -358,24 +358,28 @@ class FastModel:
         names, nb, ncat = self.brand_names, len(self.brand_names), len(cat_names)
         all_categories = list(sc.categories)
         chunk = _CHUNK
-        # the arrays the draws are written into: the records' fields where consumer_state
-        # lays them out as records, else arrays of their own (consumer_state's untouched
-        # zero arrays for those fields are then dropped)
-        fields = {name: dtype for name, dtype, _ in layout.CONSUMER_FIELDS}
-        fields.update({name: dtype for name, dtype, _ in layout.BRAND_FIELDS})
+        # the arrays the draws are written into, allocated here (zeroed, untouched): the
+        # records' fields where consumer_state lays them out as records (the "fields" task
+        # writes the records' initial values as it does the dense arrays'), else arrays of
+        # their own (consumer_state's untouched zero arrays for those fields are dropped)
+        fields = {
+            name: dtype
+            for group in (layout.CONSUMER_FIELDS, layout.BRAND_FIELDS, layout.DENSE_FIELDS)
+            for name, dtype, _ in group
+        }
         drawn = (*population.TRAIT_FIELDS, "home", "store_access", "withheld")
         state: dict[str, np.ndarray] = {}
         unused = self._unused
-        if layout.RECORDS:
-            state = consumer_state(nb, n, unused=unused)
-            out = {f: state[f] for f in drawn}
-        else:
-            per_consumer = {name for name, _, _ in layout.CONSUMER_FIELDS}
+        views = layout.brand_records(nb, n, self._narrow) if layout.RECORDS else None
+        per_consumer = {name for name, _, _ in layout.CONSUMER_FIELDS}
 
-            def shape(f: str) -> int | tuple[int, int]:
-                return n if f in per_consumer else (nb, 0 if f in unused else n)
+        def drawn_array(f: str) -> np.ndarray:
+            if views is not None and f in views:
+                return views[f]
+            shape = n if f in per_consumer else (nb, 0 if f in unused else n)
+            return np.zeros(shape, dtype=fields[f])
 
-            out = {f: np.zeros(shape(f), dtype=fields[f]) for f in drawn}
+        out = {f: drawn_array(f) for f in drawn}
         no_birthdays = 0 if "birthday" in unused else n
         more: dict[str, np.ndarray] = {
             "need_rate": np.empty((n, ncat), dtype=np.float32),
@@ -407,7 +411,8 @@ class FastModel:
             population.traits_into(sc, names, rng_traits, out, chunk)
 
         def fields_set() -> None:  # the initial values (the dense layout's first touch)
-            for name, value in consumer_state(nb, n, unused=unused, narrow=self._narrow).items():
+            arrays = consumer_state(nb, n, unused=unused, narrow=self._narrow, views=views)
+            for name, value in arrays.items():
                 if name not in out:
                     state[name] = value
             more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
@@ -465,10 +470,6 @@ class FastModel:
             ("platforms", homes),
             ("order values", order_values),
         ]
-        if layout.RECORDS:  # consumer_state already set the fields
-            tasks = [(name, task) for name, task in tasks if name != "fields"]
-            more["next_need"] = np.full((n, ncat), -1, dtype=np.int32)
-            more["birthday"] = population.birthdays(no_birthdays, None)
         state.update(out)  # the "fields" task adds the other fields' arrays
         return state, more, tasks
 
@@ -492,8 +493,6 @@ class FastModel:
         stores = any(bp.stores > 0 for bp in brands)
         if not (stores and any(st.guides_per_store > 0 for st in strategies)):
             off.add("m_gpos")
-        if layout.RECORDS:  # the record keeps room for its own fields anyway
-            off -= {name for name, _, _ in layout.BRAND_FIELDS}
         return frozenset(off)
 
     @staticmethod
@@ -517,9 +516,7 @@ class FastModel:
         if not self._narrow or layout.narrow_fits(**self._bounds):
             return
         self._drop_refs()
-        self.W = self.W._replace(
-            **{name: getattr(self.W, name).astype(np.int32) for name in layout.NARROW}
-        )
+        self.W = self.W._replace(**layout.widened(self.W._asdict()))
         self._narrow = False
 
     def _give_room(self, b: int, strategy: StrategyParams) -> None:

@@ -17,22 +17,30 @@ Codes (funnel states, channels, sources, prompts, touch and distributor kinds) a
 `sim.vocab`, shared with the reference engine.
 
 Memory layout (`consumer_state`): the kernels index per-brand state as `W.field[b, i]`
-whatever the layout. Each field is its own dense array by default; with RECORDS (see there
-for the measured trade-off) the fields live where one event's access finds them together:
-- CONSUMER_RECORD, 16 bytes per consumer, four to a cache line: alpha, trust, tolerance,
-  slots, hunter, n_memb, home (what an offer, an invitation and a touch read of a consumer).
-- BRAND_RECORD, 64 bytes per consumer and brand, one cache line (the block is aligned to 64
-  bytes), records in consumer-major order ([n, nb]: all brands of one consumer together, as
-  a need's choice set reads them): the fields a touch, an order, a store visit or a KOC post
-  read and write for one brand. A 1:1 message reads about ten of them: as dense arrays
-  about ten cache misses, as a record one.
-- Dense [nb, n] arrays apart: `funnel` and `m_channel` (scanned whole for one brand:
-  posts, the census's counts at the start of each run_days window, awareness by
-  skipping), `advocates` (updated for each friend of one who changes state: one field per
-  friend), and the rarely touched `m_gpos`, `m_refs`, `m_life`.
-Each field of a record is a strided view ([nb, n], or [n]) of the record block, so Numba
-sees 'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_need`, the
-one array `ravel`led, stays C-contiguous).
+whatever the layout. With RECORDS (the default; see there for the measured trade-off)
+the per consumer × brand fields are split by how the day reads them:
+- the brand record (`brand_record`, BRAND_FIELDS), 24 bytes per consumer and brand (28
+  wide; the block is aligned to 64 bytes), in consumer-major order ([n, nb]: all brands
+  of one consumer together, as a need's choice set reads them): what a need's choice and
+  an order read and write for one brand at scattered consumers (purchases, spend,
+  dropout, acquisition day, cohort, guide, source, store access, annoyance). As dense
+  arrays an order's fields are about ten cache misses, as a record one or two.
+- Dense [nb, n] arrays (DENSE_FIELDS): `funnel` and `m_channel` (scanned whole for one
+  brand: posts, the census's counts at the start of each run_days window, awareness by
+  skipping), the membership's fields a post touches for every member in index order
+  (`m_eng`, `m_fat`, `m_harv`, `m_upd`, `m_muted`, `m_reluct`) and the members' day reads
+  (`m_joined`), `last_purchase` (read for every member at the start of each window),
+  `advocates` (updated for each friend of one who changes state: one field per friend),
+  the rarely written `habit` and `habit_day` (zero pages until written: in the record
+  they would be memory from the start, which at 15,000,000 consumers raised the run's
+  peak past measurement d's bound), and the rarely touched `m_gpos`, `m_refs`,
+  `m_life`, `withheld`, `koc_reach`. In index order a dense field's cache line holds 16
+  members or more, the records' line two or three.
+- Per consumer, dense [n] arrays (CONSUMER_FIELDS and the rest): a record of them was
+  measured slower (see RECORDS).
+Each field of the record is a strided view ([nb, n]) of the record block, so Numba sees
+'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_need`, the one
+array `ravel`led, stays C-contiguous). Without RECORDS every field is a dense array.
 
 Dtypes and ranges: floats are float32 (as computed in float64 and stored), flags int8/bool.
 `slots` is int8 (capped at 127 when drawn) and so is `n_memb`, which never exceeds it; `home`
@@ -48,9 +56,10 @@ The other counts and day stamps stay int32 (`last_purchase` and `acquired` hold 
 reference engine's "never" and "before the run"; `purchases` and `m_refs` have no bound
 that a run's parameters give).
 
-Bytes (the dense layout, narrow): 68 per consumer and brand (funnel and m_channel 1 each,
-the 64-byte record's fields less 10 for its five narrow ones, advocates and m_gpos 2 each,
-m_refs and m_life 4 each; 14 more when wide), 23 per consumer (the 16-byte record, birthday
+Bytes (narrow): 68 per consumer and brand in either layout (the 24-byte record; funnel,
+m_channel, m_muted, m_reluct, withheld and koc_reach 1 each, advocates, habit_day, m_upd,
+m_joined and m_gpos 2 each, last_purchase, habit, m_eng, m_fat, m_harv, m_refs and m_life
+4 each; 14 more when wide), 23 per consumer (16 of traits and flags, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
 spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row pointers
@@ -99,44 +108,51 @@ CONSUMER_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("n_memb", "i1", 0),
     ("home", "i1", 0),
 )
-"""The per-consumer fields held in one 16-byte record (CONSUMER_RECORD)."""
+"""The per-consumer fields set by `consumer_state` (16 bytes a consumer, dense arrays)."""
 
 BRAND_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("purchases", "i4", 0),
     ("spend", "f4", 0),
-    ("last_purchase", "i4", -(10**6)),
     ("dropout", "f4", 0),
     ("acquired", "i4", NOT_ACQUIRED),
     ("cohort_day", "i4", NO_COHORT),
-    ("habit", "f4", 0),
-    ("habit_day", "i4", 0),
-    ("m_joined", "i4", 0),
-    ("m_eng", "f4", 0),
-    ("m_fat", "f4", 0),
-    ("m_harv", "f4", 0),
-    ("m_upd", "i4", 0),
     ("m_guide", "i4", -1),
     ("source", "i1", -1),
     ("cohort_src", "i1", 0),
     ("store_access", "?", 0),
-    ("withheld", "?", 0),
     ("annoyed", "?", 0),
-    ("koc_reach", "?", 0),
-    ("m_muted", "?", 0),
-    ("m_reluct", "?", 0),
 )
-"""The per consumer × brand fields held in one 64-byte record (BRAND_RECORD): those one
-touch, order, store visit or KOC post reads and writes."""
+"""The per consumer × brand fields held in one record (`brand_record`): those a need's
+choice and an order read and write for one brand at a scattered consumer, whose pages are
+memory early in either layout (most hold a marker from the set-up, or the initial
+funnel's customers' values), so that the record adds nothing to a run's peak. The
+four-byte fields come first, then the NARROW ones, then the bytes: no padding."""
 
 DENSE_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("funnel", "i1", 0),
     ("m_channel", "i1", -1),
     ("advocates", "i4", 0),
+    ("last_purchase", "i4", -(10**6)),
+    ("habit", "f4", 0),
+    ("habit_day", "i4", 0),
+    ("m_eng", "f4", 0),
+    ("m_fat", "f4", 0),
+    ("m_harv", "f4", 0),
+    ("m_upd", "i4", 0),
+    ("m_joined", "i4", 0),
+    ("m_muted", "?", 0),
+    ("m_reluct", "?", 0),
     ("m_gpos", "i4", -1),
     ("m_refs", "i4", 0),
     ("m_life", "i4", NO_LIFECYCLE_TOUCH),
+    ("withheld", "?", 0),
+    ("koc_reach", "?", 0),
 )
-"""The per consumer × brand fields kept as their own C-contiguous [nb, n] arrays."""
+"""The per consumer × brand fields kept as their own C-contiguous [nb, n] arrays: those
+read for every member of a brand in index order (a post's touches, the members' day, the
+start of each run_days window), where a cache line of one field holds 16 members or more;
+the rarely written private shop's habit, whose untouched pages stay address space rather
+than memory; and the rarely touched ones."""
 
 NARROW: dict[str, str] = {
     "habit_day": "a day of the run: 0 .. days − 1",
@@ -162,11 +178,17 @@ def narrow_fits(days: int, guides: int = 0, capacity: int = 0, degree: int = 0) 
     return max(16 * days + 15, guides, capacity, degree) <= NARROW_MAX
 
 
-CONSUMER_RECORD = np.dtype([(name, dtype) for name, dtype, _ in CONSUMER_FIELDS], align=True)
-BRAND_RECORD = np.dtype([(name, dtype) for name, dtype, _ in BRAND_FIELDS], align=True)
+def brand_record(narrow: bool = False) -> np.dtype:
+    """The record of BRAND_FIELDS, its fields of NARROW int16 with `narrow`: 24 bytes (28
+    wide), consumer-major in its block, so a need's choice reads all brands of one
+    consumer from one or two adjacent cache lines."""
+    fields = [(name, "i2" if narrow and name in NARROW else d) for name, d, _ in BRAND_FIELDS]
+    return np.dtype(fields, align=True)
+
+
 LINE = 64
-"""Bytes of a cache line: the brand record's size and its block's alignment."""
-assert CONSUMER_RECORD.itemsize == 16 and BRAND_RECORD.itemsize == LINE
+"""Bytes of a cache line: the record blocks' alignment."""
+assert brand_record(True).itemsize == 24 and brand_record(False).itemsize == 28
 
 
 def _aligned_block(dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
@@ -194,33 +216,37 @@ run can use their mechanism (`FastModel`): their values would stay the initial o
 run, and nothing reads them. Each read and write is behind that mechanism's switch or
 the array's size (`kernels.lift_of`, `store_invite`'s withheld); a strategy that turns a
 mechanism on during the run (`FastModel.set_strategy`, a re-staffing) gives the array its
-consumers first, at the initial value, which is what it would have held. The fields of
-BRAND_RECORD (koc_reach, withheld) keep their room under RECORDS."""
+consumers first, at the initial value, which is what it would have held. All of them are
+dense arrays (DENSE_FIELDS, or per consumer)."""
 
-RECORDS = False
-"""Whether `consumer_state` lays the fields out as records (True) or as one dense array per
-field (False, the default). Measured under load on bench_three_brands (CPU time, seed 1):
-with records, guides' 1:1 messages ran 1.45x faster, store traffic 1.6x, word of mouth
-1.5x and the members' day 1.8x at 200,000 consumers, but the census, which streams four
-fields of every member from dense arrays, became 5x slower (a cache miss per member), so a
-whole run was 0.83x (200,000, scaled staff) and 0.72x (1,000,000, national staff) as fast.
-With the census looking only at each brand's listed members records still lost (the census
-read four fields of every member every day, a cache line per member from the records). Now
-the census keeps its member counts as they change (`kernels.plan_days`, `member_count`) and
-reads no member, and records still lose: a whole run with records was 0.92x as fast at
-200,000 consumers x 120 days (scaled staff) and 0.74x at 1,000,000 x 120 days (national
-staff; process time of the run, a fresh process per run, two interleaved rounds, medians,
-under load). Where the time goes, profiled since (`benchmarks/profile_fast.py --density
-national`, 1,000,000 consumers from day 150, one run each, medians of the phases' days):
-the broadcasts, which touch every group, mini-program and account member of a brand in
-index order, took 41.3 ms a day with records against 23.6 ms dense (a cache line for each
-member, where a dense field's line holds 16 members or more); every other phase was within
-its noise (store traffic 11.3 against 13.1 ms, word of mouth 6.5 against 5.1); a whole day
-52.5 against 38.8 ms. At 15,000,000 consumers (national_guides, `benchmarks/perf_fast.py
---workload national_guides --density file`, days 100-130) records took 218.6 ms a day
-against 209.4 dense: the adoptions' and touches' lines are already requested together
-(`kernels.prefetch_adoption`, `prefetch_touch`), so fewer lines save little. Switching
-recompiles the kernels."""
+RECORDS = True
+"""Whether `consumer_state` holds BRAND_FIELDS in one record per consumer and brand (True,
+the default) or every field in its own dense array (False). Process time of a whole run
+(bench_fast's scenario and overrides, 1,000,000 consumers x 365 days, a fresh process per
+run, the two layouts alternated, two rounds, under load): with national staff (b2)
+14.74 / 13.78 s dense against 12.66 / 12.61 s with records (-11 %); with staff scaled with
+the population (b) 21.23 / 22.02 s against 18.38 / 20.74 s (-10 %). By phase
+(`benchmarks/profile_fast.py --density national`, days 150-179, alternated): the needs
+(a need's choice and its order) 13.6 against 9.7 ms a day, the posts (which read the
+membership fields of every member in index order, dense in both) unchanged, a whole day
+43.1 against 38.3 ms. At 15,000,000 consumers (national_guides, measurement d) a run took
+69.3 s against 72.8 s, at the same peak (2.37 GB against 2.37 GB, from a 0.2 GB base).
+
+Tried and measured: the membership fields in the record too (the layout of earlier
+versions, 64 bytes a record): posts 25.8 against 9.4 ms a day, a whole day slower; the
+per-consumer traits in a 16-byte record of their own: 2-5 % slower than dense (a post
+reads a member's tolerance and hunter flag, 16 or 64 to a dense line, 4 to a record's);
+the private shop's habit in the record (32 bytes): memory from the start where dense pages
+stay untouched until a private order, which raised measurement d's peak by 0.09 GB, past
+its bound. Switching recompiles the kernels."""
+
+
+def brand_records(nb: int, n: int, narrow: bool = False) -> dict[str, np.ndarray]:
+    """The fields of BRAND_FIELDS as [nb, n] views of one zeroed block of `brand_record`s
+    (consumer-major), no initial value written yet: the allocator's untouched zero pages
+    until `consumer_state` writes the markers."""
+    block = _aligned_block(brand_record(narrow), (n, nb))
+    return {name: block[name].T for name, _, _ in BRAND_FIELDS}
 
 
 def consumer_state(
@@ -229,30 +255,32 @@ def consumer_state(
     records: bool | None = None,
     unused: frozenset[str] = frozenset(),
     narrow: bool = False,
+    views: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
     set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
     writes the drawn traits in. With `records` (default RECORDS) the fields of
-    CONSUMER_FIELDS and BRAND_FIELDS are views of the records, else dense arrays. The
+    BRAND_FIELDS are views of the records (`brand_records`), else dense arrays. The
     dense arrays named in `unused` (fields of UNUSED_WHEN_OFF whose mechanism the run
     cannot use) get no consumers: [nb, 0]; with `narrow` (a run that `narrow_fits`) the
-    dense arrays of NARROW are int16."""
+    fields of NARROW are int16, in the records as in the dense arrays. `views`: the
+    records' fields as `brand_records` made them (drawn into already), to be given their
+    initial values; made here when not given."""
     records = RECORDS if records is None else records
 
     def kind(name: str, dtype: str) -> str:
         return "i2" if narrow and name in NARROW else dtype
 
     out: dict[str, np.ndarray] = {}
-    if records:
-        people = _aligned_block(CONSUMER_RECORD, (n,))
-        block = _aligned_block(BRAND_RECORD, (n, nb))
+    if records and views is None:
+        views = brand_records(nb, n, narrow)
     for name, dtype, fill in CONSUMER_FIELDS:
-        out[name] = people[name] if records else np.zeros(n, dtype=dtype)
+        out[name] = np.zeros(n, dtype=dtype)
         if fill:
             out[name][...] = fill
     for name, dtype, fill in BRAND_FIELDS:
         if records:
-            out[name] = block[name].T
+            out[name] = views[name]
         else:
             out[name] = np.zeros((nb, 0 if name in unused else n), dtype=kind(name, dtype))
         if fill:
@@ -260,6 +288,24 @@ def consumer_state(
     for name, dtype, fill in DENSE_FIELDS:  # zeros: the allocator's zeroed pages, no pass
         size, dtype = 0 if name in unused else n, kind(name, dtype)
         out[name] = np.full((nb, size), fill, dtype) if fill else np.zeros((nb, size), dtype)
+    return out
+
+
+def widened(world: dict[str, np.ndarray], records: bool | None = None) -> dict[str, np.ndarray]:
+    """The arrays that replace `world`'s (the World's arrays by name) when the fields of
+    NARROW become int32, every value kept (`FastModel._fit_narrow`): each dense field of
+    NARROW copied as int32; with `records` (default RECORDS) every field of BRAND_FIELDS,
+    in records made again with the wide `brand_record`, so that all of them are views of
+    one block again."""
+    records = RECORDS if records is None else records
+    in_record = {name for name, _, _ in BRAND_FIELDS} if records else set()
+    out = {name: world[name].astype(np.int32) for name in NARROW if name not in in_record}
+    if records:
+        nb, n = world["funnel"].shape
+        views = brand_records(nb, n)
+        for name in sorted(in_record):
+            out[name] = views[name]
+            out[name][...] = world[name]
     return out
 
 
