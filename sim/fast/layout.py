@@ -221,9 +221,10 @@ dense arrays (DENSE_FIELDS, or per consumer)."""
 
 RECORDS = True
 """Whether `consumer_state` holds BRAND_FIELDS in one record per consumer and brand (True,
-the default) or every field in its own dense array (False). Process time of a whole run
-(bench_fast's scenario and overrides, 1,000,000 consumers x 365 days, a fresh process per
-run, the two layouts alternated, two rounds, under load): with national staff (b2)
+the default) or every field in its own dense array (False); both write the same bytes.
+Process time of a whole run (bench_fast's scenario and overrides, 1,000,000 consumers x
+365 days, a fresh process per run, the two layouts alternated, two rounds, under load, as
+`benchmarks/layout_ab.py` runs it): with national staff (b2)
 14.74 / 13.78 s dense against 12.66 / 12.61 s with records (-11 %); with staff scaled with
 the population (b) 21.23 / 22.02 s against 18.38 / 20.74 s (-10 %). By phase
 (`benchmarks/profile_fast.py --density national`, days 150-179, alternated): the needs
