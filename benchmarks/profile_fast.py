@@ -147,6 +147,7 @@ def profile(model: FastModel, first: int, days: int) -> tuple[dict[str, float], 
 
 @numba.njit
 def _cycles_now() -> int:
+    """The cycle counter, read from Python (the timed window's two ends)."""
     return _cycles()
 
 

@@ -1,9 +1,8 @@
 """The fast engine's memory layout (sim.fast.layout): every per consumer × brand field of
 World is placed exactly once (a record field or a dense array), the records lie in
-consumer-major order (24 bytes, 28 wide), each
-field starts at its initial value in either layout, a widened market keeps its values and
-its records, and a market written to its file keeps the record fields as views of one
-block."""
+consumer-major order (24 bytes, 28 wide), each field starts at its initial value in either
+layout, a widened market keeps its values and its records, and a market written to its
+file keeps the record fields as views of one block."""
 
 from __future__ import annotations
 
