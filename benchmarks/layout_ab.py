@@ -36,27 +36,25 @@ RUNS = ("b2", "b")
 def child(which: str, layout: str, consumers: int, days: int) -> None:
     """Build and run one model in this process with `layout`; print its RESULT line."""
     import hashlib
-    import resource
 
     from sim.fast import layout as L
 
     L.RECORDS = layout == "records"
-    from bench_fast import national_density, scaled_overrides
+    from bench_fast import scaled_overrides, staff_counts
 
     from sim.fast import FastModel
     from sim.runner import run_rng
     from sim.scenario import load_scenario
 
     name = "bench_three_brands"
-    density = national_density(name, consumers) if which == "b2" else True
+    density = staff_counts("national" if which == "b2" else "scaled", name, consumers)
     sc = load_scenario(name, scaled_overrides(name, consumers, days, density))
     model = FastModel(sc, run_rng(1))
     t0 = time.process_time()
     model.run()
     seconds = time.process_time() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     ledger = hashlib.sha256(model.ledger.array.tobytes()).hexdigest()[:12]
-    print(RESULT + json.dumps({"seconds": seconds, "peak": peak, "ledger": ledger}), flush=True)
+    print(RESULT + json.dumps({"seconds": seconds, "ledger": ledger}), flush=True)
 
 
 def measure(which: str, layout: str, consumers: int, days: int, timeout: float) -> dict:
@@ -65,7 +63,7 @@ def measure(which: str, layout: str, consumers: int, days: int, timeout: float) 
     outcome = run_child(cmd, env=dict(os.environ), timeout=timeout)
     if not outcome.ok:
         raise SystemExit(f"layout_ab: {which} {layout}: {outcome.error}")
-    return outcome.result
+    return {**outcome.result, "peak": outcome.peak_rss}
 
 
 def main(argv: list[str] | None = None) -> None:
