@@ -66,8 +66,10 @@ spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row
 (int32 while twice the ties fit in it, `sim.network`; int64 beyond, which compiles the
 kernels once more for that type) and 4 bytes a tie each way. Less where a mechanism no
 brand can use leaves its arrays without consumers (UNUSED_WHEN_OFF): without demand
-expansion, distributors, franchisees, lifecycle targeting and guides, 9 + 4 per category
-sold, 1 + 1 + 4 + 4 per brand and 2 per consumer fewer. Of those, the arrays filled with a
+expansion, distributors, franchisees, lifecycle targeting and guides, 7 bytes fewer per
+consumer (dm_due and dm_list 5, birthday 2), 4 per consumer and category sold (need_lift)
+and 8 per consumer and brand (koc_reach and withheld 1 each, m_gpos 2, 4 when wide, and
+m_life 4). Of those, the arrays filled with a
 marker (birthday, m_gpos, m_life) are resident memory from the start; the zeroed ones are
 the allocator's untouched zero pages until written, address space rather than memory, so
 leaving them out lowers the peak little. Inside run_days
