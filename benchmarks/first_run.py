@@ -9,8 +9,9 @@ The package (`sim/`, `scenarios/`, `data/`) is copied to a temporary folder, so 
 compiled before is found (the fast engine caches next to its source, other compiled code in
 Numba's cache, pointed at an empty folder too), and the command runs there in a fresh
 process. Printed: wall and CPU seconds of each run; where the compiling CPU went (`split`: LLVM's
-optimisation of each function as it is lowered and of each library once its callees are
-linked in, LLVM's making of machine code, and the rest, nearly all Numba's own front end:
+optimisation of each function as it is lowered and of each library (a helper's on its own,
+an entry point's with all it calls linked in: `sim.fast.jit`), LLVM's making of machine
+code, and the rest, nearly all Numba's own front end:
 typing and lowering to LLVM IR); and the seconds Numba spent compiling each function the
 run compiled at the top (an entry point, with everything it calls), from Numba's compile
 events. On a machine other processes share, CPU seconds are the steadier figure. The run
