@@ -100,7 +100,8 @@ run, ≥ 0), and held by int16 (NARROW)."""
 NEVER = NEVER_DAY
 """next_need of a consumer whose need rate is 0 (or whose next need lies beyond it)."""
 
-# ---- the records (see the module docstring): (field, dtype, initial value)
+# ---- the per-consumer and per consumer × brand fields (see the module docstring):
+# (field, dtype, initial value)
 CONSUMER_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("alpha", "f4", 0),
     ("trust", "f4", 0),
@@ -167,7 +168,8 @@ NARROW: dict[str, str] = {
     "are stored both ways, so one's count is at most its row of the network)",
 }
 """The per consumer × brand fields held as int16 where the run's bounds fit (`narrow_fits`),
-with the range each holds; int32 otherwise. Only the dense layout narrows them."""
+with the range each holds; int32 otherwise, in the records as in the dense arrays
+(`field_dtype`)."""
 
 NARROW_MAX = 2**15 - 1
 """The largest value int16 holds: every bound of `narrow_fits` must stay within it."""
@@ -180,11 +182,17 @@ def narrow_fits(days: int, guides: int = 0, capacity: int = 0, degree: int = 0) 
     return max(16 * days + 15, guides, capacity, degree) <= NARROW_MAX
 
 
+def field_dtype(name: str, dtype: str, narrow: bool) -> str:
+    """The dtype field `name` (declared `dtype`) is held in: int16 for a field of NARROW in
+    a run that `narrow_fits` (`narrow`), else as declared."""
+    return "i2" if narrow and name in NARROW else dtype
+
+
 def brand_record(narrow: bool = False) -> np.dtype:
     """The record of BRAND_FIELDS, its fields of NARROW int16 with `narrow`: 24 bytes (28
     wide), consumer-major in its block, so a need's choice reads all brands of one
     consumer from one or two adjacent cache lines."""
-    fields = [(name, "i2" if narrow and name in NARROW else d) for name, d, _ in BRAND_FIELDS]
+    fields = [(name, field_dtype(name, d, narrow)) for name, d, _ in BRAND_FIELDS]
     return np.dtype(fields, align=True)
 
 
@@ -270,10 +278,6 @@ def consumer_state(
     records' fields as `brand_records` made them (drawn into already), to be given their
     initial values; made here when not given."""
     records = RECORDS if records is None else records
-
-    def kind(name: str, dtype: str) -> str:
-        return "i2" if narrow and name in NARROW else dtype
-
     out: dict[str, np.ndarray] = {}
     if records and views is None:
         views = brand_records(nb, n, narrow)
@@ -285,11 +289,12 @@ def consumer_state(
         if records:
             out[name] = views[name]
         else:
-            out[name] = np.zeros((nb, 0 if name in unused else n), dtype=kind(name, dtype))
+            size = 0 if name in unused else n
+            out[name] = np.zeros((nb, size), dtype=field_dtype(name, dtype, narrow))
         if fill:
             out[name][...] = fill
     for name, dtype, fill in DENSE_FIELDS:  # zeros: the allocator's zeroed pages, no pass
-        size, dtype = 0 if name in unused else n, kind(name, dtype)
+        size, dtype = 0 if name in unused else n, field_dtype(name, dtype, narrow)
         out[name] = np.full((nb, size), fill, dtype) if fill else np.zeros((nb, size), dtype)
     return out
 
