@@ -1,8 +1,9 @@
 """The fast engine's memory layout (sim.fast.layout): every per consumer × brand field of
-World is placed exactly once (a record field or a dense array), the records lie in
-consumer-major order (24 bytes, 28 wide), each field starts at its initial value in either
-layout, a widened market keeps its values and its records, and a market written to its
-file keeps the record fields as views of one block."""
+World is placed exactly once (a record field or a dense array), the brand records lie in
+consumer-major order (24 bytes, 28 wide) and the membership records in brand-major order
+(16 bytes, 20 wide), each field starts at its initial value in either layout, a widened
+market keeps its values and its records, and a market written to its file keeps the record
+fields as views of their blocks."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from sim.fast.layout import (
     CONSUMER_FIELDS,
     DENSE_FIELDS,
     LINE,
+    MEMBER_FIELDS,
     NARROW,
     World,
     brand_record,
     consumer_state,
+    member_record,
     widened,
 )
 from sim.workshop.marketfile import dumps
@@ -36,7 +39,7 @@ def _address(a: np.ndarray) -> int:
 
 
 def test_every_field_is_placed_once_and_is_a_world_field() -> None:
-    names = [f[0] for f in CONSUMER_FIELDS + BRAND_FIELDS + DENSE_FIELDS]
+    names = [f[0] for f in CONSUMER_FIELDS + BRAND_FIELDS + MEMBER_FIELDS + DENSE_FIELDS]
     assert len(names) == len(set(names))
     assert set(names) <= set(World._fields)
     for records in (False, True):
@@ -65,6 +68,19 @@ def test_records_are_consumer_major_and_consumers_dense(narrow: bool) -> None:
         assert offset == record.fields[name][1]
     start = _address(state["purchases"]) - record.fields["purchases"][1]
     assert start % LINE == 0 and start >= block
+    # brand-major: member record b·n + i, four narrow records to a cache line
+    member = member_record(narrow)
+    assert member.itemsize == (16 if narrow else 20)
+    eng = state["m_eng"]
+    assert eng.strides == (n * member.itemsize, member.itemsize)
+    for name, _, _ in MEMBER_FIELDS:
+        view = state[name]
+        assert view.shape == (nb, n) and view.flags.aligned
+        assert view.dtype == np.dtype("i2" if narrow and name in NARROW else member[name])
+        assert _root(view) is _root(eng) and _root(view) is not _root(spend)
+        offset = _address(view) - _address(eng) + member.fields["m_eng"][1]
+        assert offset == member.fields[name][1]
+    assert (_address(eng) - member.fields["m_eng"][1]) % LINE == 0
     for name, dtype, _ in CONSUMER_FIELDS:
         assert state[name].shape == (n,) and state[name].flags.c_contiguous
         assert state[name].dtype == np.dtype(dtype)
@@ -88,11 +104,15 @@ def test_widening_keeps_every_value_and_the_records_together(records: bool) -> N
         assert (array == before[name]).all(), name
         if name in NARROW:
             assert array.dtype == np.int32
-    if records:  # every brand field a view of the one new block, at the wide record's places
+    if records:  # every record field a view of its one new block, at the wide record's places
         root = _root(state["purchases"])
         for name, _, _ in BRAND_FIELDS:
             assert _root(state[name]) is root
             assert state[name].strides == (28, nb * 28)
+        root = _root(state["m_eng"])
+        for name, _, _ in MEMBER_FIELDS:
+            assert _root(state[name]) is root
+            assert state[name].strides == (n * 20, 20)
 
 
 @pytest.mark.parametrize("records", [False, True])
@@ -101,14 +121,14 @@ def test_fields_start_at_their_initial_values_and_stay_apart(
     nb: int, n: int, records: bool
 ) -> None:
     state = consumer_state(nb, n, records)
-    for name, dtype, fill in CONSUMER_FIELDS + BRAND_FIELDS + DENSE_FIELDS:
+    for name, dtype, fill in CONSUMER_FIELDS + BRAND_FIELDS + MEMBER_FIELDS + DENSE_FIELDS:
         assert state[name].dtype == np.dtype(dtype)
         assert (state[name] == np.array(fill).astype(dtype)).all(), name
     # a write to one field of one record reaches no other field or record
     state["m_eng"][nb - 1, n - 1] = 0.5
     state["source"][0, 0] = 3
     state["alpha"][n - 1] = 2.0
-    for name, dtype, fill in CONSUMER_FIELDS + BRAND_FIELDS + DENSE_FIELDS:
+    for name, dtype, fill in CONSUMER_FIELDS + BRAND_FIELDS + MEMBER_FIELDS + DENSE_FIELDS:
         expected = np.full(state[name].shape, fill, dtype=dtype)
         if name == "m_eng":
             expected[nb - 1, n - 1] = 0.5
@@ -131,6 +151,9 @@ def test_a_saved_market_keeps_record_fields_as_views_of_one_block() -> None:
     loaded["purchases"][1, 7] = 4
     assert loaded["spend"][1, 7] == np.float32(12.5)
     assert _root(loaded["purchases"]) is _root(loaded["source"])
+    assert _root(loaded["m_eng"]) is _root(loaded["m_muted"])
+    loaded["m_muted"][1, 7] = True
+    assert loaded["m_eng"][1, 7] == 0 and loaded["m_fat"][1, 7] == 0
 
 
 def test_dense_fields_are_c_contiguous_arrays_of_their_own() -> None:

@@ -364,13 +364,18 @@ class FastModel:
         # their own (consumer_state's untouched zero arrays for those fields are dropped)
         fields = {
             name: dtype
-            for group in (layout.CONSUMER_FIELDS, layout.BRAND_FIELDS, layout.DENSE_FIELDS)
+            for group in (
+                layout.CONSUMER_FIELDS,
+                layout.BRAND_FIELDS,
+                layout.MEMBER_FIELDS,
+                layout.DENSE_FIELDS,
+            )
             for name, dtype, _ in group
         }
         drawn = (*population.TRAIT_FIELDS, "home", "store_access", "withheld")
         state: dict[str, np.ndarray] = {}
         unused = self._unused
-        views = layout.brand_records(nb, n, self._narrow) if layout.RECORDS else None
+        views = layout.record_views(nb, n, self._narrow) if layout.RECORDS else None
         per_consumer = {name for name, _, _ in layout.CONSUMER_FIELDS}
 
         def drawn_array(f: str) -> np.ndarray:

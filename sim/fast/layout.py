@@ -25,11 +25,16 @@ the per consumer × brand fields are split by how the day reads them:
   an order read and write for one brand at scattered consumers (purchases, spend,
   dropout, acquisition day, cohort, guide, source, store access, annoyance). As dense
   arrays an order's fields are about ten cache misses, as a record one or two.
+- the membership record (`member_record`, MEMBER_FIELDS), 16 bytes per consumer and
+  brand (20 wide), in brand-major order ([nb, n]: one brand's members in index order):
+  what every touch reads and writes (engagement, fatigue, harvest feeling, the day they
+  were faded, muted, reluctant). A guide's message, a node's post or the members' day at
+  a scattered member meets one cache line where the dense arrays were six; a post, which
+  touches every member of one brand in index order, reads the same bytes either way.
 - Dense [nb, n] arrays (DENSE_FIELDS): `funnel` and `m_channel` (scanned whole for one
   brand: posts, the census's counts at the start of each run_days window, awareness by
-  skipping), the membership's fields a post touches for every member in index order
-  (`m_eng`, `m_fat`, `m_harv`, `m_upd`, `m_muted`, `m_reluct`) and the members' day reads
-  (`m_joined`), `last_purchase` (read for every member at the start of each window),
+  skipping), the members' day's join stamps (`m_joined`, read for every candidate),
+  `last_purchase` (read for every member at the start of each window),
   `advocates` (updated for each friend of one who changes state: one field per friend),
   the rarely written `habit` and `habit_day` (zero pages until written: in the record
   they would be memory from the start, which at 15,000,000 consumers raised the run's
@@ -38,7 +43,7 @@ the per consumer × brand fields are split by how the day reads them:
   members or more, the records' line two or three.
 - Per consumer, dense [n] arrays (CONSUMER_FIELDS and the rest): a record of them was
   measured slower (see RECORDS).
-Each field of the record is a strided view ([nb, n]) of the record block, so Numba sees
+Each field of a record is a strided view ([nb, n]) of its record block, so Numba sees
 'A'-layout arrays; nothing takes those fields' memory as contiguous (`next_need`, the one
 array `ravel`led, stays C-contiguous). Without RECORDS every field is a dense array.
 
@@ -56,10 +61,11 @@ The other counts and day stamps stay int32 (`last_purchase` and `acquired` hold 
 reference engine's "never" and "before the run"; `purchases` and `m_refs` have no bound
 that a run's parameters give).
 
-Bytes (narrow): 68 per consumer and brand in either layout (the 24-byte record; funnel,
-m_channel, m_muted, m_reluct, withheld and koc_reach 1 each, advocates, habit_day, m_upd,
-m_joined and m_gpos 2 each, last_purchase, habit, m_eng, m_fat, m_harv, m_refs and m_life
-4 each; 14 more when wide), 23 per consumer (16 of traits and flags, birthday
+Bytes (narrow): 68 per consumer and brand in either layout (the 24- and 16-byte records;
+funnel, m_channel, withheld and koc_reach 1 each, advocates, habit_day, m_joined and
+m_gpos 2 each, last_purchase, habit, m_refs and m_life 4 each; as dense arrays m_muted and
+m_reluct 1 each, m_upd 2, m_eng, m_fat and m_harv 4 each; 14 more when wide, 16 with the
+records' padding), 23 per consumer (16 of traits and flags, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
 spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row pointers
@@ -131,6 +137,20 @@ memory early in either layout (most hold a marker from the set-up, or the initia
 funnel's customers' values), so that the record adds nothing to a run's peak. The
 four-byte fields come first, then the NARROW ones, then the bytes: no padding."""
 
+MEMBER_FIELDS: tuple[tuple[str, str, float], ...] = (
+    ("m_eng", "f4", 0),
+    ("m_fat", "f4", 0),
+    ("m_harv", "f4", 0),
+    ("m_upd", "i4", 0),
+    ("m_muted", "?", 0),
+    ("m_reluct", "?", 0),
+)
+"""The membership's per consumer × brand fields that a touch reads and writes, held in
+one record (`member_record`) in brand-major order: a guide's message, a post, a node's
+post or the members' day touches them all at once, at scattered consumers one cache line
+where as dense arrays they were six; a post, which reads them for every member of one
+brand in index order, reads as many bytes either way."""
+
 DENSE_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("funnel", "i1", 0),
     ("m_channel", "i1", -1),
@@ -138,13 +158,7 @@ DENSE_FIELDS: tuple[tuple[str, str, float], ...] = (
     ("last_purchase", "i4", -(10**6)),
     ("habit", "f4", 0),
     ("habit_day", "i4", 0),
-    ("m_eng", "f4", 0),
-    ("m_fat", "f4", 0),
-    ("m_harv", "f4", 0),
-    ("m_upd", "i4", 0),
     ("m_joined", "i4", 0),
-    ("m_muted", "?", 0),
-    ("m_reluct", "?", 0),
     ("m_gpos", "i4", -1),
     ("m_refs", "i4", 0),
     ("m_life", "i4", NO_LIFECYCLE_TOUCH),
@@ -196,9 +210,17 @@ def brand_record(narrow: bool = False) -> np.dtype:
     return np.dtype(fields, align=True)
 
 
+def member_record(narrow: bool = False) -> np.dtype:
+    """The record of MEMBER_FIELDS, `m_upd` int16 with `narrow`: 16 bytes (20 wide), so
+    that four records share a cache line and none straddles two (narrow)."""
+    fields = [(name, field_dtype(name, d, narrow)) for name, d, _ in MEMBER_FIELDS]
+    return np.dtype(fields, align=True)
+
+
 LINE = 64
 """Bytes of a cache line: the record blocks' alignment."""
 assert brand_record(True).itemsize == 24 and brand_record(False).itemsize == 28
+assert member_record(True).itemsize == 16 and member_record(False).itemsize == 20
 
 
 def _aligned_block(dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
@@ -242,8 +264,13 @@ the population (b) 21.23 / 22.02 s against 18.38 / 20.74 s (-10 %). By phase
 membership fields of every member in index order, dense in both) unchanged, a whole day
 43.1 against 38.3 ms. At 15,000,000 consumers (national_guides, measurement d) a run took
 69.3 s against 72.8 s, at the same peak (2.37 GB against 2.37 GB, from a 0.2 GB base).
+The membership record came later (`member_record`; before it those six fields were dense
+arrays): in three alternated rounds of the same runs (process time of `run()`, the
+engine's bytes unchanged) (b) took 18.55 / 18.84 / 18.37 s against 20.09 / 20.14 /
+19.98 s (-8 %: a guide's message meets one line of them, not six) and (b2) 12.67 / 12.81
+/ 12.70 s against 12.84 / 12.65 / 12.87 s (-1 %).
 
-Tried and measured: the membership fields in the record too (the layout of earlier
+Tried and measured: the membership fields in the brand record too (the layout of earlier
 versions, 64 bytes a record): posts 25.8 against 9.4 ms a day, a whole day slower; the
 per-consumer traits in a 16-byte record of their own: 2-5 % slower than dense (a post
 reads a member's tolerance and hunter flag, 16 or 64 to a dense line, 4 to a record's);
@@ -258,6 +285,18 @@ def brand_records(nb: int, n: int, narrow: bool = False) -> dict[str, np.ndarray
     until `consumer_state` writes the markers."""
     block = _aligned_block(brand_record(narrow), (n, nb))
     return {name: block[name].T for name, _, _ in BRAND_FIELDS}
+
+
+def member_records(nb: int, n: int, narrow: bool = False) -> dict[str, np.ndarray]:
+    """The fields of MEMBER_FIELDS as [nb, n] views of one zeroed block of `member_record`s
+    (brand-major: one brand's members in index order, as a post reads them)."""
+    block = _aligned_block(member_record(narrow), (nb, n))
+    return {name: block[name] for name, _, _ in MEMBER_FIELDS}
+
+
+def record_views(nb: int, n: int, narrow: bool = False) -> dict[str, np.ndarray]:
+    """Every record field ([nb, n] views): `brand_records` and `member_records`."""
+    return {**brand_records(nb, n, narrow), **member_records(nb, n, narrow)}
 
 
 def consumer_state(
@@ -280,12 +319,12 @@ def consumer_state(
     records = RECORDS if records is None else records
     out: dict[str, np.ndarray] = {}
     if records and views is None:
-        views = brand_records(nb, n, narrow)
+        views = record_views(nb, n, narrow)
     for name, dtype, fill in CONSUMER_FIELDS:
         out[name] = np.zeros(n, dtype=dtype)
         if fill:
             out[name][...] = fill
-    for name, dtype, fill in BRAND_FIELDS:
+    for name, dtype, fill in BRAND_FIELDS + MEMBER_FIELDS:
         if records:
             out[name] = views[name]
         else:
@@ -306,11 +345,11 @@ def widened(world: dict[str, np.ndarray], records: bool | None = None) -> dict[s
     in records made again with the wide `brand_record`, so that all of them are views of
     one block again."""
     records = RECORDS if records is None else records
-    in_record = {name for name, _, _ in BRAND_FIELDS} if records else set()
+    in_record = {name for name, _, _ in BRAND_FIELDS + MEMBER_FIELDS} if records else set()
     out = {name: world[name].astype(np.int32) for name in NARROW if name not in in_record}
     if records:
         nb, n = world["funnel"].shape
-        views = brand_records(nb, n)
+        views = record_views(nb, n)
         for name in sorted(in_record):
             out[name] = views[name]
             out[name][...] = world[name]
