@@ -282,6 +282,18 @@ def latent_need(W, G, i, cat):
     return R.latent_need_probability(need_rate_now(W, i, cat), G.latent_need_window)
 
 
+@_jit
+def need_converts(W, G, i, cat, u, rate):
+    """Whether uniform draw u converts an encounter at conversion rate `rate`: u below
+    `R.conversion_probability(rate, latent need)`. The probability grows with the latent
+    need, which is at most 1, so where u is not below the probability at 1 the latent need
+    (an exponential, and the consumer's need rate: at a scattered consumer a cache miss) is
+    not computed: the same answer, for most encounters without them."""
+    return u < R.conversion_probability(rate, 1.0) and u < R.conversion_probability(
+        rate, latent_need(W, G, i, cat)
+    )
+
+
 # --------------------------------------------------------------------------- demand expansion
 # (issue 12, item 8: membership raises the member's own category need; ODD 7.20)
 @_jit
@@ -1117,16 +1129,13 @@ def receive_touch(W, B, G, L, book, today, rng, i, b, kind, effect, skill, by_gu
             np.float64(W.m_harv[b, i]), 1.0 if kind == Touch.SELLING else 0.0, G.harvest_memory
         )
     if kind == Touch.SELLING:
+        u, eng = uniform(rng), np.float64(W.m_eng[b, i])
+        base, sku = G.selling_conversion, B.sku_breadth[b]
+        top = R.selling_conversion(base, eng, 1.0, sku, effect, skill)  # as `need_converts`
         cat = B.category[b]
-        p = R.selling_conversion(
-            G.selling_conversion,
-            np.float64(W.m_eng[b, i]),
-            latent_need(W, G, i, cat),
-            B.sku_breadth[b],
-            effect,
-            skill,
-        )
-        if uniform(rng) < p:
+        if u < top and u < R.selling_conversion(
+            base, eng, latent_need(W, G, i, cat), sku, effect, skill
+        ):
             by = np.int64(Prompt.GUIDE) if by_guide else np.int64(Prompt.PUSH)
             buy_from(W, B, G, L, book, today, rng, i, b, by, np.int64(-1))
             if W.m_channel[b, i] < 0:
@@ -1204,8 +1213,7 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
         if uniform(rng) < B.koc_awareness[b]:
             become_aware(W, B, G, L, book, today, rng, i, b, source)
         return
-    p = R.conversion_probability(B.koc_conversion[b], latent_need(W, G, i, B.category[b]))
-    if uniform(rng) < p:
+    if need_converts(W, G, i, B.category[b], uniform(rng), B.koc_conversion[b]):
         by = np.int64(A.distributor_prompt(kind))
         channel = np.int64(Channel.PRIVATE) if W.m_channel[b, i] >= 0 else np.int64(-1)
         buy_from(W, B, G, L, book, today, rng, i, b, by, channel)
@@ -1339,8 +1347,7 @@ def store_traffic(W, B, G, L, book, today, rng, b):
         i = np.int64(W.c_idx[lo + below(rng, hi - lo)])
         prefetch_adoption(W, B, i, b)  # the visitor's lines at once (most are misses)
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.STORE))
-        p = R.conversion_probability(B.store_conversion[b], latent_need(W, G, i, B.category[b]))
-        if uniform(rng) < p:
+        if need_converts(W, G, i, B.category[b], uniform(rng), B.store_conversion[b]):
             store = np.int64(Channel.STORE)
             buy_from(W, B, G, L, book, today, rng, i, b, np.int64(Prompt.NONE), store)
         elif W.m_channel[b, i] < 0 and B.private_ops[b]:
