@@ -107,6 +107,19 @@ def test_probabilities_are_capped(e, latent, base):
     assert 0.0 <= rules.hunter_fake_probability(base, 50.0) <= 1.0
 
 
+nonneg = st.floats(min_value=0.0, max_value=50.0, allow_nan=False)
+
+
+@given(rate=nonneg, e=nonneg, latent=unit, sku=nonneg, effect=nonneg, skill=nonneg)
+def test_conversions_are_highest_at_the_highest_latent_need(rate, e, latent, sku, effect, skill):
+    """The fast engine compares a draw with the probability at latent need 1 first and
+    computes the latent need only below it (`kernels.need_converts`, `receive_touch`): exact
+    only while the float result never exceeds its value at latent need 1."""
+    assert rules.conversion_probability(rate, latent) <= rules.conversion_probability(rate, 1.0)
+    top = rules.selling_conversion(rate, e, 1.0, sku, effect, skill)
+    assert rules.selling_conversion(rate, e, latent, sku, effect, skill) <= top
+
+
 @given(st.lists(st.tuples(unit, unit, unit), min_size=1, max_size=20))
 def test_rules_agree_on_scalars_and_arrays(rows):
     e, latent, effect = (np.array(c) for c in zip(*rows, strict=True))
