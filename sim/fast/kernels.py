@@ -1222,6 +1222,16 @@ def post_reaches(W, B, G, L, book, today, rng, i, b, source, kind):
 
 
 # --------------------------------------------------------------------------- the day's phases
+SKIP_AHEAD = 4.0
+"""How many mean skips ahead of the candidate in hand a skipping loop (the ads' and organic
+awareness, forgetting, word of mouth's thinning) asks for the lines its candidates read
+first: the funnel state, and in word of mouth's thinning also the advocate count and the
+row of ties. At hazard h the candidates lie a mean 1/h apart, so the line that far on is,
+mostly, one a candidate a few skips later will read (a hint: no value changes). At 15M
+consumers (national_guides) word of mouth took 20 % less time a day with it; 8 skips
+ahead measured the same as 4."""
+
+
 @_jit
 def advertise(W, B, G, L, book, today, rng, b, cpms):
     """Brand.advertise: impressions on each platform (the budget's split at its CPM),
@@ -1286,13 +1296,6 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
             prefetch_adoption(W, B, i, b)
             aware_now(W, B, G, L, book, today, rng, i, b, np.int64(Source.ORGANIC))
         i += skip(rng, scale, n)
-
-
-SKIP_AHEAD = 4.0
-"""How many mean skips ahead of the candidate in hand word of mouth's thinning loop asks for
-the lines of the funnel state, advocate count and row of ties (`word_of_mouth`): the
-candidates lie a mean 1/q apart, so the line that far on is, mostly, one a candidate will
-read (a hint: no value changes)."""
 
 
 @_jit

@@ -61,11 +61,12 @@ The other counts and day stamps stay int32 (`last_purchase` and `acquired` hold 
 reference engine's "never" and "before the run"; `purchases` and `m_refs` have no bound
 that a run's parameters give).
 
-Bytes (narrow): 68 per consumer and brand in either layout (the 24- and 16-byte records;
-funnel, m_channel, withheld and koc_reach 1 each, advocates, habit_day, m_joined and
-m_gpos 2 each, last_purchase, habit, m_refs and m_life 4 each; as dense arrays m_muted and
-m_reluct 1 each, m_upd 2, m_eng, m_fat and m_harv 4 each; 14 more when wide, 16 with the
-records' padding), 23 per consumer (16 of traits and flags, birthday
+Bytes (narrow): 68 per consumer and brand in either layout: the 24-byte brand record and
+the 16-byte membership record (as dense arrays the same bytes: m_muted and m_reluct 1
+each, m_upd 2, m_eng, m_fat and m_harv 4 each), then funnel, m_channel, withheld and
+koc_reach 1 each, advocates, habit_day, m_joined and m_gpos 2 each, last_purchase, habit,
+m_refs and m_life 4 each; 14 more when wide (16 with RECORDS: the wide membership
+record's 2 bytes of padding). Then 23 per consumer (16 of traits and flags, birthday
 2, demand expansion's dm_due and dm_list 5) and 16 per consumer and category sold
 (need_rate, need_p, next_need and demand expansion's need_lift; 24 more where a category
 spreads order values: `value_mean`), plus the network: 4 bytes a consumer of row pointers
@@ -308,9 +309,10 @@ def consumer_state(
     views: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """World's per-consumer fields ([n]) and per consumer × brand fields ([nb, n]), each
-    set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, DENSE_FIELDS); the caller
-    writes the drawn traits in. With `records` (default RECORDS) the fields of
-    BRAND_FIELDS are views of the records (`brand_records`), else dense arrays. The
+    set to its initial value (CONSUMER_FIELDS, BRAND_FIELDS, MEMBER_FIELDS, DENSE_FIELDS);
+    the caller writes the drawn traits in. With `records` (default RECORDS) the fields of
+    BRAND_FIELDS and MEMBER_FIELDS are views of the records (`record_views`), else dense
+    arrays. The
     dense arrays named in `unused` (fields of UNUSED_WHEN_OFF whose mechanism the run
     cannot use) get no consumers: [nb, 0]; with `narrow` (a run that `narrow_fits`) the
     fields of NARROW are int16, in the records as in the dense arrays. `views`: the
@@ -341,9 +343,9 @@ def consumer_state(
 def widened(world: dict[str, np.ndarray], records: bool | None = None) -> dict[str, np.ndarray]:
     """The arrays that replace `world`'s (the World's arrays by name) when the fields of
     NARROW become int32, every value kept (`FastModel._fit_narrow`): each dense field of
-    NARROW copied as int32; with `records` (default RECORDS) every field of BRAND_FIELDS,
-    in records made again with the wide `brand_record`, so that all of them are views of
-    one block again."""
+    NARROW copied as int32; with `records` (default RECORDS) every field of BRAND_FIELDS
+    and MEMBER_FIELDS, in records made again with the wide `brand_record` and
+    `member_record`, so that each group is views of one block again."""
     records = RECORDS if records is None else records
     in_record = {name for name, _, _ in BRAND_FIELDS + MEMBER_FIELDS} if records else set()
     out = {name: world[name].astype(np.int32) for name in NARROW if name not in in_record}
