@@ -1233,6 +1233,13 @@ ahead measured the same as 4."""
 
 
 @_jit
+def skip_ahead(h, n):
+    """How far ahead of its candidate a skipping loop at hazard h > 0 over n consumers asks
+    for lines: SKIP_AHEAD mean skips, at most n."""
+    return np.int64(min(SKIP_AHEAD / h, n))
+
+
+@_jit
 def advertise(W, B, G, L, book, today, rng, b, cpms):
     """Brand.advertise: impressions on each platform (the budget's split at its CPM),
     adstock per platform, Hill awareness hazard for the unaware among its shoppers."""
@@ -1259,7 +1266,7 @@ def advertise(W, B, G, L, book, today, rng, b, cpms):
         if h <= 0:
             continue
         scale = R.skip_scale(h)
-        ahead = np.int64(min(SKIP_AHEAD / h, G.n))
+        ahead = skip_ahead(h, G.n)
         i = skip(rng, scale, G.n) - 1
         while i < G.n:  # the state first: a home is read only for the unaware
             prefetch(funnel, min(i + ahead, G.n - 1))
@@ -1287,7 +1294,7 @@ def hear_on_platform(W, B, G, L, book, today, rng, b, k, h):
     funnel, home = W.funnel[b], W.home
     single = G.pl_shoppers.size == 1  # every home is platform 0
     scale = R.skip_scale(min(h, 1.0))
-    ahead = np.int64(min(SKIP_AHEAD / min(h, 1.0), n))
+    ahead = skip_ahead(min(h, 1.0), n)
     i = skip(rng, scale, n) - 1
     while i < n:  # the state first: a home is read only for the unaware
         prefetch(funnel, min(i + ahead, n - 1))
@@ -1307,7 +1314,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     funnel = W.funnel[b]
     if G.awareness_decay > 0:
         scale = R.skip_scale(G.awareness_decay)
-        ahead = np.int64(min(SKIP_AHEAD / G.awareness_decay, n))
+        ahead = skip_ahead(G.awareness_decay, n)
         i = skip(rng, scale, n) - 1
         while i < n:
             prefetch(funnel, min(i + ahead, n - 1))
@@ -1336,7 +1343,7 @@ def word_of_mouth(W, B, G, L, book, today, rng, b):
     advocates, indptr = W.advocates[b], W.indptr
     q = min(q, 1.0)
     scale = R.skip_scale(q)
-    ahead = np.int64(min(SKIP_AHEAD / q, n))
+    ahead = skip_ahead(q, n)
     i = skip(rng, scale, n) - 1
     while i < n:
         j = min(i + ahead, n - 1)  # the lines the candidates a few skips on will read

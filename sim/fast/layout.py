@@ -203,19 +203,22 @@ def field_dtype(name: str, dtype: str, narrow: bool) -> str:
     return "i2" if narrow and name in NARROW else dtype
 
 
+def _record(fields: tuple[tuple[str, str, float], ...], narrow: bool) -> np.dtype:
+    """The aligned record dtype of `fields`, each in the dtype `field_dtype` gives it."""
+    return np.dtype([(name, field_dtype(name, d, narrow)) for name, d, _ in fields], align=True)
+
+
 def brand_record(narrow: bool = False) -> np.dtype:
     """The record of BRAND_FIELDS, its fields of NARROW int16 with `narrow`: 24 bytes (28
     wide), consumer-major in its block, so a need's choice reads all brands of one
     consumer from one or two adjacent cache lines."""
-    fields = [(name, field_dtype(name, d, narrow)) for name, d, _ in BRAND_FIELDS]
-    return np.dtype(fields, align=True)
+    return _record(BRAND_FIELDS, narrow)
 
 
 def member_record(narrow: bool = False) -> np.dtype:
     """The record of MEMBER_FIELDS, `m_upd` int16 with `narrow`: 16 bytes (20 wide), so
     that four records share a cache line and none straddles two (narrow)."""
-    fields = [(name, field_dtype(name, d, narrow)) for name, d, _ in MEMBER_FIELDS]
-    return np.dtype(fields, align=True)
+    return _record(MEMBER_FIELDS, narrow)
 
 
 LINE = 64
