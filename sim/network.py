@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.hints import prefetch
 from sim.params import NetworkParams
+from sim.sorting import sort_keys
 
 
 @dataclass(frozen=True)
@@ -66,21 +67,6 @@ def _id_dtype(n: int) -> type:
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_small(buf: np.ndarray) -> None:
-    """Sort in place: insertion sort for the short runs here, numba's sort otherwise."""
-    if buf.size > 32:
-        buf.sort()
-        return
-    for i in range(1, buf.size):
-        v = buf[i]
-        j = i - 1
-        while j >= 0 and buf[j] > v:
-            buf[j + 1] = buf[j]
-            j -= 1
-        buf[j + 1] = v
-
-
-@numba.njit(cache=True, nogil=True)
 def _group_ties(n, src, dst, half):
     """Each distinct tie once as (lo, hi), lo < hi, grouped by lo: the his of lo are
     grp[gptr[lo]:gptr[lo + 1]], ascending. Self-loops are dropped. Tie t joins src[t] and
@@ -117,7 +103,7 @@ def _group_ties(n, src, dst, half):
     for lo in range(n):
         stop = gptr[lo + 1]
         g = grp[start:stop]
-        _sort_small(g)
+        sort_keys(g)
         gptr[lo] = w
         for j in range(g.size):
             if j == 0 or g[j] != grp[w - 1]:
@@ -239,7 +225,7 @@ def _attach(rng, ends, gptr, m, node, n_ends, limit):
         idx = rng.integers(0, n_ends, 2 * m)
         for j in range(2 * m):
             buf[j] = ends[idx[j]]
-        _sort_small(buf)
+        sort_keys(buf)
         k = 0  # the m smallest distinct sampled ends
         for j in range(2 * m):
             if k == 0 or buf[j] != ends[n_ends + k - 1]:

@@ -160,3 +160,25 @@ def test_dense_fields_are_c_contiguous_arrays_of_their_own() -> None:
     state = consumer_state(3, 20, records=False)
     for name, array in state.items():
         assert array.flags.c_contiguous and array.base is None, name
+
+
+def test_a_struct_holds_one_reference_to_each_array_while_it_lives() -> None:
+    """`as_struct` stores each field of the layout tuple and takes its reference once
+    (`layout._struct_from_tuple`); the struct's destructor gives them back."""
+    import gc
+    import sys
+
+    from sim.fast import FastModel
+    from sim.fast.layout import as_struct
+    from sim.runner import run_rng
+    from sim.scenario import load_scenario
+
+    model = FastModel(load_scenario("beauty_guides", {"run.consumers": 300}), run_rng(0))
+    for group in (model.W, model.B, model.G):
+        arrays = [v for v in group if isinstance(v, np.ndarray)]
+        before = [sys.getrefcount(a) for a in arrays]
+        struct = as_struct(group)
+        assert [sys.getrefcount(a) for a in arrays] == [n + 1 for n in before]
+        del struct
+        gc.collect()
+        assert [sys.getrefcount(a) for a in arrays] == before

@@ -69,11 +69,13 @@ _SOURCES = [p for p in sorted(Path(__file__).parent.glob("*.py")) if p.name not 
         "events.py",
         "calendar.py",
         "hints.py",
+        "sorting.py",
     )
 ]
-"""What the compiled code is built from: the engine, the rules, the accounting, and the
+"""What the compiled code is built from: the engine, the rules, the accounting, the
 ledger's columns, the parameters', the vocabulary's and the event rows' codes, which the
-kernels hold as constants."""
+kernels hold as constants, and the compiled functions they call (the streams' words, the
+processor hints, the integer sort)."""
 _SOURCE_SET = frozenset(p.resolve() for p in _SOURCES)
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 

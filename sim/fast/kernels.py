@@ -52,6 +52,7 @@ from sim.fast.layout import (
 )
 from sim.hints import prefetch
 from sim.rules import NO_LIFECYCLE_TOUCH, REVIEW_OTHER, REVIEW_REWARDED, WELCOMED_BEFORE_RUN
+from sim.sorting import sort_keys
 from sim.streams import (
     FESTIVAL_POST_SUB,
     MAX_CATEGORIES,
@@ -91,6 +92,15 @@ larger helper with many callers stays a call (inlining the adoption path's helpe
 fresh compile about 6 % longer)."""
 
 
+@_inline
+def copy_into(dst, src):
+    """dst[k] = src[k] for every k of src, into a 1-D array at least as long. A loop, not
+    `dst[:] = src`: Numba's slice assignment compiles its shape-mismatch message, string
+    formatting included, about 2.5 s of a fresh install's first run."""
+    for k in range(src.size):
+        dst[k] = src[k]
+
+
 # --------------------------------------------------------------------------- events
 @_jit
 def note(W, kind, i, b, today, channel, source, prompt, flags, value):
@@ -99,9 +109,10 @@ def note(W, kind, i, b, today, channel, source, prompt, flags, value):
     n = W.ev_n[0]
     if n == W.ev_val.size:
         grown_i = np.empty((2 * n + 4096, WIDTH), dtype=np.int32)
-        grown_i[:n] = W.ev_int[:n]
+        for r in range(n):
+            copy_into(grown_i[r], W.ev_int[r])
         grown_v = np.empty(2 * n + 4096)
-        grown_v[:n] = W.ev_val[:n]
+        copy_into(grown_v, W.ev_val)
         W.ev_int = grown_i
         W.ev_val = grown_v
     row = W.ev_int[n]
@@ -1471,7 +1482,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
     picks = W.g_scratch[0, :k]  # room for the longest list (no allocation a guide-day)
     if 2 * k >= m:  # most of the list: a partial shuffle of a copy
         pool = W.g_scratch[1, :m]
-        pool[:] = W.g_list[off : off + m]
+        copy_into(pool, W.g_list[off : off + m])
         for j in range(k):
             r = j + below(rng, m - j)
             pool[j], pool[r] = pool[r], pool[j]
@@ -1522,7 +1533,7 @@ def lifecycle_touches(W, B, G, L, book, today, rng, g, n):
             keys[k] = R.lifecycle_priority(segment, i, G.n)
             k += 1
     keys = keys[:k]
-    keys.sort()
+    sort_keys(keys)
     skill = np.float64(W.g_skill[g])
     sent = 0
     for j in range(k):
@@ -1688,6 +1699,23 @@ def prefetch_need(W, B, i, cat):
 
 
 @_jit
+def needs_due(W, today):
+    """The keys (i·ncat + cat) of every need due today, ascending, from a scan of all
+    consumers: the needs of a phase called on its own, outside the days `plan_days` lists."""
+    flat = W.next_need.ravel()
+    m = 0
+    for k in range(flat.size):
+        m += flat[k] == today
+    keys = np.empty(m, dtype=np.int64)
+    m = 0
+    for k in range(flat.size):
+        if flat[k] == today:
+            keys[m] = k
+            m += 1
+    return keys
+
+
+@_jit
 def needs(W, B, G, L, book, today, rng, S):
     """Consumers whose need arrives today choose and buy (in index order), each need from
     its own stream (`Phase.NEEDS`, sub-key: the consumer and the category's position in
@@ -1696,7 +1724,7 @@ def needs(W, B, G, L, book, today, rng, S):
     if today >= W.nq_meta[0] and today < W.nq_meta[1]:
         keys = needs_listed(W, today)
     else:  # outside run_days (a phase called on its own): look at every need
-        keys = np.flatnonzero(W.next_need.ravel() == today)
+        keys = needs_due(W, today)
     prev = -1
     for p in range(min(keys.size, NEED_AHEAD)):
         prefetch_need(W, B, keys[p] // ncat, keys[p] % ncat)
@@ -1785,7 +1813,7 @@ def census(W, B, G, L, today):
                 k = d - W.nq_meta[0]
                 W.cs_n[b, CS_ENGAGED] -= W.cs_stop[0, b, k]
                 W.cs_n[b, CS_ACTIVE] -= W.cs_stop[1, b, k]
-            t[:] = W.cs_n[b]
+            copy_into(t, W.cs_n[b])
         if not kept or meta[3]:
             scan[:] = 0
             funnel = W.funnel[b]
@@ -1797,7 +1825,7 @@ def census(W, B, G, L, today):
                     if t[c] != scan[c]:
                         meta[4] += 1
                         break
-            t[:] = scan
+            copy_into(t, scan)
         g0, g1, g2, g3, muted, engaged, active = t[0], t[1], t[2], t[3], t[4], t[5], t[6]
         row = L[today, :, b]
         for s in range(STOCK_STATE.size):
@@ -2208,7 +2236,8 @@ def listed_need(W, i, cat, d):
         e = W.nq_meta[2]
         if e == W.nq.shape[0]:
             grown = np.empty((2 * e, NQ_CHUNK + 1), dtype=np.int64)
-            grown[:e] = W.nq
+            for r in range(e):
+                copy_into(grown[r], W.nq[r])
             W.nq = grown
         W.nq[e, NQ_CHUNK] = W.nq_head[row, 0]
         W.nq_head[row, 0] = e
@@ -2236,10 +2265,10 @@ def needs_listed(W, today):
             for q in range(0, NQ_CHUNK + 1, 8):  # its four lines
                 prefetch(W.nq[after], q)
         k -= filled
-        keys[k : k + filled] = chunk[:filled]
+        copy_into(keys[k : k + filled], chunk[:filled])
         e = after
         filled = NQ_CHUNK
-    keys.sort()
+    sort_keys(keys)
     return keys
 
 

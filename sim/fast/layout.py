@@ -95,6 +95,7 @@ import numpy as np
 from numba import njit, typeof
 from numba.core import types
 from numba.experimental import structref
+from numba.extending import intrinsic
 
 from sim.fast.bridge import GLOBAL_FIELDS, PER_BRAND_FIELDS
 from sim.rules import NEVER_DAY, NO_LIFECYCLE_TOUCH
@@ -596,20 +597,56 @@ structref.define_proxy(BrandsRef, BrandsType, list(Brands._fields))
 structref.define_proxy(GlobalsRef, GlobalsType, list(Globals._fields))
 
 
-# StructRefProxy's own constructor is compiled afresh in every process; these are cached.
+def _struct_from_tuple(struct_typeclass: type[_StructType], fields: tuple[str, ...]):
+    """An intrinsic that makes a struct of `struct_typeclass` from a layout tuple of its
+    fields, in one step: the payload allocated (zeroed, with the destructor that releases
+    every field), each field stored from the tuple and its reference taken.
+
+    It makes the struct StructRefProxy's constructor (`WorldRef(*t)`) made, without
+    that constructor: a function of one argument per field (86 to 94) that stores them
+    one attribute at a time, which the three structs took about 1.5 s to compile in a
+    fresh install's first run (`benchmarks/first_run.py`)."""
+
+    @intrinsic
+    def make(typingctx, tup):
+        if not isinstance(tup, types.BaseTuple) or len(tup) != len(fields):
+            return None
+        inst_type = struct_typeclass(list(zip(fields, tup.types, strict=True)))
+
+        def codegen(context, builder, signature, args):
+            new_struct = structref.new._defn(typingctx, types.TypeRef(inst_type))[1]
+            value = new_struct(context, builder, inst_type(types.TypeRef(inst_type)), [None])
+            data = structref._Utils(context, builder, inst_type).get_data_struct(value)
+            for k, (name, typ) in enumerate(inst_type.field_dict.items()):
+                member = builder.extract_value(args[0], k)
+                context.nrt.incref(builder, typ, member)  # the struct's own reference
+                setattr(data, name, member)
+            return value
+
+        return inst_type(tup), codegen
+
+    return make
+
+
+_new_world = _struct_from_tuple(WorldType, World._fields)
+_new_brands = _struct_from_tuple(BrandsType, Brands._fields)
+_new_globals = _struct_from_tuple(GlobalsType, Globals._fields)
+
+
+# cached entry points (StructRefProxy's own constructor would compile afresh in every process)
 @njit(cache=True)
 def _world_ref(t):
-    return WorldRef(*t)
+    return _new_world(t)
 
 
 @njit(cache=True)
 def _brands_ref(t):
-    return BrandsRef(*t)
+    return _new_brands(t)
 
 
 @njit(cache=True)
 def _globals_ref(t):
-    return GlobalsRef(*t)
+    return _new_globals(t)
 
 
 _MAKERS = {World: _world_ref, Brands: _brands_ref, Globals: _globals_ref}
