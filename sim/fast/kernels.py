@@ -883,11 +883,9 @@ def prefetch_touch(W, B, i, b):
     a few members ahead they overlap (a hint: no value changes)."""
     cat = B.category[b]
     prefetch(W.m_channel[b], i)
-    prefetch(W.m_muted[b], i)
+    # the membership record (m_eng .. m_reluct, `layout.member_record`): its first and last
+    # field, one line where it is narrow (16 bytes, never straddling), both where it is wide
     prefetch(W.m_eng[b], i)
-    prefetch(W.m_upd[b], i)
-    prefetch(W.m_fat[b], i)
-    prefetch(W.m_harv[b], i)
     prefetch(W.m_reluct[b], i)
     prefetch(W.hunter, i)
     prefetch(W.tolerance, i)
@@ -1699,32 +1697,13 @@ def prefetch_need(W, B, i, cat):
 
 
 @_jit
-def needs_due(W, today):
-    """The keys (i·ncat + cat) of every need due today, ascending, from a scan of all
-    consumers: the needs of a phase called on its own, outside the days `plan_days` lists."""
-    flat = W.next_need.ravel()
-    m = 0
-    for k in range(flat.size):
-        m += flat[k] == today
-    keys = np.empty(m, dtype=np.int64)
-    m = 0
-    for k in range(flat.size):
-        if flat[k] == today:
-            keys[m] = k
-            m += 1
-    return keys
-
-
-@_jit
 def needs(W, B, G, L, book, today, rng, S):
     """Consumers whose need arrives today choose and buy (in index order), each need from
     its own stream (`Phase.NEEDS`, sub-key: the consumer and the category's position in
-    the scenario, `S[5]`)."""
+    the scenario, `S[5]`). Called inside `run_days` only, whose window lists the day's
+    needs (`plan_days`)."""
     ncat = W.next_need.shape[1]
-    if today >= W.nq_meta[0] and today < W.nq_meta[1]:
-        keys = needs_listed(W, today)
-    else:  # outside run_days (a phase called on its own): look at every need
-        keys = needs_due(W, today)
+    keys = needs_listed(W, today)
     prev = -1
     for p in range(min(keys.size, NEED_AHEAD)):
         prefetch_need(W, B, keys[p] // ncat, keys[p] % ncat)
