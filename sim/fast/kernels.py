@@ -227,6 +227,15 @@ def below(rng, m):
 
 
 @_jit
+def poisson(rng, mean):
+    """`rng.poisson(mean)`, the same draw, from one helper: the three phases that draw a
+    count (store visits, a guide's touches, lifecycle touches) call it, so that a first run
+    compiles NumPy's Poisson sampler once, in whichever process claims this helper
+    (`sim.fast.aside`), not once in each."""
+    return rng.poisson(mean)
+
+
+@_jit
 def is_advocate(state):
     return state == State.CUSTOMER or state == State.MEMBER
 
@@ -1379,7 +1388,7 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     lo, hi = W.c_ptr[b], W.c_ptr[b + 1]
     if hi == lo:
         return
-    visits = rng.poisson(R.bounded_poisson_mean(B.store_visits_per_day[b]))
+    visits = poisson(rng, R.bounded_poisson_mean(B.store_visits_per_day[b]))
     for _ in range(visits):
         i = np.int64(W.c_idx[lo + below(rng, hi - lo)])
         prefetch_adoption(W, B, i, b)  # the visitor's lines at once (most are misses)
@@ -1471,7 +1480,7 @@ def guide_step(W, B, G, L, book, today, rng, g):
     b = np.int64(W.g_brand[g])
     # the calendar: more messages on festival days (rules.festival_rate)
     rate = R.festival_rate(B.guide_touches_per_day[b], G.festival_today[INTERACTION])
-    n = rng.poisson(R.bounded_poisson_mean(rate))
+    n = poisson(rng, R.bounded_poisson_mean(rate))
     m = W.g_len[g]
     if m == 0 or n == 0:
         return
@@ -1558,7 +1567,7 @@ def lifecycle_guide_step(W, B, G, L, book, today, rng, S, g):
     b = np.int64(W.g_brand[g])
     # the calendar: more messages on festival days (rules.festival_rate)
     rate = R.festival_rate(B.guide_touches_per_day[b], G.festival_today[INTERACTION])
-    n = rng.poisson(R.bounded_poisson_mean(rate))
+    n = poisson(rng, R.bounded_poisson_mean(rate))
     if W.g_len[g] == 0 or n == 0:
         return
     nb = W.funnel.shape[0]
@@ -2296,7 +2305,7 @@ def initial_funnel(W, B, G, L, b, order, n_aware, n_cust, n_mem, within, preferr
             W.purchases[b, i] = 1
             W.n_ever[b] += 1
             W.acquired[b, i] = -(10**6)
-            W.last_purchase[b, i] = -rng.integers(1, within + 1)
+            W.last_purchase[b, i] = -(1 + below(rng, within))  # rng.integers(1, within + 1)
         if rank < n_mem and B.private_ops[b]:
             channel, g = place_member(W, b, preferred, rng)
             admit(
