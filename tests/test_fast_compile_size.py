@@ -1,0 +1,66 @@
+"""What a first run compiles stays lean (measurement f, `benchmarks/first_run.py`): the day's
+and the set-up's code hold none of the Numba library code that compiled for seconds and
+that the kernels do without, and the day holds NumPy's Poisson sampler once.
+
+- `dst[:] = src` of arrays compiled Numba's shape-mismatch message, string formatting
+  included (`kernels.copy_into` copies instead);
+- `array.sort()` compiled Numba's quicksort (`sim.sorting.sort_keys` sorts the keys);
+- `rng.integers` compiled NumPy's bounded-integer fill (`kernels.below` draws the same);
+- `np.flatnonzero` served a scan that was never reached;
+- the Poisson counts go through one helper (`kernels.poisson`), so that the two processes
+  of a first run do not each compile the sampler (`sim.fast.aside`)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sim.fast import jit
+from sim.fast import kernels as K
+
+pytestmark = pytest.mark.skipif(not jit._LINKING, reason="entries compile as Numba's own here")
+
+ABSENT = {
+    "string formatting": r"unicode|raise_with_shape_context",
+    "Numba's quicksort": r"quicksort",
+    "Generator.integers": r"GeneratorType_integers|random_bounded_uint64_fill",
+    "np.flatnonzero": r"flatnonzero",
+}
+
+
+def _defined(dispatcher) -> set[str]:
+    """The functions a compiled entry point's module defines, by mangled name (from the
+    cache after a tiny run)."""
+    from sim.protocol import build_engine
+    from sim.runner import run_rng
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("beauty_guides", {"run.consumers": 200, "run.days": 2})
+    build_engine("fast", sc, run_rng(0)).step()
+    library = next(iter(dispatcher.overloads.values())).library
+    module = library._shared_module or library._final_module
+    return set(re.findall(r"^define [^@\n]*@\"?([\w.$]+)", str(module), re.M))
+
+
+@pytest.fixture(scope="module")
+def day() -> set[str]:
+    return _defined(K.run_days)
+
+
+@pytest.mark.parametrize("what", sorted(ABSENT))
+@pytest.mark.parametrize("entry", ["run_days", "initial_funnel", "start_all_needs"])
+def test_the_entries_hold_no_library_code_they_do_without(entry: str, what: str) -> None:
+    found = sorted(n for n in _defined(getattr(K, entry)) if re.search(ABSENT[what], n))
+    assert not found, f"{what} compiled into {entry}: {found[:3]}"
+
+
+def test_numpys_poisson_sampler_is_compiled_once(day: set[str]) -> None:
+    """Each of the sampler's functions once, whatever its version suffix (`B<n>v<k>`)."""
+    copies: dict[str, int] = {}
+    for name in day:
+        m = re.search(r"distributions\d+(random_poisson\w*?)B\d+v\d+", name)
+        if m and not name.startswith("_ZN08NumbaEnv"):
+            copies[m.group(1)] = copies.get(m.group(1), 0) + 1
+    assert copies, "no Poisson sampler in the day"
+    assert all(n == 1 for n in copies.values()), copies
