@@ -1,14 +1,12 @@
 """What a first run compiles stays lean (measurement f, `benchmarks/first_run.py`): the day's
 and the set-up's code hold none of the Numba library code that compiled for seconds and
-that the kernels do without, and the day holds NumPy's Poisson sampler once.
+that the kernels do without.
 
 - `dst[:] = src` of arrays compiled Numba's shape-mismatch message, string formatting
   included (`kernels.copy_into` copies instead);
 - `array.sort()` compiled Numba's quicksort (`sim.sorting.sort_keys` sorts the keys);
 - `rng.integers` compiled NumPy's bounded-integer fill (`kernels.below` draws the same);
-- `np.flatnonzero` served a scan that was never reached;
-- the Poisson counts go through one helper (`kernels.poisson`), so that the two processes
-  of a first run do not each compile the sampler (`sim.fast.aside`)."""
+- `np.flatnonzero` served a scan that was never reached."""
 
 from __future__ import annotations
 
@@ -43,24 +41,8 @@ def _defined(dispatcher) -> set[str]:
     return set(re.findall(r"^define [^@\n]*@\"?([\w.$]+)", str(module), re.M))
 
 
-@pytest.fixture(scope="module")
-def day() -> set[str]:
-    return _defined(K.run_days)
-
-
 @pytest.mark.parametrize("what", sorted(ABSENT))
 @pytest.mark.parametrize("entry", ["run_days", "initial_funnel", "start_all_needs"])
 def test_the_entries_hold_no_library_code_they_do_without(entry: str, what: str) -> None:
     found = sorted(n for n in _defined(getattr(K, entry)) if re.search(ABSENT[what], n))
     assert not found, f"{what} compiled into {entry}: {found[:3]}"
-
-
-def test_numpys_poisson_sampler_is_compiled_once(day: set[str]) -> None:
-    """Each of the sampler's functions once, whatever its version suffix (`B<n>v<k>`)."""
-    copies: dict[str, int] = {}
-    for name in day:
-        m = re.search(r"distributions\d+(random_poisson\w*?)B\d+v\d+", name)
-        if m and not name.startswith("_ZN08NumbaEnv"):
-            copies[m.group(1)] = copies.get(m.group(1), 0) + 1
-    assert copies, "no Poisson sampler in the day"
-    assert all(n == 1 for n in copies.values()), copies
