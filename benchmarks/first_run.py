@@ -4,6 +4,7 @@ scenarios/beauty_guides.toml`), compilation of the fast engine included.
     python benchmarks/first_run.py              # the README's command, fresh cache
     python benchmarks/first_run.py --ahead      # `python -m sim.fast` (compile ahead) instead
     python benchmarks/first_run.py --repeat 2   # then again on the cache the first one built
+    python benchmarks/first_run.py --functions 25  # and which process compiled what
 
 The package (`sim/`, `scenarios/`, `data/`) is copied to a temporary folder, so nothing
 compiled before is found (the fast engine caches next to its source, other compiled code in
@@ -18,6 +19,15 @@ events. On a machine other processes share, CPU seconds are the steadier figure.
 compiles on two cores (`sim.fast.aside`): its CPU seconds include the second process's, but
 the split and each function's seconds are the run's own process's;
 `SIYU_COMPILE_ASIDE=0 python benchmarks/first_run.py` compiles in one process.
+
+`--functions N` also logs every compile in both processes (a `sitecustomize` on the child's
+path, which the second process inherits: `PROCESS_LOG`) and prints, per process, its CPU
+seconds and when it compiled its first and last function (on the command's clock), the N
+functions whose own compile took longest (nested compiles subtracted) with the process that
+compiled each, and the functions both processes compiled (a library function neither
+claims, `sim.fast.aside`, or one compiled for other argument types in each). The second
+process's last compile is where the two met; what the run's process does after it (the
+day's own LLVM, the runs, the report) is the serial tail of a first run.
 """
 
 from __future__ import annotations
@@ -125,9 +135,74 @@ def child(ahead: bool, out: str) -> None:
     print(json.dumps({"seconds": seconds, "cpu_here": cpu, "compiles": compiles, "llvm": llvm}))
 
 
-def measure(folder: Path, ahead: bool, k: int) -> dict:
-    """Run the command once in a fresh process in `folder`; its JSON line plus CPU time."""
+PROCESS_LOG = """
+import atexit, collections, json, os, sys, time
+from numba.core import event
+
+_folder, _t0 = os.environ["SIYU_FIRST_RUN_LOG"], float(os.environ["SIYU_FIRST_RUN_T0"])
+_stack, _own, _first = [], collections.Counter(), {}
+_clock = [time.process_time()]
+
+
+class _Own(event.Listener):
+    def on_start(self, ev):
+        now = time.process_time()
+        if _stack:
+            _own[_stack[-1]] += now - _clock[0]
+        d = ev.data["dispatcher"]
+        f = getattr(d, "py_func", d)
+        name = f"{getattr(f, '__module__', '?')}.{f.__qualname__}"
+        _stack.append(name)
+        _first.setdefault(name, time.time() - _t0)
+        _clock[0] = now
+
+    def on_end(self, ev):
+        now = time.process_time()
+        _own[_stack.pop()] += now - _clock[0]
+        _clock[0] = now
+
+
+def _dump():
+    second = "sim.fast.aside" in sys.argv[0] or sys.argv[0].endswith("aside.py")
+    record = {
+        "process": "second" if second else "run",
+        "cpu": time.process_time(),
+        "end": time.time() - _t0,
+        "own": dict(_own),
+        "first": _first,
+    }
+    with open(os.path.join(_folder, f"{os.getpid()}.json"), "w") as f:
+        json.dump(record, f)
+
+
+event.register("numba:compile", _Own())
+atexit.register(_dump)
+_exit = os._exit
+
+
+def _logged_exit(code):  # the second process ends by os._exit (sim.fast.aside)
+    try:
+        _dump()
+    finally:
+        _exit(code)
+
+
+os._exit = _logged_exit
+"""
+"""The `sitecustomize` of `--functions`: in every process of the command (the second
+process inherits the path), each function's own compile CPU seconds (nested compiles
+subtracted) and when its compile began, written to one JSON file per process at exit."""
+
+
+def measure(folder: Path, ahead: bool, k: int, log: Path | None = None) -> dict:
+    """Run the command once in a fresh process in `folder`; its JSON line plus CPU time.
+    With `log`, every process of the command writes its compiles there (`PROCESS_LOG`)."""
     env = dict(os.environ, PYTHONPATH=str(folder), NUMBA_CACHE_DIR=str(folder / "numba-cache"))
+    if log is not None:
+        log.mkdir()
+        (log / "sitecustomize.py").write_text(PROCESS_LOG)
+        env["PYTHONPATH"] = os.pathsep.join([str(log), str(folder)])
+        env["SIYU_FIRST_RUN_LOG"], env["SIYU_FIRST_RUN_T0"] = str(log), repr(time.time())
     out = folder / f"out-{k}"
     args = [sys.executable, __file__, "--child", str(out)] + (["--ahead"] if ahead else [])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -143,10 +218,44 @@ def measure(folder: Path, ahead: bool, k: int) -> dict:
     return result
 
 
+def by_process(log: Path, top: int) -> None:
+    """Print what `PROCESS_LOG` recorded: each process, the `top` functions by own compile
+    seconds, and the functions compiled in both processes."""
+    runs = [json.loads(p.read_text()) for p in sorted(log.glob("*.json"))]
+    runs.sort(key=lambda r: r["process"] != "run")
+    for r in runs:
+        starts = sorted(r["first"].values())
+        span = f"compiles from {starts[0]:.1f} s to {starts[-1]:.1f} s" if starts else "none"
+        print(
+            f"  {r['process']} process: {r['cpu']:.1f} s CPU, {sum(r['own'].values()):.1f} s "
+            f"of it compiling {len(r['own'])} functions; {span}; ended at {r['end']:.1f} s"
+        )
+    own = [(seconds, name, r["process"]) for r in runs for name, seconds in r["own"].items()]
+    print(f"  the {top} longest own compiles (CPU s, process, function):")
+    for seconds, name, process in sorted(own, reverse=True)[:top]:
+        print(f"    {seconds:6.2f}  {process:6}  {name}")
+    if len(runs) == 2:
+        both = set(runs[0]["own"]) & set(runs[1]["own"])
+        cost = sum(runs[0]["own"][n] + runs[1]["own"][n] for n in both)
+        print(
+            f"  compiled in both processes (by name: also for other argument types in each): "
+            f"{len(both)} functions, {cost:.1f} s CPU in all"
+        )
+        for name in sorted(both, key=lambda n: -(runs[0]["own"][n] + runs[1]["own"][n]))[:top]:
+            print(f"    {runs[0]['own'][name]:6.2f} + {runs[1]['own'][name]:.2f}  {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ahead", action="store_true", help="time `python -m sim.fast`")
     parser.add_argument("--repeat", type=int, default=1, help="runs on the same copy (≥ 1)")
+    parser.add_argument(
+        "--functions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print each process's compiles: the N longest, and those done twice",
+    )
     parser.add_argument("--child", metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -154,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
+    if args.functions < 0:
+        parser.error("--functions: at least 0")
     what = "python -m sim.fast" if args.ahead else "siyu " + " ".join(README_COMMAND)
     with tempfile.TemporaryDirectory(prefix="siyu-first-run-") as tmp:
         folder = Path(tmp)
@@ -162,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__")
             )
         for k in range(args.repeat):
-            res = measure(folder, args.ahead, k)
+            log = folder / f"compiles-{k}" if args.functions else None
+            res = measure(folder, args.ahead, k, log)
             state = "fresh cache" if k == 0 else "cache built"
             print(f"{what} ({state}): {res['wall']:.1f} s wall, {res['cpu']:.1f} s CPU")
             compiling = sum(seconds for _, seconds in res["compiles"])
@@ -176,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for name, seconds in sorted(res["compiles"], key=lambda c: -c[1]):
                 print(f"    compiled {name}: {seconds:.1f} s")
+            if log is not None and compiling:
+                by_process(log, args.functions)
     return 0
 
 
