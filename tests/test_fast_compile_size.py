@@ -10,12 +10,14 @@ that the kernels do without.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
 
 from sim.fast import jit
 from sim.fast import kernels as K
+from tests.helpers import entry_module_text
 
 pytestmark = pytest.mark.skipif(not jit._LINKING, reason="entries compile as Numba's own here")
 
@@ -27,22 +29,16 @@ ABSENT = {
 }
 
 
-def _defined(dispatcher) -> set[str]:
-    """The functions a compiled entry point's module defines, by mangled name (from the
-    cache after a tiny run)."""
-    from sim.protocol import build_engine
-    from sim.runner import run_rng
-    from sim.scenario import load_scenario
-
-    sc = load_scenario("beauty_guides", {"run.consumers": 200, "run.days": 2})
-    build_engine("fast", sc, run_rng(0)).step()
-    library = next(iter(dispatcher.overloads.values())).library
-    module = library._shared_module or library._final_module
-    return set(re.findall(r"^define [^@\n]*@\"?([\w.$]+)", str(module), re.M))
+@functools.cache
+def _defined(entry: str) -> frozenset[str]:
+    """The functions a compiled entry point's module defines, by mangled name (read once
+    per entry)."""
+    text = entry_module_text(getattr(K, entry))
+    return frozenset(re.findall(r"^define [^@\n]*@\"?([\w.$]+)", text, re.M))
 
 
 @pytest.mark.parametrize("what", sorted(ABSENT))
 @pytest.mark.parametrize("entry", ["run_days", "initial_funnel", "start_all_needs"])
 def test_the_entries_hold_no_library_code_they_do_without(entry: str, what: str) -> None:
-    found = sorted(n for n in _defined(getattr(K, entry)) if re.search(ABSENT[what], n))
+    found = sorted(n for n in _defined(entry) if re.search(ABSENT[what], n))
     assert not found, f"{what} compiled into {entry}: {found[:3]}"

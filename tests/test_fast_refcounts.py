@@ -16,28 +16,15 @@ from llvmlite import binding as ll
 
 from sim.fast import jit
 from sim.fast import kernels as K
+from tests.helpers import entry_module_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(not jit._LINKING, reason="entries compile as Numba's own here")
 
 
-def _module_text(dispatcher) -> str:
-    """The IR of a compiled entry point's module (from the cache: its shared module), after
-    a tiny run has loaded it."""
-    from sim.protocol import build_engine
-    from sim.runner import run_rng
-    from sim.scenario import load_scenario
-
-    sc = load_scenario("beauty_guides", {"run.consumers": 200, "run.days": 2})
-    build_engine("fast", sc, run_rng(0)).step()
-    library = next(iter(dispatcher.overloads.values())).library
-    module = library._shared_module or library._final_module
-    return str(module)
-
-
 def test_the_day_has_no_atomic_reference_count() -> None:
-    text = _module_text(K.run_days)
+    text = entry_module_text(K.run_days)
     assert "define" in text and "run_days" in text
     assert "call void @NRT_incref(" not in text
     assert "call void @NRT_decref(" not in text
