@@ -1,7 +1,8 @@
 """Compiling on both cores (`sim.fast.aside`): the helpers' disk cache an entry point links
 from (`jit._LinkedCache`), the claims two compiling processes share (`jit.Claims`), the
-day's argument types known before the set-up compiles, and a whole cold compile with the
-second process (heavy)."""
+day's argument types known before the set-up compiles, the second process started early,
+Numba's compile flags compared quickly (`jit._quicker_flags`), and a whole cold compile
+with the second process (heavy)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def test_the_day_types_are_those_it_is_called_with(name: str, monkeypatch) -> No
         return day(*args)
 
     recording.compile = day.compile  # on a cold cache the day compiles first (`aside`)
+    recording.py_func = day.py_func  # and may be claimed (`jit.Claims`)
     monkeypatch.setattr(kernels, "run_days", recording)
     model.run()
     assert seen and all(types == expected for types in seen)
@@ -216,6 +218,88 @@ def test_no_second_process_when_switched_off_warm_or_unstartable(monkeypatch) ->
     assert aside._started and not aside.running() and jit.share_compiles(None) is None
 
 
+class _Started:
+    """A stand-in for a second process started early (`aside.prepare`)."""
+
+    def __init__(self) -> None:
+        self.killed = False
+
+    def kill(self) -> None:
+        self.killed = True
+
+    def wait(self) -> int:
+        return 0
+
+
+def test_a_process_started_early_is_used_once_or_stopped(tmp_path, monkeypatch) -> None:
+    """`prepare` starts the second process only where no day is on disk at all; `begin`
+    stops it where the day turns out to be on disk, as `end` does where no model asked."""
+    model = FastModel(load_scenario("beauty_guides", {"run.consumers": 300, "run.days": 5}), 1)
+    types = model._day_types()
+    model.run()
+    monkeypatch.setattr(kernels.run_days, "overloads", {})  # as in a fresh process
+    monkeypatch.setattr(aside, "_started", False)
+    started = []
+
+    def spawn():
+        folder = tmp_path / f"claims-{len(started)}"
+        folder.mkdir()
+        started.append((_Started(), folder))
+        return started[-1]
+
+    monkeypatch.setattr(aside, "_spawn", spawn)
+    aside.prepare()
+    assert not started  # the day is on disk (python -m sim.fast, or the run above)
+    index = kernels.run_days._cache._cache_file._index_path
+    exists = os.path.exists
+    monkeypatch.setattr(aside.os.path, "exists", lambda path: path != index and exists(path))
+    aside.prepare()
+    aside.prepare()  # once
+    assert len(started) == 1 and aside._ready is started[0]
+    aside.begin(lambda: types)  # the day is on disk after all: the process is stopped
+    proc, folder = started[0]
+    assert proc.killed and not folder.exists() and aside._ready is None
+    assert not aside._started and not aside.running()
+    aside.prepare()
+    proc, folder = started[1]
+    aside.end()  # the process exits with no model having asked
+    assert proc.killed and not folder.exists() and aside._ready is None
+
+
+def test_a_process_started_early_and_not_needed_ends(tmp_path) -> None:
+    """The second process, given no day's types (its input closed empty), ends."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.fast.aside", str(tmp_path)],
+        input=b"",
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and b"Traceback" not in done.stderr
+
+
+def test_flags_compare_and_hash_as_numbas_own() -> None:
+    """`jit._quicker_flags`: Numba's compile flags give the values, equality and hashes
+    Numba's own definitions give (every option through its property)."""
+    from numba.core.compiler import Flags
+
+    def own_values(flags) -> dict:
+        return {k: getattr(flags, k) for k in flags.options}
+
+    plain, set_to_default, changed, other = Flags(), Flags(), Flags(), Flags()
+    set_to_default.nrt = Flags.options["nrt"].default
+    changed.nrt = not Flags.options["nrt"].default
+    other.nrt = changed.nrt
+    other.no_cpython_wrapper = True
+    for flags in (plain, set_to_default, changed, other):
+        assert flags.values() == own_values(flags)
+        assert list(flags.values()) == list(own_values(flags))
+        assert hash(flags) == hash(tuple(sorted(own_values(flags))))
+    assert plain == set_to_default and hash(plain) == hash(set_to_default)
+    assert plain != changed and changed != other and changed == changed.copy()
+    assert plain != object() and plain.__eq__(object()) is NotImplemented
+
+
 @pytest.mark.heavy
 def test_a_cold_compile_on_two_processes_runs_the_same_bytes(tmp_path) -> None:
     """A fresh copy of the package compiles with the second process (its helpers end up
@@ -233,7 +317,8 @@ def test_a_cold_compile_on_two_processes_runs_the_same_bytes(tmp_path) -> None:
         "import hashlib, sys; from sim import load_scenario; from sim.fast import FastModel;"
         "from sim.runner import run_rng;"
         "m = FastModel(load_scenario('beauty_guides', {'run.consumers': 3000}), run_rng(7));"
-        "m.run(); from sim.fast import aside; print(aside._started);"
+        "m.run(); from sim.fast import aside, kernels; print(aside._started);"
+        "print(sum(kernels.run_days.stats.cache_hits.values()));"
         "print(hashlib.sha256(m.ledger.array.tobytes()).hexdigest())"
     )
     cold = subprocess.run(
@@ -245,8 +330,9 @@ def test_a_cold_compile_on_two_processes_runs_the_same_bytes(tmp_path) -> None:
     assert all(any(name.startswith(p) for name in cached) for p in phases)
     here = FastModel(load_scenario("beauty_guides", {"run.consumers": 3000}), run_rng(7))
     here.run()
-    started, digest = cold.stdout.split()
+    started, loaded, digest = cold.stdout.split()
     assert started == "True"  # the cache was cold: a second process compiled alongside
+    assert loaded == "1"  # and made the day, which the run loaded
     assert digest == hashlib.sha256(here.ledger.array.tobytes()).hexdigest()
 
 

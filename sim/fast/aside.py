@@ -1,15 +1,19 @@
 """Compiling on both cores. A first run on a fresh install compiles the fast engine: the
-set-up entries, then the day (`kernels.run_days`), which holds nearly all the code. While
-this process compiles them from the start of the day, a second process compiles the day's
-phases from its end (`kernels.step_backwards`) into the helpers' disk cache
+set-up entries and the day (`kernels.run_days`), which holds nearly all the code. This
+process compiles the day's phases from its start (`kernels.step`) while a second process
+compiles them from their end (`kernels.step_backwards`) into the helpers' disk cache
 (`jit._LinkedCache`). Each process claims a helper before compiling it and loads what the
 other compiled (`jit.Claims`), so each helper is compiled once and the two meet in the
-middle; this process ends the second once the day is compiled.
+middle. Then the second process makes the day itself, LLVM's optimisation of the whole
+linked day and its machine code (a few seconds no other compile can share), while this one
+compiles the set-up entries; the run loads the day from the disk cache and ends the second
+process.
 
-What a run computes does not depend on which process compiled a helper: the day links the
-same optimised code either way. The second process starts only on a cold cache, once per
-process, on a machine with more than one core, and not with `SIYU_COMPILE_ASIDE=0`; where
-it cannot start or fails, this process compiles everything itself.
+What a run computes does not depend on which process compiled a helper or the day: the
+day links the same optimised code either way. The second process starts only on a cold
+cache, once per process, on a machine with more than one core, and not with
+`SIYU_COMPILE_ASIDE=0`; where it cannot start or fails, this process compiles everything
+itself.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ SWITCH = "SIYU_COMPILE_ASIDE"
 _lock = threading.Lock()
 _proc: subprocess.Popen | None = None
 """The second process, while it compiles."""
+_ready: tuple[subprocess.Popen, Path] | None = None
+"""A second process started early (`prepare`), waiting for the day's types, and the folder
+of its claims."""
 _started = False
 """Whether this process has started one (at most once)."""
 
@@ -57,44 +64,114 @@ def _cold(argtypes: tuple) -> bool:
     return key not in day._cache._cache_file._load_index()
 
 
-def begin(day_types: Callable[[], tuple]) -> None:
-    """Start the second process, if `run_days` for the argument types `day_types()` gives
-    (`FastModel._day_types`, known before the set-up compiles) is still to compile. Cheap
-    where it is not: once this process holds a compiled day, the types are not even
-    computed (a model's set-up is a few milliseconds at small sizes)."""
-    global _proc, _started
+def _may_start() -> bool:
+    """Whether a second process may compile for this one: none started yet, no day
+    compiled here, not switched off, and helpers linked from a disk cache (`jit`) on a
+    machine with two cores or more."""
+    if _started or kernels.run_days.overloads or os.environ.get(SWITCH, "1") == "0":
+        return False
+    if not jit.links_helpers() or usable_cores() < 2:
+        return False
+    return jit.kept_on_disk(kernels.step_backwards)  # else nowhere to share the helpers
+
+
+def _spawn() -> tuple[subprocess.Popen, Path] | None:
+    """A second process (`main`), and the folder of its claims; None where it cannot start."""
+    root = str(Path(kernels.__file__).resolve().parents[2])  # the folder holding sim/
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    folder = Path(tempfile.mkdtemp(prefix="siyu-compile-"))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.fast.aside", str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, PYTHONPATH=path),
+        )
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return proc, folder
+
+
+def _discard(spawned: tuple[subprocess.Popen, Path] | None) -> None:
+    """Stop a second process that was given nothing to compile."""
+    if spawned is not None:
+        proc, folder = spawned
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def prepare() -> None:
+    """Start the second process early where the day is certainly still to compile (its
+    disk cache holds no day at all: a fresh install): it imports the engine, a second or
+    so, while this process draws the consumers, and waits for the day's types (`begin`)."""
+    global _ready
     with _lock:
-        if _started or kernels.run_days.overloads or os.environ.get(SWITCH, "1") == "0":
+        if _ready is not None or not _may_start():
             return
-        if not jit.links_helpers() or usable_cores() < 2:
+        if os.path.exists(kernels.run_days._cache._cache_file._index_path):
             return
-        if not jit.kept_on_disk(kernels.step_backwards):  # nowhere to share the helpers
+        _ready = _spawn()
+        atexit.register(end)
+
+
+def begin(day_types: Callable[[], tuple]) -> None:
+    """Start the second process (or give the one `prepare` started its work), if `run_days`
+    for the argument types `day_types()` gives (`FastModel._day_types`, known before the
+    set-up compiles) is still to compile, and compile the day's phases here from their
+    start. Cheap where it is not: once this process holds a compiled day, the types are
+    not even computed (a model's set-up is a few milliseconds at small sizes)."""
+    global _proc, _ready, _started
+    with _lock:
+        ready, _ready = _ready, None
+        if not _may_start():
+            _discard(ready)
             return
         argtypes = day_types()
         if not _cold(argtypes):
+            _discard(ready)
             return
         _started = True
-        W, B, G, L, book, _first, _last, rng, S = argtypes
-        step_types = (W, B, G, L, book, nb_types.int64, rng, S)
-        root = str(Path(kernels.__file__).resolve().parents[2])  # the folder holding sim/
-        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-        folder = Path(tempfile.mkdtemp(prefix="siyu-compile-"))
+        spawned = ready or _spawn()
+        if spawned is None:
+            return
+        proc, folder = spawned
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sim.fast.aside", str(folder)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=dict(os.environ, PYTHONPATH=path),
-            )
-            proc.stdin.write(pickle.dumps(step_types))
+            proc.stdin.write(pickle.dumps(argtypes))
             proc.stdin.close()
-        except OSError:
-            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # it ended early
+            _discard(spawned)
             return
         _proc = proc
         jit.share_compiles(jit.Claims(folder, lambda: proc.poll() is None))
         atexit.register(end)
+    # the day's phases from their start, here, before the set-up entries: those this
+    # process compiles while the second makes the day (`main`)
+    plan_types, step_types = _phase_types(argtypes)
+    kernels.plan_days.compile(plan_types)
+    kernels.step.compile(step_types)
+
+
+def _phase_types(day_types: tuple) -> tuple[tuple, tuple]:
+    """The argument types `run_days` (for `day_types`) calls `plan_days` and `step` with."""
+    W, B, G, L, book, first, last, rng, S = day_types
+    return (W, G, first, last), (W, B, G, L, book, nb_types.int64, rng, S)
+
+
+def compile_day(day_types: tuple) -> None:
+    """Compile the day for `day_types`, or, where the second process claimed it, wait for
+    it and load it from the disk cache; then end the second process."""
+    try:
+        claims = jit.current_claims()
+        if claims is None:
+            kernels.run_days.compile(day_types)
+        else:
+            with claims.claim(kernels.run_days, day_types):
+                kernels.run_days.compile(day_types)
+    finally:
+        end()
 
 
 def running() -> bool:
@@ -104,10 +181,12 @@ def running() -> bool:
 
 def end() -> None:
     """End the second process: the day is compiled (or the process exits)."""
-    global _proc
+    global _proc, _ready
     with _lock:
         proc, _proc = _proc, None
         claims = jit.share_compiles(None)
+        _discard(_ready)
+        _ready = None
     if proc is not None:
         if proc.poll() is None:
             proc.terminate()  # it ends at once, or when the file it is writing is whole
@@ -153,15 +232,22 @@ def _whole(write):
 
 
 def main() -> None:
-    """The second process: compile `step_backwards` for the argument types on stdin,
-    claiming each helper in the folder named by the first argument."""
-    step_types = pickle.loads(sys.stdin.buffer.read())
+    """The second process: compile `step_backwards`, then the day itself (`run_days`), for
+    the day's argument types on stdin, claiming each helper, and the day, in the folder
+    named by the first argument."""
+    data = sys.stdin.buffer.read()
+    if not data:  # started early (`prepare`), then not needed
+        return
+    day_types = pickle.loads(data)
     cache_file = caching.IndexDataCacheFile  # an entry's index and data are saved as one
     cache_file.save = _whole(cache_file.save)
     signal.signal(signal.SIGTERM, _on_terminate)
     parent = os.getppid()
-    jit.share_compiles(jit.Claims(Path(sys.argv[1]), lambda: os.getppid() == parent))
-    kernels.step_backwards.compile(step_types)
+    claims = jit.Claims(Path(sys.argv[1]), lambda: os.getppid() == parent)
+    jit.share_compiles(claims)
+    kernels.step_backwards.compile(_phase_types(day_types)[1])
+    with claims.claim(kernels.run_days, day_types):
+        kernels.run_days.compile(day_types)
 
 
 if __name__ == "__main__":

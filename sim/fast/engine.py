@@ -193,6 +193,7 @@ class FastModel:
         narrow: bool = True,
     ):
         clock = self.build_clock()
+        aside.prepare()  # a fresh install: the second compiling process starts importing
         self.streams = streams = as_streams(rng)
         self.rng = streams.setup(Purpose.EVENTS)
         """The Generator single events (`apply_event`) draw from."""
@@ -320,8 +321,9 @@ class FastModel:
         self.W = self.W._replace(draw_words=words, draw_flags=flags)
         self._drop_refs()
         clock.lap("day state")
-        # on a cold cache, a second process starts compiling the day (`aside`) while this
-        # one compiles the set-up entries the next steps call, then the day
+        # on a cold cache, a second process starts compiling the day (`aside`) from its
+        # end while this one compiles it from its start, then the set-up entries the next
+        # steps call while the second makes the day
         aside.begin(self._day_types)
         self._initial_funnel()
         self._welcomed = [
@@ -858,14 +860,11 @@ class FastModel:
 
     def _run_days(self, first: int, last: int) -> None:
         """Days first..last−1 (`kernels.run_days`). While a second process compiles
-        alongside this one (`aside`), the day is compiled first and the second process
-        then ended, before the days run."""
+        alongside this one (`aside`), the day is compiled (or loaded, once the second
+        process made it) and the second process ended, before the days run."""
         args = (*self._structs(), self._L, self._book, first, last, self._draw, self._S)
         if aside.running():
-            try:
-                K.run_days.compile(tuple(map(numba.typeof, args)))
-            finally:
-                aside.end()
+            aside.compile_day(tuple(map(numba.typeof, args)))
         K.run_days(*args)
 
     @_one_thread
