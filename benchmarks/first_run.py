@@ -123,11 +123,11 @@ def child(ahead: bool, out: str) -> None:
 
         main()
     else:
-        from sim.cli import main
+        from sim.cli import command
 
         sys.argv = ["siyu", *README_COMMAND, "--out", out]
         try:
-            main()
+            command()
         except SystemExit as exc:
             if exc.code:
                 raise

@@ -374,3 +374,25 @@ def test_compare_against_a_counterfactual(
     assert code == 2 and err.startswith("error: --counterfactual: nope: unknown counterfactual")
     code, _, err = cli(["compare", tiny, "--out", out], capsys)
     assert code == 2 and "at least two scenarios" in err
+
+
+def test_a_module_imported_aside_loads_or_fails_silently(capfd: pytest.CaptureFixture[str]) -> None:
+    """`cli._import_aside` (the report's imports while the runs go) imports the module on
+    a thread; a module that cannot be imported is left to the import that needs it, with
+    nothing printed."""
+    import importlib
+    import sys
+    import threading
+
+    from sim import cli
+
+    sys.modules.pop("colorsys", None)
+    for name in ("colorsys", "sim.no_such_module"):
+        cli._import_aside(name)
+        for thread in threading.enumerate():
+            if thread.name == "siyu-import":
+                thread.join(timeout=30)
+    assert "colorsys" in sys.modules
+    assert capfd.readouterr() == ("", "")
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("sim.no_such_module")
