@@ -343,3 +343,47 @@ def test_a_first_run_says_it_compiles_and_on_how_many_cores(monkeypatch) -> None
     assert compile_notice() == "compiling the fast engine (once per install and version)…"
     monkeypatch.setattr(aside, "_proc", object())
     assert compile_notice().startswith("compiling the fast engine on two cores (once per")
+
+
+def test_no_collection_while_numba_compiles() -> None:
+    """`jit._NoCollectionWhileCompiling`: the cyclic collector is off from the outermost
+    compile's start to its end, and then as it was before (off stays off)."""
+    import gc
+
+    from numba.core import event
+
+    seen = []
+
+    class Recording(event.Listener):  # registered after jit's: sees its effect
+        def on_start(self, ev: event.Event) -> None:
+            seen.append(gc.isenabled())
+
+        def on_end(self, ev: event.Event) -> None:
+            seen.append(gc.isenabled())
+
+    @njit
+    def inner(x):
+        return x + 1
+
+    @njit
+    def outer(x):
+        return inner(x) * 2
+
+    listener = Recording()
+    event.register("numba:compile", listener)
+    try:
+        assert gc.isenabled()
+        assert outer(1) == 4
+        # off at every start and nested end; the outermost end is seen after jit's turned
+        # it back on (listeners hear an event in the order they registered)
+        assert len(seen) >= 4 and not any(seen[:-1]) and seen[-1] and gc.isenabled()
+        quiet = jit._NoCollectionWhileCompiling()
+        gc.disable()
+        try:
+            quiet.on_start(None)
+            quiet.on_end(None)
+            assert not gc.isenabled()  # it was off: it stays off
+        finally:
+            gc.enable()
+    finally:
+        event.unregister("numba:compile", listener)

@@ -31,6 +31,7 @@ exact while one thread at a time uses a model (`sim.protocol.Engine`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -44,7 +45,7 @@ from typing import ClassVar
 import numba
 from llvmlite import binding as ll
 from numba import njit
-from numba.core import caching, compiler
+from numba.core import caching, compiler, event
 from numba.core import types as nb_types
 from numba.core.codegen import JITCodeLibrary
 from numba.core.compiler_lock import require_global_compiler_lock
@@ -536,6 +537,32 @@ def _quicker_flags() -> None:
     TargetConfig.__eq__ = eq
     TargetConfig.__hash__ = lambda self: of_class(type(self))[1]
 
+
+class _NoCollectionWhileCompiling(event.Listener):
+    """Python's cyclic garbage collector off while Numba compiles (from the outermost
+    compile's start to its end), as it was before after. A first run's compile builds
+    millions of objects (Numba's IR, types and caches), and each full collection walks all
+    of them: 14 of them took 2.0 s of the run's process, and 12 took 1.4 s of the second
+    compiling process. Compiles hold Numba's compiler lock, so they do not interleave;
+    what they leave unreachable is collected once the collector is back on."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.was_on = False
+
+    def on_start(self, ev: event.Event) -> None:
+        if self.depth == 0:
+            self.was_on = gc.isenabled()
+            gc.disable()
+        self.depth += 1
+
+    def on_end(self, ev: event.Event) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.was_on:
+            gc.enable()
+
+
+event.register("numba:compile", _NoCollectionWhileCompiling())
 
 if _LINKING:
     _quicker_flags()
