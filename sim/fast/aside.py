@@ -19,6 +19,7 @@ itself.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import pickle
 import shutil
@@ -239,6 +240,10 @@ def main() -> None:
     if not data:  # started early (`prepare`), then not needed
         return
     day_types = pickle.loads(data)
+    # no cyclic garbage collection at all: between two compiles (`jit` stops it during
+    # each) the first collection would walk everything the last one left, and this
+    # process's memory goes when it ends, a few seconds later
+    gc.disable()
     cache_file = caching.IndexDataCacheFile  # an entry's index and data are saved as one
     cache_file.save = _whole(cache_file.save)
     signal.signal(signal.SIGTERM, _on_terminate)
