@@ -112,7 +112,8 @@ def prepare() -> None:
     with _lock:
         if _ready is not None or not _may_start():
             return
-        if os.path.exists(kernels.run_days._cache._cache_file._index_path):
+        index = getattr(getattr(kernels.run_days._cache, "_cache_file", None), "_index_path", None)
+        if index is None or os.path.exists(index):  # no disk cache, or a day in it
             return
         _ready = _spawn()
         atexit.register(end)
