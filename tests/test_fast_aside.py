@@ -1,8 +1,8 @@
 """Compiling on both cores (`sim.fast.aside`): the helpers' disk cache an entry point links
 from (`jit._LinkedCache`), the claims two compiling processes share (`jit.Claims`), the
 day's argument types known before the set-up compiles, the second process started early,
-Numba's compile flags compared quickly (`jit._quicker_flags`), and a whole cold compile
-with the second process (heavy)."""
+Numba's compile flags compared quickly (`jit._quicker_flags`), no garbage collection while
+Numba compiles, and a whole cold compile with the second process (heavy)."""
 
 from __future__ import annotations
 

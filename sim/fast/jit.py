@@ -503,11 +503,10 @@ def _quicker_flags() -> None:
     Typing looks up each call's implementation in a cache keyed by the flags in force, and
     each lookup hashes and compares flags through `values()`, a dict of every option read
     through its property: some 245,000 calls of 3.5 µs in a first run (0.26 µs here), most
-    of a second of its CPU. Here `values()`
-    is the class's defaults updated by the options set (the same dict), two flags of one
-    class whose set options are equal compare equal without it, and the hash (of the
-    sorted option names) is kept per class. Results, and every other behaviour of Numba,
-    are unchanged."""
+    of a second of its CPU. Here `values()` is the class's defaults updated by the options
+    set (the same dict), two flags of one class whose set options are equal compare equal
+    without it, and the hash (of the sorted option names) is kept per class. Results, and
+    every other behaviour of Numba, are unchanged."""
     from numba.core.targetconfig import TargetConfig
 
     defaults: dict[type, tuple[dict, int]] = {}
@@ -540,7 +539,7 @@ def _quicker_flags() -> None:
 
 class _NoCollectionWhileCompiling(event.Listener):
     """Python's cyclic garbage collector off while Numba compiles (from the outermost
-    compile's start to its end), as it was before after. A first run's compile builds
+    compile's start to its end), then back as it was. A first run's compile builds
     millions of objects (Numba's IR, types and caches), and each full collection walks all
     of them: 14 of them took 2.0 s of the run's process, and 12 took 1.4 s of the second
     compiling process. Compiles hold Numba's compiler lock, so they do not interleave;
