@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from sim.cli import main
@@ -29,3 +36,23 @@ def entry_module_text(dispatcher) -> str:
     library = next(iter(dispatcher.overloads.values())).library
     module = library._shared_module or library._final_module
     return str(module)
+
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+"""The benchmark scripts' folder (scripts, not a package)."""
+
+
+@contextlib.contextmanager
+def benchmark_module(name: str, *also: str) -> Iterator[ModuleType]:
+    """The script benchmarks/NAME.py imported as module NAME, registered in sys.modules while
+    the block runs (dataclasses look their module up by name), then removed, with the
+    modules `also` that importing it brought in."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        for gone in (name, *also):
+            sys.modules.pop(gone, None)

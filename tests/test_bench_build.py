@@ -3,26 +3,16 @@ the test suite): one in-process cell, every workload's scenario validates, the t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from sim.scenario import load_scenario
-
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_build.py"
+from tests.helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_build", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_build"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_build", None)
-    sys.modules.pop("bench_fast", None)
+    with benchmark_module("bench_build", "bench_fast") as module:
+        yield module
 
 
 def test_one_tiny_cell(bench):

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "child.py"
+from tests.helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def child():
-    spec = importlib.util.spec_from_file_location("child", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["child"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("child", None)
+    with benchmark_module("child") as module:
+        yield module
 
 
 def run(child, code: str, timeout: float = 60):

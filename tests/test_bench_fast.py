@@ -5,26 +5,19 @@ peer's absence, the options' errors and the final table."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
 from sim.scenario import load_scenario
-
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_fast.py"
+from tests.helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_fast", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_fast"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_fast", None)
+    with benchmark_module("bench_fast") as module:
+        yield module
 
 
 def test_one_tiny_measurement(bench):

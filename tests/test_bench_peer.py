@@ -6,28 +6,23 @@ benchmark's Starsim environment already exists (skipped otherwise)."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from sim.scenario import load_scenario
+from tests.helpers import BENCHMARKS, benchmark_module
 
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_peer.py"
+PATH = BENCHMARKS / "bench_peer.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_peer", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_peer"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_peer", None)
+    with benchmark_module("bench_peer") as module:
+        yield module
 
 
 def test_scaled_workload_keeps_p_and_q(bench):

@@ -6,24 +6,18 @@ both, and a negative count is refused."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "first_run.py"
+from tests.helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def first_run():
-    spec = importlib.util.spec_from_file_location("first_run", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["first_run"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("first_run", None)
+    with benchmark_module("first_run") as module:
+        yield module
 
 
 def test_the_process_log_is_python(first_run) -> None:
