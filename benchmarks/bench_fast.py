@@ -123,7 +123,7 @@ FIRST_RUN_CODE = (
     "root = os.path.realpath(os.environ['PYTHONPATH']); "
     "here = os.path.realpath(sim.__file__); "
     "assert here.startswith(root + os.sep), f'sim imported from {here}, not {root}'; "
-    "from sim.cli import command; sys.argv[0] = 'siyu'; command()"
+    "from sim.launch import command; sys.argv[0] = 'siyu'; command()"
 )
 """What the `siyu` console script runs, after checking that `sim` is the fresh copy's."""
 FRESH_COPY = ("sim", "scenarios", "data", "pyproject.toml")

@@ -123,7 +123,7 @@ def child(ahead: bool, out: str) -> None:
 
         main()
     else:
-        from sim.cli import command
+        from sim.launch import command
 
         sys.argv = ["siyu", *README_COMMAND, "--out", out]
         try:

@@ -12,10 +12,44 @@ Python API::
     fx.table         # incremental KPIs per brand and market: diff and 95% interval
 """
 
-from sim.effects import Effects, incremental, measure
-from sim.runner import RunResult, run
-from sim.scenario import ScenarioError, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sim.version import __version__
+
+if TYPE_CHECKING:
+    from sim.effects import Effects, incremental, measure
+    from sim.runner import RunResult, run
+    from sim.scenario import ScenarioError, load_scenario
+
+_API = {
+    "Effects": "sim.effects",
+    "incremental": "sim.effects",
+    "measure": "sim.effects",
+    "RunResult": "sim.runner",
+    "run": "sim.runner",
+    "ScenarioError": "sim.scenario",
+    "load_scenario": "sim.scenario",
+}
+"""Where each name of the API lives. They load on first use (PEP 562), so that importing
+one module of the package (the `siyu` program's `sim.launch`, a sweep's worker) does not
+import them all: pandas, SciPy and Numba alone take about a second."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
+
 
 __all__ = [
     "Effects",

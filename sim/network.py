@@ -6,6 +6,7 @@ large populations; both engines read the same structure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -282,6 +283,24 @@ def _scale_free(
     _targets_only(ends, gptr, m)  # tie i joins targets[i] to the node whose range holds i
     grp = ends[: gptr[n]]
     return Network(n, *_csr_from_groups(n, gptr, grp))
+
+
+def compile_ahead(idle: Callable[[], bool]) -> None:
+    """Compile, into Numba's disk cache, the kernels a network's build calls after the ring
+    and its rewiring, for a market's usual types (int32 ids and row pointers), in the order
+    the build needs them, each only while `idle()`. The second compiling process of a first
+    run calls it while the run imports and starts its build (`sim.launch`): the run,
+    reaching them, loads them instead of compiling them (tests/test_fast_aside.py checks
+    they are the ones a build compiles)."""
+    ids, ptr = _id_dtype(0), _indptr_dtype(0)
+    steps = (
+        lambda: sort_keys(np.zeros(0, ids)),  # each node's ties (`_group_ties`)
+        lambda: _fill_csr(0, np.zeros(1, np.int64), np.zeros(0, ids), np.zeros(1, ptr)),
+    )
+    for step in steps:
+        if not idle():
+            return
+        step()
 
 
 def build_network(params: NetworkParams, n: int, rng: np.random.Generator) -> Network:

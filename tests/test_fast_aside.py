@@ -247,7 +247,7 @@ def test_a_process_started_early_is_used_once_or_stopped(tmp_path, monkeypatch) 
         started.append((_Started(), folder))
         return started[-1]
 
-    monkeypatch.setattr(aside, "_spawn", spawn)
+    monkeypatch.setattr(aside.early, "spawn", spawn)
     aside.prepare()
     assert not started  # the day is on disk (python -m sim.fast, or the run above)
     index = kernels.run_days._cache._cache_file._index_path
@@ -266,10 +266,12 @@ def test_a_process_started_early_is_used_once_or_stopped(tmp_path, monkeypatch) 
     assert proc.killed and not folder.exists() and aside._ready is None
 
 
-def test_a_process_started_early_and_not_needed_ends(tmp_path) -> None:
-    """The second process, given no day's types (its input closed empty), ends."""
+@pytest.mark.parametrize("early", [[], ["--early"]])
+def test_a_process_started_early_and_not_needed_ends(tmp_path, early: list[str]) -> None:
+    """The second process, given no day's types (its input closed empty), ends; started by
+    the launcher (`--early`), it compiles nothing ahead once its input has closed."""
     done = subprocess.run(
-        [sys.executable, "-m", "sim.fast.aside", str(tmp_path)],
+        [sys.executable, "-m", "sim.fast.aside", str(tmp_path), *early],
         input=b"",
         cwd=ROOT,
         capture_output=True,

@@ -102,14 +102,16 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "interfaces",
-        "The ways in for people: the `siyu` command line (its shared error and loading "
-        "helpers, the workshop commands) and the workshop's browser app and server.",
+        "The ways in for people: the `siyu` command line (its program's first step, its "
+        "shared error and loading helpers, the workshop commands) and the workshop's "
+        "browser app and server.",
         (
             "sim.command",
             "sim.workshop.cli",
             "sim.workshop.app",
             "sim.workshop.serve",
             "sim.cli",
+            "sim.launch",
         ),
     ),
 )

@@ -9,6 +9,23 @@ order differs from the reference engine, and why that does not matter, is in doc
 distributions of every headline KPI.
 """
 
-from sim.fast.engine import FastModel
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.fast.engine import FastModel
+
+
+def __getattr__(name: str) -> Any:
+    """`FastModel`, loaded on first use (PEP 562): importing a light module of this package
+    (`sim.fast.early`, which the `siyu` program imports first) loads no NumPy or Numba."""
+    if name != "FastModel":
+        raise AttributeError(f"module 'sim.fast' has no attribute {name!r}")
+    from sim.fast.engine import FastModel
+
+    globals()["FastModel"] = FastModel
+    return FastModel
+
 
 __all__ = ["FastModel"]

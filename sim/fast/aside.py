@@ -22,11 +22,11 @@ import atexit
 import gc
 import os
 import pickle
+import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -34,10 +34,10 @@ from pathlib import Path
 from numba.core import caching
 from numba.core import types as nb_types
 
-from sim.fast import jit, kernels
+from sim import network
+from sim.fast import early, jit, kernels
 
-SWITCH = "SIYU_COMPILE_ASIDE"
-"""The environment variable that, set to 0, keeps compilation in one process."""
+SWITCH = early.SWITCH
 
 _lock = threading.Lock()
 _proc: subprocess.Popen | None = None
@@ -49,12 +49,8 @@ _started = False
 """Whether this process has started one (at most once)."""
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity mask, where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # platforms without affinity masks
-        return os.cpu_count() or 1
+usable_cores = early.usable_cores
+_discard = early.discard
 
 
 def _cold(argtypes: tuple) -> bool:
@@ -76,46 +72,23 @@ def _may_start() -> bool:
     return jit.kept_on_disk(kernels.step_backwards)  # else nowhere to share the helpers
 
 
-def _spawn() -> tuple[subprocess.Popen, Path] | None:
-    """A second process (`main`), and the folder of its claims; None where it cannot start."""
-    root = str(Path(kernels.__file__).resolve().parents[2])  # the folder holding sim/
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    folder = Path(tempfile.mkdtemp(prefix="siyu-compile-"))
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.fast.aside", str(folder)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=dict(os.environ, PYTHONPATH=path),
-        )
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return proc, folder
-
-
-def _discard(spawned: tuple[subprocess.Popen, Path] | None) -> None:
-    """Stop a second process that was given nothing to compile."""
-    if spawned is not None:
-        proc, folder = spawned
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def prepare() -> None:
     """Start the second process early where the day is certainly still to compile (its
     disk cache holds no day at all: a fresh install): it imports the engine, a second or
     so, while this process draws the consumers, and waits for the day's types (`begin`)."""
     global _ready
     with _lock:
-        if _ready is not None or not _may_start():
+        if _ready is not None:
+            return
+        waiting = early.take_early()  # the `siyu` program started it (`sim.launch`)
+        if not _may_start():
+            _discard(waiting)
             return
         index = getattr(getattr(kernels.run_days._cache, "_cache_file", None), "_index_path", None)
         if index is None or os.path.exists(index):  # no disk cache, or a day in it
+            _discard(waiting)
             return
-        _ready = _spawn()
+        _ready = waiting or early.spawn()
         atexit.register(end)
 
 
@@ -136,7 +109,7 @@ def begin(day_types: Callable[[], tuple]) -> None:
             _discard(ready)
             return
         _started = True
-        spawned = ready or _spawn()
+        spawned = ready or early.spawn()
         if spawned is None:
             return
         proc, folder = spawned
@@ -233,10 +206,21 @@ def _whole(write):
     return wrapped
 
 
+def _nothing_yet() -> bool:
+    """The second process: whether its input is still empty and open (no types, no end)."""
+    if os.name != "posix":  # select() takes pipes on POSIX only
+        return False
+    return not select.select([sys.stdin], [], [], 0)[0]
+
+
 def main() -> None:
     """The second process: compile `step_backwards`, then the day itself (`run_days`), for
     the day's argument types on stdin, claiming each helper, and the day, in the folder
-    named by the first argument."""
+    named by the first argument. Started early (`--early`, `sim.launch`), it first compiles
+    the network's last kernels while nothing has arrived (`sim.network.compile_ahead`)."""
+    if "--early" in sys.argv[2:]:
+        gc.disable()  # as below
+        network.compile_ahead(_nothing_yet)
     data = sys.stdin.buffer.read()
     if not data:  # started early (`prepare`), then not needed
         return
