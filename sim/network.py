@@ -289,9 +289,9 @@ def compile_ahead(idle: Callable[[], bool]) -> None:
     """Compile, into Numba's disk cache, the kernels a network's build calls after the ring
     and its rewiring, for a market's usual types (int32 ids and row pointers), in the order
     the build needs them, each only while `idle()`. The second compiling process of a first
-    run calls it while the run imports and starts its build (`sim.launch`): the run,
-    reaching them, loads them instead of compiling them (tests/test_fast_aside.py checks
-    they are the ones a build compiles)."""
+    run calls it while the run imports and starts its build (`sim.fast.early`): the run,
+    reaching them, loads them instead of compiling them (tests/test_launch.py checks they
+    are the ones a build compiles)."""
     ids, ptr = _id_dtype(0), _indptr_dtype(0)
     steps = (
         lambda: sort_keys(np.zeros(0, ids)),  # each node's ties (`_group_ties`)
