@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from sim.fast.kernels import below, uniform
+from sim.fast.kernels import below, held_below, uniform
 from sim.streams import state_views
 
 
@@ -98,3 +98,39 @@ def test_below_draws_numbas_integers(m: int) -> None:
 def test_below_refuses_an_empty_range() -> None:
     with pytest.raises(ValueError, match="low is greater than high"):
         _bounded(np.random.default_rng(1), 0, 1, True)
+
+
+@njit(cache=False)
+def _held_then_drawn(rng, W, m, n):
+    """n rounds of: the guess `held_below` makes, then the value `below` draws, then a
+    double (which leaves a buffered half as it is)."""
+    out = np.empty((n, 2), dtype=np.int64)
+    for k in range(n):
+        out[k, 0] = held_below(W, m)
+        out[k, 1] = below(rng, m)
+        rng.random()
+    return out
+
+
+@pytest.mark.parametrize("m", BOUNDS)
+def test_a_held_draw_is_guessed_exactly_and_nothing_drawn(m: int) -> None:
+    """`held_below` returns what the next `below` draws wherever the Generator holds a
+    buffered half and Lemire's method takes it (up to every other draw, for bounds up to
+    2³² − 1), −1 elsewhere, and draws nothing: the Generator's stream is the one `below`
+    alone gives."""
+    from collections import namedtuple
+
+    for gen in _states():
+        twin = np.random.Generator(np.random.PCG64(0))
+        twin.bit_generator.state = gen.bit_generator.state
+        _, flags = state_views(gen)
+        W = namedtuple("W", "draw_flags")(flags)
+        rounds = _held_then_drawn(gen, W, m, 2000)
+        held = rounds[:, 0] >= 0
+        assert np.array_equal(rounds[held, 0], rounds[held, 1])
+        assert np.array_equal(rounds[:, 1], _bounded(twin, m, 2000, True)[::2].astype(np.int64))
+        assert gen.bit_generator.state == twin.bit_generator.state
+        if 1 < m <= 2**32 - 1:  # the buffered path: up to every other draw is held
+            assert 0.2 < held.mean() < 0.6
+        else:
+            assert not held.any()
