@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.fast import early as launch
+from sim.fast import early
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ class _Proc:
     ],
 )
 def test_only_a_fast_run_starts_compiling_early(args: list[str], fast: bool) -> None:
-    assert launch.wants_fast_run(args) is fast
+    assert early.wants_fast_run(args) is fast
 
 
 def test_a_day_on_disk_is_read_from_the_cache_folder(tmp_path, monkeypatch) -> None:
@@ -61,17 +61,17 @@ def test_a_day_on_disk_is_read_from_the_cache_folder(tmp_path, monkeypatch) -> N
     Numba keeps elsewhere): cannot tell."""
     fast = tmp_path / "fast"
     fast.mkdir()
-    monkeypatch.setattr(launch, "_FAST", fast)
-    assert launch.day_on_disk() is False
+    monkeypatch.setattr(early, "_FAST", fast)
+    assert early.day_on_disk() is False
     cache = fast / "__pycache__"
     cache.mkdir()
     (cache / "kernels.step-1.nbi").write_bytes(b"")
-    assert launch.day_on_disk() is False
+    assert early.day_on_disk() is False
     ver = f"py{sys.version_info[0]}{sys.version_info[1]}"
     (cache / f"kernels.run_days-2016.{ver}.nbi").write_bytes(b"")
-    assert launch.day_on_disk() is True
-    monkeypatch.setattr(launch.os, "access", lambda path, mode: False)
-    assert launch.day_on_disk() is None
+    assert early.day_on_disk() is True
+    monkeypatch.setattr(early.os, "access", lambda path, mode: False)
+    assert early.day_on_disk() is None
 
 
 def test_the_early_process_starts_once_where_a_first_run_needs_it(tmp_path, monkeypatch) -> None:
@@ -87,34 +87,34 @@ def test_the_early_process_starts_once_where_a_first_run_needs_it(tmp_path, monk
         started.append((_Proc(), folder))
         return started[-1]
 
-    monkeypatch.setattr(launch, "spawn", spawn)
-    monkeypatch.setattr(launch, "_early", None)
-    monkeypatch.setattr(launch, "day_on_disk", lambda: False)
-    monkeypatch.setattr(launch, "usable_cores", lambda: 2)
+    monkeypatch.setattr(early, "spawn", spawn)
+    monkeypatch.setattr(early, "_early", None)
+    monkeypatch.setattr(early, "day_on_disk", lambda: False)
+    monkeypatch.setattr(early, "usable_cores", lambda: 2)
     run = ["run", "scenarios/beauty_guides.toml"]
-    monkeypatch.setenv(launch.SWITCH, "0")
-    launch.start_early(run)
-    monkeypatch.delenv(launch.SWITCH)
-    launch.start_early(["run", "s.toml", "--engine", "agents"])
+    monkeypatch.setenv(early.SWITCH, "0")
+    early.start_early(run)
+    monkeypatch.delenv(early.SWITCH)
+    early.start_early(["run", "s.toml", "--engine", "agents"])
     with monkeypatch.context() as m:
-        m.setattr(launch, "usable_cores", lambda: 1)
-        launch.start_early(run)
+        m.setattr(early, "usable_cores", lambda: 1)
+        early.start_early(run)
     for on_disk in (True, None):
         with monkeypatch.context() as m:
-            m.setattr(launch, "day_on_disk", lambda on_disk=on_disk: on_disk)
-            launch.start_early(run)
+            m.setattr(early, "day_on_disk", lambda on_disk=on_disk: on_disk)
+            early.start_early(run)
     assert not started
-    launch.start_early(run)
-    launch.start_early(run)  # once
+    early.start_early(run)
+    early.start_early(run)  # once
     assert len(started) == 1
-    assert launch.take_early() is started[0] and launch.take_early() is None
-    launch.start_early(run)
-    launch._end_unused()  # nothing took it: stopped, its folder removed
+    assert early.take_early() is started[0] and early.take_early() is None
+    early.start_early(run)
+    early._end_unused()  # nothing took it: stopped, its folder removed
     proc, folder = started[1]
     assert proc.killed and not folder.exists()
-    launch.start_early(run)
+    early.start_early(run)
     started[2][0].running = False  # it ended by itself: not handed on
-    assert launch.take_early() is None and not started[2][1].exists()
+    assert early.take_early() is None and not started[2][1].exists()
 
 
 def test_the_fast_engine_takes_on_the_early_process(tmp_path, monkeypatch) -> None:
@@ -127,24 +127,24 @@ def test_the_fast_engine_takes_on_the_early_process(tmp_path, monkeypatch) -> No
     monkeypatch.setattr(kernels.run_days, "overloads", {})  # as in a fresh process
     monkeypatch.setattr(aside, "_may_start", lambda: True)
 
-    def early() -> tuple[_Proc, Path]:
+    def started_early() -> tuple[_Proc, Path]:
         folder = tmp_path / f"claims-{len(made)}"
         folder.mkdir()
         made.append((_Proc(), folder))
-        monkeypatch.setattr(launch, "_early", made[-1])
+        monkeypatch.setattr(early, "_early", made[-1])
         return made[-1]
 
     made: list[tuple[_Proc, Path]] = []
-    monkeypatch.setattr(launch, "spawn", lambda early=False: pytest.fail("a second start"))
-    early()
+    monkeypatch.setattr(early, "spawn", lambda early=False: pytest.fail("a second start"))
+    started_early()
     aside.prepare()  # the day is on disk here (python -m sim.fast): stopped
     assert made[0][0].killed and not made[0][1].exists() and aside._ready is None
     index = kernels.run_days._cache._cache_file._index_path
     exists = os.path.exists
     monkeypatch.setattr(aside.os.path, "exists", lambda path: path != index and exists(path))
-    early()
+    started_early()
     aside.prepare()
-    assert aside._ready is made[1] and not made[1][0].killed and launch._early is None
+    assert aside._ready is made[1] and not made[1][0].killed and early._early is None
     aside.end()
     assert made[1][0].killed and not made[1][1].exists()
 

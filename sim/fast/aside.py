@@ -74,8 +74,9 @@ def _may_start() -> bool:
 
 def prepare() -> None:
     """Start the second process early where the day is certainly still to compile (its
-    disk cache holds no day at all: a fresh install): it imports the engine, a second or
-    so, while this process draws the consumers, and waits for the day's types (`begin`)."""
+    disk cache holds no day at all: a fresh install), or take on the one the `siyu`
+    program started before its imports (`sim.fast.early`): it imports the engine while
+    this process draws the consumers, and waits for the day's types (`begin`)."""
     global _ready
     with _lock:
         if _ready is not None:
