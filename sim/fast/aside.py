@@ -50,7 +50,6 @@ _started = False
 
 
 usable_cores = early.usable_cores
-_discard = early.discard
 
 
 def _cold(argtypes: tuple) -> bool:
@@ -83,11 +82,11 @@ def prepare() -> None:
             return
         waiting = early.take_early()  # the `siyu` program started it (`sim.launch`)
         if not _may_start():
-            _discard(waiting)
+            early.discard(waiting)
             return
         index = getattr(getattr(kernels.run_days._cache, "_cache_file", None), "_index_path", None)
         if index is None or os.path.exists(index):  # no disk cache, or a day in it
-            _discard(waiting)
+            early.discard(waiting)
             return
         _ready = waiting or early.spawn()
         atexit.register(end)
@@ -103,11 +102,11 @@ def begin(day_types: Callable[[], tuple]) -> None:
     with _lock:
         ready, _ready = _ready, None
         if not _may_start():
-            _discard(ready)
+            early.discard(ready)
             return
         argtypes = day_types()
         if not _cold(argtypes):
-            _discard(ready)
+            early.discard(ready)
             return
         _started = True
         spawned = ready or early.spawn()
@@ -118,7 +117,7 @@ def begin(day_types: Callable[[], tuple]) -> None:
             proc.stdin.write(pickle.dumps(argtypes))
             proc.stdin.close()
         except OSError:  # it ended early
-            _discard(spawned)
+            early.discard(spawned)
             return
         _proc = proc
         jit.share_compiles(jit.Claims(folder, lambda: proc.poll() is None))
@@ -161,7 +160,7 @@ def end() -> None:
     with _lock:
         proc, _proc = _proc, None
         claims = jit.share_compiles(None)
-        _discard(_ready)
+        early.discard(_ready)
         _ready = None
     if proc is not None:
         if proc.poll() is None:
@@ -219,17 +218,16 @@ def main() -> None:
     the day's argument types on stdin, claiming each helper, and the day, in the folder
     named by the first argument. Started early (`--early`, `sim.launch`), it first compiles
     the network's last kernels while nothing has arrived (`sim.network.compile_ahead`)."""
+    # no cyclic garbage collection at all: between two compiles (`jit` stops it during
+    # each) the first collection would walk everything the last one left, and this
+    # process's memory goes when it ends, a few seconds later
+    gc.disable()
     if "--early" in sys.argv[2:]:
-        gc.disable()  # as below
         network.compile_ahead(_nothing_yet)
     data = sys.stdin.buffer.read()
     if not data:  # started early (`prepare`), then not needed
         return
     day_types = pickle.loads(data)
-    # no cyclic garbage collection at all: between two compiles (`jit` stops it during
-    # each) the first collection would walk everything the last one left, and this
-    # process's memory goes when it ends, a few seconds later
-    gc.disable()
     cache_file = caching.IndexDataCacheFile  # an entry's index and data are saved as one
     cache_file.save = _whole(cache_file.save)
     signal.signal(signal.SIGTERM, _on_terminate)

@@ -236,10 +236,9 @@ def held_below(W, m):
     store's day took 8-10 % less for it, against the needs' and the guides' days (four
     runs of benchmarks/profile_fast.py without it, two with); guessing the other visits'
     draws too (the state a visitor's one or two doubles leave) measured no better."""
-    r = np.uint64(m) - np.uint64(1)
-    if m <= 1 or r >= np.uint64(0xFFFFFFFF) or W.draw_flags[2] == 0:
+    excl = np.uint64(m)  # `below`'s bound, m − 1, plus one
+    if m <= 1 or excl > np.uint64(0xFFFFFFFF) or W.draw_flags[2] == 0:
         return np.int64(-1)
-    excl = r + np.uint64(1)
     prod = np.uint64(W.draw_flags[3]) * excl
     left = prod & np.uint64(0xFFFFFFFF)
     if left < excl and left < (np.uint64(0x100000000) - excl) % excl:
@@ -1410,12 +1409,13 @@ def store_traffic(W, B, G, L, book, today, rng, b):
     if hi == lo:
         return
     visits = poisson(rng, R.bounded_poisson_mean(B.store_visits_per_day[b]))
+    m = hi - lo
     for _ in range(visits):
-        i = np.int64(W.c_idx[lo + below(rng, hi - lo)])
+        i = np.int64(W.c_idx[lo + below(rng, m)])
         prefetch_adoption(W, B, i, b)  # the visitor's lines at once (most are misses)
         # the next visitor, where the Generator already holds its draw (every other visit):
         # its catchment entry now, its lines once this visitor's first misses are met
-        ahead = held_below(W, hi - lo)
+        ahead = held_below(W, m)
         if ahead >= 0:
             prefetch(W.c_idx, lo + ahead)
         become_aware(W, B, G, L, book, today, rng, i, b, np.int64(Source.STORE))
