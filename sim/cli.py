@@ -56,7 +56,7 @@ def compile_notice() -> str:
     return f"compiling the fast engine{cores} (once per install and version)…"
 
 
-def _import_aside(module: str) -> None:
+def _import_aside(module: str) -> threading.Thread:
     """Import `module` on a background thread, so that the report's imports (matplotlib,
     about half a second) load while the runs go: the fast engine's compiled day, and its
     compiling, leave the interpreter to other threads most of the time. A failure is left
@@ -66,7 +66,9 @@ def _import_aside(module: str) -> None:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
 
-    threading.Thread(target=load, name="siyu-import", daemon=True).start()
+    thread = threading.Thread(target=load, name="siyu-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_out(target: Path) -> None:
@@ -219,7 +221,7 @@ def run(
     attributed KPIs; then runs scenario and twin over paired replicates (common random
     numbers) and prints and writes the incremental KPIs with 95% intervals (summary.json
     "effects", effects.csv)."""
-    from sim.outputs import default_out_dir, events_scratch, write_outputs
+    from sim.outputs import default_out_dir, events_scratch, scratch_holder, write_outputs
     from sim.params import NO_COUNTERFACTUAL
     from sim.runner import ENGINES
     from sim.runner import run as run_scenario
@@ -257,8 +259,7 @@ def run(
     target = out or default_out_dir(sc, used_seed, changed)
     _check_out(target)
     err_console = Console(stderr=True)
-    if not no_report:
-        _import_aside("sim.report")
+    importing = None if no_report else _import_aside("sim.report")
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -293,7 +294,17 @@ def run(
             raise
         finally:
             notice.cancel()
+    # the report's figures are drawn on the second core while the twin's replicates run
+    figures = None
     try:
+        if not no_report:
+            from sim.report import start_figures
+
+            if importing is not None:  # a fork copies this thread only: the others end first
+                importing.join()
+            if notice.is_alive():
+                notice.join()
+            figures = start_figures(result, scratch_holder(target))
         effects = None
         if cf is not None:
             effects = _measure_effects(
@@ -302,12 +313,14 @@ def run(
             if effects is not None:
                 result.summary["effects"] = effects.summary()
         try:
-            path = write_outputs(result, target, report=not no_report)
+            path = write_outputs(result, target, report=not no_report, figures=figures)
         except OSError as exc:  # a full disk, a permission fault: nothing is left half-written
             fail(f"--out: {target}: cannot write: {exc.strerror or exc} (nothing written)")
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+        if figures is not None:
+            figures.discard()
     out_console().print(run_kpi_table(result.summary))
     from sim.report import budget_notices
 

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from sim.events import FILES as EVENT_FILES
 from sim.params import Scenario
 from sim.runner import RunResult
 from sim.scenario import Override
+
+if TYPE_CHECKING:
+    from sim.report import PendingFigures
 
 
 def default_out_dir(scenario: Scenario, seed: int, overrides: Sequence[Override] = ()) -> Path:
@@ -76,12 +80,17 @@ def check_writable(out: Path) -> None:
     os.rmdir(probe)
 
 
+def scratch_holder(out: Path) -> Path:
+    """The folder where scratch files for output `out` go: the nearest existing ancestor of
+    where `out` will be, on the disk `out` goes to, so that moving them in is a rename."""
+    return _existing_ancestor(Path(out).parent)
+
+
 def events_scratch(out: Path) -> Path:
-    """A fresh hidden folder beside where `out` will be (in its nearest existing
-    ancestor), for a run to stream its event files into before `write_outputs` moves them
-    into `out`: on the same disk, so the move is a rename. The caller removes it."""
-    holder = _existing_ancestor(Path(out).parent)
-    return Path(tempfile.mkdtemp(prefix=".siyu-events-", dir=holder))
+    """A fresh hidden folder beside where `out` will be (`scratch_holder`), for a run to
+    stream its event files into before `write_outputs` moves them into `out`. The caller
+    removes it."""
+    return Path(tempfile.mkdtemp(prefix=".siyu-events-", dir=scratch_holder(out)))
 
 
 def _make_parents(folder: Path) -> list[Path]:
@@ -105,13 +114,21 @@ def _remove_empty(folders: list[Path]) -> None:
             break
 
 
-def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: bool = True) -> Path:
+def write_outputs(
+    result: RunResult,
+    out: Path,
+    report: bool = True,
+    ledger: bool = True,
+    figures: PendingFigures | None = None,
+) -> Path:
     """Write metrics.parquet, summary.json, effects.csv (when `result.summary` has an
     "effects" section, from `sim.effects.Effects.summary`), report.md and figures/ into
     `out`, and move the run's event files (`result.events`, `sim.events.FILES`) in with
     them (`result.events` then names `out`), atomically:
     everything is built in a temporary sibling folder and moved into place at the end.
-    `ledger=False` leaves out metrics.parquet (curated examples stay small).
+    `ledger=False` leaves out metrics.parquet (curated examples stay small). `figures`:
+    the report's figures as `sim.report.start_figures` began drawing them for this result
+    (else they are drawn here).
 
     On any failure (a full disk, a permission fault, an interrupt) nothing is left behind:
     not the temporary folder, not the parents this call created, and a previous run's
@@ -138,7 +155,7 @@ def write_outputs(result: RunResult, out: Path, report: bool = True, ledger: boo
         if report:
             from sim.report import write_report
 
-            write_report(result, tmp)
+            write_report(result, tmp, figures)
         if result.events is not None:
             for name in EVENT_FILES:
                 shutil.move(Path(result.events) / name, tmp / name)

@@ -17,7 +17,9 @@ canvas inside a local seaborn style, so the same run always gives the same PNG b
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,7 @@ from sim.present.figures import (
     style,
     thousands_axis,
 )
+from sim.present.forked import Drawing, draw_aside
 from sim.present.format import DASH, fmt_count, fmt_money, fmt_ratio, fmt_share, is_missing
 from sim.present.tables import md_escape, md_table
 from sim.vocab import LIFECYCLE_SEGMENTS
@@ -1075,11 +1078,52 @@ def _cohort_sizes(ledger: pd.DataFrame, panels: Sequence[str]) -> dict[str, dict
 # --------------------------------------------------------------------------- entry point
 
 
-def write_report(result: RunResult, folder: Path) -> None:
-    """Write `report.md` and `figures/*.png` for a finished run into `folder`."""
-    folder = Path(folder)
-    figdir = folder / FIGURES
-    figdir.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the report: its file in figures/, title, caption, and how it is
+    drawn (`draw(path)` writes the PNG)."""
+
+    file: str
+    title: str
+    caption: str
+    draw: Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class FigurePlan:
+    """A run report's figures, with what the page around them needs: the days the ledger
+    covers, the focus brands and the cost window (`figure_plan`)."""
+
+    days: int
+    focus: list[str]
+    window: int
+    figures: list[Figure]
+
+    def draw(self, folder: Path) -> None:
+        """Write every figure into `folder`, in the report's style."""
+        folder.mkdir(parents=True, exist_ok=True)
+        with matplotlib.rc_context(style()):
+            for f in self.figures:
+                f.draw(folder / f.file)
+
+
+@dataclass
+class PendingFigures:
+    """A report's figures planned, and being drawn on the second core where that is
+    possible (`start_figures`; `drawing` is None where they are drawn when written)."""
+
+    plan: FigurePlan
+    drawing: Drawing | None
+
+    def discard(self) -> None:
+        """Stop the drawing, if any, and remove its files (the report was not written)."""
+        if self.drawing is not None:
+            self.drawing.discard()
+
+
+def figure_plan(result: RunResult) -> FigurePlan:
+    """The run report's figures for a finished run: the series they plot are computed
+    here, once; the drawing is left to `FigurePlan.draw`."""
     summary, ledger, sc = result.summary, result.ledger, result.scenario
     kpis = summary["kpis"]
     days = int(ledger["day"].max()) + 1 if len(ledger) else sc.run.days
@@ -1096,91 +1140,103 @@ def write_report(result: RunResult, folder: Path) -> None:
     cost = _series(ledger, window, True)
     cost_mkt = _series(ledger, window, False)
     stocks = _series(ledger, stock_window, True)
+    sizes = _cohort_sizes(ledger, panels)
+    figs = [
+        Figure(
+            "penetration.png",
+            "Penetration path",
+            "Share of each 30-day window's GMV placed in the brand's own channels "
+            "(solid) and credited to the private domain (dashed)"
+            + ("; the thick black line is the market" if several else "")
+            + ". A rising solid line means orders are moving off the platform.",
+            partial(fig_penetration, monthly, monthly_mkt, focus, colors, several),
+        ),
+        Figure(
+            "cac_roi.png",
+            "Acquisition cost and return",
+            f"Top: yuan paid per new customer in each {window}-day window, by "
+            "source (lower is better). Bottom: gross profit per yuan spent (above "
+            "the red dotted line means the window paid for itself). Gaps mean the "
+            "KPI is undefined in that window (no such customers or no such cost).",
+            partial(fig_cost_roi, cost, cost_mkt, panels, window),
+        ),
+        Figure(
+            "funnel_stocks.png",
+            "Funnel stocks",
+            "Every consumer's state towards each brand at the end of each week "
+            "(the bands add up to the population); a growing green base means the "
+            "brand is turning shoppers into customers and members.",
+            partial(fig_stocks, stocks, focus, sc.run.consumers),
+        ),
+        Figure(
+            "gmv_channels.png",
+            "GMV by channel",
+            f"GMV per {window}-day window, stacked by where the order was placed; "
+            "the orange slice is the private shop. A hatched bar is a shorter last "
+            "window (its height is not comparable).",
+            partial(fig_gmv_channels, cost, cost_mkt, panels, window),
+        ),
+        Figure(
+            "ltv.png",
+            "LTV by acquisition source",
+            "Average GMV in a customer's first 90 (left) and 365 (right) days, by "
+            "how the customer first heard of the brand; missing bars had no cohort "
+            "old enough"
+            + (
+                ", and n is the number of customers behind a bar (small n is noisy)"
+                if len(panels) <= 3
+                else ""
+            )
+            + ".",
+            partial(fig_ltv, kpis, panels, colors, sizes),
+        ),
+        Figure(
+            "traffic.png",
+            "Traffic cost and ads ROAS",
+            "Left: the platform's price of 1000 ad impressions (the fading traffic "
+            "dividend when it climbs). Right: first-order GMV per yuan of ads; "
+            "below the dotted line, ads do not pay back on the first order.",
+            partial(fig_traffic, cost, cost_mkt, focus, colors, several, window),
+        ),
+    ]
+    spans = festival_spans(sc.calendar, days)
+    if spans:  # the calendar: only a scenario with festivals has this figure
+        figs.append(
+            Figure(
+                "calendar.png",
+                "Festival calendar",
+                "The market day by day: the platform's CPM, GMV and private-domain "
+                "touches, with the festival days of the calendar shaded (618, Double 11 "
+                "and the scenario's own festivals).",
+                partial(fig_calendar, ledger, spans),
+            )
+        )
+    return FigurePlan(days, focus, window, figs)
 
-    figs: list[tuple[str, str, str]] = []
-    with matplotlib.rc_context(style()):
-        fig_penetration(monthly, monthly_mkt, focus, colors, several, figdir / "penetration.png")
-        figs.append(
-            (
-                "penetration.png",
-                "Penetration path",
-                "Share of each 30-day window's GMV placed in the brand's own channels "
-                "(solid) and credited to the private domain (dashed)"
-                + ("; the thick black line is the market" if several else "")
-                + ". A rising solid line means orders are moving off the platform.",
-            )
-        )
-        fig_cost_roi(cost, cost_mkt, panels, window, figdir / "cac_roi.png")
-        figs.append(
-            (
-                "cac_roi.png",
-                "Acquisition cost and return",
-                f"Top: yuan paid per new customer in each {window}-day window, by "
-                "source (lower is better). Bottom: gross profit per yuan spent (above "
-                "the red dotted line means the window paid for itself). Gaps mean the "
-                "KPI is undefined in that window (no such customers or no such cost).",
-            )
-        )
-        fig_stocks(stocks, focus, sc.run.consumers, figdir / "funnel_stocks.png")
-        figs.append(
-            (
-                "funnel_stocks.png",
-                "Funnel stocks",
-                "Every consumer's state towards each brand at the end of each week "
-                "(the bands add up to the population); a growing green base means the "
-                "brand is turning shoppers into customers and members.",
-            )
-        )
-        fig_gmv_channels(cost, cost_mkt, panels, window, figdir / "gmv_channels.png")
-        figs.append(
-            (
-                "gmv_channels.png",
-                "GMV by channel",
-                f"GMV per {window}-day window, stacked by where the order was placed; "
-                "the orange slice is the private shop. A hatched bar is a shorter last "
-                "window (its height is not comparable).",
-            )
-        )
-        fig_ltv(kpis, panels, colors, _cohort_sizes(ledger, panels), figdir / "ltv.png")
-        figs.append(
-            (
-                "ltv.png",
-                "LTV by acquisition source",
-                "Average GMV in a customer's first 90 (left) and 365 (right) days, by "
-                "how the customer first heard of the brand; missing bars had no cohort "
-                "old enough"
-                + (
-                    ", and n is the number of customers behind a bar (small n is noisy)"
-                    if len(panels) <= 3
-                    else ""
-                )
-                + ".",
-            )
-        )
-        fig_traffic(cost, cost_mkt, focus, colors, several, window, figdir / "traffic.png")
-        figs.append(
-            (
-                "traffic.png",
-                "Traffic cost and ads ROAS",
-                "Left: the platform's price of 1000 ad impressions (the fading traffic "
-                "dividend when it climbs). Right: first-order GMV per yuan of ads; "
-                "below the dotted line, ads do not pay back on the first order.",
-            )
-        )
-        spans = festival_spans(sc.calendar, days)
-        if spans:  # the calendar: only a scenario with festivals has this figure
-            fig_calendar(ledger, spans, figdir / "calendar.png")
-            figs.append(
-                (
-                    "calendar.png",
-                    "Festival calendar",
-                    "The market day by day: the platform's CPM, GMV and private-domain "
-                    "touches, with the festival days of the calendar shaded (618, Double 11 "
-                    "and the scenario's own festivals).",
-                )
-            )
 
-    text = _markdown(result, days, focus, window, figs)
+def start_figures(result: RunResult, near: Path) -> PendingFigures:
+    """Plan the run report's figures and start drawing them on the second core
+    (`sim.present.forked`, into a scratch folder made in folder `near`), so that they are
+    drawn while the caller goes on (the twin's replicates); `write_report` takes them.
+    Where they cannot be drawn aside, they are drawn when the report is written."""
+    plan = figure_plan(result)
+    return PendingFigures(plan, draw_aside(plan.draw, [f.file for f in plan.figures], near))
+
+
+def write_report(result: RunResult, folder: Path, figures: PendingFigures | None = None) -> None:
+    """Write `report.md` and `figures/*.png` for a finished run into `folder`: the figures
+    `start_figures` drew aside for this result where it was called (`figures`), else drawn
+    here; the same files either way."""
+    folder = Path(folder)
+    figdir = folder / FIGURES
+    figdir.mkdir(parents=True, exist_ok=True)
+    pending = figures if figures is not None else PendingFigures(figure_plan(result), None)
+    plan = pending.plan
+    if pending.drawing is None or not pending.drawing.take(figdir):
+        plan.draw(figdir)
+    pending.drawing = None
+    figs = [(f.file, f.title, f.caption) for f in plan.figures]
+    text = _markdown(result, plan.days, plan.focus, plan.window, figs)
     (folder / "report.md").write_text(text, encoding="utf-8")
 
 

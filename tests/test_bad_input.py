@@ -972,7 +972,7 @@ def test_write_outputs_failure_removes_what_it_created(
 
     result = run(load_scenario("beauty_guides", {"run.days": 3, "run.consumers": 50}), 1, "agents")
 
-    def broken(res: object, folder: Path) -> None:
+    def broken(res: object, folder: Path, figures: object = None) -> None:
         (folder / "report.md").write_text("half", encoding="utf-8")
         raise OSError(errno.EIO, "Input/output error")
 

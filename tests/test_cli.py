@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -303,6 +304,40 @@ def test_run_measures_effects_against_the_twin(
     code, stdout, err = cli(["run", tiny, *args, "--out", out], capsys)
     assert code == 0, err
     assert json.loads((out / "summary.json").read_text())["effects"]["twin"] == ("tiny~no_guides@a")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures are drawn aside on Linux")
+def test_run_draws_the_figures_aside_while_the_twin_runs(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`siyu run` starts drawing the report's figures in a forked child before the twin's
+    replicates (`sim.report.start_figures`); the report is the one drawn in-process, and no
+    scratch folder is left."""
+    import sim.present.forked as forked
+
+    started = []
+    real = forked.draw_aside
+
+    def spy(*args, **kwargs):
+        drawing = real(*args, **kwargs)
+        started.append(drawing)
+        return drawing
+
+    monkeypatch.setattr(forked, "draw_aside", spy)
+    monkeypatch.setattr("sim.report.draw_aside", spy)
+    monkeypatch.setattr(forked, "usable_cores", lambda: 2)  # a one-core CI box, too
+    outs = {}
+    for switch in ("1", "0"):
+        monkeypatch.setenv(forked.SWITCH, switch)
+        outs[switch] = tmp_path / "outs" / f"aside{switch}"
+        code, _, err = cli(["run", tiny, "--replicates", 2, "--out", outs[switch]], capsys)
+        assert code == 0, err
+    assert started[0] is not None and started[1] is None
+    files = {k: sorted(p.relative_to(out) for p in out.rglob("*.png")) for k, out in outs.items()}
+    assert len(files["1"]) >= 6 and files["1"] == files["0"]
+    for name in [*files["1"], Path("report.md")]:
+        assert (outs["1"] / name).read_bytes() == (outs["0"] / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "outs").iterdir()) == ["aside0", "aside1"]
 
 
 def test_run_without_twin(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

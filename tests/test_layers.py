@@ -30,9 +30,9 @@ PACKAGE = "sim"
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "foundation",
-        "The shared vocabulary, the version, the atomic file writer, and the processor hints "
-        "and integer sort of compiled code: no sim imports.",
-        ("sim.vocab", "sim.version", "sim.files", "sim.hints", "sim.sorting"),
+        "The shared vocabulary, the version, the atomic file writer, the machine's usable "
+        "cores, and the processor hints and integer sort of compiled code: no sim imports.",
+        ("sim.vocab", "sim.version", "sim.files", "sim.machine", "sim.hints", "sim.sorting"),
     ),
     (
         "model",

@@ -26,6 +26,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sim.machine import usable_cores
+
 SWITCH = "SIYU_COMPILE_ASIDE"
 """The environment variable that, set to 0, keeps compilation in one process."""
 
@@ -35,14 +37,6 @@ _FAST = Path(__file__).resolve().parent
 _lock = threading.Lock()
 _early: tuple[subprocess.Popen, Path] | None = None
 """The second process started by `start_early`, until `take_early` hands it on."""
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity mask, where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # platforms without affinity masks
-        return os.cpu_count() or 1
 
 
 def spawn(early: bool = False) -> tuple[subprocess.Popen, Path] | None:
