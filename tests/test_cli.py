@@ -326,6 +326,7 @@ def test_run_draws_the_figures_aside_while_the_twin_runs(
     monkeypatch.setattr(forked, "draw_aside", spy)
     monkeypatch.setattr("sim.report.draw_aside", spy)
     monkeypatch.setattr(forked, "usable_cores", lambda: 2)  # a one-core CI box, too
+    monkeypatch.setattr(forked, "threads", lambda: 1)  # an idle thread an earlier test left
     outs = {}
     for switch in ("1", "0"):
         monkeypatch.setenv(forked.SWITCH, switch)

@@ -31,6 +31,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process as `siyu run` is when it forks: one thread (an earlier test in this
+    worker may have left an idle one; the thread check itself is tested below)."""
+    monkeypatch.setattr(forked, "threads", lambda: 1)
+
+
 @pytest.fixture(scope="module")
 def result():
     return run(load_scenario("beauty_guides", {"run.days": 120, "run.consumers": 400}), 3)
@@ -114,12 +121,14 @@ def test_no_child_with_other_threads_or_switched_off(
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
+    monkeypatch.setattr(forked, "threads", threading.active_count)  # the real count
     try:
         assert not forked.can_fork()
         assert forked.draw_aside(draw, ["a.png"], tmp_path) is None
     finally:
         release.set()
         other.join()
+    monkeypatch.setattr(forked, "threads", lambda: 1)
     monkeypatch.setenv(forked.SWITCH, "0")
     assert forked.draw_aside(draw, ["a.png"], tmp_path) is None
     monkeypatch.delenv(forked.SWITCH)

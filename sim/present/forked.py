@@ -40,13 +40,18 @@ brands, whatever the market's size), so a child still drawing after a minute is 
 costs that minute once, never a wrong file."""
 
 
+def threads() -> int:
+    """The threads this process runs now (a fork copies only the calling one)."""
+    return threading.active_count()
+
+
 def can_fork() -> bool:
     """Whether figures may be drawn in a forked child now (see the module's docstring)."""
     return (
         sys.platform.startswith("linux")
         and os.environ.get(SWITCH, "1") != "0"
         and usable_cores() >= 2
-        and threading.active_count() == 1
+        and threads() == 1
     )
 
 
