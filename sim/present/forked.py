@@ -70,7 +70,11 @@ class Drawing:
         if self.pid is not None:
             end = time.monotonic() + timeout
             while True:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                try:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:  # reaped elsewhere: its outcome is unknown
+                    self.pid = None
+                    break
                 if pid:
                     self.pid, self.status = None, status
                     break
