@@ -90,6 +90,8 @@ if str(ROOT / "benchmarks") not in sys.path:  # imported from elsewhere (the tes
     sys.path.insert(0, str(ROOT / "benchmarks"))
 from child import RESULT, not_reached, run_child  # noqa: E402  (the benchmarks' one child runner)
 
+from sim.machine import usable_cores  # noqa: E402  (light: no NumPy, no Numba)
+
 TARGET_SPEEDUP = 50.0
 TARGET_CDPS = {"b": 25e6, "b2": 40e6}
 TARGET_NATIONAL = {"d": (45.0, 2.5e9), "e": (300.0, 12e9)}
@@ -384,14 +386,6 @@ def _child(payload: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the parent
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity on this system
-        return os.cpu_count() or 1
-
-
 def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> Result:
     """Run one measurement in a fresh subprocess (`child.run_child`), streaming its progress
     lines; a crash, an out-of-memory kill or a timeout gives a Result with `error` set."""

@@ -36,6 +36,7 @@ from numba.core import types as nb_types
 
 from sim import network
 from sim.fast import early, jit, kernels
+from sim.machine import usable_cores
 
 SWITCH = early.SWITCH
 
@@ -47,9 +48,6 @@ _ready: tuple[subprocess.Popen, Path] | None = None
 of its claims."""
 _started = False
 """Whether this process has started one (at most once)."""
-
-
-usable_cores = early.usable_cores
 
 
 def _cold(argtypes: tuple) -> bool:

@@ -40,6 +40,7 @@ from sim.fast.layout import (
     consumer_state,
 )
 from sim.ledger import Ledger
+from sim.machine import usable_cores
 from sim.network import build_network
 from sim.params import (
     MEMBER_CHANNELS,
@@ -99,7 +100,7 @@ def build_threads(n: int) -> int:
     held = os.environ.get("NUMBA_NUM_THREADS", "").strip()
     if held.isdigit() and int(held) > 0:
         return int(held)
-    return max(1, min(aside.usable_cores(), 4))
+    return max(1, min(usable_cores(), 4))
 
 
 def _run_tasks(tasks: list[tuple[str, Callable[[], None]]], threads: int) -> dict[str, float]:
