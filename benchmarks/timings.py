@@ -8,12 +8,16 @@
 
 Each experiment is timed as a user runs it: `siyu sweep NAME --out TMP` (default workers,
 report and figures included), wall-clock, in a fresh process. The record keeps, per
-experiment, the seconds (the median of `--repeat` timings), and a fingerprint of what was
-timed: the experiment file, the scenario files its base reads (its `extends` chain) and the
-package version. When any of them changes, the timing no longer describes the experiment:
+experiment, the seconds (the median of `--repeat` timings), the median compute of one task
+(a run, or a scenario-and-twin pair) in its worker (the sweep manifest's `duration_s`), and
+a fingerprint of what was timed: the experiment file, the scenario files its base reads
+(its `extends` chain) and the package version; and, for all of them, the fast engine's
+source stamp (`sim.fast.jit.source_stamp`), which changes whenever the compiled code does.
+When any of these changes, the timing no longer describes the experiment:
 tests/test_timings.py fails until this script is run again. The README's table (between the
 `timings:` markers) is written from the record: each row's last cell is the time of the
-experiment its first cell names (`facts_*`: the range over those experiments).
+experiment its first cell names (`facts_*`: the range over those experiments); so is the
+range of a task's compute in the sentence after it (between the `timings: task` markers).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ RECORD = Path(__file__).with_name("timings.json")
 README = ROOT / "README.md"
 BEGIN = "<!-- timings: begin (python benchmarks/timings.py --write rewrites this table) -->"
 END = "<!-- timings: end -->"
+TASK_BEGIN, TASK_END = "<!-- timings: task -->", "<!-- /timings: task -->"
+"""Around the README's range of one task's compute (`task_range`)."""
 
 
 def fingerprint(experiment: Path) -> str:
@@ -55,18 +61,33 @@ def fingerprint(experiment: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def time_sweep(name: str) -> float:
-    """Wall-clock seconds of `siyu sweep NAME` into a temporary folder (raises on failure)."""
+def engine_stamp() -> str:
+    """The fast engine's source stamp, shortened (`sim.fast.jit.source_stamp`)."""
+    from sim.fast.jit import source_stamp
+
+    return source_stamp()[:16]
+
+
+def time_sweep(name: str) -> tuple[float, float]:
+    """Wall-clock seconds of `siyu sweep NAME` into a temporary folder, and the median
+    seconds of one of its tasks in its worker (the manifest's `duration_s`); raises on
+    failure."""
+    import pandas as pd
+
     with tempfile.TemporaryDirectory(prefix=f"siyu-timing-{name}-") as tmp:
+        out = Path(tmp) / "out"
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "sim.cli", "sweep", name, "--out", str(Path(tmp) / "out")],
+            [sys.executable, "-m", "sim.cli", "sweep", name, "--out", str(out)],
             check=True,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        return time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        manifest = pd.read_parquet(out / "manifest.parquet")
+        done = manifest.loc[manifest["status"] == "done", "duration_s"]
+        return seconds, float(done.median())
 
 
 def stale(record: dict) -> list[str]:
@@ -80,6 +101,8 @@ def stale(record: dict) -> list[str]:
             out.append(f"{path.stem}: never timed")
         elif entry["fingerprint"] != fingerprint(path):
             out.append(f"{path.stem}: the experiment, its scenarios or the version changed")
+    if timed and record.get("measured", {}).get("engine") != engine_stamp():
+        out.append("every experiment: the fast engine changed since they were timed")
     shipped = {p.stem for p in shipped_experiments()}
     out.extend(f"{name}: recorded but no longer shipped" for name in timed if name not in shipped)
     return out
@@ -109,8 +132,22 @@ def row_time(first_cell: str, times: dict[str, float]) -> str | None:
     return f"{low}–{high} each"
 
 
+def task_range(record: dict) -> str:
+    """The range over the experiments of their median task's compute: `0.05–0.4 s`."""
+    tasks = [e["task_seconds"] for e in record.get("experiments", {}).values()]
+    if not tasks:
+        return "–"
+    low, high = (f"{t:.2g}" for t in (min(tasks), max(tasks)))
+    return f"{low} s" if low == high else f"{low}–{high} s"
+
+
 def render_readme(text: str, record: dict) -> str:
-    """README text with the table between the timings markers rewritten from the record."""
+    """README text with the table between the timings markers, and the task range between
+    its markers, rewritten from the record."""
+    start, end = text.find(TASK_BEGIN), text.find(TASK_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md: no task range between {TASK_BEGIN!r} and {TASK_END!r}")
+    text = text[: start + len(TASK_BEGIN)] + task_range(record) + text[end:]
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         raise ValueError(f"README.md: no table between {BEGIN!r} and {END!r}")
@@ -137,19 +174,32 @@ def main(argv: list[str] | None = None) -> int:
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {"experiments": {}}
     if args.write:
         names = args.experiment or [p.stem for p in shipped_experiments()]
+        if args.experiment and record.get("measured", {}).get("engine") != engine_stamp():
+            print("the fast engine changed since the others were timed: time every experiment")
+            return 2
         load = os.getloadavg()[0]
         for name in names:
             path = EXPERIMENT_DIR / f"{name}.toml"
-            runs = [time_sweep(name) for _ in range(max(1, args.repeat))]
+            timed = [time_sweep(name) for _ in range(max(1, args.repeat))]
+            runs = [wall for wall, _ in timed]
             seconds = round(statistics.median(runs), 1)
-            record["experiments"][name] = {"seconds": seconds, "fingerprint": fingerprint(path)}
-            print(f"{name:28s} {shown(seconds):>8s}  ({', '.join(f'{t:.1f}' for t in runs)})")
+            task = round(statistics.median(t for _, t in timed), 3)
+            record["experiments"][name] = {
+                "seconds": seconds,
+                "task_seconds": task,
+                "fingerprint": fingerprint(path),
+            }
+            print(
+                f"{name:28s} {shown(seconds):>8s}  ({', '.join(f'{t:.1f}' for t in runs)}); "
+                f"a task {task:.3f} s"
+            )
         record["experiments"] = dict(sorted(record["experiments"].items()))
         record["measured"] = {
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "cpu_count": os.cpu_count(),
             "load_average_before": round(load, 1),
             "repeat": max(1, args.repeat),
+            "engine": engine_stamp(),
         }
         RECORD.write_text(json.dumps(record, indent=1) + "\n")
     if args.write or args.readme:

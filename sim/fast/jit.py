@@ -81,6 +81,13 @@ _SOURCE_SET = frozenset(p.resolve() for p in _SOURCES)
 _STAMP = hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()
 
 
+def source_stamp() -> str:
+    """The hash of every source the compiled code is built from (`_SOURCES`): it changes
+    exactly when the kernels recompile. `benchmarks/timings.py` records it with the sweeps'
+    timings, which describe the engine they were measured on."""
+    return _STAMP
+
+
 class _Stamped:
     """A Numba cache locator for this package's files only, stamped with all the engine's
     sources instead of the one file's modification time."""
