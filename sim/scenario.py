@@ -15,6 +15,7 @@ gives one line rather than a RecursionError.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import itertools
 import tomllib
@@ -469,7 +470,36 @@ def load_scenario(
     `name` defaults to the stem of the file named (not inherited through `extends`).
     """
     path = resolve_path(name)
-    data, origins = load_raw(path)
+    return _scenario_of(path, *load_raw(path), overrides)
+
+
+class ScenarioLoader:
+    """A scenario file (or shipped name) and its `extends` chain, read once, from which
+    `load` makes any number of scenarios with their own overrides: what `load_scenario`
+    does, without reading and parsing the files again for each (a sweep's points). The
+    files are read when the loader is made, so every scenario it makes comes from the
+    same bytes."""
+
+    def __init__(self, name: str | Path) -> None:
+        self.path = resolve_path(name)
+        self._data, self._origins = load_raw(self.path)
+
+    def load(
+        self, overrides: Sequence[str | Override] | Mapping[str, Any] | None = None
+    ) -> Scenario:
+        """The scenario with `overrides` applied, validated (`load_scenario`)."""
+        return _scenario_of(self.path, copy.deepcopy(self._data), dict(self._origins), overrides)
+
+
+def _scenario_of(
+    path: Path,
+    data: dict[str, Any],
+    origins: Origins,
+    overrides: Sequence[str | Override] | Mapping[str, Any] | None,
+) -> Scenario:
+    """`load_scenario`'s work after reading: the file's stem as the name unless the file
+    sets one, the overrides applied, the whole validated (`data` and `origins` are the
+    caller's own, changed here)."""
     if origins.get(("name",)) != str(path):  # not set by the file itself: its stem
         data["name"] = path.stem
         origins[("name",)] = str(path)

@@ -11,6 +11,7 @@ from sim.params import Scenario
 from sim.scenario import (
     Override,
     ScenarioError,
+    ScenarioLoader,
     added_entries,
     load_scenario,
     parse_override,
@@ -277,6 +278,33 @@ def test_override_can_make_a_file_valid(tmp_path: Path) -> None:
 def test_override_does_not_mutate_between_loads(chain: Path) -> None:
     load_scenario(chain, ["run.days=3"])
     assert load_scenario(chain).run.days == 90
+
+
+def test_a_loader_reads_the_files_once_and_loads_as_load_scenario_does(
+    chain: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ScenarioLoader` (a sweep's points): each load equals `load_scenario` with the same
+    overrides, no load's overrides reach the next (a table override included), and the
+    files are read when the loader is made, not again."""
+    loader = ScenarioLoader(chain)
+    reads: list[Path] = []
+    monkeypatch.setattr(scenario_mod, "read_toml_file", lambda path, *a: reads.append(path))
+    cases: list[list[str] | dict[str, object] | None] = [
+        ["run.days=3"],
+        {"brands.a.strategy": {"guide_regime": "quota"}},
+        None,
+        ["run.days=5", "run.days=7"],
+    ]
+    loaded = [loader.load(c) for c in cases]
+    assert reads == []
+    monkeypatch.undo()
+    assert [sc.model_dump() for sc in loaded] == [
+        load_scenario(chain, c).model_dump() for c in cases
+    ]
+    assert loaded[2].run.days == 90 and loaded[2].brands["a"].strategy.guide_regime != "quota"
+    with pytest.raises(ScenarioError, match=r"run\.days"):
+        loader.load(["run.days=-1"])
+    assert loader.load().model_dump() == load_scenario(chain).model_dump()
 
 
 def test_shipped_scenarios_skip_bases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

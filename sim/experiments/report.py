@@ -40,6 +40,10 @@ def _metric_text(metric: str) -> str:
 
 
 def _duration(seconds: float) -> str:
+    """Seconds as the report shows them: two significant figures under ten seconds (a run of
+    a small market takes a few hundredths), whole seconds under 90, else minutes."""
+    if seconds < 10:
+        return f"{seconds:.2g} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.1f} min"
@@ -94,7 +98,7 @@ def write_sweep_report(
         f"Runs finished: **{done}**, failed: **{len(failed)}**"
         + (f", not yet run: **{pending}** (complete with `--resume`)" if pending else "")
         + f". Compute time {_duration(float(busy.sum()))} over runs"
-        + (f" (mean {busy.mean():.1f} s a run)" if busy.notna().any() else "")
+        + (f" (mean {_duration(float(busy.mean()))} a run)" if busy.notna().any() else "")
         + (f"; executor: {executor}" if executor else "")
         + ".",
         "",

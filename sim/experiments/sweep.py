@@ -375,7 +375,7 @@ def _locked_sweep(
     max_attempts: int,
     t0: float,
 ) -> SweepResult:
-    from sim.scenario import load_scenario
+    from sim.scenario import ScenarioLoader
 
     manifest = prepare(exp, out, resume, design, max_attempts, check_lock=False)
     store = Store(out)
@@ -422,12 +422,16 @@ def _locked_sweep(
 
     def tasks() -> Iterator[tuple[int, tuple[Any, ...]]]:
         """The runs to do, built one at a time as the executor asks for them; a point whose
-        scenario does not validate fails here without reaching a worker."""
+        scenario does not validate fails here without reaching a worker. The base's files
+        are read once (`ScenarioLoader`): reading and parsing them again for each point
+        cost ~0.7 ms, four fifths of making a task."""
+        loader: ScenarioLoader | None = None
         for i in todo:
             rid, point = manifest.at[i, "run_id"], int(manifest.at[i, "point"])
             try:
                 overrides = exp.run_overrides(design.points[point])
-                scenario = load_scenario(exp.base_path, overrides).model_dump()
+                loader = loader or ScenarioLoader(exp.base_path)
+                scenario = loader.load(overrides).model_dump()
             except Exception as exc:
                 record(i, failed_outcome(rid, describe(exc)))
                 continue
