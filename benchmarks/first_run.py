@@ -142,6 +142,7 @@ from numba.core import event
 _folder, _t0 = os.environ["SIYU_FIRST_RUN_LOG"], float(os.environ["SIYU_FIRST_RUN_T0"])
 _stack, _own, _first = [], collections.Counter(), {}
 _clock = [time.process_time()]
+_pid = os.getpid()
 
 
 class _Own(event.Listener):
@@ -164,12 +165,13 @@ class _Own(event.Listener):
 
 def _dump():
     second = "sim.fast.aside" in sys.argv[0] or sys.argv[0].endswith("aside.py")
+    forked = os.getpid() != _pid  # a child the run forked (its figures): nothing of its own
     record = {
-        "process": "second" if second else "run",
+        "process": "forked" if forked else "second" if second else "run",
         "cpu": time.process_time(),
         "end": time.time() - _t0,
-        "own": dict(_own),
-        "first": _first,
+        "own": {} if forked else dict(_own),
+        "first": {} if forked else _first,
     }
     with open(os.path.join(_folder, f"{os.getpid()}.json"), "w") as f:
         json.dump(record, f)
@@ -220,10 +222,13 @@ def measure(folder: Path, ahead: bool, k: int, log: Path | None = None) -> dict:
 
 def by_process(log: Path, top: int) -> None:
     """Print what `PROCESS_LOG` recorded: each process, the `top` functions by own compile
-    seconds, and the functions compiled in both processes."""
-    runs = [json.loads(p.read_text()) for p in sorted(log.glob("*.json"))]
-    runs.sort(key=lambda r: r["process"] != "run")
-    for r in runs:
+    seconds, and the functions compiled in both processes. A child the run forked (the
+    report's figures, `sim.present.forked`) is shown with its CPU; it compiles nothing."""
+    records = [json.loads(p.read_text()) for p in sorted(log.glob("*.json"))]
+    order = {"run": 0, "second": 1, "forked": 2}
+    records.sort(key=lambda r: order.get(r["process"], 3))
+    runs = [r for r in records if r["process"] != "forked"]
+    for r in records:
         starts = sorted(r["first"].values())
         span = f"compiles from {starts[0]:.1f} s to {starts[-1]:.1f} s" if starts else "none"
         print(

@@ -1,7 +1,7 @@
 """Plumbing of benchmarks/first_run.py's `--functions` (the benchmark itself never runs in
 the test suite): the per-process compile log its `sitecustomize` writes is valid Python, the
-report of the logs names each process, the longest compiles and the functions compiled in
-both, and a negative count is refused."""
+report of the logs names each process (a child the run forks among them), the longest
+compiles and the functions compiled in both, and a negative count is refused."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def test_the_report_of_two_processes(first_run, tmp_path: Path, capsys) -> None:
             "own": {"k.purchase": 0.8, "np.empty": 0.2},
             "first": {"k.purchase": 4.0, "np.empty": 3.5},
         },
+        "3.json": {  # the figures' child the run forked: listed, never counted as a run
+            "process": "forked",
+            "cpu": 1.1,
+            "end": 24.0,
+            "own": {},
+            "first": {},
+        },
     }
     for name, record in logs.items():
         (tmp_path / name).write_text(json.dumps(record))
@@ -52,6 +59,7 @@ def test_the_report_of_two_processes(first_run, tmp_path: Path, capsys) -> None:
     assert "k.run_days" in top and "k.step" in top and "k.purchase" not in top
     assert "1 functions, 0.6 s CPU in all" in out
     assert "0.40 + 0.20  np.empty" in out
+    assert "forked process: 1.1 s CPU, 0.0 s of it compiling 0 functions; none" in out
 
 
 def test_a_negative_count_is_refused(first_run) -> None:
