@@ -197,13 +197,15 @@ def run(
         typer.Option(help="local processes for the replicates (default: run them here, in turn)"),
     ] = None,
     threads: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="threads of this process for the replicates: the fast engine's day releases "
             "the interpreter lock, so a large market's runs share the cores with no process "
-            "to start; results are the same for any count"
+            "to start; results are the same for any count (default: every core from 15M "
+            "consumer-days a run, as memory allows, else 1)",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
     events: Annotated[
         bool,
         typer.Option(
@@ -232,9 +234,9 @@ def run(
         fail(f"--replicates: must be at least 1 (got {replicates})")
     if workers is not None and workers < 1:
         fail(f"--workers: must be at least 1 (got {workers})")
-    if threads < 1:
+    if threads is not None and threads < 1:
         fail(f"--threads: must be at least 1 (got {threads})")
-    if threads > 1 and workers is not None:
+    if threads is not None and threads > 1 and workers is not None:
         fail("--threads: the replicates run either on threads or on --workers processes, not both")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
     wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
@@ -346,18 +348,21 @@ def _measure_effects(
     base: Any,
     parameters: list[dict[str, float]] | None = None,
     carries: str | None = None,
-    threads: int = 1,
+    threads: int | None = 1,
 ) -> Any:
     """Run the scenario and its twin over paired replicates (progress on stderr): here in
-    turn, on `threads` threads of this process, or on `workers` processes; the Effects, or
-    None (with a warning) when no pair finished. Failed runs are warned about."""
+    turn, on `threads` threads of this process (None: as many as suit the market,
+    `sim.effects.replicate_threads`), or on `workers` processes; the Effects, or None (with a
+    warning) when no pair finished. Failed runs are warned about."""
     import time as _time
 
     from sim.counterfactual import twin_name
-    from sim.effects import EffectsError, measure
+    from sim.effects import EffectsError, measure, replicate_threads
     from sim.experiments.executors import ThreadExecutor
 
     name, brand = cf
+    if threads is None:
+        threads = 1 if workers is not None else replicate_threads(sc, engine)
     ex = (
         ThreadExecutor(threads)
         if threads > 1

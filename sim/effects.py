@@ -395,6 +395,43 @@ def _serial(
             yield key, " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
+REPLICATE_THREADS_FROM = 15_000_000
+"""The consumer-days of one run (consumers × days) from which `siyu run` runs its paired
+replicates on every usable core by default (`replicate_threads`). Below it a run's own
+Python work (its KPIs, its ledger's table) and the report's figures, drawn on the second core
+meanwhile (`sim.present.forked`), leave little to gain. `siyu run beauty_guides --consumers N
+--days 365`, wall seconds on one thread against two (2 cores, alternated): 30,000 consumers
+(11M consumer-days) 4.4 / 5.2 s against 5.4 / 5.1 s; 50,000 (18M) 6.7 / 6.9 / 6.5 s against
+6.1 / 5.9 / 6.2 s; 100,000 (37M) 10.3 / 10.6 s against 7.9 / 7.8 s; national_guides at
+1,000,000 consumers × 120 days 23.9 / 26.0 s against 17.2 / 16.9 s."""
+
+RUN_BYTES_PER_CONSUMER = (100, 65)
+"""A fast-engine run's peak memory per consumer, bytes: a base and a part per brand,
+(100 + 65 x brands), read off `benchmarks/bench_fast.py`'s peaks above the import baseline
+(c: 298 B at 1M consumers and 3 brands; d and e: 164 and 162 B at 15M and 50M consumers of
+one brand). `replicate_threads` runs as many replicates at once as fit in half the
+machine's memory by this estimate."""
+
+
+def replicate_threads(scenario: Scenario, engine: str = "fast") -> int:
+    """How many threads `siyu run` runs the paired replicates on when `--threads` is not
+    given: every usable core where the fast engine runs a market of REPLICATE_THREADS_FROM
+    consumer-days or more, as many as half the machine's memory holds runs of it at once
+    (RUN_BYTES_PER_CONSUMER; the attributed run's model is gone by then); else one. The
+    results are the same for any count (each run keeps its own generators); the reference
+    engine holds the interpreter lock, so threads would not help it."""
+    from sim.machine import physical_memory, usable_cores
+
+    consumers, days = scenario.run.consumers, scenario.run.days
+    if engine != "fast" or consumers * days < REPLICATE_THREADS_FROM:
+        return 1
+    base, per_brand = RUN_BYTES_PER_CONSUMER
+    run_bytes = consumers * (base + per_brand * len(scenario.brands))
+    memory = physical_memory()
+    fits = usable_cores() if memory is None else memory // 2 // max(run_bytes, 1)
+    return max(1, min(usable_cores(), fits))
+
+
 def measure(
     scenario: Scenario,
     counterfactual: str | None = None,
