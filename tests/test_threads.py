@@ -98,7 +98,7 @@ def test_run_puts_the_replicates_on_the_threads_the_market_calls_for(
     monkeypatch.setattr(executors, "ThreadExecutor", Counted)
     monkeypatch.setattr(effects, "replicate_threads", lambda sc, engine="fast": 2)
     args = ["run", path, "--replicates", 2, "--days", 20, "--no-report"]
-    cases = (([], [2]), (["--threads", 1], []), (["--threads", 3], [3]))
+    cases = (([], [2]), (["--threads", 1], []), (["--threads", 3], [3]), (["--workers", 1], []))
     for k, (extra, want) in enumerate(cases):
         used.clear()
         code, _, err = cli([*args, *extra, "--out", tmp_path / f"out{k}"], capsys)
