@@ -408,7 +408,7 @@ meanwhile (`sim.present.forked`), leave little to gain. `siyu run beauty_guides 
 RUN_BYTES_PER_CONSUMER = (100, 65)
 """A fast-engine run's peak memory per consumer, bytes: a base and a part per brand,
 (100 + 65 x brands), read off `benchmarks/bench_fast.py`'s peaks above the import baseline
-(c: 298 B at 1M consumers and 3 brands; d and e: 164 and 162 B at 15M and 50M consumers of
+(c: 298 B at 1M consumers and 3 brands; d and e: 163 and 147 B at 15M and 50M consumers of
 one brand). `replicate_threads` runs as many replicates at once as fit in half the
 machine's memory by this estimate."""
 
