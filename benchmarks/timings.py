@@ -7,7 +7,8 @@
     python benchmarks/timings.py                     # check: exit 1 if a timing is stale
 
 Each experiment is timed as a user runs it: `siyu sweep NAME --out TMP` (default workers,
-report and figures included), wall-clock, in a fresh process. The record keeps, per
+report and figures included), wall-clock, in a fresh process, after `python -m sim.fast` has
+compiled the engine (a sweep on a stale cache would time the compile). The record keeps, per
 experiment, the seconds (the median of `--repeat` timings), the median compute of one task
 (a run, or a scenario-and-twin pair) in its worker (the sweep manifest's `duration_s`), and
 a fingerprint of what was timed: the experiment file, the scenario files its base reads
@@ -175,8 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         names = args.experiment or [p.stem for p in shipped_experiments()]
         if args.experiment and record.get("measured", {}).get("engine") != engine_stamp():
-            print("the fast engine changed since the others were timed: time every experiment")
+            print(
+                "timings.py: --experiment: the fast engine changed since the others were "
+                "timed: time every experiment (without --experiment)",
+                file=sys.stderr,
+            )
             return 2
+        # the engine compiled first, so that no sweep's time includes compiling it
+        subprocess.run([sys.executable, "-m", "sim.fast"], check=True, cwd=ROOT)
         load = os.getloadavg()[0]
         for name in names:
             path = EXPERIMENT_DIR / f"{name}.toml"

@@ -201,8 +201,8 @@ def run(
         typer.Option(
             help="threads of this process for the replicates: the fast engine's day releases "
             "the interpreter lock, so a large market's runs share the cores with no process "
-            "to start; results are the same for any count (default: every core from 15M "
-            "consumer-days a run, as memory allows, else 1)",
+            "to start; results are the same for any count (default: one per core for a "
+            "large market, as memory allows, else 1: sim.effects.replicate_threads)",
             show_default=False,
         ),
     ] = None,
