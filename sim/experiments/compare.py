@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -393,7 +392,3 @@ def assumptions_section(res: CompareResult) -> list[str]:
     if len(table) > SHOWN_ASSUMPTIONS:
         lines += [f"({len(table) - SHOWN_ASSUMPTIONS} more in `assumptions.csv`.)", ""]
     return lines
-
-
-def default_workers() -> int:
-    return os.cpu_count() or 1

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.machine import usable_cores
+
 NO_WORKERS_S = 60.0
 """Seconds a Dask sweep waits with no worker on the scheduler (at the start, or after every
 worker left) before it stops with an error (`--no-workers-timeout`)."""
@@ -273,7 +275,7 @@ class ProcessExecutor:
     name = "processes"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or usable_cores()
         self._ctx = worker_context()
         self._pool: list[_Worker] = []
 
@@ -514,7 +516,8 @@ def make_executor(
     scheduler: str | None = None,
     no_workers_s: float = NO_WORKERS_S,
 ) -> ProcessExecutor | DaskExecutor:
-    """The executor for `--workers N` / `--scheduler ADDRESS` (default: all local cores).
+    """The executor for `--workers N` / `--scheduler ADDRESS` (default: a worker per core
+    this process may use, `sim.machine.usable_cores`).
 
     `--workers 1` is one worker process (runs one after another, isolated from this one)."""
     if workers is not None and workers < 1:
