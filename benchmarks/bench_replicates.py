@@ -87,13 +87,18 @@ def same_bytes(folder: Path, rounds: int) -> bool:
     return all([(out / name).read_bytes() for name in COMPARED] == first for out in outs[1:])
 
 
+def failed(outcome: Outcome) -> bool:
+    """Whether a command gave no result or exited with an error (it then wrote nothing)."""
+    return not outcome.ok or (outcome.result or {}).get("code") != 0
+
+
 def report(outcomes: dict[str, list[Outcome]], same: bool | None) -> tuple[list[str], int]:
     """The printed lines and the exit status."""
-    lines, medians, failed = [], {}, False
+    lines, medians, any_failed = [], {}, False
     for form, runs in outcomes.items():
-        bad = [o for o in runs if not o.ok or (o.result or {}).get("code") != 0]
+        bad = [o for o in runs if failed(o)]
         if bad:
-            failed = True
+            any_failed = True
             why = bad[0].error or f"exit {(bad[0].result or {}).get('code')}"
             lines.append(f"--threads {form}: failed ({why})")
             continue
@@ -110,7 +115,7 @@ def report(outcomes: dict[str, list[Outcome]], same: bool | None) -> tuple[list[
         lines.append(f"one thread / default: {medians['1'] / medians['default']:.2f}x")
     if same is not None:
         lines.append(f"same bytes ({', '.join(COMPARED)}): {'yes' if same else 'NO'}")
-    return lines, int(failed or same is False)
+    return lines, int(any_failed or same is False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="siyu-bench-replicates-") as tmp:
         folder = Path(tmp)
         outcomes = measure(args, folder)
-        ok = all(o.ok for runs in outcomes.values() for o in runs)
+        ok = not any(failed(o) for runs in outcomes.values() for o in runs)
         lines, status = report(outcomes, same_bytes(folder, args.rounds) if ok else None)
     print(f"siyu run {args.scenario}, {args.consumers:,} consumers x {args.days} days:")
     for line in lines:

@@ -427,9 +427,9 @@ def replicate_threads(scenario: Scenario, engine: str = "fast") -> int:
         return 1
     base, per_brand = RUN_BYTES_PER_CONSUMER
     run_bytes = consumers * (base + per_brand * len(scenario.brands))
-    memory = physical_memory()
-    fits = usable_cores() if memory is None else memory // 2 // max(run_bytes, 1)
-    return max(1, min(usable_cores(), fits))
+    cores, memory = usable_cores(), physical_memory()
+    fits = cores if memory is None else memory // 2 // max(run_bytes, 1)
+    return max(1, min(cores, fits))
 
 
 def measure(
