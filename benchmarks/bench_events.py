@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_fast import reset_peak, status_bytes  # noqa: E402  (the benchmarks' one reader of /proc)
+from child import reset_peak, status_bytes  # noqa: E402  (the benchmarks' one reader of /proc)
 
 
 def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> dict:

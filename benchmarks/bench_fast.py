@@ -7,6 +7,7 @@ install, and against a peer.
     python benchmarks/bench_fast.py --quick        # small sizes, ~2 min quiet: checks the set-up
     python benchmarks/bench_fast.py --quick --engine agents   # the same without the fast engine
     python benchmarks/bench_fast.py --threads 1,2  # thread counts of (b), (b2), (d), (e)
+    python benchmarks/bench_fast.py --write        # every measurement, recorded for the README
 
 Measured in one invocation, each in its own fresh subprocess (so peak memory is per
 measurement, and a crash, an out-of-memory kill or a timeout is reported, not fatal):
@@ -65,6 +66,11 @@ judged at any size. The exit status is 1 when a measurement crashed (a timeout i
 not reached, not a crash) or events changed the ledger, else 0. Figures are from one
 machine; compare ratios, not absolute numbers, across machines. The benchmark is never part
 of the test suite (tests/test_bench_fast.py only checks its plumbing at a tiny size).
+
+`--write` (at the targets' sizes, engines and thread counts; refused otherwise, exit 2)
+records the final table in benchmarks/performance.json and rewrites the README's
+performance table and first-run figures from it (`performance.py`); a measurement left out
+keeps its recorded rows. Nothing is recorded when a measurement crashed.
 """
 
 from __future__ import annotations
@@ -88,7 +94,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "benchmarks") not in sys.path:  # imported from elsewhere (the tests)
     sys.path.insert(0, str(ROOT / "benchmarks"))
-from child import RESULT, not_reached, run_child  # noqa: E402  (the benchmarks' one child runner)
+from child import (  # noqa: E402  (the benchmarks' one child runner and reader of /proc)
+    RESULT,
+    maxrss_bytes,
+    not_reached,
+    reset_peak,
+    run_child,
+    status_bytes,
+)
 
 from sim.machine import usable_cores  # noqa: E402  (light: no NumPy, no Numba)
 
@@ -262,33 +275,6 @@ def staff_counts(density: str, name: str, consumers: int) -> bool | float:
 
 
 # ---------------------------------------------------------------------------- the child
-def status_bytes(key: str) -> int:
-    """VmRSS / VmHWM of this process in bytes (0 where /proc is not available)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def _maxrss_bytes() -> int:
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss if sys.platform == "darwin" else rss * 1024
-
-
 def set_threads(threads: int) -> None:
     """The engine's thread count (Numba's), before anything runs; one clear error when the
     count is above what Numba was started with (`NUMBA_NUM_THREADS`)."""
@@ -374,7 +360,7 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
             shutil.rmtree(scratch, ignore_errors=True)
     res.peak_rss = status_bytes("VmHWM") if res.peak_reset else 0
     if not res.peak_rss:  # no /proc, or no reset: the process's lifetime peak
-        res.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
+        res.peak_rss = max(status_bytes("VmHWM"), maxrss_bytes())
     res.wall_seconds = time.perf_counter() - t_start
     return res
 
@@ -824,8 +810,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--timeout-50m", type=seconds, default=3600.0, help="seconds for each (e) subprocess (3600)"
     )
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="record the figures in benchmarks/performance.json and rewrite the README's "
+        "(target sizes, default engines and threads only)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
+
+
+def write_refused(args: argparse.Namespace) -> str:
+    """Why `--write` may not record this invocation (empty when it may): the README's
+    figures are the targets' measurements, at their sizes, engines and thread counts."""
+    if not args.write:
+        return ""
+    if args.quick or sizes_of(args) != FULL:
+        return "--write: only at the targets' sizes (no --quick, no size options)"
+    if args.engine != "fast" or args.reference != "agents":
+        return "--write: only for the fast engine against the agents reference"
+    if args.threads:
+        return "--write: only at the default thread counts (no --threads)"
+    return ""
 
 
 def thread_counts(args: argparse.Namespace) -> list[int]:
@@ -903,6 +909,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args.child)
         return 0
+    refused = write_refused(args)
+    if refused:
+        print(f"bench_fast.py: {refused}", file=sys.stderr)
+        return 2
     specs, judged = plan(args)
     threads = ",".join(map(str, thread_counts(args)))
     print(
@@ -936,8 +946,33 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if not judged:
         print("sizes differ from the targets' sizes: figures shown, size-bound targets not judged")
-    print(format_table(summary_rows(results, judged, first, peer_rows)))
-    return 1 if failed(results, first) else 0
+    rows = summary_rows(results, judged, first, peer_rows)
+    print(format_table(rows))
+    if failed(results, first):
+        if args.write:
+            print("bench_fast.py: a measurement failed: nothing recorded", file=sys.stderr)
+        return 1
+    if args.write:
+        record(rows, first)
+    return 0
+
+
+def record(rows: list[Row], first: FirstRun | None) -> None:
+    """`--write`: the final table's rows into benchmarks/performance.json, each measurement
+    that gave rows replacing its old ones (the others kept), and the README's figures
+    rewritten from the record (`performance`)."""
+    import performance
+
+    measured = {performance.group_of(row) for row in rows}
+    figures = {}
+    if first is not None and not first.error:
+        figures["first_run"] = {
+            "first": round(first.first_seconds, 2),
+            "warm": round(first.warm_seconds, 2),
+            "one-process": round(first.one_process_seconds, 2),
+        }
+    performance.write(rows, measured, figures)
+    print(f"recorded {', '.join(sorted(measured))} in benchmarks/performance.json and README.md")
 
 
 if __name__ == "__main__":

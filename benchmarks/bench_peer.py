@@ -386,7 +386,7 @@ def run_cell(
     gets the cell so far after each run (so a cell cut short keeps the runs it finished)."""
     if str(HERE) not in sys.path:  # imported from elsewhere (the tests)
         sys.path.insert(0, str(HERE))
-    from bench_fast import _maxrss_bytes, reset_peak, status_bytes
+    from child import maxrss_bytes, reset_peak, status_bytes  # no package: a Starsim venv
 
     siyu = spec.engine == "siyu"
     cell = Cell(spec.engine, spec.consumers, spec.days)
@@ -415,7 +415,7 @@ def run_cell(
         cell.shares.append(one.shares)
         cell.peak_rss = status_bytes("VmHWM") if cell.peak_reset else 0
         if not cell.peak_rss:  # no /proc, or no reset: the process's lifetime peak
-            cell.peak_rss = max(status_bytes("VmHWM"), _maxrss_bytes())
+            cell.peak_rss = max(status_bytes("VmHWM"), maxrss_bytes())
         cell.wall_seconds = time.perf_counter() - t_start
         if echo is not None:
             echo(

@@ -5,6 +5,7 @@ consumer-days a run, as memory allows).
     python benchmarks/bench_replicates.py              # national_guides, 1M consumers x 120 days
     python benchmarks/bench_replicates.py --scenario beauty_guides --consumers 100000 --days 365
     python benchmarks/bench_replicates.py --rounds 3   # more alternated rounds
+    python benchmarks/bench_replicates.py --write      # and record it for the README
 
 Each command runs in a fresh process (`child.run_child`), the two forms alternated round by
 round (1 then default, then default then 1, ...), so that a drift of the machine falls on
@@ -14,6 +15,10 @@ each form's wall seconds (every round, and the median), its peak RSS, the thread
 default chose, the ratio of the medians (one thread over the default), and whether both
 forms wrote the same bytes (`effects.csv`, `metrics.parquet`): they must, whatever the
 thread count. The exit status is 1 when a command failed or the bytes differ.
+
+`--write` (the default market, at least two rounds; refused otherwise, exit 2) records the
+figures as the (r) rows of benchmarks/performance.json and rewrites the README's sentence
+that quotes them (`performance.py`), unless a command failed or the bytes differ.
 """
 
 from __future__ import annotations
@@ -92,6 +97,18 @@ def failed(outcome: Outcome) -> bool:
     return not outcome.ok or (outcome.result or {}).get("code") != 0
 
 
+def figures(runs: list[Outcome], form: str) -> dict[str, Any]:
+    """One form's figures: the threads its command ran the replicates on, its wall seconds
+    (every round and their median) and its peak RSS in GB."""
+    walls = [o.wall for o in runs]
+    return {
+        "threads": runs[0].result["threads"] if form == "default" else 1,  # type: ignore[index]
+        "walls": walls,
+        "median": statistics.median(walls),
+        "peak_gb": max(o.peak_rss for o in runs) / 1e9,
+    }
+
+
 def report(outcomes: dict[str, list[Outcome]], same: bool | None) -> tuple[list[str], int]:
     """The printed lines and the exit status."""
     lines, medians, any_failed = [], {}, False
@@ -102,20 +119,66 @@ def report(outcomes: dict[str, list[Outcome]], same: bool | None) -> tuple[list[
             why = bad[0].error or f"exit {(bad[0].result or {}).get('code')}"
             lines.append(f"--threads {form}: failed ({why})")
             continue
-        threads: Any = runs[0].result["threads"] if form == "default" else 1  # type: ignore[index]
-        walls = [o.wall for o in runs]
-        medians[form] = statistics.median(walls)
-        peak = max(o.peak_rss for o in runs) / 1e9
+        f = figures(runs, form)
+        medians[form] = f["median"]
+        threads = f["threads"]
         lines.append(
             f"--threads {form:7s} ({threads} thread{'s' if threads != 1 else ''}): median "
-            f"{medians[form]:.1f} s ({', '.join(f'{w:.1f}' for w in walls)}), peak RSS "
-            f"{peak:.2f} GB"
+            f"{f['median']:.1f} s ({', '.join(f'{w:.1f}' for w in f['walls'])}), peak RSS "
+            f"{f['peak_gb']:.2f} GB"
         )
     if len(medians) == 2:
         lines.append(f"one thread / default: {medians['1'] / medians['default']:.2f}x")
     if same is not None:
         lines.append(f"same bytes ({', '.join(COMPARED)}): {'yes' if same else 'NO'}")
     return lines, int(any_failed or same is False)
+
+
+DEFAULTS = {"scenario": "national_guides", "consumers": 1_000_000, "days": 120}
+"""The market the README quotes (`--write` records it only)."""
+
+
+def write_refused(args: argparse.Namespace) -> str:
+    """Why `--write` may not record this invocation (empty when it may)."""
+    if not args.write:
+        return ""
+    if any(getattr(args, k) != v for k, v in DEFAULTS.items()) or args.rounds < 2:
+        return "--write: only for the default market, days and at least 2 rounds"
+    return ""
+
+
+def record(outcomes: dict[str, list[Outcome]], args: argparse.Namespace) -> None:
+    """`--write`: the two forms' figures as the (r) rows of benchmarks/performance.json and
+    the README's replicates sentence (`performance`), once every command succeeded and
+    both forms wrote the same bytes."""
+    import performance
+
+    one, default = figures(outcomes["1"], "1"), figures(outcomes["default"], "default")
+    run = f"(r) siyu run {args.scenario} --set run.consumers={args.consumers} --days {args.days}"
+
+    def cell(f: dict[str, Any]) -> str:
+        walls = " / ".join(f"{w:.1f}" for w in f["walls"])
+        return f"{f['median']:.1f} s ({walls}), peak {f['peak_gb']:.2f} GB"
+
+    rows = [
+        (f"{run} --threads 1", "1", cell(one), "(reported)", ""),
+        (f"{run} (default threads)", str(default["threads"]), cell(default), "(reported)", ""),
+        (
+            "(r) speed, default / --threads 1 (same bytes)",
+            "",
+            f"{one['median'] / default['median']:.2f}x",
+            "(reported)",
+            "",
+        ),
+    ]
+    values = {
+        "one": round(one["median"], 2),
+        "default": round(default["median"], 2),
+        "one_peak_gb": round(one["peak_gb"], 3),
+        "default_peak_gb": round(default["peak_gb"], 3),
+    }
+    performance.write(rows, {"r"}, {"replicates": values})
+    print("recorded (r) in benchmarks/performance.json and README.md")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,9 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=120)
     ap.add_argument("--rounds", type=int, default=2, help="alternated rounds (>= 1)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds a command may take")
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="record the figures for the README (default market, at least 2 rounds)",
+    )
     args = ap.parse_args(argv)
     if args.rounds < 1 or args.consumers < 1 or args.days < 1:
         ap.error("--rounds, --consumers and --days: at least 1")
+    refused = write_refused(args)
+    if refused:
+        print(f"bench_replicates.py: {refused}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="siyu-bench-replicates-") as tmp:
         folder = Path(tmp)
         outcomes = measure(args, folder)
@@ -139,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"siyu run {args.scenario}, {args.consumers:,} consumers x {args.days} days:")
     for line in lines:
         print(f"  {line}")
+    if args.write and status == 0:
+        record(outcomes, args)
     return status
 
 

@@ -3,8 +3,10 @@ stopping it on a timer and reading what it reports.
 
 A child prints progress lines, which are echoed, and at the end one `RESULT {json}` line;
 a child that measures several runs may print `PARTIAL {json}` after each, so that the runs
-finished before a timeout or a crash still count. Only the standard library is used: the
-peer's cells run this under another interpreter (benchmarks/bench_peer.py).
+finished before a timeout or a crash still count. A child reads its own memory here too
+(`status_bytes`, `reset_peak`, `maxrss_bytes`). Only the standard library is used: the
+peer's cells run this under another interpreter (benchmarks/bench_peer.py), where the
+package is not installed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,34 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.result is not None and self.returncode == 0
+
+
+def status_bytes(key: str) -> int:
+    """VmRSS / VmHWM of this process in bytes (0 where /proc is not available)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def maxrss_bytes() -> int:
+    """This process's peak RSS in bytes as getrusage gives it (where VmHWM is not reset)."""
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024
 
 
 def not_reached(seconds: float) -> str:

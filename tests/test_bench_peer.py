@@ -133,6 +133,22 @@ def test_bad_option_is_one_line_and_exit_2():
     assert out.returncode == 2 and "--sizes" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_a_starsim_cell_needs_no_siyu(bench):
+    """A Starsim cell runs under the Starsim environment's interpreter, where the package is
+    not installed: its child imports nothing of `sim` before Starsim itself (here, with the
+    package blocked and no Starsim, the child must fail on `starsim`, not on `sim`)."""
+    spec = json.dumps(dataclasses.asdict(bench.CellSpec("starsim-min", 100, days=2, repeats=1)))
+    code = (
+        "import runpy, sys; sys.modules['sim'] = None; "
+        f"sys.argv = [{str(PATH)!r}, '--cell', {spec!r}]; "
+        f"runpy.run_path({str(PATH)!r}, run_name='__main__')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode != 0
+    assert "No module named 'starsim'" in out.stderr, out.stderr[-800:]
+    assert "import of sim halted" not in out.stderr
+
+
 def _starsim_cell(bench, engine: str):
     python = bench._venv_python(bench.default_venv())
     if bench._installed_version(python) != bench.PEER_VERSION:

@@ -4,6 +4,10 @@ round end to end, whose two forms must write the same bytes."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+
 import pytest
 
 from tests.helpers import benchmark_module
@@ -46,6 +50,55 @@ def test_the_forms_are_the_command_with_and_without_threads(bench, tmp_path) -> 
     with pytest.raises(SystemExit) as exc:
         bench.main(["--rounds", "0"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "refused"),
+    [
+        (["--write"], False),
+        (["--write", "--rounds", "3"], False),
+        (["--write", "--rounds", "1"], True),
+        (["--write", "--consumers", "2000"], True),
+        (["--write", "--scenario", "beauty_guides"], True),
+    ],
+)
+def test_write_only_records_the_readme_market(bench, capsys, argv, refused) -> None:
+    if refused:
+        assert bench.main(argv) == 2  # at once: nothing measured
+        err = capsys.readouterr()
+        assert err.out == "" and err.err.startswith("bench_replicates.py: --write: only for")
+    else:
+        rounds = int(argv[-1]) if len(argv) > 1 else 2
+        args = argparse.Namespace(write=True, rounds=rounds, **bench.DEFAULTS)
+        assert bench.write_refused(args) == ""
+
+
+def test_write_records_the_forms_as_r(bench, tmp_path, monkeypatch) -> None:
+    with benchmark_module("performance") as perf:
+        monkeypatch.setitem(sys.modules, "performance", perf)  # what `record` imports
+        monkeypatch.setattr(perf, "RECORD", tmp_path / "performance.json")
+        monkeypatch.setattr(perf, "README", tmp_path / "README.md")
+        monkeypatch.setattr(perf, "engine_stamp", lambda: "stamp")
+        marks = [f"<!-- performance: {n} --><!-- /performance: {n} -->" for n in perf.INLINE]
+        perf.README.write_text("\n".join([*marks, perf.BEGIN, perf.END, ""]))
+        runs = {
+            "1": [outcome(bench, 24.0, rss=6 * 10**8), outcome(bench, 23.0)],
+            "default": [outcome(bench, 17.0, rss=10**9), outcome(bench, 16.0)],
+        }
+        args = argparse.Namespace(**bench.DEFAULTS)
+        bench.record(runs, args)
+        record = json.loads(perf.RECORD.read_text())
+        text = perf.README.read_text()
+    assert set(record["measured"]) == {"r"}
+    assert record["replicates"] == {
+        "one": 23.5, "default": 16.5, "one_peak_gb": 1.0, "default_peak_gb": 1.0
+    }  # fmt: skip
+    assert [r[2] for r in record["rows"]] == [
+        "23.5 s (24.0 / 23.0), peak 1.00 GB",
+        "16.5 s (17.0 / 16.0), peak 1.00 GB",
+        "1.42x",
+    ]
+    assert "replicates-default -->16 s<!--" in text and "replicates-one -->24 s<!--" in text
 
 
 @pytest.mark.heavy
