@@ -24,7 +24,9 @@ the split and each function's seconds are the run's own process's;
 path, which the second process inherits: `PROCESS_LOG`) and prints, per process, its CPU
 seconds and when it compiled its first and last function (on the command's clock), the N
 functions whose own compile took longest (nested compiles subtracted) with the process that
-compiled each, and the functions both processes compiled (a library function neither
+compiled each, each process's top-level compiles in time order (when each entry point's
+compile, with everything compiled inside it, began and ended: where the two processes wait
+on each other), and the functions both processes compiled (a library function neither
 claims, `sim.fast.aside`, or one compiled for other argument types in each). The second
 process's last compile is where the two met; what the run's process does after it (the
 day's own LLVM, the runs, the report) is the serial tail of a first run.
@@ -140,7 +142,7 @@ import atexit, collections, json, os, sys, time
 from numba.core import event
 
 _folder, _t0 = os.environ["SIYU_FIRST_RUN_LOG"], float(os.environ["SIYU_FIRST_RUN_T0"])
-_stack, _own, _first = [], collections.Counter(), {}
+_stack, _own, _first, _top = [], collections.Counter(), {}, []
 _clock = [time.process_time()]
 _pid = os.getpid()
 
@@ -153,6 +155,8 @@ class _Own(event.Listener):
         d = ev.data["dispatcher"]
         f = getattr(d, "py_func", d)
         name = f"{getattr(f, '__module__', '?')}.{f.__qualname__}"
+        if not _stack:  # a top-level compile: an entry point, with all it compiles inside
+            _top.append([name, time.time() - _t0, None])
         _stack.append(name)
         _first.setdefault(name, time.time() - _t0)
         _clock[0] = now
@@ -161,6 +165,8 @@ class _Own(event.Listener):
         now = time.process_time()
         _own[_stack.pop()] += now - _clock[0]
         _clock[0] = now
+        if not _stack:
+            _top[-1][2] = time.time() - _t0
 
 
 def _dump():
@@ -172,6 +178,7 @@ def _dump():
         "end": time.time() - _t0,
         "own": {} if forked else dict(_own),
         "first": {} if forked else _first,
+        "top": [] if forked else _top,
     }
     with open(os.path.join(_folder, f"{os.getpid()}.json"), "w") as f:
         json.dump(record, f)
@@ -221,8 +228,9 @@ def measure(folder: Path, ahead: bool, k: int, log: Path | None = None) -> dict:
 
 
 def by_process(log: Path, top: int) -> None:
-    """Print what `PROCESS_LOG` recorded: each process, the `top` functions by own compile
-    seconds, and the functions compiled in both processes. A child the run forked (the
+    """Print what `PROCESS_LOG` recorded: each process, its top-level compiles in time
+    order, the `top` functions by own compile seconds, and the functions compiled in both
+    processes. A child the run forked (the
     report's figures, `sim.present.forked`) is shown with its CPU; it compiles nothing."""
     records = [json.loads(p.read_text()) for p in sorted(log.glob("*.json"))]
     order = {"run": 0, "second": 1, "forked": 2}
@@ -235,6 +243,11 @@ def by_process(log: Path, top: int) -> None:
             f"  {r['process']} process: {r['cpu']:.1f} s CPU, {sum(r['own'].values()):.1f} s "
             f"of it compiling {len(r['own'])} functions; {span}; ended at {r['end']:.1f} s"
         )
+    for r in runs:
+        print(f"  {r['process']} process, its top-level compiles (s on the command's clock):")
+        for name, start, end in r.get("top", []):
+            stop = "unfinished" if end is None else f"{end:5.1f}"
+            print(f"    {start:5.1f} - {stop}  {name}")
     own = [(seconds, name, r["process"]) for r in runs for name, seconds in r["own"].items()]
     print(f"  the {top} longest own compiles (CPU s, process, function):")
     for seconds, name, process in sorted(own, reverse=True)[:top]:

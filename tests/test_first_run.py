@@ -1,7 +1,8 @@
 """Plumbing of benchmarks/first_run.py's `--functions` (the benchmark itself never runs in
 the test suite): the per-process compile log its `sitecustomize` writes is valid Python, the
-report of the logs names each process (a child the run forks among them), the longest
-compiles and the functions compiled in both, and a negative count is refused."""
+report of the logs names each process (a child the run forks among them), each process's
+top-level compiles in time order, the longest compiles and the functions compiled in both,
+and a negative count is refused."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_the_report_of_two_processes(first_run, tmp_path: Path, capsys) -> None:
             "end": 22.0,
             "own": {"k.run_days": 4.0, "np.empty": 0.4, "k.step": 0.9},
             "first": {"k.run_days": 7.0, "np.empty": 1.1, "k.step": 7.1},
+            "top": [["k.step", 1.1, 6.9], ["k.run_days", 7.0, 11.25]],
         },
         "2.json": {
             "process": "second",
@@ -39,6 +41,7 @@ def test_the_report_of_two_processes(first_run, tmp_path: Path, capsys) -> None:
             "end": 16.0,
             "own": {"k.purchase": 0.8, "np.empty": 0.2},
             "first": {"k.purchase": 4.0, "np.empty": 3.5},
+            "top": [["k.purchase", 3.5, None]],  # ended while compiling (the day was loaded)
         },
         "3.json": {  # the figures' child the run forked: listed, never counted as a run
             "process": "forked",
@@ -60,6 +63,9 @@ def test_the_report_of_two_processes(first_run, tmp_path: Path, capsys) -> None:
     assert "1 functions, 0.6 s CPU in all" in out
     assert "0.40 + 0.20  np.empty" in out
     assert "forked process: 1.1 s CPU, 0.0 s of it compiling 0 functions; none" in out
+    timeline = out.split("run process, its top-level")[1].split("second process, its top-level")[0]
+    assert "  1.1 -   6.9  k.step\n" in timeline and "  7.0 -  11.2  k.run_days" in timeline
+    assert "  3.5 - unfinished  k.purchase" in out
 
 
 def test_a_negative_count_is_refused(first_run) -> None:
