@@ -127,8 +127,9 @@ def table(record: dict) -> str:
     head = (
         f"Measured {span} on a shared {m.get('cpu_count', '?')}-core "
         f"{m.get('machine', '?')} machine (Python {m.get('python', '?')}), written by "
-        "`python benchmarks/bench_fast.py --write`; the engine's source stamp is recorded "
-        "with each measurement in `benchmarks/performance.json`."
+        "`python benchmarks/bench_fast.py --write` ((r): `python benchmarks/bench_replicates.py "
+        "--write`); the engine's source stamp is recorded with each measurement in "
+        "`benchmarks/performance.json`."
     )
     lines = [
         head,
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     record = load()
     if args.readme:
-        README.write_text(render_readme(README.read_text(encoding="utf-8"), record))
+        text = render_readme(README.read_text(encoding="utf-8"), record)
+        README.write_text(text, encoding="utf-8")
         print("wrote the performance figures in README.md")
         return 0
     problems = stale(record)
