@@ -135,7 +135,7 @@ def report(outcomes: dict[str, list[Outcome]], same: bool | None) -> tuple[list[
 
 
 DEFAULTS = {"scenario": "national_guides", "consumers": 1_000_000, "days": 120}
-"""The market the README quotes (`--write` records it only)."""
+"""The options' defaults: the market the README quotes (`--write` records it only)."""
 
 
 def write_refused(args: argparse.Namespace) -> str:
@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         return child(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default="national_guides")
-    ap.add_argument("--consumers", type=int, default=1_000_000)
-    ap.add_argument("--days", type=int, default=120)
+    ap.add_argument("--scenario", default=DEFAULTS["scenario"])
+    ap.add_argument("--consumers", type=int, default=DEFAULTS["consumers"])
+    ap.add_argument("--days", type=int, default=DEFAULTS["days"])
     ap.add_argument("--rounds", type=int, default=2, help="alternated rounds (>= 1)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds a command may take")
     ap.add_argument(

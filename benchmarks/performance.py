@@ -171,6 +171,11 @@ def write(rows: list, measured: set[str], figures: dict[str, dict]) -> None:
     `figures`, and rewrite the README from the record."""
     record = merged(load(), rows, measured, figures)
     RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    rewrite_readme(record)
+
+
+def rewrite_readme(record: dict) -> None:
+    """README.md with its performance figures rendered from `record` (`render_readme`)."""
     README.write_text(render_readme(README.read_text(encoding="utf-8"), record), encoding="utf-8")
 
 
@@ -180,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     record = load()
     if args.readme:
-        text = render_readme(README.read_text(encoding="utf-8"), record)
-        README.write_text(text, encoding="utf-8")
+        rewrite_readme(record)
         print("wrote the performance figures in README.md")
         return 0
     problems = stale(record)

@@ -56,3 +56,15 @@ def benchmark_module(name: str, *also: str) -> Iterator[ModuleType]:
     finally:
         for gone in (name, *also):
             sys.modules.pop(gone, None)
+
+
+def performance_sandbox(perf: ModuleType, folder: Path, monkeypatch) -> None:
+    """benchmarks/performance.py (`perf`, loaded by `benchmark_module`) pointed at an empty
+    record and a README of bare markers in `folder`, its engine stamp fixed, and registered
+    as the module a benchmark's `record` imports."""
+    monkeypatch.setitem(sys.modules, "performance", perf)
+    monkeypatch.setattr(perf, "RECORD", folder / "performance.json")
+    monkeypatch.setattr(perf, "README", folder / "README.md")
+    monkeypatch.setattr(perf, "engine_stamp", lambda: "stamp")
+    marks = [f"<!-- performance: {n} --><!-- /performance: {n} -->" for n in perf.INLINE]
+    perf.README.write_text("\n".join([*marks, perf.BEGIN, perf.END, ""]))

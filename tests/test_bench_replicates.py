@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import pytest
 
-from tests.helpers import benchmark_module
+from tests.helpers import benchmark_module, performance_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +74,7 @@ def test_write_only_records_the_readme_market(bench, capsys, argv, refused) -> N
 
 def test_write_records_the_forms_as_r(bench, tmp_path, monkeypatch) -> None:
     with benchmark_module("performance") as perf:
-        monkeypatch.setitem(sys.modules, "performance", perf)  # what `record` imports
-        monkeypatch.setattr(perf, "RECORD", tmp_path / "performance.json")
-        monkeypatch.setattr(perf, "README", tmp_path / "README.md")
-        monkeypatch.setattr(perf, "engine_stamp", lambda: "stamp")
-        marks = [f"<!-- performance: {n} --><!-- /performance: {n} -->" for n in perf.INLINE]
-        perf.README.write_text("\n".join([*marks, perf.BEGIN, perf.END, ""]))
+        performance_sandbox(perf, tmp_path, monkeypatch)
         runs = {
             "1": [outcome(bench, 24.0, rss=6 * 10**8), outcome(bench, 23.0)],
             "default": [outcome(bench, 17.0, rss=10**9), outcome(bench, 16.0)],

@@ -7,12 +7,11 @@ measures everything (about half an hour) and rewrites both."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import benchmark_module
+from tests.helpers import benchmark_module, performance_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -162,12 +161,7 @@ def test_write_refused_before_measuring(bench, capsys) -> None:
 def test_record_writes_the_rows_and_the_readme(bench, perf, tmp_path: Path, monkeypatch) -> None:
     """`--write`'s last step: the final table's rows and (f)'s seconds into the record, the
     README rewritten from it."""
-    monkeypatch.setitem(sys.modules, "performance", perf)  # what `record` imports
-    monkeypatch.setattr(perf, "RECORD", tmp_path / "performance.json")
-    monkeypatch.setattr(perf, "README", tmp_path / "README.md")
-    monkeypatch.setattr(perf, "engine_stamp", lambda: "stamp")
-    markers = [f"<!-- performance: {n} --><!-- /performance: {n} -->" for n in perf.INLINE]
-    perf.README.write_text("\n".join([*markers, perf.BEGIN, perf.END, ""]))
+    performance_sandbox(perf, tmp_path, monkeypatch)
     first = bench.FirstRun(first_seconds=23.456, warm_seconds=4.4, one_process_seconds=40.0)
     bench.record([r for r in ROWS if not r[0].startswith("(f)")], first)
     record = json.loads(perf.RECORD.read_text())
