@@ -34,11 +34,15 @@ measurement, and a crash, an out-of-memory kill or a timeout is reported, not fa
      30,000 guides): time and peak memory, under its own timeout (`--timeout-50m`, an hour by
      default); a run that does not finish in time is reported as "not reached in N min";
  (f) the first run of the README's main command, `siyu run scenarios/beauty_guides.toml`, on
-     a fresh install, compilation included: the package (sim/, scenarios/, data/,
-     pyproject.toml, without any `__pycache__`) is copied to a temporary folder, so the
-     engine's in-tree cache there is empty, and run from it with `PYTHONPATH` pointing at it
-     and `NUMBA_CACHE_DIR` at a fresh empty folder; wall time of the whole command, then
-     of a second (warm) run of the same command from the same copy;
+     a fresh install: the package (sim/, scenarios/, data/, pyproject.toml, backend/,
+     without any `__pycache__`) is copied to a temporary folder, so the engine's in-tree
+     cache there is empty, and run from it with `PYTHONPATH` pointing at it and
+     `NUMBA_CACHE_DIR` at a fresh empty folder. First what `pip install -e .` does after
+     building (`backend/siyu_build.py`: `python -m sim.fast`, compiling the engine into the
+     copy's caches), timed, then the command; then a second (warm) run of the same command
+     from the same copy; then the command on a fresh copy the install did not compile (a
+     wheel install, another Numba, `SIYU_COMPILE_AT_INSTALL=0`: the run compiles, on two
+     cores) and on another compiled in one process; wall time of each whole command;
  (g) the cost of `--events` output: (b)'s run again with every order, membership event,
      lapse and the customer summary written as Parquet (`sim.runner.run(events=...)`, what
      `siyu run --events` does), time and peak memory against (b) without, and whether the
@@ -141,7 +145,7 @@ FIRST_RUN_CODE = (
     "from sim.launch import command; sys.argv[0] = 'siyu'; command()"
 )
 """What the `siyu` console script runs, after checking that `sim` is the fresh copy's."""
-FRESH_COPY = ("sim", "scenarios", "data", "pyproject.toml")
+FRESH_COPY = ("sim", "scenarios", "data", "pyproject.toml", "backend")
 """What a fresh install holds of the source tree (copied without compiled files)."""
 COMPILED = ("__pycache__", "*.pyc", "*.nbi", "*.nbc")
 
@@ -212,12 +216,15 @@ class Result:
 
 @dataclass
 class FirstRun:
-    """(f): wall seconds of the README's command on a fresh copy, cold then warm."""
+    """(f): wall seconds of the README's command on fresh copies: after the install's
+    compile, warm, and with nothing compiled (on two cores, in one process)."""
 
-    first_seconds: float = float("nan")
+    first_seconds: float = float("nan")  # after the install's compile
     warm_seconds: float = float("nan")
-    one_process_seconds: float = float("nan")  # cold again, compiled in one process
-    cache_files: int = 0  # compiled entries the first run left in the caches
+    cold_seconds: float = float("nan")  # on a fresh copy no install compiled
+    one_process_seconds: float = float("nan")  # the same, compiled in one process
+    install_seconds: float = float("nan")  # the install's compile
+    cache_files: int = 0  # compiled entries the install's compile left in the caches
     timed_out: bool = False
     error: str = ""
 
@@ -430,19 +437,41 @@ def first_run_command() -> list[str]:
     return [sys.executable, "-c", FIRST_RUN_CODE, *FIRST_RUN_ARGS]
 
 
+def install_compile(copy: Path, env: dict[str, str], timeout: float) -> bool:
+    """What `pip install -e .` does after building the editable wheel: the fast engine
+    compiled into the copy's caches (`backend/siyu_build.py`'s `compile_ahead`, here in this
+    interpreter rather than pip's build environment)."""
+    backend = str(ROOT / "backend")
+    if backend not in sys.path:
+        sys.path.insert(0, backend)
+    import siyu_build
+
+    return siyu_build.compile_ahead(copy, env=env, timeout_s=timeout)
+
+
+FIRST_RUNS = (
+    ("first_seconds", True, "1"),
+    ("warm_seconds", False, "1"),
+    ("cold_seconds", False, "1"),
+    ("one_process_seconds", False, "0"),
+)
+"""(f)'s runs: the `FirstRun` field each fills, whether the install compiled the engine
+first, and `SIYU_COMPILE_ASIDE`. Every run but the warm one is on a fresh copy."""
+
+
 def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
-    """(f): the README's main command on a fresh copy of the package (empty caches: the
-    engine compiles, on two cores: `sim.fast.aside`), timed wall-clock as a user meets it,
-    then again from the same copy (warm: the compiled engine loads from the cache the first
-    run wrote), then on another fresh copy compiled in one process
-    (`SIYU_COMPILE_ASIDE=0`), for the ratio."""
+    """(f): the README's main command on a fresh copy of the package after the install's
+    compile (`install_compile`), timed wall-clock as a user meets it; then again from the
+    same copy (warm); then on a fresh copy the install did not compile (`pip install .`, a
+    different Numba, `SIYU_COMPILE_AT_INSTALL=0`: the run compiles, on two cores:
+    `sim.fast.aside`); then on another compiled in one process (`SIYU_COMPILE_ASIDE=0`)."""
     cmd = " ".join(["siyu", *FIRST_RUN_ARGS])
-    echo(f"[f] first run of `{cmd}` on a fresh copy of the package, a warm run, and a first")
-    echo("    run on another fresh copy compiled in one process")
+    echo(f"[f] first run of `{cmd}` on a fresh copy of the package after the install's")
+    echo("    compile, a warm run, and first runs on fresh copies no install compiled,")
+    echo("    on two cores and in one process")
     out = FirstRun()
-    runs = (("first_seconds", "1"), ("warm_seconds", "1"), ("one_process_seconds", "0"))
     with tempfile.TemporaryDirectory(prefix="siyu-fresh-") as tmp:
-        for attr, aside in runs:
+        for attr, installed, aside in FIRST_RUNS:
             if attr != "warm_seconds":  # a fresh copy and empty caches
                 folder = Path(tmp) / attr
                 copy = fresh_copy(folder / "siyu")
@@ -454,6 +483,14 @@ def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
                     break
             env = dict(os.environ, PYTHONPATH=str(copy), NUMBA_CACHE_DIR=str(cache))
             env["SIYU_COMPILE_ASIDE"] = aside
+            if installed:
+                t0 = time.perf_counter()
+                if not install_compile(copy, env, timeout):
+                    out.error = "the install's compile failed"
+                    break
+                out.install_seconds = time.perf_counter() - t0
+                out.cache_files = cached_entries(*folders)
+                echo(f"    the install's compile: {out.install_seconds:.1f} s")
             t0 = time.perf_counter()
             try:
                 proc = subprocess.run(
@@ -474,8 +511,6 @@ def first_run(timeout: float, echo: Callable[[str], None] = print) -> FirstRun:
                 out.error = f"exit code {proc.returncode}: {last[-200:]}"
                 break
             setattr(out, attr, seconds)
-            if attr == "first_seconds":
-                out.cache_files = cached_entries(*folders)
             echo(f"    {attr.rsplit('_', 1)[0].replace('_', ' ')} run: {seconds:.1f} s")
     if out.error:
         echo(f"[f] {'STOPPED' if out.timed_out else 'FAILED'}: {out.error}")
@@ -656,7 +691,7 @@ def summary_rows(
                 always=True,
             )
         else:
-            took = f"{first.first_seconds:.1f} s ({first.cache_files} compiled entries cached)"
+            took = f"{first.first_seconds:.1f} s"
             add(
                 f"(f) first run on a fresh install: {cmd}",
                 "",
@@ -665,12 +700,24 @@ def summary_rows(
                 first.first_seconds < TARGET_FIRST_RUN,
                 always=True,
             )
+            add(
+                "(f) the install's compile (pip install -e .: python -m sim.fast)",
+                "",
+                f"{first.install_seconds:.1f} s ({first.cache_files} compiled entries cached)",
+                "(reported)",
+            )
             add(f"(f) second (warm) run: {cmd}", "", f"{first.warm_seconds:.1f} s", "(reported)")
+            add(
+                "(f) first run the install did not compile (SIYU_COMPILE_AT_INSTALL=0)",
+                "",
+                f"{first.cold_seconds:.1f} s",
+                "(reported)",
+            )
             one = first.one_process_seconds
             add(
-                "(f) first run compiled in one process (SIYU_COMPILE_ASIDE=0)",
+                "(f) the same compiled in one process (SIYU_COMPILE_ASIDE=0)",
                 "",
-                f"{one:.1f} s; two processes {one / first.first_seconds:.2f}x as fast",
+                f"{one:.1f} s; two processes {one / first.cold_seconds:.2f}x as fast",
                 "(reported)",
             )
     for on in by_base.get("g", []):
@@ -968,7 +1015,9 @@ def record(rows: list[Row], first: FirstRun | None) -> None:
     if first is not None and not first.error:
         figures["first_run"] = {
             "first": round(first.first_seconds, 2),
+            "install": round(first.install_seconds, 2),
             "warm": round(first.warm_seconds, 2),
+            "cold": round(first.cold_seconds, 2),
             "one-process": round(first.one_process_seconds, 2),
         }
     performance.write(rows, measured, figures)

@@ -36,7 +36,9 @@ BEGIN = "<!-- performance: begin (python benchmarks/bench_fast.py --write rewrit
 END = "<!-- performance: end -->"
 INLINE = {
     "first": ("first_run", "first", "s"),
+    "install": ("first_run", "install", "s"),
     "warm": ("first_run", "warm", "s"),
+    "cold": ("first_run", "cold", "s"),
     "one-process": ("first_run", "one-process", "s"),
     "replicates-one": ("replicates", "one", "s"),
     "replicates-default": ("replicates", "default", "s"),
@@ -45,8 +47,9 @@ INLINE = {
 }
 """The README's inline figures (`<!-- performance: NAME -->17 s<!-- /performance: NAME -->`):
 marker name, then the record's section and key, and the unit. (f)'s seconds (`first_run`:
-the first run on a fresh install, compilation included; the same command again, warm; a
-first run compiled in one process) are written by `bench_fast.py --write`, the replicates'
+the first run on a fresh install; the install's compile before it; the same command again,
+warm; a first run the install did not compile, which compiles on two cores; the same
+compiled in one process) are written by `bench_fast.py --write`, the replicates'
 medians and peaks (`replicates`: `siyu run` with `--threads 1` and with its default) by
 `bench_replicates.py --write`."""
 GROUPS = ("a", "b", "c", "b2", "d", "e", "f", "g", "peer", "r")

@@ -183,7 +183,12 @@ def test_table(bench):
         "e": R("e", "fast", 50_000_000, 365, error="not reached in 60 min", timed_out=True),
     }  # fmt: skip
     first = bench.FirstRun(
-        first_seconds=19.0, warm_seconds=4.0, one_process_seconds=28.5, cache_files=12
+        first_seconds=3.5,
+        warm_seconds=3.0,
+        cold_seconds=19.0,
+        one_process_seconds=28.5,
+        install_seconds=27.0,
+        cache_files=12,
     )
     peer = [_peer_row(1_000_000, 0.5, 0.1, 1.2), _peer_row(10_000_000, 9.0, 1.0, None)]
     rows = bench.summary_rows(results, judged=True, first=first, peer=peer)
@@ -200,7 +205,15 @@ def test_table(bench):
         met[("(f) first run on a fresh install: siyu run scenarios/beauty_guides.toml", "")][1]
         == "yes"
     )
-    one = "(f) first run compiled in one process (SIYU_COMPILE_ASIDE=0)"
+    assert met[("(f) first run on a fresh install: siyu run scenarios/beauty_guides.toml", "")] == (
+        "3.5 s",
+        "yes",
+    )
+    install = "(f) the install's compile (pip install -e .: python -m sim.fast)"
+    assert met[(install, "")] == ("27.0 s (12 compiled entries cached)", "")
+    cold = "(f) first run the install did not compile (SIYU_COMPILE_AT_INSTALL=0)"
+    assert met[(cold, "")] == ("19.0 s", "")
+    one = "(f) the same compiled in one process (SIYU_COMPILE_ASIDE=0)"
     assert met[(one, "")] == ("28.5 s; two processes 1.50x as fast", "")
     assert met[("(g) run time", "1")][0].startswith("1.10x")
     assert met[("(g) peak memory", "1")][0].startswith("1.25x")

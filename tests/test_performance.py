@@ -98,6 +98,8 @@ def test_readme_rendering(perf) -> None:
             "warm <!-- performance: warm -->x<!-- /performance: warm --> and",
             "again <!-- performance: warm -->y<!-- /performance: warm -->,",
             "<!-- performance: one-process --><!-- /performance: one-process -->.",
+            "<!-- performance: install --><!-- /performance: install -->",
+            "<!-- performance: cold -->25 s<!-- /performance: cold -->",
             "<!-- performance: replicates-one -->1<!-- /performance: replicates-one -->",
             "<!-- performance: replicates-default --><!-- /performance: replicates-default -->",
             "<!-- performance: replicates-one-peak --><!-- /performance: replicates-one-peak -->",
@@ -114,6 +116,7 @@ def test_readme_rendering(perf) -> None:
     assert "warm <!-- performance: warm -->4.4 s<!-- /performance: warm --> and" in out
     assert "again <!-- performance: warm -->4.4 s<!-- /performance: warm -->," in out
     assert "<!-- performance: one-process -->41 s<!-- /performance: one-process -->." in out
+    assert "<!-- performance: cold -->–<!-- /performance: cold -->" in out  # not recorded
     assert "<!-- performance: replicates-one -->23 s<!-- /performance: replicates-one -->" in out
     assert "replicates-default -->17 s<!--" in out and "replicates-one-peak -->0.63 GB<!--" in out
     assert "replicates-default-peak -->–<!--" in out  # not in the record: a dash, not a number
@@ -162,11 +165,25 @@ def test_record_writes_the_rows_and_the_readme(bench, perf, tmp_path: Path, monk
     """`--write`'s last step: the final table's rows and (f)'s seconds into the record, the
     README rewritten from it."""
     performance_sandbox(perf, tmp_path, monkeypatch)
-    first = bench.FirstRun(first_seconds=23.456, warm_seconds=4.4, one_process_seconds=40.0)
+    first = bench.FirstRun(
+        first_seconds=3.456,
+        warm_seconds=3.1,
+        cold_seconds=23.456,
+        one_process_seconds=40.0,
+        install_seconds=27.94,
+    )
     bench.record([r for r in ROWS if not r[0].startswith("(f)")], first)
     record = json.loads(perf.RECORD.read_text())
     assert set(record["measured"]) == {"a", "b", "c", "b2", "e"}
-    assert record["first_run"] == {"first": 23.46, "warm": 4.4, "one-process": 40.0}
+    assert record["first_run"] == {
+        "first": 3.46,
+        "install": 27.94,
+        "warm": 3.1,
+        "cold": 23.46,
+        "one-process": 40.0,
+    }
     text = perf.README.read_text()
-    assert "<!-- performance: first -->23 s<!-- /performance: first -->" in text
+    assert "<!-- performance: first -->3.5 s<!-- /performance: first -->" in text
+    assert "<!-- performance: install -->28 s<!-- /performance: install -->" in text
+    assert "<!-- performance: cold -->23 s<!-- /performance: cold -->" in text
     assert "| (e) time, 50,000,000 consumers | 1 | 270.0 s | < 5 min | yes |" in text

@@ -1,0 +1,125 @@
+"""The build backend `pip install` runs (backend/siyu_build.py): setuptools' hooks, and for an
+editable install the fast engine compiled ahead, which never fails the install."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def backend(monkeypatch) -> ModuleType:
+    """backend/siyu_build.py as pip loads it (its folder on the path), with the switch
+    unset."""
+    monkeypatch.delenv("SIYU_COMPILE_AT_INSTALL", raising=False)
+    spec = importlib.util.spec_from_file_location("siyu_build", ROOT / "backend" / "siyu_build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pyproject() -> dict:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def test_pip_builds_with_it() -> None:
+    system = pyproject()["build-system"]
+    assert system["build-backend"] == "siyu_build"
+    assert system["backend-path"] == ["backend"]
+
+
+def test_the_build_environment_gets_the_run_time_dependencies(backend, monkeypatch) -> None:
+    from setuptools import build_meta
+
+    monkeypatch.chdir(ROOT)
+    own = build_meta.get_requires_for_build_editable()
+    deps = pyproject()["project"]["dependencies"]
+    assert backend.dependencies(ROOT) == deps and "numba>=0.60" in deps
+    assert backend.get_requires_for_build_editable() == [*own, *deps]
+    monkeypatch.setenv("SIYU_COMPILE_AT_INSTALL", "0")
+    assert backend.get_requires_for_build_editable() == own
+
+
+def test_every_other_hook_is_setuptools(backend) -> None:
+    from setuptools import build_meta
+
+    for hook in ("build_wheel", "build_sdist", "prepare_metadata_for_build_editable"):
+        assert getattr(backend, hook) is getattr(build_meta, hook)
+
+
+def test_an_editable_build_compiles_after_the_wheel(backend, monkeypatch, tmp_path) -> None:
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        backend._setuptools,
+        "build_editable",
+        lambda directory, settings=None, metadata=None: (
+            calls.append(("wheel", directory)) or "siyu-0.1.0-0.editable-py3-none-any.whl"
+        ),
+    )
+    monkeypatch.setattr(backend, "compile_ahead", lambda root: calls.append(("compile", root)))
+    monkeypatch.chdir(tmp_path)
+    name = backend.build_editable(str(tmp_path / "dist"))
+    assert name == "siyu-0.1.0-0.editable-py3-none-any.whl"
+    assert calls == [("wheel", str(tmp_path / "dist")), ("compile", tmp_path)]
+    calls.clear()
+    monkeypatch.setenv("SIYU_COMPILE_AT_INSTALL", "0")
+    backend.build_editable(str(tmp_path / "dist"))
+    assert calls == [("wheel", str(tmp_path / "dist"))]
+
+
+def test_a_compile_that_fails_is_one_line_and_no_error(backend, tmp_path, capsys) -> None:
+    code = "import sys; print('traceback', file=sys.stderr); print('boom', file=sys.stderr)"
+    fails = ("-c", code + "; sys.exit(3)")
+    assert backend.compile_ahead(tmp_path, command=fails) is False
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "siyu: the fast engine was not compiled at install (exit 3: boom); the first run "
+        "compiles it"
+    ]
+    slow = ("-c", "import time; time.sleep(30)")
+    assert backend.compile_ahead(tmp_path, timeout_s=0.5, command=slow) is False
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "timed out after 0.5 seconds" in err[0]
+
+
+def test_a_compile_runs_in_the_tree_with_the_environment_given(backend, tmp_path, capsys) -> None:
+    where = ("-c", "import os; open('here', 'w').write(os.environ['PROBE'])")
+    env = dict(os.environ, PROBE="given")
+    assert backend.compile_ahead(tmp_path, env=env, command=where) is True
+    assert (tmp_path / "here").read_text() == "given"
+    assert capsys.readouterr().err.startswith("siyu: fast engine compiled at install in ")
+
+
+@pytest.mark.heavy
+def test_pip_compiles_an_editable_install(tmp_path) -> None:
+    """pip itself runs the hook: an editable install of a copy of the package (this
+    environment's packages, no isolation: no registry needed; into a folder of its own,
+    leaving this environment's install alone) leaves the day compiled in the copy's cache."""
+    copy = tmp_path / "siyu"
+    for name in ("sim", "scenarios", "data", "backend", "pyproject.toml", "README.md"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (copy / name).write_bytes(source.read_bytes())
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
+         "--ignore-installed", "-v", "--disable-pip-version-check",
+         "--prefix", str(tmp_path / "prefix"), "-e", str(copy)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "siyu: fast engine compiled at install in" in done.stdout + done.stderr
+    assert list((copy / "sim" / "fast" / "__pycache__").glob("kernels.run_days-*.nbi"))
