@@ -6,7 +6,8 @@ Why here: a first run otherwise spends some 25 s compiling the fast engine befor
 happens (`benchmarks/first_run.py`), and an install is where a newcomer expects to wait.
 pip gives the backend no hook after it has installed the dependencies, so the compile runs
 in the build's own environment, which `get_requires_for_build_editable` fills with the
-project's dependencies (read from `pyproject.toml`, so they are listed once). The code is
+project's dependencies the compile imports (`COMPILE_NEEDS`, their versions read from
+`pyproject.toml`, where they are listed once). The code is
 compiled into the source tree's caches (`sim/fast/__pycache__`, `sim/__pycache__`), the
 place an editable install's runs look; Numba keys them by its version, the machine and the
 engine's sources, so where the installed environment resolved another Numba the first run
@@ -15,12 +16,14 @@ simply compiles, as without this step.
 The compile never fails an install: where it cannot run, the backend prints one line and the
 first run compiles. `SIYU_COMPILE_AT_INSTALL=0` skips it (and the dependencies it needs in
 the build environment). A wheel (`pip install .`) is built by setuptools alone: its copy of
-the sources would not find a cache made here, and the first run compiles.
+the sources would not find a cache made here, and the first run compiles. A source
+distribution holds this file (MANIFEST.in), so pip can build from one.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +37,11 @@ SWITCH = "SIYU_COMPILE_AT_INSTALL"
 """Set to 0 to install without compiling ahead."""
 COMPILE = ("-m", "sim.fast")
 """What compiles the fast engine ahead (`python -m sim.fast`, as CI does before its tests)."""
+COMPILE_NEEDS = ("numba", "numpy", "pandas", "pyarrow", "pydantic", "scipy")
+"""The run-time dependencies the compile imports (the rest, plotting, Mesa, the command
+line, the experiments' libraries, are not installed into the build environment, which keeps
+the install's extra time down); tests/test_build_backend.py checks that
+`python -m sim.fast` imports no other."""
 TIMEOUT_S = 1800
 """The longest the compile may take before the install goes on without it."""
 
@@ -44,9 +52,11 @@ def wanted() -> bool:
 
 
 def dependencies(root: Path) -> list[str]:
-    """The project's run-time dependencies, as `pyproject.toml` lists them."""
+    """The project's run-time dependencies the compile imports (`COMPILE_NEEDS`), as
+    `pyproject.toml` lists them (with their versions)."""
     with (root / "pyproject.toml").open("rb") as f:
-        return list(tomllib.load(f)["project"]["dependencies"])
+        listed = tomllib.load(f)["project"]["dependencies"]
+    return [r for r in listed if re.match(r"[A-Za-z0-9._-]+", r)[0].lower() in COMPILE_NEEDS]
 
 
 def get_requires_for_build_editable(config_settings=None) -> list[str]:

@@ -1,5 +1,8 @@
-"""Benchmark of a fresh install's first run: the README's first command (`siyu run
-scenarios/beauty_guides.toml`), compilation of the fast engine included.
+"""Benchmark of a first run that compiles: the README's first command (`siyu run
+scenarios/beauty_guides.toml`) on a fresh copy of the package that no install compiled (a
+wheel install, `SIYU_COMPILE_AT_INSTALL=0`, an edited engine), compilation of the fast engine
+included. (An editable install compiles ahead: `backend/siyu_build.py`; `bench_fast.py`'s
+measurement f times both.)
 
     python benchmarks/first_run.py              # the README's command, fresh cache
     python benchmarks/first_run.py --ahead      # `python -m sim.fast` (compile ahead) instead

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +45,30 @@ def test_the_build_environment_gets_the_run_time_dependencies(backend, monkeypat
 
     monkeypatch.chdir(ROOT)
     own = build_meta.get_requires_for_build_editable()
-    deps = pyproject()["project"]["dependencies"]
-    assert backend.dependencies(ROOT) == deps and "numba>=0.60" in deps
+    listed = pyproject()["project"]["dependencies"]
+    deps = backend.dependencies(ROOT)
+    assert len(deps) == len(backend.COMPILE_NEEDS) and set(deps) <= set(listed)
+    assert "numba>=0.60" in deps and not any(r.startswith(("mesa", "matplotlib")) for r in deps)
     assert backend.get_requires_for_build_editable() == [*own, *deps]
     monkeypatch.setenv("SIYU_COMPILE_AT_INSTALL", "0")
     assert backend.get_requires_for_build_editable() == own
+
+
+def test_the_compile_imports_no_other_dependency(backend) -> None:
+    """What `python -m sim.fast` imports of the run-time dependencies is in the build
+    environment (`COMPILE_NEEDS`): otherwise the install's compile fails on an import."""
+    listed = {
+        re.match(r"[A-Za-z0-9._-]+", r)[0].lower() for r in pyproject()["project"]["dependencies"]
+    }
+    code = (
+        "import sys, runpy; runpy.run_module('sim.fast', run_name='__main__'); "
+        "print(' '.join(sorted({m.split('.')[0].lower() for m in sys.modules})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    imported = set(done.stdout.split()) & listed
+    assert imported and imported <= set(backend.COMPILE_NEEDS)
 
 
 def test_every_other_hook_is_setuptools(backend) -> None:
@@ -99,6 +119,24 @@ def test_a_compile_runs_in_the_tree_with_the_environment_given(backend, tmp_path
     assert backend.compile_ahead(tmp_path, env=env, command=where) is True
     assert (tmp_path / "here").read_text() == "given"
     assert capsys.readouterr().err.startswith("siyu: fast engine compiled at install in ")
+
+
+def test_a_source_distribution_holds_the_backend(backend, tmp_path, monkeypatch) -> None:
+    """pip builds a source distribution with the backend it names: the sdist must hold it
+    (MANIFEST.in)."""
+    import tarfile
+
+    for name in ("sim", "backend", "pyproject.toml", "README.md", "MANIFEST.in"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    name = backend.build_sdist(str(tmp_path / "dist"))
+    with tarfile.open(tmp_path / "dist" / name) as sdist:
+        names = sdist.getnames()
+    assert "siyu-0.1.0/backend/siyu_build.py" in names
 
 
 @pytest.mark.heavy
