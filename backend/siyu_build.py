@@ -56,7 +56,12 @@ def dependencies(root: Path) -> list[str]:
     `pyproject.toml` lists them (with their versions)."""
     with (root / "pyproject.toml").open("rb") as f:
         listed = tomllib.load(f)["project"]["dependencies"]
-    return [r for r in listed if re.match(r"[A-Za-z0-9._-]+", r)[0].lower() in COMPILE_NEEDS]
+    return [r for r in listed if name_of(r) in COMPILE_NEEDS]
+
+
+def name_of(requirement: str) -> str:
+    """A requirement's distribution name, lower case ("numba>=0.60" -> "numba")."""
+    return re.match(r"[A-Za-z0-9._-]+", requirement)[0].lower()
 
 
 def get_requires_for_build_editable(config_settings=None) -> list[str]:

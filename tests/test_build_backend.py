@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,19 @@ def pyproject() -> dict:
         return tomllib.load(f)
 
 
+def copied(dest: Path, *names: str) -> Path:
+    """The repository's files and folders `names` copied into `dest`, without bytecode or
+    compiled caches."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 def test_pip_builds_with_it() -> None:
     system = pyproject()["build-system"]
     assert system["build-backend"] == "siyu_build"
@@ -57,9 +69,7 @@ def test_the_build_environment_gets_the_run_time_dependencies(backend, monkeypat
 def test_the_compile_imports_no_other_dependency(backend) -> None:
     """What `python -m sim.fast` imports of the run-time dependencies is in the build
     environment (`COMPILE_NEEDS`): otherwise the install's compile fails on an import."""
-    listed = {
-        re.match(r"[A-Za-z0-9._-]+", r)[0].lower() for r in pyproject()["project"]["dependencies"]
-    }
+    listed = {backend.name_of(r) for r in pyproject()["project"]["dependencies"]}
     code = (
         "import sys, runpy; runpy.run_module('sim.fast', run_name='__main__'); "
         "print(' '.join(sorted({m.split('.')[0].lower() for m in sys.modules})))"
@@ -126,12 +136,7 @@ def test_a_source_distribution_holds_the_backend(backend, tmp_path, monkeypatch)
     (MANIFEST.in)."""
     import tarfile
 
-    for name in ("sim", "backend", "pyproject.toml", "README.md", "MANIFEST.in"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, tmp_path / name)
+    copied(tmp_path, "sim", "backend", "pyproject.toml", "README.md", "MANIFEST.in")
     monkeypatch.chdir(tmp_path)
     name = backend.build_sdist(str(tmp_path / "dist"))
     with tarfile.open(tmp_path / "dist" / name) as sdist:
@@ -144,13 +149,8 @@ def test_pip_compiles_an_editable_install(tmp_path) -> None:
     """pip itself runs the hook: an editable install of a copy of the package (this
     environment's packages, no isolation: no registry needed; into a folder of its own,
     leaving this environment's install alone) leaves the day compiled in the copy's cache."""
-    copy = tmp_path / "siyu"
-    for name in ("sim", "scenarios", "data", "backend", "pyproject.toml", "README.md"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (copy / name).write_bytes(source.read_bytes())
+    copy = copied(tmp_path / "siyu", "sim", "scenarios", "data", "backend", "pyproject.toml",
+                  "README.md")  # fmt: skip
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
