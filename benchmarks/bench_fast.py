@@ -7,6 +7,7 @@ install, and against a peer.
     python benchmarks/bench_fast.py --quick        # small sizes, ~2 min quiet: checks the set-up
     python benchmarks/bench_fast.py --quick --engine agents   # the same without the fast engine
     python benchmarks/bench_fast.py --threads 1,2  # thread counts of (b), (b2), (d), (e)
+    python benchmarks/bench_fast.py --regions 1    # no runs of the market in regions
     python benchmarks/bench_fast.py --write        # every measurement, recorded for the README
 
 Measured in one invocation, each in its own fresh subprocess (so peak memory is per
@@ -52,7 +53,12 @@ measurement, and a crash, an out-of-memory kill or a timeout is reported, not fa
 this process may use), the engine's threads set in the subprocess with
 `numba.set_num_threads`; the final table has a threads column and prints, per measurement,
 the speed at N threads over the speed at 1 and whether the ledger is the same. (a) and (g)
-run at one thread.
+run at one thread. Then each runs once more with its market in `--regions` regions (default:
+every usable core), a thread each (`sim.regions`, `siyu run --regions`): the same market per
+consumer, as R markets of N/R with no tie, visit or guide crossing a region, so its ledger is
+another draw of the market, not the same bytes; its rows say "in R regions", are judged
+against the same targets, and a row gives its speed over the whole market's at one thread
+with its GMV and members against the whole market's.
 
 The peer (unless `--skip-peer`): `benchmarks/bench_peer.py`'s `peer_table`, the Bass
 diffusion workload in Siyu and in Starsim side by side, at 1,000,000 and 10,000,000
@@ -169,6 +175,7 @@ class Spec:
     progress: bool = True
     threads: int = 1
     events: bool = False
+    regions: int = 1  # the market run as this many regions, one thread each (sim.regions)
 
 
 @dataclass
@@ -189,6 +196,7 @@ class Result:
     members: float = 0.0
     threads: int = 1
     events: bool = False
+    regions: int = 1
     event_rows: int = 0
     event_bytes: int = 0
     ledger_sha256: str = ""  # the last run's ledger, compared across threads and events
@@ -324,7 +332,7 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
     sc = load_scenario(spec.scenario, spec.overrides)
     days, consumers = sc.run.days, sc.run.consumers
     res = Result(spec.label, spec.engine, consumers, days, threads=spec.threads)
-    res.events = spec.events
+    res.events, res.regions = spec.events, spec.regions
     scratch = Path(tempfile.mkdtemp(prefix="bench-events-")) if spec.events else None
     try:
         if spec.warmup:
@@ -353,7 +361,9 @@ def run_measurement(spec: Spec, echo: Callable[[str], None] | None = None) -> Re
 
             folder = None if scratch is None else scratch / f"run-{k}"
             seed = spec.seed + k % spec.repeats
-            result = run(sc, seed, engine=spec.engine, progress=progress, events=folder)
+            result = run(
+                sc, seed, engine=spec.engine, progress=progress, events=folder, regions=spec.regions
+            )
             res.seconds.append(time.perf_counter() - t0)
             market = result.summary["kpis"]["market"]
             res.gmv, res.members = float(market["gmv"]), float(market["members"])
@@ -384,10 +394,14 @@ def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> 
     lines; a crash, an out-of-memory kill or a timeout gives a Result with `error` set."""
     sc_days = spec.overrides.get("run.days", 0)
     sc_consumers = spec.overrides.get("run.consumers", 0)
-    extra = (" · events on" if spec.events else "") + (
-        f" · {spec.threads} thread{'s' if spec.threads > 1 else ''}"
-        if spec.engine == "fast"
-        else ""
+    extra = (
+        (" · events on" if spec.events else "")
+        + (
+            f" · {spec.threads} thread{'s' if spec.threads > 1 else ''}"
+            if spec.engine == "fast"
+            else ""
+        )
+        + (f" · {spec.regions} regions" if spec.regions > 1 else "")
     )
     echo(
         f"[{spec.label}] {spec.engine} · {spec.scenario} · {sc_consumers:,} consumers × "
@@ -407,7 +421,7 @@ def measure(spec: Spec, timeout: float, echo: Callable[[str], None] = print) -> 
             res.peak_rss = out.peak_rss
         return res
     res = Result(spec.label, spec.engine, sc_consumers, sc_days, wall_seconds=out.wall)
-    res.threads, res.events = spec.threads, spec.events
+    res.threads, res.events, res.regions = spec.threads, spec.events, spec.regions
     res.peak_rss = out.peak_rss
     res.timed_out, res.error = out.timed_out, out.error
     echo(f"[{spec.label}] {'STOPPED' if res.timed_out else 'FAILED'}: {res.error}")
@@ -575,13 +589,20 @@ def _failed(res: Result | FirstRun) -> str:
     return res.error if res.timed_out else f"failed: {res.error}"
 
 
-def label(base: str, threads: int) -> str:
-    """A measurement's key: its letter, with the thread count unless it is one (b, b@2)."""
-    return base if threads == 1 else f"{base}@{threads}"
+def label(base: str, threads: int, regions: int = 1) -> str:
+    """A measurement's key: its letter, with the thread count unless it is one and the
+    regions' count unless the market runs whole (b, b@2, b@2r2)."""
+    key = base if threads == 1 else f"{base}@{threads}"
+    return key if regions == 1 else f"{base}@{threads}r{regions}"
 
 
 def _base(key: str) -> str:
     return key.split("@")[0]
+
+
+def _in_regions(res: Result) -> str:
+    """The suffix of a measurement's rows when its market ran in regions."""
+    return f", in {res.regions} regions" if res.regions > 1 else ""
 
 
 def _seconds(x: float | None) -> str:
@@ -637,7 +658,7 @@ def summary_rows(
         if one is None or one.error:
             return
         for res in by_base.get(key, []):
-            if res.threads == 1 or res.error:
+            if res.threads == 1 or res.error or res.regions > 1:
                 continue
             ratio = res.consumer_days_per_s / one.consumer_days_per_s
             same = "same" if res.ledger_sha256 == one.ledger_sha256 else "differs"
@@ -647,11 +668,22 @@ def summary_rows(
                 f"{ratio:.2f}x (ledger {same})",
                 "(reported)",
             )
+        for res in by_base.get(key, []):
+            if res.regions == 1 or res.error:
+                continue
+            ratio = res.consumer_days_per_s / one.consumer_days_per_s
+            add(
+                f"({key}) speed in {res.regions} regions / the market whole on 1 thread",
+                str(res.threads),
+                f"{ratio:.2f}x (GMV {res.gmv / one.gmv - 1:+.2%}, members "
+                f"{res.members / one.members - 1:+.2%}: another draw of the market)",
+                "(reported)",
+            )
 
     for key, what in (("b", "3 brands"), ("b2", "3 brands, national staff density")):
         rate = f">= {TARGET_CDPS[key] / 1e6:.0f}M"
         for res in by_base.get(key, []):
-            sfx = f"{res.consumers:,} consumers x {res.days} d, {what}"
+            sfx = f"{res.consumers:,} consumers x {res.days} d, {what}{_in_regions(res)}"
             t = str(res.threads)
             if res.error:
                 add(f"({key}) consumer-days/s, {sfx}", t, _failed(res), rate, False)
@@ -659,7 +691,7 @@ def summary_rows(
             cdps = res.consumer_days_per_s
             add(f"({key}) {res.engine} consumer-days/s, {sfx}", t, _fmt_rate(cdps), rate,
                 cdps >= TARGET_CDPS[key])  # fmt: skip
-            if key == "b":
+            if key == "b" and res.regions == 1:
                 per = f"{res.bytes_per_consumer:,.0f} B (peak {_gb(res.peak_rss)})"
                 add(f"(c) peak memory per consumer, {sfx}", t, per, "(reported)")
         thread_ratios(key)
@@ -668,7 +700,7 @@ def summary_rows(
         limit = f"< {seconds / 60:.0f} min" if seconds >= 120 else f"< {seconds:.0f} s"
         memory = f"< {peak / 1e9:g} GB"
         for res in by_base.get(key, []):
-            sfx = f"{res.consumers:,} consumers x {res.days} d, {staff}"
+            sfx = f"{res.consumers:,} consumers x {res.days} d, {staff}{_in_regions(res)}"
             t = str(res.threads)
             if res.error:
                 add(f"({key}) time and memory, {sfx}", t, _failed(res), f"{limit}, {memory}", False)
@@ -780,7 +812,8 @@ def _detail(res: Result) -> str:
         f" · events {res.event_rows:,} rows, {res.event_bytes / 1e6:.1f} MB" if res.events else ""
     )
     return (
-        f"  {name}: {res.consumers:,} × {res.days} d · {res.threads} thread(s) · runs [{runs}] s · "
+        f"  {name}: {res.consumers:,} × {res.days} d · {res.threads} thread(s)"
+        f"{f' · {res.regions} regions' if res.regions > 1 else ''} · runs [{runs}] s · "
         f"median {res.median:.2f} s · {_fmt_rate(res.consumer_days_per_s)} consumer-days/s · "
         f"warm-up {res.warmup_seconds:.1f} s · subprocess {res.wall_seconds:.1f} s · "
         f"peak {_gb(res.peak_rss)} (baseline {_gb(res.baseline_rss)}"
@@ -844,6 +877,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=_threads,
         help=f"thread counts of (b), (b2), (d), (e), comma-separated (default 1,{usable_cores()})",
     )
+    ap.add_argument(
+        "--regions",
+        type=count,
+        help="(b), (b2), (d) and (e) again with the market in this many regions, a thread each "
+        f"(sim.regions; default {usable_cores()}, every usable core; 1: none)",
+    )
     ap.add_argument("--repeats", type=count, help="runs per engine in (a), and the peer's (3)")
     ap.add_argument("--ab-consumers", type=count, help="(a) consumers (10,000)")
     ap.add_argument("--ab-days", type=count, help="(a) days (365)")
@@ -876,9 +915,16 @@ def write_refused(args: argparse.Namespace) -> str:
         return "--write: only at the targets' sizes (no --quick, no size options)"
     if args.engine != "fast" or args.reference != "agents":
         return "--write: only for the fast engine against the agents reference"
-    if args.threads:
-        return "--write: only at the default thread counts (no --threads)"
+    if args.threads or args.regions is not None:
+        return "--write: only at the default thread and region counts (no --threads, --regions)"
     return ""
+
+
+def regions_of(args: argparse.Namespace) -> int:
+    """`--regions`, or every usable core for the fast engine (1: no regional runs)."""
+    if args.regions is not None:
+        return args.regions
+    return usable_cores() if args.engine == "fast" else 1
 
 
 def thread_counts(args: argparse.Namespace) -> list[int]:
@@ -920,12 +966,19 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[str, Spec]], bool]:
         ("a-cand", Spec("a-cand", name, args.engine, ab, repeats=repeats, rounds=A_ROUNDS)),
     ]
 
+    regions = regions_of(args)
+
     def each(base: str, name: str, over: dict[str, Any]) -> None:
         for t in threads:
             specs.append((label(base, t), Spec(label(base, t), name, args.engine, over, threads=t)))
             if base == "b" and t == threads[0] and not args.skip_events:
                 g = Spec(label("g", t), name, args.engine, over, threads=t, events=True)
                 specs.append((g.label, g))
+        if regions > 1:  # the same market in regions, a thread each (sim.regions)
+            key = label(base, regions, regions)
+            specs.append(
+                (key, Spec(key, name, args.engine, over, threads=regions, regions=regions))
+            )
 
     name, consumers, days = sizes["big"]
     each("b", name, scaled_overrides(name, consumers, days, True))

@@ -92,6 +92,30 @@ def _check_out(target: Path) -> None:
         fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
+def _check_regions(sc: Any, regions: int, engine: str, events: bool) -> None:
+    """Refuse a --regions the market cannot be split into, or one asked with --events (one
+    line, exit 2), before any run; say on stderr what a region holds, and where a region's
+    staff is thin (`sim.scaling.thin_staff`)."""
+    from sim.regions import region_scenarios
+    from sim.scaling import thin_staff
+    from sim.scenario import ScenarioError
+
+    if events:
+        fail("--regions: --events records a market run whole; leave out one of them")
+    try:
+        parts = region_scenarios(sc, regions)
+    except ScenarioError as exc:
+        fail(str(exc))
+    sizes = sorted({p.run.consumers for p in parts})
+    print(
+        f"regions: {regions} of {' or '.join(f'{n:,}' for n in sizes)} consumers, one thread "
+        "each" + ("" if engine == "fast" else " (the agents engine runs them in turn)"),
+        file=sys.stderr,
+    )
+    for note in thin_staff(parts[-1]):
+        print(f"regions: {note}", file=sys.stderr)
+
+
 CounterfactualOption = Annotated[
     str | None,
     typer.Option(
@@ -214,6 +238,16 @@ def run(
             "summary (orders, memberships, lapses, customers .parquet)",
         ),
     ] = False,
+    regions: Annotated[
+        int,
+        typer.Option(
+            help="run the market as R regions of equal size, one thread each, their ledgers "
+            "added: each region the same market per consumer (stores, staff, visits and "
+            "budgets scaled as --consumers scales them), no tie, visit or guide crossing a "
+            "region; a large market's run then uses R cores. A different draw of the same "
+            "market (same seed and R, same bytes); 1: the market whole (sim.regions)",
+        ),
+    ] = 1,
     calibration: CalibrationOption = None,
     parameter_draws: ParameterDrawsOption = None,
 ) -> None:
@@ -239,6 +273,8 @@ def run(
     if threads is not None and threads > 1 and workers is not None:
         fail("--threads: the replicates run either on threads or on --workers processes, not both")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
+    if regions != 1:
+        _check_regions(sc, regions, engine, events)
     wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
     cf: tuple[str, str | None] | None = None
     if (wanted if wanted is not None else sc.run.counterfactual) != NO_COUNTERFACTUAL:
@@ -258,6 +294,8 @@ def run(
         for k, v in (("days", days), ("consumers", consumers))
         if v is not None
     ]
+    if regions != 1:
+        changed.append(Override("--regions", ("run", "regions"), regions))
     target = out or default_out_dir(sc, used_seed, changed)
     _check_out(target)
     err_console = Console(stderr=True)
@@ -289,6 +327,7 @@ def run(
                 engine,
                 progress=progress,
                 events=None if scratch is None else scratch / "events",
+                regions=regions,
             )
         except BaseException:
             if scratch is not None:
@@ -310,7 +349,17 @@ def run(
         effects = None
         if cf is not None:
             effects = _measure_effects(
-                sc, cf, replicates, used_seed, engine, workers, result, drawn, carries, threads
+                sc,
+                cf,
+                replicates,
+                used_seed,
+                engine,
+                workers,
+                result,
+                drawn,
+                carries,
+                threads,
+                regions,
             )
             if effects is not None:
                 result.summary["effects"] = effects.summary()
@@ -349,20 +398,24 @@ def _measure_effects(
     parameters: list[dict[str, float]] | None = None,
     carries: str | None = None,
     threads: int | None = 1,
+    regions: int = 1,
 ) -> Any:
     """Run the scenario and its twin over paired replicates (progress on stderr): here in
     turn, on `threads` threads of this process (None: as many as suit the market,
-    `sim.effects.replicate_threads`), or on `workers` processes; the Effects, or None (with a
+    `sim.effects.replicate_threads`, or one when each run is in `regions` regions, which
+    use the cores already), or on `workers` processes; the Effects, or None (with a
     warning) when no pair finished. Failed runs are warned about."""
+    import functools
     import time as _time
 
     from sim.counterfactual import twin_name
     from sim.effects import EffectsError, measure, replicate_threads
     from sim.experiments.executors import ThreadExecutor
+    from sim.runner import run as run_scenario
 
     name, brand = cf
     if threads is None:
-        threads = 1 if workers is not None else replicate_threads(sc, engine)
+        threads = 1 if workers is not None or regions > 1 else replicate_threads(sc, engine)
     ex = (
         ThreadExecutor(threads)
         if threads > 1
@@ -396,6 +449,7 @@ def _measure_effects(
                 base=base,
                 parameters=parameters,
                 carries=carries,
+                run_fn=None if regions == 1 else functools.partial(run_scenario, regions=regions),
             )
         except KeyboardInterrupt:
             print("interrupted: nothing written", file=sys.stderr)

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 def default_out_dir(scenario: Scenario, seed: int, overrides: Sequence[Override] = ()) -> Path:
     """Where `siyu run` writes a run without --out: reports/runs/<scenario>-<seed>, and for a
-    run whose scenario the command line changed (`--set`, `--days`, `--consumers`),
+    run whose scenario the command line changed (`--set`, `--days`, `--consumers`, or
+    `--regions`, which runs it as regions: `run.regions` here),
     reports/runs/<scenario>-<seed>-<8 hex digits>: a hash of those overrides (each key and
     its value as read, in the order given), so an overridden run never replaces the file's
     own run or another override's, and the same command writes the same folder again."""

@@ -25,6 +25,8 @@ from sim.events import EventWriter, finish, open_folder
 from sim.kpis import summarize
 from sim.params import Scenario
 from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
+from sim.regions import SOURCE, check_regions, run_regions
+from sim.scenario import ScenarioError
 from sim.streams import RunStreams
 from sim.version import __version__
 
@@ -55,6 +57,7 @@ def run(
     engine: str = "fast",
     progress: Callable[[int], None] | None = None,
     events: str | Path | None = None,
+    regions: int = 1,
 ) -> RunResult:
     """Run a scenario once with a seed (default: the scenario's) on an engine.
 
@@ -62,18 +65,32 @@ def run(
     summary are written there as Parquet while the run goes (`sim.events.FILES`): built
     in a temporary sibling folder and moved into place when the run is done, so a failed
     or interrupted run leaves nothing (earlier event files in the folder are replaced).
-    Recording changes neither the draws nor the ledger."""
+    Recording changes neither the draws nor the ledger.
+
+    With `regions` above 1 the market runs as that many regions of equal size, each the
+    same market per consumer, one thread each, their ledgers added (`sim.regions`): a
+    different draw of the same market that uses every core, same seed and regions, same
+    bytes; no events are recorded then. A bad count raises `ScenarioError`."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     seed = scenario.run.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
-    model = build_engine(engine, scenario, run_rng(seed))
-    if events is None:
-        model.run(progress)
+    regions = check_regions(scenario, regions)
+    if regions > 1:
+        if events is not None:
+            raise ScenarioError(
+                SOURCE, None, "events are recorded by a market run whole, not in regions"
+            )
+        ledger = run_regions(scenario, seed, engine, regions, progress)
     else:
-        events = _run_recording(model, scenario, Path(events), progress)
-    ledger = model.ledger.to_frame()
+        model = build_engine(engine, scenario, run_rng(seed))
+        if events is None:
+            model.run(progress)
+        else:
+            events = _run_recording(model, scenario, Path(events), progress)
+        ledger = model.ledger.to_frame()
+        del model
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -86,6 +103,8 @@ def run(
         "kpis": summarize(ledger, scenario.run.consumers),
         "parameters": scenario.model_dump(mode="json"),
     }
+    if regions > 1:  # only then: a whole market's summary is as before
+        summary["regions"] = regions
     return RunResult(scenario, seed, engine, ledger, summary, events)
 
 

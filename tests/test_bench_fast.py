@@ -37,6 +37,16 @@ def test_one_tiny_measurement(bench):
     assert len(again.seconds) == 4 and again.ledger_sha256 == res.ledger_sha256
 
 
+def test_a_measurement_in_regions(bench):
+    over = {"run.consumers": 400, "run.days": 10}
+    spec = bench.Spec("b@2r2", "beauty_guides", "fast", over, warmup=False, threads=2, regions=2)
+    res = bench.run_measurement(spec)
+    whole = bench.run_measurement(bench.Spec("b", "beauty_guides", "fast", over, warmup=False))
+    assert res.regions == 2 and res.consumers == 400 and len(res.seconds) == 1
+    assert res.ledger_sha256 != whole.ledger_sha256  # another draw of the same market
+    assert res.ledger_sha256 == bench.run_measurement(spec).ledger_sha256
+
+
 def test_events_are_written_and_leave_the_ledger_alone(bench):
     over = {"run.consumers": 300, "run.days": 20}
     off = bench.run_measurement(bench.Spec("b", "beauty_guides", "agents", over, warmup=False))
@@ -74,31 +84,37 @@ def test_scaled_scenarios_validate_at_target_sizes(bench):
 
 
 def test_plan(bench):
-    specs, judged = bench.plan(bench.parse_args(["--threads", "1,2"]))
+    specs, judged = bench.plan(bench.parse_args(["--threads", "1,2", "--regions", "2"]))
     keys = [k for k, _ in specs]
     assert judged and keys == [
-        "a-ref", "a-cand", "b", "g", "b@2", "b2", "b2@2", "d", "d@2", "e", "e@2"
+        "a-ref", "a-cand", "b", "g", "b@2", "b@2r2", "b2", "b2@2", "b2@2r2", "d", "d@2",
+        "d@2r2", "e", "e@2", "e@2r2",
     ]  # fmt: skip
     by = dict(specs)
+    assert by["d@2r2"].regions == 2 and by["d@2r2"].threads == 2 and by["d@2"].regions == 1
+    assert by["d@2r2"].overrides == by["d"].overrides
     assert by["a-ref"].engine == "agents" and by["a-cand"].engine == "fast"
     assert by["b@2"].threads == 2 and by["b"].threads == 1 and by["a-cand"].threads == 1
     assert by["g"].events and by["g"].overrides == by["b"].overrides and not by["b"].events
     assert by["e"].overrides["run.consumers"] == 50_000_000
     assert by["e"].overrides["brands.bosideng.stores"] == 12_000
-    specs, judged = bench.plan(
-        bench.parse_args(["--quick", "--skip-15m", "--skip-50m", "--skip-events", "--threads", "1"])
-    )
+    few = ["--quick", "--skip-15m", "--skip-50m", "--skip-events", "--threads", "1"]
+    specs, judged = bench.plan(bench.parse_args([*few, "--regions", "1"]))
     assert not judged and [k for k, _ in specs] == ["a-ref", "a-cand", "b", "b2"]
     specs, _ = bench.plan(bench.parse_args(["--quick", "--threads", "2,2,1"]))
     assert [k for k, _ in specs][2:5] == ["b@2", "g@2", "b"]
     assert bench.thread_counts(bench.parse_args([])) == sorted({1, bench.usable_cores()})
     assert bench.thread_counts(bench.parse_args(["--engine", "agents"])) == [1]
+    assert bench.regions_of(bench.parse_args([])) == bench.usable_cores()
+    assert bench.regions_of(bench.parse_args(["--engine", "agents"])) == 1
+    assert bench.write_refused(bench.parse_args(["--write", "--regions", "1"]))
 
 
 @pytest.mark.parametrize(
     "argv, option",
     [
         (["--threads", "0"], "--threads"),
+        (["--regions", "0"], "--regions"),
         (["--threads", "1,x"], "--threads"),
         (["--repeats", "0"], "--repeats"),
         (["--timeout-50m", "-5"], "--timeout-50m"),
@@ -174,11 +190,13 @@ def test_table(bench):
         "a-ref": R("a-ref", "agents", 10_000, 90, seconds=[9.0, 10.0, 11.0]),
         "a-cand": R("a-cand", "fast", 10_000, 90, seconds=[0.1, 0.2, 0.3]),
         "b": R("b", "fast", 1_000_000, 365, seconds=[30.0], peak_rss=2_000_000_000,
-               baseline_rss=400_000_000, ledger_sha256="x"),
+               baseline_rss=400_000_000, ledger_sha256="x", gmv=1e9, members=1e5),
         "g": R("g", "fast", 1_000_000, 365, seconds=[33.0], peak_rss=2_400_000_000,
                baseline_rss=400_000_000, ledger_sha256="x", events=True, event_rows=5_000_000,
                event_bytes=40_000_000),
         "b@2": R("b@2", "fast", 1_000_000, 365, seconds=[20.0], threads=2, ledger_sha256="y"),
+        "b@2r2": R("b@2r2", "fast", 1_000_000, 365, seconds=[15.0], threads=2, regions=2,
+                   gmv=1.01e9, members=0.99e5),
         "d": R("d", "fast", 15_000_000, 365, error="killed (SIGKILL: out of memory?)"),
         "e": R("e", "fast", 50_000_000, 365, error="not reached in 60 min", timed_out=True),
     }  # fmt: skip
@@ -193,12 +211,23 @@ def test_table(bench):
     peer = [_peer_row(1_000_000, 0.5, 0.1, 1.2), _peer_row(10_000_000, 9.0, 1.0, None)]
     rows = bench.summary_rows(results, judged=True, first=first, peer=peer)
     assert all(len(r) == 5 for r in rows)
-    met = {(what.split(",")[0], threads): (figure, ok) for what, threads, figure, _, ok in rows}
+    met = {
+        (what.split(",")[0], threads): (figure, ok)
+        for what, threads, figure, _, ok in rows
+        if not what.endswith("in 2 regions")
+    }
     assert met[("(a) speed-up fast / agents", "1")] == ("50.0x", "yes")  # 10 s / 0.2 s
     assert met[("(b) fast consumer-days/s", "1")] == ("12.17M", "NO")
     assert met[("(b) fast consumer-days/s", "2")] == ("18.25M", "NO")
     assert met[("(c) peak memory per consumer", "1")][0].startswith("1,600 B")
     assert met[("(b) speed 2 threads / 1 thread", "2")] == ("1.50x (ledger differs)", "")
+    regional = "(b) fast consumer-days/s, 1,000,000 consumers x 365 d, 3 brands, in 2 regions"
+    assert [(f, ok) for what, t, f, _, ok in rows if what == regional] == [("24.33M", "NO")]
+    assert met[("(b) speed in 2 regions / the market whole on 1 thread", "2")] == (
+        "2.00x (GMV +1.00%, members -1.00%: another draw of the market)",
+        "",
+    )
+    assert not [w for w, *_ in rows if w.startswith("(c)") and "regions" in w]  # whole only
     assert met[("(d) time and memory", "1")] == ("failed: killed (SIGKILL: out of memory?)", "NO")
     assert met[("(e) time and memory", "1")] == ("not reached in 60 min", "NO")
     assert (

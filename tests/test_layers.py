@@ -74,11 +74,12 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     (
         "runs",
-        "The computing API: the engine protocol, `run()` with its seed and the run's summary, "
-        "and the effects of a scenario against its counterfactual twin over paired replicates "
-        "(`measure`, with the paired intervals compare reuses); the `sim` package itself "
+        "The computing API: the engine protocol, `run()` with its seed and the run's summary "
+        "(a large market run as regions, a thread each), and the effects of a scenario "
+        "against its counterfactual twin over paired replicates (`measure`, with the paired "
+        "intervals compare reuses); the `sim` package itself "
         "re-exports it. No files, no reports.",
-        ("sim.protocol", "sim.runner", "sim.effects", "sim"),
+        ("sim.protocol", "sim.regions", "sim.runner", "sim.effects", "sim"),
     ),
     (
         "presentation",

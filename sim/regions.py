@@ -1,0 +1,204 @@
+"""A large market run as regions, one thread each: both cores for one run.
+
+A run's day is sequential: its effects are shared and depend on their order (a guide's
+capacity, a consumer's need, the ledger's sums), so one market's day runs on one core
+(`sim.fast`). A national market is regional, though: a store's guides serve the consumers
+near it, and a region's consumers visit its own stores. `run_regions` runs a scenario of N
+consumers as R regions of N/R (sizes differing by at most one), each the same market per
+consumer (`sim.scaling.scale_market`: stores and hence guides, store visits, budgets,
+tooling, KOC and employee nodes and the platform's reference ad demand scaled to the
+region's share; fractional staff counts drawn without bias, `sim.staffing.draw_count`), each
+its own model on its own thread (the fast engine's day releases the interpreter lock), and
+adds their ledgers into the market's (`merge_ledgers`).
+
+What regions change, on purpose: no tie, store visit, guide or KOC circle crosses a region
+(each region draws its own network of the same kind and degrees, so a consumer keeps as many
+friends, all in its region), and each region's brands review their strategies on their own
+region's ledger (`market.review_days`). Everything else is per consumer and holds at any
+size (`sim.scaling`): the platform's price of traffic, a rating built from reviews per
+consumer, hazards from shares. So the regional market is a different draw of the same
+market, not the same run: its KPIs agree with the whole market's within the runs' own
+spread (tests/test_regions.py measures it), not to the byte.
+
+Randomness: region r draws from the streams of its own seed, `region_seed(seed, r)` (the
+run's seed and r through NumPy's SeedSequence), so the same seed and R give the same bytes
+whatever the threads' timing, and a scenario and its counterfactual twin share every
+region's draws (common random numbers). R = 1 is the market whole: `sim.runner.run` does not
+come here, and its bytes are the contract's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+import pandas as pd
+
+from sim.ledger import COLUMNS
+from sim.params import Scenario
+from sim.protocol import build_engine
+from sim.scaling import scale_market
+from sim.scenario import ScenarioError
+from sim.streams import RunStreams
+
+SOURCE = "--regions"
+"""The source named in errors about a regional run (the option that asks for one)."""
+
+REGION_SPAWN = 0x5245
+"""The first spawn-key word of a region's seed (`region_seed`): apart from the run's own
+set-up and daily streams (`sim.streams.SETUP`, `DAILY`), which spawn from the seed itself."""
+
+MIN_REGION = 100
+"""The fewest consumers a region may hold: below it a region's staff and stores are mostly
+drawn as none or one (`sim.scaling.thin_staff`) and its network barely has room for ties."""
+
+MAXIMUM = "max"
+WEIGHTED = "impressions-weighted mean"
+NOT_ADDED: dict[str, str] = {
+    "cpm": WEIGHTED,
+    "budget_bound": MAXIMUM,
+    "private_ops": MAXIMUM,
+}
+"""Ledger columns that are not counts or money and so are not added across regions: the
+day's price of traffic (the regions' prices weighted by the impressions each bought; their
+mean on a day without impressions) and the two day flags (set if set in any region). Every
+other column, flows and stocks alike, is a count or yuan of the region's consumers and
+adds."""
+
+
+def region_sizes(consumers: int, regions: int) -> list[int]:
+    """The regions' populations: `consumers` split into `regions` parts differing by at most
+    one, the larger first."""
+    base, extra = divmod(consumers, regions)
+    return [base + (r < extra) for r in range(regions)]
+
+
+def region_seed(seed: int, region: int) -> int:
+    """The seed of region `region`'s streams in a run of seed `seed` (below 2**63)."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(REGION_SPAWN, int(region)))
+    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def check_regions(scenario: Scenario, regions: object) -> int:
+    """`regions` as a count the scenario can be split into, or one `ScenarioError` naming
+    `--regions`: a whole number from 1, leaving each region at least MIN_REGION consumers."""
+    if isinstance(regions, bool) or not isinstance(regions, int | np.integer):
+        raise ScenarioError(SOURCE, None, f"must be a whole number (got {regions!r})")
+    regions = int(regions)
+    if regions < 1:
+        raise ScenarioError(SOURCE, None, f"must be at least 1 (got {regions})")
+    n = scenario.run.consumers
+    if regions > 1 and n // regions < MIN_REGION:
+        raise ScenarioError(
+            SOURCE,
+            None,
+            f"{regions} regions of {n:,} consumers leave fewer than {MIN_REGION} in a region "
+            f"(at most {max(n // MIN_REGION, 1)})",
+        )
+    return regions
+
+
+def region_scenarios(scenario: Scenario, regions: int) -> list[Scenario]:
+    """The scenario of each region: the market at the region's population, the same per
+    consumer (`scale_market`, which names `--regions` in its errors)."""
+    sizes = region_sizes(scenario.run.consumers, check_regions(scenario, regions))
+    cache: dict[int, Scenario] = {}
+    for size in set(sizes):
+        cache[size] = scale_market(scenario, size, SOURCE)[0]
+    return [cache[size] for size in sizes]
+
+
+def merge_ledgers(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The market's ledger from its regions' (each one row per day × brand, in the same
+    order): every column added in region order, but those of NOT_ADDED, merged as it says
+    (`cpm` weighted by impressions, the flags their maximum). One frame is returned as it
+    is."""
+    first = frames[0]
+    if len(frames) == 1:
+        return first
+    for f in frames[1:]:
+        if len(f) != len(first) or not f["day"].equals(first["day"]):
+            raise ValueError("regions' ledgers differ in their days")
+    out = first.copy()
+    for name in COLUMNS:
+        values = np.array([f[name].to_numpy() for f in frames])
+        how = NOT_ADDED.get(name)
+        if how is None:
+            total = values[0].copy()
+            for v in values[1:]:  # in region order, one region at a time
+                total += v
+            out[name] = total
+        elif how == MAXIMUM:
+            out[name] = values.max(axis=0)
+        else:  # WEIGHTED: by the impressions each region bought
+            imps = np.array([f["impressions"].to_numpy() for f in frames])
+            bought = imps.sum(axis=0)
+            weighted = (values * imps).sum(axis=0) / np.where(bought > 0, bought, 1.0)
+            out[name] = np.where(bought > 0, weighted, values.mean(axis=0))
+    return out
+
+
+class _Stopped(Exception):
+    """Raised in a region's progress callback to end its run early, once another region
+    failed or the run was interrupted (the day's compiled code stops between its chunks of
+    days only)."""
+
+
+def run_regions(
+    scenario: Scenario,
+    seed: int,
+    engine: str,
+    regions: int,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run `scenario` as `regions` regions, each on its own thread, and return the market's
+    ledger (`merge_ledgers`). The regions are built one after another, here (a build uses
+    both cores for its own streams already, and builds at once would add their peaks of
+    memory), then run at once. `progress(day)` is called with the day every region has
+    reached, as it grows. When a region fails, or the wait is interrupted (Ctrl-C), the
+    other regions stop at their next chunk of days; the first region's error is raised."""
+    parts = region_scenarios(scenario, regions)
+    models = [
+        build_engine(engine, part, RunStreams(region_seed(seed, r))) for r, part in enumerate(parts)
+    ]
+    reached = [0] * len(parts)
+    shown = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def one(r: int) -> pd.DataFrame:
+        def advance(day: int) -> None:
+            if stop.is_set():
+                raise _Stopped
+            with lock:
+                reached[r] = day
+                low = min(reached)
+                if progress is None or low <= shown[0]:
+                    return
+                shown[0] = low
+            progress(low)
+
+        try:
+            model = models[r]
+            model.run(advance)
+            return model.ledger.to_frame()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            models[r] = None  # its arrays go as soon as its ledger is out
+
+    with ThreadPoolExecutor(len(parts), thread_name_prefix="siyu-region") as pool:
+        futures = [pool.submit(one, r) for r in range(len(parts))]
+        try:
+            wait(futures)
+        except BaseException:  # interrupted: the regions stop at their next chunk
+            stop.set()
+            raise
+    errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None and not isinstance(error, _Stopped):
+            raise error
+    return merge_ledgers([f.result() for f in futures])
