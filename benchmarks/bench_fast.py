@@ -605,6 +605,11 @@ def _in_regions(res: Result) -> str:
     return f", in {res.regions} regions" if res.regions > 1 else ""
 
 
+def _change(x: float, base: float) -> str:
+    """x against base as a signed percentage ("+0.07%"), or "–" against nothing."""
+    return f"{x / base - 1:+.2%}" if base else "–"
+
+
 def _seconds(x: float | None) -> str:
     return "–" if x is None or x != x else f"{x:.2f} s"
 
@@ -675,8 +680,8 @@ def summary_rows(
             add(
                 f"({key}) speed in {res.regions} regions / the market whole on 1 thread",
                 str(res.threads),
-                f"{ratio:.2f}x (GMV {res.gmv / one.gmv - 1:+.2%}, members "
-                f"{res.members / one.members - 1:+.2%}: another draw of the market)",
+                f"{ratio:.2f}x (GMV {_change(res.gmv, one.gmv)}, members "
+                f"{_change(res.members, one.members)}: another draw of the market)",
                 "(reported)",
             )
 
