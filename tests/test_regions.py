@@ -171,6 +171,14 @@ def test_a_failing_region_stops_the_others_and_raises_its_error(three, monkeypat
     assert seen and max(seen) < 900  # the other region stopped early
 
 
+def test_big_blocks_are_mapped_where_glibc_runs() -> None:
+    import platform
+
+    from sim.regions import map_big_blocks
+
+    assert map_big_blocks() is (platform.libc_ver()[0] == "glibc")
+
+
 def test_events_are_not_recorded_in_regions(three, tmp_path) -> None:
     with pytest.raises(ScenarioError, match="events"):
         run(three, 1, events=tmp_path / "events", regions=2)
