@@ -121,23 +121,26 @@ def merge_ledgers(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for f in frames[1:]:
         if len(f) != len(first) or not f["day"].equals(first["day"]):
             raise ValueError("regions' ledgers differ in their days")
-    out = first.copy()
-    for name in COLUMNS:
+    columns: dict[str, object] = {}
+    for name in first.columns:
+        if name not in COLUMNS:  # the keys: day, brand, category
+            columns[name] = first[name]
+            continue
         values = np.array([f[name].to_numpy() for f in frames])
         how = NOT_ADDED.get(name)
         if how is None:
             total = values[0].copy()
             for v in values[1:]:  # in region order, one region at a time
                 total += v
-            out[name] = total
+            columns[name] = total
         elif how == MAXIMUM:
-            out[name] = values.max(axis=0)
+            columns[name] = values.max(axis=0)
         else:  # WEIGHTED: by the impressions each region bought
             imps = np.array([f["impressions"].to_numpy() for f in frames])
             bought = imps.sum(axis=0)
             weighted = (values * imps).sum(axis=0) / np.where(bought > 0, bought, 1.0)
-            out[name] = np.where(bought > 0, weighted, values.mean(axis=0))
-    return out
+            columns[name] = np.where(bought > 0, weighted, values.mean(axis=0))
+    return pd.DataFrame(columns, index=first.index)  # built at once, not column by column
 
 
 MAPPED_FROM = 1 << 20

@@ -1256,8 +1256,15 @@ def _markdown(
         lines += [summary["description"], ""]
     if summary.get("source_case"):
         lines += [f"*Source case:* {summary['source_case']}", ""]
+    regions = summary.get("regions", 1)
+    split = (
+        f" in {regions} regions (`--regions`: the same market per consumer, no tie, store "
+        "visit or guide crossing a region)"
+        if regions > 1
+        else ""
+    )
     lines += [
-        f"Seed {summary['seed']} · {days} days · {summary['consumers']:,} consumers · "
+        f"Seed {summary['seed']} · {days} days · {summary['consumers']:,} consumers{split} · "
         f"{len(brands)} brand{'s' if len(brands) != 1 else ''} ({', '.join(brands)}) · "
         f"engine `{summary['engine']}` · siyu {summary['version']}",
         "",

@@ -120,7 +120,7 @@ def test_merge_adds_counts_and_money_weights_prices_and_keeps_flags() -> None:
     assert m["cpm"].tolist() == [pytest.approx(23.0), pytest.approx(32.0), pytest.approx(44.0)]
     assert m["budget_bound"].tolist() == [0.0, 1.0, 0.0]
     assert m["private_ops"].tolist() == [1.0, 1.0, 1.0]
-    assert list(m.columns) == list(a.columns)
+    assert list(m.columns) == list(a.columns) and (m.dtypes == a.dtypes).all()
     assert merge_ledgers([a]) is a
     assert set(NOT_ADDED) <= set(COLUMNS)
 
@@ -212,6 +212,10 @@ def test_cli_runs_in_regions_and_refuses_bad_counts(tmp_path, capsys) -> None:
     assert "regions: 2 of 1,500 consumers, one thread each" in err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["regions"] == 2 and "effects" in summary
+    page = tmp_path / "page"
+    code, _, err = cli([*args[:-1], "--no-twin", "--out", page], capsys)
+    assert code == 0, err
+    assert "3,000 consumers in 2 regions (`--regions`" in (page / "report.md").read_text()
     for args, says in [
         (["--regions", "0"], "error: --regions: must be at least 1 (got 0)"),
         (["--regions", "31"], "error: --regions: 31 regions of 3,000 consumers leave fewer"),
