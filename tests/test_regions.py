@@ -160,8 +160,8 @@ def test_a_failing_region_stops_the_others_and_raises_its_error(three, monkeypat
 
             model.run = fail
         else:
-            run = model.run
-            model.run = lambda progress: run(lambda day: (seen.append(day), progress(day)))
+            steps = model.run
+            model.run = lambda progress: steps(lambda day: (seen.append(day), progress(day)))
         return model
 
     monkeypatch.setattr(regions, "build_engine", build)
