@@ -4,6 +4,7 @@ with events recorded against the same run without.
     python benchmarks/bench_events.py                      # 1,000,000 consumers x 365 days
     python benchmarks/bench_events.py --consumers 200000   # a smaller market
     python benchmarks/bench_events.py --consumers 5000 --days 60 --engine agents
+    python benchmarks/bench_events.py --regions 2          # the market in two regions
 
 `scenarios/bench_three_brands.toml` (three brands, every mechanism on) is scaled to the
 population asked for (`sim.scaling.scale_market`: the same market per consumer) and run once
@@ -12,7 +13,8 @@ without events and once with them, each in its own fresh subprocess after a tiny
 warm-up where the kernel allows) above the RSS before it. The figures: wall time, peak
 memory, the events written (rows per table, bytes on disk) and the cost of recording
 (time and memory ratios on/off). The two ledgers are compared: recording must not change
-them.
+them. With `--regions R` both runs are the market in R regions, a thread each
+(`sim.regions`), whose events are handed on region by region in a fixed order.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from child import reset_peak, status_bytes  # noqa: E402  (the benchmarks' one reader of /proc)
 
 
-def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> dict:
+def child(
+    consumers: int, days: int, engine: str, events: bool, seed: int, regions: int = 1
+) -> dict:
     """One measurement in this process: warm up, then the run."""
     import hashlib
 
@@ -50,7 +54,7 @@ def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> di
         before = status_bytes("VmRSS")
         t0 = time.perf_counter()
         folder = Path(tmp) / "events" if events else None
-        result = run(sc, seed=seed, engine=engine, events=folder)
+        result = run(sc, seed=seed, engine=engine, events=folder, regions=regions)
         seconds = time.perf_counter() - t0
         peak = status_bytes("VmHWM")
         out = {
@@ -58,6 +62,7 @@ def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> di
             "days": days,
             "engine": engine,
             "events": events,
+            "regions": regions,
             "seconds": seconds,
             "peak_above_start_bytes": peak - before if reset else None,
             "peak_rss_bytes": peak,
@@ -73,13 +78,15 @@ def child(consumers: int, days: int, engine: str, events: bool, seed: int) -> di
         return out
 
 
-def measure(consumers: int, days: int, engine: str, events: bool, seed: int) -> dict:
+def measure(
+    consumers: int, days: int, engine: str, events: bool, seed: int, regions: int = 1
+) -> dict:
     """`child` in a fresh subprocess (so peak memory is this measurement's alone)."""
     cmd = [
         sys.executable,
         __file__,
         "--child",
-        json.dumps([consumers, days, engine, events, seed]),
+        json.dumps([consumers, days, engine, events, seed, regions]),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
@@ -97,14 +104,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--engine", default="fast")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--regions", type=int, default=1, help="the market in this many regions (sim.regions)"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return 0
-    off = measure(args.consumers, args.days, args.engine, False, args.seed)
-    on = measure(args.consumers, args.days, args.engine, True, args.seed)
-    print(f"bench_three_brands, {args.consumers:,} consumers x {args.days} days, {args.engine}")
+    off = measure(args.consumers, args.days, args.engine, False, args.seed, args.regions)
+    on = measure(args.consumers, args.days, args.engine, True, args.seed, args.regions)
+    where = f", in {args.regions} regions" if args.regions > 1 else ""
+    print(
+        f"bench_three_brands, {args.consumers:,} consumers x {args.days} days, {args.engine}{where}"
+    )
     print("| | events off | events on | on / off |")
     print("|---|---|---|---|")
     print(

@@ -92,16 +92,14 @@ def _check_out(target: Path) -> None:
         fail(f"--out: {shown}: cannot write{where}: {reason}")
 
 
-def _check_regions(sc: Any, regions: int, engine: str, events: bool) -> None:
-    """Refuse a --regions the market cannot be split into, or one asked with --events (one
-    line, exit 2), before any run; say on stderr what a region holds, and where a region's
-    staff is thin (`sim.scaling.thin_staff`)."""
+def _check_regions(sc: Any, regions: int, engine: str) -> None:
+    """Refuse a --regions the market cannot be split into (one line, exit 2), before any
+    run; say on stderr what a region holds, and where a region's staff is thin
+    (`sim.scaling.thin_staff`)."""
     from sim.regions import region_scenarios
     from sim.scaling import thin_staff
     from sim.scenario import ScenarioError
 
-    if events:
-        fail("--regions: --events records a market run whole; leave out one of them")
     try:
         parts = region_scenarios(sc, regions)
     except ScenarioError as exc:
@@ -274,7 +272,7 @@ def run(
         fail("--threads: the replicates run either on threads or on --workers processes, not both")
     sc = load_or_fail(scenario, set_, days=days, consumers=consumers, seed=seed)
     if regions != 1:
-        _check_regions(sc, regions, engine, events)
+        _check_regions(sc, regions, engine)
     wanted = NO_COUNTERFACTUAL if no_twin else counterfactual
     cf: tuple[str, str | None] | None = None
     if (wanted if wanted is not None else sc.run.counterfactual) != NO_COUNTERFACTUAL:

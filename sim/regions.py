@@ -9,7 +9,9 @@ consumer (`sim.scaling.scale_market`: stores and hence guides, store visits, bud
 tooling, KOC and employee nodes and the platform's reference ad demand scaled to the
 region's share; fractional staff counts drawn without bias, `sim.staffing.draw_count`), each
 its own model on its own thread (the fast engine's day releases the interpreter lock), and
-adds their ledgers into the market's (`merge_ledgers`).
+adds their ledgers into the market's (`merge_ledgers`); their events, when recorded, go into
+the market's files in a fixed order, region r's consumers numbered after region r − 1's
+(`run_regions`).
 
 What regions change, on purpose: no tie, store visit, guide or KOC circle crosses a region
 (each region draws its own network of the same kind and degrees, so a consumer keeps as many
@@ -32,10 +34,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from sim.events import CONSUMER
 from sim.ledger import COLUMNS
 from sim.params import Scenario
 from sim.protocol import build_engine
@@ -169,6 +173,45 @@ def map_big_blocks() -> bool:
         return False
 
 
+class EventSink(Protocol):
+    """Where a regional run hands its events (`sim.runner.Recording`): `start` once with the
+    market's day-0 customers (bool [brand, consumer]) and days, then `add` each stretch's raw
+    rows (`sim.events.WIDTH` int32 columns, consumers numbered in the market, and the
+    values), in the order they are to be written."""
+
+    def start(self, at_start: np.ndarray, days: int) -> None: ...
+
+    def add(self, ints: np.ndarray, values: np.ndarray) -> None: ...
+
+
+class _InTurn:
+    """Hands the regions' stretches of events to an `EventSink` in a fixed order, whatever
+    the threads' timing: stretch by stretch, the regions in order within each (every region
+    steps the same days in the same stretches: the horizon and the review days are the
+    market's). A region whose turn it is not waits, so the lead region is at most a stretch
+    ahead and at most a stretch per region waits in memory; `stop` (another region failed,
+    or the run was interrupted) ends the wait."""
+
+    def __init__(self, sink: EventSink, offsets: list[int], stop: threading.Event) -> None:
+        self.sink = sink
+        self.offsets = offsets
+        self.stop = stop
+        self.turn = 0
+        self.ready = threading.Condition()
+
+    def hand_on(self, region: int, ints: np.ndarray, values: np.ndarray) -> None:
+        """Region `region`'s next stretch, its consumers renumbered in the market."""
+        ints[:, CONSUMER] += self.offsets[region]
+        with self.ready:
+            while self.turn != region:
+                if self.stop.is_set():
+                    raise _Stopped
+                self.ready.wait(0.05)
+            self.sink.add(ints, values)
+            self.turn = (region + 1) % len(self.offsets)
+            self.ready.notify_all()
+
+
 class _Stopped(Exception):
     """Raised in a region's progress callback to end its run early, once another region
     failed or the run was interrupted (the day's compiled code stops between its chunks of
@@ -181,6 +224,7 @@ def run_regions(
     engine: str,
     regions: int,
     progress: Callable[[int], None] | None = None,
+    events: EventSink | None = None,
 ) -> pd.DataFrame:
     """Run `scenario` as `regions` regions, each on its own thread, and return the market's
     ledger (`merge_ledgers`). The regions are built one after another, here (a build uses
@@ -188,7 +232,12 @@ def run_regions(
     memory; what each frees goes back to the system, `map_big_blocks`), then run at once.
     `progress(day)` is called with the day every region has reached, as it grows. When a
     region fails, or the wait is interrupted (Ctrl-C), the other regions stop at their next
-    chunk of days; the first region's error is raised."""
+    chunk of days; the first region's error is raised.
+
+    With `events`, every region records its events and hands them on (`_InTurn`): region r's
+    consumers are numbered after region r − 1's (as `region_sizes` orders them), and the
+    rows come stretch of days by stretch, the regions in order within each, so the same seed
+    and count write the same bytes."""
     parts = region_scenarios(scenario, regions)
     map_big_blocks()
     models = [
@@ -198,11 +247,18 @@ def run_regions(
     shown = [0]
     lock = threading.Lock()
     stop = threading.Event()
+    turns = None
+    if events is not None:
+        sizes = [p.run.consumers for p in parts]
+        events.start(np.concatenate([m.record_events() for m in models], axis=1), scenario.run.days)
+        turns = _InTurn(events, [sum(sizes[:r]) for r in range(len(sizes))], stop)
 
     def one(r: int) -> pd.DataFrame:
         def advance(day: int) -> None:
             if stop.is_set():
                 raise _Stopped
+            if turns is not None:
+                turns.hand_on(r, *models[r].take_events())
             with lock:
                 reached[r] = day
                 low = min(reached)
@@ -214,6 +270,8 @@ def run_regions(
         try:
             model = models[r]
             model.run(advance)
+            if turns is not None:  # what came after the last stretch (nothing, in the fast
+                turns.hand_on(r, *model.take_events())  # engine): a turn of its own
             return model.ledger.to_frame()
         except BaseException:
             stop.set()

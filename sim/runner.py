@@ -25,8 +25,7 @@ from sim.events import EventWriter, finish, open_folder
 from sim.kpis import summarize
 from sim.params import Scenario
 from sim.protocol import ENGINES, build_engine  # ENGINES: the engines' names, for callers
-from sim.regions import SOURCE, check_regions, run_regions
-from sim.scenario import ScenarioError
+from sim.regions import check_regions, run_regions
 from sim.streams import RunStreams
 from sim.version import __version__
 
@@ -70,7 +69,9 @@ def run(
     With `regions` above 1 the market runs as that many regions of equal size, each the
     same market per consumer, one thread each, their ledgers added (`sim.regions`): a
     different draw of the same market that uses every core, same seed and regions, same
-    bytes; no events are recorded then. A bad count raises `ScenarioError`."""
+    bytes. Its events number region r's consumers after region r − 1's and come stretch of
+    days by stretch, the regions in order within each. A bad count raises
+    `ScenarioError`."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     seed = scenario.run.seed if seed is None else int(seed)
@@ -78,11 +79,16 @@ def run(
         raise ValueError(f"seed must be a non-negative integer (got {seed})")
     regions = check_regions(scenario, regions)
     if regions > 1:
-        if events is not None:
-            raise ScenarioError(
-                SOURCE, None, "events are recorded by a market run whole, not in regions"
-            )
-        ledger = run_regions(scenario, seed, engine, regions, progress)
+        if events is None:
+            ledger = run_regions(scenario, seed, engine, regions, progress)
+        else:
+            recording = Recording(scenario, Path(events))
+            try:
+                ledger = run_regions(scenario, seed, engine, regions, progress, recording)
+                events = recording.close()
+            except BaseException:
+                recording.abort()
+                raise
     else:
         model = build_engine(engine, scenario, run_rng(seed))
         if events is None:
@@ -108,47 +114,70 @@ def run(
     return RunResult(scenario, seed, engine, ledger, summary, events)
 
 
+class Recording:
+    """A run's events streamed into `folder` (`sim.events.EventWriter`): built in a temporary
+    sibling folder (`sim.events.open_folder`) and moved into place by `close`, so a failed or
+    interrupted run leaves nothing (`abort`).
+
+    `start(at_start, days)` opens the writer with who had bought from each brand at day 0;
+    `add(ints, values)` takes the raw rows of each stretch of days in order. A stretch is
+    counted and written by a second thread while the run steps the next (the fast engine's
+    compiled days release the interpreter lock, so the two share the cores); the writer
+    takes the stretches one at a time, in the order given, so the files are the same bytes
+    as when written in turn, and at most one stretch waits in memory. A regional run hands
+    its regions' stretches here in a fixed order (`sim.regions.run_regions`)."""
+
+    def __init__(self, scenario: Scenario, folder: Path) -> None:
+        self.brands = list(scenario.brands)
+        self.categories = [scenario.brands[b].category for b in self.brands]
+        self.folder = Path(folder)
+        self.tmp = open_folder(self.folder)
+        self.writer: EventWriter | None = None
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="siyu-events")
+        self.pending: list[Future] = []
+
+    def start(self, at_start: np.ndarray, days: int) -> None:
+        """Open the writer: `at_start` is bool [brand, consumer], the day-0 customers."""
+        self.writer = EventWriter(self.tmp, self.brands, self.categories, days, at_start)
+
+    def add(self, ints: np.ndarray, values: np.ndarray) -> None:
+        """The next stretch's rows; the previous stretch's error, if any, is raised here."""
+        if self.pending:
+            self.pending.pop().result()
+        self.pending.append(self.pool.submit(self.writer.add, ints, values))
+
+    def close(self) -> Path:
+        """Finish the files and move them into place; the folder."""
+        if self.pending:
+            self.pending.pop().result()
+        self.writer.close()
+        self.pool.shutdown(wait=True)
+        return finish(self.tmp, self.folder)
+
+    def abort(self) -> None:
+        """Throw away what was written (a stretch being written ends first)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.writer is not None:
+            self.writer.abort()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def _run_recording(
     model, scenario: Scenario, folder: Path, progress: Callable[[int], None] | None
 ) -> Path:
-    """Run `model` to its horizon, streaming its events into `folder` (`run`).
-
-    The rows of each stretch of days are counted and written by a second thread while the
-    model steps the next stretch (the fast engine's compiled days release the interpreter
-    lock, so the two share the cores); the writer takes the stretches in order, one at a
-    time, so the files are the same bytes as when written in turn, and at most one stretch
-    waits in memory."""
-    tmp = open_folder(folder)
-    writer = None
-    pool = ThreadPoolExecutor(1, thread_name_prefix="siyu-events")
-    pending: list[Future] = []
+    """Run `model` to its horizon, streaming its events into `folder` (`Recording`)."""
+    recording = Recording(scenario, folder)
     try:
-        at_start = model.record_events()
-        brands = list(scenario.brands)
-        writer = EventWriter(
-            tmp, brands, [scenario.brands[b].category for b in brands], model.days, at_start
-        )
-
-        def hand_on(ints: np.ndarray, values: np.ndarray) -> None:
-            if pending:  # the previous stretch first (its error, if any, is raised here)
-                pending.pop().result()
-            pending.append(pool.submit(writer.add, ints, values))
+        recording.start(model.record_events(), model.days)
 
         def on_days(day: int) -> None:  # called between whole days: hand them on
-            hand_on(*model.take_events())
+            recording.add(*model.take_events())
             if progress is not None:
                 progress(day)
 
         model.run(on_days)
-        hand_on(*model.take_events())
-        pending.pop().result()
-        writer.close()
-        return finish(tmp, folder)
+        recording.add(*model.take_events())
+        return recording.close()
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # a stretch being written ends first
-        if writer is not None:
-            writer.abort()
-        shutil.rmtree(tmp, ignore_errors=True)
+        recording.abort()
         raise
-    finally:
-        pool.shutdown(wait=True)

@@ -40,12 +40,19 @@ def small(name: str, engine: str):
     return load_scenario(name, {"run.consumers": n, "run.days": days})
 
 
-@pytest.fixture(scope="module", params=["fast", "agents"])
+@pytest.fixture(scope="module", params=["fast", "agents", "fast in 2 regions"])
 def recorded(request, tmp_path_factory):
-    """A run of a three-brand scenario with events, on each engine."""
-    engine = request.param
+    """A run of a three-brand scenario with events, on each engine, and in two regions
+    (`sim.regions`: their events and ledgers merged)."""
+    engine, _, regions = request.param.partition(" in ")
     folder = tmp_path_factory.mktemp(f"events-{engine}") / "events"
-    result = run(small("bench_three_brands", engine), seed=4, engine=engine, events=folder)
+    result = run(
+        small("bench_three_brands", engine),
+        seed=4,
+        engine=engine,
+        events=folder,
+        regions=int(regions.split()[0]) if regions else 1,
+    )
     tables = {name.removesuffix(".parquet"): pd.read_parquet(folder / name) for name in FILES}
     return result, tables
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.events import FILES
 from sim.ledger import COLUMNS
 from sim.regions import (
     MIN_REGION,
@@ -146,7 +147,12 @@ def test_one_region_is_the_market_whole(three) -> None:
     assert "regions" not in one.summary
 
 
-def test_a_failing_region_stops_the_others_and_raises_its_error(three, monkeypatch) -> None:
+@pytest.mark.parametrize("events", [False, True])
+def test_a_failing_region_stops_the_others_and_raises_its_error(
+    three, monkeypatch, tmp_path, events
+) -> None:
+    """...and, recording events, leaves no file behind (the other region, waiting for its
+    turn to hand on its events or stepping, stops)."""
     import sim.regions as regions
 
     real, seen = regions.build_engine, []
@@ -167,8 +173,9 @@ def test_a_failing_region_stops_the_others_and_raises_its_error(three, monkeypat
     monkeypatch.setattr(regions, "build_engine", build)
     long = three.model_copy(update={"run": three.run.model_copy(update={"days": 900})})
     with pytest.raises(RuntimeError, match="boom"):
-        run(long, 1, regions=2)
+        run(long, 1, regions=2, events=tmp_path / "ev" if events else None)
     assert seen and max(seen) < 900  # the other region stopped early
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_big_blocks_are_mapped_where_glibc_runs() -> None:
@@ -179,10 +186,39 @@ def test_big_blocks_are_mapped_where_glibc_runs() -> None:
     assert map_big_blocks() is (platform.libc_ver()[0] == "glibc")
 
 
-def test_events_are_not_recorded_in_regions(three, tmp_path) -> None:
-    with pytest.raises(ScenarioError, match="events"):
-        run(three, 1, events=tmp_path / "events", regions=2)
-    assert not (tmp_path / "events").exists()
+def test_regional_events_are_each_regions_own_renumbered_and_in_turn(three, tmp_path) -> None:
+    """A regional run's event files hold every region's events as that region records them
+    run alone (its consumers numbered after the regions before it), stretch of days by
+    stretch, the regions in order within each; twice the same bytes. (That they add up to
+    the merged ledger: tests/test_events.py, "fast in 2 regions".)"""
+    seed = 3
+    parts = region_scenarios(three, 2)
+    first = [0, parts[0].run.consumers]
+    both = run(three, seed, regions=2, events=tmp_path / "both")
+    run(three, seed, regions=2, events=tmp_path / "again")
+    ends: list[int] = []
+    alone = [
+        run(p, region_seed(seed, r), events=tmp_path / f"r{r}", progress=ends.append if r else None)
+        for r, p in enumerate(parts)
+    ]
+    pd.testing.assert_frame_equal(both.ledger, merge_ledgers([a.ledger for a in alone]))
+    stretch_of = np.searchsorted(np.array(ends), np.arange(three.run.days), side="right")
+    for name in FILES:
+        assert (tmp_path / "both" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+        merged = pd.read_parquet(tmp_path / "both" / name)
+        region = (merged["consumer"] >= first[1]).to_numpy().astype(int)
+        for r in range(2):
+            own = pd.read_parquet(tmp_path / f"r{r}" / name)
+            own["consumer"] += first[r]
+            mine = merged[region == r].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, own, check_categorical=False)
+        if name == "customers.parquet":  # brand by brand, consumers in index order
+            brand = merged["brand"].cat.codes.to_numpy()
+            key = brand.astype(np.int64) * three.run.consumers + merged["consumer"].to_numpy()
+            assert (np.diff(key) > 0).all()
+        else:
+            order = stretch_of[merged["day"].to_numpy()] * 2 + region
+            assert (np.diff(order) >= 0).all() and len(np.unique(region)) == 2, name
 
 
 def test_the_regional_market_agrees_with_the_whole() -> None:
@@ -213,13 +249,15 @@ def test_cli_runs_in_regions_and_refuses_bad_counts(tmp_path, capsys) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["regions"] == 2 and "effects" in summary
     page = tmp_path / "page"
-    code, _, err = cli([*args[:-1], "--no-twin", "--out", page], capsys)
+    code, _, err = cli([*args[:-1], "--no-twin", "--events", "--out", page], capsys)
     assert code == 0, err
     assert "3,000 consumers in 2 regions (`--regions`" in (page / "report.md").read_text()
+    orders = pd.read_parquet(page / "orders.parquet")
+    assert len(orders) == pd.read_parquet(page / "metrics.parquet").orders_total.sum() > 0
+    assert orders["consumer"].max() >= 1500  # the second region's consumers, renumbered
     for args, says in [
         (["--regions", "0"], "error: --regions: must be at least 1 (got 0)"),
         (["--regions", "31"], "error: --regions: 31 regions of 3,000 consumers leave fewer"),
-        (["--regions", "2", "--events"], "error: --regions: --events records a market run whole"),
     ]:
         code, _, err = cli(["run", "beauty_guides", *args, "--out", tmp_path / "bad"], capsys)
         assert code == 2 and err.startswith(says), err
