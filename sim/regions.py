@@ -270,8 +270,8 @@ def run_regions(
         try:
             model = models[r]
             model.run(advance)
-            if turns is not None:  # what came after the last stretch (nothing, in the fast
-                turns.hand_on(r, *model.take_events())  # engine): a turn of its own
+            if turns is not None:  # any events after the last stretch: a turn of its own
+                turns.hand_on(r, *model.take_events())
             return model.ledger.to_frame()
         except BaseException:
             stop.set()
